@@ -46,7 +46,8 @@ import org.jgrapht.nio.graphml.GraphMLImporter;
  * make edges directed. A {@code weight} attribute on the edges sets the weights as above.
  *
  * <p><b>Weights.</b> Either every edge has a weight or none has. Without weights the given
- * {@link WeightRule} assigns them. With weights a missing self weight is {@code 1 - (row sum)},
+ * {@link WeightRule} assigns them (when the rule is null: Metropolis–Hastings for an undirected
+ * graph, uniform for a directed one). With weights a missing self weight is {@code 1 - (row sum)},
  * and the matrix must be non-negative and row stochastic with positive self weights.
  *
  * <p>Every problem with the input throws {@link IllegalArgumentException} with one line naming
@@ -64,7 +65,7 @@ public final class TopologyFiles {
      *
      * @param file         the file
      * @param expectedSize the number of ranks the caller expects, or 0 to take it from the file
-     * @param rule         weight rule for files without weights
+     * @param rule         weight rule for files without weights; null for the default (see above)
      * @throws IllegalArgumentException on malformed content, ranks outside {@code 0..n-1},
      *                                  negative weights, or weights that fail validation
      * @throws UncheckedIOException     if the file cannot be read
@@ -74,7 +75,7 @@ public final class TopologyFiles {
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot read " + file + " (" + e.getClass().getSimpleName() + ")", e);
         }
         try {
             return parse(text, FileFormat.of(file), expectedSize, rule);
@@ -338,7 +339,8 @@ public final class TopologyFiles {
                     w[i][i] = 1.0;
                 }
                 Topology structure = Topology.fromWeightMatrix(w);
-                return rule.apply(structure);
+                WeightRule r = rule != null ? rule : directed ? WeightRule.UNIFORM : WeightRule.METROPOLIS_HASTINGS;
+                return r.apply(structure);
             }
             for (int i = 0; i < n; i++) {
                 if (!selfGiven[i]) {
