@@ -24,7 +24,8 @@ import java.util.Locale;
  * @param columnStochastic        every matrix of the window has columns summing to 1
  * @param nonNegative             no negative weight in the window
  * @param rho                     per-iteration rho: {@code ||W - J||_2} for one matrix,
- *                                {@code rhoProduct^(1/window)} for a window
+ *                                {@code 1 - (1 - rhoProduct)/window} for a window (see
+ *                                {@link TopologyAnalysis#perIteration(double, int)})
  * @param rhoProduct              {@code ||W(window-1)...W(0) - J||_2}
  * @param rhoStepMax              largest {@code ||W(k) - J||_2} over the window
  * @param secondEigenvalue        {@code lambda_2(W)} of a static symmetric W, NaN otherwise

@@ -66,7 +66,8 @@ class BluefogTopologyToolTest {
         Run r = run("analyze", "--graph", "one-peer-exponential", "--size", "16");
         assertEquals(0, r.status(), r.err());
         assertEquals("4", value(r.out(), "steps_to_exact_average"));
-        assertEquals("0.000000", value(r.out(), "rho"));
+        assertEquals("0.000000", value(r.out(), "rho_product"));
+        assertEquals("0.750000", value(r.out(), "rho"));
         assertEquals("1", value(r.out(), "max_messages_per_rank"));
     }
 
