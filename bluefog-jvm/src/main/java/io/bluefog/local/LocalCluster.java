@@ -154,6 +154,7 @@ public final class LocalCluster {
             Thread t = new Thread(() -> {
                 try (BlueFog bf = BlueFog.of(new LocalCommunicator(world, rank), config)) {
                     results[rank] = fn.apply(bf);
+                    world.exited(rank);
                 } catch (Throwable e) {
                     thrown[rank] = e;
                     world.fail(rank, e);
