@@ -97,30 +97,37 @@ public final class BlueFog implements AutoCloseable {
         return timeline;
     }
 
+    /** @return this process's rank, 0 &le; rank &lt; size */
     public int rank() {
         return communicator.rank();
     }
 
+    /** @return the number of ranks in the job */
     public int size() {
         return communicator.size();
     }
 
+    /** @return the rank's index among the ranks on its machine (selects its GPU, see {@code io.bluefog.device.Devices}) */
     public int localRank() {
         return communicator.localRank();
     }
 
+    /** @return the number of ranks on this rank's machine */
     public int localSize() {
         return communicator.localSize();
     }
 
+    /** @return the index of this rank's machine */
     public int machineRank() {
         return communicator.machineRank();
     }
 
+    /** @return the number of machines in the job */
     public int machineSize() {
         return communicator.machineSize();
     }
 
+    /** @return the transport this context sends through (one per rank) */
     public Communicator communicator() {
         return communicator;
     }
