@@ -1,5 +1,6 @@
 package io.bluefog.mpi;
 
+import io.bluefog.comm.DType;
 import java.nio.Buffer;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
@@ -16,42 +17,39 @@ final class MpiBuffers {
     }
 
     /**
+     * Checks a buffer MPI only reads ({@link DType#of}).
+     *
      * @return the buffer itself when its position is 0, otherwise a zero-copy view starting at it
-     * @throws IllegalArgumentException if {@code buffer} (named {@code name}) is null, not direct,
-     *     or neither a FloatBuffer nor a DoubleBuffer
+     * @throws IllegalArgumentException naming {@code param} if the buffer is not a valid data buffer
      */
-    static Buffer view(Buffer buffer, String name) {
-        check(buffer, name);
+    static Buffer readable(Buffer buffer, String param) {
+        DType.of(buffer, param);
+        return view(buffer);
+    }
+
+    /**
+     * Checks a buffer MPI writes into ({@link DType#ofWritable}).
+     *
+     * @return the buffer itself when its position is 0, otherwise a zero-copy view starting at it
+     * @throws IllegalArgumentException naming {@code param} if the buffer is not a valid, writable
+     *     data buffer
+     */
+    static Buffer writable(Buffer buffer, String param) {
+        DType.ofWritable(buffer, param);
+        return view(buffer);
+    }
+
+    private static Buffer view(Buffer buffer) {
         return buffer.position() == 0 ? buffer : buffer.slice();
     }
 
-    static void check(Buffer buffer, String name) {
-        if (buffer == null) {
-            throw new IllegalArgumentException(name + " is null");
-        }
-        if (!(buffer instanceof FloatBuffer) && !(buffer instanceof DoubleBuffer)) {
-            throw new IllegalArgumentException(
-                    name + " must be a FloatBuffer or DoubleBuffer, got " + buffer.getClass().getName());
-        }
-        if (!buffer.isDirect()) {
-            throw new IllegalArgumentException(name + " must be a direct buffer (MPI reads native memory), got a heap buffer");
-        }
-    }
-
-    /** @throws IllegalArgumentException if the two buffers' dtypes differ */
-    static void sameDtype(Buffer a, String nameA, Buffer b, String nameB) {
-        if (dtypeName(a) != dtypeName(b)) {
-            throw new IllegalArgumentException(
-                    nameA + " is " + dtypeName(a) + " but " + nameB + " is " + dtypeName(b) + "; they must match");
-        }
+    /** @throws IllegalArgumentException naming both parameters if the two buffers' dtypes differ */
+    static void sameDtype(Buffer a, String paramA, Buffer b, String paramB) {
+        DType.requireSame(DType.of(a, paramA), paramA, DType.of(b, paramB), paramB);
     }
 
     static Datatype datatype(Buffer buffer) {
         return buffer instanceof FloatBuffer ? MPI.FLOAT : MPI.DOUBLE;
-    }
-
-    static String dtypeName(Buffer buffer) {
-        return buffer instanceof FloatBuffer ? "float32" : "float64";
     }
 
     /** Divides the {@code remaining()} elements of {@code buffer} by {@code divisor}, in place. */

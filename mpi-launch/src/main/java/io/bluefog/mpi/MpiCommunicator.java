@@ -148,7 +148,7 @@ public final class MpiCommunicator implements Communicator {
 
     @Override
     public Request isend(Buffer buffer, int dest, int tag) {
-        Buffer view = MpiBuffers.view(buffer, "buffer");
+        Buffer view = MpiBuffers.readable(buffer, "buffer");
         checkPeer(dest, "dest");
         checkTag(tag);
         checkOpen();
@@ -163,7 +163,7 @@ public final class MpiCommunicator implements Communicator {
 
     @Override
     public Request irecv(Buffer buffer, int source, int tag) {
-        Buffer view = MpiBuffers.view(buffer, "buffer");
+        Buffer view = MpiBuffers.writable(buffer, "buffer");
         checkPeer(source, "source");
         checkTag(tag);
         checkOpen();
@@ -178,7 +178,7 @@ public final class MpiCommunicator implements Communicator {
 
     @Override
     public void allreduce(Buffer buffer, ReduceOp op) {
-        Buffer view = MpiBuffers.view(buffer, "buffer");
+        Buffer view = MpiBuffers.writable(buffer, "buffer");
         if (op == null) {
             throw new IllegalArgumentException("op is null");
         }
@@ -201,7 +201,7 @@ public final class MpiCommunicator implements Communicator {
 
     @Override
     public void broadcast(Buffer buffer, int root) {
-        Buffer view = MpiBuffers.view(buffer, "buffer");
+        Buffer view = MpiBuffers.writable(buffer, "buffer");
         checkPeer(root, "root");
         checkOpen();
         try {
@@ -213,8 +213,8 @@ public final class MpiCommunicator implements Communicator {
 
     @Override
     public void allgather(Buffer send, Buffer recv) {
-        Buffer s = MpiBuffers.view(send, "send");
-        Buffer r = MpiBuffers.view(recv, "recv");
+        Buffer s = MpiBuffers.readable(send, "send");
+        Buffer r = MpiBuffers.writable(recv, "recv");
         MpiBuffers.sameDtype(s, "send", r, "recv");
         int n = s.remaining();
         if ((long) n * size != r.remaining()) {
@@ -231,8 +231,8 @@ public final class MpiCommunicator implements Communicator {
 
     @Override
     public void allgatherv(Buffer send, Buffer recv, int[] counts) {
-        Buffer s = MpiBuffers.view(send, "send");
-        Buffer r = MpiBuffers.view(recv, "recv");
+        Buffer s = MpiBuffers.readable(send, "send");
+        Buffer r = MpiBuffers.writable(recv, "recv");
         MpiBuffers.sameDtype(s, "send", r, "recv");
         if (counts == null || counts.length != size) {
             throw new IllegalArgumentException("counts must have one entry per rank (" + size + "), got "
