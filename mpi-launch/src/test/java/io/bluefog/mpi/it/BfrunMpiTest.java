@@ -40,6 +40,15 @@ class BfrunMpiTest {
         return MpiRun.exec(cmd, timeout);
     }
 
+    @Test
+    void exitStatusIsPassedThrough() {
+        // The test classes reach the ranks through CLASSPATH, which bfrun puts before its own.
+        List<String> cmd = List.of("env", "CLASSPATH=" + MpiRun.testClasspath(), bfrun.toString(), "-np", "2",
+                ExitStatusMain.class.getName(), "3");
+        MpiRun.Result r = MpiRun.exec(cmd, HELLO_TIMEOUT);
+        assertEquals(3, r.exitCode(), () -> r.toString());
+    }
+
     private static void assertRefused(MpiRun.Result r, String expectedFragment) {
         assertFalse(r.timedOut(), () -> r.toString());
         assertNotEquals(0, r.exitCode(), () -> "bad input must fail: " + r);
