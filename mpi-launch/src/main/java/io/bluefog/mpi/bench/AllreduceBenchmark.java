@@ -27,10 +27,10 @@ import java.util.regex.Pattern;
  * <p>For float32 buffers of 1 MB and 100 MB (2<sup>20</sup> and 100&middot;2<sup>20</sup> bytes) every
  * rank runs in-place sum allreduces through {@link Communicator#allreduce}; each iteration is a
  * barrier followed by one timed allreduce, its time is the slowest rank's, and the figure reported is
- * the median over the timed iterations (after warm-up). After {@code MPI_Finalize}, rank 0 compiles
- * {@code src/main/c/allreduce_bench.c} with {@code mpicc} into {@code target/}, runs it with
- * {@code mpirun} on the same number of ranks, measured the same way, and prints both medians and
- * their ratio (Java / C), all from this one run. Exit status 1 if a sum is wrong or the C side fails.
+ * the median over the timed iterations (after warm-up). Then rank 0 compiles
+ * {@code src/main/c/allreduce_bench.c} with {@code mpicc} into {@code target/}, runs it with a
+ * separate {@code mpirun} on the same number of ranks (the other Java ranks sleep meanwhile),
+ * measured the same way, and prints both medians and their ratio (Java / C), all from this one run. Exit status 1 if a sum is wrong or the C side fails.
  *
  * <p>The module directory (for the C source and {@code target/}) is found from this class's location
  * ({@code target/classes} or the module jar in {@code target/}), or set with
@@ -59,10 +59,10 @@ public final class AllreduceBenchmark {
     }
 
     public static void main(String[] args) throws Exception {
-        int rank;
-        int size;
         double[] javaMedians = new double[CASES.size()];
         boolean javaOk = true;
+        Map<Long, Double> cMedians = Map.of();
+        int size;
         try (BlueFog bf = BlueFog.init(args)) {
             Communicator comm = bf.communicator();
             if (!comm.transportName().equals("mpi")) {
@@ -70,23 +70,59 @@ public final class AllreduceBenchmark {
                         + "'); run: mpi-launch/bfrun -np 2 allreduce-bench");
                 System.exit(2);
             }
-            rank = bf.rank();
             size = bf.size();
             for (int c = 0; c < CASES.size(); c++) {
                 double median = timeJava(comm, CASES.get(c));
                 javaOk &= median >= 0;
                 javaMedians[c] = Math.abs(median);
             }
+            if (bf.rank() == 0) {
+                try {
+                    cMedians = runC(size);
+                } finally {
+                    releaseOthers(comm);
+                }
+            } else {
+                awaitRankZero(comm);
+            }
+            if (bf.rank() != 0) {
+                return;
+            }
         }
-        if (rank != 0) {
-            return;
-        }
-        Map<Long, Double> cMedians = runC(size);
         print(size, javaMedians, cMedians);
-        boolean cOk = CASES.stream().allMatch(c -> cMedians.containsKey(c.bytes()));
+        Map<Long, Double> c = cMedians;
+        boolean cOk = CASES.stream().allMatch(k -> c.containsKey(k.bytes()));
         if (!javaOk || !cOk) {
             System.exit(1);
         }
+    }
+
+    /** Tag of the message by which rank 0 tells the others that the C benchmark is over. */
+    private static final int DONE_TAG = 1;
+    /** How often waiting ranks look for that message; they sleep in between to leave the cores to C. */
+    private static final long POLL_MILLIS = 20;
+
+    private static void releaseOthers(Communicator comm) {
+        List<io.bluefog.comm.Request> sent = new ArrayList<>();
+        for (int r = 1; r < comm.size(); r++) {
+            sent.add(comm.isend(oneDouble(), r, DONE_TAG));
+        }
+        io.bluefog.comm.Request.waitAll(sent);
+    }
+
+    /**
+     * Waits for rank 0's "done" message without spinning: MPI's blocking calls poll the network
+     * continuously, which would take one of the cores the C benchmark is measured on.
+     */
+    private static void awaitRankZero(Communicator comm) throws InterruptedException {
+        io.bluefog.comm.Request done = comm.irecv(oneDouble(), 0, DONE_TAG);
+        while (!done.test()) {
+            Thread.sleep(POLL_MILLIS);
+        }
+    }
+
+    private static DoubleBuffer oneDouble() {
+        return ByteBuffer.allocateDirect(Double.BYTES).order(ByteOrder.nativeOrder()).asDoubleBuffer();
     }
 
     /**
