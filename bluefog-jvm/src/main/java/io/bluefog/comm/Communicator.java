@@ -10,14 +10,20 @@ import java.nio.Buffer;
  * Every data argument is a <em>direct</em> {@link java.nio.FloatBuffer} or
  * {@link java.nio.DoubleBuffer} (native byte order, as ND4J's {@code data().asNio()} views). An
  * operation acts on the elements from the buffer's {@code position()} to its {@code limit()} and
- * leaves position and limit unchanged. Heap buffers, other buffer types, or a dtype that differs
- * between the buffers of one call raise {@link IllegalArgumentException}.
+ * leaves position and limit unchanged. Heap buffers, other buffer types, buffers not in native byte
+ * order, read-only output buffers, or a dtype that differs between the buffers of one call raise
+ * {@link IllegalArgumentException} before anything is sent; transports use {@link DType#of} and
+ * {@link DType#ofWritable} so the messages agree. Ranks, roots and tags out of range, and
+ * {@code allgather}/{@code allgatherv} element counts that do not fit, raise
+ * {@link IllegalArgumentException} too. The contract tests in {@code io.bluefog.testing.CommunicatorContract}
+ * (bluefog-jvm test-jar) check all of this for every transport.
  *
  * <h2>Collective contract</h2>
  * Collective methods ({@link #allreduce}, {@link #broadcast}, {@link #allgather},
  * {@link #allgatherv}, {@link #barrier}) must be called by every rank, in the same order, with the
- * same element count and dtype (except {@code allgatherv}, whose counts are per rank). The
- * transport does not check this; the collectives module does, before it moves data. Collective
+ * same element count and dtype (except {@code allgatherv}, whose counts are per rank). The MPI
+ * transport does not check this (the collectives module does, before it moves data); the in-JVM
+ * transport raises {@link io.bluefog.CollectiveMismatchException} on every rank. Collective
  * methods may be called from one thread per rank at a time; point-to-point methods from any
  * thread.
  *

@@ -3,6 +3,7 @@ package io.bluefog.local;
 import io.bluefog.CommunicationException;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 
 /**
  * State shared by the ranks of one {@link LocalCluster} run: the message channels, the collective
@@ -20,6 +21,8 @@ final class World {
     /** Every completion some rank thread is waiting on, so that a failure can wake them all. */
     private final Set<Completion> waiting = ConcurrentHashMap.newKeySet();
     private volatile Failure failure;
+    /** 1 for ranks whose task has returned: they will make no further calls. */
+    private final AtomicIntegerArray exited;
 
     /** The first failure of a run: which rank, and what it threw. */
     record Failure(int rank, Throwable cause) {
@@ -34,6 +37,7 @@ final class World {
         this.ranksPerMachine = ranksPerMachine;
         this.timeoutMillis = timeoutMillis;
         this.eagerLimitBytes = eagerLimitBytes;
+        this.exited = new AtomicIntegerArray(size);
         this.mailboxes = new Mailboxes(this);
         this.rounds = new Rounds(this);
     }
@@ -73,6 +77,22 @@ final class World {
             c.wake();
         }
         return first;
+    }
+
+    /**
+     * Records that {@code rank}'s task returned normally and wakes every waiter, so that waits that
+     * need a call from it fail at once instead of timing out.
+     */
+    void exited(int rank) {
+        exited.set(rank, 1);
+        for (Completion c : waiting) {
+            c.wake();
+        }
+    }
+
+    /** @return true if {@code rank}'s task has returned */
+    boolean hasExited(int rank) {
+        return exited.get(rank) == 1;
     }
 
     Failure failure() {
