@@ -398,6 +398,12 @@ public final class Collectives implements AutoCloseable {
         return submit(Op.pairGossip(x, peer));
     }
 
+    /** @return counters of this rank's communication thread */
+    public CollectivesStatistics statistics() {
+        long[] c = engine.counters();
+        return new CollectivesStatistics(c[0], c[1], c[2]);
+    }
+
     // ---- plumbing ----------------------------------------------------------------------------
 
     /** Lets queued operations finish (up to the timeout) and stops the communication thread. */

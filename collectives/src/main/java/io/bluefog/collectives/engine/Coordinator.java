@@ -73,7 +73,9 @@ final class Coordinator {
         if (size == 1) {
             return decide(table, fusionThresholdBytes);
         }
-        return rank == 0 ? coordinate(deadline) : follow(pending.get(0), deadline);
+        // Followers wait twice as long, so that when a third rank is missing they receive rank 0's
+        // verdict naming it rather than timing out themselves at the same moment.
+        return rank == 0 ? coordinate(deadline) : follow(pending.get(0), deadline + timeoutNanos);
     }
 
     private Verdict follow(Op first, long deadline) {

@@ -31,6 +31,9 @@ public final class Engine implements AutoCloseable {
     private volatile BlueFogException broken;
     private volatile boolean closing;
     private long submitted;
+    private volatile long executedOperations;
+    private volatile long executedBatches;
+    private volatile long fusedOperations;
 
     public Engine(Communicator comm, long fusionThresholdBytes, long timeoutMillis) {
         this.rank = comm.rank();
@@ -108,6 +111,12 @@ public final class Engine implements AutoCloseable {
         }
         List<Op> batch = new ArrayList<>(pending.subList(0, v.batch()));
         pending.subList(0, v.batch()).clear();
+        // Counted before execution, which completes the callers' futures.
+        executedOperations += batch.size();
+        executedBatches++;
+        if (batch.size() > 1) {
+            fusedOperations += batch.size();
+        }
         try {
             executor.execute(batch);
         } catch (CollectiveMismatchException | IllegalArgumentException e) {
@@ -163,6 +172,11 @@ public final class Engine implements AutoCloseable {
     @Override
     public void close() {
         close(1000);
+    }
+
+    /** @return {operations, batches, fused operations} executed so far */
+    public long[] counters() {
+        return new long[] {executedOperations, executedBatches, fusedOperations};
     }
 
     /** @return true if the communication thread is the caller (blocking calls from it would deadlock) */
