@@ -1,9 +1,27 @@
 package io.bluefog.topology;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.function.IntFunction;
+import org.jgrapht.Graph;
+import org.jgrapht.alg.connectivity.ConnectivityInspector;
+import org.jgrapht.generate.GnpRandomGraphGenerator;
+import org.jgrapht.generate.GridGraphGenerator;
+import org.jgrapht.generate.RandomRegularGraphGenerator;
+import org.jgrapht.graph.DefaultEdge;
+import org.jgrapht.graph.SimpleGraph;
+import org.jgrapht.util.SupplierUtil;
+
 /**
  * Static factories of the standard topologies, named after the graph. Each returns a
- * {@link Topology} whose mixing matrix follows the definition in {@code shared/DESIGN.md}.
- * Bad input throws {@link IllegalArgumentException} naming the parameter.
+ * {@link Topology} whose mixing matrix follows the definition in {@code shared/DESIGN.md}; the
+ * default weight rule of each graph is named in its javadoc and other rules can be applied with
+ * {@link WeightRule#apply(Topology)}. Bad input throws {@link IllegalArgumentException} naming the
+ * parameter.
  */
 public final class Topologies {
     private Topologies() {
@@ -19,52 +37,318 @@ public final class Topologies {
      * @param n number of ranks, &ge; 1
      */
     public static Topology exponential(int n) {
+        return exponential(n, 2);
+    }
+
+    /**
+     * Exponential graph with base b: rank i sends to {@code i + b^k mod n} for every power
+     * {@code b^k < n} ({@code k = 0, 1, ...}); uniform weights {@code 1/(outdeg + 1)} (the graph is
+     * circulant, so W is doubly stochastic).
+     *
+     * @param n    number of ranks, &ge; 1
+     * @param base &ge; 2
+     */
+    public static Topology exponential(int n, int base) {
         requireSize(n);
-        int degree = n == 1 ? 0 : 32 - Integer.numberOfLeadingZeros(n - 1); // ceil(log2 n)
-        double w = 1.0 / (degree + 1);
-        double[] self = new double[n];
-        int[][] in = new int[n][degree];
-        double[][] weights = new double[n][degree];
-        for (int i = 0; i < n; i++) {
-            self[i] = w;
-            for (int k = 0; k < degree; k++) {
-                in[i][k] = Math.floorMod(i - (1 << k), n);
-                weights[i][k] = w;
-            }
+        requireBase(base);
+        int[] shifts = powersBelow(base, n);
+        return circulant(n, shifts);
+    }
+
+    /**
+     * Symmetric exponential graph with base b (BlueFog's {@code SymmetricExponentialGraph}): i and
+     * j are neighbors when {@code (j - i) mod n} or {@code (i - j) mod n} is a power of b; uniform
+     * weights. Undirected and circulant: W is symmetric and doubly stochastic.
+     *
+     * @param n    number of ranks, &ge; 1
+     * @param base &ge; 2
+     */
+    public static Topology symmetricExponential(int n, int base) {
+        requireSize(n);
+        requireBase(base);
+        TreeSet<Integer> shifts = new TreeSet<>();
+        for (int p : powersBelow(base, n)) {
+            shifts.add(p);
+            shifts.add(n - p);
         }
-        return Topology.of(self, in, weights);
+        return circulant(n, shifts.stream().mapToInt(Integer::intValue).toArray());
     }
 
     /**
      * Bidirectional ring: rank i receives from {@code i-1} and {@code i+1} (mod n), weights 1/3
-     * (n = 2: all 1/2; n = 1: [1]).
+     * (n = 2: all 1/2; n = 1: [1]). Eigenvalues {@code 1/3 + 2/3 cos(2 pi k / n)}.
      *
      * @param n number of ranks, &ge; 1
      */
     public static Topology ring(int n) {
         requireSize(n);
         if (n <= 2) {
-            double w = 1.0 / n;
-            double[][] m = new double[n][n];
-            for (double[] row : m) {
-                java.util.Arrays.fill(row, w);
-            }
-            return Topology.fromWeightMatrix(m);
+            return fullyConnected(n);
         }
+        return circulant(n, new int[] {1, n - 1});
+    }
+
+    /**
+     * 2-D mesh (grid without wrap-around) from JGraphT's {@link GridGraphGenerator}; rank
+     * {@code r = row * cols + col}; Metropolis–Hastings weights (the degrees differ at the border).
+     *
+     * @param rows &ge; 1
+     * @param cols &ge; 1
+     */
+    public static Topology mesh2d(int rows, int cols) {
+        requirePositive(rows, "rows");
+        requirePositive(cols, "cols");
+        Graph<Integer, DefaultEdge> g = emptyGraph();
+        new GridGraphGenerator<Integer, DefaultEdge>(rows, cols).generateGraph(g);
+        return WeightRule.METROPOLIS_HASTINGS.apply(structureOf(g));
+    }
+
+    /**
+     * 2-D torus (grid with wrap-around): rank {@code r = row * cols + col} talks to the ranks above,
+     * below, left and right (mod rows / cols; coinciding neighbors counted once); uniform weights
+     * {@code 1/(deg + 1)}, so 1/5 when rows, cols &ge; 3. The graph is regular, so W is symmetric
+     * and doubly stochastic. The 3x3 torus has {@code rho = 0.4}.
+     *
+     * @param rows &ge; 1
+     * @param cols &ge; 1
+     */
+    public static Topology torus2d(int rows, int cols) {
+        requirePositive(rows, "rows");
+        requirePositive(cols, "cols");
+        int n = Math.multiplyExact(rows, cols);
+        return WeightRule.UNIFORM.apply(structure(n, r -> {
+            int row = r / cols;
+            int col = r % cols;
+            TreeSet<Integer> nb = new TreeSet<>(List.of(
+                    Math.floorMod(row - 1, rows) * cols + col, ((row + 1) % rows) * cols + col,
+                    row * cols + Math.floorMod(col - 1, cols), row * cols + (col + 1) % cols));
+            nb.remove(r);
+            return nb.stream().mapToInt(Integer::intValue).toArray();
+        }));
+    }
+
+    /**
+     * Star around rank {@code center}; Metropolis–Hastings weights, which give BlueFog's
+     * {@code StarGraph}: the center weighs everyone 1/n, a leaf keeps {@code 1 - 1/n} and weighs the
+     * center 1/n. {@code rho = 1 - 1/n} for n &ge; 3.
+     *
+     * @param n      number of ranks, &ge; 1
+     * @param center the hub, in {@code 0..n-1}
+     */
+    public static Topology star(int n, int center) {
+        requireSize(n);
+        if (center < 0 || center >= n) {
+            throw new IllegalArgumentException("center must be in 0.." + (n - 1) + ", got " + center);
+        }
+        int[] others = new int[n - 1];
+        for (int r = 0, k = 0; r < n; r++) {
+            if (r != center) {
+                others[k++] = r;
+            }
+        }
+        return WeightRule.METROPOLIS_HASTINGS.apply(structure(n, r -> r == center ? others : new int[] {center}));
+    }
+
+    /** Star around rank 0; see {@link #star(int, int)}. */
+    public static Topology star(int n) {
+        return star(n, 0);
+    }
+
+    /**
+     * Fully connected graph, {@code W = 11^T / n} ({@code rho = 0}): every neighbor average is the
+     * global average.
+     *
+     * @param n number of ranks, &ge; 1
+     */
+    public static Topology fullyConnected(int n) {
+        requireSize(n);
+        int[] shifts = new int[n - 1];
+        for (int s = 1; s < n; s++) {
+            shifts[s - 1] = s;
+        }
+        return circulant(n, shifts);
+    }
+
+    /**
+     * Hypercube over {@code n = 2^d} ranks: i and j are neighbors when their binary labels differ in
+     * one bit; uniform weights {@code 1/(d + 1)}; {@code rho = (d - 1)/(d + 1)}.
+     *
+     * @param n number of ranks, a power of 2
+     */
+    public static Topology hypercube(int n) {
+        requireSize(n);
+        if (Integer.bitCount(n) != 1) {
+            throw new IllegalArgumentException("n must be a power of 2 for a hypercube, got " + n);
+        }
+        int d = Integer.numberOfTrailingZeros(n);
+        return WeightRule.UNIFORM.apply(structure(n, r -> {
+            int[] nb = new int[d];
+            for (int k = 0; k < d; k++) {
+                nb[k] = r ^ (1 << k);
+            }
+            return nb;
+        }));
+    }
+
+    /**
+     * Random d-regular graph from JGraphT's {@link RandomRegularGraphGenerator} (simple graph,
+     * seeded); uniform weights {@code 1/(d + 1)} (doubly stochastic since the graph is regular).
+     *
+     * @param n      number of ranks, &ge; 1
+     * @param degree d, {@code 0 <= d < n}, {@code n * d} even
+     * @param seed   random seed; equal seeds give equal graphs
+     * @throws IllegalArgumentException on bad parameters or if the drawn graph is disconnected
+     */
+    public static Topology randomRegular(int n, int degree, long seed) {
+        requireSize(n);
+        if (degree < 0 || degree >= n) {
+            throw new IllegalArgumentException("degree must be in 0.." + (n - 1) + " for n = " + n + ", got " + degree);
+        }
+        if ((long) n * degree % 2 != 0) {
+            throw new IllegalArgumentException("n * degree must be even for a regular graph, got n = " + n
+                    + ", degree = " + degree);
+        }
+        Graph<Integer, DefaultEdge> g = emptyGraph();
+        new RandomRegularGraphGenerator<Integer, DefaultEdge>(n, degree, seed).generateGraph(g);
+        requireConnected(g, "random " + degree + "-regular graph on " + n + " ranks with seed " + seed);
+        return WeightRule.UNIFORM.apply(structureOf(g));
+    }
+
+    /**
+     * Erdős–Rényi graph G(n, p) from JGraphT's {@link GnpRandomGraphGenerator} (undirected, no self
+     * loops, seeded); Metropolis–Hastings weights.
+     *
+     * @param n           number of ranks, &ge; 1
+     * @param probability edge probability p in [0, 1]
+     * @param seed        random seed; equal seeds give equal graphs
+     * @throws IllegalArgumentException on bad parameters or if the drawn graph is disconnected
+     */
+    public static Topology erdosRenyi(int n, double probability, long seed) {
+        requireSize(n);
+        if (!(probability >= 0 && probability <= 1)) {
+            throw new IllegalArgumentException("probability must be in [0, 1], got " + probability);
+        }
+        Graph<Integer, DefaultEdge> g = emptyGraph();
+        new GnpRandomGraphGenerator<Integer, DefaultEdge>(n, probability, seed, false).generateGraph(g);
+        requireConnected(g, "Erdos-Renyi graph G(" + n + ", " + probability + ") with seed " + seed);
+        return WeightRule.METROPOLIS_HASTINGS.apply(structureOf(g));
+    }
+
+    /**
+     * Topology of any JGraphT graph with a weight rule. Vertices become ranks: if the vertex set
+     * is exactly the integers {@code 0..n-1} they keep their numbers, otherwise they are numbered
+     * in the graph's iteration order. Directed edge {@code u -> v} means v receives from u;
+     * undirected edges go both ways; self loops and parallel edges are ignored (the self weight
+     * comes from the rule).
+     *
+     * @param graph a graph with at least one vertex
+     * @param rule  the weight rule
+     * @throws IllegalArgumentException if the graph is empty or the rule rejects it
+     */
+    public static <V, E> Topology fromGraph(Graph<V, E> graph, WeightRule rule) {
+        return rule.apply(structureOf(graph));
+    }
+
+    /**
+     * The edges of a JGraphT graph as a topology with unit weights (a structure for
+     * {@link WeightRule#apply}); vertex numbering as in {@link #fromGraph}.
+     */
+    public static <V, E> Topology structureOf(Graph<V, E> graph) {
+        Map<V, Integer> rank = rankOf(graph);
+        int n = rank.size();
+        List<TreeSet<Integer>> in = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            in.add(new TreeSet<>());
+        }
+        boolean directed = graph.getType().isDirected();
+        for (E e : graph.edgeSet()) {
+            int u = rank.get(graph.getEdgeSource(e));
+            int v = rank.get(graph.getEdgeTarget(e));
+            if (u == v) {
+                continue;
+            }
+            in.get(v).add(u);
+            if (!directed) {
+                in.get(u).add(v);
+            }
+        }
+        return structure(n, i -> in.get(i).stream().mapToInt(Integer::intValue).toArray());
+    }
+
+    private static <V, E> Map<V, Integer> rankOf(Graph<V, E> graph) {
+        int n = graph.vertexSet().size();
+        if (n < 1) {
+            throw new IllegalArgumentException("graph must have at least one vertex");
+        }
+        Map<V, Integer> rank = new HashMap<>();
+        boolean integers = graph.vertexSet().stream()
+                .allMatch(v -> v instanceof Integer && (Integer) v >= 0 && (Integer) v < n);
+        int next = 0;
+        for (V v : graph.vertexSet()) {
+            rank.put(v, integers ? (Integer) v : next++);
+        }
+        return rank;
+    }
+
+    /** A topology with the given in-neighbors and unit weights: a structure for weight rules. */
+    static Topology structure(int n, IntFunction<int[]> inNeighbors) {
         double[] self = new double[n];
         int[][] in = new int[n][];
-        double[][] weights = new double[n][];
+        double[][] w = new double[n][];
         for (int i = 0; i < n; i++) {
-            self[i] = 1.0 / 3;
-            in[i] = new int[] {Math.floorMod(i - 1, n), (i + 1) % n};
-            weights[i] = new double[] {1.0 / 3, 1.0 / 3};
+            self[i] = 1.0;
+            in[i] = inNeighbors.apply(i);
+            w[i] = new double[in[i].length];
+            Arrays.fill(w[i], 1.0);
         }
-        return Topology.of(self, in, weights);
+        return Topology.of(self, in, w);
+    }
+
+    /** Circulant graph: i receives from i - s (mod n) for every shift s; uniform weights. */
+    private static Topology circulant(int n, int[] shifts) {
+        return WeightRule.UNIFORM.apply(structure(n, i -> {
+            int[] in = new int[shifts.length];
+            for (int k = 0; k < shifts.length; k++) {
+                in[k] = Math.floorMod(i - shifts[k], n);
+            }
+            return in;
+        }));
+    }
+
+    /** @return b^0, b^1, ... while below n */
+    private static int[] powersBelow(int base, int n) {
+        List<Integer> p = new ArrayList<>();
+        for (long v = 1; v < n; v *= base) {
+            p.add((int) v);
+        }
+        return p.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    private static Graph<Integer, DefaultEdge> emptyGraph() {
+        return new SimpleGraph<>(SupplierUtil.createIntegerSupplier(), SupplierUtil.DEFAULT_EDGE_SUPPLIER, false);
+    }
+
+    private static void requireConnected(Graph<Integer, DefaultEdge> g, String what) {
+        if (!new ConnectivityInspector<>(g).isConnected()) {
+            throw new IllegalArgumentException(what + " is disconnected; use another seed or a denser graph");
+        }
     }
 
     static void requireSize(int n) {
         if (n < 1) {
             throw new IllegalArgumentException("size n must be >= 1, got " + n);
+        }
+    }
+
+    private static void requireBase(int base) {
+        if (base < 2) {
+            throw new IllegalArgumentException("base must be >= 2, got " + base);
+        }
+    }
+
+    private static void requirePositive(int v, String parameter) {
+        if (v < 1) {
+            throw new IllegalArgumentException(parameter + " must be >= 1, got " + v);
         }
     }
 }

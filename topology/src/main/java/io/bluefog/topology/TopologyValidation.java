@@ -1,0 +1,149 @@
+package io.bluefog.topology;
+
+/**
+ * Checks that a {@link Topology} is a usable mixing matrix. Every failure throws
+ * {@link IllegalArgumentException} naming the offending rank and the offending sum or weight, so
+ * that a user who supplied explicit weights can find the mistake.
+ */
+public final class TopologyValidation {
+    /**
+     * Absolute tolerance on row and column sums. Sums of at most n terms of magnitude &le; 1 carry
+     * a rounding error of about {@code n * 2^-53}; 1e-9 is far above that for any n we support
+     * and far below any weight a user would mean.
+     */
+    public static final double SUM_TOLERANCE = 1e-9;
+
+    private TopologyValidation() {
+    }
+
+    /**
+     * Requires a mixing matrix in the usual sense: every weight non-negative, every self weight
+     * positive (self loop present) and the sums of {@code kind} equal to 1.
+     *
+     * @throws IllegalArgumentException naming the first offending rank
+     */
+    public static void requireValid(Topology t, Stochasticity kind) {
+        requireNonNegative(t);
+        requireSelfLoops(t);
+        requireSums(t, kind);
+    }
+
+    /**
+     * Requires only that the sums of {@code kind} equal 1 (within {@link #SUM_TOLERANCE}); weights
+     * may be negative, as for the best-constant rule.
+     *
+     * @throws IllegalArgumentException naming the first offending rank and its sum
+     */
+    public static void requireSums(Topology t, Stochasticity kind) {
+        if (kind != Stochasticity.COLUMN) {
+            for (int i = 0; i < t.size(); i++) {
+                double s = rowSum(t, i);
+                if (Math.abs(s - 1.0) > SUM_TOLERANCE) {
+                    throw new IllegalArgumentException("rank " + i + ": row sum (self weight + receive weights) is "
+                            + s + ", expected 1 for a " + kind.name().toLowerCase() + "-stochastic matrix");
+                }
+            }
+        }
+        if (kind != Stochasticity.ROW) {
+            for (int j = 0; j < t.size(); j++) {
+                double s = columnSum(t, j);
+                if (Math.abs(s - 1.0) > SUM_TOLERANCE) {
+                    throw new IllegalArgumentException("rank " + j + ": column sum (self weight + send weights) is "
+                            + s + ", expected 1 for a " + kind.name().toLowerCase() + "-stochastic matrix");
+                }
+            }
+        }
+    }
+
+    /** @throws IllegalArgumentException naming the first rank with a negative self or receive weight */
+    public static void requireNonNegative(Topology t) {
+        for (int i = 0; i < t.size(); i++) {
+            if (t.selfWeight(i) < 0) {
+                throw new IllegalArgumentException("rank " + i + ": self weight " + t.selfWeight(i) + " is negative");
+            }
+            int[] in = t.inNeighbors(i);
+            double[] w = t.recvWeights(i);
+            for (int k = 0; k < in.length; k++) {
+                if (w[k] < 0) {
+                    throw new IllegalArgumentException("rank " + i + ": weight " + w[k] + " of in-neighbor " + in[k]
+                            + " is negative");
+                }
+            }
+        }
+    }
+
+    /** @throws IllegalArgumentException naming the first rank whose self weight is not positive */
+    public static void requireSelfLoops(Topology t) {
+        for (int i = 0; i < t.size(); i++) {
+            if (!(t.selfWeight(i) > 0)) {
+                throw new IllegalArgumentException("rank " + i + ": self weight is " + t.selfWeight(i)
+                        + "; a positive self weight (self loop) is required");
+            }
+        }
+    }
+
+    /** @return whether every row sums to 1 within {@link #SUM_TOLERANCE} */
+    public static boolean isRowStochastic(Topology t) {
+        for (int i = 0; i < t.size(); i++) {
+            if (Math.abs(rowSum(t, i) - 1.0) > SUM_TOLERANCE) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** @return whether every column sums to 1 within {@link #SUM_TOLERANCE} */
+    public static boolean isColumnStochastic(Topology t) {
+        for (int j = 0; j < t.size(); j++) {
+            if (Math.abs(columnSum(t, j) - 1.0) > SUM_TOLERANCE) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** @return whether {@code w_ij == w_ji} for all pairs, within {@link #SUM_TOLERANCE} */
+    public static boolean isSymmetric(Topology t) {
+        for (int i = 0; i < t.size(); i++) {
+            int[] in = t.inNeighbors(i);
+            double[] w = t.recvWeights(i);
+            if (in.length != t.outDegree(i)) {
+                return false;
+            }
+            for (int k = 0; k < in.length; k++) {
+                if (Math.abs(t.weight(in[k], i) - w[k]) > SUM_TOLERANCE) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /** @return whether the weights are all non-negative */
+    public static boolean isNonNegative(Topology t) {
+        try {
+            requireNonNegative(t);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    /** @return {@code w_ii + sum_j w_ij} */
+    public static double rowSum(Topology t, int rank) {
+        double s = t.selfWeight(rank);
+        for (double w : t.recvWeights(rank)) {
+            s += w;
+        }
+        return s;
+    }
+
+    /** @return {@code w_jj + sum_i w_ij} */
+    public static double columnSum(Topology t, int rank) {
+        double s = t.selfWeight(rank);
+        for (double w : t.sendWeights(rank)) {
+            s += w;
+        }
+        return s;
+    }
+}
