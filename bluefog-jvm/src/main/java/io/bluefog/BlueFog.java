@@ -2,6 +2,7 @@ package io.bluefog;
 
 import io.bluefog.comm.Communicator;
 import io.bluefog.comm.TransportProvider;
+import io.bluefog.local.LocalCluster;
 import io.bluefog.topology.Topologies;
 import io.bluefog.topology.Topology;
 import java.util.Objects;
@@ -29,7 +30,9 @@ public final class BlueFog implements AutoCloseable {
 
     /**
      * Initialises this process's rank: the first available {@link TransportProvider} found with
-     * {@link ServiceLoader} (the MPI transport when started by mpirun), otherwise a one-rank world.
+     * {@link ServiceLoader} (the MPI transport when started by mpirun), otherwise a one-rank world
+     * of the in-JVM transport ({@link LocalCluster#singleRank()}, transport name {@code "local"}).
+     * Setting {@value #TRANSPORT_ENV} to {@code local} forces the latter.
      *
      * @throws BlueFogException if {@value #TRANSPORT_ENV} names a transport that is not available
      */
@@ -41,10 +44,10 @@ public final class BlueFog implements AutoCloseable {
                 return new BlueFog(p.create(args));
             }
         }
-        if (wanted != null && !wanted.isBlank() && !wanted.equals("single")) {
+        if (wanted != null && !wanted.isBlank() && !wanted.equals("local")) {
             throw new BlueFogException(TRANSPORT_ENV + "=" + wanted + " but no such transport is on the classpath");
         }
-        return new BlueFog(SingleRankCommunicator.INSTANCE);
+        return new BlueFog(LocalCluster.singleRank());
     }
 
     /** Wraps an existing communicator (used by {@code LocalCluster} and tests). */

@@ -1,0 +1,84 @@
+package io.bluefog.local;
+
+import io.bluefog.BlueFogTimeoutException;
+import io.bluefog.CommunicationException;
+import java.util.function.Supplier;
+
+/**
+ * A one-shot event a rank thread can wait for (a matched message, all ranks arriving at a
+ * collective). Waiting is bounded by the world's timeout and released early when any rank of the
+ * world fails, so no rank thread ever blocks forever.
+ */
+final class Completion {
+    private boolean done;
+    private CommunicationException error;
+
+    synchronized void complete() {
+        done = true;
+        notifyAll();
+    }
+
+    synchronized void fail(CommunicationException e) {
+        if (!done) {
+            error = e;
+            done = true;
+            notifyAll();
+        }
+    }
+
+    synchronized boolean isDone() {
+        return done;
+    }
+
+    /** @return the failure this completion ended with, or null; only meaningful once done */
+    synchronized CommunicationException error() {
+        return error;
+    }
+
+    /** Wakes waiters so they re-check the world's failure state. */
+    synchronized void wake() {
+        notifyAll();
+    }
+
+    /**
+     * Waits until this completion is done.
+     *
+     * @param world       whose failure state and timeout apply
+     * @param rank        the waiting rank (for messages)
+     * @param what        describes the operation, e.g. {@code "irecv from rank 1 tag 3"}
+     * @param missing     describes what is still missing when the timeout fires (called then only)
+     * @throws CommunicationException  if another rank failed, or this completion failed
+     * @throws BlueFogTimeoutException if the world's timeout elapsed first
+     */
+    void await(World world, int rank, String what, Supplier<String> missing) {
+        long timeoutNanos = world.timeoutMillis() * 1_000_000L;
+        long deadline = System.nanoTime() + timeoutNanos;
+        world.register(this);
+        try {
+            synchronized (this) {
+                while (!done) {
+                    world.throwIfFailed(rank, what);
+                    long remaining = deadline - System.nanoTime();
+                    if (remaining <= 0) {
+                        throw new BlueFogTimeoutException("rank " + rank + ": " + what + " timed out after "
+                                + world.timeoutMillis() + " ms; " + missing.get());
+                    }
+                    try {
+                        // wait(ms, ns) would round; wait in whole milliseconds, at least one.
+                        wait(Math.max(1L, remaining / 1_000_000L));
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new CommunicationException("rank " + rank + ": interrupted during " + what, e);
+                    }
+                }
+                if (error != null) {
+                    // A fresh exception so the stack trace shows this rank's call site; the cause is
+                    // the one recorded where the failure was detected (possibly another rank's thread).
+                    throw new CommunicationException(error.getMessage(), error);
+                }
+            }
+        } finally {
+            world.unregister(this);
+        }
+    }
+}

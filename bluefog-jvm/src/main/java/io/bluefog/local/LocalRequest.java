@@ -1,0 +1,45 @@
+package io.bluefog.local;
+
+import io.bluefog.comm.Request;
+import java.util.function.Supplier;
+
+/** {@link Request} of the in-JVM transport: a {@link Completion} plus what to say on timeout. */
+final class LocalRequest implements Request {
+    private final World world;
+    private final int rank;
+    private final Completion completion;
+    private final String what;
+    private final Supplier<String> missing;
+
+    LocalRequest(World world, int rank, Completion completion, String what, Supplier<String> missing) {
+        this.world = world;
+        this.rank = rank;
+        this.completion = completion;
+        this.what = what;
+        this.missing = missing;
+    }
+
+    /**
+     * @return true once the operation finished (successfully or not; {@link #waitFor} reports which)
+     * @throws io.bluefog.CommunicationException if it is unfinished and another rank failed, so that
+     *                                          polling loops end too
+     */
+    @Override
+    public boolean test() {
+        if (completion.isDone()) {
+            return true;
+        }
+        world.throwIfFailed(rank, what);
+        return false;
+    }
+
+    @Override
+    public void waitFor() {
+        completion.await(world, rank, what, missing);
+    }
+
+    @Override
+    public String toString() {
+        return "rank " + rank + " " + what + (completion.isDone() ? " (done)" : " (pending)");
+    }
+}

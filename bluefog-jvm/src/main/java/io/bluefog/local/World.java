@@ -1,0 +1,100 @@
+package io.bluefog.local;
+
+import io.bluefog.CommunicationException;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * State shared by the ranks of one {@link LocalCluster} run: the message channels, the collective
+ * rounds, and the first failure. One instance per run; ranks reach it through their
+ * {@link LocalCommunicator}.
+ */
+final class World {
+    private final int size;
+    private final int ranksPerMachine;
+    private final long timeoutMillis;
+    private final int eagerLimitBytes;
+    final Mailboxes mailboxes;
+    final Rounds rounds;
+
+    /** Every completion some rank thread is waiting on, so that a failure can wake them all. */
+    private final Set<Completion> waiting = ConcurrentHashMap.newKeySet();
+    private volatile Failure failure;
+
+    /** The first failure of a run: which rank, and what it threw. */
+    record Failure(int rank, Throwable cause) {
+        String describe() {
+            String msg = cause.getMessage();
+            return cause.getClass().getSimpleName() + (msg == null ? "" : ": " + msg);
+        }
+    }
+
+    World(int size, int ranksPerMachine, long timeoutMillis, int eagerLimitBytes) {
+        this.size = size;
+        this.ranksPerMachine = ranksPerMachine;
+        this.timeoutMillis = timeoutMillis;
+        this.eagerLimitBytes = eagerLimitBytes;
+        this.mailboxes = new Mailboxes(this);
+        this.rounds = new Rounds(this);
+    }
+
+    int size() {
+        return size;
+    }
+
+    int ranksPerMachine() {
+        return ranksPerMachine;
+    }
+
+    long timeoutMillis() {
+        return timeoutMillis;
+    }
+
+    int eagerLimitBytes() {
+        return eagerLimitBytes;
+    }
+
+    /**
+     * Records that {@code rank} failed with {@code cause} (only the first failure is kept) and
+     * releases every rank thread blocked in this world.
+     *
+     * @return true if this call recorded the failure (it was the first)
+     */
+    boolean fail(int rank, Throwable cause) {
+        boolean first = false;
+        synchronized (this) {
+            if (failure == null) {
+                failure = new Failure(rank, cause);
+                first = true;
+            }
+        }
+        // failure is set before waking: a waiter registered later sees it in throwIfFailed.
+        for (Completion c : waiting) {
+            c.wake();
+        }
+        return first;
+    }
+
+    Failure failure() {
+        return failure;
+    }
+
+    /**
+     * @throws CommunicationException naming the failed rank if any rank of this world failed
+     */
+    void throwIfFailed(int rank, String what) {
+        Failure f = failure;
+        if (f != null) {
+            throw new CommunicationException("rank " + rank + ": " + what + " aborted because rank " + f.rank()
+                    + " failed (" + f.describe() + ")", f.cause());
+        }
+    }
+
+    void register(Completion c) {
+        waiting.add(c);
+    }
+
+    void unregister(Completion c) {
+        waiting.remove(c);
+    }
+}
