@@ -1,0 +1,161 @@
+package io.bluefog.examples.data;
+
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.api.DataSetPreProcessor;
+import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
+
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.Random;
+
+/**
+ * Mini-batches from one rank's shard, a fixed number per epoch.
+ *
+ * <p>Decentralized training calls a collective in every step, so all ranks must take the same
+ * number of steps per epoch even when their shards differ in size (Dirichlet splits). This
+ * iterator therefore yields exactly {@code batchesPerEpoch} full batches per epoch, walking
+ * through an endless sequence of seeded random permutations of the shard; a rank with a small
+ * shard simply sees its samples more often. {@link #reset()} starts the next epoch without
+ * restarting the sample stream, so a run is reproducible from the seed.
+ */
+public final class ShardIterator implements DataSetIterator {
+    private static final long serialVersionUID = 1L;
+
+    private final transient Shard shard;
+    private final int batchSize;
+    private final int batchesPerEpoch;
+    private final transient Random rnd;
+    private int[] perm;
+    private int cursor;
+    private int served;
+    private transient DataSetPreProcessor preProcessor;
+
+    /**
+     * @param shard           the rank's samples (at least one)
+     * @param batchSize       samples per batch, &ge; 1
+     * @param batchesPerEpoch batches per epoch, &ge; 1, the same on every rank
+     * @param seed            shuffling seed (make it depend on the rank)
+     */
+    public ShardIterator(Shard shard, int batchSize, int batchesPerEpoch, long seed) {
+        if (shard.size() < 1) {
+            throw new IllegalArgumentException("shard is empty");
+        }
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("batchSize must be >= 1, got " + batchSize);
+        }
+        if (batchesPerEpoch < 1) {
+            throw new IllegalArgumentException("batchesPerEpoch must be >= 1, got " + batchesPerEpoch);
+        }
+        this.shard = shard;
+        this.batchSize = batchSize;
+        this.batchesPerEpoch = batchesPerEpoch;
+        this.rnd = new Random(seed);
+        this.perm = shuffled();
+    }
+
+    /**
+     * The common number of steps per epoch: one pass over the whole training set split over all
+     * ranks, {@code ceil(totalSamples / (size * batchSize))}.
+     */
+    public static int batchesPerEpoch(int totalSamples, int size, int batchSize) {
+        long per = (long) size * batchSize;
+        return (int) Math.max(1, (totalSamples + per - 1) / per);
+    }
+
+    private int[] shuffled() {
+        int n = shard.size();
+        int[] p = new int[n];
+        for (int i = 0; i < n; i++) {
+            p[i] = i;
+        }
+        for (int i = n - 1; i > 0; i--) {
+            int j = rnd.nextInt(i + 1);
+            int t = p[i];
+            p[i] = p[j];
+            p[j] = t;
+        }
+        return p;
+    }
+
+    @Override
+    public DataSet next(int num) {
+        if (!hasNext()) {
+            throw new NoSuchElementException("epoch finished after " + batchesPerEpoch + " batches; call reset()");
+        }
+        int[] rows = new int[num];
+        for (int k = 0; k < num; k++) {
+            if (cursor == perm.length) {
+                perm = shuffled();
+                cursor = 0;
+            }
+            rows[k] = perm[cursor++];
+        }
+        served++;
+        DataSet ds = shard.rows(rows);
+        if (preProcessor != null) {
+            preProcessor.preProcess(ds);
+        }
+        return ds;
+    }
+
+    @Override
+    public DataSet next() {
+        return next(batchSize);
+    }
+
+    @Override
+    public boolean hasNext() {
+        return served < batchesPerEpoch;
+    }
+
+    @Override
+    public int inputColumns() {
+        return shard.featureCount();
+    }
+
+    @Override
+    public int totalOutcomes() {
+        return shard.numClasses();
+    }
+
+    @Override
+    public boolean resetSupported() {
+        return true;
+    }
+
+    @Override
+    public boolean asyncSupported() {
+        return false;
+    }
+
+    /** Starts the next epoch (the sample stream continues; see the class comment). */
+    @Override
+    public void reset() {
+        served = 0;
+    }
+
+    @Override
+    public int batch() {
+        return batchSize;
+    }
+
+    /** @return batches per epoch */
+    public int batchesPerEpoch() {
+        return batchesPerEpoch;
+    }
+
+    @Override
+    public void setPreProcessor(DataSetPreProcessor preProcessor) {
+        this.preProcessor = preProcessor;
+    }
+
+    @Override
+    public DataSetPreProcessor getPreProcessor() {
+        return preProcessor;
+    }
+
+    @Override
+    public List<String> getLabels() {
+        return null;
+    }
+}

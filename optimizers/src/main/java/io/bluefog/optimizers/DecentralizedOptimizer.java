@@ -1,0 +1,200 @@
+package io.bluefog.optimizers;
+
+import io.bluefog.BlueFog;
+import io.bluefog.optimizers.algorithms.Algorithms;
+import io.bluefog.optimizers.mixing.CommunicatorMixer;
+import io.bluefog.optimizers.mixing.Mixer;
+import io.bluefog.optimizers.updaters.LocalUpdater;
+import io.bluefog.topology.Topology;
+import io.bluefog.topology.dynamic.DynamicTopology;
+import io.bluefog.topology.dynamic.Schedules;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.util.Objects;
+
+/**
+ * A decentralized optimizer on one rank: owns the update of a flat parameter vector (an
+ * {@link INDArray}, typically DL4J's {@code params()} view) given the gradient at the current
+ * parameters. Every rank of the job creates one with an equal {@link OptimizerConfig}.
+ *
+ * <h2>Lifecycle</h2>
+ * <ol>
+ *   <li>{@link #create(BlueFog, INDArray, OptimizerConfig)} &mdash; collective: when
+ *       {@link OptimizerConfig#broadcastAtStart()} (default), every rank's parameters are overwritten
+ *       by rank 0's so that all start from the same point; the algorithm's state is initialised
+ *       from them.</li>
+ *   <li>{@link #step(INDArray)}, once per iteration on every rank &mdash; collective (all ranks call it the
+ *       same number of times; the communication pattern of iteration k is the same on all ranks).
+ *       The gradient must have been computed at the current {@link #parameters()}; the parameters
+ *       are updated in place. The gradient array is not modified.</li>
+ *   <li>{@link #averagedParameters()}, {@link #consensusDistance()} &mdash; collective, any time between steps,
+ *       for evaluation; they do not change the optimizer's state and their time is not counted in
+ *       {@link #communicationNanos()}.</li>
+ * </ol>
+ * Not thread-safe: one thread per rank. Parameters and gradients are FLOAT or DOUBLE vectors of one
+ * dtype and length (any shape with that length, e.g. DL4J's {@code 1 x numParams}).
+ *
+ * <h2>Extending</h2>
+ * A new algorithm subclasses this class and implements {@link #update(INDArray, Topology, long)} with the
+ * protected helpers {@link #localStep(INDArray)}, {@link #mix(INDArray, Topology)} and
+ * {@link #average(INDArray)} (see {@code io.bluefog.examples.custom} for one written outside this module).
+ *
+ * @see Algorithm for the algorithms and their papers
+ */
+public abstract class DecentralizedOptimizer {
+    private final OptimizerConfig config;
+    private final Mixer mixer;
+    private final INDArray params;
+    private final DynamicTopology schedule;
+    private final LocalUpdater.State updaterState;
+    private long iteration;
+    private long round;
+    private long communicationNanos;
+
+    /**
+     * Collective (broadcast from rank 0 when configured). Subclasses initialise their state from
+     * {@link #parameters()} after this constructor returns.
+     *
+     * @param mixer           this rank's communication
+     * @param defaultTopology used when the configuration names no topology
+     * @param params          the parameter vector to optimise in place (FLOAT or DOUBLE)
+     * @param config          the same on every rank
+     * @throws IllegalArgumentException if a topology's size differs from the job size or params are not FLOAT/DOUBLE
+     */
+    protected DecentralizedOptimizer(Mixer mixer, Topology defaultTopology, INDArray params, OptimizerConfig config) {
+        this.mixer = Objects.requireNonNull(mixer, "mixer");
+        this.params = Objects.requireNonNull(params, "params");
+        this.config = Objects.requireNonNull(config, "config");
+        DataType dt = params.dataType();
+        if (dt != DataType.FLOAT && dt != DataType.DOUBLE) {
+            throw new IllegalArgumentException("params must be FLOAT or DOUBLE, got " + dt);
+        }
+        if (params.length() < 1) {
+            throw new IllegalArgumentException("params is empty");
+        }
+        this.schedule = config.topology() != null ? config.topology()
+                : Schedules.staticTopology(Objects.requireNonNull(defaultTopology, "defaultTopology"));
+        if (schedule.size() != mixer.size()) {
+            throw new IllegalArgumentException("topology has " + schedule.size() + " ranks but the job has " + mixer.size());
+        }
+        this.updaterState = config.updater().newState(params.length(), dt);
+        if (config.broadcastAtStart()) {
+            mixer.broadcast(params, 0);
+        }
+    }
+
+    /**
+     * Creates the configured algorithm on this rank of a BlueFog job, communicating through the job's
+     * communicator; the default topology is {@code bf.topology()}. Collective.
+     */
+    public static DecentralizedOptimizer create(BlueFog bf, INDArray params, OptimizerConfig config) {
+        Objects.requireNonNull(bf, "bf");
+        return create(new CommunicatorMixer(bf.communicator()), bf.topology(), params, config);
+    }
+
+    /** As {@link #create(BlueFog, INDArray, OptimizerConfig)} with an explicit {@link Mixer}. Collective. */
+    public static DecentralizedOptimizer create(Mixer mixer, Topology defaultTopology, INDArray params, OptimizerConfig config) {
+        return Algorithms.create(mixer, defaultTopology, params, config);
+    }
+
+    /**
+     * One iteration. Collective.
+     *
+     * @param gradient g_i(x_i) at the current {@link #parameters()}, same length and dtype; not modified
+     * @throws IllegalArgumentException on a length or dtype mismatch
+     */
+    public final void step(INDArray gradient) {
+        Objects.requireNonNull(gradient, "gradient");
+        if (gradient.length() != params.length() || gradient.dataType() != params.dataType()) {
+            throw new IllegalArgumentException("gradient has " + gradient.length() + " " + gradient.dataType()
+                    + " elements, parameters " + params.length() + " " + params.dataType());
+        }
+        boolean communicate = (iteration + 1) % config.communicationPeriod() == 0;
+        Topology w = communicate ? schedule.at(round) : null;
+        update(gradient, w, communicate ? round : -1);
+        if (communicate) {
+            round++;
+        }
+        iteration++;
+    }
+
+    /**
+     * The algorithm's update for one iteration.
+     *
+     * @param gradient the gradient at the current parameters (do not modify it)
+     * @param w        the mixing matrix of this communication round, or null when this iteration does not
+     *                 communicate (the update then uses W = I)
+     * @param round    the 0-based communication round, or -1 when {@code w} is null
+     */
+    protected abstract void update(INDArray gradient, Topology w, long round);
+
+    /** @return a fresh array d = updater(g) (e.g. &gamma; g for SGD), advancing the updater state */
+    protected final INDArray localStep(INDArray gradient) {
+        INDArray d = gradient.dup();
+        updaterState.apply(d, iteration);
+        return d;
+    }
+
+    /** Neighbor averaging x &larr; W x in place, timed as communication. Collective. */
+    protected final void mix(INDArray x, Topology w) {
+        long t0 = System.nanoTime();
+        mixer.neighborAverage(x, w);
+        communicationNanos += System.nanoTime() - t0;
+    }
+
+    /** Global averaging x &larr; (1/n) &Sigma;_j x_j in place, timed as communication. Collective. */
+    protected final void average(INDArray x) {
+        long t0 = System.nanoTime();
+        mixer.globalAverage(x);
+        communicationNanos += System.nanoTime() - t0;
+    }
+
+    /** @return the parameter vector this optimizer updates (the array passed at creation) */
+    public final INDArray parameters() {
+        return params;
+    }
+
+    public final OptimizerConfig config() {
+        return config;
+    }
+
+    /** @return iterations taken so far */
+    public final long iteration() {
+        return iteration;
+    }
+
+    /** @return communication rounds taken so far */
+    public final long rounds() {
+        return round;
+    }
+
+    /** @return wall-clock nanoseconds spent in this optimizer's communication (waiting included) */
+    public final long communicationNanos() {
+        return communicationNanos;
+    }
+
+    /** @return this rank's communication */
+    protected final Mixer mixer() {
+        return mixer;
+    }
+
+    /** @return a fresh array with the global average (1/n) &Sigma;_j x_j of the parameters. Collective. */
+    public final INDArray averagedParameters() {
+        INDArray avg = params.dup();
+        mixer.globalAverage(avg);
+        return avg;
+    }
+
+    /** @return the consensus distance (1/n) &Sigma;_i ‖x_i &minus; x&#772;‖&sup2; of the parameters (same value on every rank). Collective. */
+    public final double consensusDistance() {
+        INDArray avg = averagedParameters();
+        double local = avg.subi(params).norm2Number().doubleValue();
+        return mixer.sum(local * local) / mixer.size();
+    }
+
+    @Override
+    public String toString() {
+        return getClass().getSimpleName() + "[" + config + ", iteration " + iteration + "]";
+    }
+}

@@ -1,0 +1,145 @@
+package io.bluefog.optimizers;
+
+import io.bluefog.optimizers.updaters.LocalUpdater;
+import io.bluefog.topology.Topology;
+import io.bluefog.topology.dynamic.DynamicTopology;
+import io.bluefog.topology.dynamic.Schedules;
+
+import java.util.Objects;
+
+/**
+ * Immutable configuration of a {@link DecentralizedOptimizer}; build with {@link #builder(Algorithm)}.
+ *
+ * <p>Defaults: local updater SGD with learning rate 0.01; topology: the job's static topology
+ * ({@code BlueFog.topology()}, the exponential graph unless set); communication every step (J = 1);
+ * period H = 1 (used by local SGD and Gossip-PGA only); parameters broadcast from rank 0 at start.
+ *
+ * <p>Communication every J steps: at iterations k with (k + 1) mod J = 0 the algorithm mixes; at the
+ * others it runs the same update with W = I (a purely local step). Communication rounds are counted
+ * separately, and a dynamic topology is evaluated at the round number, so a one-peer schedule visits
+ * every peer whatever J is. Local SGD averages globally in every H-th round; Gossip-PGA replaces every
+ * H-th round's neighbor average by a global average.
+ */
+public final class OptimizerConfig {
+    private final Algorithm algorithm;
+    private final LocalUpdater updater;
+    private final DynamicTopology topology;
+    private final int communicationPeriod;
+    private final int period;
+    private final boolean broadcastAtStart;
+
+    private OptimizerConfig(Builder b) {
+        this.algorithm = b.algorithm;
+        this.updater = b.updater;
+        this.topology = b.topology;
+        this.communicationPeriod = b.communicationPeriod;
+        this.period = b.period;
+        this.broadcastAtStart = b.broadcastAtStart;
+    }
+
+    public static Builder builder(Algorithm algorithm) {
+        return new Builder(algorithm);
+    }
+
+    public Algorithm algorithm() {
+        return algorithm;
+    }
+
+    public LocalUpdater updater() {
+        return updater;
+    }
+
+    /** @return the topology schedule, or null for the job's static topology */
+    public DynamicTopology topology() {
+        return topology;
+    }
+
+    /** @return J: the algorithm communicates every J-th iteration */
+    public int communicationPeriod() {
+        return communicationPeriod;
+    }
+
+    /** @return H: local SGD averages globally, and Gossip-PGA replaces gossip by a global average, every H-th round */
+    public int period() {
+        return period;
+    }
+
+    public boolean broadcastAtStart() {
+        return broadcastAtStart;
+    }
+
+    /** @return a builder holding this configuration */
+    public Builder toBuilder() {
+        Builder b = new Builder(algorithm);
+        b.updater = updater;
+        b.topology = topology;
+        b.communicationPeriod = communicationPeriod;
+        b.period = period;
+        b.broadcastAtStart = broadcastAtStart;
+        return b;
+    }
+
+    @Override
+    public String toString() {
+        return algorithm + " " + updater + (topology == null ? "" : " topology period " + topology.period())
+                + " J=" + communicationPeriod + " H=" + period;
+    }
+
+    /** Mutable builder; {@link #build()} validates. */
+    public static final class Builder {
+        private Algorithm algorithm;
+        private LocalUpdater updater = LocalUpdater.sgd(0.01);
+        private DynamicTopology topology;
+        private int communicationPeriod = 1;
+        private int period = 1;
+        private boolean broadcastAtStart = true;
+
+        private Builder(Algorithm algorithm) {
+            this.algorithm = Objects.requireNonNull(algorithm, "algorithm");
+        }
+
+        public Builder updater(LocalUpdater updater) {
+            this.updater = Objects.requireNonNull(updater, "updater");
+            return this;
+        }
+
+        /** A static topology. */
+        public Builder topology(Topology topology) {
+            this.topology = Schedules.staticTopology(Objects.requireNonNull(topology, "topology"));
+            return this;
+        }
+
+        /** A dynamic topology: iteration k's communication round uses {@code schedule.at(round)}. */
+        public Builder topology(DynamicTopology schedule) {
+            this.topology = Objects.requireNonNull(schedule, "schedule");
+            return this;
+        }
+
+        /** @param steps J &ge; 1 */
+        public Builder communicationPeriod(int steps) {
+            if (steps < 1) {
+                throw new IllegalArgumentException("communicationPeriod must be >= 1, got " + steps);
+            }
+            this.communicationPeriod = steps;
+            return this;
+        }
+
+        /** @param rounds H &ge; 1 */
+        public Builder period(int rounds) {
+            if (rounds < 1) {
+                throw new IllegalArgumentException("period must be >= 1, got " + rounds);
+            }
+            this.period = rounds;
+            return this;
+        }
+
+        public Builder broadcastAtStart(boolean broadcast) {
+            this.broadcastAtStart = broadcast;
+            return this;
+        }
+
+        public OptimizerConfig build() {
+            return new OptimizerConfig(this);
+        }
+    }
+}

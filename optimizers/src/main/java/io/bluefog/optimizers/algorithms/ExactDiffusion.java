@@ -1,0 +1,36 @@
+package io.bluefog.optimizers.algorithms;
+
+import io.bluefog.optimizers.DecentralizedOptimizer;
+import io.bluefog.optimizers.OptimizerConfig;
+import io.bluefog.optimizers.mixing.Mixer;
+import io.bluefog.topology.Topology;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Exact Diffusion / D&sup2; ({@link io.bluefog.optimizers.Algorithm#EXACT_DIFFUSION}; Yuan, Ying, Zhao and Sayed,
+ * IEEE TSP 2019): with W&#772; = (I + W)/2,
+ * &psi;^{k+1} = x^k &minus; d^k; &phi;^{k+1} = &psi;^{k+1} + x^k &minus; &psi;^k; x^{k+1} = W&#772; &phi;^{k+1}; &psi;^0 = x^0.
+ * The correction x^k &minus; &psi;^k cancels the bias that heterogeneous local objectives cause in D-SGD, so with
+ * full gradients and a constant step it converges to the exact minimiser of &Sigma;_i f_i.
+ * Iterations without communication use W&#772; = I.
+ */
+final class ExactDiffusion extends DecentralizedOptimizer {
+    private final INDArray psiPrev;
+
+    ExactDiffusion(Mixer mixer, Topology defaultTopology, INDArray params, OptimizerConfig config) {
+        super(mixer, defaultTopology, params, config);
+        this.psiPrev = params.dup();
+    }
+
+    @Override
+    protected void update(INDArray gradient, Topology w, long round) {
+        INDArray x = parameters();
+        INDArray psi = x.sub(localStep(gradient).reshape(x.shape()));
+        // phi = psi + x - psiPrev, written into x
+        x.addi(psi).subi(psiPrev);
+        psiPrev.assign(psi);
+        if (w != null) {
+            mix(x, MixingMatrices.lazy(w));
+        }
+    }
+}

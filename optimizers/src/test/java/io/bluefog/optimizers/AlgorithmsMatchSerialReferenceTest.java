@@ -1,0 +1,271 @@
+package io.bluefog.optimizers;
+
+import io.bluefog.optimizers.testing.ThreadMixers;
+import io.bluefog.optimizers.updaters.LocalUpdater;
+import io.bluefog.topology.Topologies;
+import io.bluefog.topology.Topology;
+import io.bluefog.topology.dynamic.DynamicTopology;
+import io.bluefog.topology.dynamic.Schedules;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * Every algorithm against a dense serial simulation of its update equations (DESIGN.md) on
+ * f_i(x) = ½‖x − c_i‖², float64, SGD, several iterations, heterogeneous starting points.
+ */
+class AlgorithmsMatchSerialReferenceTest {
+    private static final double TOLERANCE = 1e-12;
+    private static final int DIM = 3;
+    private static final int STEPS = 9;
+    private static final double LR = 0.15;
+
+    private static double[][] centers(int n) {
+        double[][] c = new double[n][DIM];
+        for (int i = 0; i < n; i++) {
+            for (int k = 0; k < DIM; k++) {
+                c[i][k] = (i + 1) * (k - 1.0) + 0.5 * i * i;
+            }
+        }
+        return c;
+    }
+
+    private static double[][] starts(int n) {
+        Random r = new Random(11);
+        double[][] x = new double[n][DIM];
+        for (double[] row : x) {
+            for (int k = 0; k < DIM; k++) {
+                row[k] = r.nextGaussian();
+            }
+        }
+        return x;
+    }
+
+    private static double[][] grad(double[][] x, double[][] c) {
+        double[][] g = new double[x.length][DIM];
+        for (int i = 0; i < x.length; i++) {
+            for (int k = 0; k < DIM; k++) {
+                g[i][k] = x[i][k] - c[i][k];
+            }
+        }
+        return g;
+    }
+
+    private static double[][] mul(double[][] w, double[][] x) {
+        int n = x.length;
+        double[][] y = new double[n][DIM];
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < n; j++) {
+                for (int k = 0; k < DIM; k++) {
+                    y[i][k] += w[i][j] * x[j][k];
+                }
+            }
+        }
+        return y;
+    }
+
+    private static double[][] avg(double[][] x) {
+        int n = x.length;
+        double[][] w = new double[n][n];
+        for (double[] row : w) {
+            java.util.Arrays.fill(row, 1.0 / n);
+        }
+        return mul(w, x);
+    }
+
+    private static double[][] axpy(double[][] x, double a, double[][] y) {
+        double[][] z = new double[x.length][DIM];
+        for (int i = 0; i < x.length; i++) {
+            for (int k = 0; k < DIM; k++) {
+                z[i][k] = x[i][k] + a * y[i][k];
+            }
+        }
+        return z;
+    }
+
+    /** Serial reference of every algorithm with SGD. */
+    private static double[][] reference(Algorithm a, DynamicTopology schedule, int period, int commPeriod) {
+        int n = schedule.size();
+        double[][] c = centers(n);
+        double[][] x = starts(n);
+        double[][] psiPrev = x;
+        double[][] y = null;
+        double[][] gPrev = null;
+        double[][] wy = null;
+        double[] pw = new double[n];
+        java.util.Arrays.fill(pw, 1.0);
+        double[][] num = x;
+        long round = 0;
+        for (int k = 0; k < STEPS; k++) {
+            boolean comm = (k + 1) % commPeriod == 0;
+            double[][] w = comm ? schedule.at(round).weightMatrix() : identity(n);
+            boolean global = comm && (round + 1) % period == 0;
+            double[][] g = grad(x, c);
+            switch (a) {
+                case ALLREDUCE:
+                    x = axpy(x, -LR, comm ? avg(g) : g);
+                    break;
+                case ATC:
+                    x = mul(w, axpy(x, -LR, g));
+                    break;
+                case AWC:
+                    x = axpy(mul(w, x), -LR, g);
+                    break;
+                case LOCAL_SGD:
+                    x = axpy(x, -LR, g);
+                    x = global ? avg(x) : x;
+                    break;
+                case GOSSIP_PGA:
+                    x = axpy(x, -LR, g);
+                    x = global ? avg(x) : mul(w, x);
+                    break;
+                case EXACT_DIFFUSION: {
+                    double[][] psi = axpy(x, -LR, g);
+                    double[][] phi = axpy(axpy(psi, 1, x), -1, psiPrev);
+                    psiPrev = psi;
+                    x = mul(lazy(w), phi);
+                    break;
+                }
+                case GRADIENT_TRACKING:
+                    y = y == null ? g : axpy(axpy(wy, 1, g), -1, gPrev);
+                    gPrev = g;
+                    wy = mul(w, y);
+                    x = axpy(mul(w, x), -LR, y);
+                    break;
+                case PUSH_SUM: {
+                    double[][] p = comm ? columnStochastic(schedule.at(round)) : identity(n);
+                    num = mul(p, axpy(num, -LR, g));
+                    double[] nw = new double[n];
+                    for (int i = 0; i < n; i++) {
+                        for (int j = 0; j < n; j++) {
+                            nw[i] += p[i][j] * pw[j];
+                        }
+                    }
+                    pw = nw;
+                    x = new double[n][DIM];
+                    for (int i = 0; i < n; i++) {
+                        for (int d = 0; d < DIM; d++) {
+                            x[i][d] = num[i][d] / pw[i];
+                        }
+                    }
+                    break;
+                }
+                default:
+                    throw new IllegalStateException();
+            }
+            if (comm) {
+                round++;
+            }
+        }
+        return x;
+    }
+
+    private static double[][] identity(int n) {
+        double[][] w = new double[n][n];
+        for (int i = 0; i < n; i++) {
+            w[i][i] = 1;
+        }
+        return w;
+    }
+
+    private static double[][] lazy(double[][] w) {
+        int n = w.length;
+        double[][] l = new double[n][n];
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < n; j++) {
+                l[i][j] = (w[i][j] + (i == j ? 1 : 0)) / 2;
+            }
+        }
+        return l;
+    }
+
+    private static double[][] columnStochastic(Topology t) {
+        int n = t.size();
+        double[][] p = new double[n][n];
+        double[][] w = t.weightMatrix();
+        for (int j = 0; j < n; j++) {
+            int out = t.outDegree(j);
+            for (int i = 0; i < n; i++) {
+                if (i == j || w[i][j] != 0) {
+                    p[i][j] = 1.0 / (out + 1);
+                }
+            }
+        }
+        return p;
+    }
+
+    private static void check(Algorithm a, DynamicTopology schedule, int period, int commPeriod) throws Exception {
+        int n = schedule.size();
+        double[][] expected = reference(a, schedule, period, commPeriod);
+        double[][] c = centers(n);
+        double[][] x0 = starts(n);
+        OptimizerConfig config = OptimizerConfig.builder(a).updater(LocalUpdater.sgd(LR)).topology(schedule)
+                .period(period).communicationPeriod(commPeriod).broadcastAtStart(false).build();
+        List<double[]> got = ThreadMixers.run(n, mixer -> {
+            int r = mixer.rank();
+            INDArray x = Nd4j.createFromArray(x0[r].clone()).reshape(1, DIM);
+            INDArray center = Nd4j.createFromArray(c[r].clone()).reshape(1, DIM);
+            DecentralizedOptimizer opt = DecentralizedOptimizer.create(mixer, schedule.at(0), x, config);
+            for (int k = 0; k < STEPS; k++) {
+                opt.step(x.sub(center));
+            }
+            return x.toDoubleVector();
+        });
+        for (int i = 0; i < n; i++) {
+            for (int k = 0; k < DIM; k++) {
+                double scale = Math.max(1, Math.abs(expected[i][k]));
+                assertEquals(expected[i][k], got.get(i)[k], TOLERANCE * scale,
+                        a + " rank " + i + " coordinate " + k);
+            }
+        }
+    }
+
+    /** A strongly connected directed graph with unequal out-degrees (push-sum needs no symmetry). */
+    private static Topology directed4() {
+        // edges j -> i: 0->1, 0->2, 0->3, 1->2, 2->3, 3->0
+        return Topology.of(new double[] {0.5, 0.5, 0.5, 0.5},
+                new int[][] {{3}, {0}, {0, 1}, {0, 2}},
+                new double[][] {{0.5}, {0.5}, {0.25, 0.25}, {0.25, 0.25}});
+    }
+
+    @Test
+    void everyAlgorithmMatchesItsEquationsOnAStaticRing() throws Exception {
+        DynamicTopology ring = Schedules.staticTopology(Topologies.ring(5));
+        for (Algorithm a : Algorithm.values()) {
+            check(a, ring, 3, 1);
+        }
+    }
+
+    @Test
+    void dynamicOnePeerScheduleAndCommunicationEveryJSteps() throws Exception {
+        DynamicTopology onePeer = Schedules.onePeerExponential(4);
+        for (Algorithm a : Algorithm.values()) {
+            check(a, onePeer, 2, 2);
+        }
+    }
+
+    @Test
+    void pushSumOnADirectedGraph() throws Exception {
+        check(Algorithm.PUSH_SUM, Schedules.staticTopology(directed4()), 1, 1);
+    }
+
+    @Test
+    void parametersAreBroadcastFromRankZeroAtStart() throws Exception {
+        OptimizerConfig config = OptimizerConfig.builder(Algorithm.ATC).topology(Topologies.ring(3)).build();
+        List<double[]> got = ThreadMixers.run(3, mixer -> {
+            INDArray x = Nd4j.valueArrayOf(new long[] {1, 2}, mixer.rank() + 1.0, DataType.DOUBLE);
+            DecentralizedOptimizer.create(mixer, Topologies.ring(3), x, config);
+            return x.toDoubleVector();
+        });
+        for (double[] x : got) {
+            assertEquals(1.0, x[0], 0.0);
+            assertEquals(1.0, x[1], 0.0);
+        }
+    }
+}
