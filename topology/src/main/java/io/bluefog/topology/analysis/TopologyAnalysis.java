@@ -94,8 +94,14 @@ public final class TopologyAnalysis {
                 distinct.add(w);
             }
         }
-        for (Topology w : distinct) {
-            rhoStepMax = Math.max(rhoStepMax, Spectral.rho(w));
+        if (window == 1) {
+            rhoStepMax = Spectral.rho(mats.get(0));
+        } else {
+            // One dense SVD per matrix would dominate at n = 1024 (about a second each): this single-step
+            // diagnostic uses sparse power iteration instead (see Spectral.rhoByPowerIteration).
+            for (Topology w : distinct) {
+                rhoStepMax = Math.max(rhoStepMax, Spectral.rhoByPowerIteration(w, GOSSIP_SEED));
+            }
         }
 
         double[][] product = identity(n);
