@@ -170,6 +170,35 @@ public final class Spectral {
         return lambda[lambda.length - 2];
     }
 
+    /**
+     * rho and lambda_2 of a symmetric, row-stochastic W from one symmetric eigen decomposition of W:
+     * W1 = 1 and symmetry make 1 an eigenvector orthogonal to the others, so the spectrum of
+     * {@code W - J} is that of W with one eigenvalue 1 replaced by 0.
+     *
+     * @param t symmetric, row-stochastic W (the caller's promise), n &ge; 2
+     * @return {@code {rho, lambda_2}}
+     */
+    public static double[] rhoAndSecondEigenvalue(Topology t) {
+        DMatrixRMaj w = new DMatrixRMaj(t.weightMatrix());
+        double[] lambda = symmetricEigenvalues(w.copy());
+        if (lambda == null) {
+            return new double[] {rho(t.weightMatrix()), generalEigenvalues(w)[t.size() - 2]};
+        }
+        int one = 0;
+        for (int k = 1; k < lambda.length; k++) {
+            if (Math.abs(lambda[k] - 1) < Math.abs(lambda[one] - 1)) {
+                one = k;
+            }
+        }
+        double rho = 0;
+        for (int k = 0; k < lambda.length; k++) {
+            if (k != one) {
+                rho = Math.max(rho, Math.abs(lambda[k]));
+            }
+        }
+        return new double[] {rho, lambda[lambda.length - 2]};
+    }
+
     /** @return the eigenvalues of a symmetric matrix in ascending order, or null if EJML did not converge */
     static double[] symmetricEigenvalues(DMatrixRMaj a) {
         int n = a.numRows;
