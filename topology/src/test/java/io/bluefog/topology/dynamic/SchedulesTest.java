@@ -110,6 +110,22 @@ class SchedulesTest {
     }
 
     @Test
+    void onePeerRotationOfStarIsRowStochasticOnly() {
+        // Leaves have one out-neighbor (the hub); the hub cycles through the leaves 1..4.
+        DynamicTopology schedule = Schedules.onePeerRotation(Topologies.star(5));
+        assertEquals(4, schedule.period());
+        Topology t = schedule.at(1);
+        assertArrayEquals(new int[] {1, 2, 3, 4}, t.inNeighbors(0));
+        assertEquals(0.2, t.selfWeight(0), EXACT_TOLERANCE);
+        assertArrayEquals(new int[] {2}, t.outNeighbors(0));
+        assertArrayEquals(new int[] {0}, t.inNeighbors(2));
+        assertEquals(0.5, t.selfWeight(2));
+        assertEquals(1.0, t.selfWeight(3), "a leaf nobody sends to keeps its value");
+        io.bluefog.topology.TopologyValidation.requireValid(t, io.bluefog.topology.Stochasticity.ROW);
+        assertTrue(!io.bluefog.topology.TopologyValidation.isColumnStochastic(t));
+    }
+
+    @Test
     void staticScheduleRepeatsTheTopology() {
         Topology ring = Topologies.ring(5);
         DynamicTopology schedule = Schedules.staticTopology(ring);
