@@ -27,7 +27,9 @@ import java.util.Locale;
  *                                {@code 1 - (1 - rhoProduct)/window} for a window (see
  *                                {@link TopologyAnalysis#perIteration(double, int)})
  * @param rhoProduct              {@code ||W(window-1)...W(0) - J||_2}
- * @param rhoStepMax              largest {@code ||W(k) - J||_2} over the window
+ * @param rhoStepMax              largest {@code ||W(k) - J||_2} over the window (for a window of
+ *                                several matrices by power iteration: a lower bound, see
+ *                                {@link Spectral#rhoByPowerIteration})
  * @param secondEigenvalue        {@code lambda_2(W)} of a static symmetric W, NaN otherwise
  * @param stepsToExactAverage     least k with {@code W(k-1)...W(0) = 11^T/n} (entries within
  *                                {@link TopologyAnalysis#EXACT_AVERAGE_TOLERANCE}), -1 if none up

@@ -94,8 +94,19 @@ public final class TopologyAnalysis {
                 distinct.add(w);
             }
         }
-        for (Topology w : distinct) {
-            rhoStepMax = Math.max(rhoStepMax, Spectral.rho(w));
+        double lambda2 = Double.NaN;
+        if (window == 1 && symmetric && rowStochastic && n >= 2) {
+            double[] rl = Spectral.rhoAndSecondEigenvalue(mats.get(0));
+            rhoStepMax = rl[0];
+            lambda2 = rl[1];
+        } else if (window == 1) {
+            rhoStepMax = Spectral.rho(mats.get(0));
+        } else {
+            // One dense SVD per matrix would dominate at n = 1024 (about a second each): this single-step
+            // diagnostic uses sparse power iteration instead (see Spectral.rhoByPowerIteration).
+            for (Topology w : distinct) {
+                rhoStepMax = Math.max(rhoStepMax, Spectral.rhoByPowerIteration(w, GOSSIP_SEED));
+            }
         }
 
         double[][] product = identity(n);
@@ -115,7 +126,9 @@ public final class TopologyAnalysis {
         }
         double rhoProduct = productRho(window, rhoStepMax, atWindow);
         double rho = perIteration(rhoProduct, window);
-        double lambda2 = window == 1 && symmetric && n >= 2 ? Spectral.secondLargestEigenvalue(mats.get(0)) : Double.NaN;
+        if (window == 1 && symmetric && !rowStochastic && n >= 2) {
+            lambda2 = Spectral.secondLargestEigenvalue(mats.get(0));
+        }
 
         int[][] unionIn = new int[n][];
         double[][] ones = new double[n][];
