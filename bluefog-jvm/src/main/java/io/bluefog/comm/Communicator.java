@@ -155,8 +155,9 @@ public interface Communicator extends AutoCloseable {
     void abort(int exitCode, Throwable cause);
 
     /**
-     * Releases the transport; later calls throw {@link io.bluefog.CommunicationException}.
-     * Idempotent. MPI: collective on all ranks (MPI_Finalize); in-JVM: local to this rank.
+     * Releases the transport; the communicator must not be used afterwards (the in-JVM transport
+     * then throws {@link io.bluefog.CommunicationException}). Idempotent. MPI: collective on all
+     * ranks (MPI_Finalize); in-JVM: local to this rank.
      */
     @Override
     void close();
