@@ -104,7 +104,7 @@ public final class MpiCommunicator implements Communicator {
             Runtime.getRuntime().addShutdownHook(new Thread(communicator::finalizeAtExit, "bluefog-mpi-finalize"));
             return communicator;
         } catch (MPIException e) {
-            throw wrap("MPI_Init_thread", e);
+            throw wrap("MPI initialisation (MPI_Init_thread, communicator setup)", e);
         }
     }
 
