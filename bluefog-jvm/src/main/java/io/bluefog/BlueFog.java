@@ -23,7 +23,7 @@ public final class BlueFog implements AutoCloseable {
     public static final String TRANSPORT_ENV = "BLUEFOG_TRANSPORT";
 
     /** slf4j-simple's per-logger level property for our packages, set from {@code BLUEFOG_LOG_LEVEL}. */
-    static final String SLF4J_SIMPLE_LEVEL_PROPERTY = "org.slf4j.simpleLogger.log.io.bluefog";
+    public static final String SLF4J_SIMPLE_LEVEL_PROPERTY = "org.slf4j.simpleLogger.log.io.bluefog";
 
     private final Communicator communicator;
     private final BlueFogConfig config;
@@ -40,7 +40,7 @@ public final class BlueFog implements AutoCloseable {
     /**
      * Initialises this process's rank: the first available {@link TransportProvider} found with
      * {@link ServiceLoader} (the MPI transport when started by mpirun), otherwise a one-rank world
-     * of the in-JVM transport ({@link LocalCluster#singleRank()}, transport name {@code "local"}).
+     * of the in-JVM transport ({@link LocalCluster#singleRank(BlueFogConfig)}, transport name {@code "local"}).
      * Setting {@value #TRANSPORT_ENV} to {@code local} forces the latter.
      *
      * <p>Settings are read once here with {@link BlueFogConfig#fromEnvironment()}; if

@@ -79,12 +79,26 @@ public final class LocalCluster {
         return new Builder(size);
     }
 
-    /** Runs {@code task} on {@code size} ranks with default settings; see {@link #run(RankTask)}. */
+    /**
+     * Runs {@code task} on {@code size} ranks with default settings; see {@link #run(RankTask)}.
+     *
+     * @param size number of ranks (threads), at least 1
+     * @param task the body of every rank
+     * @throws IllegalArgumentException if {@code size < 1} or {@code task} is null
+     */
     public static void run(int size, RankTask task) {
         builder(size).build().run(task);
     }
 
-    /** Runs {@code fn} on {@code size} ranks with default settings; see {@link #call(RankFunction)}. */
+    /**
+     * Runs {@code fn} on {@code size} ranks with default settings; see {@link #call(RankFunction)}.
+     *
+     * @param <T>  the per-rank result type
+     * @param size number of ranks (threads), at least 1
+     * @param fn   the body of every rank
+     * @return the results in rank order
+     * @throws IllegalArgumentException if {@code size < 1} or {@code fn} is null
+     */
     public static <T> List<T> call(int size, RankFunction<T> fn) {
         return builder(size).build().call(fn);
     }

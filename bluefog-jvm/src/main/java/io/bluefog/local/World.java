@@ -24,7 +24,7 @@ final class World {
     /** 1 for ranks whose task has returned: they will make no further calls. */
     private final AtomicIntegerArray exited;
 
-    /** The first failure of a run: which rank, and what it threw. */
+    /** The first failure of a run: which rank (-1: the thread that started the run was interrupted), and what it threw. */
     record Failure(int rank, Throwable cause) {
         String describe() {
             String msg = cause.getMessage();
@@ -105,8 +105,9 @@ final class World {
     void throwIfFailed(int rank, String what) {
         Failure f = failure;
         if (f != null) {
-            throw new CommunicationException("rank " + rank + ": " + what + " aborted because rank " + f.rank()
-                    + " failed (" + f.describe() + ")", f.cause());
+            String who = f.rank() < 0 ? "the thread running the job was interrupted" : "rank " + f.rank() + " failed";
+            throw new CommunicationException("rank " + rank + ": " + what + " aborted because " + who + " ("
+                    + f.describe() + ")", f.cause());
         }
     }
 

@@ -9,7 +9,8 @@ import java.util.List;
 
 /**
  * Not a test: prints the time of 1 MB and 100 MB float32 messages and collectives on a 2-rank
- * LocalCluster, next to one plain {@code FloatBuffer.put} (memcpy) of the same size in this JVM.
+ * LocalCluster, next to one plain {@code FloatBuffer.put} (memcpy) of the same size in this JVM,
+ * then the mean latency of a one-element allreduce for 2, 8 and 64 ranks.
  * Run: {@code java -cp bluefog-jvm/target/classes:bluefog-jvm/target/test-classes:<topology classes>
  * io.bluefog.local.LocalClusterThroughput [repeats]}.
  */
@@ -48,6 +49,20 @@ public final class LocalClusterThroughput {
             System.out.printf("%4d MB float32, n=2, best of %d: memcpy %.2f ms | exchange (isend+irecv both ways) "
                     + "%.2f ms | allreduce SUM %.2f ms | broadcast %.2f ms%n", bytes >> 20, repeats, memcpy,
                     t.get(0)[0], t.get(0)[1], t.get(0)[2]);
+        }
+        int calls = 2000;
+        for (int n : new int[] {2, 8, 64}) {
+            List<Double> micros = LocalCluster.call(n, bf -> {
+                Communicator c = bf.communicator();
+                FloatBuffer x = DirectBuffers.floats(1);
+                c.barrier();
+                long t0 = System.nanoTime();
+                for (int k = 0; k < calls; k++) {
+                    c.allreduce(x, ReduceOp.SUM);
+                }
+                return (System.nanoTime() - t0) / 1e3 / calls;
+            });
+            System.out.printf("one-element allreduce, n=%d: %.1f us per call (mean of %d)%n", n, micros.get(0), calls);
         }
     }
 
