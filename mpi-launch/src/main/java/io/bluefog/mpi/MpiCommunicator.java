@@ -104,7 +104,7 @@ public final class MpiCommunicator implements Communicator {
             Runtime.getRuntime().addShutdownHook(new Thread(communicator::finalizeAtExit, "bluefog-mpi-finalize"));
             return communicator;
         } catch (MPIException e) {
-            throw wrap("MPI_Init_thread", e);
+            throw wrap("MPI initialisation (MPI_Init_thread, communicator setup)", e);
         }
     }
 
@@ -211,8 +211,9 @@ public final class MpiCommunicator implements Communicator {
 
     @Override
     public void broadcast(Buffer buffer, int root) {
-        Buffer view = MpiBuffers.writable(buffer, "buffer");
         checkPeer(root, "root");
+        // Only the receivers write into their buffers; the root's may be read-only.
+        Buffer view = root == rank ? MpiBuffers.readable(buffer, "buffer") : MpiBuffers.writable(buffer, "buffer");
         checkOpen();
         try {
             MPI.COMM_WORLD.bcast(view, view.remaining(), MpiBuffers.datatype(view), root);
