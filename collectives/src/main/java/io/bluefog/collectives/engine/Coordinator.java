@@ -106,7 +106,7 @@ final class Coordinator {
         int arrived = 1;
         boolean[] done = new boolean[size];
         done[0] = true;
-        int spins = 0;
+        long start = System.nanoTime();
         while (arrived < size) {
             for (int r = 1; r < size; r++) {
                 if (!done[r] && pendingRecv[r].test()) {
@@ -119,7 +119,7 @@ final class Coordinator {
                 if (System.nanoTime() - deadline > 0) {
                     return timedOut(done, deadline);
                 }
-                Waits.pause(spins++);
+                Waits.pause(start);
             }
         }
         Verdict v = decide(table, fusionThresholdBytes);
