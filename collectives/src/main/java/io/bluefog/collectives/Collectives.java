@@ -44,8 +44,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * </ul>
  *
  * <h2>Engine</h2>
- * Every operation runs on the rank's communication thread in call order, so {@code ...Async} calls
- * overlap with computation. Consecutive operations of the same kind and parameters queued on all
+ * Operations execute in call order. {@code ...Async} calls run on the rank's communication thread,
+ * so they overlap with computation; a blocking call made while nothing is queued runs on the
+ * caller's thread (no thread hand-off). The thread ends after 10 s without work, freeing pooled
+ * buffers, and restarts on the next asynchronous call. Consecutive operations of the same kind and parameters queued on all
  * ranks are fused into one message of at most {@link CollectivesConfig#fusionThresholdBytes()}
  * bytes. Sends read the arrays' off-heap memory directly; receive and fusion buffers are pooled.
  * Weighted sums are accumulated self term first, then sources in ascending rank order, so results

@@ -30,6 +30,11 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class Engine implements AutoCloseable {
     private static final long IDLE_PARK_NANOS = 50_000_000;
+    /**
+     * The thread ends after this long without work (and frees the pooled buffers); the next call
+     * starts a new one. So an instance that is never closed keeps neither a thread nor off-heap memory.
+     */
+    private static final long IDLE_EXIT_NANOS = 10_000_000_000L;
 
     // Guarded by "this".
     private final ArrayDeque<Op> queue = new ArrayDeque<>();
@@ -37,12 +42,13 @@ public final class Engine implements AutoCloseable {
     private boolean callerActive; // a caller is executing its own operation
     private boolean closing;
     private long submitted;
+    private Thread thread; // null while no thread runs
+    private long lastSubmissionNanos = System.nanoTime();
 
     private final List<Op> pending = new ArrayList<>(); // the thread's
     private final ReentrantLock executing = new ReentrantLock();
     private final Coordinator coordinator;
     private final Executor executor;
-    private final Thread thread;
     private final int rank;
     private volatile BlueFogException broken;
     private volatile long executedOperations;
@@ -53,9 +59,17 @@ public final class Engine implements AutoCloseable {
         this.rank = comm.rank();
         this.coordinator = new Coordinator(comm, timeoutMillis, fusionThresholdBytes);
         this.executor = new Executor(comm, timeoutMillis);
-        this.thread = new Thread(this::loop, "bluefog-comm-rank-" + rank);
-        this.thread.setDaemon(true);
-        this.thread.start();
+    }
+
+    /** Starts the communication thread if none runs and wakes it. Call under the monitor. */
+    private void wake() {
+        if (thread == null) {
+            thread = new Thread(this::loop, "bluefog-comm-rank-" + rank);
+            thread.setDaemon(true);
+            thread.start();
+        } else {
+            LockSupport.unpark(thread);
+        }
     }
 
     /** Queues {@code op} for the communication thread; its future completes there. */
@@ -65,8 +79,8 @@ public final class Engine implements AutoCloseable {
                 return op;
             }
             queue.add(op);
+            wake();
         }
-        LockSupport.unpark(thread);
         return op;
     }
 
@@ -81,7 +95,7 @@ public final class Engine implements AutoCloseable {
             }
             if (!queue.isEmpty() || threadBusy || callerActive) {
                 queue.add(op);
-                LockSupport.unpark(thread);
+                wake();
                 return op;
             }
             callerActive = true;
@@ -95,8 +109,10 @@ public final class Engine implements AutoCloseable {
             executing.unlock();
             synchronized (this) {
                 callerActive = false;
+                if (!queue.isEmpty()) {
+                    wake();
+                }
             }
-            LockSupport.unpark(thread);
         }
         return op;
     }
@@ -107,6 +123,7 @@ public final class Engine implements AutoCloseable {
             throw new IllegalStateException("Collectives of rank " + rank + " is closed");
         }
         op.seq = submitted++;
+        lastSubmissionNanos = System.nanoTime();
         BlueFogException b = broken;
         if (b != null) {
             op.future.completeExceptionally(new CommunicationException(
@@ -127,7 +144,11 @@ public final class Engine implements AutoCloseable {
                         }
                     }
                     threadBusy = !pending.isEmpty();
-                    exit = closing && !threadBusy && queue.isEmpty() && !callerActive;
+                    boolean idleTooLong = System.nanoTime() - lastSubmissionNanos > IDLE_EXIT_NANOS;
+                    exit = (closing || idleTooLong) && !threadBusy && queue.isEmpty() && !callerActive;
+                    if (exit) {
+                        thread = null; // the next submission starts a new thread
+                    }
                 }
                 if (exit) {
                     return;
@@ -148,7 +169,12 @@ public final class Engine implements AutoCloseable {
                 }
             }
         } finally {
-            executor.clear();
+            executing.lock();
+            try {
+                executor.clear();
+            } finally {
+                executing.unlock();
+            }
         }
     }
 
@@ -240,17 +266,28 @@ public final class Engine implements AutoCloseable {
 
     /** Lets queued operations finish, then stops the thread (waits at most {@code timeoutMillis}). */
     public void close(long timeoutMillis) {
+        Thread t;
         synchronized (this) {
             closing = true;
+            t = thread;
         }
-        LockSupport.unpark(thread);
+        if (t == null) {
+            executing.lock();
+            try {
+                executor.clear();
+            } finally {
+                executing.unlock();
+            }
+            return;
+        }
+        LockSupport.unpark(t);
         try {
-            thread.join(timeoutMillis);
+            t.join(timeoutMillis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        if (thread.isAlive()) {
-            thread.interrupt();
+        if (t.isAlive()) {
+            t.interrupt();
         }
     }
 
@@ -265,7 +302,7 @@ public final class Engine implements AutoCloseable {
     }
 
     /** @return true if the communication thread is the caller (blocking calls from it would deadlock) */
-    public boolean isCommunicationThread() {
+    public synchronized boolean isCommunicationThread() {
         return Thread.currentThread() == thread;
     }
 }
