@@ -10,7 +10,6 @@ import java.util.function.IntFunction;
 import org.jgrapht.Graph;
 import org.jgrapht.alg.connectivity.ConnectivityInspector;
 import org.jgrapht.generate.GnpRandomGraphGenerator;
-import org.jgrapht.generate.GridGraphGenerator;
 import org.jgrapht.generate.RandomRegularGraphGenerator;
 import org.jgrapht.graph.DefaultEdge;
 import org.jgrapht.graph.SimpleGraph;
@@ -89,8 +88,9 @@ public final class Topologies {
     }
 
     /**
-     * 2-D mesh (grid without wrap-around) from JGraphT's {@link GridGraphGenerator}; rank
-     * {@code r = row * cols + col}; Metropolis–Hastings weights (the degrees differ at the border).
+     * 2-D mesh (grid without wrap-around): rank {@code r = row * cols + col} talks to the ranks
+     * above, below, left and right that exist; Metropolis–Hastings weights (the degrees differ at
+     * the border), so W is symmetric and doubly stochastic. One row or column gives a path.
      *
      * @param rows &ge; 1
      * @param cols &ge; 1
@@ -98,9 +98,25 @@ public final class Topologies {
     public static Topology mesh2d(int rows, int cols) {
         requirePositive(rows, "rows");
         requirePositive(cols, "cols");
-        Graph<Integer, DefaultEdge> g = emptyGraph();
-        new GridGraphGenerator<Integer, DefaultEdge>(rows, cols).generateGraph(g);
-        return WeightRule.METROPOLIS_HASTINGS.apply(structureOf(g));
+        int n = Math.multiplyExact(rows, cols);
+        return WeightRule.METROPOLIS_HASTINGS.apply(structure(n, r -> {
+            int row = r / cols;
+            int col = r % cols;
+            TreeSet<Integer> nb = new TreeSet<>();
+            if (row > 0) {
+                nb.add(r - cols);
+            }
+            if (row < rows - 1) {
+                nb.add(r + cols);
+            }
+            if (col > 0) {
+                nb.add(r - 1);
+            }
+            if (col < cols - 1) {
+                nb.add(r + 1);
+            }
+            return nb.stream().mapToInt(Integer::intValue).toArray();
+        }));
     }
 
     /**

@@ -52,7 +52,7 @@ public final class TopologyAnalysis {
         }
         int n = schedule.size();
         int period = schedule.period();
-        int window = period >= 1 && period <= MAX_WINDOW ? period : MAX_WINDOW;
+        int window = windowOf(schedule);
         List<Topology> mats = new ArrayList<>(window);
         for (int k = 0; k < window; k++) {
             mats.add(schedule.at(k));
@@ -98,29 +98,22 @@ public final class TopologyAnalysis {
             rhoStepMax = Math.max(rhoStepMax, Spectral.rho(w));
         }
 
-        double rhoProduct;
-        int stepsToExact;
-        if (window == 1) {
-            rhoProduct = rhoStepMax;
-            stepsToExact = exactAveragingSteps(schedule, 4);
-        } else {
-            double[][] product = identity(n);
-            stepsToExact = -1;
-            double[][] atWindow = null;
-            for (int k = 0; k < 4 * window; k++) {
-                product = leftMultiply(schedule.at(k), product);
-                if (stepsToExact < 0 && isAverage(product)) {
-                    stepsToExact = k + 1;
-                }
-                if (k == window - 1) {
-                    atWindow = product;
-                }
-                if (atWindow != null && stepsToExact >= 0) {
-                    break;
-                }
+        double[][] product = identity(n);
+        int stepsToExact = -1;
+        double[][] atWindow = null;
+        for (int k = 0; k < 4 * window; k++) {
+            product = leftMultiply(schedule.at(k), product);
+            if (stepsToExact < 0 && isAverage(product)) {
+                stepsToExact = k + 1;
             }
-            rhoProduct = Spectral.rho(atWindow);
+            if (k == window - 1) {
+                atWindow = product;
+            }
+            if (atWindow != null && stepsToExact >= 0) {
+                break;
+            }
         }
+        double rhoProduct = productRho(window, rhoStepMax, atWindow);
         double rho = window == 1 ? rhoProduct : Math.pow(rhoProduct, 1.0 / window);
         double lambda2 = window == 1 && symmetric && n >= 2 ? Spectral.secondLargestEigenvalue(mats.get(0)) : Double.NaN;
 
@@ -148,6 +141,37 @@ public final class TopologyAnalysis {
     }
 
     /**
+     * The per-iteration rho of a schedule alone (what {@code compare} needs): {@code ||W - J||_2}
+     * for a static topology, {@code ||W(window-1)...W(0) - J||_2^(1/window)} for a schedule, with
+     * the window as in {@link #analyze(String, String, DynamicTopology, long)}.
+     */
+    public static double perIterationRho(DynamicTopology schedule) {
+        int window = windowOf(schedule);
+        if (window == 1) {
+            return Spectral.rho(schedule.at(0));
+        }
+        double rhoProduct = productRho(window, Double.NaN, product(schedule, window));
+        return Math.pow(rhoProduct, 1.0 / window);
+    }
+
+    /** @return the number of consecutive matrices analysed together */
+    public static int windowOf(DynamicTopology schedule) {
+        int period = schedule.period();
+        return period >= 1 && period <= MAX_WINDOW ? period : MAX_WINDOW;
+    }
+
+    /**
+     * rho of the window's product; exactly 0 when the product is the average (the SVD of a zero
+     * matrix returns rounding noise near 1e-16, whose window-th root would look like real mixing).
+     */
+    private static double productRho(int window, double singleStepRho, double[][] product) {
+        if (isAverage(product)) {
+            return 0.0;
+        }
+        return window == 1 ? singleStepRho : Spectral.rho(product);
+    }
+
+    /**
      * Product {@code W(k-1) ... W(0)} of the first k matrices of a schedule.
      *
      * @return a fresh {@code n x n} matrix
@@ -158,18 +182,6 @@ public final class TopologyAnalysis {
             p = leftMultiply(schedule.at(t), p);
         }
         return p;
-    }
-
-    /** @return least k in 1..limit with W(k-1)...W(0) = J, or -1 */
-    private static int exactAveragingSteps(DynamicTopology schedule, int limit) {
-        double[][] p = identity(schedule.size());
-        for (int k = 0; k < limit; k++) {
-            p = leftMultiply(schedule.at(k), p);
-            if (isAverage(p)) {
-                return k + 1;
-            }
-        }
-        return -1;
     }
 
     private static boolean isAverage(double[][] p) {

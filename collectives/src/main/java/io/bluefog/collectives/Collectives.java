@@ -1,0 +1,454 @@
+package io.bluefog.collectives;
+
+import io.bluefog.BlueFog;
+import io.bluefog.collectives.engine.Engine;
+import io.bluefog.collectives.engine.FutureHandle;
+import io.bluefog.collectives.engine.NeighborPlan;
+import io.bluefog.collectives.engine.Op;
+import io.bluefog.comm.ReduceOp;
+import io.bluefog.topology.Topologies;
+import io.bluefog.topology.Topology;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Tensor collectives of one rank over its {@link BlueFog} context, on ND4J arrays: global
+ * (allreduce, broadcast, allgather, barrier) and decentralized (neighbor allreduce and allgather,
+ * hierarchical neighbor allreduce, pair gossip), after BlueFog's {@code bluefog.torch} API (Ying et
+ * al., "BlueFog: Make Decentralized Algorithms Practical for Optimization and Deep Learning",
+ * arXiv:2111.04287, 2021).
+ *
+ * <h2>Collective contract (every method)</h2>
+ * <ul>
+ *   <li><b>Who calls:</b> every rank of the job, in the same order (operations are matched by call
+ *       order).</li>
+ *   <li><b>Tensors:</b> float32 or float64 ND4J arrays of any shape with at least one element;
+ *       views and F-order arrays are accepted and copied to C order first. Unless the method is
+ *       {@code ...InPlace}, the input is not modified and the result is a new C-order array of the
+ *       input's dtype. The input of an {@code ...Async} call must not be modified until its handle
+ *       completes.</li>
+ *   <li><b>What must match:</b> the operation, dtype and shape on every rank (allgathers: all but
+ *       the first dimension) and the operation's global parameters (reduce op, root, topology).</li>
+ *   <li><b>Mismatch:</b> before any data moves, every rank sends a small header (operation, dtype,
+ *       shape, parameters) to rank 0, which checks them; on disagreement the call fails on every
+ *       rank with {@link io.bluefog.CollectiveMismatchException} naming the ranks and what each
+ *       passed, and later calls proceed normally. A rank that does not make the call within
+ *       {@link CollectivesConfig#timeoutMillis()} makes the others fail with
+ *       {@link io.bluefog.BlueFogTimeoutException}; after a timeout or a transport failure
+ *       ({@link io.bluefog.CommunicationException}) this object is unusable.</li>
+ *   <li><b>Bad arguments</b> (dtype, empty tensor, rank out of range) throw
+ *       {@link IllegalArgumentException} in the calling thread, before anything is queued.</li>
+ * </ul>
+ *
+ * <h2>Engine</h2>
+ * Every operation runs on the rank's communication thread in call order, so {@code ...Async} calls
+ * overlap with computation. Consecutive operations of the same kind and parameters queued on all
+ * ranks are fused into one message of at most {@link CollectivesConfig#fusionThresholdBytes()}
+ * bytes. Sends read the arrays' off-heap memory directly; receive and fusion buffers are pooled.
+ * Weighted sums are accumulated self term first, then sources in ascending rank order, so results
+ * are reproducible run to run.
+ *
+ * <p>One instance per rank: {@link #of(BlueFog)} returns the rank's shared instance.
+ * {@link #close()} lets queued operations finish and stops the thread. Thread-safe: calls from
+ * several threads of one rank are serialized in submission order (which then must agree across
+ * ranks).
+ */
+public final class Collectives implements AutoCloseable {
+    private static final Map<BlueFog, Collectives> INSTANCES = new ConcurrentHashMap<>();
+
+    private final BlueFog bf;
+    private final CollectivesConfig config;
+    private final Engine engine;
+
+    private Collectives(BlueFog bf, CollectivesConfig config) {
+        this.bf = bf;
+        this.config = config;
+        this.engine = new Engine(bf.communicator(), config.fusionThresholdBytes(), config.timeoutMillis());
+    }
+
+    /**
+     * @return the rank's collectives with {@link CollectivesConfig#fromEnvironment()}, created on
+     *         the first call and shared until closed
+     */
+    public static Collectives of(BlueFog bf) {
+        Objects.requireNonNull(bf, "bf");
+        return INSTANCES.computeIfAbsent(bf, b -> new Collectives(b, CollectivesConfig.fromEnvironment()));
+    }
+
+    /**
+     * @return the rank's collectives with {@code config}
+     * @throws IllegalStateException if the rank already has an open instance with another config
+     */
+    public static Collectives of(BlueFog bf, CollectivesConfig config) {
+        Objects.requireNonNull(bf, "bf");
+        Objects.requireNonNull(config, "config");
+        Collectives c = INSTANCES.computeIfAbsent(bf, b -> new Collectives(b, config));
+        if (!c.config.equals(config)) {
+            throw new IllegalStateException("rank " + bf.rank() + " already has Collectives with " + c.config
+                    + "; close it before asking for " + config);
+        }
+        return c;
+    }
+
+    /** @return the context this object works on */
+    public BlueFog blueFog() {
+        return bf;
+    }
+
+    /** @return this object's settings */
+    public CollectivesConfig config() {
+        return config;
+    }
+
+    public int rank() {
+        return bf.rank();
+    }
+
+    public int size() {
+        return bf.size();
+    }
+
+    // ---- allreduce ---------------------------------------------------------------------------
+
+    /**
+     * Global average {@code (1/n) sum_r x_r} (MPI_Allreduce with sum, divided by n).
+     *
+     * @param x float32/float64, same shape on every rank
+     * @return a new array, x's shape and dtype
+     */
+    public INDArray allreduce(INDArray x) {
+        return allreduceAsync(x).join();
+    }
+
+    /** Element-wise {@code op} over all ranks ({@link ReduceOp#AVG} is the sum divided by n); see {@link #allreduce(INDArray)}. */
+    public INDArray allreduce(INDArray x, ReduceOp op) {
+        return allreduceAsync(x, op).join();
+    }
+
+    /** Nonblocking {@link #allreduce(INDArray)}. */
+    public Handle<INDArray> allreduceAsync(INDArray x) {
+        return allreduceAsync(x, ReduceOp.AVG);
+    }
+
+    /** Nonblocking {@link #allreduce(INDArray, ReduceOp)}. */
+    public Handle<INDArray> allreduceAsync(INDArray x, ReduceOp op) {
+        check(x, "x");
+        Objects.requireNonNull(op, "op");
+        return submit(Op.allreduce(x, op, false));
+    }
+
+    /** {@link #allreduce(INDArray, ReduceOp)} written into {@code x}; returns {@code x}. */
+    public INDArray allreduceInPlace(INDArray x, ReduceOp op) {
+        check(x, "x");
+        Objects.requireNonNull(op, "op");
+        return this.<INDArray>submit(Op.allreduce(x, op, true)).join();
+    }
+
+    // ---- broadcast ---------------------------------------------------------------------------
+
+    /**
+     * Copy of rank {@code root}'s tensor on every rank (MPI_Bcast).
+     *
+     * @param x    same shape and dtype on every rank (only root's values matter)
+     * @param root 0 &le; root &lt; n, the same on every rank
+     * @return a new array holding root's values
+     */
+    public INDArray broadcast(INDArray x, int root) {
+        return broadcastAsync(x, root).join();
+    }
+
+    /** Nonblocking {@link #broadcast(INDArray, int)}. */
+    public Handle<INDArray> broadcastAsync(INDArray x, int root) {
+        check(x, "x");
+        checkRank(root, "root");
+        return submit(Op.broadcast(x, root, false));
+    }
+
+    /** {@link #broadcast(INDArray, int)} written into {@code x} (e.g. to start all models equal); returns {@code x}. */
+    public INDArray broadcastInPlace(INDArray x, int root) {
+        check(x, "x");
+        checkRank(root, "root");
+        return this.<INDArray>submit(Op.broadcast(x, root, true)).join();
+    }
+
+    // ---- allgather ---------------------------------------------------------------------------
+
+    /**
+     * Concatenation of every rank's tensor along dimension 0, in rank order (MPI_Allgatherv).
+     *
+     * @param x at least one dimension; dimensions after the first equal on every rank, the first
+     *          may differ
+     * @return a new array of shape {@code [sum_r x_r.shape[0], x.shape[1], ...]}
+     */
+    public INDArray allgather(INDArray x) {
+        return allgatherAsync(x).join();
+    }
+
+    /** Nonblocking {@link #allgather(INDArray)}. */
+    public Handle<INDArray> allgatherAsync(INDArray x) {
+        checkGather(x);
+        return submit(Op.allgather(x));
+    }
+
+    // ---- barrier -----------------------------------------------------------------------------
+
+    /** Returns once every rank has called it (after the operations queued before it were executed). */
+    public void barrier() {
+        barrierAsync().join();
+    }
+
+    /** Nonblocking {@link #barrier()}. */
+    public Handle<Void> barrierAsync() {
+        return submit(Op.barrier());
+    }
+
+    // ---- neighbor allreduce ------------------------------------------------------------------
+
+    /**
+     * Partial averaging with the static topology {@code bf.topology()} (BlueFog's
+     * {@code neighbor_allreduce}): {@code x_i <- w_ii x_i + sum_{j in In(i)} w_ij x_j}.
+     *
+     * @param x same shape and dtype on every rank
+     * @return a new array, x's shape and dtype
+     */
+    public INDArray neighborAllreduce(INDArray x) {
+        return neighborAllreduceAsync(x).join();
+    }
+
+    /** Nonblocking {@link #neighborAllreduce(INDArray)}. */
+    public Handle<INDArray> neighborAllreduceAsync(INDArray x) {
+        return neighborAllreduceAsync(x, bf.topology());
+    }
+
+    /** {@link #neighborAllreduce(INDArray)} written into {@code x}; returns {@code x}. */
+    public INDArray neighborAllreduceInPlace(INDArray x) {
+        return neighborAllreduceInPlace(x, bf.topology());
+    }
+
+    /**
+     * Partial averaging with {@code t} for this call only (what dynamic schedules use: pass the
+     * schedule's topology of iteration k). Every rank must pass an equal topology.
+     *
+     * @throws IllegalArgumentException if {@code t.size()} differs from the job size
+     */
+    public INDArray neighborAllreduce(INDArray x, Topology t) {
+        return neighborAllreduceAsync(x, t).join();
+    }
+
+    /** Nonblocking {@link #neighborAllreduce(INDArray, Topology)}. */
+    public Handle<INDArray> neighborAllreduceAsync(INDArray x, Topology t) {
+        check(x, "x");
+        return submit(Op.neighborAllreduce(x, plan(t), false));
+    }
+
+    /** {@link #neighborAllreduce(INDArray, Topology)} written into {@code x}; returns {@code x}. */
+    public INDArray neighborAllreduceInPlace(INDArray x, Topology t) {
+        check(x, "x");
+        return this.<INDArray>submit(Op.neighborAllreduce(x, plan(t), true)).join();
+    }
+
+    /**
+     * Partial averaging with explicit weights: {@code x_i <- w.selfWeight() x_i + sum_j w_ij x_j}
+     * over {@code w}'s sources, which need not be neighbors in the static topology. Each rank
+     * passes its own weights; ranks learn who receives from them through one small allgather of
+     * the source lists inside the call (use {@link DynamicNeighbors} to give destinations and
+     * avoid it). A rank without sources gets {@code selfWeight * x}.
+     *
+     * @throws IllegalArgumentException if a source is the calling rank or outside 0..n-1
+     */
+    public INDArray neighborAllreduce(INDArray x, NeighborWeights w) {
+        return neighborAllreduceAsync(x, w).join();
+    }
+
+    /** Nonblocking {@link #neighborAllreduce(INDArray, NeighborWeights)}. */
+    public Handle<INDArray> neighborAllreduceAsync(INDArray x, NeighborWeights w) {
+        check(x, "x");
+        return submit(Op.neighborAllreduce(x, NeighborPlan.of(Objects.requireNonNull(w, "w"), rank(), size()), false));
+    }
+
+    /** {@link #neighborAllreduce(INDArray, NeighborWeights)} written into {@code x}; returns {@code x}. */
+    public INDArray neighborAllreduceInPlace(INDArray x, NeighborWeights w) {
+        check(x, "x");
+        return this.<INDArray>submit(Op.neighborAllreduce(x,
+                NeighborPlan.of(Objects.requireNonNull(w, "w"), rank(), size()), true)).join();
+    }
+
+    /**
+     * Dynamic partial averaging (BlueFog's {@code neighbor_allreduce} with {@code src_weights} and
+     * {@code dst_weights}): rank i sends {@code dstWeight_d * x_i} to each destination d and
+     * computes {@code selfWeight x_i + sum_j srcWeight_j * (received from j)}. Every send must be
+     * matched by a receive; with {@link DynamicNeighbors#checkConsistency()} this is verified on
+     * all ranks first and a mismatch raises {@link io.bluefog.CollectiveMismatchException} naming
+     * the ranks, otherwise an unmatched receive times out.
+     *
+     * @throws IllegalArgumentException if a source or destination is the calling rank or outside 0..n-1
+     */
+    public INDArray neighborAllreduce(INDArray x, DynamicNeighbors d) {
+        return neighborAllreduceAsync(x, d).join();
+    }
+
+    /** Nonblocking {@link #neighborAllreduce(INDArray, DynamicNeighbors)}. */
+    public Handle<INDArray> neighborAllreduceAsync(INDArray x, DynamicNeighbors d) {
+        check(x, "x");
+        return submit(Op.neighborAllreduce(x, NeighborPlan.of(Objects.requireNonNull(d, "d"), rank(), size()), false));
+    }
+
+    /** {@link #neighborAllreduce(INDArray, DynamicNeighbors)} written into {@code x}; returns {@code x}. */
+    public INDArray neighborAllreduceInPlace(INDArray x, DynamicNeighbors d) {
+        check(x, "x");
+        return this.<INDArray>submit(Op.neighborAllreduce(x,
+                NeighborPlan.of(Objects.requireNonNull(d, "d"), rank(), size()), true)).join();
+    }
+
+    // ---- neighbor allgather ------------------------------------------------------------------
+
+    /**
+     * Concatenation along dimension 0 of the tensors of this rank's in-neighbors in the static
+     * topology, ascending rank order (BlueFog's {@code neighbor_allgather}); this rank's own
+     * tensor is not included.
+     *
+     * @param x at least one dimension; all but the first equal on every rank
+     * @return a new array {@code [sum_j x_j.shape[0], ...]}; a rank without in-neighbors gets an
+     *         array with first dimension 0
+     */
+    public INDArray neighborAllgather(INDArray x) {
+        return neighborAllgatherAsync(x).join();
+    }
+
+    /** Nonblocking {@link #neighborAllgather(INDArray)}. */
+    public Handle<INDArray> neighborAllgatherAsync(INDArray x) {
+        checkGather(x);
+        return submit(Op.neighborAllgather(x, plan(bf.topology())));
+    }
+
+    /**
+     * Dynamic neighbor allgather: receives from {@code d.sources()} (in that order) and sends
+     * {@code x} to {@code d.destinations()}; weights are ignored.
+     */
+    public INDArray neighborAllgather(INDArray x, DynamicNeighbors d) {
+        return neighborAllgatherAsync(x, d).join();
+    }
+
+    /** Nonblocking {@link #neighborAllgather(INDArray, DynamicNeighbors)}. */
+    public Handle<INDArray> neighborAllgatherAsync(INDArray x, DynamicNeighbors d) {
+        checkGather(x);
+        return submit(Op.neighborAllgather(x, NeighborPlan.of(Objects.requireNonNull(d, "d"), rank(), size())));
+    }
+
+    // ---- hierarchical neighbor allreduce -----------------------------------------------------
+
+    /**
+     * Hierarchical neighbor allreduce with the exponential graph over machines (BlueFog's
+     * {@code hierarchical_neighbor_allreduce}); see {@link #hierarchicalNeighborAllreduce(INDArray, Topology)}.
+     */
+    public INDArray hierarchicalNeighborAllreduce(INDArray x) {
+        return hierarchicalNeighborAllreduceAsync(x).join();
+    }
+
+    /** Nonblocking {@link #hierarchicalNeighborAllreduce(INDArray)}. */
+    public Handle<INDArray> hierarchicalNeighborAllreduceAsync(INDArray x) {
+        return hierarchicalNeighborAllreduceAsync(x, Topologies.exponential(bf.machineSize()));
+    }
+
+    /**
+     * Machine-level partial averaging: the ranks of each machine average their tensors at the
+     * machine's leader (its lowest rank), leaders mix the machine averages with
+     * {@code machineTopology} (rank m of it is machine m), and every rank receives its machine's
+     * result: {@code x_i <- sum_m' W_{m(i) m'} avg(x on machine m')}.
+     *
+     * @param machineTopology {@code bf.machineSize()} ranks, equal on every rank
+     * @throws IllegalArgumentException if its size differs from the number of machines
+     */
+    public INDArray hierarchicalNeighborAllreduce(INDArray x, Topology machineTopology) {
+        return hierarchicalNeighborAllreduceAsync(x, machineTopology).join();
+    }
+
+    /** Nonblocking {@link #hierarchicalNeighborAllreduce(INDArray, Topology)}. */
+    public Handle<INDArray> hierarchicalNeighborAllreduceAsync(INDArray x, Topology machineTopology) {
+        check(x, "x");
+        Objects.requireNonNull(machineTopology, "machineTopology");
+        if (machineTopology.size() != bf.machineSize()) {
+            throw new IllegalArgumentException("machineTopology has " + machineTopology.size()
+                    + " ranks but the job runs on " + bf.machineSize() + " machines");
+        }
+        return submit(Op.hierarchicalNeighborAllreduce(x, machineTopology));
+    }
+
+    // ---- pair gossip -------------------------------------------------------------------------
+
+    /**
+     * Pairwise averaging {@code (x_i + x_peer) / 2} (BlueFog's {@code pair_gossip}); both ranks of
+     * a pair compute the sum in the same order, so they hold bitwise equal results. Every rank
+     * calls it; pairs must be mutual ({@code peer(peer(i)) = i}, checked); {@code peer == rank}
+     * sits the round out and returns a copy of {@code x}.
+     *
+     * @throws IllegalArgumentException if {@code peer} is outside 0..n-1
+     */
+    public INDArray pairGossip(INDArray x, int peer) {
+        return pairGossipAsync(x, peer).join();
+    }
+
+    /** Nonblocking {@link #pairGossip(INDArray, int)}. */
+    public Handle<INDArray> pairGossipAsync(INDArray x, int peer) {
+        check(x, "x");
+        checkRank(peer, "peer");
+        return submit(Op.pairGossip(x, peer));
+    }
+
+    /** @return counters of this rank's communication thread */
+    public CollectivesStatistics statistics() {
+        long[] c = engine.counters();
+        return new CollectivesStatistics(c[0], c[1], c[2]);
+    }
+
+    // ---- plumbing ----------------------------------------------------------------------------
+
+    /** Lets queued operations finish (up to the timeout) and stops the communication thread. */
+    @Override
+    public void close() {
+        INSTANCES.remove(bf, this);
+        engine.close(config.timeoutMillis());
+    }
+
+    private <T> Handle<T> submit(Op op) {
+        if (engine.isCommunicationThread()) {
+            throw new IllegalStateException("collectives cannot be called from the communication thread");
+        }
+        return new FutureHandle<>(engine.submit(op));
+    }
+
+    private NeighborPlan plan(Topology t) {
+        Objects.requireNonNull(t, "topology");
+        if (t.size() != size()) {
+            throw new IllegalArgumentException("topology has " + t.size() + " ranks but the job has " + size());
+        }
+        return NeighborPlan.of(t, rank());
+    }
+
+    private void checkRank(int r, String name) {
+        if (r < 0 || r >= size()) {
+            throw new IllegalArgumentException(name + " " + r + " is outside 0.." + (size() - 1));
+        }
+    }
+
+    private static void check(INDArray x, String name) {
+        Objects.requireNonNull(x, name);
+        if (x.dataType() != DataType.FLOAT && x.dataType() != DataType.DOUBLE) {
+            throw new IllegalArgumentException(name + " must be float32 or float64, got " + x.dataType());
+        }
+        if (x.isEmpty() || x.length() == 0) {
+            throw new IllegalArgumentException(name + " must have at least one element, got shape "
+                    + java.util.Arrays.toString(x.shape()));
+        }
+    }
+
+    private static void checkGather(INDArray x) {
+        check(x, "x");
+        if (x.rank() < 1) {
+            throw new IllegalArgumentException("x must have at least one dimension to be gathered, got a scalar");
+        }
+    }
+}

@@ -1,0 +1,122 @@
+package io.bluefog.collectives.engine;
+
+import java.util.Arrays;
+
+/**
+ * The small header every rank sends for every operation before data moves (so that ranks that
+ * disagree fail instead of hanging or mixing data). Encoded as {@link #LENGTH} doubles, every
+ * field an integer below 2^52 so that doubles carry it exactly:
+ * <pre>
+ *  0 kind ordinal      1 dtype (1 float32, 2 float64)   2 number of dimensions   3 element count
+ *  4 call number on the sending rank (for messages only)  5 global parameter (must agree)
+ *  6 local parameter (per rank; equal values may fuse)    7 peer (pair gossip), else -1
+ *  8..15 the first 8 dimensions; with more than 8 dimensions slot 15 holds a hash of dims 7..
+ * </pre>
+ */
+public final class Headers {
+    public static final int LENGTH = 16;
+    static final int KIND = 0, DTYPE = 1, NDIMS = 2, COUNT = 3, SEQ = 4, GLOBAL = 5, LOCAL = 6, PEER = 7, DIMS = 8;
+    static final int MAX_DIMS = LENGTH - DIMS;
+    private static final long MASK_52 = (1L << 52) - 1;
+
+    private Headers() {
+    }
+
+    /** @return a hash of two values that fits in 52 bits (exact as a double) */
+    static long mix(long a, long b) {
+        long h = a * 0x9E3779B97F4A7C15L + b;
+        h ^= h >>> 29;
+        h *= 0xBF58476D1CE4E5B9L;
+        h ^= h >>> 32;
+        return h & MASK_52;
+    }
+
+    static void encode(Op op, double[] dst, int offset) {
+        Arrays.fill(dst, offset, offset + LENGTH, 0.0);
+        long[] shape = op.shape();
+        dst[offset + KIND] = op.kind.ordinal();
+        dst[offset + DTYPE] = op.dtypeCode();
+        dst[offset + NDIMS] = shape.length;
+        dst[offset + COUNT] = op.length();
+        dst[offset + SEQ] = op.seq;
+        dst[offset + GLOBAL] = op.globalParam;
+        dst[offset + LOCAL] = op.localParam;
+        dst[offset + PEER] = op.peer;
+        for (int d = 0; d < Math.min(shape.length, MAX_DIMS); d++) {
+            dst[offset + DIMS + d] = shape[d];
+        }
+        if (shape.length > MAX_DIMS) {
+            long h = 0;
+            for (int d = MAX_DIMS - 1; d < shape.length; d++) {
+                h = mix(h, shape[d]);
+            }
+            dst[offset + LENGTH - 1] = h;
+        }
+    }
+
+    static int kind(double[] h, int o) {
+        return (int) h[o + KIND];
+    }
+
+    static boolean sameCall(double[] a, int ao, double[] b, int bo) {
+        if (a[ao + KIND] != b[bo + KIND] || a[ao + DTYPE] != b[bo + DTYPE] || a[ao + NDIMS] != b[bo + NDIMS]
+                || a[ao + GLOBAL] != b[bo + GLOBAL]) {
+            return false;
+        }
+        OpKind kind = OpKind.values()[(int) a[ao + KIND]];
+        int from = kind.firstDimMayDiffer() ? 1 : 0;
+        if (!kind.firstDimMayDiffer() && a[ao + COUNT] != b[bo + COUNT]) {
+            return false;
+        }
+        for (int d = from; d < MAX_DIMS; d++) {
+            if (a[ao + DIMS + d] != b[bo + DIMS + d]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether two calls of one rank can travel in one fused message. */
+    static boolean fusable(double[] h, int first, int other) {
+        OpKind kind = OpKind.values()[(int) h[first + KIND]];
+        return kind.fusable() && h[first + KIND] == h[other + KIND] && h[first + DTYPE] == h[other + DTYPE]
+                && h[first + GLOBAL] == h[other + GLOBAL] && h[first + LOCAL] == h[other + LOCAL];
+    }
+
+    static long bytes(double[] h, int o) {
+        return (long) h[o + COUNT] * (h[o + DTYPE] == 2 ? 8 : 4);
+    }
+
+    /** @return e.g. {@code allreduce float32 [3, 4]} */
+    static String describe(double[] h, int o) {
+        OpKind kind = OpKind.values()[(int) h[o + KIND]];
+        StringBuilder sb = new StringBuilder(kind.apiName()).append(' ');
+        sb.append(h[o + DTYPE] == 2 ? "float64" : h[o + DTYPE] == 1 ? "float32" : "-").append(" [");
+        int nd = (int) h[o + NDIMS];
+        for (int d = 0; d < Math.min(nd, MAX_DIMS); d++) {
+            sb.append(d == 0 ? "" : ", ").append((long) h[o + DIMS + d]);
+        }
+        if (nd > MAX_DIMS) {
+            sb.append(", ...");
+        }
+        sb.append(']');
+        long g = (long) h[o + GLOBAL];
+        switch (kind) {
+            case ALLREDUCE -> sb.append(" op ").append(io.bluefog.comm.ReduceOp.values()[(int) g]);
+            case BROADCAST -> sb.append(" root ").append(g);
+            case PAIR_GOSSIP -> sb.append(" peer ").append((long) h[o + PEER]);
+            case NEIGHBOR_ALLREDUCE, NEIGHBOR_ALLGATHER, HIERARCHICAL_NEIGHBOR_ALLREDUCE ->
+                    sb.append(" topology/mode #").append(Long.toHexString(g));
+            default -> { }
+        }
+        return sb.toString();
+    }
+
+    static long seq(double[] h, int o) {
+        return (long) h[o + SEQ];
+    }
+
+    static int peer(double[] h, int o) {
+        return (int) h[o + PEER];
+    }
+}

@@ -1,0 +1,63 @@
+package io.bluefog.collectives.engine;
+
+import java.nio.Buffer;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Zero-copy views of ND4J arrays for the transport: an ND4J CPU array's {@code data().asNio()} is
+ * a direct buffer over its off-heap memory, so its Float/Double view goes to the transport as is.
+ */
+public final class Tensors {
+    private Tensors() {
+    }
+
+    /** @return true if {@code x} owns its whole buffer in C order (then its buffer is the tensor) */
+    public static boolean isContiguous(INDArray x) {
+        return x.ordering() == 'c' && !x.isView() && x.offset() == 0 && x.data().length() == x.length();
+    }
+
+    /** @return {@code x} itself when contiguous, else a contiguous C-order copy (views, F order) */
+    public static INDArray contiguous(INDArray x) {
+        return isContiguous(x) ? x : x.dup('c');
+    }
+
+    /** @return a new uninitialized C-order array outside any workspace */
+    static INDArray newArray(DataType dtype, long[] shape) {
+        return Nd4j.createUninitializedDetached(dtype, 'c', shape);
+    }
+
+    /** @return the bytes of {@code a}'s elements {@code [from, from + count)} (a must be contiguous) */
+    static ByteBuffer bytes(INDArray a, long from, long count) {
+        int es = a.dataType().width();
+        ByteBuffer bb = a.data().asNio().order(ByteOrder.nativeOrder());
+        long start = (a.offset() + from) * es;
+        bb.limit(Math.toIntExact(start + count * es));
+        bb.position(Math.toIntExact(start));
+        return bb;
+    }
+
+    /** @return a Float/DoubleBuffer over {@code a}'s elements {@code [from, from + count)} */
+    static Buffer nio(INDArray a, long from, long count) {
+        ByteBuffer bb = bytes(a, from, count);
+        return a.dataType() == DataType.DOUBLE ? bb.asDoubleBuffer() : bb.asFloatBuffer();
+    }
+
+    /** @return a Float/DoubleBuffer over all of {@code a}'s elements */
+    static Buffer nio(INDArray a) {
+        return nio(a, 0, a.length());
+    }
+
+    /** Copies {@code count} elements from {@code src[srcFrom..]} to {@code dst[dstFrom..]} (same dtype). */
+    static void copy(INDArray src, long srcFrom, INDArray dst, long dstFrom, long count) {
+        bytes(dst, dstFrom, count).put(bytes(src, srcFrom, count));
+    }
+
+    /** @return a flat (rank-1) view sharing {@code a}'s buffer (a must be contiguous) */
+    static INDArray flat(INDArray a) {
+        return a.rank() == 1 ? a : a.reshape('c', new long[] {a.length()});
+    }
+}

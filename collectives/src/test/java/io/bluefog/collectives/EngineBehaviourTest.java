@@ -1,0 +1,118 @@
+package io.bluefog.collectives;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.bluefog.BlueFogTimeoutException;
+import io.bluefog.collectives.testing.CollectivesContract;
+import io.bluefog.comm.ReduceOp;
+import io.bluefog.local.LocalCluster;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** Engine properties that need a multi-rank world: fusion, timeouts, machines, allocation. */
+class EngineBehaviourTest {
+    /** Bytes a steady-state call may allocate on the heap of the caller plus the communication thread. */
+    private static final long MAX_HEAP_BYTES_PER_CALL = 64 * 1024;
+    private static final long SHORT_TIMEOUT_MILLIS = 700;
+
+    @Test
+    void manySmallAsyncCallsAreFused() {
+        List<CollectivesStatistics> stats = LocalCluster.call(4, bf -> {
+            try (Collectives c = Collectives.of(bf)) {
+                List<Handle<INDArray>> hs = new ArrayList<>();
+                for (int i = 0; i < 50; i++) {
+                    hs.add(c.neighborAllreduceAsync(Nd4j.valueArrayOf(new long[] {16}, i, DataType.FLOAT)));
+                }
+                hs.forEach(Handle::join);
+                return c.statistics();
+            }
+        });
+        for (CollectivesStatistics s : stats) {
+            assertEquals(50, s.operations());
+            assertTrue(s.fusedOperations() > 0 && s.batches() < 50, "no fusion: " + s);
+        }
+    }
+
+    @Test
+    void aRankThatNeverCallsTimesOutNamingIt() {
+        CollectivesConfig cfg = CollectivesConfig.fromEnvironment().withTimeoutMillis(SHORT_TIMEOUT_MILLIS);
+        List<String> messages = LocalCluster.call(3, bf -> {
+            if (bf.rank() == 2) {
+                Thread.sleep(3 * SHORT_TIMEOUT_MILLIS);
+                return "";
+            }
+            Collectives c = Collectives.of(bf, cfg);
+            INDArray x = Nd4j.ones(DataType.FLOAT, 3); // before the clock starts: ND4J loads in seconds
+            long t0 = System.nanoTime();
+            BlueFogTimeoutException e = assertThrows(BlueFogTimeoutException.class, () -> c.allreduce(x));
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(ms < 3 * SHORT_TIMEOUT_MILLIS, "took " + ms + " ms");
+            // Broken after a timeout: later calls fail at once.
+            assertThrows(io.bluefog.CommunicationException.class, () -> c.barrier());
+            c.close();
+            return e.getMessage();
+        });
+        assertTrue(messages.get(0).contains("ranks [2] did not call"), messages.get(0));
+        assertTrue(messages.get(1).contains("ranks [2] did not call"), messages.get(1));
+    }
+
+    @Test
+    void aMissingCoordinatorIsNamed() {
+        CollectivesConfig cfg = CollectivesConfig.fromEnvironment().withTimeoutMillis(SHORT_TIMEOUT_MILLIS);
+        List<String> messages = LocalCluster.call(2, bf -> {
+            if (bf.rank() == 0) {
+                Thread.sleep(3 * SHORT_TIMEOUT_MILLIS);
+                return "";
+            }
+            try (Collectives c = Collectives.of(bf, cfg)) {
+                return assertThrows(BlueFogTimeoutException.class, () -> c.barrier()).getMessage();
+            }
+        });
+        assertTrue(messages.get(1).contains("rank 0 (the coordinator)"), messages.get(1));
+    }
+
+    @Test
+    void hierarchicalOnSimulatedMachines() {
+        CollectivesContract suite = new CollectivesContract();
+        LocalCluster.builder(8).ranksPerMachine(2).build().run(bf -> suite.checks().get("hierarchicalNeighborAllreduce").run(bf));
+        LocalCluster.builder(7).ranksPerMachine(3).build().run(bf -> suite.checks().get("hierarchicalNeighborAllreduce").run(bf));
+    }
+
+    @Test
+    void steadyStateCallsAllocateNoModelSizedHeap() {
+        int length = 1 << 20; // 4 MiB of float32
+        List<long[]> perCall = LocalCluster.call(2, bf -> {
+            com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+            try (Collectives c = Collectives.of(bf)) {
+                INDArray x = Nd4j.rand(DataType.FLOAT, length);
+                for (int i = 0; i < 5; i++) { // warm up: pools fill, classes load
+                    c.neighborAllreduceInPlace(x);
+                    c.allreduceInPlace(x, ReduceOp.AVG);
+                }
+                Thread comm = Thread.getAllStackTraces().keySet().stream()
+                        .filter(t -> t.getName().equals("bluefog-comm-rank-" + bf.rank())).findFirst().orElseThrow();
+                int calls = 20;
+                long me0 = mx.getCurrentThreadAllocatedBytes();
+                long comm0 = mx.getThreadAllocatedBytes(comm.getId());
+                for (int i = 0; i < calls; i++) {
+                    c.neighborAllreduceInPlace(x);
+                }
+                long me1 = mx.getCurrentThreadAllocatedBytes();
+                long comm1 = mx.getThreadAllocatedBytes(comm.getId());
+                return new long[] {(me1 - me0) / calls, (comm1 - comm0) / calls};
+            }
+        });
+        for (long[] p : perCall) {
+            System.out.printf("heap bytes per in-place neighborAllreduce of 4 MiB: caller %d, communication thread %d%n",
+                    p[0], p[1]);
+            assertTrue(p[0] + p[1] < MAX_HEAP_BYTES_PER_CALL, "caller " + p[0] + " + comm " + p[1] + " bytes per call");
+        }
+    }
+}

@@ -1,0 +1,634 @@
+package io.bluefog.collectives.testing;
+
+import static io.bluefog.collectives.testing.SerialReference.array;
+import static io.bluefog.collectives.testing.SerialReference.assertClose;
+import static io.bluefog.collectives.testing.SerialReference.assertShape;
+import static io.bluefog.collectives.testing.SerialReference.filled;
+import static io.bluefog.collectives.testing.SerialReference.tolerance;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.bluefog.BlueFog;
+import io.bluefog.CollectiveMismatchException;
+import io.bluefog.collectives.Collectives;
+import io.bluefog.collectives.DynamicNeighbors;
+import io.bluefog.collectives.Handle;
+import io.bluefog.collectives.NeighborWeights;
+import io.bluefog.collectives.averaging.ExactDiffusion;
+import io.bluefog.collectives.averaging.GradientTracking;
+import io.bluefog.collectives.averaging.PeriodicGlobalAveraging;
+import io.bluefog.comm.ReduceOp;
+import io.bluefog.testing.ContractSuite;
+import io.bluefog.testing.RankCheck;
+import io.bluefog.topology.Topologies;
+import io.bluefog.topology.Topology;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The collectives' contract, written once: run on {@code LocalCluster} for n = 1..16 by
+ * {@code CollectivesContractTest} and under {@code mpirun} by the mpi-launch module's
+ * {@code CollectivesMpiTest}. Expected values are BlueFog's closed forms in rank ids (x_r = r on
+ * the exponential graph, rings, star, one-peer exponential) or a {@link SerialReference} that
+ * multiplies every rank's seeded random input by the dense mixing matrix.
+ *
+ * <p>Notation: {@code In(r) = {(r - 2^i) mod n : 2^i < n}}, the exponential graph's in-neighbors,
+ * {@code d = |In(r)|}. Checks that need n &ge; 2 (or a power of 2) pass trivially on smaller worlds
+ * after checking what still applies, so the suite also runs unchanged under mpirun.
+ */
+public final class CollectivesContract implements ContractSuite {
+    private static final long SEED = 20211;
+    private static final DataType[] DTYPES = {DataType.FLOAT, DataType.DOUBLE};
+
+    @Override
+    public Map<String, RankCheck> checks() {
+        Map<String, RankCheck> m = new LinkedHashMap<>();
+        m.put("allreduceAverageAndOps", CollectivesContract::allreduceAverageAndOps);
+        m.put("broadcastFromEveryRoot", CollectivesContract::broadcastFromEveryRoot);
+        m.put("allgatherRankSizedPieces", CollectivesContract::allgatherRankSizedPieces);
+        m.put("barrierAndAsyncOrder", CollectivesContract::barrierAndAsyncOrder);
+        m.put("neighborAllreduceExponentialClosedForm", CollectivesContract::neighborAllreduceExponentialClosedForm);
+        m.put("unitWeightsGiveExactSums", CollectivesContract::unitWeightsGiveExactSums);
+        m.put("dynamicShiftBothDirections", CollectivesContract::dynamicShiftBothDirections);
+        m.put("dynamicCheckNamesUnmatchedSend", CollectivesContract::dynamicCheckNamesUnmatchedSend);
+        m.put("destinationWeightsScaleWhatIsSent", CollectivesContract::destinationWeightsScaleWhatIsSent);
+        m.put("rings", CollectivesContract::rings);
+        m.put("star", CollectivesContract::star);
+        m.put("fusionOfFiftyAsyncTensors", CollectivesContract::fusionOfFiftyAsyncTensors);
+        m.put("onePeerExponentialReachesAverage", CollectivesContract::onePeerExponentialReachesAverage);
+        m.put("randomTensorsMatchSerialReference", CollectivesContract::randomTensorsMatchSerialReference);
+        m.put("neighborAllgatherOrder", CollectivesContract::neighborAllgatherOrder);
+        m.put("pairGossip", CollectivesContract::pairGossip);
+        m.put("hierarchicalNeighborAllreduce", CollectivesContract::hierarchicalNeighborAllreduce);
+        m.put("periodicGlobalAveraging", CollectivesContract::periodicGlobalAveraging);
+        m.put("exactDiffusionMatchesReference", CollectivesContract::exactDiffusionMatchesReference);
+        m.put("gradientTrackingMatchesReference", CollectivesContract::gradientTrackingMatchesReference);
+        m.put("shapeMismatchFailsOnEveryRank", CollectivesContract::shapeMismatchFailsOnEveryRank);
+        return m;
+    }
+
+    // ---- helpers -----------------------------------------------------------------------------
+
+    /** @return {@code In(r)} of the exponential graph */
+    static int[] expIn(int r, int n) {
+        List<Integer> in = new ArrayList<>();
+        for (int p = 1; p < n; p *= 2) {
+            in.add(Math.floorMod(r - p, n));
+        }
+        return in.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    static double[] constant(double v, int len) {
+        double[] a = new double[len];
+        Arrays.fill(a, v);
+        return a;
+    }
+
+    static void assertAll(double expected, INDArray actual, double relTol, String what) {
+        assertClose(constant(expected, (int) actual.length()), actual, relTol, what);
+    }
+
+    // ---- checks ------------------------------------------------------------------------------
+
+    static void allreduceAverageAndOps(BlueFog bf) {
+        int n = bf.size();
+        int r = bf.rank();
+        try (Collectives c = Collectives.of(bf)) {
+            for (DataType dt : DTYPES) {
+                INDArray x = filled(r, dt, 3, 2);
+                INDArray avg = c.allreduce(x);
+                assertShape(avg, 3, 2);
+                assertEquals(dt, avg.dataType());
+                assertAll((n - 1) / 2.0, avg, tolerance(dt, n), "allreduce average of x_r = r");
+                assertAll(r, x, 0, "input unchanged");
+                assertAll(n * (n - 1) / 2.0, c.allreduce(x, ReduceOp.SUM), 0, "SUM");
+                assertAll(0, c.allreduce(x, ReduceOp.MIN), 0, "MIN");
+                assertAll(n - 1, c.allreduce(x, ReduceOp.MAX), 0, "MAX");
+                INDArray y = filled(r, dt, 4);
+                assertSame(y, c.allreduceInPlace(y, ReduceOp.SUM));
+                assertAll(n * (n - 1) / 2.0, y, 0, "in-place SUM");
+            }
+        }
+    }
+
+    static void broadcastFromEveryRoot(BlueFog bf) {
+        int r = bf.rank();
+        try (Collectives c = Collectives.of(bf)) {
+            for (int root = 0; root < bf.size(); root++) {
+                INDArray x = filled(10 + r, DataType.FLOAT, 2, 3);
+                assertAll(10 + root, c.broadcast(x, root), 0, "broadcast from " + root);
+                assertAll(10 + r, x, 0, "input unchanged");
+                INDArray y = filled(r, DataType.DOUBLE, 5);
+                c.broadcastInPlace(y, root);
+                assertAll(root, y, 0, "in-place broadcast from " + root);
+            }
+        }
+    }
+
+    static void allgatherRankSizedPieces(BlueFog bf) {
+        int n = bf.size();
+        int r = bf.rank();
+        try (Collectives c = Collectives.of(bf)) {
+            for (DataType dt : DTYPES) {
+                INDArray piece = filled(r, dt, r + 1, 2);
+                INDArray all = c.allgather(piece);
+                int rows = n * (n + 1) / 2;
+                assertShape(all, rows, 2);
+                double[] expected = new double[rows * 2];
+                int at = 0;
+                for (int j = 0; j < n; j++) {
+                    for (int k = 0; k < (j + 1) * 2; k++) {
+                        expected[at++] = j;
+                    }
+                }
+                assertClose(expected, all, 0, "allgather in rank order");
+            }
+        }
+    }
+
+    static void barrierAndAsyncOrder(BlueFog bf) {
+        int n = bf.size();
+        try (Collectives c = Collectives.of(bf)) {
+            c.barrier();
+            Handle<INDArray> a = c.allreduceAsync(filled(bf.rank(), DataType.FLOAT, 7), ReduceOp.SUM);
+            Handle<Void> b = c.barrierAsync();
+            Handle<INDArray> d = c.allreduceAsync(filled(1, DataType.DOUBLE, 1), ReduceOp.SUM);
+            assertAll(n, d.join(), 0, "third call");
+            assertTrue(a.poll() && b.poll(), "earlier calls complete first (call order)");
+            assertAll(n * (n - 1) / 2.0, a.join(), 0, "first call");
+            b.join();
+        }
+    }
+
+    static void neighborAllreduceExponentialClosedForm(BlueFog bf) {
+        int n = bf.size();
+        int r = bf.rank();
+        int[] in = expIn(r, n);
+        double expected = (r + Arrays.stream(in).sum()) / (double) (in.length + 1);
+        if (n == 4) {
+            assertEquals(new double[] {5.0 / 3, 4.0 / 3, 1, 2}[r], expected, 1e-15, "issue's n = 4 values");
+        }
+        if (n == 8) {
+            assertEquals(new double[] {4.25, 3.25, 2.25, 3.25, 2.25, 3.25, 4.25, 5.25}[r], expected, 1e-15);
+        }
+        try (Collectives c = Collectives.of(bf)) {
+            for (DataType dt : DTYPES) {
+                INDArray x = filled(r, dt, 2, 3, 2);
+                INDArray out = c.neighborAllreduce(x);
+                assertShape(out, 2, 3, 2);
+                assertAll(expected, out, tolerance(dt, in.length + 1), "default neighborAllreduce");
+                assertAll(r, x, 0, "input unchanged");
+                assertAll(expected, c.neighborAllreduce(x, Topologies.exponential(n)), tolerance(dt, in.length + 1),
+                        "explicit topology");
+                assertSame(x, c.neighborAllreduceInPlace(x));
+                assertAll(expected, x, tolerance(dt, in.length + 1), "in place");
+            }
+        }
+    }
+
+    static void unitWeightsGiveExactSums(BlueFog bf) {
+        int n = bf.size();
+        int r = bf.rank();
+        int[] in = expIn(r, n);
+        double[] ones = constant(1, in.length);
+        double expected = r + Arrays.stream(in).sum();
+        if (n == 4) {
+            assertEquals(new double[] {5, 4, 3, 6}[r], expected);
+        }
+        try (Collectives c = Collectives.of(bf)) {
+            INDArray out = c.neighborAllreduce(filled(r, DataType.FLOAT, 6), NeighborWeights.of(1.0, in, ones));
+            assertAll(expected, out, 0, "self 1, sources 1: exact sum");
+        }
+    }
+
+    static void dynamicShiftBothDirections(BlueFog bf) {
+        int n = bf.size();
+        int r = bf.rank();
+        try (Collectives c = Collectives.of(bf)) {
+            if (n == 1) {
+                INDArray out = c.neighborAllreduce(filled(5, DataType.FLOAT, 3),
+                        DynamicNeighbors.builder().selfWeight(0).checkConsistency(true).build());
+                assertAll(0, out, 0, "no sources and self weight 0");
+                return;
+            }
+            int prev = Math.floorMod(r - 1, n);
+            int next = (r + 1) % n;
+            for (boolean check : new boolean[] {false, true}) {
+                DynamicNeighbors forward = DynamicNeighbors.builder().selfWeight(0).source(prev, 1).destination(next)
+                        .checkConsistency(check).build();
+                assertAll(prev, c.neighborAllreduce(filled(r, DataType.FLOAT, 4), forward), 0, "shift from r-1");
+                DynamicNeighbors backward = DynamicNeighbors.builder().selfWeight(0).source(next, 1).destination(prev)
+                        .checkConsistency(check).build();
+                assertAll(next, c.neighborAllreduce(filled(r, DataType.DOUBLE, 4), backward), 0, "shift from r+1");
+            }
+        }
+    }
+
+    static void dynamicCheckNamesUnmatchedSend(BlueFog bf) {
+        int n = bf.size();
+        int r = bf.rank();
+        try (Collectives c = Collectives.of(bf)) {
+            if (n == 1) {
+                return; // nobody to send to
+            }
+            DynamicNeighbors bad = DynamicNeighbors.builder().selfWeight(1).destination((r + 1) % n)
+                    .checkConsistency(true).build();
+            CollectiveMismatchException e = assertThrows(CollectiveMismatchException.class,
+                    () -> c.neighborAllreduce(filled(r, DataType.FLOAT, 3), bad));
+            assertTrue(e.getMessage().contains("rank 0 sends to rank 1 but rank 1 does not receive from 0"),
+                    e.getMessage());
+            // The ranks are still in step: the next call works.
+            assertAll(n * (n - 1) / 2.0, c.allreduce(filled(r, DataType.FLOAT, 2), ReduceOp.SUM), 0, "after");
+        }
+    }
+
+    static void destinationWeightsScaleWhatIsSent(BlueFog bf) {
+        int n = bf.size();
+        int r = bf.rank();
+        int[] in = expIn(r, n);
+        DynamicNeighbors.Builder b = DynamicNeighbors.builder().selfWeight(0.5).checkConsistency(true);
+        for (int j : in) {
+            b.source(j, 1);
+        }
+        for (int p = 1; p < n; p *= 2) {
+            b.destination((r + p) % n, 0.5);
+        }
+        try (Collectives c = Collectives.of(bf)) {
+            INDArray out = c.neighborAllreduce(filled(r, DataType.DOUBLE, 5), b.build());
+            assertAll(0.5 * (r + Arrays.stream(in).sum()), out, tolerance(DataType.DOUBLE, n), "destination weights 1/2");
+        }
+    }
+
+    static void rings(BlueFog bf) {
+        int n = bf.size();
+        int r = bf.rank();
+        int prev = Math.floorMod(r - 1, n);
+        int next = (r + 1) % n;
+        try (Collectives c = Collectives.of(bf)) {
+            double expected = n == 1 ? r : n == 2 ? 0.5 : (r + prev + next) / 3.0;
+            assertAll(expected, c.neighborAllreduce(filled(r, DataType.FLOAT, 3), Topologies.ring(n)),
+                    tolerance(DataType.FLOAT, 3), "bidirectional ring");
+            if (n >= 2) {
+                assertAll((r + prev) / 2.0, c.neighborAllreduce(filled(r, DataType.FLOAT, 3), oneWayRing(n, -1)),
+                        tolerance(DataType.FLOAT, 2), "ring receiving from r-1");
+                assertAll((r + next) / 2.0, c.neighborAllreduce(filled(r, DataType.FLOAT, 3), oneWayRing(n, +1)),
+                        tolerance(DataType.FLOAT, 2), "ring receiving from r+1");
+            }
+        }
+    }
+
+    /** One-directional ring: i receives from i + direction with weight 1/2, keeps 1/2. */
+    static Topology oneWayRing(int n, int direction) {
+        double[] self = constant(0.5, n);
+        int[][] in = new int[n][];
+        double[][] w = new double[n][];
+        for (int i = 0; i < n; i++) {
+            in[i] = new int[] {Math.floorMod(i + direction, n)};
+            w[i] = new double[] {0.5};
+        }
+        return Topology.of(self, in, w);
+    }
+
+    /** Star with centre 0: the centre averages everybody (1/n each), leaves keep 1 - 1/n and take 1/n of the centre. */
+    static Topology star(int n) {
+        double[][] w = new double[n][n];
+        for (int j = 0; j < n; j++) {
+            w[0][j] = 1.0 / n;
+        }
+        for (int i = 1; i < n; i++) {
+            w[i][i] = 1 - 1.0 / n;
+            w[i][0] = 1.0 / n;
+        }
+        return Topology.fromWeightMatrix(w);
+    }
+
+    static void star(BlueFog bf) {
+        int n = bf.size();
+        int r = bf.rank();
+        try (Collectives c = Collectives.of(bf)) {
+            INDArray out = c.neighborAllreduce(filled(r, DataType.DOUBLE, 4), star(n));
+            double expected = r == 0 ? (n - 1) / 2.0 : r * (1 - 1.0 / n);
+            assertAll(expected, out, tolerance(DataType.DOUBLE, n), "star");
+        }
+    }
+
+    static void fusionOfFiftyAsyncTensors(BlueFog bf) {
+        int n = bf.size();
+        int r = bf.rank();
+        int[] in = expIn(r, n);
+        double mixed = (r + Arrays.stream(in).sum()) / (double) (in.length + 1);
+        try (Collectives c = Collectives.of(bf)) {
+            List<Handle<INDArray>> handles = new ArrayList<>();
+            for (int i = 0; i < 50; i++) {
+                handles.add(c.neighborAllreduceAsync(filled(i + r, DataType.FLOAT, 1 + i % 7, 3)));
+            }
+            for (int i = 0; i < 50; i++) {
+                INDArray out = handles.get(i).join();
+                assertShape(out, 1 + i % 7, 3);
+                assertAll(i + mixed, out, tolerance(DataType.FLOAT, in.length + 1) * 50, "fused tensor " + i);
+            }
+        }
+    }
+
+    static void onePeerExponentialReachesAverage(BlueFog bf) {
+        int n = bf.size();
+        int r = bf.rank();
+        int tau = n == 1 ? 0 : 32 - Integer.numberOfLeadingZeros(n - 1);
+        boolean powerOfTwo = Integer.bitCount(n) == 1;
+        try (Collectives c = Collectives.of(bf)) {
+            double[] mine = SerialReference.input(SEED, r, 8, DataType.DOUBLE);
+            double[] avg = SerialReference.mean(SerialReference.inputs(SEED, n, 8, DataType.DOUBLE));
+            INDArray x = array(mine, DataType.DOUBLE, 8);
+            INDArray xr = filled(r, DataType.FLOAT, 3);
+            for (int k = 0; k < tau; k++) {
+                int p = 1 << (k % tau);
+                DynamicNeighbors d = DynamicNeighbors.builder().selfWeight(0.5).source(Math.floorMod(r - p, n), 0.5)
+                        .destination((r + p) % n).build();
+                x = c.neighborAllreduce(x, d);
+                xr = c.neighborAllreduce(xr, d);
+            }
+            if (powerOfTwo) {
+                assertClose(avg, x, tolerance(DataType.DOUBLE, 2 * tau), "one-peer exponential after log2 n steps");
+                assertAll((n - 1) / 2.0, xr, 0, "x_r = r: exact average");
+            }
+        }
+    }
+
+    static void randomTensorsMatchSerialReference(BlueFog bf) {
+        int n = bf.size();
+        int r = bf.rank();
+        int len = 15;
+        List<Topology> topologies = List.of(Topologies.exponential(n), Topologies.ring(n), star(n), randomTopology(n));
+        try (Collectives c = Collectives.of(bf)) {
+            for (DataType dt : DTYPES) {
+                double[][] x = SerialReference.inputs(SEED, n, len, dt);
+                INDArray mine = array(x[r], dt, 5, 3);
+                for (Topology t : topologies) {
+                    double[][] w = t.weightMatrix();
+                    double tol = tolerance(dt, t.inDegree(r) + 1);
+                    assertClose(SerialReference.mix(w, x, r), c.neighborAllreduce(mine, t), tol, t + " topology");
+                    assertClose(SerialReference.mix(w, x, r), c.neighborAllreduce(mine, NeighborWeights.fromTopology(t, r)),
+                            tol, t + " as weights");
+                    DynamicNeighbors.Builder b = DynamicNeighbors.builder().selfWeight(t.selfWeight(r));
+                    int[] in = t.inNeighbors(r);
+                    double[] win = t.recvWeights(r);
+                    for (int k = in.length - 1; k >= 0; k--) { // reverse order: the sum must still be rank order
+                        b.source(in[k], win[k]);
+                    }
+                    b.destinations(t.outNeighbors(r));
+                    assertClose(SerialReference.mix(w, x, r), c.neighborAllreduce(mine, b.build()), tol, t + " dynamic");
+                }
+                assertClose(SerialReference.mean(x), c.allreduce(mine), tolerance(dt, n), "allreduce");
+                assertClose(x[n - 1], c.broadcast(mine, n - 1), 0, "broadcast");
+                double[] all = new double[n * len];
+                for (int j = 0; j < n; j++) {
+                    System.arraycopy(x[j], 0, all, j * len, len);
+                }
+                INDArray gathered = c.allgather(mine);
+                assertShape(gathered, 5L * n, 3);
+                assertClose(all, gathered, 0, "allgather");
+            }
+        }
+    }
+
+    /** A seeded random graph with random positive weights (the same on every rank). */
+    static Topology randomTopology(int n) {
+        Random rnd = new Random(SEED + n);
+        double[][] w = new double[n][n];
+        for (int i = 0; i < n; i++) {
+            w[i][i] = 0.1 + rnd.nextDouble();
+            for (int j = 0; j < n; j++) {
+                if (j != i && rnd.nextDouble() < 0.4) {
+                    w[i][j] = rnd.nextDouble();
+                }
+            }
+        }
+        return Topology.fromWeightMatrix(w);
+    }
+
+    static void neighborAllgatherOrder(BlueFog bf) {
+        int n = bf.size();
+        int r = bf.rank();
+        int[] in = bf.topology().inNeighbors(r);
+        try (Collectives c = Collectives.of(bf)) {
+            INDArray got = c.neighborAllgather(filled(r, DataType.FLOAT, r + 1, 2));
+            int rows = Arrays.stream(in).map(j -> j + 1).sum();
+            assertShape(got, rows, 2);
+            List<Double> expected = new ArrayList<>();
+            for (int j : in) {
+                for (int k = 0; k < (j + 1) * 2; k++) {
+                    expected.add((double) j);
+                }
+            }
+            assertClose(expected.stream().mapToDouble(Double::doubleValue).toArray(), got, 0, "static order");
+            if (n > 1) {
+                // Dynamic: receive from r+1 and r-1 in that order (r+1 first), send to both.
+                int prev = Math.floorMod(r - 1, n);
+                int next = (r + 1) % n;
+                DynamicNeighbors.Builder b = DynamicNeighbors.builder().source(next, 1);
+                if (prev != next) {
+                    b.source(prev, 1);
+                }
+                DynamicNeighbors d = b.destinations(prev == next ? new int[] {prev} : new int[] {prev, next}).build();
+                INDArray dyn = c.neighborAllgather(filled(r, DataType.DOUBLE, 1, 3), d);
+                double[] exp = prev == next ? constant(next, 3)
+                        : new double[] {next, next, next, prev, prev, prev};
+                assertClose(exp, dyn, 0, "dynamic order = given sources");
+            }
+        }
+    }
+
+    static void pairGossip(BlueFog bf) {
+        int n = bf.size();
+        int r = bf.rank();
+        int peer = (r ^ 1) < n ? r ^ 1 : r;
+        try (Collectives c = Collectives.of(bf)) {
+            double[][] x = SerialReference.inputs(SEED, n, 6, DataType.FLOAT);
+            INDArray out = c.pairGossip(array(x[r], DataType.FLOAT, 6), peer);
+            double[] expected = new double[6];
+            for (int e = 0; e < 6; e++) {
+                expected[e] = (x[r][e] + x[peer][e]) / 2;
+            }
+            assertClose(expected, out, tolerance(DataType.FLOAT, 2), "pair gossip with " + peer);
+            if (n > 2) {
+                int bad = (r + 1) % n; // not mutual for n > 2
+                CollectiveMismatchException e = assertThrows(CollectiveMismatchException.class,
+                        () -> c.pairGossip(filled(r, DataType.FLOAT, 2), bad));
+                assertTrue(e.getMessage().contains("pairs with"), e.getMessage());
+            }
+        }
+    }
+
+    static void hierarchicalNeighborAllreduce(BlueFog bf) {
+        int n = bf.size();
+        int r = bf.rank();
+        int machines = bf.machineSize();
+        try (Collectives c = Collectives.of(bf)) {
+            List<Integer> machineOf = Arrays.stream(c.allgather(filled(bf.machineRank(), DataType.DOUBLE, 1))
+                    .data().asDouble()).mapToObj(v -> (int) v).toList();
+            double[][] x = SerialReference.inputs(SEED, n, 4, DataType.DOUBLE);
+            double[][] machineAvg = new double[machines][4];
+            int[] count = new int[machines];
+            for (int j = 0; j < n; j++) {
+                count[machineOf.get(j)]++;
+            }
+            for (int j = 0; j < n; j++) {
+                for (int e = 0; e < 4; e++) {
+                    machineAvg[machineOf.get(j)][e] += x[j][e] / count[machineOf.get(j)];
+                }
+            }
+            Topology mt = Topologies.exponential(machines);
+            double[] expected = SerialReference.mix(mt.weightMatrix(), machineAvg, machineOf.get(r));
+            INDArray out = c.hierarchicalNeighborAllreduce(array(x[r], DataType.DOUBLE, 2, 2));
+            assertShape(out, 2, 2);
+            assertClose(expected, out, tolerance(DataType.DOUBLE, n + machines), "hierarchical");
+        }
+    }
+
+    static void periodicGlobalAveraging(BlueFog bf) {
+        int n = bf.size();
+        int r = bf.rank();
+        try (Collectives c = Collectives.of(bf)) {
+            PeriodicGlobalAveraging pga = new PeriodicGlobalAveraging(c, 3);
+            double[][] x = SerialReference.inputs(SEED, n, 5, DataType.DOUBLE);
+            double[][] w = bf.topology().weightMatrix();
+            INDArray mine = array(x[r], DataType.DOUBLE, 5);
+            for (int k = 1; k <= 6; k++) {
+                boolean global = pga.nextIsGlobal();
+                assertEquals(k % 3 == 0, global, "call " + k);
+                mine = pga.average(mine);
+                double[][] next = new double[n][];
+                for (int i = 0; i < n; i++) {
+                    next[i] = global ? SerialReference.mean(x) : SerialReference.mix(w, x, i);
+                }
+                x = next;
+                assertClose(x[r], mine, tolerance(DataType.DOUBLE, n) * k, "Gossip-PGA call " + k);
+            }
+        }
+    }
+
+    /** Quadratic local losses f_i(x) = |x - b_i|^2 / 2, so g_i(x) = x - b_i; the optimum is mean(b). */
+    static double[] gradient(double[] x, double[] b) {
+        double[] g = new double[x.length];
+        for (int e = 0; e < x.length; e++) {
+            g[e] = x[e] - b[e];
+        }
+        return g;
+    }
+
+    static void exactDiffusionMatchesReference(BlueFog bf) {
+        int n = bf.size();
+        int r = bf.rank();
+        double lr = 0.3;
+        int len = 4;
+        try (Collectives c = Collectives.of(bf)) {
+            Topology t = Topologies.exponential(n);
+            ExactDiffusion ed = new ExactDiffusion(c, t);
+            double[][] wbar = ExactDiffusion.lazy(t).weightMatrix();
+            double[][] b = SerialReference.inputs(SEED, n, len, DataType.DOUBLE);
+            double[][] x = new double[n][len];
+            double[][] psiPrev = new double[n][len];
+            INDArray mine = array(x[r], DataType.DOUBLE, len);
+            for (int k = 0; k < 150; k++) {
+                // Serial reference of every rank.
+                double[][] phi = new double[n][len];
+                double[][] psi = new double[n][len];
+                for (int i = 0; i < n; i++) {
+                    double[] g = gradient(x[i], b[i]);
+                    for (int e = 0; e < len; e++) {
+                        psi[i][e] = x[i][e] - lr * g[e];
+                        phi[i][e] = k == 0 ? psi[i][e] : psi[i][e] + x[i][e] - psiPrev[i][e];
+                    }
+                }
+                double[][] next = new double[n][];
+                for (int i = 0; i < n; i++) {
+                    next[i] = SerialReference.mix(wbar, phi, i);
+                }
+                psiPrev = psi;
+                x = next;
+                // Distributed.
+                INDArray g = mine.sub(array(b[r], DataType.DOUBLE, len));
+                INDArray psiMine = mine.sub(g.mul(lr));
+                mine = ed.step(psiMine, mine);
+                assertClose(x[r], mine, 1e-12, "Exact Diffusion step " + k);
+            }
+            assertClose(SerialReference.mean(b), mine, 1e-6, "Exact Diffusion reaches the optimum mean(b)");
+        }
+    }
+
+    static void gradientTrackingMatchesReference(BlueFog bf) {
+        int n = bf.size();
+        int r = bf.rank();
+        double lr = 0.2;
+        int len = 3;
+        try (Collectives c = Collectives.of(bf)) {
+            Topology t = Topologies.exponential(n);
+            double[][] w = t.weightMatrix();
+            GradientTracking gt = new GradientTracking(c, t);
+            double[][] b = SerialReference.inputs(SEED, n, len, DataType.DOUBLE);
+            double[][] x = new double[n][len];
+            double[][] y = new double[n][];
+            for (int i = 0; i < n; i++) {
+                y[i] = gradient(x[i], b[i]);
+            }
+            INDArray bMine = array(b[r], DataType.DOUBLE, len);
+            INDArray mine = array(x[r], DataType.DOUBLE, len);
+            gt.init(mine.sub(bMine));
+            for (int k = 0; k < 150; k++) {
+                double[][] nx = new double[n][];
+                double[][] ny = new double[n][];
+                for (int i = 0; i < n; i++) {
+                    double[] wx = SerialReference.mix(w, x, i);
+                    nx[i] = new double[len];
+                    for (int e = 0; e < len; e++) {
+                        nx[i][e] = wx[e] - lr * y[i][e];
+                    }
+                }
+                for (int i = 0; i < n; i++) {
+                    double[] wy = SerialReference.mix(w, y, i);
+                    double[] gNew = gradient(nx[i], b[i]);
+                    double[] gOld = gradient(x[i], b[i]);
+                    ny[i] = new double[len];
+                    for (int e = 0; e < len; e++) {
+                        ny[i][e] = wy[e] + gNew[e] - gOld[e];
+                    }
+                }
+                x = nx;
+                y = ny;
+                mine = gt.descend(mine, lr);
+                INDArray tracker = gt.track(mine.sub(bMine));
+                assertClose(x[r], mine, 1e-12, "DIGing x at step " + k);
+                assertClose(y[r], tracker, 1e-12, "DIGing y at step " + k);
+            }
+            assertClose(SerialReference.mean(b), mine, 1e-6, "gradient tracking reaches the optimum mean(b)");
+        }
+    }
+
+    static void shapeMismatchFailsOnEveryRank(BlueFog bf) {
+        int n = bf.size();
+        int r = bf.rank();
+        try (Collectives c = Collectives.of(bf)) {
+            if (n == 1) {
+                return; // a single rank cannot disagree with itself
+            }
+            int len = r == 1 ? 4 : 3;
+            CollectiveMismatchException e = assertThrows(CollectiveMismatchException.class,
+                    () -> c.allreduce(filled(r, DataType.FLOAT, len)));
+            assertTrue(e.getMessage().contains("rank 1 called allreduce float32 [4]"), e.getMessage());
+            assertTrue(e.getMessage().contains("float32 [3]"), e.getMessage());
+            CollectiveMismatchException e2 = assertThrows(CollectiveMismatchException.class,
+                    () -> c.neighborAllreduce(filled(r, r == 0 ? DataType.DOUBLE : DataType.FLOAT, 3)));
+            assertTrue(e2.getMessage().contains("rank 0 called neighborAllreduce float64 [3]"), e2.getMessage());
+            // The ranks are still in step afterwards.
+            assertAll(n * (n - 1) / 2.0, c.allreduce(filled(r, DataType.FLOAT, 2), ReduceOp.SUM), 0, "after");
+        }
+    }
+}

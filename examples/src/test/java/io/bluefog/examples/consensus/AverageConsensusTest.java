@@ -1,0 +1,72 @@
+package io.bluefog.examples.consensus;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.bluefog.local.LocalCluster;
+import io.bluefog.topology.Topologies;
+import io.bluefog.topology.analysis.Spectral;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** The consensus example's claims, on LocalCluster. */
+class AverageConsensusTest {
+    /** float32 unit roundoff times a few: "float precision". */
+    private static final double FLOAT_PRECISION = 1e-6;
+
+    static AverageConsensus parse(PrintStream out, String... args) {
+        AverageConsensus app = new AverageConsensus(out);
+        new CommandLine(app).parseArgs(args);
+        return app;
+    }
+
+    @Test
+    void onePeerExponentialReachesTheAverageInLog2NIterations() {
+        for (int n : new int[] {4, 8}) {
+            AverageConsensus app = parse(System.out, "--dynamic", "--iterations", "4", "--size", "256");
+            List<double[]> errors = LocalCluster.call(n, app::run);
+            int log2n = Integer.numberOfTrailingZeros(n);
+            double[] e = errors.get(0);
+            assertTrue(e[log2n - 1] > 1e-3, "not there one step early: " + e[log2n - 1]);
+            assertTrue(e[log2n] < FLOAT_PRECISION, "n = " + n + " after log2 n steps: " + e[log2n]);
+        }
+    }
+
+    @Test
+    void ringDecaysLikeRhoToTheK() {
+        int n = 8;
+        double rho = Spectral.rho(Topologies.ring(n));
+        AverageConsensus app = parse(System.out, "--topology", "ring", "--iterations", "20", "--dtype", "float64");
+        double[] e = LocalCluster.call(n, app::run).get(0);
+        for (int k = 1; k < e.length; k++) {
+            assertTrue(e[k] <= Math.pow(rho, k) * e[0] * (1 + 1e-9), "k = " + k + ": " + e[k]);
+        }
+        assertEquals(rho, e[20] / e[19], 1e-3, "asymptotic rate is rho");
+    }
+
+    @Test
+    void jsonOutputOnRankZeroOnly() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+        int status = new CommandLine(new AverageConsensus(out)).execute("--transport", "local", "--ranks", "4",
+                "--topology", "ring", "--iterations", "3", "--json");
+        assertEquals(0, status);
+        String text = bytes.toString(StandardCharsets.UTF_8).trim();
+        assertEquals(1, text.lines().count(), text);
+        assertTrue(text.startsWith("{\"topology\":\"ring\",\"dynamic\":false,\"ranks\":4"), text);
+        assertTrue(text.contains("\"relative_error\":["), text);
+    }
+
+    @Test
+    void badArgumentsAreRejected() {
+        PrintStream devNull = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+        CommandLine cl = new CommandLine(new AverageConsensus(devNull)).setErr(new java.io.PrintWriter(devNull));
+        assertNotEquals(0, cl.execute("--transport", "local", "--ranks", "2", "--topology", "moebius"));
+        assertNotEquals(0, cl.execute("--size", "0"));
+    }
+}

@@ -1,0 +1,84 @@
+package io.bluefog.mpi;
+
+import io.bluefog.CommunicationException;
+import io.bluefog.comm.Request;
+import java.nio.Buffer;
+import mpi.MPIException;
+import mpi.Status;
+
+/**
+ * A nonblocking MPI send or receive. Keeps the buffer reachable until completion (MPI writes into or
+ * reads from its native memory meanwhile) and, for receives, checks that the message filled the
+ * buffer exactly.
+ */
+final class MpiRequest implements Request {
+    private final mpi.Request request;
+    private final String what;
+    /** Elements a receive must deliver; -1 for a send. */
+    private final int expectedCount;
+    private Buffer buffer;
+    private boolean done;
+    private CommunicationException failure;
+
+    MpiRequest(mpi.Request request, Buffer buffer, String what, int expectedCount) {
+        this.request = request;
+        this.buffer = buffer;
+        this.what = what;
+        this.expectedCount = expectedCount;
+    }
+
+    @Override
+    public synchronized boolean test() {
+        if (done) {
+            rethrow();
+            return true;
+        }
+        try {
+            Status status = request.testStatus();
+            if (status == null) {
+                return false;
+            }
+            complete(status);
+        } catch (MPIException e) {
+            fail(e);
+        }
+        rethrow();
+        return true;
+    }
+
+    @Override
+    public synchronized void waitFor() {
+        if (!done) {
+            try {
+                complete(request.waitStatus());
+            } catch (MPIException e) {
+                fail(e);
+            }
+        }
+        rethrow();
+    }
+
+    private void complete(Status status) throws MPIException {
+        done = true;
+        if (expectedCount >= 0) {
+            int got = status.getCount(MpiBuffers.datatype(buffer));
+            if (got != expectedCount) {
+                failure = new CommunicationException(
+                        what + ": received " + got + " elements but the buffer expects " + expectedCount);
+            }
+        }
+        buffer = null;
+    }
+
+    private void fail(MPIException e) {
+        done = true;
+        buffer = null;
+        failure = MpiCommunicator.wrap(what, e);
+    }
+
+    private void rethrow() {
+        if (failure != null) {
+            throw failure;
+        }
+    }
+}

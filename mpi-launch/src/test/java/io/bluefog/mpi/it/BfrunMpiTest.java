@@ -1,0 +1,101 @@
+package io.bluefog.mpi.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.bluefog.mpi.MpiRun;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The launcher mpi-launch/bfrun: bad input is refused with one line on stderr; hello runs. */
+@Tag("mpi")
+class BfrunMpiTest {
+    /** Bad input must be refused before anything is started. */
+    static final Duration BAD_INPUT_TIMEOUT = Duration.ofSeconds(20);
+    static final Duration HELLO_TIMEOUT = Duration.ofSeconds(120);
+
+    private static Path bfrun;
+
+    @BeforeAll
+    static void findBfrun() {
+        bfrun = Path.of(System.getProperty("bluefog.mpi.bfrun", "bfrun"));
+        assertTrue(Files.isExecutable(bfrun), "bfrun not found at " + bfrun + " (system property bluefog.mpi.bfrun)");
+    }
+
+    private static MpiRun.Result bfrun(Duration timeout, String... args) {
+        List<String> cmd = new ArrayList<>(List.of(bfrun.toString()));
+        cmd.addAll(List.of(args));
+        return MpiRun.exec(cmd, timeout);
+    }
+
+    @Test
+    void exitStatusIsPassedThrough() {
+        // The test classes reach the ranks through CLASSPATH, which bfrun puts before its own.
+        List<String> cmd = List.of("env", "CLASSPATH=" + MpiRun.testClasspath(), bfrun.toString(), "-np", "2",
+                ExitStatusMain.class.getName(), "3");
+        MpiRun.Result r = MpiRun.exec(cmd, HELLO_TIMEOUT);
+        assertEquals(3, r.exitCode(), () -> r.toString());
+    }
+
+    private static void assertRefused(MpiRun.Result r, String expectedFragment) {
+        assertFalse(r.timedOut(), () -> r.toString());
+        assertNotEquals(0, r.exitCode(), () -> "bad input must fail: " + r);
+        List<String> lines = r.lines();
+        assertEquals(1, lines.size(), () -> "expected exactly one line: " + r);
+        assertTrue(lines.get(0).startsWith("bfrun: ") && lines.get(0).contains(expectedFragment),
+                () -> "expected a 'bfrun: ...' line mentioning '" + expectedFragment + "': " + r);
+    }
+
+    @Test
+    void unknownExampleIsRefused() {
+        assertRefused(bfrun(BAD_INPUT_TIMEOUT, "-np", "2", "no-such-example"), "unknown example 'no-such-example'");
+    }
+
+    @ParameterizedTest(name = "-np {0}")
+    @ValueSource(strings = {"0", "-1", "two"})
+    void nonPositiveRankCountIsRefused(String np) {
+        assertRefused(bfrun(BAD_INPUT_TIMEOUT, "-np", np, "hello"), "-np");
+    }
+
+    @Test
+    void missingValueIsRefused() {
+        assertRefused(bfrun(BAD_INPUT_TIMEOUT, "hello", "-np"), "missing -np");
+        assertRefused(bfrun(BAD_INPUT_TIMEOUT, "-np"), "-np needs a value");
+    }
+
+    @Test
+    void helloOnFourRanksPrintsOneCheckedLinePerRank() {
+        int np = 4;
+        MpiRun.Result r = bfrun(HELLO_TIMEOUT, "-np", Integer.toString(np), "hello");
+        assertEquals(0, r.exitCode(), () -> r.toString());
+        Pattern line = Pattern.compile("hello from rank (\\d+) of " + np
+                + " \\(local rank (\\d+) of " + np + ", machine 0 of 1\\) on \\S+ via mpi: allreduce sum of ranks = "
+                + (np * (np - 1) / 2) + ", expected " + (np * (np - 1) / 2) + ": OK");
+        boolean[] seen = new boolean[np];
+        for (String l : r.lines()) {
+            Matcher m = line.matcher(l);
+            if (m.matches()) {
+                int rank = Integer.parseInt(m.group(1));
+                assertEquals(rank, Integer.parseInt(m.group(2)), "one machine: local rank = rank");
+                assertFalse(seen[rank], () -> "rank printed twice: " + r);
+                seen[rank] = true;
+            }
+        }
+        for (int rank = 0; rank < np; rank++) {
+            int finalRank = rank;
+            assertTrue(seen[rank], () -> "no hello line from rank " + finalRank + ": " + r);
+        }
+    }
+}

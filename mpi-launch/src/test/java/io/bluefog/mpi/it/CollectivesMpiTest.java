@@ -1,0 +1,21 @@
+package io.bluefog.mpi.it;
+
+import io.bluefog.collectives.testing.CollectivesContract;
+import io.bluefog.mpi.MpiRun;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The collectives' {@link CollectivesContract} (closed forms and serial references, the same suite
+ * {@code CollectivesContractTest} runs on LocalCluster for n = 1..16) on the MPI transport: one JVM
+ * per rank under mpirun.
+ */
+@Tag("mpi")
+class CollectivesMpiTest {
+    @ParameterizedTest(name = "np = {0}")
+    @ValueSource(ints = {2, 4})
+    void contractHoldsUnderMpirun(int np) {
+        MpiRun.assertSuitePassed(np, CollectivesContract.class.getName(), new CollectivesContract().checks().keySet());
+    }
+}

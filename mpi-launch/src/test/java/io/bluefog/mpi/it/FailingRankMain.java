@@ -1,0 +1,48 @@
+package io.bluefog.mpi.it;
+
+import io.bluefog.BlueFog;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * Job for {@link FailureMpiTest}: the last rank dies of an uncaught exception while every other rank
+ * waits in a barrier that can never complete.
+ *
+ * <ul>
+ *   <li>{@code main}: the exception ends the last rank's main thread (mpirun would also notice the
+ *       process exiting without MPI_Finalize).</li>
+ *   <li>{@code worker-thread}: the exception ends a worker thread while the last rank's main thread
+ *       keeps waiting for a message that never comes; the process stays alive, so only the MPI
+ *       transport's abort handler can end the job.</li>
+ * </ul>
+ */
+public final class FailingRankMain {
+    /** Printed in the failing rank's exception, so the test can tell who failed. */
+    static final String MESSAGE = "deliberate failure of the last rank";
+
+    private FailingRankMain() {
+    }
+
+    public static void main(String[] args) throws InterruptedException {
+        String mode = args.length > 0 ? args[0] : "main";
+        BlueFog bf = BlueFog.init(args);
+        int last = bf.size() - 1;
+        if (bf.rank() == last) {
+            RuntimeException failure = new IllegalStateException(MESSAGE + " (rank " + bf.rank() + ")");
+            if (mode.equals("main")) {
+                throw failure;
+            }
+            Thread worker = new Thread(() -> {
+                throw failure;
+            }, "failing-worker");
+            worker.start();
+            // Rank 0 never sends this message: without the abort handler this rank would wait forever.
+            ByteBuffer bytes = ByteBuffer.allocateDirect(Float.BYTES).order(ByteOrder.nativeOrder());
+            bf.communicator().irecv(bytes.asFloatBuffer(), 0, 1).waitFor();
+        } else {
+            bf.communicator().barrier();
+        }
+        System.out.println("rank " + bf.rank() + " passed a barrier it should never pass");
+        bf.close();
+    }
+}

@@ -1,0 +1,96 @@
+package io.bluefog.mpi.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.bluefog.BlueFog;
+import io.bluefog.BlueFogException;
+import io.bluefog.CommunicationException;
+import io.bluefog.comm.Communicator;
+import io.bluefog.comm.ReduceOp;
+import io.bluefog.comm.Request;
+import io.bluefog.mpi.MpiCommunicator;
+import io.bluefog.testing.ContractSuite;
+import io.bluefog.testing.DirectBuffers;
+import io.bluefog.testing.RankCheck;
+import java.nio.FloatBuffer;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * What only the MPI transport promises, beyond the transport-independent
+ * {@code CommunicatorContract}: it is the transport mpirun selects, its ranks agree with Open MPI's
+ * own view, a receive of the wrong length fails as {@link CommunicationException} without breaking
+ * the communicator, the abort handler is installed, and MPI cannot be initialised twice. Runs only
+ * under mpirun (np &ge; 2) through {@code RunContractSuite}.
+ */
+public final class MpiTransportContract implements ContractSuite {
+    /** Tags of the wrong-length messages (any values below 32767 not used elsewhere in the check). */
+    static final int SHORT_TAG = 11;
+    static final int LONG_TAG = 12;
+
+    @Override
+    public Map<String, RankCheck> checks() {
+        Map<String, RankCheck> c = new LinkedHashMap<>();
+        c.put("selectedUnderMpirun", MpiTransportContract::selectedUnderMpirun);
+        c.put("ranksMatchOpenMpiEnvironment", MpiTransportContract::ranksMatchOpenMpiEnvironment);
+        c.put("wrongLengthReceiveFails", MpiTransportContract::wrongLengthReceiveFails);
+        c.put("abortHandlerInstalled", MpiTransportContract::abortHandlerInstalled);
+        c.put("secondInitRejected", bf -> assertThrows(BlueFogException.class, () -> MpiCommunicator.initialize(new String[0])));
+        return c;
+    }
+
+    static void selectedUnderMpirun(BlueFog bf) {
+        assertEquals("mpi", bf.communicator().transportName(), "rank " + bf.rank() + ": transport");
+        assertTrue(bf.communicator() instanceof MpiCommunicator, "rank " + bf.rank() + ": communicator class");
+    }
+
+    static void ranksMatchOpenMpiEnvironment(BlueFog bf) {
+        assertEquals(env("OMPI_COMM_WORLD_RANK"), bf.rank(), "rank");
+        assertEquals(env("OMPI_COMM_WORLD_SIZE"), bf.size(), "size");
+        assertEquals(env("OMPI_COMM_WORLD_LOCAL_RANK"), bf.localRank(), "rank " + bf.rank() + ": local rank");
+        assertEquals(env("OMPI_COMM_WORLD_LOCAL_SIZE"), bf.localSize(), "rank " + bf.rank() + ": local size");
+        if (bf.localSize() == bf.size()) {
+            assertEquals(1, bf.machineSize(), "all ranks on one host: one machine");
+            assertEquals(0, bf.machineRank(), "all ranks on one host: machine 0");
+        }
+    }
+
+    private static int env(String name) {
+        String v = System.getenv(name);
+        assertTrue(v != null, name + " is not set: not started by Open MPI's mpirun?");
+        return Integer.parseInt(v);
+    }
+
+    /**
+     * Rank 0 sends 3 and then 7 floats to rank 1, which receives both into 5-element buffers: the
+     * short message must fail with "received 3", the long one (MPI_ERR_TRUNCATE) too; then an
+     * allreduce shows the communicator still works.
+     */
+    static void wrongLengthReceiveFails(BlueFog bf) {
+        Communicator c = bf.communicator();
+        if (bf.rank() == 0) {
+            Request a = c.isend(DirectBuffers.floatsOf(1, 2, 3), 1, SHORT_TAG);
+            Request b = c.isend(DirectBuffers.floatsOf(1, 2, 3, 4, 5, 6, 7), 1, LONG_TAG);
+            a.waitFor();
+            b.waitFor();
+        } else if (bf.rank() == 1) {
+            Request shortRecv = c.irecv(DirectBuffers.floats(5), 0, SHORT_TAG);
+            CommunicationException e = assertThrows(CommunicationException.class, shortRecv::waitFor);
+            assertTrue(e.getMessage().contains("received 3 elements"), e.getMessage());
+            assertThrows(CommunicationException.class, shortRecv::waitFor, "a failed request stays failed");
+            Request longRecv = c.irecv(DirectBuffers.floats(5), 0, LONG_TAG);
+            assertThrows(CommunicationException.class, longRecv::waitFor);
+        }
+        FloatBuffer one = DirectBuffers.floatsOf(1);
+        c.allreduce(one, ReduceOp.SUM);
+        assertEquals(bf.size(), one.get(0), "rank " + bf.rank() + ": allreduce after failed receives");
+    }
+
+    static void abortHandlerInstalled(BlueFog bf) {
+        Thread.UncaughtExceptionHandler h = Thread.getDefaultUncaughtExceptionHandler();
+        assertTrue(h != null && h.getClass().getName().equals("io.bluefog.mpi.AbortOnUncaughtException"),
+                "rank " + bf.rank() + ": default uncaught-exception handler is " + h);
+    }
+}

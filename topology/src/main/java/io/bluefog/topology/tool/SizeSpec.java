@@ -1,0 +1,51 @@
+package io.bluefog.topology.tool;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Parses size ranges: {@code a..b} doubles from a up to b; {@code a,b,c} lists sizes. */
+final class SizeSpec {
+    /** Largest size the tool accepts (dense n x n decompositions). */
+    static final int MAX_SIZE = 8192;
+
+    private SizeSpec() {
+    }
+
+    /** @throws IllegalArgumentException naming {@code --sizes} when the spec is malformed or out of range */
+    static int[] parse(String spec) {
+        List<Integer> sizes = new ArrayList<>();
+        try {
+            if (spec.contains("..")) {
+                String[] ab = spec.split("\\.\\.", -1);
+                if (ab.length != 2) {
+                    throw new IllegalArgumentException("--sizes '" + spec + "': expected a..b");
+                }
+                int a = Integer.parseInt(ab[0].trim());
+                int b = Integer.parseInt(ab[1].trim());
+                check(a, spec);
+                check(b, spec);
+                if (a > b) {
+                    throw new IllegalArgumentException("--sizes '" + spec + "': the start exceeds the end");
+                }
+                for (long n = a; n <= b; n *= 2) {
+                    sizes.add((int) n);
+                }
+            } else {
+                for (String s : spec.split(",")) {
+                    int n = Integer.parseInt(s.trim());
+                    check(n, spec);
+                    sizes.add(n);
+                }
+            }
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--sizes '" + spec + "': not a number (" + e.getMessage() + ")");
+        }
+        return sizes.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    private static void check(int n, String spec) {
+        if (n < 1 || n > MAX_SIZE) {
+            throw new IllegalArgumentException("--sizes '" + spec + "': every size must be in 1.." + MAX_SIZE + ", got " + n);
+        }
+    }
+}
