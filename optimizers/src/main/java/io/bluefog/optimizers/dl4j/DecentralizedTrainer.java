@@ -92,19 +92,27 @@ public final class DecentralizedTrainer {
         return model.score();
     }
 
-    /** Computes the mini-batch gradient at the current parameters (a view DL4J reuses; not modified). */
+    /**
+     * The mean mini-batch gradient at the current parameters, a fresh array. DL4J's backpropagation
+     * returns the gradient summed over the examples (its updater divides by the mini-batch size, see
+     * {@code BaseMultiLayerUpdater}); we divide here so that a one-rank run steps exactly as DL4J's
+     * {@code fit} with the same updater.
+     */
     private INDArray gradient(DataSet batch) {
+        INDArray summed;
         if (model instanceof MultiLayerNetwork net) {
             net.setInput(batch.getFeatures());
             net.setLabels(batch.getLabels());
             net.computeGradientAndScore();
-            return net.getFlattenedGradients();
+            summed = net.getFlattenedGradients();
+        } else {
+            ComputationGraph cg = (ComputationGraph) model;
+            cg.setInputs(batch.getFeatures());
+            cg.setLabels(batch.getLabels());
+            cg.computeGradientAndScore();
+            summed = cg.getFlattenedGradients();
         }
-        ComputationGraph cg = (ComputationGraph) model;
-        cg.setInputs(batch.getFeatures());
-        cg.setLabels(batch.getLabels());
-        cg.computeGradientAndScore();
-        return cg.getFlattenedGradients();
+        return summed.div(batch.numExamples());
     }
 
     /**
