@@ -1,0 +1,281 @@
+package io.bluefog.examples.fashion;
+
+import io.bluefog.BlueFog;
+import io.bluefog.examples.data.FashionMnistData;
+import io.bluefog.examples.data.Partition;
+import io.bluefog.examples.data.Shard;
+import io.bluefog.examples.data.ShardIterator;
+import io.bluefog.local.LocalCluster;
+import io.bluefog.optimizers.Algorithm;
+import io.bluefog.optimizers.OptimizerConfig;
+import io.bluefog.optimizers.dl4j.DecentralizedTrainer;
+import io.bluefog.optimizers.dl4j.EpochMetrics;
+import io.bluefog.optimizers.dl4j.TrainingListener;
+import io.bluefog.optimizers.updaters.LocalUpdater;
+import io.bluefog.topology.dynamic.DynamicTopology;
+import org.deeplearning4j.datasets.iterator.ExistingDataSetIterator;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * The main job: trains an MLP or a LeNet-style CNN on Fashion-MNIST on every rank with a
+ * decentralized optimizer ({@code bfrun -np N fashion-mnist [options]}), or with
+ * {@code --transport local --ranks N} as N threads of one JVM (same seeds, same numbers up to the
+ * summation order of global averages).
+ *
+ * <p>Every rank reads only its shard; all ranks take the same number of steps per epoch
+ * (one pass over the training set split over the ranks). Rank 0 shows a progress bar and, per
+ * epoch, the training loss, the test accuracy of the averaged model and of its own model, the
+ * consensus distance, the throughput and the share of time spent communicating, and writes
+ * {@code metrics.csv}, {@code metrics.json} and {@code metrics.png} into {@code --metrics-dir}.
+ */
+@Command(name = "fashion-mnist", mixinStandardHelpOptions = true,
+        description = "Decentralized training of Fashion-MNIST across ranks.")
+public final class FashionMnist implements Callable<Integer> {
+    @Option(names = "--topology", defaultValue = "exponential",
+            description = "ring|exponential|one-peer-exponential|mesh|star|full|<weight-matrix file> (default: ${DEFAULT-VALUE})")
+    String topology;
+
+    @Option(names = "--optimizer", defaultValue = "atc",
+            description = "allreduce|atc|awc|local-sgd|pga|exact-diffusion|gradient-tracking|push-sum (default: ${DEFAULT-VALUE})")
+    String optimizer;
+
+    @Option(names = "--period", defaultValue = "4", description = "H: global average every H-th round (local-sgd, pga) (default: ${DEFAULT-VALUE})")
+    int period;
+
+    @Option(names = "--communication-period", defaultValue = "1", description = "J: communicate every J-th step (default: ${DEFAULT-VALUE})")
+    int communicationPeriod;
+
+    @Option(names = "--model", defaultValue = "mlp", description = "mlp|cnn (default: ${DEFAULT-VALUE})")
+    String model;
+
+    @Option(names = "--epochs", defaultValue = "3", description = "(default: ${DEFAULT-VALUE})")
+    int epochs;
+
+    @Option(names = "--batch-size", defaultValue = "64", description = "per rank (default: ${DEFAULT-VALUE})")
+    int batchSize;
+
+    @Option(names = "--lr", defaultValue = "0.05", description = "learning rate (default: ${DEFAULT-VALUE})")
+    double lr;
+
+    @Option(names = "--momentum", defaultValue = "0.9", description = "Nesterov momentum; 0 = plain SGD (default: ${DEFAULT-VALUE})")
+    double momentum;
+
+    @Option(names = "--updater", defaultValue = "nesterov", description = "nesterov|momentum|sgd|adam (default: ${DEFAULT-VALUE})")
+    String updater;
+
+    @Option(names = "--partition", defaultValue = "iid", description = "iid|dirichlet:<alpha> (default: ${DEFAULT-VALUE})")
+    String partition;
+
+    @Option(names = "--seed", defaultValue = "42", description = "(default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--metrics-dir", defaultValue = "metrics", description = "(default: ${DEFAULT-VALUE})")
+    Path metricsDir;
+
+    @Option(names = "--data-dir", defaultValue = "/usr/share/datasets/fashion-mnist", description = "(default: ${DEFAULT-VALUE})")
+    Path dataDir;
+
+    @Option(names = "--limit-samples", defaultValue = "0",
+            description = "use only the first N training (and at most N test) images, for smoke runs; 0 = all (default: ${DEFAULT-VALUE})")
+    int limitSamples;
+
+    @Option(names = "--transport", defaultValue = "auto",
+            description = "auto (MPI under bfrun/mpirun) | local (ranks as threads of this JVM) (default: ${DEFAULT-VALUE})")
+    String transport;
+
+    @Option(names = "--ranks", defaultValue = "2", description = "number of ranks with --transport local (default: ${DEFAULT-VALUE})")
+    int ranks;
+
+    @Option(names = "--quiet", description = "no progress bar")
+    boolean quiet;
+
+    private final PrintStream out;
+    private final String[] rawArgs;
+    private List<EpochMetrics> lastMetrics = List.of();
+
+    FashionMnist(PrintStream out, String[] rawArgs) {
+        this.out = out;
+        this.rawArgs = rawArgs;
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out));
+    }
+
+    /** Parses and runs; returns the exit code (0 success, 1 error, 2 bad usage). */
+    public static int run(String[] args, PrintStream out) {
+        FashionMnist job = new FashionMnist(out, args);
+        CommandLine cl = new CommandLine(job);
+        cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            cmd.getErr().println("fashion-mnist: " + e.getMessage());
+            return 1;
+        });
+        return cl.execute(args);
+    }
+
+    /** @return the metrics of the last run (rank 0's view) */
+    List<EpochMetrics> metrics() {
+        return lastMetrics;
+    }
+
+    @Override
+    public Integer call() {
+        validate();
+        if (transport.equals("local")) {
+            List<List<EpochMetrics>> all = LocalCluster.builder(ranks).timeoutMillis(3_600_000L).build().call(this::runRank);
+            lastMetrics = all.get(0);
+        } else if (transport.equals("auto")) {
+            try (BlueFog bf = BlueFog.init(rawArgs)) {
+                try {
+                    lastMetrics = runRank(bf);
+                } catch (RuntimeException e) {
+                    if (bf.size() > 1) {
+                        System.err.println("fashion-mnist: rank " + bf.rank() + ": " + e.getMessage());
+                        bf.communicator().abort(1, e);
+                    }
+                    throw e;
+                }
+            }
+        } else {
+            throw new IllegalArgumentException("--transport must be auto or local, got '" + transport + "'");
+        }
+        return 0;
+    }
+
+    private void validate() {
+        Models.Kind.parse(model);
+        Algorithm.fromName(optimizer);
+        Partition.parse(partition);
+        localUpdater();
+        if (epochs < 1) {
+            throw new IllegalArgumentException("--epochs must be >= 1, got " + epochs);
+        }
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("--batch-size must be >= 1, got " + batchSize);
+        }
+        if (ranks < 1) {
+            throw new IllegalArgumentException("--ranks must be >= 1, got " + ranks);
+        }
+    }
+
+    private LocalUpdater localUpdater() {
+        switch (updater.toLowerCase(Locale.ROOT)) {
+            case "nesterov":
+                return momentum == 0 ? LocalUpdater.sgd(lr) : LocalUpdater.nesterov(lr, momentum);
+            case "momentum":
+                return LocalUpdater.momentum(lr, momentum);
+            case "sgd":
+                return LocalUpdater.sgd(lr);
+            case "adam":
+                return LocalUpdater.adam(lr, 0.9, 0.999, 1e-8);
+            default:
+                throw new IllegalArgumentException("--updater must be nesterov|momentum|sgd|adam, got '" + updater + "'");
+        }
+    }
+
+    /** One rank's whole job. Collective. */
+    List<EpochMetrics> runRank(BlueFog bf) {
+        int rank = bf.rank();
+        int size = bf.size();
+        boolean lead = rank == 0;
+        Partition part = Partition.parse(partition);
+        Shard shard = FashionMnistData.trainShard(dataDir, part, rank, size, seed, limitSamples);
+        Shard test = FashionMnistData.testSet(dataDir, limitSamples);
+        int total = limitSamples == 0 ? FashionMnistData.TRAIN_COUNT : Math.min(limitSamples, FashionMnistData.TRAIN_COUNT);
+        int batches = ShardIterator.batchesPerEpoch(total, size, batchSize);
+        ShardIterator train = new ShardIterator(shard, batchSize, batches, seed * 1_000_003L + rank);
+        DataSetIterator testIt = new ExistingDataSetIterator(test.toDataSet().batchBy(1000));
+
+        DynamicTopology schedule = TopologyOption.parse(topology, size);
+        OptimizerConfig config = OptimizerConfig.builder(Algorithm.fromName(optimizer))
+                .updater(localUpdater()).topology(schedule).period(period).communicationPeriod(communicationPeriod).build();
+        MultiLayerNetwork net = Models.build(Models.Kind.parse(model), seed);
+        DecentralizedTrainer trainer = new DecentralizedTrainer(bf, net, config);
+        Map<String, String> settings = settings(size, net.numParams(), bf.communicator().transportName());
+        if (lead) {
+            out.printf(Locale.ROOT, "fashion-mnist: %d ranks (%s), model %s (%d parameters), %s on %s, %s, partition %s, "
+                            + "%d batches of %d per rank per epoch%n", size, bf.communicator().transportName(), model,
+                    net.numParams(), optimizer, topology, config.updater(), part, batches, batchSize);
+            if (!quiet) {
+                trainer.addListener(new ProgressBar(batches));
+            }
+        }
+        List<EpochMetrics> history = new ArrayList<>();
+        for (int e = 1; e <= epochs; e++) {
+            EpochMetrics m = trainer.fitEpoch(train, testIt);
+            history.add(m);
+            if (lead) {
+                out.printf(Locale.ROOT, "epoch %d/%d  loss %.4f  test acc: averaged %.4f, rank 0 %.4f  consensus %.3e  "
+                                + "%.0f samples/s  communication %.1f%%  (%.1f s)%n", e, epochs, m.trainLoss(),
+                        m.averagedAccuracy(), m.localAccuracy(), m.consensusDistance(), m.samplesPerSecond(),
+                        100 * m.communicationShare(), m.trainSeconds());
+                MetricsWriter.write(metricsDir, settings, history);
+            }
+        }
+        if (lead) {
+            Runtime rt = Runtime.getRuntime();
+            out.printf(Locale.ROOT, "rank 0 memory: heap %d MB used, process %d MB resident; metrics in %s%n",
+                    (rt.totalMemory() - rt.freeMemory()) >> 20, org.bytedeco.javacpp.Pointer.physicalBytes() >> 20,
+                    metricsDir.toAbsolutePath());
+        }
+        return history;
+    }
+
+    private Map<String, String> settings(int size, long numParams, String transportName) {
+        Map<String, String> s = new LinkedHashMap<>();
+        s.put("ranks", Integer.toString(size));
+        s.put("transport", transportName);
+        s.put("model", model);
+        s.put("parameters", Long.toString(numParams));
+        s.put("optimizer", optimizer);
+        s.put("topology", topology);
+        s.put("period", Integer.toString(period));
+        s.put("communication_period", Integer.toString(communicationPeriod));
+        s.put("updater", localUpdater().toString());
+        s.put("epochs", Integer.toString(epochs));
+        s.put("batch_size", Integer.toString(batchSize));
+        s.put("partition", partition);
+        s.put("seed", Long.toString(seed));
+        s.put("limit_samples", Integer.toString(limitSamples));
+        return s;
+    }
+
+    /** Rank 0's progress bar, redrawn every 2% of an epoch. */
+    private final class ProgressBar implements TrainingListener {
+        private static final int WIDTH = 30;
+        private final int batches;
+        private double lossSum;
+
+        ProgressBar(int batches) {
+            this.batches = batches;
+        }
+
+        @Override
+        public void iterationDone(int epoch, int iteration, int of, double loss) {
+            lossSum = iteration == 0 ? loss : lossSum + loss;
+            int done = iteration + 1;
+            int step = Math.max(1, batches / 50);
+            if (done % step == 0 || done == batches) {
+                int filled = (int) ((long) WIDTH * done / batches);
+                System.err.printf(Locale.ROOT, "\repoch %d [%s%s] %3d%% %d/%d  loss %.4f", epoch, "=".repeat(filled),
+                        " ".repeat(WIDTH - filled), 100 * done / batches, done, batches, lossSum / done);
+                if (done == batches) {
+                    System.err.println();
+                }
+            }
+        }
+    }
+}

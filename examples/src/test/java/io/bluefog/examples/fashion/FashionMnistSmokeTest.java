@@ -1,0 +1,93 @@
+package io.bluefog.examples.fashion;
+
+import io.bluefog.examples.data.FashionMnistData;
+import io.bluefog.optimizers.dl4j.EpochMetrics;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The main job's smoke run: 1 epoch on 4,096 images, 2 ranks on LocalCluster; checks the metrics files. */
+class FashionMnistSmokeTest {
+    /** After one epoch on 4,096 images an MLP is far above chance (0.1). */
+    private static final double MIN_SMOKE_ACCURACY = 0.5;
+    private static final byte[] PNG_MAGIC = {(byte) 0x89, 'P', 'N', 'G'};
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void twoRankSmokeRunWritesMetrics() throws Exception {
+        Assumptions.assumeTrue(Files.isReadable(FashionMnistData.DEFAULT_DIR.resolve(FashionMnistData.TRAIN_IMAGES)),
+                "dataset-fashion-mnist not installed");
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        int code = FashionMnist.run(new String[] {"--transport", "local", "--ranks", "2", "--epochs", "1",
+                "--limit-samples", "4096", "--optimizer", "awc", "--topology", "ring", "--quiet",
+                "--metrics-dir", tmp.toString()}, new PrintStream(buf, true, StandardCharsets.UTF_8));
+        String out = buf.toString(StandardCharsets.UTF_8);
+        assertEquals(0, code, out);
+        assertTrue(out.contains("epoch 1/1"), out);
+        List<String> csv = Files.readAllLines(tmp.resolve(MetricsWriter.CSV));
+        assertEquals(2, csv.size(), "header + one epoch: " + csv);
+        assertEquals(MetricsWriter.CSV_HEADER, csv.get(0));
+        String[] row = csv.get(1).split(",");
+        assertEquals("1", row[0]);
+        double loss = Double.parseDouble(row[1]);
+        double avgAcc = Double.parseDouble(row[2]);
+        double ownAcc = Double.parseDouble(row[3]);
+        double consensus = Double.parseDouble(row[5]);
+        double share = Double.parseDouble(row[7]);
+        assertTrue(loss > 0 && loss < 2.5, "loss " + loss);
+        assertTrue(avgAcc > MIN_SMOKE_ACCURACY && avgAcc <= 1, "averaged accuracy " + avgAcc);
+        assertTrue(ownAcc > MIN_SMOKE_ACCURACY && ownAcc <= 1, "rank 0 accuracy " + ownAcc);
+        assertTrue(consensus > 0 && Double.isFinite(consensus), "AWC on 2 ranks mixes before the local step, so the models differ: " + consensus);
+        assertTrue(share >= 0 && share < 1, "communication share " + share);
+        assertEquals(32, Integer.parseInt(row[9]), "4096 samples / (2 ranks x 64) = 32 iterations");
+        String json = Files.readString(tmp.resolve(MetricsWriter.JSON));
+        assertTrue(json.contains("\"optimizer\": \"awc\"") && json.contains("\"epoch\": 1"), json);
+        byte[] png = Files.readAllBytes(tmp.resolve(MetricsWriter.PNG));
+        assertArrayEquals(PNG_MAGIC, java.util.Arrays.copyOf(png, 4));
+    }
+
+    @Test
+    void badOptionsExitWithOneClearMessage() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream old = System.err;
+        int code;
+        try {
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            code = FashionMnist.run(new String[] {"--transport", "local", "--optimizer", "adamw"}, System.out);
+        } finally {
+            System.setErr(old);
+        }
+        assertEquals(1, code);
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("optimizer must be one of"), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void missingDataFileIsNamed() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream old = System.err;
+        int code;
+        try {
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            code = FashionMnist.run(new String[] {"--transport", "local", "--ranks", "1", "--quiet",
+                    "--data-dir", tmp.toString(), "--metrics-dir", tmp.resolve("m").toString()}, System.out);
+        } finally {
+            System.setErr(old);
+        }
+        assertEquals(1, code);
+        String msg = err.toString(StandardCharsets.UTF_8);
+        assertTrue(msg.contains(tmp.resolve(FashionMnistData.TRAIN_LABELS).toString()) && msg.contains("missing"), msg);
+    }
+}

@@ -1,0 +1,208 @@
+package io.bluefog.optimizers.dl4j;
+
+import io.bluefog.BlueFog;
+import io.bluefog.optimizers.DecentralizedOptimizer;
+import io.bluefog.optimizers.OptimizerConfig;
+import io.bluefog.optimizers.mixing.CommunicatorMixer;
+import io.bluefog.optimizers.mixing.Mixer;
+import io.bluefog.topology.Topology;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.evaluation.classification.Evaluation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.api.DataSet;
+import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Trains a Deeplearning4j {@link MultiLayerNetwork} or single-input, single-output
+ * {@link ComputationGraph} on every rank with a {@link DecentralizedOptimizer}: DL4J computes the
+ * mini-batch gradient ({@code computeGradientAndScore}, flattened gradient view), the decentralized
+ * step updates the network's flattened {@code params()} view in place. The network's own updater is
+ * never used.
+ *
+ * <h2>Lifecycle</h2>
+ * Construct on every rank (collective: rank 0's initial parameters are broadcast when the
+ * configuration says so), then {@link #fitEpoch} / {@link #evaluate} on every rank with iterators
+ * that yield the same number of batches everywhere (each {@code fitEpoch} call is collective).
+ * One thread per rank.
+ */
+public final class DecentralizedTrainer {
+    private final Model model;
+    private final Mixer mixer;
+    private final DecentralizedOptimizer optimizer;
+    private final List<TrainingListener> listeners = new ArrayList<>();
+    private int epoch;
+    private Model evalCopy;
+
+    /**
+     * @param bf     this rank's context (default topology: {@code bf.topology()})
+     * @param model  an initialised MultiLayerNetwork or ComputationGraph, the same architecture on every rank
+     * @param config the optimizer configuration, the same on every rank
+     */
+    public DecentralizedTrainer(BlueFog bf, Model model, OptimizerConfig config) {
+        this(new CommunicatorMixer(Objects.requireNonNull(bf, "bf").communicator()), bf.topology(), model, config);
+    }
+
+    /** As {@link #DecentralizedTrainer(BlueFog, Model, OptimizerConfig)} with an explicit mixer. Collective. */
+    public DecentralizedTrainer(Mixer mixer, Topology defaultTopology, Model model, OptimizerConfig config) {
+        this.model = Objects.requireNonNull(model, "model");
+        if (!(model instanceof MultiLayerNetwork) && !(model instanceof ComputationGraph)) {
+            throw new IllegalArgumentException("model must be a MultiLayerNetwork or ComputationGraph, got " + model.getClass().getName());
+        }
+        if (model instanceof ComputationGraph cg && (cg.getNumInputArrays() != 1 || cg.getNumOutputArrays() != 1)) {
+            throw new IllegalArgumentException("ComputationGraph must have one input and one output, has "
+                    + cg.getNumInputArrays() + " and " + cg.getNumOutputArrays());
+        }
+        if (model.params() == null) {
+            throw new IllegalArgumentException("model is not initialised: call init() first");
+        }
+        this.mixer = Objects.requireNonNull(mixer, "mixer");
+        this.optimizer = DecentralizedOptimizer.create(mixer, defaultTopology, model.params(), config);
+    }
+
+    public DecentralizedTrainer addListener(TrainingListener listener) {
+        listeners.add(Objects.requireNonNull(listener, "listener"));
+        return this;
+    }
+
+    /** @return the optimizer (for its counters and collective metrics) */
+    public DecentralizedOptimizer optimizer() {
+        return optimizer;
+    }
+
+    public Model model() {
+        return model;
+    }
+
+    /**
+     * One decentralized step on a mini-batch. Collective.
+     *
+     * @return this rank's mini-batch loss at the parameters before the step
+     */
+    public double step(DataSet batch) {
+        INDArray gradient = gradient(batch);
+        optimizer.step(gradient);
+        return model.score();
+    }
+
+    /**
+     * The mean mini-batch gradient at the current parameters, a fresh array. DL4J's backpropagation
+     * returns the gradient summed over the examples (its updater divides by the mini-batch size, see
+     * {@code BaseMultiLayerUpdater}); we divide here so that a one-rank run steps exactly as DL4J's
+     * {@code fit} with the same updater.
+     */
+    private INDArray gradient(DataSet batch) {
+        INDArray summed;
+        if (model instanceof MultiLayerNetwork net) {
+            net.setInput(batch.getFeatures());
+            net.setLabels(batch.getLabels());
+            net.computeGradientAndScore();
+            summed = net.getFlattenedGradients();
+        } else {
+            ComputationGraph cg = (ComputationGraph) model;
+            cg.setInputs(batch.getFeatures());
+            cg.setLabels(batch.getLabels());
+            cg.computeGradientAndScore();
+            summed = cg.getFlattenedGradients();
+        }
+        return summed.div(batch.numExamples());
+    }
+
+    /**
+     * Trains one epoch over {@code train} and evaluates on {@code test} (may be null). Collective:
+     * every rank's iterator must yield the same number of batches.
+     *
+     * @return the job-wide metrics, also passed to the listeners
+     */
+    public EpochMetrics fitEpoch(DataSetIterator train, DataSetIterator test) {
+        epoch++;
+        train.reset();
+        long commBefore = optimizer.communicationNanos();
+        long t0 = System.nanoTime();
+        double lossSum = 0;
+        long samples = 0;
+        int it = 0;
+        while (train.hasNext()) {
+            org.nd4j.linalg.dataset.DataSet batch = train.next();
+            double loss = step(batch);
+            lossSum += loss;
+            samples += batch.numExamples();
+            for (TrainingListener l : listeners) {
+                l.iterationDone(epoch, it, -1, loss);
+            }
+            it++;
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        double comm = (optimizer.communicationNanos() - commBefore) / 1e9;
+        int n = mixer.size();
+        double meanLoss = mixer.sum(it == 0 ? 0 : lossSum / it) / n;
+        double totalSamples = mixer.sum(samples);
+        double maxSeconds = maxOverRanks(seconds);
+        double commShare = mixer.sum(seconds > 0 ? comm / seconds : 0) / n;
+        double consensus = optimizer.consensusDistance();
+        double averagedAcc = Double.NaN;
+        double localAcc = Double.NaN;
+        double meanLocalAcc = Double.NaN;
+        if (test != null) {
+            double own = evaluate(test).accuracy();
+            meanLocalAcc = mixer.sum(own) / n;
+            localAcc = rankZero(own);
+            averagedAcc = evaluateAveraged(test).accuracy();
+        }
+        EpochMetrics m = new EpochMetrics(epoch, meanLoss, averagedAcc, localAcc, meanLocalAcc, consensus,
+                totalSamples / maxSeconds, commShare, maxSeconds, it);
+        for (TrainingListener l : listeners) {
+            l.epochDone(m);
+        }
+        return m;
+    }
+
+    /** @return accuracy etc. of this rank's own model on {@code test} (local, not collective) */
+    public Evaluation evaluate(DataSetIterator test) {
+        test.reset();
+        Evaluation e = model instanceof MultiLayerNetwork net ? net.evaluate(test) : ((ComputationGraph) model).evaluate(test);
+        test.reset();
+        return e;
+    }
+
+    /** @return the evaluation of the averaged model x&#772; (every rank evaluates the same model). Collective. */
+    public Evaluation evaluateAveraged(DataSetIterator test) {
+        INDArray avg = optimizer.averagedParameters();
+        if (evalCopy == null) {
+            evalCopy = model instanceof MultiLayerNetwork net ? net.clone() : ((ComputationGraph) model).clone();
+        }
+        evalCopy.setParams(avg);
+        test.reset();
+        Evaluation e = evalCopy instanceof MultiLayerNetwork net ? net.evaluate(test) : ((ComputationGraph) evalCopy).evaluate(test);
+        test.reset();
+        return e;
+    }
+
+    /** @return (1/n) &Sigma;_i ‖x_i &minus; x&#772;‖&sup2;. Collective. */
+    public double consensusDistance() {
+        return optimizer.consensusDistance();
+    }
+
+    /** @return epochs trained so far */
+    public int epoch() {
+        return epoch;
+    }
+
+    private double maxOverRanks(double value) {
+        INDArray all = Nd4j.zeros(DataType.DOUBLE, mixer.size());
+        all.putScalar(mixer.rank(), value);
+        mixer.globalAverage(all);
+        return all.muli(mixer.size()).maxNumber().doubleValue();
+    }
+
+    private double rankZero(double value) {
+        return mixer.sum(mixer.rank() == 0 ? value : 0);
+    }
+}
