@@ -511,6 +511,11 @@ public final class Collectives implements AutoCloseable {
             throw new IllegalArgumentException(name + " must have at least one element, got shape "
                     + java.util.Arrays.toString(x.shape()));
         }
+        if (x.length() * x.dataType().width() > Integer.MAX_VALUE) {
+            // NIO buffers, and so the transports, address at most 2^31 - 1 bytes per message.
+            throw new IllegalArgumentException(name + " has " + x.length() * x.dataType().width()
+                    + " bytes; at most " + Integer.MAX_VALUE + " per tensor (split it)");
+        }
     }
 
     private static void checkGather(INDArray x) {

@@ -19,10 +19,11 @@ public record CollectivesConfig(long fusionThresholdBytes, long timeoutMillis) {
     /** 60 s: long enough for ranks that start seconds apart (ND4J loads in ~4 s per JVM on shared cores). */
     public static final long DEFAULT_TIMEOUT_MILLIS = 60_000;
 
-    /** @throws IllegalArgumentException if a value is negative or the timeout is zero */
+    /** @throws IllegalArgumentException if the threshold is negative or above 2^31 - 1, or the timeout is not positive */
     public CollectivesConfig {
-        if (fusionThresholdBytes < 0) {
-            throw new IllegalArgumentException("fusionThresholdBytes must be >= 0, got " + fusionThresholdBytes);
+        if (fusionThresholdBytes < 0 || fusionThresholdBytes > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("fusionThresholdBytes must be in 0.." + Integer.MAX_VALUE
+                    + " (one message), got " + fusionThresholdBytes);
         }
         if (timeoutMillis <= 0) {
             throw new IllegalArgumentException("timeoutMillis must be > 0, got " + timeoutMillis);
