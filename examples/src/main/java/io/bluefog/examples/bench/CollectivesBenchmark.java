@@ -55,6 +55,11 @@ public final class CollectivesBenchmark implements Callable<Integer> {
     @Option(names = "--warmup", defaultValue = "3", description = "untimed calls before each measurement (default: ${DEFAULT-VALUE})")
     int warmup;
 
+    @Option(names = "--jit-warmup", defaultValue = "500",
+            description = "calls of every operation on a 4 KB tensor before any measurement, so the JIT has compiled"
+                    + " the whole path (default: ${DEFAULT-VALUE})")
+    int jitWarmup;
+
     @Option(names = "--no-c", description = "skip the C/MPI reference (always skipped with --transport local)")
     boolean noC;
 
@@ -137,6 +142,15 @@ public final class CollectivesBenchmark implements Callable<Integer> {
                         + " rank's ms per call%n", n, bf.communicator().transportName());
                 out.printf(Locale.ROOT, "%-8s %-34s %6s %11s %9s %14s%n", "size", "operation", "iters", "median_ms",
                         "vs_C", "heap_B/call");
+            }
+            INDArray small = Nd4j.rand(DataType.FLOAT, 1024);
+            for (int k = 0; k < jitWarmup; k++) {
+                c.neighborAllreduceInPlace(small, ring);
+                c.neighborAllreduce(small, ring).close();
+                c.neighborAllreduceInPlace(small, exp);
+                c.neighborAllreduceInPlace(small, onePeer.at(k));
+                c.allreduceInPlace(small, ReduceOp.AVG);
+                c.barrier();
             }
             for (long b : sizesBytes) {
                 long len = b / 4;
