@@ -2,7 +2,9 @@ package io.bluefog;
 
 import io.bluefog.comm.Communicator;
 import io.bluefog.comm.TransportProvider;
+import io.bluefog.config.BlueFogConfig;
 import io.bluefog.local.LocalCluster;
+import io.bluefog.timeline.Timeline;
 import io.bluefog.topology.Topologies;
 import io.bluefog.topology.Topology;
 import java.util.Objects;
@@ -20,65 +22,112 @@ public final class BlueFog implements AutoCloseable {
     /** Environment variable that forces a transport by name (e.g. {@code mpi}); unset: auto-detect. */
     public static final String TRANSPORT_ENV = "BLUEFOG_TRANSPORT";
 
+    /** slf4j-simple's per-logger level property for our packages, set from {@code BLUEFOG_LOG_LEVEL}. */
+    public static final String SLF4J_SIMPLE_LEVEL_PROPERTY = "org.slf4j.simpleLogger.log.io.bluefog";
+
     private final Communicator communicator;
+    private final BlueFogConfig config;
+    private final Timeline timeline;
     private volatile Topology topology;
 
-    private BlueFog(Communicator communicator) {
+    private BlueFog(Communicator communicator, BlueFogConfig config) {
         this.communicator = Objects.requireNonNull(communicator, "communicator");
+        this.config = Objects.requireNonNull(config, "config");
+        this.timeline = Timeline.forRank(config, communicator.rank());
         this.topology = Topologies.exponential(communicator.size());
     }
 
     /**
      * Initialises this process's rank: the first available {@link TransportProvider} found with
      * {@link ServiceLoader} (the MPI transport when started by mpirun), otherwise a one-rank world
-     * of the in-JVM transport ({@link LocalCluster#singleRank()}, transport name {@code "local"}).
+     * of the in-JVM transport ({@link LocalCluster#singleRank(BlueFogConfig)}, transport name {@code "local"}).
      * Setting {@value #TRANSPORT_ENV} to {@code local} forces the latter.
      *
+     * <p>Settings are read once here with {@link BlueFogConfig#fromEnvironment()}; if
+     * {@code BLUEFOG_LOG_LEVEL} is set and the system property {@value #SLF4J_SIMPLE_LEVEL_PROPERTY}
+     * is not, that property is set so slf4j-simple (the binding of our examples) logs
+     * {@code io.bluefog.*} at that level (other bindings are configured their own way).
+     *
      * @throws BlueFogException if {@value #TRANSPORT_ENV} names a transport that is not available
+     * @throws ConfigurationException if a {@code BLUEFOG_*} setting is invalid
      */
     public static BlueFog init(String[] args) {
+        BlueFogConfig config = BlueFogConfig.fromEnvironment();
+        if (config.logLevelSet() && System.getProperty(SLF4J_SIMPLE_LEVEL_PROPERTY) == null) {
+            System.setProperty(SLF4J_SIMPLE_LEVEL_PROPERTY, config.logLevel().slf4jSimpleName());
+        }
         String wanted = System.getenv(TRANSPORT_ENV);
         for (TransportProvider p : ServiceLoader.load(TransportProvider.class)) {
             boolean named = wanted != null && !wanted.isBlank() && p.name().equals(wanted);
             if (named || ((wanted == null || wanted.isBlank()) && p.isAvailable())) {
-                return new BlueFog(p.create(args));
+                return new BlueFog(p.create(args), config);
             }
         }
         if (wanted != null && !wanted.isBlank() && !wanted.equals("local")) {
             throw new BlueFogException(TRANSPORT_ENV + "=" + wanted + " but no such transport is on the classpath");
         }
-        return new BlueFog(LocalCluster.singleRank());
+        return new BlueFog(LocalCluster.singleRank(config), config);
     }
 
-    /** Wraps an existing communicator (used by {@code LocalCluster} and tests). */
+    /**
+     * Wraps an existing communicator (used by {@code LocalCluster} and tests), with settings read
+     * from the environment.
+     *
+     * @throws ConfigurationException if a {@code BLUEFOG_*} setting is invalid
+     */
     public static BlueFog of(Communicator communicator) {
-        return new BlueFog(communicator);
+        return new BlueFog(communicator, BlueFogConfig.fromEnvironment());
     }
 
+    /** Wraps an existing communicator with explicit settings. */
+    public static BlueFog of(Communicator communicator, BlueFogConfig config) {
+        return new BlueFog(communicator, config);
+    }
+
+    /** @return the settings this context was created with */
+    public BlueFogConfig config() {
+        return config;
+    }
+
+    /**
+     * @return this rank's timeline: recording to {@code <BLUEFOG_TIMELINE><rank>.json} when that
+     *         setting is given (written on {@link #close()}), a no-op otherwise
+     */
+    public Timeline timeline() {
+        return timeline;
+    }
+
+    /** @return this process's rank, 0 &le; rank &lt; size */
     public int rank() {
         return communicator.rank();
     }
 
+    /** @return the number of ranks in the job */
     public int size() {
         return communicator.size();
     }
 
+    /** @return the rank's index among the ranks on its machine (selects its GPU, see {@code io.bluefog.device.Devices}) */
     public int localRank() {
         return communicator.localRank();
     }
 
+    /** @return the number of ranks on this rank's machine */
     public int localSize() {
         return communicator.localSize();
     }
 
+    /** @return the index of this rank's machine */
     public int machineRank() {
         return communicator.machineRank();
     }
 
+    /** @return the number of machines in the job */
     public int machineSize() {
         return communicator.machineSize();
     }
 
+    /** @return the transport this context sends through (one per rank) */
     public Communicator communicator() {
         return communicator;
     }
@@ -103,8 +152,13 @@ public final class BlueFog implements AutoCloseable {
         this.topology = topology;
     }
 
+    /** Writes the timeline (if recording) and closes the communicator. */
     @Override
     public void close() {
-        communicator.close();
+        try {
+            timeline.close();
+        } finally {
+            communicator.close();
+        }
     }
 }

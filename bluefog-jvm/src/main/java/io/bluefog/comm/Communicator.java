@@ -10,14 +10,20 @@ import java.nio.Buffer;
  * Every data argument is a <em>direct</em> {@link java.nio.FloatBuffer} or
  * {@link java.nio.DoubleBuffer} (native byte order, as ND4J's {@code data().asNio()} views). An
  * operation acts on the elements from the buffer's {@code position()} to its {@code limit()} and
- * leaves position and limit unchanged. Heap buffers, other buffer types, or a dtype that differs
- * between the buffers of one call raise {@link IllegalArgumentException}.
+ * leaves position and limit unchanged. Heap buffers, other buffer types, buffers not in native byte
+ * order, read-only output buffers, or a dtype that differs between the buffers of one call raise
+ * {@link IllegalArgumentException} before anything is sent; transports use {@link DType#of} and
+ * {@link DType#ofWritable} so the messages agree. Ranks, roots and tags out of range, and
+ * {@code allgather}/{@code allgatherv} element counts that do not fit, raise
+ * {@link IllegalArgumentException} too. The contract tests in {@code io.bluefog.testing.CommunicatorContract}
+ * (bluefog-jvm test-jar) check all of this for every transport.
  *
  * <h2>Collective contract</h2>
  * Collective methods ({@link #allreduce}, {@link #broadcast}, {@link #allgather},
  * {@link #allgatherv}, {@link #barrier}) must be called by every rank, in the same order, with the
- * same element count and dtype (except {@code allgatherv}, whose counts are per rank). The
- * transport does not check this; the collectives module does, before it moves data. Collective
+ * same element count and dtype (except {@code allgatherv}, whose counts are per rank). The MPI
+ * transport does not check this (the collectives module does, before it moves data); the in-JVM
+ * transport raises {@link io.bluefog.CollectiveMismatchException} on every rank. Collective
  * methods may be called from one thread per rank at a time; point-to-point methods from any
  * thread.
  *
@@ -53,16 +59,33 @@ public interface Communicator extends AutoCloseable {
     String transportName();
 
     /**
-     * Starts sending {@code buffer}'s elements to rank {@code dest} with message tag {@code tag}
-     * (0 &le; tag &le; {@link #maxTag()}). Messages between one pair of ranks with the same tag
-     * arrive in the order they were sent.
+     * Starts sending {@code buffer}'s elements (position..limit) to rank {@code dest} with message
+     * tag {@code tag}. Point to point: only this rank and {@code dest} take part; {@code dest} must
+     * post a matching {@link #irecv} with the same element count and dtype. Messages between one
+     * pair of ranks with the same tag arrive in the order they were sent (MPI's non-overtaking rule);
+     * sending to oneself is allowed. The buffer must not be modified until the request completes;
+     * small messages may complete before the receive is posted, large ones only once it is (post
+     * receives before waiting on sends).
+     *
+     * @param buffer direct native-order Float/DoubleBuffer; read only
+     * @param dest   receiving rank, 0 &le; dest &lt; {@link #size()}
+     * @param tag    0 &le; tag &le; {@link #maxTag()}
+     * @return the request; {@link Request#waitFor()} returns once the buffer may be reused
+     * @throws IllegalArgumentException if the buffer, {@code dest} or {@code tag} is invalid
      */
     Request isend(Buffer buffer, int dest, int tag);
 
     /**
-     * Starts receiving a message from rank {@code source} with tag {@code tag} into
-     * {@code buffer}; the message must have exactly {@code buffer.remaining()} elements of the
-     * buffer's dtype, otherwise the request fails with {@link io.bluefog.CommunicationException}.
+     * Starts receiving the next message from rank {@code source} with tag {@code tag} into
+     * {@code buffer}'s elements (position..limit); the message must have exactly
+     * {@code buffer.remaining()} elements of the buffer's dtype, otherwise the request fails with
+     * {@link io.bluefog.CommunicationException} when waited for.
+     *
+     * @param buffer direct native-order, writable Float/DoubleBuffer
+     * @param source sending rank, 0 &le; source &lt; {@link #size()}
+     * @param tag    0 &le; tag &le; {@link #maxTag()}
+     * @return the request; the buffer holds the message once {@link Request#waitFor()} returned
+     * @throws IllegalArgumentException if the buffer, {@code source} or {@code tag} is invalid
      */
     Request irecv(Buffer buffer, int source, int tag);
 
@@ -71,35 +94,71 @@ public interface Communicator extends AutoCloseable {
         return 32767;
     }
 
-    /** In-place element-wise reduction over all ranks; afterwards every rank holds the result. */
+    /**
+     * In-place element-wise reduction over all ranks (MPI_Allreduce); afterwards every rank holds
+     * the result in {@code buffer}. Collective: every rank calls it with the same op, dtype and
+     * element count.
+     *
+     * @param buffer direct native-order, writable Float/DoubleBuffer; input and output
+     * @param op     SUM, AVG (sum / size), MIN or MAX
+     * @throws IllegalArgumentException if the buffer is invalid or {@code op} is null
+     */
     void allreduce(Buffer buffer, ReduceOp op);
 
-    /** Copies {@code root}'s buffer into every other rank's buffer (same element count everywhere). */
+    /**
+     * Copies {@code root}'s elements into every other rank's buffer (MPI_Bcast). Collective: every
+     * rank calls it with the same root, dtype and element count.
+     *
+     * @param buffer on the root: the data (read only); elsewhere: a writable buffer receiving it
+     * @param root   the sending rank, 0 &le; root &lt; {@link #size()}
+     * @throws IllegalArgumentException if the buffer or {@code root} is invalid
+     */
     void broadcast(Buffer buffer, int root);
 
     /**
-     * Gathers {@code send} (n elements on every rank) from all ranks into {@code recv}
-     * ({@code size() * n} elements), in rank order.
+     * Gathers {@code send} (m elements on every rank) from all ranks into {@code recv}
+     * ({@code size() * m} elements), in rank order (MPI_Allgather). Collective: every rank calls it
+     * with the same m and dtype.
+     *
+     * @param send this rank's piece; read only
+     * @param recv writable, same dtype as {@code send}, exactly {@code size() * send.remaining()} elements
+     * @throws IllegalArgumentException if a buffer is invalid, the dtypes differ or {@code recv} has
+     *                                  the wrong element count
      */
     void allgather(Buffer send, Buffer recv);
 
     /**
      * Gathers {@code send} ({@code counts[rank]} elements) from all ranks into {@code recv}
-     * ({@code sum(counts)} elements), concatenated in rank order. {@code counts} must be the same
-     * array (length {@code size()}) on every rank.
+     * ({@code sum(counts)} elements), concatenated in rank order (MPI_Allgatherv). Collective:
+     * every rank passes equal {@code counts} (length {@code size()}) and the same dtype.
+     *
+     * @param send   this rank's piece, exactly {@code counts[rank()]} elements; read only
+     * @param recv   writable, same dtype, exactly {@code sum(counts)} elements
+     * @param counts elements contributed by each rank, all &ge; 0 (zero-length pieces are allowed)
+     * @throws IllegalArgumentException if a buffer is invalid, the dtypes differ, {@code counts} is
+     *                                  null, of the wrong length or negative, or an element count
+     *                                  does not fit
      */
     void allgatherv(Buffer send, Buffer recv, int[] counts);
 
-    /** Returns once every rank has entered the barrier. */
+    /** Returns once every rank has entered the barrier (MPI_Barrier). Collective. */
     void barrier();
 
     /**
      * Ends the whole job after an unrecoverable error on this rank, so that no other rank is left
-     * waiting for it (MPI_Abort for the MPI transport). Does not return normally on MPI.
+     * waiting for it (MPI_Abort for the MPI transport, which does not return). The in-JVM transport
+     * releases the other ranks with {@link io.bluefog.CommunicationException} and throws one here.
+     *
+     * @param exitCode the job's exit status (MPI)
+     * @param cause    the error, reported as the job's failure; may be null
      */
     void abort(int exitCode, Throwable cause);
 
-    /** Releases the transport; collective on all ranks. Idempotent. */
+    /**
+     * Releases the transport; the communicator must not be used afterwards (the in-JVM transport
+     * then throws {@link io.bluefog.CommunicationException}). Idempotent. MPI: collective on all
+     * ranks (MPI_Finalize); in-JVM: local to this rank.
+     */
     @Override
     void close();
 }

@@ -47,10 +47,12 @@ final class Completion {
      * @param rank        the waiting rank (for messages)
      * @param what        describes the operation, e.g. {@code "irecv from rank 1 tag 3"}
      * @param missing     describes what is still missing when the timeout fires (called then only)
-     * @throws CommunicationException  if another rank failed, or this completion failed
+     * @param hopeless    returns why the completion can never happen (a peer it needs has finished),
+     *                    or null while it still can; checked on every wake-up
+     * @throws CommunicationException  if another rank failed, this completion failed, or it is hopeless
      * @throws BlueFogTimeoutException if the world's timeout elapsed first
      */
-    void await(World world, int rank, String what, Supplier<String> missing) {
+    void await(World world, int rank, String what, Supplier<String> missing, Supplier<String> hopeless) {
         long timeoutNanos = world.timeoutMillis() * 1_000_000L;
         long deadline = System.nanoTime() + timeoutNanos;
         world.register(this);
@@ -58,6 +60,10 @@ final class Completion {
             synchronized (this) {
                 while (!done) {
                     world.throwIfFailed(rank, what);
+                    String never = hopeless.get();
+                    if (never != null) {
+                        throw new CommunicationException("rank " + rank + ": " + what + " can never complete: " + never);
+                    }
                     long remaining = deadline - System.nanoTime();
                     if (remaining <= 0) {
                         throw new BlueFogTimeoutException("rank " + rank + ": " + what + " timed out after "

@@ -3,6 +3,7 @@ package io.bluefog.local;
 import io.bluefog.BlueFog;
 import io.bluefog.BlueFogException;
 import io.bluefog.comm.Communicator;
+import io.bluefog.config.BlueFogConfig;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -46,8 +47,11 @@ import java.util.List;
  * </ul>
  */
 public final class LocalCluster {
-    /** Default bound on any single blocking wait: generous, so slow CI machines do not trip it. */
-    public static final long DEFAULT_TIMEOUT_MILLIS = 120_000L;
+    /**
+     * Default bound on any single blocking wait when neither the builder nor
+     * {@code BLUEFOG_TIMEOUT_MILLIS} sets one: generous, so slow CI machines do not trip it.
+     */
+    public static final long DEFAULT_TIMEOUT_MILLIS = BlueFogConfig.DEFAULT_TIMEOUT_MILLIS;
     /** Default largest message (in bytes) sent eagerly; Open MPI's TCP transport uses 64 KiB too. */
     public static final int DEFAULT_EAGER_LIMIT_BYTES = 64 * 1024;
 
@@ -55,39 +59,62 @@ public final class LocalCluster {
     private final int ranksPerMachine;
     private final long timeoutMillis;
     private final int eagerLimitBytes;
+    private final BlueFogConfig config;
 
     private LocalCluster(Builder b) {
         this.size = b.size;
         this.ranksPerMachine = b.ranksPerMachine == 0 ? b.size : b.ranksPerMachine;
-        this.timeoutMillis = b.timeoutMillis;
+        this.config = b.config != null ? b.config : BlueFogConfig.fromEnvironment();
+        this.timeoutMillis = b.timeoutMillis > 0 ? b.timeoutMillis : config.timeoutMillis();
         this.eagerLimitBytes = b.eagerLimitBytes;
     }
 
     /**
      * @param size number of ranks, at least 1
-     * @return a builder with the defaults (one machine, {@link #DEFAULT_TIMEOUT_MILLIS})
+     * @return a builder with the defaults (one machine, settings from
+     *         {@link BlueFogConfig#fromEnvironment()}, whose timeout defaults to {@link #DEFAULT_TIMEOUT_MILLIS})
      * @throws IllegalArgumentException if {@code size < 1}
      */
     public static Builder builder(int size) {
         return new Builder(size);
     }
 
-    /** Runs {@code task} on {@code size} ranks with default settings; see {@link #run(RankTask)}. */
+    /**
+     * Runs {@code task} on {@code size} ranks with default settings; see {@link #run(RankTask)}.
+     *
+     * @param size number of ranks (threads), at least 1
+     * @param task the body of every rank
+     * @throws IllegalArgumentException if {@code size < 1} or {@code task} is null
+     */
     public static void run(int size, RankTask task) {
         builder(size).build().run(task);
     }
 
-    /** Runs {@code fn} on {@code size} ranks with default settings; see {@link #call(RankFunction)}. */
+    /**
+     * Runs {@code fn} on {@code size} ranks with default settings; see {@link #call(RankFunction)}.
+     *
+     * @param <T>  the per-rank result type
+     * @param size number of ranks (threads), at least 1
+     * @param fn   the body of every rank
+     * @return the results in rank order
+     * @throws IllegalArgumentException if {@code size < 1} or {@code fn} is null
+     */
     public static <T> List<T> call(int size, RankFunction<T> fn) {
         return builder(size).build().call(fn);
     }
 
     /**
      * The communicator of a one-rank world (what {@code BlueFog.init} uses outside mpirun):
-     * collectives are copies/identities, messages to self work.
+     * collectives are copies/identities, messages to self work; waits are bounded by
+     * {@code config.timeoutMillis()}.
      */
-    public static Communicator singleRank() {
-        return new LocalCommunicator(new World(1, 1, DEFAULT_TIMEOUT_MILLIS, DEFAULT_EAGER_LIMIT_BYTES), 0);
+    public static Communicator singleRank(BlueFogConfig config) {
+        return new LocalCommunicator(new World(1, 1, config.timeoutMillis(), DEFAULT_EAGER_LIMIT_BYTES), 0);
+    }
+
+    /** @return the settings every rank's context gets ({@link BlueFog#config()}) */
+    public BlueFogConfig config() {
+        return config;
     }
 
     /** @return the number of ranks */
@@ -139,8 +166,9 @@ public final class LocalCluster {
         for (int r = 0; r < size; r++) {
             int rank = r;
             Thread t = new Thread(() -> {
-                try (BlueFog bf = BlueFog.of(new LocalCommunicator(world, rank))) {
+                try (BlueFog bf = BlueFog.of(new LocalCommunicator(world, rank), config)) {
                     results[rank] = fn.apply(bf);
+                    world.exited(rank);
                 } catch (Throwable e) {
                     thrown[rank] = e;
                     world.fail(rank, e);
@@ -210,8 +238,9 @@ public final class LocalCluster {
     public static final class Builder {
         private final int size;
         private int ranksPerMachine;
-        private long timeoutMillis = DEFAULT_TIMEOUT_MILLIS;
+        private long timeoutMillis;
         private int eagerLimitBytes = DEFAULT_EAGER_LIMIT_BYTES;
+        private BlueFogConfig config;
 
         private Builder(int size) {
             if (size < 1) {
@@ -233,7 +262,8 @@ public final class LocalCluster {
         }
 
         /**
-         * @param timeoutMillis bound on any single blocking wait, in milliseconds, &gt; 0
+         * @param timeoutMillis bound on any single blocking wait, in milliseconds, &gt; 0; overrides
+         *                      the config's {@code BLUEFOG_TIMEOUT_MILLIS}
          * @throws IllegalArgumentException if not positive
          */
         public Builder timeoutMillis(long timeoutMillis) {
@@ -257,7 +287,24 @@ public final class LocalCluster {
             return this;
         }
 
-        /** @return the cluster; it can run any number of jobs, one after another or concurrently */
+        /**
+         * @param config settings given to every rank's context (timeline prefix, fusion threshold,
+         *               timeout unless {@link #timeoutMillis(long)} is set); default
+         *               {@link BlueFogConfig#fromEnvironment()} read at {@link #build()}
+         */
+        public Builder config(BlueFogConfig config) {
+            if (config == null) {
+                throw new IllegalArgumentException("config must not be null");
+            }
+            this.config = config;
+            return this;
+        }
+
+        /**
+         * @return the cluster; it can run any number of jobs, one after another or concurrently
+         * @throws io.bluefog.ConfigurationException if no config was given and a {@code BLUEFOG_*}
+         *                                           setting of the environment is invalid
+         */
         public LocalCluster build() {
             return new LocalCluster(this);
         }

@@ -8,6 +8,7 @@ import io.bluefog.comm.Request;
 import java.nio.Buffer;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One rank's {@link Communicator} of a {@link LocalCluster}: the in-JVM transport (transport name
@@ -23,8 +24,11 @@ import java.nio.FloatBuffer;
 final class LocalCommunicator implements Communicator {
     private final World world;
     private final int rank;
-    /** Number of this rank's collective calls so far; only the rank's collective thread touches it. */
-    private long collectiveSeq;
+    /**
+     * Number of this rank's collective calls so far. Atomic so that a rank may hand its collectives
+     * from one thread to another (never two at once, per the SPI contract).
+     */
+    private final AtomicLong collectiveSeq = new AtomicLong();
     private volatile boolean closed;
 
     LocalCommunicator(World world, int rank) {
@@ -101,7 +105,7 @@ final class LocalCommunicator implements Communicator {
         checkUsable("allreduce");
         Buffer mine = slice(buffer);
         int count = mine.remaining();
-        Rounds.Round round = world.rounds.arrive(collectiveSeq++, rank,
+        Rounds.Round round = world.rounds.arrive(collectiveSeq.getAndIncrement(), rank,
                 new Rounds.Call(Rounds.Kind.ALLREDUCE, op, dtype, count, -1, null, mine, null));
         // Each rank reduces its own contiguous share of the elements across all ranks' buffers.
         int n = world.size();
@@ -129,7 +133,7 @@ final class LocalCommunicator implements Communicator {
         DType dtype = rank == root ? DType.of(buffer, "buffer") : DType.ofWritable(buffer, "buffer");
         checkUsable("broadcast from root " + root);
         Buffer mine = slice(buffer);
-        Rounds.Round round = world.rounds.arrive(collectiveSeq++, rank,
+        Rounds.Round round = world.rounds.arrive(collectiveSeq.getAndIncrement(), rank,
                 new Rounds.Call(Rounds.Kind.BROADCAST, null, dtype, mine.remaining(), root, null, mine, null));
         if (rank != root) {
             Mailboxes.copy(mine, round.calls[root].data(), dtype);
@@ -150,7 +154,7 @@ final class LocalCommunicator implements Communicator {
         checkUsable("allgather");
         Buffer mine = slice(send);
         Buffer out = slice(recv);
-        Rounds.Round round = world.rounds.arrive(collectiveSeq++, rank,
+        Rounds.Round round = world.rounds.arrive(collectiveSeq.getAndIncrement(), rank,
                 new Rounds.Call(Rounds.Kind.ALLGATHER, null, sendType, mine.remaining(), -1, null, mine, out));
         int m = mine.remaining();
         for (int r = 0; r < world.size(); r++) {
@@ -175,7 +179,7 @@ final class LocalCommunicator implements Communicator {
         checkUsable("allgatherv");
         Buffer mine = slice(send);
         Buffer out = slice(recv);
-        Rounds.Round round = world.rounds.arrive(collectiveSeq++, rank, new Rounds.Call(Rounds.Kind.ALLGATHERV,
+        Rounds.Round round = world.rounds.arrive(collectiveSeq.getAndIncrement(), rank, new Rounds.Call(Rounds.Kind.ALLGATHERV,
                 null, sendType, mine.remaining(), -1, counts.clone(), mine, out));
         int offset = 0;
         for (int r = 0; r < world.size(); r++) {
@@ -188,7 +192,7 @@ final class LocalCommunicator implements Communicator {
     @Override
     public void barrier() {
         checkUsable("barrier");
-        Rounds.Round round = world.rounds.arrive(collectiveSeq++, rank,
+        Rounds.Round round = world.rounds.arrive(collectiveSeq.getAndIncrement(), rank,
                 new Rounds.Call(Rounds.Kind.BARRIER, null, null, 0, -1, null, null, null));
         world.rounds.leave(round);
     }

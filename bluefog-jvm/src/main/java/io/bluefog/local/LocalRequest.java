@@ -10,13 +10,19 @@ final class LocalRequest implements Request {
     private final Completion completion;
     private final String what;
     private final Supplier<String> missing;
+    private final int peer;
 
-    LocalRequest(World world, int rank, Completion completion, String what, Supplier<String> missing) {
+    /**
+     * @param peer the rank whose matching call this request needs; if that rank's task returns
+     *             before the request completes, waiting fails at once
+     */
+    LocalRequest(World world, int rank, int peer, Completion completion, String what, Supplier<String> missing) {
         this.world = world;
         this.rank = rank;
         this.completion = completion;
         this.what = what;
         this.missing = missing;
+        this.peer = peer;
     }
 
     /**
@@ -35,7 +41,9 @@ final class LocalRequest implements Request {
 
     @Override
     public void waitFor() {
-        completion.await(world, rank, what, missing);
+        completion.await(world, rank, what, missing,
+                () -> peer != rank && world.hasExited(peer) && !completion.isDone()
+                        ? "rank " + peer + " finished without making the matching call" : null);
     }
 
     @Override

@@ -68,7 +68,7 @@ final class Mailboxes {
         if (match != null) {
             deliver(source, dest, tag, new Message(data, dtype, sent), match);
         }
-        return new LocalRequest(world, source, sent, what,
+        return new LocalRequest(world, source, dest, sent, what,
                 () -> "rank " + dest + " posted no matching irecv from rank " + source + " with tag " + tag);
     }
 
@@ -87,7 +87,7 @@ final class Mailboxes {
         if (match != null) {
             deliver(source, dest, tag, match, new Receive(target, dtype, received));
         }
-        return new LocalRequest(world, dest, received, what,
+        return new LocalRequest(world, dest, source, received, what,
                 () -> "rank " + source + " posted no matching isend to rank " + dest + " with tag " + tag);
     }
 

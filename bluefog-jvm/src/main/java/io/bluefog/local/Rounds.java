@@ -74,6 +74,17 @@ final class Rounds {
             }
             return "waiting for ranks " + absent + " to make the matching call";
         }
+
+        /** @return which absent ranks have finished (so will never arrive), or null if none */
+        synchronized String exitedAbsentRanks(World world) {
+            List<Integer> gone = new ArrayList<>();
+            for (int r = 0; r < calls.length; r++) {
+                if (calls[r] == null && world.hasExited(r)) {
+                    gone.add(r);
+                }
+            }
+            return gone.isEmpty() ? null : "ranks " + gone + " finished without making the matching call";
+        }
     }
 
     private final World world;
@@ -100,7 +111,7 @@ final class Rounds {
             round.allArrived.complete();
         }
         String what = call.kind().label + " (collective call #" + seq + ")";
-        round.allArrived.await(world, rank, what, round::absentRanks);
+        round.allArrived.await(world, rank, what, round::absentRanks, () -> round.exitedAbsentRanks(world));
         String mismatch = mismatch(round);
         if (mismatch != null) {
             leave(round);
@@ -120,7 +131,7 @@ final class Rounds {
             round.allDeparted.complete();
         }
         round.allDeparted.await(world, rank, round.calls[rank].kind().label + " (collective call #" + round.seq
-                + ")", () -> "other ranks are still copying");
+                + ")", () -> "other ranks are still copying", () -> null);
         leave(round);
     }
 

@@ -3,6 +3,7 @@ package io.bluefog.local;
 import io.bluefog.CommunicationException;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 
 /**
  * State shared by the ranks of one {@link LocalCluster} run: the message channels, the collective
@@ -20,8 +21,10 @@ final class World {
     /** Every completion some rank thread is waiting on, so that a failure can wake them all. */
     private final Set<Completion> waiting = ConcurrentHashMap.newKeySet();
     private volatile Failure failure;
+    /** 1 for ranks whose task has returned: they will make no further calls. */
+    private final AtomicIntegerArray exited;
 
-    /** The first failure of a run: which rank, and what it threw. */
+    /** The first failure of a run: which rank (-1: the thread that started the run was interrupted), and what it threw. */
     record Failure(int rank, Throwable cause) {
         String describe() {
             String msg = cause.getMessage();
@@ -34,6 +37,7 @@ final class World {
         this.ranksPerMachine = ranksPerMachine;
         this.timeoutMillis = timeoutMillis;
         this.eagerLimitBytes = eagerLimitBytes;
+        this.exited = new AtomicIntegerArray(size);
         this.mailboxes = new Mailboxes(this);
         this.rounds = new Rounds(this);
     }
@@ -75,6 +79,22 @@ final class World {
         return first;
     }
 
+    /**
+     * Records that {@code rank}'s task returned normally and wakes every waiter, so that waits that
+     * need a call from it fail at once instead of timing out.
+     */
+    void exited(int rank) {
+        exited.set(rank, 1);
+        for (Completion c : waiting) {
+            c.wake();
+        }
+    }
+
+    /** @return true if {@code rank}'s task has returned */
+    boolean hasExited(int rank) {
+        return exited.get(rank) == 1;
+    }
+
     Failure failure() {
         return failure;
     }
@@ -85,8 +105,9 @@ final class World {
     void throwIfFailed(int rank, String what) {
         Failure f = failure;
         if (f != null) {
-            throw new CommunicationException("rank " + rank + ": " + what + " aborted because rank " + f.rank()
-                    + " failed (" + f.describe() + ")", f.cause());
+            String who = f.rank() < 0 ? "the thread running the job was interrupted" : "rank " + f.rank() + " failed";
+            throw new CommunicationException("rank " + rank + ": " + what + " aborted because " + who + " ("
+                    + f.describe() + ")", f.cause());
         }
     }
 

@@ -112,6 +112,8 @@ class LocalClusterFailureTest {
                 BlueFogTimeoutException.class, () -> cluster.run(bf -> {
                     if (bf.rank() != 2) { // rank 2 never calls the barrier
                         bf.communicator().barrier();
+                    } else {
+                        Thread.sleep(2_000); // alive, so only the timeout can end the wait
                     }
                 })));
         long millis = (System.nanoTime() - start) / 1_000_000L;
@@ -126,6 +128,8 @@ class LocalClusterFailureTest {
                 BlueFogTimeoutException.class, () -> cluster.run(bf -> {
                     if (bf.rank() == 0) {
                         bf.communicator().irecv(DirectBuffers.floats(1), 1, 9).waitFor();
+                    } else {
+                        Thread.sleep(1_000);
                     }
                 })));
         assertTrue(e.getMessage().contains("rank 1 posted no matching isend to rank 0 with tag 9"), e.getMessage());
@@ -144,9 +148,44 @@ class LocalClusterFailureTest {
         BlueFogTimeoutException e = assertThrows(BlueFogTimeoutException.class, () -> cluster.run(bf -> {
             if (bf.rank() == 0) {
                 bf.communicator().isend(DirectBuffers.floats(16385), 1, 0).waitFor();
+            } else {
+                Thread.sleep(1_000);
             }
         }));
         assertTrue(e.getMessage().contains("rank 1 posted no matching irecv"), e.getMessage());
+    }
+
+    @Test
+    void waitingForAFinishedRankFailsAtOnceInsteadOfTimingOut() {
+        long start = System.nanoTime();
+        CommunicationException e = assertTimeoutPreemptively(PROMPT, () -> assertThrows(CommunicationException.class,
+                () -> LocalCluster.run(3, bf -> {
+                    if (bf.rank() == 0) {
+                        bf.communicator().barrier();
+                    } else if (bf.rank() == 1) {
+                        bf.communicator().barrier(); // only ranks 0 and 1 arrive; rank 2 has returned
+                    }
+                })));
+        assertTrue(e.getMessage().contains("ranks [2] finished without making the matching call"), e.getMessage());
+        CommunicationException r = assertThrows(CommunicationException.class, () -> LocalCluster.run(2, bf -> {
+            if (bf.rank() == 0) {
+                Thread.sleep(100);
+                bf.communicator().irecv(DirectBuffers.floats(1), 1, 0).waitFor();
+            }
+        }));
+        assertTrue(r.getMessage().contains("rank 1 finished without making the matching call"), r.getMessage());
+        // An eager message sent before the sender returned is still delivered.
+        LocalCluster.run(2, bf -> {
+            if (bf.rank() == 1) {
+                bf.communicator().isend(DirectBuffers.floatsOf(5f), 0, 0).waitFor();
+            } else {
+                Thread.sleep(100);
+                FloatBuffer in = DirectBuffers.floats(1);
+                bf.communicator().irecv(in, 1, 0).waitFor();
+                assertEquals(5f, in.get(0));
+            }
+        });
+        assertTrue((System.nanoTime() - start) / 1_000_000L < 5_000, "no timeout was waited for");
     }
 
     @Test

@@ -44,7 +44,7 @@ public final class CommunicatorContract implements ContractSuite {
     /** Elements of the large-message checks: 4 MB of float32, well above any eager limit. */
     static final int LARGE = 1 << 20;
     /** How long rank 0 sleeps before the barrier, and the least the others must then wait in it. */
-    static final long BARRIER_SLEEP_MILLIS = 600;
+    static final long BARRIER_SLEEP_MILLIS = 800;
     static final long BARRIER_MIN_WAIT_MILLIS = 300;
 
     private static final DType[] DTYPES = {DType.FLOAT32, DType.FLOAT64};
@@ -59,8 +59,8 @@ public final class CommunicatorContract implements ContractSuite {
         c.put("allreduceMin", bf -> forEachDType(t -> allreduceMinMax(bf, t, ReduceOp.MIN)));
         c.put("allreduceMax", bf -> forEachDType(t -> allreduceMinMax(bf, t, ReduceOp.MAX)));
         c.put("allreduceEmpty", CommunicatorContract::allreduceEmpty);
-        c.put("broadcastFromEveryRoot", bf -> forEachDType(t -> broadcastFromEveryRoot(bf, t, N)));
-        c.put("broadcastLarge", bf -> broadcastFromEveryRoot(bf, DType.FLOAT32, LARGE));
+        c.put("broadcastFromEveryRoot", bf -> forEachDType(t -> broadcast(bf, t, N, allRanks(bf))));
+        c.put("broadcastLarge", bf -> broadcast(bf, DType.FLOAT32, LARGE, new int[] {0, bf.size() - 1}));
         c.put("allgather", bf -> forEachDType(t -> allgather(bf, t)));
         c.put("allgathervRankSized", bf -> forEachDType(t -> allgatherv(bf, t, 1)));
         c.put("allgathervWithEmptyPiece", bf -> forEachDType(t -> allgatherv(bf, t, 0)));
@@ -189,9 +189,17 @@ public final class CommunicatorContract implements ContractSuite {
 
     // ---- broadcast ------------------------------------------------------------------------------
 
-    /** For every root: the root holds 1000 root + (i mod 1000), the others -1; afterwards all hold the root's. */
-    static void broadcastFromEveryRoot(BlueFog bf, DType t, int len) {
-        for (int root = 0; root < bf.size(); root++) {
+    private static int[] allRanks(BlueFog bf) {
+        int[] r = new int[bf.size()];
+        for (int i = 0; i < r.length; i++) {
+            r[i] = i;
+        }
+        return r;
+    }
+
+    /** For each root: the root holds 1000 root + (i mod 1000), the others -1; afterwards all hold the root's. */
+    static void broadcast(BlueFog bf, DType t, int len, int[] roots) {
+        for (int root : roots) {
             Buffer x = alloc(t, len);
             for (int i = 0; i < len; i++) {
                 set(x, i, bf.rank() == root ? 1000 * root + (i % 1000) : -1);

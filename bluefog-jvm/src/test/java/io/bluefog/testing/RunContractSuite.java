@@ -88,19 +88,18 @@ public final class RunContractSuite {
         if (args.length == 1) {
             return all;
         }
-        List<String> unknown = new ArrayList<>();
-        Map<String, RankCheck> chosen = new LinkedHashMap<>();
-        for (int i = 1; i < args.length; i++) {
-            RankCheck check = all.get(args[i]);
-            if (check == null) {
-                unknown.add(args[i]);
-            } else {
-                chosen.put(args[i], check);
-            }
-        }
+        List<String> wanted = List.of(args).subList(1, args.length);
+        List<String> unknown = new ArrayList<>(wanted);
+        unknown.removeAll(all.keySet());
         if (!unknown.isEmpty()) {
             throw new IllegalArgumentException("unknown check(s) " + unknown + " in " + args[0] + "; known: "
                     + all.keySet());
+        }
+        Map<String, RankCheck> chosen = new LinkedHashMap<>();
+        for (Map.Entry<String, RankCheck> e : all.entrySet()) {
+            if (wanted.contains(e.getKey())) {
+                chosen.put(e.getKey(), e.getValue());
+            }
         }
         return chosen;
     }

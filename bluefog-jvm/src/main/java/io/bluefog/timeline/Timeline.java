@@ -1,0 +1,222 @@
+package io.bluefog.timeline;
+
+import io.bluefog.BlueFogException;
+import io.bluefog.config.BlueFogConfig;
+import java.io.IOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One rank's activity timeline in the Chrome trace-event format (open the file in
+ * {@code chrome://tracing} or Perfetto), as BlueFog and Horovod write with {@code BLUEFOG_TIMELINE}.
+ *
+ * <p>File: {@code <prefix><rank>.json}, written when the timeline is closed, holding
+ * {@code {"traceEvents": [...], "displayTimeUnit": "ms"}}. Every event has {@code pid} = the rank
+ * and {@code tid} = an activity lane (a small integer per lane name, in order of first use, named by
+ * a {@code thread_name} metadata event); {@code ts} and {@code dur} are microseconds since the Unix
+ * epoch (wall clock at creation plus a monotonic offset, so that the ranks of one job line up).
+ * Phases used: {@code B}/{@code E} (begin/end, {@link #begin}/{@link #end}), {@code X} (complete,
+ * {@link #span}/{@link #complete}), {@code i} (instant) and {@code M} (metadata).
+ *
+ * <p>A disabled timeline ({@link #disabled()}, or no {@code BLUEFOG_TIMELINE}) makes every method a
+ * cheap no-op. All methods are thread-safe; events of one lane should come from one thread at a
+ * time for B/E pairs to nest correctly.
+ */
+public final class Timeline implements AutoCloseable {
+    private static final Timeline DISABLED = new Timeline(null, -1);
+
+    private final Path file;
+    private final int rank;
+    private final long originEpochMicros;
+    private final long originNanos;
+    private final Map<String, Integer> lanes = new LinkedHashMap<>();
+    private final List<String> events = new ArrayList<>();
+    private boolean closed;
+
+    private Timeline(Path file, int rank) {
+        this.file = file;
+        this.rank = rank;
+        this.originEpochMicros = System.currentTimeMillis() * 1000L;
+        this.originNanos = System.nanoTime();
+    }
+
+    /** @return a timeline that records nothing and writes no file */
+    public static Timeline disabled() {
+        return DISABLED;
+    }
+
+    /**
+     * A recording timeline for {@code rank} writing {@code <prefix><rank>.json} on {@link #close()}.
+     *
+     * @throws IllegalArgumentException if {@code prefix} is null or blank, or {@code rank < 0}
+     */
+    public static Timeline open(String prefix, int rank) {
+        if (prefix == null || prefix.isBlank()) {
+            throw new IllegalArgumentException("prefix must not be blank");
+        }
+        if (rank < 0) {
+            throw new IllegalArgumentException("rank = " + rank + " must be >= 0");
+        }
+        Timeline t = new Timeline(Path.of(prefix + rank + ".json"), rank);
+        t.metadata("process_name", 0, "rank " + rank);
+        return t;
+    }
+
+    /** @return a recording timeline if {@code config} has a timeline prefix, else {@link #disabled()} */
+    public static Timeline forRank(BlueFogConfig config, int rank) {
+        return config.timelinePrefix().map(p -> open(p, rank)).orElse(DISABLED);
+    }
+
+    /** @return true if events are recorded */
+    public boolean isEnabled() {
+        return file != null;
+    }
+
+    /** @return the file written on close, or null if disabled */
+    public Path file() {
+        return file;
+    }
+
+    /** @return microseconds since the Unix epoch on this timeline's clock */
+    public long nowMicros() {
+        return originEpochMicros + (System.nanoTime() - originNanos) / 1000L;
+    }
+
+    /** Records the start of activity {@code name} on {@code lane} (phase B). */
+    public void begin(String lane, String name) {
+        if (isEnabled()) {
+            add(lane, "{\"name\":" + quote(name) + ",\"ph\":\"B\",\"ts\":" + nowMicros());
+        }
+    }
+
+    /** Records the end of activity {@code name} on {@code lane} (phase E). */
+    public void end(String lane, String name) {
+        if (isEnabled()) {
+            add(lane, "{\"name\":" + quote(name) + ",\"ph\":\"E\",\"ts\":" + nowMicros());
+        }
+    }
+
+    /** Records a moment, e.g. a step boundary (phase i, thread scope). */
+    public void instant(String lane, String name) {
+        if (isEnabled()) {
+            add(lane, "{\"name\":" + quote(name) + ",\"ph\":\"i\",\"s\":\"t\",\"ts\":" + nowMicros());
+        }
+    }
+
+    /**
+     * Records a finished activity (phase X).
+     *
+     * @param startMicros    start on this timeline's clock ({@link #nowMicros()})
+     * @param durationMicros duration, &ge; 0
+     */
+    public void complete(String lane, String name, long startMicros, long durationMicros) {
+        if (isEnabled()) {
+            add(lane, "{\"name\":" + quote(name) + ",\"ph\":\"X\",\"ts\":" + startMicros + ",\"dur\":"
+                    + Math.max(0, durationMicros));
+        }
+    }
+
+    /**
+     * Starts an activity recorded as one X event when the returned span is closed:
+     * {@code try (var s = timeline.span("allreduce", "grad.w1")) { ... }}.
+     */
+    public Span span(String lane, String name) {
+        if (!isEnabled()) {
+            return Span.NOOP;
+        }
+        long start = nowMicros();
+        return () -> complete(lane, name, start, nowMicros() - start);
+    }
+
+    /** An activity in progress; closing it records it. */
+    @FunctionalInterface
+    public interface Span extends AutoCloseable {
+        Span NOOP = () -> { };
+
+        @Override
+        void close();
+    }
+
+    private synchronized void add(String lane, String eventPrefix) {
+        if (closed) {
+            return;
+        }
+        Integer tid = lanes.get(lane);
+        if (tid == null) {
+            tid = lanes.size();
+            lanes.put(lane, tid);
+            metadata("thread_name", tid, lane);
+        }
+        events.add(eventPrefix + ",\"pid\":" + rank + ",\"tid\":" + tid + "}");
+    }
+
+    private void metadata(String kind, int tid, String name) {
+        events.add("{\"name\":\"" + kind + "\",\"ph\":\"M\",\"pid\":" + rank + ",\"tid\":" + tid
+                + ",\"args\":{\"name\":" + quote(name) + "}}");
+    }
+
+    /**
+     * Writes the file (recording timelines only) and stops recording. Idempotent.
+     *
+     * @throws BlueFogException if the file cannot be written (message names the file)
+     */
+    @Override
+    public void close() {
+        if (!isEnabled()) {
+            return;
+        }
+        List<String> snapshot;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            snapshot = new ArrayList<>(events);
+        }
+        try {
+            Path parent = file.toAbsolutePath().getParent();
+            if (parent != null) {
+                Files.createDirectories(parent);
+            }
+            try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+                w.write("{\"traceEvents\":[\n");
+                for (int i = 0; i < snapshot.size(); i++) {
+                    w.write(snapshot.get(i));
+                    w.write(i + 1 < snapshot.size() ? ",\n" : "\n");
+                }
+                w.write("],\"displayTimeUnit\":\"ms\"}\n");
+            }
+        } catch (IOException e) {
+            throw new BlueFogException("cannot write timeline " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** JSON string literal of {@code s} (RFC 8259 escapes). */
+    static String quote(String s) {
+        StringBuilder sb = new StringBuilder(s.length() + 2).append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"' -> sb.append("\\\"");
+                case '\\' -> sb.append("\\\\");
+                case '\n' -> sb.append("\\n");
+                case '\r' -> sb.append("\\r");
+                case '\t' -> sb.append("\\t");
+                default -> {
+                    if (c < 0x20) {
+                        sb.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        sb.append(c);
+                    }
+                }
+            }
+        }
+        return sb.append('"').toString();
+    }
+}

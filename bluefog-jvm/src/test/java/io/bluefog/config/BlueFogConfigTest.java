@@ -1,0 +1,95 @@
+package io.bluefog.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.bluefog.BlueFogException;
+import io.bluefog.ConfigurationException;
+import io.bluefog.local.LocalCluster;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class BlueFogConfigTest {
+    @Test
+    void defaultsFollowBlueFog() {
+        BlueFogConfig c = BlueFogConfig.from(Map.of());
+        assertEquals(8L * 1024 * 1024, c.fusionThresholdBytes());
+        assertEquals(LogLevel.WARNING, c.logLevel());
+        assertFalse(c.logLevelSet());
+        assertEquals(Optional.empty(), c.timelinePrefix());
+        assertEquals(120_000L, c.timeoutMillis());
+        assertEquals(BlueFogConfig.defaults(), c);
+    }
+
+    @Test
+    void readsEveryVariable() {
+        BlueFogConfig c = BlueFogConfig.from(Map.of(
+                "BLUEFOG_LOG_LEVEL", "debug",
+                "BLUEFOG_FUSION_THRESHOLD", "0",
+                "BLUEFOG_TIMELINE", " /tmp/tl- ",
+                "BLUEFOG_TIMEOUT_MILLIS", "2500"));
+        assertEquals(LogLevel.DEBUG, c.logLevel());
+        assertTrue(c.logLevelSet());
+        assertEquals(0L, c.fusionThresholdBytes());
+        assertEquals(Optional.of("/tmp/tl-"), c.timelinePrefix());
+        assertEquals(2500L, c.timeoutMillis());
+        assertEquals(LogLevel.WARNING, BlueFogConfig.from(Map.of("BLUEFOG_LOG_LEVEL", "Warn")).logLevel());
+        assertEquals(BlueFogConfig.defaults(), BlueFogConfig.from(Map.of("BLUEFOG_TIMELINE", "  ")),
+                "blank means unset");
+    }
+
+    @Test
+    void badValuesNameTheVariable() {
+        for (Map.Entry<String, String> bad : List.of(
+                Map.entry("BLUEFOG_LOG_LEVEL", "loud"),
+                Map.entry("BLUEFOG_FUSION_THRESHOLD", "8MB"),
+                Map.entry("BLUEFOG_FUSION_THRESHOLD", "-1"),
+                Map.entry("BLUEFOG_TIMEOUT_MILLIS", "0"),
+                Map.entry("BLUEFOG_TIMEOUT_MILLIS", "soon"))) {
+            ConfigurationException e = assertThrows(ConfigurationException.class,
+                    () -> BlueFogConfig.from(Map.of(bad.getKey(), bad.getValue())), bad.toString());
+            assertTrue(e.getMessage().startsWith(bad.getKey() + "='" + bad.getValue() + "'"), e.getMessage());
+            assertTrue(e instanceof BlueFogException);
+        }
+    }
+
+    @Test
+    void systemPropertyOverridesEnvironmentAndReachesLocalClusterRanks() {
+        String old = System.getProperty(BlueFogConfig.FUSION_THRESHOLD);
+        System.setProperty(BlueFogConfig.FUSION_THRESHOLD, "1024");
+        try {
+            assertEquals(1024L, BlueFogConfig.fromEnvironment().fusionThresholdBytes());
+            assertEquals(List.of(1024L, 1024L),
+                    LocalCluster.call(2, bf -> bf.config().fusionThresholdBytes()));
+        } finally {
+            if (old == null) {
+                System.clearProperty(BlueFogConfig.FUSION_THRESHOLD);
+            } else {
+                System.setProperty(BlueFogConfig.FUSION_THRESHOLD, old);
+            }
+        }
+    }
+
+    @Test
+    void timeoutFromConfigBoundsLocalClusterWaits() {
+        LocalCluster cluster = LocalCluster.builder(2)
+                .config(BlueFogConfig.defaults().withTimeoutMillis(150)).build();
+        assertEquals(150L, cluster.timeoutMillis());
+        assertEquals(99L, LocalCluster.builder(2).config(BlueFogConfig.defaults().withTimeoutMillis(150))
+                .timeoutMillis(99).build().timeoutMillis(), "the builder's timeout wins");
+    }
+
+    @Test
+    void withersValidate() {
+        assertThrows(ConfigurationException.class, () -> BlueFogConfig.defaults().withTimeoutMillis(0));
+        assertThrows(ConfigurationException.class, () -> BlueFogConfig.defaults().withFusionThresholdBytes(-5));
+        BlueFogConfig c = BlueFogConfig.defaults().withLogLevel(LogLevel.TRACE).withTimelinePrefix("x");
+        assertEquals(LogLevel.TRACE, c.logLevel());
+        assertEquals(Optional.of("x"), c.timelinePrefix());
+        assertEquals(Optional.empty(), c.withTimelinePrefix(null).timelinePrefix());
+    }
+}

@@ -1,0 +1,147 @@
+package io.bluefog.timeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.bluefog.config.BlueFogConfig;
+import io.bluefog.local.LocalCluster;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TimelineTest {
+    @TempDir
+    Path dir;
+
+    @SuppressWarnings("unchecked")
+    private static List<Map<String, Object>> events(Path file) throws Exception {
+        Map<String, Object> root = (Map<String, Object>) MiniJson.parse(Files.readString(file, StandardCharsets.UTF_8));
+        return (List<Map<String, Object>>) root.get("traceEvents");
+    }
+
+    private static Map<String, Object> only(List<Map<String, Object>> events, String ph, String name) {
+        List<Map<String, Object>> found = new ArrayList<>();
+        for (Map<String, Object> e : events) {
+            if (ph.equals(e.get("ph")) && name.equals(e.get("name"))) {
+                found.add(e);
+            }
+        }
+        assertEquals(1, found.size(), ph + " " + name + " in " + events);
+        return found.get(0);
+    }
+
+    @Test
+    void writesChromeTraceWithRankAsPidAndLanesAsTids() throws Exception {
+        String prefix = dir.resolve("sub/timeline-").toString();
+        Timeline t = Timeline.open(prefix, 3);
+        assertTrue(t.isEnabled());
+        long before = t.nowMicros();
+        t.begin("allreduce", "grad \"w1\"\n");
+        Thread.sleep(5);
+        t.end("allreduce", "grad \"w1\"\n");
+        try (Timeline.Span s = t.span("compute", "step 1")) {
+            Thread.sleep(3);
+        }
+        t.instant("compute", "epoch");
+        t.close();
+        t.close(); // idempotent
+        t.begin("late", "ignored after close");
+
+        Path file = dir.resolve("sub/timeline-3.json");
+        assertEquals(file, t.file());
+        List<Map<String, Object>> ev = events(file);
+        for (Map<String, Object> e : ev) {
+            assertEquals(3.0, e.get("pid"), "pid is the rank: " + e);
+        }
+        Map<String, Object> b = only(ev, "B", "grad \"w1\"\n");
+        Map<String, Object> e = only(ev, "E", "grad \"w1\"\n");
+        Map<String, Object> x = only(ev, "X", "step 1");
+        only(ev, "i", "epoch");
+        assertEquals(0.0, b.get("tid"));
+        assertEquals(0.0, e.get("tid"));
+        assertEquals(1.0, x.get("tid"), "second lane gets tid 1");
+        double bts = (Double) b.get("ts");
+        double ets = (Double) e.get("ts");
+        assertTrue(bts >= before && ets - bts >= 5000, "ts in microseconds: B " + bts + " E " + ets);
+        assertTrue((Double) x.get("dur") >= 3000, "dur in microseconds: " + x);
+        assertTrue((Double) x.get("ts") >= ets);
+        // Lanes and the process are named by metadata events.
+        long threadNames = ev.stream().filter(m -> "M".equals(m.get("ph")) && "thread_name".equals(m.get("name")))
+                .count();
+        assertEquals(2, threadNames);
+        Map<String, Object> proc = only(ev, "M", "process_name");
+        assertEquals("rank 3", ((Map<?, ?>) proc.get("args")).get("name"));
+        assertTrue(ev.stream().noneMatch(m -> "ignored after close".equals(m.get("name"))));
+        // Wall-clock epoch microseconds, so that ranks of one job line up.
+        assertTrue(Math.abs(bts / 1000.0 - System.currentTimeMillis()) < 60_000, "ts near now: " + bts);
+    }
+
+    @Test
+    void disabledTimelineIsANoOpAndWritesNothing() throws Exception {
+        Timeline t = Timeline.forRank(BlueFogConfig.defaults(), 0);
+        assertFalse(t.isEnabled());
+        assertNull(t.file());
+        t.begin("a", "b");
+        try (Timeline.Span s = t.span("a", "b")) {
+            assertTrue(s == Timeline.Span.NOOP);
+        }
+        t.close();
+        try (var files = Files.list(dir)) {
+            assertEquals(0, files.count());
+        }
+    }
+
+    @Test
+    void concurrentWritersProduceValidJson() throws Exception {
+        Timeline t = Timeline.open(dir.resolve("c").toString(), 0);
+        int threads = 4;
+        int perThread = 500;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        for (int k = 0; k < threads; k++) {
+            String lane = "lane" + k;
+            pool.submit(() -> {
+                for (int j = 0; j < perThread; j++) {
+                    t.complete(lane, "op" + j, t.nowMicros(), 1);
+                }
+            });
+        }
+        pool.shutdown();
+        assertTrue(pool.awaitTermination(30, TimeUnit.SECONDS));
+        t.close();
+        List<Map<String, Object>> ev = events(dir.resolve("c0.json"));
+        assertEquals(threads * perThread, ev.stream().filter(m -> "X".equals(m.get("ph"))).count());
+        assertEquals(threads, ev.stream().filter(m -> "thread_name".equals(m.get("name"))).count());
+    }
+
+    @Test
+    void everyLocalClusterRankWritesItsOwnFileOnClose() throws Exception {
+        String prefix = dir.resolve("job-").toString();
+        LocalCluster.builder(3).config(BlueFogConfig.defaults().withTimelinePrefix(prefix)).build()
+                .run(bf -> {
+                    try (Timeline.Span s = bf.timeline().span("barrier", "sync")) {
+                        bf.communicator().barrier();
+                    }
+                });
+        for (int r = 0; r < 3; r++) {
+            List<Map<String, Object>> ev = events(dir.resolve("job-" + r + ".json"));
+            assertEquals((double) r, only(ev, "X", "sync").get("pid"));
+        }
+    }
+
+    @Test
+    void badArguments() {
+        assertThrows(IllegalArgumentException.class, () -> Timeline.open(" ", 0));
+        assertThrows(IllegalArgumentException.class, () -> Timeline.open("x", -1));
+    }
+}
