@@ -28,7 +28,13 @@ import mpi.Op;
  * (local rank 0) ordered by world rank, so machines are numbered in order of their lowest rank.
  *
  * <p>MPI can be initialised once per process, hence {@link #initialize(String[])} rather than a
- * constructor; {@link #close()} calls {@code MPI_Finalize} and must be called by every rank.
+ * constructor. Every rank must {@link #close()} its communicator; {@code MPI_Finalize} then runs
+ * when the JVM exits (a shutdown hook), not inside {@code close()}. The reason: when an exception
+ * leaves a {@code try (BlueFog bf = BlueFog.init(args))} block on one rank while the others wait in
+ * a collective, {@code close()} runs first; a collective {@code MPI_Finalize} there would block
+ * forever and the uncaught-exception handler that aborts the job would never run. A rank that was
+ * not closed (killed by mpirun after another rank aborted, or a program that forgot to close) does
+ * not finalize, and mpirun reports the job as failed.
  */
 public final class MpiCommunicator implements Communicator {
     private static final AtomicBoolean INITIALIZED = new AtomicBoolean();
@@ -43,6 +49,8 @@ public final class MpiCommunicator implements Communicator {
     private final String hostname;
     private final int maxTag;
     private volatile boolean closed;
+    /** Set by {@link #abort}: the shutdown hook must not finalize an aborting process. */
+    private volatile boolean aborting;
 
     private MpiCommunicator() throws MPIException {
         Intracomm world = MPI.COMM_WORLD;
@@ -92,9 +100,11 @@ public final class MpiCommunicator implements Communicator {
                 throw new BlueFogException("Open MPI provides thread level " + threadLevelName(provided)
                         + " but bluefog-jvm needs MPI_THREAD_MULTIPLE (rebuild Open MPI with thread support)");
             }
-            return new MpiCommunicator();
+            MpiCommunicator communicator = new MpiCommunicator();
+            Runtime.getRuntime().addShutdownHook(new Thread(communicator::finalizeAtExit, "bluefog-mpi-finalize"));
+            return communicator;
         } catch (MPIException e) {
-            throw wrap("MPI_Init_thread", e);
+            throw wrap("MPI initialisation (MPI_Init_thread, communicator setup)", e);
         }
     }
 
@@ -201,8 +211,9 @@ public final class MpiCommunicator implements Communicator {
 
     @Override
     public void broadcast(Buffer buffer, int root) {
-        Buffer view = MpiBuffers.writable(buffer, "buffer");
         checkPeer(root, "root");
+        // Only the receivers write into their buffers; the root's may be read-only.
+        Buffer view = root == rank ? MpiBuffers.readable(buffer, "buffer") : MpiBuffers.writable(buffer, "buffer");
         checkOpen();
         try {
             MPI.COMM_WORLD.bcast(view, view.remaining(), MpiBuffers.datatype(view), root);
@@ -282,6 +293,7 @@ public final class MpiCommunicator implements Communicator {
     @Override
     public void abort(int exitCode, Throwable cause) {
         int code = exitCode == 0 ? 1 : exitCode;
+        aborting = true;
         System.err.println("[bluefog] rank " + rank + " aborts the MPI job (exit " + code + ")"
                 + (cause == null ? "" : ": " + cause));
         System.err.flush();
@@ -294,18 +306,25 @@ public final class MpiCommunicator implements Communicator {
         }
     }
 
-    /** Frees the local communicator and calls {@code MPI_Finalize}; collective; idempotent. */
+    /**
+     * Marks the communicator closed (further calls throw {@link CommunicationException}); MPI is
+     * finalised when the JVM exits (see the class comment). Every rank must call it; idempotent.
+     */
     @Override
-    public synchronized void close() {
-        if (closed) {
+    public void close() {
+        closed = true;
+    }
+
+    /** Shutdown hook: frees the local communicator and calls {@code MPI_Finalize} (collective). */
+    private void finalizeAtExit() {
+        if (!closed || aborting) {
             return;
         }
-        closed = true;
         try {
             local.free();
             MPI.Finalize();
         } catch (MPIException e) {
-            throw wrapHere("MPI_Finalize", e);
+            System.err.println("[bluefog] rank " + rank + ": MPI_Finalize failed: " + e.getMessage());
         }
     }
 }

@@ -33,6 +33,8 @@ public final class MpiRun {
     /** Directories where Debian and other distributions put libmpi_java.so. */
     private static final List<String> LIB_DIRS = List.of("/usr/lib/x86_64-linux-gnu/openmpi/lib",
             "/usr/lib/x86_64-linux-gnu", "/usr/lib64/openmpi/lib", "/usr/lib/openmpi/lib", "/usr/local/lib");
+    /** How long to wait for each killed process of a timed-out job to go away. */
+    private static final long KILL_WAIT_SECONDS = 10;
     private static final String RUN_CONTRACT_SUITE = "io.bluefog.testing.RunContractSuite";
 
     private MpiRun() {
@@ -109,9 +111,16 @@ public final class MpiRun {
             Process p = pb.start();
             boolean finished = p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
             if (!finished) {
-                p.descendants().forEach(ProcessHandle::destroyForcibly);
-                p.destroyForcibly();
-                p.waitFor(10, TimeUnit.SECONDS);
+                List<ProcessHandle> tree = new ArrayList<>(p.descendants().toList());
+                tree.add(p.toHandle());
+                tree.forEach(ProcessHandle::destroyForcibly);
+                for (ProcessHandle h : tree) {
+                    try {
+                        h.onExit().get(KILL_WAIT_SECONDS, TimeUnit.SECONDS);
+                    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                        // a process that outlives SIGKILL this long is beyond our reach; timedOut says it all
+                    }
+                }
             }
             Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
             String out = Files.readString(log, StandardCharsets.UTF_8);

@@ -3,22 +3,15 @@ package io.bluefog.mpi.bench;
 import io.bluefog.BlueFog;
 import io.bluefog.comm.Communicator;
 import io.bluefog.comm.ReduceOp;
-import java.io.IOException;
-import java.net.URISyntaxException;
+import io.bluefog.comm.Request;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Benchmark (not a test) of the MPI transport's allreduce against Open MPI's own
@@ -26,27 +19,32 @@ import java.util.regex.Pattern;
  *
  * <p>For float32 buffers of 1 MB and 100 MB (2<sup>20</sup> and 100&middot;2<sup>20</sup> bytes) every
  * rank runs in-place sum allreduces through {@link Communicator#allreduce}; each iteration is a
- * barrier followed by one timed allreduce, its time is the slowest rank's, and the figure reported is
- * the median over the timed iterations (after warm-up). After {@code MPI_Finalize}, rank 0 compiles
- * {@code src/main/c/allreduce_bench.c} with {@code mpicc} into {@code target/}, runs it with
- * {@code mpirun} on the same number of ranks, measured the same way, and prints both medians and
- * their ratio (Java / C), all from this one run. Exit status 1 if a sum is wrong or the C side fails.
+ * barrier followed by one timed allreduce, its time is the slowest rank's, and a measurement is the
+ * median over the timed iterations (after warm-up). Right after each Java measurement, rank 0 runs
+ * the same measurement of {@code MPI_Allreduce} in C ({@link CAllreduce}: {@code allreduce_bench.c},
+ * compiled with {@code mpicc}, started with a separate {@code mpirun} on as many ranks) while the
+ * other Java ranks sleep. Java and C alternate for {@link #ROUNDS} rounds, so that load from other
+ * processes on a shared machine hits both sides alike; the table shows, per size, the median over
+ * rounds of each side and their ratio (Java / C), all from this one run.
  *
- * <p>The module directory (for the C source and {@code target/}) is found from this class's location
- * ({@code target/classes} or the module jar in {@code target/}), or set with
- * {@code -Dbluefog.mpi.module.dir=DIR}.
+ * <p>Exit status 1 if a sum is wrong or the C side fails; 2 if not started by mpirun.
  */
 public final class AllreduceBenchmark {
+    /** Alternating Java/C rounds; odd, so the median over rounds is one of them. */
+    static final int ROUNDS = 5;
+
     /**
-     * Buffer sizes, warm-up and timed iterations: many for 1 MB (well under a millisecond each, so
-     * the median needs them on a shared machine), few for 100 MB (~0.3 to 0.5 s each on 2 cores).
+     * Buffer sizes, warm-up and timed iterations per round: many for 1 MB (well under a millisecond
+     * each), few for 100 MB (0.1 to 0.5 s each on 2 cores).
      */
     static final List<Case> CASES = List.of(
-            new Case("1 MB", 1L << 20, 20, 200),
-            new Case("100 MB", 100L << 20, 2, 10));
+            new Case("1 MB", 1L << 20, 50, 300),
+            new Case("100 MB", 100L << 20, 1, 5));
 
-    private static final Pattern C_LINE = Pattern.compile(
-            "allreduce_bench bytes=(\\d+) iterations=(\\d+) median_seconds=([0-9.eE+-]+) check=(ok|wrong)");
+    /** Tag of rank 0's message that the C measurement is over (value 1: go on, 0: stop). */
+    private static final int DONE_TAG = 1;
+    /** How often waiting ranks look for that message; they sleep in between to leave the cores to C. */
+    private static final long POLL_MILLIS = 20;
 
     /** One buffer size of the benchmark. */
     record Case(String label, long bytes, int warmup, int iterations) {
@@ -59,10 +57,11 @@ public final class AllreduceBenchmark {
     }
 
     public static void main(String[] args) throws Exception {
-        int rank;
+        double[][] java = new double[CASES.size()][ROUNDS];
+        double[][] c = new double[CASES.size()][ROUNDS];
+        boolean sumsOk = true;
+        String cFailure = null;
         int size;
-        double[] javaMedians = new double[CASES.size()];
-        boolean javaOk = true;
         try (BlueFog bf = BlueFog.init(args)) {
             Communicator comm = bf.communicator();
             if (!comm.transportName().equals("mpi")) {
@@ -70,30 +69,54 @@ public final class AllreduceBenchmark {
                         + "'); run: mpi-launch/bfrun -np 2 allreduce-bench");
                 System.exit(2);
             }
-            rank = bf.rank();
             size = bf.size();
-            for (int c = 0; c < CASES.size(); c++) {
-                double median = timeJava(comm, CASES.get(c));
-                javaOk &= median >= 0;
-                javaMedians[c] = Math.abs(median);
+            CAllreduce cBench = null;
+            rounds:
+            for (int round = 0; round < ROUNDS; round++) {
+                for (int k = 0; k < CASES.size(); k++) {
+                    double median = timeJava(comm, CASES.get(k));
+                    sumsOk &= median >= 0;
+                    java[k][round] = Math.abs(median);
+                    boolean goOn;
+                    if (bf.rank() == 0) {
+                        try {
+                            if (cBench == null) {
+                                cBench = CAllreduce.compile();
+                            }
+                            c[k][round] = cBench.medianSeconds(size, CASES.get(k));
+                        } catch (Exception e) {
+                            cFailure = e.getMessage();
+                        }
+                        goOn = cFailure == null;
+                        tellOthers(comm, goOn);
+                    } else {
+                        goOn = awaitRankZero(comm);
+                    }
+                    if (!goOn) {
+                        break rounds;
+                    }
+                }
+            }
+            if (bf.rank() != 0) {
+                return;
             }
         }
-        if (rank != 0) {
-            return;
+        if (cFailure != null) {
+            System.err.println("allreduce-bench: the C benchmark failed: " + cFailure);
+            System.exit(1);
         }
-        Map<Long, Double> cMedians = runC(size);
-        print(size, javaMedians, cMedians);
-        boolean cOk = CASES.stream().allMatch(c -> cMedians.containsKey(c.bytes()));
-        if (!javaOk || !cOk) {
+        print(size, java, c);
+        if (!sumsOk) {
+            System.err.println("allreduce-bench: the Java allreduce computed a wrong sum");
             System.exit(1);
         }
     }
 
     /**
      * Times {@code c.iterations()} in-place sum allreduces (after {@code c.warmup()}), each preceded by
-     * a barrier, taking the slowest rank's time per iteration.
+     * a barrier, taking the slowest rank's time per iteration. Collective.
      *
-     * @return the median in seconds, negated if the first sum was wrong
+     * @return the median in seconds, negated if the first sum was wrong on any rank
      */
     static double timeJava(Communicator comm, Case c) {
         int n = c.elements();
@@ -102,7 +125,7 @@ public final class AllreduceBenchmark {
         for (int i = 0; i < n; i++) {
             x.put(i, comm.rank() + 1);
         }
-        DoubleBuffer slowest = ByteBuffer.allocateDirect(Double.BYTES).order(ByteOrder.nativeOrder()).asDoubleBuffer();
+        DoubleBuffer slowest = oneDouble();
         double[] times = new double[c.iterations()];
         boolean ok = true;
         for (int it = 0; it < c.warmup() + c.iterations(); it++) {
@@ -121,7 +144,7 @@ public final class AllreduceBenchmark {
                 times[it - c.warmup()] = slowest.get(0);
             }
         }
-        DoubleBuffer allOk = ByteBuffer.allocateDirect(Double.BYTES).order(ByteOrder.nativeOrder()).asDoubleBuffer();
+        DoubleBuffer allOk = oneDouble();
         allOk.put(0, ok ? 1 : 0);
         comm.allreduce(allOk, ReduceOp.MIN);
         double median = median(times);
@@ -135,81 +158,49 @@ public final class AllreduceBenchmark {
         return v.length % 2 == 1 ? v[m] : (v[m - 1] + v[m]) / 2;
     }
 
-    /** Compiles (if needed) and runs the C benchmark; returns median seconds by buffer bytes. */
-    static Map<Long, Double> runC(int np) throws IOException, InterruptedException, URISyntaxException {
-        Path module = moduleDir();
-        Path source = module.resolve("src/main/c/allreduce_bench.c");
-        Path binary = module.resolve("target/allreduce_bench");
-        if (!Files.exists(source)) {
-            throw new IOException("C benchmark source not found: " + source + " (set -Dbluefog.mpi.module.dir)");
+    private static void tellOthers(Communicator comm, boolean goOn) {
+        List<Request> sent = new ArrayList<>();
+        for (int r = 1; r < comm.size(); r++) {
+            DoubleBuffer flag = oneDouble();
+            flag.put(0, goOn ? 1 : 0);
+            sent.add(comm.isend(flag, r, DONE_TAG));
         }
-        if (!Files.exists(binary) || Files.getLastModifiedTime(binary).compareTo(Files.getLastModifiedTime(source)) < 0) {
-            Files.createDirectories(binary.getParent());
-            run(List.of("mpicc", "-O2", "-o", binary.toString(), source.toString()), "mpicc");
-        }
-        List<String> cmd = new ArrayList<>(List.of("mpirun", "-np", Integer.toString(np)));
-        if ("root".equals(System.getProperty("user.name"))) {
-            cmd.add("--allow-run-as-root");
-        }
-        if (np > Runtime.getRuntime().availableProcessors()) {
-            cmd.add("--oversubscribe");
-        }
-        cmd.add(binary.toString());
-        for (Case c : CASES) {
-            cmd.addAll(List.of(Long.toString(c.bytes()), Integer.toString(c.warmup()), Integer.toString(c.iterations())));
-        }
-        String out = run(cmd, "mpirun allreduce_bench");
-        Map<Long, Double> medians = new java.util.HashMap<>();
-        Matcher m = C_LINE.matcher(out);
-        while (m.find()) {
-            if (m.group(4).equals("ok")) {
-                medians.put(Long.parseLong(m.group(1)), Double.parseDouble(m.group(3)));
-            } else {
-                System.err.println("allreduce_bench: wrong sum for " + m.group(1) + " bytes");
-            }
-        }
-        return medians;
+        Request.waitAll(sent);
     }
 
     /**
-     * Runs a command with this process's environment minus Open MPI's per-job variables: this JVM was
-     * itself a rank of an mpirun job, and a nested mpirun that inherits them would try to join it.
+     * Waits for rank 0's message without spinning: MPI's blocking calls poll continuously, which
+     * would take one of the cores the C benchmark is measured on.
      */
-    private static String run(List<String> cmd, String what) throws IOException, InterruptedException {
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        pb.environment().keySet().removeIf(k -> k.startsWith("OMPI_") || k.startsWith("PMIX_")
-                || k.startsWith("OPAL_") || k.startsWith("ORTE_"));
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        int code = p.waitFor();
-        if (code != 0) {
-            throw new IOException(what + " failed with exit " + code + ":\n" + out);
+    private static boolean awaitRankZero(Communicator comm) throws InterruptedException {
+        DoubleBuffer flag = oneDouble();
+        Request done = comm.irecv(flag, 0, DONE_TAG);
+        while (!done.test()) {
+            Thread.sleep(POLL_MILLIS);
         }
-        return out;
+        return flag.get(0) == 1;
     }
 
-    static Path moduleDir() throws URISyntaxException {
-        String dir = System.getProperty("bluefog.mpi.module.dir");
-        if (dir != null) {
-            return Path.of(dir);
-        }
-        // target/classes/ or target/bluefog-mpi-launch-*.jar -> the module directory two levels up.
-        Path location = Path.of(AllreduceBenchmark.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-        return location.getParent().getParent();
+    private static DoubleBuffer oneDouble() {
+        return ByteBuffer.allocateDirect(Double.BYTES).order(ByteOrder.nativeOrder()).asDoubleBuffer();
     }
 
-    private static void print(int np, double[] javaMedians, Map<Long, Double> cMedians) {
+    private static void print(int np, double[][] java, double[][] c) {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "allreduce of float32, in-place sum, np = %d; median over iterations of"
-                + " the slowest rank's time%n", np));
-        sb.append(String.format(Locale.ROOT, "%-8s %6s %22s %26s %10s%n", "size", "iters",
-                "bluefog-jvm MPI (ms)", "Open MPI C Allreduce (ms)", "Java / C"));
-        for (int c = 0; c < CASES.size(); c++) {
-            Case k = CASES.get(c);
-            Double cm = cMedians.get(k.bytes());
-            sb.append(String.format(Locale.ROOT, "%-8s %6d %22.3f %26s %10s%n", k.label(), k.iterations(),
-                    javaMedians[c] * 1e3, cm == null ? "failed" : String.format(Locale.ROOT, "%.3f", cm * 1e3),
-                    cm == null ? "-" : String.format(Locale.ROOT, "%.2f", javaMedians[c] / cm)));
+        sb.append(String.format(Locale.ROOT, "allreduce of float32, in-place sum, np = %d: median over %d alternating"
+                + " rounds of (median over iterations of the slowest rank's time)%n", np, ROUNDS));
+        sb.append(String.format(Locale.ROOT, "%-8s %11s %22s %26s %9s   %s%n", "size", "iters/round",
+                "bluefog-jvm MPI (ms)", "Open MPI C Allreduce (ms)", "Java / C", "per-round Java/C"));
+        for (int k = 0; k < CASES.size(); k++) {
+            Case kase = CASES.get(k);
+            double j = median(java[k]);
+            double cc = median(c[k]);
+            StringBuilder rounds = new StringBuilder();
+            for (int r = 0; r < ROUNDS; r++) {
+                rounds.append(r == 0 ? "" : " ").append(String.format(Locale.ROOT, "%.2f", java[k][r] / c[k][r]));
+            }
+            sb.append(String.format(Locale.ROOT, "%-8s %11d %22.3f %26.3f %9.2f   %s%n", kase.label(),
+                    kase.iterations(), j * 1e3, cc * 1e3, j / cc, rounds));
         }
         System.out.print(sb);
         System.out.flush();

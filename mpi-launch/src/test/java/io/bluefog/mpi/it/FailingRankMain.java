@@ -14,6 +14,9 @@ import java.nio.ByteOrder;
  *   <li>{@code worker-thread}: the exception ends a worker thread while the last rank's main thread
  *       keeps waiting for a message that never comes; the process stays alive, so only the MPI
  *       transport's abort handler can end the job.</li>
+ *   <li>{@code try-block}: the exception leaves a try-with-resources block around the context, so
+ *       the failing rank closes its communicator before the handler runs; closing must not block
+ *       (MPI_Finalize is collective and the others wait in a barrier).</li>
  * </ul>
  */
 public final class FailingRankMain {
@@ -25,10 +28,14 @@ public final class FailingRankMain {
 
     public static void main(String[] args) throws InterruptedException {
         String mode = args.length > 0 ? args[0] : "main";
+        if (mode.equals("try-block")) {
+            tryBlock(args);
+            return;
+        }
         BlueFog bf = BlueFog.init(args);
         int last = bf.size() - 1;
         if (bf.rank() == last) {
-            RuntimeException failure = new IllegalStateException(MESSAGE + " (rank " + bf.rank() + ")");
+            RuntimeException failure = failure(bf);
             if (mode.equals("main")) {
                 throw failure;
             }
@@ -44,5 +51,20 @@ public final class FailingRankMain {
         }
         System.out.println("rank " + bf.rank() + " passed a barrier it should never pass");
         bf.close();
+    }
+
+    /** The usual program shape: the exception leaves a try-with-resources block, so close() runs first. */
+    private static void tryBlock(String[] args) {
+        try (BlueFog bf = BlueFog.init(args)) {
+            if (bf.rank() == bf.size() - 1) {
+                throw failure(bf);
+            }
+            bf.communicator().barrier();
+            System.out.println("rank " + bf.rank() + " passed a barrier it should never pass");
+        }
+    }
+
+    private static RuntimeException failure(BlueFog bf) {
+        return new IllegalStateException(MESSAGE + " (rank " + bf.rank() + ")");
     }
 }

@@ -17,7 +17,7 @@ class FailureMpiTest {
     static final Duration LIMIT = Duration.ofSeconds(30);
 
     @ParameterizedTest(name = "np = {0}, exception in {1}")
-    @CsvSource({"2, main", "4, main", "2, worker-thread", "4, worker-thread"})
+    @CsvSource({"2, main", "4, main", "2, worker-thread", "4, worker-thread", "2, try-block", "4, try-block"})
     void uncaughtExceptionOnOneRankAbortsTheJob(int np, String where) {
         // Give the runner more than LIMIT so that a hang is reported with the job's output.
         MpiRun.Result r = MpiRun.run(np, LIMIT.plusSeconds(15), FailingRankMain.class.getName(), where);

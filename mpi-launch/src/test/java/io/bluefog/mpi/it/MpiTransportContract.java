@@ -22,7 +22,7 @@ import java.util.Map;
  * What only the MPI transport promises, beyond the transport-independent
  * {@code CommunicatorContract}: it is the transport mpirun selects, its ranks agree with Open MPI's
  * own view, a receive of the wrong length fails as {@link CommunicationException} without breaking
- * the communicator, the abort handler is installed, and MPI cannot be initialised twice. Runs only
+ * the communicator, a broadcast root may pass a read-only buffer, the abort handler is installed, and MPI cannot be initialised twice. Runs only
  * under mpirun (np &ge; 2) through {@code RunContractSuite}.
  */
 public final class MpiTransportContract implements ContractSuite {
@@ -36,6 +36,7 @@ public final class MpiTransportContract implements ContractSuite {
         c.put("selectedUnderMpirun", MpiTransportContract::selectedUnderMpirun);
         c.put("ranksMatchOpenMpiEnvironment", MpiTransportContract::ranksMatchOpenMpiEnvironment);
         c.put("wrongLengthReceiveFails", MpiTransportContract::wrongLengthReceiveFails);
+        c.put("broadcastFromReadOnlyRoot", MpiTransportContract::broadcastFromReadOnlyRoot);
         c.put("abortHandlerInstalled", MpiTransportContract::abortHandlerInstalled);
         c.put("secondInitRejected", bf -> assertThrows(BlueFogException.class, () -> MpiCommunicator.initialize(new String[0])));
         return c;
@@ -86,6 +87,18 @@ public final class MpiTransportContract implements ContractSuite {
         FloatBuffer one = DirectBuffers.floatsOf(1);
         c.allreduce(one, ReduceOp.SUM);
         assertEquals(bf.size(), one.get(0), "rank " + bf.rank() + ": allreduce after failed receives");
+    }
+
+    /** The root's buffer is only read, so a read-only view of it is accepted (zero-copy: no writable copy). */
+    static void broadcastFromReadOnlyRoot(BlueFog bf) {
+        int root = bf.size() - 1;
+        FloatBuffer x = bf.rank() == root
+                ? DirectBuffers.floatsOf(root, 2, 3).asReadOnlyBuffer()
+                : DirectBuffers.floats(3);
+        bf.communicator().broadcast(x, root);
+        assertEquals(root, x.get(0), "rank " + bf.rank());
+        assertEquals(2, x.get(1), "rank " + bf.rank());
+        assertEquals(3, x.get(2), "rank " + bf.rank());
     }
 
     static void abortHandlerInstalled(BlueFog bf) {
