@@ -68,16 +68,16 @@ public final class Collectives implements AutoCloseable {
     private Collectives(BlueFog bf, CollectivesConfig config) {
         this.bf = bf;
         this.config = config;
-        this.engine = new Engine(bf.communicator(), config.fusionThresholdBytes(), config.timeoutMillis());
+        this.engine = new Engine(bf.communicator(), config.fusionThresholdBytes(), config.timeoutMillis(), bf.timeline());
     }
 
     /**
-     * @return the rank's collectives with {@link CollectivesConfig#fromEnvironment()}, created on
-     *         the first call and shared until closed
+     * @return the rank's collectives with the settings of {@code bf.config()} (fusion threshold,
+     *         timeout), created on the first call and shared until closed
      */
     public static Collectives of(BlueFog bf) {
         Objects.requireNonNull(bf, "bf");
-        return INSTANCES.computeIfAbsent(bf, b -> new Collectives(b, CollectivesConfig.fromEnvironment()));
+        return INSTANCES.computeIfAbsent(bf, b -> new Collectives(b, CollectivesConfig.from(b.config())));
     }
 
     /**
