@@ -57,6 +57,7 @@ public final class CollectivesContract implements ContractSuite {
         m.put("barrierAndAsyncOrder", CollectivesContract::barrierAndAsyncOrder);
         m.put("neighborAllreduceExponentialClosedForm", CollectivesContract::neighborAllreduceExponentialClosedForm);
         m.put("unitWeightsGiveExactSums", CollectivesContract::unitWeightsGiveExactSums);
+        m.put("rankWithoutSourcesKeepsScaledSelf", CollectivesContract::rankWithoutSourcesKeepsScaledSelf);
         m.put("dynamicShiftBothDirections", CollectivesContract::dynamicShiftBothDirections);
         m.put("dynamicCheckNamesUnmatchedSend", CollectivesContract::dynamicCheckNamesUnmatchedSend);
         m.put("destinationWeightsScaleWhatIsSent", CollectivesContract::destinationWeightsScaleWhatIsSent);
@@ -209,6 +210,19 @@ public final class CollectivesContract implements ContractSuite {
             INDArray out = c.neighborAllreduce(filled(r, DataType.FLOAT, 6), NeighborWeights.of(1.0, in, ones));
             assertAll(expected, out, 0, "self 1, sources 1: exact sum");
         }
+    }
+
+    static void rankWithoutSourcesKeepsScaledSelf(BlueFog bf) {
+        int n = bf.size();
+        int r = bf.rank();
+        // Rank 0 receives from nobody (self weight 1/4); every other rank averages itself with rank 0.
+        NeighborWeights w = r == 0 ? NeighborWeights.of(0.25, Map.of())
+                : NeighborWeights.of(0.5, Map.of(0, 0.5));
+        try (Collectives c = Collectives.of(bf)) {
+            INDArray out = c.neighborAllreduce(filled(r + 1, DataType.DOUBLE, 3), w);
+            assertAll(r == 0 ? 0.25 : (r + 1 + 1) / 2.0, out, tolerance(DataType.DOUBLE, 2), "no sources: self weight * x");
+        }
+        assertEquals(n, bf.size());
     }
 
     static void dynamicShiftBothDirections(BlueFog bf) {
