@@ -1,8 +1,10 @@
 /*
- * The C counterpart of bluefog-jvm's neighborAllreduce, for CollectivesBenchmark: the same exchange
- * (nonblocking receives from the in-neighbors, sends to the out-neighbors, MPI_Waitall) and the same
- * weighted sum out = w_self * x + sum_k w_k * recv_k, written the way an MPI programmer would (one
- * fused pass over memory for the common case of two sources).
+ * The C counterpart of bluefog-jvm's in-place neighborAllreduce, for CollectivesBenchmark: the same
+ * exchange (nonblocking receives from the in-neighbors, sends to the out-neighbors, MPI_Waitall) and
+ * the same weighted sum x = w_self * x + sum_k w_k * recv_k written back into x (as a training step
+ * updates its parameters), the way an MPI programmer would write it: one fused pass over memory.
+ * In place matters for a fair comparison: x is rewritten every iteration, so its cache lines move
+ * between the cores of the sender and its readers exactly as they do for the Java version.
  *
  * Built by the benchmark at run time with
  *   mpicc -O3 -fPIC -shared -I$JAVA_HOME/include -I$JAVA_HOME/include/linux neighbor_exchange.c \
@@ -14,25 +16,32 @@
 #include <mpi.h>
 #include <stdlib.h>
 
-static void weighted_sum(const float *x, float *const *recv, const double *w, int nsrc, double self_w,
-                         float *out, long n) {
+static void weighted_sum(float *x, float *const *recv, const double *w, int nsrc, double self_w, long n) {
     if (nsrc == 2) {
         const float a = (float) self_w, b = (float) w[0], c = (float) w[1];
         const float *r0 = recv[0], *r1 = recv[1];
         for (long i = 0; i < n; i++) {
-            out[i] = a * x[i] + b * r0[i] + c * r1[i];
+            x[i] = a * x[i] + b * r0[i] + c * r1[i];
+        }
+        return;
+    }
+    if (nsrc == 1) {
+        const float a = (float) self_w, b = (float) w[0];
+        const float *r0 = recv[0];
+        for (long i = 0; i < n; i++) {
+            x[i] = a * x[i] + b * r0[i];
         }
         return;
     }
     const float a = (float) self_w;
     for (long i = 0; i < n; i++) {
-        out[i] = a * x[i];
+        x[i] = a * x[i];
     }
     for (int k = 0; k < nsrc; k++) {
         const float b = (float) w[k];
         const float *r = recv[k];
         for (long i = 0; i < n; i++) {
-            out[i] += b * r[i];
+            x[i] += b * r[i];
         }
     }
 }
@@ -42,11 +51,10 @@ static void weighted_sum(const float *x, float *const *recv, const double *w, in
  * wall time in milliseconds to times[]. Buffers are direct ByteBuffers of n floats.
  */
 JNIEXPORT void JNICALL Java_io_bluefog_examples_bench_NativeNeighborExchange_run(
-        JNIEnv *env, jclass cls, jobject xBuf, jobjectArray recvBufs, jobject outBuf, jlong n,
+        JNIEnv *env, jclass cls, jobject xBuf, jobjectArray recvBufs, jlong n,
         jintArray srcArr, jdoubleArray wArr, jintArray dstArr, jdouble self_w, jdoubleArray timesArr) {
     (void) cls;
     float *x = (float *) (*env)->GetDirectBufferAddress(env, xBuf);
-    float *out = (float *) (*env)->GetDirectBufferAddress(env, outBuf);
     int nsrc = (*env)->GetArrayLength(env, srcArr);
     int ndst = (*env)->GetArrayLength(env, dstArr);
     int iterations = (*env)->GetArrayLength(env, timesArr);
@@ -71,7 +79,7 @@ JNIEXPORT void JNICALL Java_io_bluefog_examples_bench_NativeNeighborExchange_run
             MPI_Isend(x, (int) n, MPI_FLOAT, dst[k], 77, MPI_COMM_WORLD, &reqs[r++]);
         }
         MPI_Waitall(r, reqs, MPI_STATUSES_IGNORE);
-        weighted_sum(x, recv, w, nsrc, self_w, out, (long) n);
+        weighted_sum(x, recv, w, nsrc, self_w, (long) n);
         times[it] = (MPI_Wtime() - t0) * 1e3;
     }
     (*env)->SetDoubleArrayRegion(env, timesArr, 0, iterations, times);

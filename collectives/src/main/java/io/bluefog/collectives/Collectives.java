@@ -68,16 +68,16 @@ public final class Collectives implements AutoCloseable {
     private Collectives(BlueFog bf, CollectivesConfig config) {
         this.bf = bf;
         this.config = config;
-        this.engine = new Engine(bf.communicator(), config.fusionThresholdBytes(), config.timeoutMillis());
+        this.engine = new Engine(bf.communicator(), config.fusionThresholdBytes(), config.timeoutMillis(), bf.timeline());
     }
 
     /**
-     * @return the rank's collectives with {@link CollectivesConfig#fromEnvironment()}, created on
-     *         the first call and shared until closed
+     * @return the rank's collectives with the settings of {@code bf.config()} (fusion threshold,
+     *         timeout), created on the first call and shared until closed
      */
     public static Collectives of(BlueFog bf) {
         Objects.requireNonNull(bf, "bf");
-        return INSTANCES.computeIfAbsent(bf, b -> new Collectives(b, CollectivesConfig.fromEnvironment()));
+        return INSTANCES.computeIfAbsent(bf, b -> new Collectives(b, CollectivesConfig.from(b.config())));
     }
 
     /**
@@ -510,6 +510,11 @@ public final class Collectives implements AutoCloseable {
         if (x.isEmpty() || x.length() == 0) {
             throw new IllegalArgumentException(name + " must have at least one element, got shape "
                     + java.util.Arrays.toString(x.shape()));
+        }
+        if (x.length() * x.dataType().width() > Integer.MAX_VALUE) {
+            // NIO buffers, and so the transports, address at most 2^31 - 1 bytes per message.
+            throw new IllegalArgumentException(name + " has " + x.length() * x.dataType().width()
+                    + " bytes; at most " + Integer.MAX_VALUE + " per tensor (split it)");
         }
     }
 

@@ -8,10 +8,14 @@ import io.bluefog.BlueFogTimeoutException;
 import io.bluefog.collectives.testing.CollectivesContract;
 import io.bluefog.comm.ReduceOp;
 import io.bluefog.local.LocalCluster;
+import io.bluefog.config.BlueFogConfig;
 import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -76,6 +80,24 @@ class EngineBehaviourTest {
             }
         });
         assertTrue(messages.get(1).contains("rank 0 (the coordinator)"), messages.get(1));
+    }
+
+    @Test
+    void timelineRecordsNegotiationAndOperations(@TempDir Path dir) throws Exception {
+        String prefix = dir.resolve("trace").toString();
+        LocalCluster.builder(2).config(BlueFogConfig.defaults().withTimelinePrefix(prefix)).build().run(bf -> {
+            try (Collectives c = Collectives.of(bf)) {
+                c.neighborAllreduce(Nd4j.ones(DataType.FLOAT, 4));
+                c.allreduce(Nd4j.ones(DataType.FLOAT, 4));
+            }
+        });
+        for (int r = 0; r < 2; r++) {
+            String json = Files.readString(Path.of(prefix + r + ".json"));
+            assertTrue(json.contains("\"name\":\"negotiate\""), json);
+            assertTrue(json.contains("\"name\":\"neighborAllreduce\""), json);
+            assertTrue(json.contains("\"name\":\"allreduce\""), json);
+            assertTrue(json.contains("\"name\":\"collectives\""), "lane name: " + json);
+        }
     }
 
     @Test

@@ -5,6 +5,7 @@ import io.bluefog.BlueFogTimeoutException;
 import io.bluefog.CollectiveMismatchException;
 import io.bluefog.CommunicationException;
 import io.bluefog.comm.Communicator;
+import io.bluefog.timeline.Timeline;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,6 +30,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * operation, every queued operation and every later submission.
  */
 public final class Engine implements AutoCloseable {
+    /** Timeline lane of the collectives. */
+    public static final String TIMELINE_LANE = "collectives";
     private static final long IDLE_PARK_NANOS = 50_000_000;
     /**
      * The thread ends after this long without work (and frees the pooled buffers); the next call
@@ -50,12 +53,19 @@ public final class Engine implements AutoCloseable {
     private final Coordinator coordinator;
     private final Executor executor;
     private final int rank;
+    private final Timeline timeline;
     private volatile BlueFogException broken;
     private volatile long executedOperations;
     private volatile long executedBatches;
     private volatile long fusedOperations;
 
-    public Engine(Communicator comm, long fusionThresholdBytes, long timeoutMillis) {
+    /**
+     * @param timeline where each coordinator round ({@code negotiate}) and each executed batch
+     *                 (named after the operation, {@code xK} when K operations were fused) is
+     *                 recorded on lane {@value #TIMELINE_LANE}; {@link Timeline#disabled()} for none
+     */
+    public Engine(Communicator comm, long fusionThresholdBytes, long timeoutMillis, Timeline timeline) {
+        this.timeline = timeline;
         this.rank = comm.rank();
         this.coordinator = new Coordinator(comm, timeoutMillis, fusionThresholdBytes);
         this.executor = new Executor(comm, timeoutMillis);
@@ -199,7 +209,7 @@ public final class Engine implements AutoCloseable {
     private void step(List<Op> ops) {
         Op first = ops.get(0);
         Coordinator.Verdict v;
-        try {
+        try (Timeline.Span s = timeline.span(TIMELINE_LANE, "negotiate")) {
             v = coordinator.negotiate(ops);
         } catch (BlueFogException e) {
             fail(e, ops);
@@ -225,7 +235,9 @@ public final class Engine implements AutoCloseable {
         if (batch.size() > 1) {
             fusedOperations += batch.size();
         }
-        try {
+        String name = timeline.isEnabled()
+                ? first.kind.apiName() + (batch.size() > 1 ? " x" + batch.size() : "") : null;
+        try (Timeline.Span s = timeline.span(TIMELINE_LANE, name)) {
             executor.execute(batch);
         } catch (CollectiveMismatchException | IllegalArgumentException e) {
             // Detected identically on every rank before data moved: the ranks stay in step.

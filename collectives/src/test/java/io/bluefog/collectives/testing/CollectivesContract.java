@@ -57,12 +57,15 @@ public final class CollectivesContract implements ContractSuite {
         m.put("barrierAndAsyncOrder", CollectivesContract::barrierAndAsyncOrder);
         m.put("neighborAllreduceExponentialClosedForm", CollectivesContract::neighborAllreduceExponentialClosedForm);
         m.put("unitWeightsGiveExactSums", CollectivesContract::unitWeightsGiveExactSums);
+        m.put("rankWithoutSourcesKeepsScaledSelf", CollectivesContract::rankWithoutSourcesKeepsScaledSelf);
         m.put("dynamicShiftBothDirections", CollectivesContract::dynamicShiftBothDirections);
         m.put("dynamicCheckNamesUnmatchedSend", CollectivesContract::dynamicCheckNamesUnmatchedSend);
         m.put("destinationWeightsScaleWhatIsSent", CollectivesContract::destinationWeightsScaleWhatIsSent);
         m.put("rings", CollectivesContract::rings);
         m.put("star", CollectivesContract::star);
         m.put("fusionOfFiftyAsyncTensors", CollectivesContract::fusionOfFiftyAsyncTensors);
+        m.put("fusedGlobalOperations", CollectivesContract::fusedGlobalOperations);
+        m.put("inPlaceVariantsMatchNewArrays", CollectivesContract::inPlaceVariantsMatchNewArrays);
         m.put("onePeerExponentialReachesAverage", CollectivesContract::onePeerExponentialReachesAverage);
         m.put("randomTensorsMatchSerialReference", CollectivesContract::randomTensorsMatchSerialReference);
         m.put("neighborAllgatherOrder", CollectivesContract::neighborAllgatherOrder);
@@ -209,6 +212,19 @@ public final class CollectivesContract implements ContractSuite {
         }
     }
 
+    static void rankWithoutSourcesKeepsScaledSelf(BlueFog bf) {
+        int n = bf.size();
+        int r = bf.rank();
+        // Rank 0 receives from nobody (self weight 1/4); every other rank averages itself with rank 0.
+        NeighborWeights w = r == 0 ? NeighborWeights.of(0.25, Map.of())
+                : NeighborWeights.of(0.5, Map.of(0, 0.5));
+        try (Collectives c = Collectives.of(bf)) {
+            INDArray out = c.neighborAllreduce(filled(r + 1, DataType.DOUBLE, 3), w);
+            assertAll(r == 0 ? 0.25 : (r + 1 + 1) / 2.0, out, tolerance(DataType.DOUBLE, 2), "no sources: self weight * x");
+        }
+        assertEquals(n, bf.size());
+    }
+
     static void dynamicShiftBothDirections(BlueFog bf) {
         int n = bf.size();
         int r = bf.rank();
@@ -335,6 +351,58 @@ public final class CollectivesContract implements ContractSuite {
                 assertShape(out, 1 + i % 7, 3);
                 assertAll(i + mixed, out, tolerance(DataType.FLOAT, in.length + 1) * 50, "fused tensor " + i);
             }
+        }
+    }
+
+    static void fusedGlobalOperations(BlueFog bf) {
+        int n = bf.size();
+        int r = bf.rank();
+        try (Collectives c = Collectives.of(bf)) {
+            List<Handle<INDArray>> sums = new ArrayList<>();
+            List<Handle<INDArray>> casts = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                sums.add(c.allreduceAsync(filled(i + r, DataType.DOUBLE, 1 + i % 3), ReduceOp.SUM));
+            }
+            for (int i = 0; i < 20; i++) {
+                casts.add(c.broadcastAsync(filled(100 * i + r, DataType.FLOAT, 2, 1 + i % 4), i % n));
+            }
+            for (int i = 0; i < 20; i++) {
+                assertAll(n * i + n * (n - 1) / 2.0, sums.get(i).join(), 0, "fused allreduce " + i);
+                INDArray b = casts.get(i).join();
+                assertShape(b, 2, 1 + i % 4);
+                assertAll(100 * i + i % n, b, 0, "fused broadcast " + i);
+            }
+        }
+    }
+
+    static void inPlaceVariantsMatchNewArrays(BlueFog bf) {
+        int n = bf.size();
+        int r = bf.rank();
+        Topology t = randomTopology(n);
+        try (Collectives c = Collectives.of(bf)) {
+            double[][] x = SerialReference.inputs(SEED + 1, n, 6, DataType.FLOAT);
+            double[] expected = SerialReference.mix(t.weightMatrix(), x, r);
+            double tol = tolerance(DataType.FLOAT, t.inDegree(r) + 1);
+            INDArray a = array(x[r], DataType.FLOAT, 3, 2);
+            assertSame(a, c.neighborAllreduceInPlace(a, t));
+            assertClose(expected, a, tol, "in place, topology");
+            INDArray b = array(x[r], DataType.FLOAT, 3, 2);
+            c.neighborAllreduceInPlace(b, NeighborWeights.fromTopology(t, r));
+            assertClose(expected, b, tol, "in place, weights");
+            DynamicNeighbors.Builder d = DynamicNeighbors.builder().selfWeight(t.selfWeight(r))
+                    .destinations(t.outNeighbors(r)).checkConsistency(true);
+            int[] in = t.inNeighbors(r);
+            double[] w = t.recvWeights(r);
+            for (int k = 0; k < in.length; k++) {
+                d.source(in[k], w[k]);
+            }
+            // A transposed view: not contiguous, so the result is written back through assign.
+            INDArray view = array(x[r], DataType.FLOAT, 2, 3).transpose();
+            INDArray expectedView = array(expected, DataType.FLOAT, 2, 3).transpose();
+            INDArray fromView = c.neighborAllreduce(view, d.build());
+            assertClose(expectedView.dup('c').data().asDouble(), fromView, tol, "view input");
+            c.neighborAllreduceInPlace(view, d.build());
+            assertClose(expectedView.dup('c').data().asDouble(), view.dup('c'), tol, "in place into a view");
         }
     }
 

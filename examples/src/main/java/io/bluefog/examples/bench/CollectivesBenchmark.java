@@ -30,7 +30,7 @@ import picocli.CommandLine.Option;
 /**
  * Collectives benchmark (not a test): for each tensor size, median milliseconds per call of
  * neighborAllreduce on the ring and the exponential graph, the one-peer exponential schedule and
- * allreduce, next to the same ring exchange + weighted sum written in C with MPI
+ * allreduce, next to the same in-place ring exchange + weighted sum written in C with MPI
  * ({@code examples/src/main/c/neighbor_exchange.c}, compiled with mpicc at run time into
  * {@code examples/target/} and run through JNI inside the same job), and each as a ratio to the C
  * figure of the same run. Every call is preceded by a barrier; a call's time is the slowest rank's,
@@ -54,6 +54,11 @@ public final class CollectivesBenchmark implements Callable<Integer> {
 
     @Option(names = "--warmup", defaultValue = "3", description = "untimed calls before each measurement (default: ${DEFAULT-VALUE})")
     int warmup;
+
+    @Option(names = "--jit-warmup", defaultValue = "500",
+            description = "calls of every operation on a 4 KB tensor before any measurement, so the JIT has compiled"
+                    + " the whole path (default: ${DEFAULT-VALUE})")
+    int jitWarmup;
 
     @Option(names = "--no-c", description = "skip the C/MPI reference (always skipped with --transport local)")
     boolean noC;
@@ -138,6 +143,15 @@ public final class CollectivesBenchmark implements Callable<Integer> {
                 out.printf(Locale.ROOT, "%-8s %-34s %6s %11s %9s %14s%n", "size", "operation", "iters", "median_ms",
                         "vs_C", "heap_B/call");
             }
+            INDArray small = Nd4j.rand(DataType.FLOAT, 1024);
+            for (int k = 0; k < jitWarmup; k++) {
+                c.neighborAllreduceInPlace(small, ring);
+                c.neighborAllreduce(small, ring).close();
+                c.neighborAllreduceInPlace(small, exp);
+                c.neighborAllreduceInPlace(small, onePeer.at(k));
+                c.allreduceInPlace(small, ReduceOp.AVG);
+                c.barrier();
+            }
             for (long b : sizesBytes) {
                 long len = b / 4;
                 int iters = iterationsFor(b);
@@ -146,7 +160,7 @@ public final class CollectivesBenchmark implements Callable<Integer> {
                 double cMedian = Double.NaN;
                 if (withC) {
                     cMedian = median(c, cRing(bf, ring, x, iters));
-                    rows.add(new Row("C/MPI ring exchange + weighted sum", iters, cMedian, -1));
+                    rows.add(new Row("C/MPI ring, in place", iters, cMedian, -1));
                 }
                 rows.add(measure(c, "neighborAllreduce ring (in place)", iters,
                         k -> c.neighborAllreduceInPlace(x, ring), true));
@@ -232,13 +246,12 @@ public final class CollectivesBenchmark implements Callable<Integer> {
         for (int k = 0; k < src.length; k++) {
             recv[k] = direct(owned, len);
         }
-        ByteBuffer out = direct(owned, len);
         try {
             ByteBuffer xb = x.data().asNio().order(ByteOrder.nativeOrder());
-            NativeNeighborExchange.run(xb, recv, out, len, src, ring.recvWeights(r), ring.outNeighbors(r),
+            NativeNeighborExchange.run(xb, recv, len, src, ring.recvWeights(r), ring.outNeighbors(r),
                     ring.selfWeight(r), new double[warmup]);
             double[] times = new double[iters];
-            NativeNeighborExchange.run(xb, recv, out, len, src, ring.recvWeights(r), ring.outNeighbors(r),
+            NativeNeighborExchange.run(xb, recv, len, src, ring.recvWeights(r), ring.outNeighbors(r),
                     ring.selfWeight(r), times);
             return times;
         } finally {

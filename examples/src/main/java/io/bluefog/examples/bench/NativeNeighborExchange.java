@@ -26,11 +26,10 @@ final class NativeNeighborExchange {
      * Runs {@code times.length} timed exchanges (MPI_Barrier before each) and stores each one's wall
      * time in milliseconds. Every rank of the job must call it with matching neighbor lists.
      *
-     * @param x    direct buffer of n native-order floats (sent)
+     * @param x    direct buffer of n native-order floats: sent, then overwritten with the result (in place)
      * @param recv one direct buffer of n floats per source
-     * @param out  direct buffer of n floats (result)
      */
-    static native void run(ByteBuffer x, ByteBuffer[] recv, ByteBuffer out, long n, int[] sources, double[] weights,
+    static native void run(ByteBuffer x, ByteBuffer[] recv, long n, int[] sources, double[] weights,
                            int[] destinations, double selfWeight, double[] times);
 
     /**
