@@ -44,8 +44,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * </ul>
  *
  * <h2>Engine</h2>
- * Every operation runs on the rank's communication thread in call order, so {@code ...Async} calls
- * overlap with computation. Consecutive operations of the same kind and parameters queued on all
+ * Operations execute in call order. {@code ...Async} calls run on the rank's communication thread,
+ * so they overlap with computation; a blocking call made while nothing is queued runs on the
+ * caller's thread (no thread hand-off). The thread ends after 10 s without work, freeing pooled
+ * buffers, and restarts on the next asynchronous call. Consecutive operations of the same kind and parameters queued on all
  * ranks are fused into one message of at most {@link CollectivesConfig#fusionThresholdBytes()}
  * bytes. Sends read the arrays' off-heap memory directly; receive and fusion buffers are pooled.
  * Weighted sums are accumulated self term first, then sources in ascending rank order, so results
@@ -66,16 +68,16 @@ public final class Collectives implements AutoCloseable {
     private Collectives(BlueFog bf, CollectivesConfig config) {
         this.bf = bf;
         this.config = config;
-        this.engine = new Engine(bf.communicator(), config.fusionThresholdBytes(), config.timeoutMillis());
+        this.engine = new Engine(bf.communicator(), config.fusionThresholdBytes(), config.timeoutMillis(), bf.timeline());
     }
 
     /**
-     * @return the rank's collectives with {@link CollectivesConfig#fromEnvironment()}, created on
-     *         the first call and shared until closed
+     * @return the rank's collectives with the settings of {@code bf.config()} (fusion threshold,
+     *         timeout), created on the first call and shared until closed
      */
     public static Collectives of(BlueFog bf) {
         Objects.requireNonNull(bf, "bf");
-        return INSTANCES.computeIfAbsent(bf, b -> new Collectives(b, CollectivesConfig.fromEnvironment()));
+        return INSTANCES.computeIfAbsent(bf, b -> new Collectives(b, CollectivesConfig.from(b.config())));
     }
 
     /**
@@ -120,31 +122,39 @@ public final class Collectives implements AutoCloseable {
      * @return a new array, x's shape and dtype
      */
     public INDArray allreduce(INDArray x) {
-        return allreduceAsync(x).join();
+        return run(allreduceOp(x));
     }
 
     /** Element-wise {@code op} over all ranks ({@link ReduceOp#AVG} is the sum divided by n); see {@link #allreduce(INDArray)}. */
     public INDArray allreduce(INDArray x, ReduceOp op) {
-        return allreduceAsync(x, op).join();
+        return run(allreduceOp(x, op));
     }
 
     /** Nonblocking {@link #allreduce(INDArray)}. */
     public Handle<INDArray> allreduceAsync(INDArray x) {
-        return allreduceAsync(x, ReduceOp.AVG);
+        return submit(allreduceOp(x));
+    }
+
+    private Op allreduceOp(INDArray x) {
+        return allreduceOp(x, ReduceOp.AVG);
     }
 
     /** Nonblocking {@link #allreduce(INDArray, ReduceOp)}. */
     public Handle<INDArray> allreduceAsync(INDArray x, ReduceOp op) {
+        return submit(allreduceOp(x, op));
+    }
+
+    private Op allreduceOp(INDArray x, ReduceOp op) {
         check(x, "x");
         Objects.requireNonNull(op, "op");
-        return submit(Op.allreduce(x, op, false));
+        return Op.allreduce(x, op, false);
     }
 
     /** {@link #allreduce(INDArray, ReduceOp)} written into {@code x}; returns {@code x}. */
     public INDArray allreduceInPlace(INDArray x, ReduceOp op) {
         check(x, "x");
         Objects.requireNonNull(op, "op");
-        return this.<INDArray>submit(Op.allreduce(x, op, true)).join();
+        return run(Op.allreduce(x, op, true));
     }
 
     // ---- broadcast ---------------------------------------------------------------------------
@@ -157,21 +167,25 @@ public final class Collectives implements AutoCloseable {
      * @return a new array holding root's values
      */
     public INDArray broadcast(INDArray x, int root) {
-        return broadcastAsync(x, root).join();
+        return run(broadcastOp(x, root));
     }
 
     /** Nonblocking {@link #broadcast(INDArray, int)}. */
     public Handle<INDArray> broadcastAsync(INDArray x, int root) {
+        return submit(broadcastOp(x, root));
+    }
+
+    private Op broadcastOp(INDArray x, int root) {
         check(x, "x");
         checkRank(root, "root");
-        return submit(Op.broadcast(x, root, false));
+        return Op.broadcast(x, root, false);
     }
 
     /** {@link #broadcast(INDArray, int)} written into {@code x} (e.g. to start all models equal); returns {@code x}. */
     public INDArray broadcastInPlace(INDArray x, int root) {
         check(x, "x");
         checkRank(root, "root");
-        return this.<INDArray>submit(Op.broadcast(x, root, true)).join();
+        return run(Op.broadcast(x, root, true));
     }
 
     // ---- allgather ---------------------------------------------------------------------------
@@ -184,25 +198,33 @@ public final class Collectives implements AutoCloseable {
      * @return a new array of shape {@code [sum_r x_r.shape[0], x.shape[1], ...]}
      */
     public INDArray allgather(INDArray x) {
-        return allgatherAsync(x).join();
+        return run(allgatherOp(x));
     }
 
     /** Nonblocking {@link #allgather(INDArray)}. */
     public Handle<INDArray> allgatherAsync(INDArray x) {
+        return submit(allgatherOp(x));
+    }
+
+    private Op allgatherOp(INDArray x) {
         checkGather(x);
-        return submit(Op.allgather(x));
+        return Op.allgather(x);
     }
 
     // ---- barrier -----------------------------------------------------------------------------
 
     /** Returns once every rank has called it (after the operations queued before it were executed). */
     public void barrier() {
-        barrierAsync().join();
+        run(barrierOp());
     }
 
     /** Nonblocking {@link #barrier()}. */
     public Handle<Void> barrierAsync() {
-        return submit(Op.barrier());
+        return submit(barrierOp());
+    }
+
+    private Op barrierOp() {
+        return Op.barrier();
     }
 
     // ---- neighbor allreduce ------------------------------------------------------------------
@@ -215,12 +237,16 @@ public final class Collectives implements AutoCloseable {
      * @return a new array, x's shape and dtype
      */
     public INDArray neighborAllreduce(INDArray x) {
-        return neighborAllreduceAsync(x).join();
+        return run(neighborAllreduceOp(x));
     }
 
     /** Nonblocking {@link #neighborAllreduce(INDArray)}. */
     public Handle<INDArray> neighborAllreduceAsync(INDArray x) {
-        return neighborAllreduceAsync(x, bf.topology());
+        return submit(neighborAllreduceOp(x));
+    }
+
+    private Op neighborAllreduceOp(INDArray x) {
+        return neighborAllreduceOp(x, bf.topology());
     }
 
     /** {@link #neighborAllreduce(INDArray)} written into {@code x}; returns {@code x}. */
@@ -235,19 +261,23 @@ public final class Collectives implements AutoCloseable {
      * @throws IllegalArgumentException if {@code t.size()} differs from the job size
      */
     public INDArray neighborAllreduce(INDArray x, Topology t) {
-        return neighborAllreduceAsync(x, t).join();
+        return run(neighborAllreduceOp(x, t));
     }
 
     /** Nonblocking {@link #neighborAllreduce(INDArray, Topology)}. */
     public Handle<INDArray> neighborAllreduceAsync(INDArray x, Topology t) {
+        return submit(neighborAllreduceOp(x, t));
+    }
+
+    private Op neighborAllreduceOp(INDArray x, Topology t) {
         check(x, "x");
-        return submit(Op.neighborAllreduce(x, plan(t), false));
+        return Op.neighborAllreduce(x, plan(t), false);
     }
 
     /** {@link #neighborAllreduce(INDArray, Topology)} written into {@code x}; returns {@code x}. */
     public INDArray neighborAllreduceInPlace(INDArray x, Topology t) {
         check(x, "x");
-        return this.<INDArray>submit(Op.neighborAllreduce(x, plan(t), true)).join();
+        return run(Op.neighborAllreduce(x, plan(t), true));
     }
 
     /**
@@ -260,20 +290,24 @@ public final class Collectives implements AutoCloseable {
      * @throws IllegalArgumentException if a source is the calling rank or outside 0..n-1
      */
     public INDArray neighborAllreduce(INDArray x, NeighborWeights w) {
-        return neighborAllreduceAsync(x, w).join();
+        return run(neighborAllreduceOp(x, w));
     }
 
     /** Nonblocking {@link #neighborAllreduce(INDArray, NeighborWeights)}. */
     public Handle<INDArray> neighborAllreduceAsync(INDArray x, NeighborWeights w) {
+        return submit(neighborAllreduceOp(x, w));
+    }
+
+    private Op neighborAllreduceOp(INDArray x, NeighborWeights w) {
         check(x, "x");
-        return submit(Op.neighborAllreduce(x, NeighborPlan.of(Objects.requireNonNull(w, "w"), rank(), size()), false));
+        return Op.neighborAllreduce(x, NeighborPlan.of(Objects.requireNonNull(w, "w"), rank(), size()), false);
     }
 
     /** {@link #neighborAllreduce(INDArray, NeighborWeights)} written into {@code x}; returns {@code x}. */
     public INDArray neighborAllreduceInPlace(INDArray x, NeighborWeights w) {
         check(x, "x");
-        return this.<INDArray>submit(Op.neighborAllreduce(x,
-                NeighborPlan.of(Objects.requireNonNull(w, "w"), rank(), size()), true)).join();
+        return run(Op.neighborAllreduce(x,
+                NeighborPlan.of(Objects.requireNonNull(w, "w"), rank(), size()), true));
     }
 
     /**
@@ -287,20 +321,24 @@ public final class Collectives implements AutoCloseable {
      * @throws IllegalArgumentException if a source or destination is the calling rank or outside 0..n-1
      */
     public INDArray neighborAllreduce(INDArray x, DynamicNeighbors d) {
-        return neighborAllreduceAsync(x, d).join();
+        return run(neighborAllreduceOp(x, d));
     }
 
     /** Nonblocking {@link #neighborAllreduce(INDArray, DynamicNeighbors)}. */
     public Handle<INDArray> neighborAllreduceAsync(INDArray x, DynamicNeighbors d) {
+        return submit(neighborAllreduceOp(x, d));
+    }
+
+    private Op neighborAllreduceOp(INDArray x, DynamicNeighbors d) {
         check(x, "x");
-        return submit(Op.neighborAllreduce(x, NeighborPlan.of(Objects.requireNonNull(d, "d"), rank(), size()), false));
+        return Op.neighborAllreduce(x, NeighborPlan.of(Objects.requireNonNull(d, "d"), rank(), size()), false);
     }
 
     /** {@link #neighborAllreduce(INDArray, DynamicNeighbors)} written into {@code x}; returns {@code x}. */
     public INDArray neighborAllreduceInPlace(INDArray x, DynamicNeighbors d) {
         check(x, "x");
-        return this.<INDArray>submit(Op.neighborAllreduce(x,
-                NeighborPlan.of(Objects.requireNonNull(d, "d"), rank(), size()), true)).join();
+        return run(Op.neighborAllreduce(x,
+                NeighborPlan.of(Objects.requireNonNull(d, "d"), rank(), size()), true));
     }
 
     // ---- neighbor allgather ------------------------------------------------------------------
@@ -315,13 +353,17 @@ public final class Collectives implements AutoCloseable {
      *         array with first dimension 0
      */
     public INDArray neighborAllgather(INDArray x) {
-        return neighborAllgatherAsync(x).join();
+        return run(neighborAllgatherOp(x));
     }
 
     /** Nonblocking {@link #neighborAllgather(INDArray)}. */
     public Handle<INDArray> neighborAllgatherAsync(INDArray x) {
+        return submit(neighborAllgatherOp(x));
+    }
+
+    private Op neighborAllgatherOp(INDArray x) {
         checkGather(x);
-        return submit(Op.neighborAllgather(x, plan(bf.topology())));
+        return Op.neighborAllgather(x, plan(bf.topology()));
     }
 
     /**
@@ -329,13 +371,17 @@ public final class Collectives implements AutoCloseable {
      * {@code x} to {@code d.destinations()}; weights are ignored.
      */
     public INDArray neighborAllgather(INDArray x, DynamicNeighbors d) {
-        return neighborAllgatherAsync(x, d).join();
+        return run(neighborAllgatherOp(x, d));
     }
 
     /** Nonblocking {@link #neighborAllgather(INDArray, DynamicNeighbors)}. */
     public Handle<INDArray> neighborAllgatherAsync(INDArray x, DynamicNeighbors d) {
+        return submit(neighborAllgatherOp(x, d));
+    }
+
+    private Op neighborAllgatherOp(INDArray x, DynamicNeighbors d) {
         checkGather(x);
-        return submit(Op.neighborAllgather(x, NeighborPlan.of(Objects.requireNonNull(d, "d"), rank(), size())));
+        return Op.neighborAllgather(x, NeighborPlan.of(Objects.requireNonNull(d, "d"), rank(), size()));
     }
 
     // ---- hierarchical neighbor allreduce -----------------------------------------------------
@@ -345,12 +391,16 @@ public final class Collectives implements AutoCloseable {
      * {@code hierarchical_neighbor_allreduce}); see {@link #hierarchicalNeighborAllreduce(INDArray, Topology)}.
      */
     public INDArray hierarchicalNeighborAllreduce(INDArray x) {
-        return hierarchicalNeighborAllreduceAsync(x).join();
+        return run(hierarchicalNeighborAllreduceOp(x));
     }
 
     /** Nonblocking {@link #hierarchicalNeighborAllreduce(INDArray)}. */
     public Handle<INDArray> hierarchicalNeighborAllreduceAsync(INDArray x) {
-        return hierarchicalNeighborAllreduceAsync(x, Topologies.exponential(bf.machineSize()));
+        return submit(hierarchicalNeighborAllreduceOp(x));
+    }
+
+    private Op hierarchicalNeighborAllreduceOp(INDArray x) {
+        return hierarchicalNeighborAllreduceOp(x, Topologies.exponential(bf.machineSize()));
     }
 
     /**
@@ -363,18 +413,22 @@ public final class Collectives implements AutoCloseable {
      * @throws IllegalArgumentException if its size differs from the number of machines
      */
     public INDArray hierarchicalNeighborAllreduce(INDArray x, Topology machineTopology) {
-        return hierarchicalNeighborAllreduceAsync(x, machineTopology).join();
+        return run(hierarchicalNeighborAllreduceOp(x, machineTopology));
     }
 
     /** Nonblocking {@link #hierarchicalNeighborAllreduce(INDArray, Topology)}. */
     public Handle<INDArray> hierarchicalNeighborAllreduceAsync(INDArray x, Topology machineTopology) {
+        return submit(hierarchicalNeighborAllreduceOp(x, machineTopology));
+    }
+
+    private Op hierarchicalNeighborAllreduceOp(INDArray x, Topology machineTopology) {
         check(x, "x");
         Objects.requireNonNull(machineTopology, "machineTopology");
         if (machineTopology.size() != bf.machineSize()) {
             throw new IllegalArgumentException("machineTopology has " + machineTopology.size()
                     + " ranks but the job runs on " + bf.machineSize() + " machines");
         }
-        return submit(Op.hierarchicalNeighborAllreduce(x, machineTopology));
+        return Op.hierarchicalNeighborAllreduce(x, machineTopology);
     }
 
     // ---- pair gossip -------------------------------------------------------------------------
@@ -388,14 +442,18 @@ public final class Collectives implements AutoCloseable {
      * @throws IllegalArgumentException if {@code peer} is outside 0..n-1
      */
     public INDArray pairGossip(INDArray x, int peer) {
-        return pairGossipAsync(x, peer).join();
+        return run(pairGossipOp(x, peer));
     }
 
     /** Nonblocking {@link #pairGossip(INDArray, int)}. */
     public Handle<INDArray> pairGossipAsync(INDArray x, int peer) {
+        return submit(pairGossipOp(x, peer));
+    }
+
+    private Op pairGossipOp(INDArray x, int peer) {
         check(x, "x");
         checkRank(peer, "peer");
-        return submit(Op.pairGossip(x, peer));
+        return Op.pairGossip(x, peer);
     }
 
     /** @return counters of this rank's communication thread */
@@ -413,10 +471,20 @@ public final class Collectives implements AutoCloseable {
         engine.close(config.timeoutMillis());
     }
 
-    private <T> Handle<T> submit(Op op) {
+    /** Blocking call: runs on the caller's thread when the engine is idle, else waits its turn. */
+    private <T> T run(Op op) {
+        checkThread();
+        return new FutureHandle<T>(engine.runInCallerOrSubmit(op)).join();
+    }
+
+    private void checkThread() {
         if (engine.isCommunicationThread()) {
             throw new IllegalStateException("collectives cannot be called from the communication thread");
         }
+    }
+
+    private <T> Handle<T> submit(Op op) {
+        checkThread();
         return new FutureHandle<>(engine.submit(op));
     }
 
@@ -442,6 +510,11 @@ public final class Collectives implements AutoCloseable {
         if (x.isEmpty() || x.length() == 0) {
             throw new IllegalArgumentException(name + " must have at least one element, got shape "
                     + java.util.Arrays.toString(x.shape()));
+        }
+        if (x.length() * x.dataType().width() > Integer.MAX_VALUE) {
+            // NIO buffers, and so the transports, address at most 2^31 - 1 bytes per message.
+            throw new IllegalArgumentException(name + " has " + x.length() * x.dataType().width()
+                    + " bytes; at most " + Integer.MAX_VALUE + " per tensor (split it)");
         }
     }
 

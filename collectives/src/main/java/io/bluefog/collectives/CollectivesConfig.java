@@ -1,5 +1,7 @@
 package io.bluefog.collectives;
 
+import io.bluefog.config.BlueFogConfig;
+
 /**
  * Immutable engine settings of {@link Collectives}.
  *
@@ -10,30 +12,34 @@ package io.bluefog.collectives;
  *                             the data of one) before it raises {@link io.bluefog.BlueFogTimeoutException}
  */
 public record CollectivesConfig(long fusionThresholdBytes, long timeoutMillis) {
-    /** Environment variable of the fusion threshold, bytes (BlueFog's name). */
-    public static final String FUSION_THRESHOLD_ENV = "BLUEFOG_FUSION_THRESHOLD";
-    /** Environment variable of the peer timeout, milliseconds. */
-    public static final String TIMEOUT_ENV = "BLUEFOG_TIMEOUT_MILLIS";
+    /** Environment variable of the fusion threshold, bytes (BlueFog's name); read by {@link BlueFogConfig}. */
+    public static final String FUSION_THRESHOLD_ENV = BlueFogConfig.FUSION_THRESHOLD;
+    /** Environment variable of the peer timeout, milliseconds; read by {@link BlueFogConfig}. */
+    public static final String TIMEOUT_ENV = BlueFogConfig.TIMEOUT_MILLIS;
     /** 8 MiB, as BlueFog and Horovod. */
-    public static final long DEFAULT_FUSION_THRESHOLD_BYTES = 8L << 20;
-    /** 60 s: long enough for ranks that start seconds apart (ND4J loads in ~4 s per JVM on shared cores). */
-    public static final long DEFAULT_TIMEOUT_MILLIS = 60_000;
+    public static final long DEFAULT_FUSION_THRESHOLD_BYTES = BlueFogConfig.DEFAULT_FUSION_THRESHOLD_BYTES;
+    /** The runtime's default: long enough for ranks that start seconds apart on shared cores. */
+    public static final long DEFAULT_TIMEOUT_MILLIS = BlueFogConfig.DEFAULT_TIMEOUT_MILLIS;
 
-    /** @throws IllegalArgumentException if a value is negative or the timeout is zero */
+    /** @throws IllegalArgumentException if the threshold is negative or above 2^31 - 1, or the timeout is not positive */
     public CollectivesConfig {
-        if (fusionThresholdBytes < 0) {
-            throw new IllegalArgumentException("fusionThresholdBytes must be >= 0, got " + fusionThresholdBytes);
+        if (fusionThresholdBytes < 0 || fusionThresholdBytes > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("fusionThresholdBytes must be in 0.." + Integer.MAX_VALUE
+                    + " (one message), got " + fusionThresholdBytes);
         }
         if (timeoutMillis <= 0) {
             throw new IllegalArgumentException("timeoutMillis must be > 0, got " + timeoutMillis);
         }
     }
 
+    /** @return the fusion threshold and timeout of the rank's runtime settings ({@code bf.config()}) */
+    public static CollectivesConfig from(BlueFogConfig config) {
+        return new CollectivesConfig(config.fusionThresholdBytes(), config.timeoutMillis());
+    }
+
     /** @return the defaults, overridden by {@value #FUSION_THRESHOLD_ENV} and {@value #TIMEOUT_ENV} when set */
     public static CollectivesConfig fromEnvironment() {
-        return new CollectivesConfig(
-                parse(FUSION_THRESHOLD_ENV, System.getenv(FUSION_THRESHOLD_ENV), DEFAULT_FUSION_THRESHOLD_BYTES),
-                parse(TIMEOUT_ENV, System.getenv(TIMEOUT_ENV), DEFAULT_TIMEOUT_MILLIS));
+        return from(BlueFogConfig.fromEnvironment());
     }
 
     /** @return a copy with another fusion threshold */
@@ -44,16 +50,5 @@ public record CollectivesConfig(long fusionThresholdBytes, long timeoutMillis) {
     /** @return a copy with another timeout */
     public CollectivesConfig withTimeoutMillis(long millis) {
         return new CollectivesConfig(fusionThresholdBytes, millis);
-    }
-
-    static long parse(String name, String value, long dflt) {
-        if (value == null || value.isBlank()) {
-            return dflt;
-        }
-        try {
-            return Long.parseLong(value.trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(name + " must be an integer, got '" + value + "'");
-        }
     }
 }

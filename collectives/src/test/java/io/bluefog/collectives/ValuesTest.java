@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.bluefog.collectives.averaging.ExactDiffusion;
+import io.bluefog.config.BlueFogConfig;
 import io.bluefog.topology.Topologies;
 import io.bluefog.topology.Topology;
 import java.util.Map;
@@ -43,9 +44,11 @@ class ValuesTest {
     void configValidates() {
         assertThrows(IllegalArgumentException.class, () -> new CollectivesConfig(-1, 10));
         assertThrows(IllegalArgumentException.class, () -> new CollectivesConfig(10, 0));
-        assertEquals(8L << 20, CollectivesConfig.parse("X", null, CollectivesConfig.DEFAULT_FUSION_THRESHOLD_BYTES));
-        assertEquals(1234, CollectivesConfig.parse("X", " 1234 ", 5));
-        assertThrows(IllegalArgumentException.class, () -> CollectivesConfig.parse("X", "8MB", 5));
+        assertThrows(IllegalArgumentException.class, () -> new CollectivesConfig(1L << 31, 10));
+        CollectivesConfig fromRuntime = CollectivesConfig.from(
+                BlueFogConfig.defaults().withFusionThresholdBytes(1234).withTimeoutMillis(567));
+        assertEquals(new CollectivesConfig(1234, 567), fromRuntime);
+        assertEquals(8L << 20, CollectivesConfig.from(BlueFogConfig.defaults()).fusionThresholdBytes());
     }
 
     @Test

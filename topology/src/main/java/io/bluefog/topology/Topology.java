@@ -16,7 +16,7 @@ import java.util.Arrays;
  * Two topologies are equal when they have the same size, edges and weights (exact comparison).
  *
  * <p>This class does not require W to be stochastic; weight rules and validation live in
- * {@code MixingWeights} / {@code TopologyValidation}.
+ * {@link WeightRule} / {@link TopologyValidation}.
  */
 public final class Topology {
     private final int size;

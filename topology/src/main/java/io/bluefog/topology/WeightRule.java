@@ -44,6 +44,9 @@ public enum WeightRule {
      */
     BEST_CONSTANT(Stochasticity.DOUBLY, false);
 
+    /** Largest graph the best-constant rule accepts: its n x n Laplacian is decomposed densely. */
+    public static final int BEST_CONSTANT_MAX_SIZE = 8192;
+
     private final Stochasticity guarantees;
     private final boolean nonNegative;
 
@@ -155,6 +158,10 @@ public enum WeightRule {
         int n = in.length;
         if (n == 1) {
             return 0.0;
+        }
+        if (n > BEST_CONSTANT_MAX_SIZE) {
+            throw new IllegalArgumentException("best-constant weights need a dense eigen decomposition of the "
+                    + "Laplacian; n = " + n + " exceeds " + BEST_CONSTANT_MAX_SIZE);
         }
         DMatrixRMaj laplacian = new DMatrixRMaj(n, n);
         for (int i = 0; i < n; i++) {

@@ -68,7 +68,12 @@ public final class ExactDiffusion {
      */
     public INDArray step(INDArray psi, INDArray x) {
         INDArray phi = psiPrev == null ? psi.dup() : psi.add(x).subi(psiPrev);
-        psiPrev = psi.dup();
+        if (psiPrev == null || !java.util.Arrays.equals(psiPrev.shape(), psi.shape())
+                || psiPrev.dataType() != psi.dataType()) {
+            psiPrev = psi.dup();
+        } else {
+            psiPrev.assign(psi); // reuse the buffer: one model-sized allocation per step (phi) instead of two
+        }
         return collectives.neighborAllreduceInPlace(phi, halfLazy);
     }
 

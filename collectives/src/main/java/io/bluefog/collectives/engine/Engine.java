@@ -5,16 +5,24 @@ import io.bluefog.BlueFogTimeoutException;
 import io.bluefog.CollectiveMismatchException;
 import io.bluefog.CommunicationException;
 import io.bluefog.comm.Communicator;
+import io.bluefog.timeline.Timeline;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The communication thread of one rank. Callers enqueue {@link Op}s; the thread takes them in call
  * order, agrees on each batch with the other ranks ({@link Coordinator}), and executes it
- * ({@link Executor}), so that the caller can compute while data moves. Every transport call of a
- * rank happens on this one thread, which is what the Communicator SPI asks of collective methods.
+ * ({@link Executor}), so that the caller can compute while data moves.
+ *
+ * <p>Blocking calls made while nothing is queued or executing run on the caller's own thread
+ * instead ({@link #runInCallerOrSubmit}): handing an operation to another thread and waking the
+ * caller afterwards costs two thread wake-ups, which on a loaded machine is more than a small
+ * exchange takes. Order is kept: the decision is taken under the engine's monitor, together with
+ * every enqueue, and execution (all transport calls) is serialized by one lock, as the
+ * Communicator SPI asks of collective methods.
  *
  * <p>Failure model: a mismatch that every rank detected in the same round (the coordinator's
  * verdict, an inconsistent send/receive set) fails only that operation and the engine carries on.
@@ -22,102 +30,214 @@ import java.util.concurrent.TimeUnit;
  * operation, every queued operation and every later submission.
  */
 public final class Engine implements AutoCloseable {
-    private final LinkedBlockingQueue<Op> queue = new LinkedBlockingQueue<>();
-    private final List<Op> pending = new ArrayList<>();
+    /** Timeline lane of the collectives. */
+    public static final String TIMELINE_LANE = "collectives";
+    private static final long IDLE_PARK_NANOS = 50_000_000;
+    /**
+     * The thread ends after this long without work (and frees the pooled buffers); the next call
+     * starts a new one. So an instance that is never closed keeps neither a thread nor off-heap memory.
+     */
+    private static final long IDLE_EXIT_NANOS = 10_000_000_000L;
+
+    // Guarded by "this".
+    private final ArrayDeque<Op> queue = new ArrayDeque<>();
+    private boolean threadBusy;   // the thread holds operations (pending or executing)
+    private boolean callerActive; // a caller is executing its own operation
+    private boolean closing;
+    private long submitted;
+    private Thread thread; // null while no thread runs
+    private long lastSubmissionNanos = System.nanoTime();
+
+    private final List<Op> pending = new ArrayList<>(); // the thread's
+    private final ReentrantLock executing = new ReentrantLock();
     private final Coordinator coordinator;
     private final Executor executor;
-    private final Thread thread;
     private final int rank;
+    private final Timeline timeline;
     private volatile BlueFogException broken;
-    private volatile boolean closing;
-    private long submitted;
     private volatile long executedOperations;
     private volatile long executedBatches;
     private volatile long fusedOperations;
 
-    public Engine(Communicator comm, long fusionThresholdBytes, long timeoutMillis) {
+    /**
+     * @param timeline where each coordinator round ({@code negotiate}) and each executed batch
+     *                 (named after the operation, {@code xK} when K operations were fused) is
+     *                 recorded on lane {@value #TIMELINE_LANE}; {@link Timeline#disabled()} for none
+     */
+    public Engine(Communicator comm, long fusionThresholdBytes, long timeoutMillis, Timeline timeline) {
+        this.timeline = timeline;
         this.rank = comm.rank();
         this.coordinator = new Coordinator(comm, timeoutMillis, fusionThresholdBytes);
         this.executor = new Executor(comm, timeoutMillis);
-        this.thread = new Thread(this::loop, "bluefog-comm-rank-" + rank);
-        this.thread.setDaemon(true);
-        this.thread.start();
     }
 
-    /** Queues {@code op}; its future completes on the communication thread. */
-    public synchronized Op submit(Op op) {
+    /** Starts the communication thread if none runs and wakes it. Call under the monitor. */
+    private void wake() {
+        if (thread == null) {
+            thread = new Thread(this::loop, "bluefog-comm-rank-" + rank);
+            thread.setDaemon(true);
+            thread.start();
+        } else {
+            LockSupport.unpark(thread);
+        }
+    }
+
+    /** Queues {@code op} for the communication thread; its future completes there. */
+    public Op submit(Op op) {
+        synchronized (this) {
+            if (!admit(op)) {
+                return op;
+            }
+            queue.add(op);
+            wake();
+        }
+        return op;
+    }
+
+    /**
+     * Executes {@code op} on the calling thread if the engine is idle, else queues it; either way
+     * the caller then waits for {@code op.future()}.
+     */
+    public Op runInCallerOrSubmit(Op op) {
+        synchronized (this) {
+            if (!admit(op)) {
+                return op;
+            }
+            if (!queue.isEmpty() || threadBusy || callerActive) {
+                queue.add(op);
+                wake();
+                return op;
+            }
+            callerActive = true;
+        }
+        List<Op> mine = new ArrayList<>(1);
+        mine.add(op);
+        executing.lock();
+        try {
+            step(mine);
+        } finally {
+            executing.unlock();
+            synchronized (this) {
+                callerActive = false;
+                if (!queue.isEmpty()) {
+                    wake();
+                }
+            }
+        }
+        return op;
+    }
+
+    /** Numbers the op; fails it at once if the engine is broken. Call under the monitor. */
+    private boolean admit(Op op) {
         if (closing) {
             throw new IllegalStateException("Collectives of rank " + rank + " is closed");
         }
         op.seq = submitted++;
+        lastSubmissionNanos = System.nanoTime();
         BlueFogException b = broken;
         if (b != null) {
             op.future.completeExceptionally(new CommunicationException(
                     "rank " + rank + ": collectives failed earlier and cannot continue: " + b.getMessage(), b));
-            return op;
+            return false;
         }
-        queue.add(op);
-        return op;
+        return true;
     }
 
     private void loop() {
         try {
             while (true) {
-                if (pending.isEmpty()) {
-                    Op op = queue.poll(50, TimeUnit.MILLISECONDS);
-                    if (op == null) {
-                        if (closing && queue.isEmpty()) {
-                            return;
+                boolean exit;
+                synchronized (this) {
+                    if (!callerActive) {
+                        while (pending.size() < Coordinator.MAX_BATCH && !queue.isEmpty()) {
+                            pending.add(queue.poll());
                         }
-                        continue;
                     }
-                    pending.add(op);
+                    threadBusy = !pending.isEmpty();
+                    boolean idleTooLong = System.nanoTime() - lastSubmissionNanos > IDLE_EXIT_NANOS;
+                    exit = (closing || idleTooLong) && !threadBusy && queue.isEmpty() && !callerActive;
+                    if (exit) {
+                        thread = null; // the next submission starts a new thread
+                    }
                 }
-                queue.drainTo(pending, Coordinator.MAX_BATCH - pending.size());
-                if (broken != null) {
-                    failAll(broken);
+                if (exit) {
+                    return;
+                }
+                if (pending.isEmpty()) {
+                    idle();
                     continue;
                 }
-                step();
+                executing.lock();
+                try {
+                    if (broken != null) {
+                        failAll(pending, broken);
+                    } else {
+                        step(pending);
+                    }
+                } finally {
+                    executing.unlock();
+                }
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            failAll(new CommunicationException("rank " + rank + ": communication thread interrupted"));
         } finally {
-            executor.clear();
+            executing.lock();
+            try {
+                executor.clear();
+            } finally {
+                executing.unlock();
+            }
         }
     }
 
-    private void step() {
-        Op first = pending.get(0);
+    /** Training loops call again right away: spin briefly for the next operation, then park. */
+    private void idle() {
+        long start = System.nanoTime();
+        while (System.nanoTime() - start < Waits.SPIN_NANOS) {
+            synchronized (this) {
+                if (!queue.isEmpty() || closing) {
+                    return;
+                }
+            }
+            Thread.onSpinWait();
+        }
+        LockSupport.parkNanos(IDLE_PARK_NANOS);
+        if (Thread.interrupted()) {
+            fail(new CommunicationException("rank " + rank + ": communication thread interrupted"));
+        }
+    }
+
+    /** One coordinator round and the execution of the agreed batch, from the head of {@code ops}. */
+    private void step(List<Op> ops) {
+        Op first = ops.get(0);
         Coordinator.Verdict v;
-        try {
-            v = coordinator.negotiate(pending);
+        try (Timeline.Span s = timeline.span(TIMELINE_LANE, "negotiate")) {
+            v = coordinator.negotiate(ops);
         } catch (BlueFogException e) {
-            fail(e);
+            fail(e, ops);
             return;
         } catch (RuntimeException e) {
-            fail(new CommunicationException("rank " + rank + ": " + e, e));
+            fail(new CommunicationException("rank " + rank + ": " + e, e), ops);
             return;
         }
         if (v.code() == Coordinator.MISMATCH) {
             first.future.completeExceptionally(new CollectiveMismatchException("rank " + rank + ": " + v.text()));
-            pending.remove(0);
+            ops.remove(0);
             return;
         }
         if (v.code() == Coordinator.TIMEOUT) {
-            fail(new BlueFogTimeoutException("rank " + rank + ": " + v.text()));
+            fail(new BlueFogTimeoutException("rank " + rank + ": " + v.text()), ops);
             return;
         }
-        List<Op> batch = new ArrayList<>(pending.subList(0, v.batch()));
-        pending.subList(0, v.batch()).clear();
+        List<Op> batch = new ArrayList<>(ops.subList(0, v.batch()));
+        ops.subList(0, v.batch()).clear();
         // Counted before execution, which completes the callers' futures.
         executedOperations += batch.size();
         executedBatches++;
         if (batch.size() > 1) {
             fusedOperations += batch.size();
         }
-        try {
+        String name = timeline.isEnabled()
+                ? first.kind.apiName() + (batch.size() > 1 ? " x" + batch.size() : "") : null;
+        try (Timeline.Span s = timeline.span(TIMELINE_LANE, name)) {
             executor.execute(batch);
         } catch (CollectiveMismatchException | IllegalArgumentException e) {
             // Detected identically on every rank before data moved: the ranks stay in step.
@@ -125,47 +245,61 @@ public final class Engine implements AutoCloseable {
                 op.future.completeExceptionally(e);
             }
         } catch (BlueFogException e) {
-            for (Op op : batch) {
-                op.future.completeExceptionally(e);
-            }
-            fail(e);
+            failAll(batch, e);
+            fail(e, ops);
         } catch (RuntimeException e) {
             CommunicationException c = new CommunicationException("rank " + rank + ": " + e, e);
-            for (Op op : batch) {
-                op.future.completeExceptionally(c);
-            }
-            fail(c);
+            failAll(batch, c);
+            fail(c, ops);
         }
+    }
+
+    private void fail(BlueFogException e, List<Op> ops) {
+        failAll(ops, e);
+        fail(e);
     }
 
     private void fail(BlueFogException e) {
         broken = e;
-        failAll(e);
+        List<Op> queued;
+        synchronized (this) {
+            queued = new ArrayList<>(queue);
+            queue.clear();
+        }
+        failAll(queued, e);
     }
 
-    private void failAll(BlueFogException cause) {
-        for (Op op : pending) {
+    private static void failAll(List<Op> ops, BlueFogException cause) {
+        for (Op op : ops) {
             op.future.completeExceptionally(cause);
         }
-        pending.clear();
-        Op op;
-        while ((op = queue.poll()) != null) {
-            op.future.completeExceptionally(cause);
-        }
+        ops.clear();
     }
 
     /** Lets queued operations finish, then stops the thread (waits at most {@code timeoutMillis}). */
     public void close(long timeoutMillis) {
+        Thread t;
         synchronized (this) {
             closing = true;
+            t = thread;
         }
+        if (t == null) {
+            executing.lock();
+            try {
+                executor.clear();
+            } finally {
+                executing.unlock();
+            }
+            return;
+        }
+        LockSupport.unpark(t);
         try {
-            thread.join(timeoutMillis);
+            t.join(timeoutMillis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        if (thread.isAlive()) {
-            thread.interrupt();
+        if (t.isAlive()) {
+            t.interrupt();
         }
     }
 
@@ -180,7 +314,7 @@ public final class Engine implements AutoCloseable {
     }
 
     /** @return true if the communication thread is the caller (blocking calls from it would deadlock) */
-    public boolean isCommunicationThread() {
+    public synchronized boolean isCommunicationThread() {
         return Thread.currentThread() == thread;
     }
 }

@@ -246,11 +246,14 @@ final class Executor {
     /** out = self * in + sum_k w_k * received_k, in that order (received in ascending source rank). */
     private void combine(double self, INDArray in, double[] weights, INDArray[] received, INDArray out) {
         long n = in.length();
-        if (out.data() != in.data()) {
+        if (out.data() == in.data()) {
+            if (self != 1.0) {
+                blas().scal(n, self, out);
+            }
+        } else if (self == 1.0) {
             blas().copy(in, out);
-        }
-        if (self != 1.0) {
-            blas().scal(n, self, out);
+        } else {
+            in.mul(self, out); // one pass instead of copy + scal
         }
         for (int k = 0; k < received.length; k++) {
             blas().axpy(n, weights[k], received[k], out);

@@ -21,6 +21,12 @@ public final class FutureHandle<T> implements Handle<T> {
     @Override
     @SuppressWarnings("unchecked")
     public T join() {
+        // Short operations finish within microseconds: spin briefly before parking this thread,
+        // whose wake-up would cost more than the operation on a loaded machine.
+        long start = System.nanoTime();
+        while (!future.isDone() && System.nanoTime() - start < Waits.SPIN_NANOS) {
+            Thread.onSpinWait();
+        }
         try {
             return (T) future.get();
         } catch (InterruptedException e) {

@@ -13,8 +13,12 @@ import java.util.function.IntFunction;
  * to the ranks that compute on a shared machine.
  */
 final class Waits {
-    private static final int YIELDS = 64;
-    private static final long PARK_NANOS = 20_000;
+    /** Busy-poll this long first, as MPI does: a peer that is about to answer answers within microseconds. */
+    static final long SPIN_NANOS = 50_000;
+    /** Then yield (let a peer rank sharing the core run) until this much time has passed ... */
+    static final long YIELD_NANOS = 2_000_000;
+    /** ... and after that park this long between polls, so that long waits cost no CPU. */
+    static final long PARK_NANOS = 20_000;
 
     private Waits() {
     }
@@ -26,7 +30,7 @@ final class Waits {
      * @throws BlueFogTimeoutException naming the first request that did not complete in time
      */
     static void all(List<Request> requests, long deadlineNanos, IntFunction<String> what) {
-        int spins = 0;
+        long start = System.nanoTime();
         for (int k = 0; k < requests.size(); k++) {
             Request r = requests.get(k);
             while (!r.test()) {
@@ -36,13 +40,17 @@ final class Waits {
                 if (System.nanoTime() - deadlineNanos > 0) {
                     throw new BlueFogTimeoutException("timed out waiting for " + what.apply(k));
                 }
-                pause(spins++);
+                pause(start);
             }
         }
     }
 
-    static void pause(int spins) {
-        if (spins < YIELDS) {
+    /** One pause of a polling loop that started at {@code startNanos}: spin, then yield, then park. */
+    static void pause(long startNanos) {
+        long waited = System.nanoTime() - startNanos;
+        if (waited < SPIN_NANOS) {
+            Thread.onSpinWait();
+        } else if (waited < YIELD_NANOS) {
             Thread.yield();
         } else {
             LockSupport.parkNanos(PARK_NANOS);

@@ -63,6 +63,8 @@ public final class CollectivesContract implements ContractSuite {
         m.put("rings", CollectivesContract::rings);
         m.put("star", CollectivesContract::star);
         m.put("fusionOfFiftyAsyncTensors", CollectivesContract::fusionOfFiftyAsyncTensors);
+        m.put("fusedGlobalOperations", CollectivesContract::fusedGlobalOperations);
+        m.put("inPlaceVariantsMatchNewArrays", CollectivesContract::inPlaceVariantsMatchNewArrays);
         m.put("onePeerExponentialReachesAverage", CollectivesContract::onePeerExponentialReachesAverage);
         m.put("randomTensorsMatchSerialReference", CollectivesContract::randomTensorsMatchSerialReference);
         m.put("neighborAllgatherOrder", CollectivesContract::neighborAllgatherOrder);
@@ -335,6 +337,58 @@ public final class CollectivesContract implements ContractSuite {
                 assertShape(out, 1 + i % 7, 3);
                 assertAll(i + mixed, out, tolerance(DataType.FLOAT, in.length + 1) * 50, "fused tensor " + i);
             }
+        }
+    }
+
+    static void fusedGlobalOperations(BlueFog bf) {
+        int n = bf.size();
+        int r = bf.rank();
+        try (Collectives c = Collectives.of(bf)) {
+            List<Handle<INDArray>> sums = new ArrayList<>();
+            List<Handle<INDArray>> casts = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                sums.add(c.allreduceAsync(filled(i + r, DataType.DOUBLE, 1 + i % 3), ReduceOp.SUM));
+            }
+            for (int i = 0; i < 20; i++) {
+                casts.add(c.broadcastAsync(filled(100 * i + r, DataType.FLOAT, 2, 1 + i % 4), i % n));
+            }
+            for (int i = 0; i < 20; i++) {
+                assertAll(n * i + n * (n - 1) / 2.0, sums.get(i).join(), 0, "fused allreduce " + i);
+                INDArray b = casts.get(i).join();
+                assertShape(b, 2, 1 + i % 4);
+                assertAll(100 * i + i % n, b, 0, "fused broadcast " + i);
+            }
+        }
+    }
+
+    static void inPlaceVariantsMatchNewArrays(BlueFog bf) {
+        int n = bf.size();
+        int r = bf.rank();
+        Topology t = randomTopology(n);
+        try (Collectives c = Collectives.of(bf)) {
+            double[][] x = SerialReference.inputs(SEED + 1, n, 6, DataType.FLOAT);
+            double[] expected = SerialReference.mix(t.weightMatrix(), x, r);
+            double tol = tolerance(DataType.FLOAT, t.inDegree(r) + 1);
+            INDArray a = array(x[r], DataType.FLOAT, 3, 2);
+            assertSame(a, c.neighborAllreduceInPlace(a, t));
+            assertClose(expected, a, tol, "in place, topology");
+            INDArray b = array(x[r], DataType.FLOAT, 3, 2);
+            c.neighborAllreduceInPlace(b, NeighborWeights.fromTopology(t, r));
+            assertClose(expected, b, tol, "in place, weights");
+            DynamicNeighbors.Builder d = DynamicNeighbors.builder().selfWeight(t.selfWeight(r))
+                    .destinations(t.outNeighbors(r)).checkConsistency(true);
+            int[] in = t.inNeighbors(r);
+            double[] w = t.recvWeights(r);
+            for (int k = 0; k < in.length; k++) {
+                d.source(in[k], w[k]);
+            }
+            // A transposed view: not contiguous, so the result is written back through assign.
+            INDArray view = array(x[r], DataType.FLOAT, 2, 3).transpose();
+            INDArray expectedView = array(expected, DataType.FLOAT, 2, 3).transpose();
+            INDArray fromView = c.neighborAllreduce(view, d.build());
+            assertClose(expectedView.dup('c').data().asDouble(), fromView, tol, "view input");
+            c.neighborAllreduceInPlace(view, d.build());
+            assertClose(expectedView.dup('c').data().asDouble(), view.dup('c'), tol, "in place into a view");
         }
     }
 

@@ -31,14 +31,14 @@ import java.util.Locale;
  */
 public final class AllreduceBenchmark {
     /** Alternating Java/C rounds; odd, so the median over rounds is one of them. */
-    static final int ROUNDS = 3;
+    static final int ROUNDS = 5;
 
     /**
      * Buffer sizes, warm-up and timed iterations per round: many for 1 MB (well under a millisecond
      * each), few for 100 MB (0.1 to 0.5 s each on 2 cores).
      */
     static final List<Case> CASES = List.of(
-            new Case("1 MB", 1L << 20, 20, 100),
+            new Case("1 MB", 1L << 20, 50, 300),
             new Case("100 MB", 100L << 20, 1, 5));
 
     /** Tag of rank 0's message that the C measurement is over (value 1: go on, 0: stop). */

@@ -16,6 +16,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -38,6 +39,17 @@ class BfrunMpiTest {
         List<String> cmd = new ArrayList<>(List.of(bfrun.toString()));
         cmd.addAll(List.of(args));
         return MpiRun.exec(cmd, timeout);
+    }
+
+    @Test
+    void timelineFilenameGivesOneTracePerRank(@TempDir Path dir) {
+        String prefix = dir.resolve("trace-").toString();
+        MpiRun.Result r = bfrun(HELLO_TIMEOUT, "-np", "2", "--timeline-filename", prefix, "hello");
+        assertEquals(0, r.exitCode(), () -> r.toString());
+        for (int rank = 0; rank < 2; rank++) {
+            Path trace = Path.of(prefix + rank + ".json");
+            assertTrue(Files.isRegularFile(trace), () -> "no " + trace + " after: " + r);
+        }
     }
 
     @Test

@@ -24,9 +24,12 @@ import java.util.Locale;
  * @param columnStochastic        every matrix of the window has columns summing to 1
  * @param nonNegative             no negative weight in the window
  * @param rho                     per-iteration rho: {@code ||W - J||_2} for one matrix,
- *                                {@code rhoProduct^(1/window)} for a window
+ *                                {@code 1 - (1 - rhoProduct)/window} for a window (see
+ *                                {@link TopologyAnalysis#perIteration(double, int)})
  * @param rhoProduct              {@code ||W(window-1)...W(0) - J||_2}
- * @param rhoStepMax              largest {@code ||W(k) - J||_2} over the window
+ * @param rhoStepMax              largest {@code ||W(k) - J||_2} over the window (for a window of
+ *                                several matrices by power iteration: a lower bound, see
+ *                                {@link Spectral#rhoByPowerIteration})
  * @param secondEigenvalue        {@code lambda_2(W)} of a static symmetric W, NaN otherwise
  * @param stepsToExactAverage     least k with {@code W(k-1)...W(0) = 11^T/n} (entries within
  *                                {@link TopologyAnalysis#EXACT_AVERAGE_TOLERANCE}), -1 if none up

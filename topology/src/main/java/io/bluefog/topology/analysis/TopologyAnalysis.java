@@ -94,8 +94,19 @@ public final class TopologyAnalysis {
                 distinct.add(w);
             }
         }
-        for (Topology w : distinct) {
-            rhoStepMax = Math.max(rhoStepMax, Spectral.rho(w));
+        double lambda2 = Double.NaN;
+        if (window == 1 && symmetric && rowStochastic && n >= 2) {
+            double[] rl = Spectral.rhoAndSecondEigenvalue(mats.get(0));
+            rhoStepMax = rl[0];
+            lambda2 = rl[1];
+        } else if (window == 1) {
+            rhoStepMax = Spectral.rho(mats.get(0));
+        } else {
+            // One dense SVD per matrix would dominate at n = 1024 (about a second each): this single-step
+            // diagnostic uses sparse power iteration instead (see Spectral.rhoByPowerIteration).
+            for (Topology w : distinct) {
+                rhoStepMax = Math.max(rhoStepMax, Spectral.rhoByPowerIteration(w, GOSSIP_SEED));
+            }
         }
 
         double[][] product = identity(n);
@@ -114,8 +125,10 @@ public final class TopologyAnalysis {
             }
         }
         double rhoProduct = productRho(window, rhoStepMax, atWindow);
-        double rho = window == 1 ? rhoProduct : Math.pow(rhoProduct, 1.0 / window);
-        double lambda2 = window == 1 && symmetric && n >= 2 ? Spectral.secondLargestEigenvalue(mats.get(0)) : Double.NaN;
+        double rho = perIteration(rhoProduct, window);
+        if (window == 1 && symmetric && !rowStochastic && n >= 2) {
+            lambda2 = Spectral.secondLargestEigenvalue(mats.get(0));
+        }
 
         int[][] unionIn = new int[n][];
         double[][] ones = new double[n][];
@@ -142,8 +155,9 @@ public final class TopologyAnalysis {
 
     /**
      * The per-iteration rho of a schedule alone (what {@code compare} needs): {@code ||W - J||_2}
-     * for a static topology, {@code ||W(window-1)...W(0) - J||_2^(1/window)} for a schedule, with
-     * the window as in {@link #analyze(String, String, DynamicTopology, long)}.
+     * for a static topology, {@link #perIteration(double, int)} of
+     * {@code ||W(window-1)...W(0) - J||_2} for a schedule, with the window as in
+     * {@link #analyze(String, String, DynamicTopology, long)}.
      */
     public static double perIterationRho(DynamicTopology schedule) {
         int window = windowOf(schedule);
@@ -151,7 +165,24 @@ public final class TopologyAnalysis {
             return Spectral.rho(schedule.at(0));
         }
         double rhoProduct = productRho(window, Double.NaN, product(schedule, window));
-        return Math.pow(rhoProduct, 1.0 / window);
+        return perIteration(rhoProduct, window);
+    }
+
+    /**
+     * Per-iteration rho of a window of {@code tau} matrices whose product has {@code rhoProduct}:
+     * the gap is spread linearly, {@code 1 - rho = (1 - rhoProduct) / tau}. This follows the
+     * {@code tau / p} dependence of D-SGD on a changing topology that contracts by p every tau
+     * iterations (Koloskova et al., "A Unified Theory of Decentralized SGD with Changing Topology
+     * and Local Updates", ICML 2020, Assumption 4 and Theorem 2), and is the identity for one
+     * matrix. A geometric mean {@code rhoProduct^(1/tau)} would instead give rho = 0 to the
+     * one-peer exponential graph, predicting the speed of exact averaging, which Ying et al.
+     * (NeurIPS 2021) do not find: they prove the same order as the static exponential graph.
+     */
+    public static double perIteration(double rhoProduct, int tau) {
+        if (tau < 1) {
+            throw new IllegalArgumentException("tau must be >= 1, got " + tau);
+        }
+        return 1 - (1 - rhoProduct) / tau;
     }
 
     /** @return the number of consecutive matrices analysed together */

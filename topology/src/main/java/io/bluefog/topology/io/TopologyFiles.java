@@ -13,10 +13,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.jgrapht.Graph;
@@ -318,40 +320,48 @@ public final class TopologyFiles {
                     throw new IllegalArgumentException(origins.get(k) + ": rank " + bad + " is outside 0.." + (n - 1));
                 }
             }
-            double[][] w = new double[n][n];
+            // Sparse rows (rank -> weight): a file may declare a large size with few edges.
+            List<TreeMap<Integer, Double>> rows = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                rows.add(new TreeMap<>());
+            }
+            double[] self = new double[n];
             boolean[] selfGiven = new boolean[n];
+            boolean isWeighted = Boolean.TRUE.equals(weighted);
             for (int k = 0; k < pairs.size(); k++) {
                 int u = pairs.get(k)[0];
                 int v = pairs.get(k)[1];
-                double weight = Boolean.TRUE.equals(weighted) ? weights.get(k) : 1.0;
+                double weight = isWeighted ? weights.get(k) : 1.0;
                 if (u == v) {
                     selfGiven[u] = true;
-                    w[u][u] = weight;
+                    self[u] = weight;
                     continue;
                 }
-                w[v][u] = weight;
+                rows.get(v).put(u, weight);
                 if (!directed) {
-                    w[u][v] = weight;
+                    rows.get(u).put(v, weight);
                 }
             }
-            if (!Boolean.TRUE.equals(weighted)) {
-                for (int i = 0; i < n; i++) {
-                    w[i][i] = 1.0;
-                }
-                Topology structure = Topology.fromWeightMatrix(w);
-                WeightRule r = rule != null ? rule : directed ? WeightRule.UNIFORM : WeightRule.METROPOLIS_HASTINGS;
-                return r.apply(structure);
-            }
+            int[][] in = new int[n][];
+            double[][] w = new double[n][];
             for (int i = 0; i < n; i++) {
-                if (!selfGiven[i]) {
-                    double s = 0;
-                    for (int j = 0; j < n; j++) {
-                        s += j == i ? 0 : w[i][j];
-                    }
-                    w[i][i] = 1.0 - s;
+                if (isWeighted) {
+                    // Explicit zero weights are not edges.
+                    rows.get(i).values().removeIf(x -> x == 0.0);
+                }
+                in[i] = rows.get(i).keySet().stream().mapToInt(Integer::intValue).toArray();
+                w[i] = rows.get(i).values().stream().mapToDouble(Double::doubleValue).toArray();
+                if (!isWeighted) {
+                    self[i] = 1.0;
+                } else if (!selfGiven[i]) {
+                    self[i] = 1.0 - Arrays.stream(w[i]).sum();
                 }
             }
-            Topology t = Topology.fromWeightMatrix(w);
+            if (!isWeighted) {
+                WeightRule r = rule != null ? rule : directed ? WeightRule.UNIFORM : WeightRule.METROPOLIS_HASTINGS;
+                return r.apply(Topology.of(self, in, w));
+            }
+            Topology t = Topology.of(self, in, w);
             TopologyValidation.requireValid(t, Stochasticity.ROW);
             return t;
         }

@@ -65,6 +65,10 @@ final class AnalyzeCommand implements Callable<Integer> {
             }
             WeightRule rule = graphOptions.weights == null ? null : WeightRule.parse(graphOptions.weights);
             Topology t = TopologyFiles.read(source.file, size, rule);
+            if (t.size() > SizeSpec.MAX_SIZE) {
+                throw new IllegalArgumentException(source.file + " has " + t.size() + " ranks; at most "
+                        + SizeSpec.MAX_SIZE + " can be analysed (dense n x n matrices)");
+            }
             String weights = rule == null ? "from file or default" : GraphCatalog.ruleName(rule);
             report = TopologyAnalysis.analyze(source.file.getFileName().toString(), weights,
                     Schedules.staticTopology(t), modelFloats);

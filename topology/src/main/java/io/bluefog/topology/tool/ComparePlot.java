@@ -38,9 +38,9 @@ final class ComparePlot {
         System.setProperty("java.awt.headless", "true");
         List<XYChart> charts = List.of(
                 panel(rows, graphs, "Mixing rate", "ρ = ‖W − 11ᵀ/n‖₂ (per iteration)", CompareCommand.Row::rho, false),
-                panel(rows, graphs, "Transient iterations, i.i.d. data", "ρ⁴n³ / (1 − ρ)²",
+                panel(rows, graphs, "Transient iterations, i.i.d. data", "ρ⁴n³ / (1 − ρ)²  (log scale)",
                         CompareCommand.Row::transientIid, true),
-                panel(rows, graphs, "Transient iterations, heterogeneous data", "ρ⁴n³ / (1 − ρ)⁴",
+                panel(rows, graphs, "Transient iterations, heterogeneous data", "ρ⁴n³ / (1 − ρ)⁴  (log scale)",
                         CompareCommand.Row::transientNonIid, true));
         try {
             String name = output.toString();
@@ -56,7 +56,7 @@ final class ComparePlot {
     private static XYChart panel(List<CompareCommand.Row> rows, List<String> graphs, String title, String yTitle,
                                  ToDoubleFunction<CompareCommand.Row> y, boolean logY) {
         XYChart chart = new XYChartBuilder().width(PANEL_WIDTH).height(PANEL_HEIGHT).title(title)
-                .xAxisTitle("number of ranks n").yAxisTitle(yTitle).build();
+                .xAxisTitle("number of ranks n (log scale)").yAxisTitle(yTitle).build();
         var st = chart.getStyler();
         st.setChartBackgroundColor(Color.WHITE);
         st.setPlotBackgroundColor(Color.WHITE);
@@ -69,17 +69,18 @@ final class ComparePlot {
         st.setAxisTickLabelsFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
         st.setLegendFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
         st.setMarkerSize(7);
-        st.setXAxisLogarithmic(true);
-        st.setXAxisLogarithmicDecadeOnly(false);
-        st.setXAxisDecimalPattern("#");
-        st.setYAxisLogarithmic(logY);
-        if (!logY) {
+        // Log scales drawn by hand (x = log2 n, y = log10 v on linear axes) so that ticks fall on
+        // powers of two and of ten with clean labels; XChart's own log axis labels every 1..9 x 10^k.
+        st.setxAxisTickLabelsFormattingFunction(x -> isInteger(x) ? Long.toString(1L << Math.round(x)) : "");
+        if (logY) {
+            st.setyAxisTickLabelsFormattingFunction(v -> isInteger(v) ? "10" + superscript(Math.round(v)) : "");
+        } else {
             st.setYAxisMin(0.0);
             st.setYAxisMax(1.0);
             st.setYAxisDecimalPattern("0.0");
-        } else {
-            st.setYAxisDecimalPattern("0E0");
         }
+        double yMin = Double.POSITIVE_INFINITY;
+        double yMax = Double.NEGATIVE_INFINITY;
         int c = 0;
         for (String g : graphs) {
             List<Double> xs = new ArrayList<>();
@@ -95,11 +96,15 @@ final class ComparePlot {
                     zeros++;
                     continue;
                 }
-                xs.add((double) r.size());
-                ys.add(v);
+                xs.add(Math.log(r.size()) / Math.log(2));
+                ys.add(logY ? Math.log10(v) : v);
             }
             if (xs.isEmpty()) {
                 continue;
+            }
+            for (double v : ys) {
+                yMin = Math.min(yMin, v);
+                yMax = Math.max(yMax, v);
             }
             String label = zeros > 0 ? g + " (" + zeros + " pts = 0, omitted)" : g;
             XYSeries s = chart.addSeries(label, xs, ys);
@@ -110,6 +115,24 @@ final class ComparePlot {
             s.setLineStyle(new BasicStroke(2.0f));
             c++;
         }
+        if (logY && yMin <= yMax) {
+            // XChart measures the labels of the axis ends; they must be powers of ten to get a label.
+            st.setYAxisMin(Math.floor(yMin));
+            st.setYAxisMax(Math.max(Math.ceil(yMax), Math.floor(yMin) + 1));
+        }
         return chart;
+    }
+
+    private static boolean isInteger(double v) {
+        return Math.abs(v - Math.rint(v)) < 1e-9;
+    }
+
+    private static String superscript(long k) {
+        String digits = "⁰¹²³⁴⁵⁶⁷⁸⁹";
+        StringBuilder sb = new StringBuilder();
+        for (char ch : Long.toString(k).toCharArray()) {
+            sb.append(ch == '-' ? '⁻' : digits.charAt(ch - '0'));
+        }
+        return sb.toString();
     }
 }

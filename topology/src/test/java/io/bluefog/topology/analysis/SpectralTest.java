@@ -2,6 +2,7 @@ package io.bluefog.topology.analysis;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.bluefog.topology.Topologies;
 import io.bluefog.topology.Topology;
@@ -85,5 +86,28 @@ class SpectralTest {
                 Spectral.secondLargestEigenvalue(Topologies.ring(8)), SPECTRAL_TOLERANCE);
         Topology directed = Topologies.exponential(8);
         assertThrows(IllegalArgumentException.class, () -> Spectral.secondLargestEigenvalue(directed));
+    }
+
+    /** Power iteration stops on a relative change of 1e-13 in rho^2; well-separated spectra converge far below this. */
+    private static final double POWER_TOLERANCE = 1e-6;
+
+    @Test
+    void powerIterationAgreesWithDenseDecomposition() {
+        Topology[] cases = {Topologies.ring(16), Topologies.exponential(12), Topologies.star(9),
+            io.bluefog.topology.dynamic.Schedules.onePeerExponential(12).at(2), Topologies.mesh2d(3, 5)};
+        for (Topology t : cases) {
+            double dense = Spectral.rho(t.weightMatrix());
+            double power = Spectral.rhoByPowerIteration(t, 1);
+            assertEquals(dense, power, POWER_TOLERANCE, t.toString());
+            assertTrue(power <= dense + 1e-12, "the Rayleigh quotient is a lower bound");
+        }
+    }
+
+    @Test
+    void degenerateSymmetricMatrixFallsBackToSvd() {
+        // (I + P)/2 with P the shift by n/2 at n = 1024: EJML's symmetric QR does not converge on
+        // W - J (eigenvalues 1 and 0, each 511/513 times); rho must still be 1.
+        Topology t = io.bluefog.topology.dynamic.Schedules.onePeerExponential(1024).at(9);
+        assertEquals(1.0, Spectral.rho(t), SPECTRAL_TOLERANCE);
     }
 }

@@ -51,7 +51,8 @@ class SchedulesTest {
         double[][] p = periodProduct(Schedules.onePeerExponential(n), n);
         for (int i = 0; i < n; i++) {
             for (int j = 0; j < n; j++) {
-                assertEquals(1.0 / n, p[i][j], EXACT_TOLERANCE, "entry (" + i + ", " + j + ")");
+                // Dyadic entries: the product is exactly 1/n in floating point, no tolerance.
+                assertEquals(1.0 / n, p[i][j], 0.0, "entry (" + i + ", " + j + ")");
             }
         }
     }
@@ -107,6 +108,22 @@ class SchedulesTest {
             int p = schedule.period();
             assertEquals(schedule.at(1), schedule.at(1 + p));
         }
+    }
+
+    @Test
+    void onePeerRotationOfStarIsRowStochasticOnly() {
+        // Leaves have one out-neighbor (the hub); the hub cycles through the leaves 1..4.
+        DynamicTopology schedule = Schedules.onePeerRotation(Topologies.star(5));
+        assertEquals(4, schedule.period());
+        Topology t = schedule.at(1);
+        assertArrayEquals(new int[] {1, 2, 3, 4}, t.inNeighbors(0));
+        assertEquals(0.2, t.selfWeight(0), EXACT_TOLERANCE);
+        assertArrayEquals(new int[] {2}, t.outNeighbors(0));
+        assertArrayEquals(new int[] {0}, t.inNeighbors(2));
+        assertEquals(0.5, t.selfWeight(2));
+        assertEquals(1.0, t.selfWeight(3), "a leaf nobody sends to keeps its value");
+        io.bluefog.topology.TopologyValidation.requireValid(t, io.bluefog.topology.Stochasticity.ROW);
+        assertTrue(!io.bluefog.topology.TopologyValidation.isColumnStochastic(t));
     }
 
     @Test

@@ -66,7 +66,8 @@ class BluefogTopologyToolTest {
         Run r = run("analyze", "--graph", "one-peer-exponential", "--size", "16");
         assertEquals(0, r.status(), r.err());
         assertEquals("4", value(r.out(), "steps_to_exact_average"));
-        assertEquals("0.000000", value(r.out(), "rho"));
+        assertEquals("0.000000", value(r.out(), "rho_product"));
+        assertEquals("0.750000", value(r.out(), "rho"));
         assertEquals("1", value(r.out(), "max_messages_per_rank"));
     }
 
@@ -150,6 +151,11 @@ class BluefogTopologyToolTest {
         r = run("analyze", "--file", dir.resolve("missing.graphml").toString());
         assertEquals(BluefogTopologyTool.EXIT_IO, r.status());
         assertTrue(r.err().contains("cannot read") && r.err().trim().split("\\R").length == 1, r.err());
+        Path huge = dir.resolve("huge.txt");
+        Files.writeString(huge, "size 100000\n0 1\n");
+        r = run("analyze", "--file", huge.toString());
+        assertEquals(2, r.status());
+        assertTrue(r.err().contains("has 100000 ranks; at most 8192"), r.err());
         Path split = dir.resolve("split.txt");
         Files.writeString(split, "0 1\n2 3\n");
         r = run("analyze", "--file", split.toString(), "--weights", "best-constant");

@@ -1,0 +1,284 @@
+package io.bluefog.examples.bench;
+
+import io.bluefog.BlueFog;
+import io.bluefog.collectives.Collectives;
+import io.bluefog.comm.ReduceOp;
+import io.bluefog.local.LocalCluster;
+import io.bluefog.topology.Topologies;
+import io.bluefog.topology.Topology;
+import io.bluefog.topology.dynamic.DynamicTopology;
+import io.bluefog.topology.dynamic.Schedules;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.function.IntConsumer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Collectives benchmark (not a test): for each tensor size, median milliseconds per call of
+ * neighborAllreduce on the ring and the exponential graph, the one-peer exponential schedule and
+ * allreduce, next to the same in-place ring exchange + weighted sum written in C with MPI
+ * ({@code examples/src/main/c/neighbor_exchange.c}, compiled with mpicc at run time into
+ * {@code examples/target/} and run through JNI inside the same job), and each as a ratio to the C
+ * figure of the same run. Every call is preceded by a barrier; a call's time is the slowest rank's,
+ * and the median is over iterations. Also reports the heap bytes a steady-state in-place
+ * neighborAllreduce allocates per call (caller plus communication thread, from
+ * {@code com.sun.management.ThreadMXBean}).
+ *
+ * <pre>
+ * mpi-launch/bfrun -np 4 collectives-bench [--sizes 4KB,1MB,25MB,100MB] [--json]
+ * </pre>
+ */
+@Command(name = "collectives-bench", mixinStandardHelpOptions = true,
+        description = "Median ms per call of bluefog-jvm collectives vs the same neighbor exchange in C/MPI.")
+public final class CollectivesBenchmark implements Callable<Integer> {
+    @Option(names = "--sizes", defaultValue = "4KB,1MB,25MB,100MB", split = ",",
+            description = "tensor sizes in bytes with KB/MB suffixes (1 KB = 1024 B) (default: ${DEFAULT-VALUE})")
+    List<String> sizes;
+
+    @Option(names = "--iterations", description = "timed calls per size (default: 200 for <= 64 KB, 40 for <= 4 MB, 10 above)")
+    Integer iterations;
+
+    @Option(names = "--warmup", defaultValue = "3", description = "untimed calls before each measurement (default: ${DEFAULT-VALUE})")
+    int warmup;
+
+    @Option(names = "--jit-warmup", defaultValue = "500",
+            description = "calls of every operation on a 4 KB tensor before any measurement, so the JIT has compiled"
+                    + " the whole path (default: ${DEFAULT-VALUE})")
+    int jitWarmup;
+
+    @Option(names = "--no-c", description = "skip the C/MPI reference (always skipped with --transport local)")
+    boolean noC;
+
+    @Option(names = "--c-source", description = "path of neighbor_exchange.c (default: found next to the examples' target/classes)")
+    Path cSource;
+
+    @Option(names = "--json", description = "print one JSON object per row instead of a table")
+    boolean json;
+
+    @Option(names = "--transport", defaultValue = "auto", description = "auto (mpi under bfrun) or local (threads) (default: ${DEFAULT-VALUE})")
+    String transport;
+
+    @Option(names = "--ranks", defaultValue = "4", description = "number of ranks with --transport local (default: ${DEFAULT-VALUE})")
+    int ranks;
+
+    private final PrintStream out = System.out;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new CollectivesBenchmark()).execute(args));
+    }
+
+    /** @return bytes of a size like {@code 4KB}, {@code 25MB} or {@code 512} */
+    static long parseBytes(String s) {
+        String t = s.trim().toUpperCase(Locale.ROOT);
+        long unit = 1;
+        if (t.endsWith("KB")) {
+            unit = 1024;
+            t = t.substring(0, t.length() - 2);
+        } else if (t.endsWith("MB")) {
+            unit = 1024 * 1024;
+            t = t.substring(0, t.length() - 2);
+        } else if (t.endsWith("B")) {
+            t = t.substring(0, t.length() - 1);
+        }
+        try {
+            long v = Long.parseLong(t.trim()) * unit;
+            if (v < 4 || v % 4 != 0) {
+                throw new IllegalArgumentException("size " + s + " must be a positive multiple of 4 bytes (float32)");
+            }
+            return v;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("size '" + s + "' is not a number of bytes like 4KB or 25MB");
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        long[] bytes = sizes.stream().mapToLong(CollectivesBenchmark::parseBytes).toArray();
+        switch (transport) {
+            case "local" -> LocalCluster.run(ranks, bf -> run(bf, bytes, false));
+            case "auto" -> {
+                try (BlueFog bf = BlueFog.init(new String[0])) {
+                    run(bf, bytes, !noC && bf.communicator().transportName().equals("mpi"));
+                }
+            }
+            default -> throw new CommandLine.ParameterException(new CommandLine(this),
+                    "--transport must be auto or local, got " + transport);
+        }
+        return 0;
+    }
+
+    private int iterationsFor(long bytes) {
+        if (iterations != null) {
+            return iterations;
+        }
+        return bytes <= 64 * 1024 ? 200 : bytes <= 4 * 1024 * 1024 ? 40 : 10;
+    }
+
+    void run(BlueFog bf, long[] sizesBytes, boolean withC) throws Exception {
+        int n = bf.size();
+        Topology ring = Topologies.ring(n);
+        Topology exp = Topologies.exponential(n);
+        DynamicTopology onePeer = Schedules.onePeerExponential(n);
+        try (Collectives c = Collectives.of(bf)) {
+            if (withC) {
+                loadC(bf, c);
+            }
+            if (bf.rank() == 0 && !json) {
+                out.printf(Locale.ROOT, "# collectives benchmark: np = %d (%s), float32; median over iterations of the slowest"
+                        + " rank's ms per call%n", n, bf.communicator().transportName());
+                out.printf(Locale.ROOT, "%-8s %-34s %6s %11s %9s %14s%n", "size", "operation", "iters", "median_ms",
+                        "vs_C", "heap_B/call");
+            }
+            INDArray small = Nd4j.rand(DataType.FLOAT, 1024);
+            for (int k = 0; k < jitWarmup; k++) {
+                c.neighborAllreduceInPlace(small, ring);
+                c.neighborAllreduce(small, ring).close();
+                c.neighborAllreduceInPlace(small, exp);
+                c.neighborAllreduceInPlace(small, onePeer.at(k));
+                c.allreduceInPlace(small, ReduceOp.AVG);
+                c.barrier();
+            }
+            for (long b : sizesBytes) {
+                long len = b / 4;
+                int iters = iterationsFor(b);
+                INDArray x = Nd4j.rand(DataType.FLOAT, len);
+                List<Row> rows = new ArrayList<>();
+                double cMedian = Double.NaN;
+                if (withC) {
+                    cMedian = median(c, cRing(bf, ring, x, iters));
+                    rows.add(new Row("C/MPI ring, in place", iters, cMedian, -1));
+                }
+                rows.add(measure(c, "neighborAllreduce ring (in place)", iters,
+                        k -> c.neighborAllreduceInPlace(x, ring), true));
+                rows.add(measure(c, "neighborAllreduce ring (new array)", iters, k -> c.neighborAllreduce(x, ring).close(), false));
+                rows.add(measure(c, "neighborAllreduce exponential", iters, k -> c.neighborAllreduceInPlace(x, exp), false));
+                rows.add(measure(c, "one-peer exponential (dynamic)", iters,
+                        k -> c.neighborAllreduceInPlace(x, onePeer.at(k)), false));
+                rows.add(measure(c, "allreduce (average)", iters, k -> c.allreduceInPlace(x, ReduceOp.AVG), false));
+                if (bf.rank() == 0) {
+                    for (Row r : rows) {
+                        print(n, b, r, cMedian);
+                    }
+                }
+                x.close();
+            }
+        }
+    }
+
+    private record Row(String name, int iterations, double medianMillis, long heapBytesPerCall) {
+    }
+
+    private void print(int n, long bytes, Row r, double cMedian) {
+        double ratio = r.medianMillis / cMedian;
+        if (json) {
+            out.printf(Locale.ROOT, "{\"np\":%d,\"bytes\":%d,\"operation\":\"%s\",\"iterations\":%d,\"median_ms\":%.4f,"
+                            + "\"ratio_to_c\":%s,\"heap_bytes_per_call\":%s}%n", n, bytes, r.name, r.iterations,
+                    r.medianMillis, Double.isNaN(ratio) ? "null" : String.format(Locale.ROOT, "%.3f", ratio),
+                    r.heapBytesPerCall < 0 ? "null" : Long.toString(r.heapBytesPerCall));
+        } else {
+            out.printf(Locale.ROOT, "%-8s %-34s %6d %11.4f %9s %14s%n", human(bytes), r.name, r.iterations, r.medianMillis,
+                    Double.isNaN(ratio) ? "-" : String.format(Locale.ROOT, "%.3f", ratio),
+                    r.heapBytesPerCall < 0 ? "-" : Long.toString(r.heapBytesPerCall));
+        }
+        out.flush();
+    }
+
+    static String human(long bytes) {
+        return bytes % (1024 * 1024) == 0 ? bytes / (1024 * 1024) + " MB"
+                : bytes % 1024 == 0 ? bytes / 1024 + " KB" : bytes + " B";
+    }
+
+    /** Times {@code op} per iteration after a barrier; optionally measures heap bytes per call. */
+    private Row measure(Collectives c, String name, int iters, IntConsumer op, boolean heap) {
+        for (int k = 0; k < warmup; k++) {
+            op.accept(k);
+        }
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        Thread comm = communicationThread(c.rank());
+        long heap0 = mx.getCurrentThreadAllocatedBytes() + (comm == null ? 0 : mx.getThreadAllocatedBytes(comm.getId()));
+        double[] times = new double[iters];
+        for (int k = 0; k < iters; k++) {
+            c.barrier();
+            long t0 = System.nanoTime();
+            op.accept(warmup + k);
+            times[k] = (System.nanoTime() - t0) / 1e6;
+        }
+        long heap1 = mx.getCurrentThreadAllocatedBytes() + (comm == null ? 0 : mx.getThreadAllocatedBytes(comm.getId()));
+        // The barriers are inside the window; their share is small and counted, not subtracted.
+        long perCall = heap ? (heap1 - heap0) / iters : -1;
+        return new Row(name, iters, median(c, times), perCall);
+    }
+
+    private static Thread communicationThread(int rank) {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().equals("bluefog-comm-rank-" + rank)).findFirst().orElse(null);
+    }
+
+    /** @return the median over iterations of the slowest rank's time */
+    private static double median(Collectives c, double[] times) {
+        INDArray slowest = c.allreduce(Nd4j.createFromArray(times), ReduceOp.MAX);
+        double[] t = slowest.toDoubleVector();
+        Arrays.sort(t);
+        return t.length % 2 == 1 ? t[t.length / 2] : (t[t.length / 2 - 1] + t[t.length / 2]) / 2;
+    }
+
+    private double[] cRing(BlueFog bf, Topology ring, INDArray x, int iters) {
+        int r = bf.rank();
+        long len = x.length();
+        // Off-heap ND4J arrays, closed at the end, so that 100 MB runs do not wait for the GC to free memory.
+        List<INDArray> owned = new ArrayList<>();
+        int[] src = ring.inNeighbors(r);
+        ByteBuffer[] recv = new ByteBuffer[src.length];
+        for (int k = 0; k < src.length; k++) {
+            recv[k] = direct(owned, len);
+        }
+        try {
+            ByteBuffer xb = x.data().asNio().order(ByteOrder.nativeOrder());
+            NativeNeighborExchange.run(xb, recv, len, src, ring.recvWeights(r), ring.outNeighbors(r),
+                    ring.selfWeight(r), new double[warmup]);
+            double[] times = new double[iters];
+            NativeNeighborExchange.run(xb, recv, len, src, ring.recvWeights(r), ring.outNeighbors(r),
+                    ring.selfWeight(r), times);
+            return times;
+        } finally {
+            owned.forEach(INDArray::close);
+        }
+    }
+
+    private static ByteBuffer direct(List<INDArray> owned, long floats) {
+        INDArray a = Nd4j.createUninitializedDetached(DataType.FLOAT, floats);
+        a.assign(0);
+        owned.add(a);
+        return a.data().asNio().order(ByteOrder.nativeOrder());
+    }
+
+    private void loadC(BlueFog bf, Collectives c) throws Exception {
+        Path classes = Path.of(CollectivesBenchmark.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        Path target = classes.getParent();
+        Path source = cSource != null ? cSource
+                : target.getParent().resolve("src").resolve("main").resolve("c").resolve("neighbor_exchange.c");
+        Path lib = target.resolve(NativeNeighborExchange.LIBRARY);
+        if (bf.rank() == 0) {
+            if (!Files.isReadable(source)) {
+                throw new IllegalStateException("C source " + source + " not found; pass --c-source or --no-c");
+            }
+            NativeNeighborExchange.compile(source, target);
+        }
+        c.barrier(); // the other ranks load the library once rank 0 has built it (one machine / shared file system)
+        NativeNeighborExchange.load(lib);
+    }
+}
