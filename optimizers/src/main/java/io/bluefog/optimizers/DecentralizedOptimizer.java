@@ -86,7 +86,11 @@ public abstract class DecentralizedOptimizer {
 
     /**
      * Creates the configured algorithm on this rank of a BlueFog job, communicating through the job's
-     * communicator; the default topology is {@code bf.topology()}. Collective.
+     * communicator ({@link CommunicatorMixer}: point-to-point neighbor exchanges and allreduce on the
+     * transport SPI); the default topology is {@code bf.topology()}. Collective. To run on the public
+     * collectives instead (their cross-rank checks, fusion and timeline), pass
+     * {@code new CollectivesMixer(Collectives.of(bf))} to {@link #create(Mixer, Topology, INDArray, OptimizerConfig)};
+     * both give the same iterates.
      */
     public static DecentralizedOptimizer create(BlueFog bf, INDArray params, OptimizerConfig config) {
         Objects.requireNonNull(bf, "bf");

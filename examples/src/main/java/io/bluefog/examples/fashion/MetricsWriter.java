@@ -109,6 +109,7 @@ public final class MetricsWriter {
         XYSeries l = chart.addSeries("train loss", x, loss);
         l.setYAxisGroup(1);
         chart.setYAxisGroupTitle(1, "train loss");
+        chart.getStyler().setYAxisGroupPosition(1, org.knowm.xchart.style.Styler.YAxisPosition.Right);
         String name = png.getFileName().toString();
         BitmapEncoder.saveBitmap(chart, png.resolveSibling(name.substring(0, name.length() - 4)).toString(),
                 BitmapEncoder.BitmapFormat.PNG);

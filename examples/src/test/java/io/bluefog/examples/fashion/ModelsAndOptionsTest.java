@@ -1,0 +1,59 @@
+package io.bluefog.examples.fashion;
+
+import io.bluefog.topology.Topologies;
+import io.bluefog.topology.dynamic.DynamicTopology;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ModelsAndOptionsTest {
+    private static final double PROBABILITY_TOLERANCE = 1e-5;
+
+    @Test
+    void modelsHaveTheDocumentedSizesAndTakeFlatImages() {
+        MultiLayerNetwork mlp = Models.build(Models.Kind.MLP, 1);
+        MultiLayerNetwork cnn = Models.build(Models.Kind.CNN, 1);
+        // 784*256+256 + 256*128+128 + 128*10+10
+        assertEquals(235_146, mlp.numParams());
+        // conv 5x5x1x20+20, conv 5x5x20x50+50, dense 800x500+500, out 500x10+10
+        assertEquals(431_080, cnn.numParams());
+        INDArray batch = Nd4j.rand(DataType.FLOAT, 3, 784);
+        for (MultiLayerNetwork net : new MultiLayerNetwork[] {mlp, cnn}) {
+            INDArray out = net.output(batch);
+            assertArrayEquals(new long[] {3, 10}, out.shape());
+            for (int r = 0; r < 3; r++) {
+                assertEquals(1.0, out.getRow(r).sumNumber().doubleValue(), PROBABILITY_TOLERANCE, "softmax row sums to 1");
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> Models.Kind.parse("resnet"));
+    }
+
+    @Test
+    void topologyNamesAndFiles(@TempDir Path tmp) throws Exception {
+        assertEquals(Topologies.ring(6), TopologyOption.parse("ring", 6).at(0));
+        assertEquals(Topologies.exponential(6), TopologyOption.parse("exponential", 6).at(3));
+        assertEquals(Topologies.mesh2d(2, 3), TopologyOption.parse("mesh", 6).at(0));
+        DynamicTopology onePeer = TopologyOption.parse("one-peer-exponential", 8);
+        assertEquals(3, onePeer.period());
+        Path file = tmp.resolve("w.txt");
+        Files.writeString(file, "# 3-rank matrix\n0.5 0.25 0.25\n0.25,0.5,0.25\n0.25 0.25 0.5\n");
+        assertEquals(0.25, TopologyOption.parse(file.toString(), 3).at(0).weight(1, 0), 0.0);
+        IllegalArgumentException wrongSize = assertThrows(IllegalArgumentException.class,
+                () -> TopologyOption.parse(file.toString(), 4));
+        assertTrue(wrongSize.getMessage().contains("3 rows"), wrongSize.getMessage());
+        IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
+                () -> TopologyOption.parse("torus-of-doom", 4));
+        assertTrue(unknown.getMessage().contains("--topology"), unknown.getMessage());
+    }
+}
