@@ -3,6 +3,7 @@ package io.bluefog.optimizers.algorithms;
 import io.bluefog.optimizers.DecentralizedOptimizer;
 import io.bluefog.optimizers.OptimizerConfig;
 import io.bluefog.optimizers.mixing.Mixer;
+import io.bluefog.topology.Topologies;
 import io.bluefog.topology.Topology;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -30,7 +31,7 @@ final class ExactDiffusion extends DecentralizedOptimizer {
         x.addi(psi).subi(psiPrev);
         psiPrev.assign(psi);
         if (w != null) {
-            mix(x, MixingMatrices.lazy(w));
+            mix(x, Topologies.lazy(w));
         }
     }
 }
