@@ -1,15 +1,16 @@
 package io.bluefog.optimizers;
 
 import io.bluefog.BlueFog;
+import io.bluefog.collectives.Collectives;
+import io.bluefog.comm.ReduceOp;
 import io.bluefog.optimizers.algorithms.Algorithms;
-import io.bluefog.optimizers.mixing.CommunicatorMixer;
-import io.bluefog.optimizers.mixing.Mixer;
 import io.bluefog.optimizers.updaters.LocalUpdater;
 import io.bluefog.topology.Topology;
 import io.bluefog.topology.dynamic.DynamicTopology;
 import io.bluefog.topology.dynamic.Schedules;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.Objects;
 
@@ -35,6 +36,15 @@ import java.util.Objects;
  * Not thread-safe: one thread per rank. Parameters and gradients are FLOAT or DOUBLE vectors of one
  * dtype and length (any shape with that length, e.g. DL4J's {@code 1 x numParams}).
  *
+ * <h2>Communication</h2>
+ * All communication goes through the rank's {@link Collectives} (neighbor averaging is
+ * {@code neighborAllreduceInPlace(x, W)}, global averaging {@code allreduceInPlace(x, AVG)}, the
+ * start {@code broadcastInPlace(x, 0)}), so every exchange gets the collectives' cross-rank checks
+ * (a mismatch of shape, dtype or topology raises {@link io.bluefog.CollectiveMismatchException}),
+ * fusion, pooled buffers and timeline. The optimizer does not own the collectives and never closes
+ * them: the job closes {@code Collectives.of(bf)} when it is done with every optimizer on the rank
+ * (e.g. {@code try (Collectives c = Collectives.of(bf)) { ... }}).
+ *
  * <h2>Extending</h2>
  * A new algorithm subclasses this class and implements {@link #update(INDArray, Topology, long)} with the
  * protected helpers {@link #localStep(INDArray)}, {@link #mix(INDArray, Topology)} and
@@ -44,7 +54,7 @@ import java.util.Objects;
  */
 public abstract class DecentralizedOptimizer {
     private final OptimizerConfig config;
-    private final Mixer mixer;
+    private final Collectives collectives;
     private final INDArray params;
     private final DynamicTopology schedule;
     private final LocalUpdater.State updaterState;
@@ -56,14 +66,14 @@ public abstract class DecentralizedOptimizer {
      * Collective (broadcast from rank 0 when configured). Subclasses initialise their state from
      * {@link #parameters()} after this constructor returns.
      *
-     * @param mixer           this rank's communication
+     * @param collectives     this rank's collectives (not closed by the optimizer)
      * @param defaultTopology used when the configuration names no topology
      * @param params          the parameter vector to optimise in place (FLOAT or DOUBLE)
      * @param config          the same on every rank
      * @throws IllegalArgumentException if a topology's size differs from the job size or params are not FLOAT/DOUBLE
      */
-    protected DecentralizedOptimizer(Mixer mixer, Topology defaultTopology, INDArray params, OptimizerConfig config) {
-        this.mixer = Objects.requireNonNull(mixer, "mixer");
+    protected DecentralizedOptimizer(Collectives collectives, Topology defaultTopology, INDArray params, OptimizerConfig config) {
+        this.collectives = Objects.requireNonNull(collectives, "collectives");
         this.params = Objects.requireNonNull(params, "params");
         this.config = Objects.requireNonNull(config, "config");
         DataType dt = params.dataType();
@@ -75,31 +85,31 @@ public abstract class DecentralizedOptimizer {
         }
         this.schedule = config.topology() != null ? config.topology()
                 : Schedules.staticTopology(Objects.requireNonNull(defaultTopology, "defaultTopology"));
-        if (schedule.size() != mixer.size()) {
-            throw new IllegalArgumentException("topology has " + schedule.size() + " ranks but the job has " + mixer.size());
+        if (schedule.size() != collectives.size()) {
+            throw new IllegalArgumentException("topology has " + schedule.size() + " ranks but the job has " + collectives.size());
         }
         this.updaterState = config.updater().newState(params.length(), dt);
         if (config.broadcastAtStart()) {
-            mixer.broadcast(params, 0);
+            collectives.broadcastInPlace(params, 0);
         }
     }
 
     /**
-     * Creates the configured algorithm on this rank of a BlueFog job, communicating through the job's
-     * communicator ({@link CommunicatorMixer}: point-to-point neighbor exchanges and allreduce on the
-     * transport SPI); the default topology is {@code bf.topology()}. Collective. To run on the public
-     * collectives instead (their cross-rank checks, fusion and timeline), pass
-     * {@code new CollectivesMixer(Collectives.of(bf))} to {@link #create(Mixer, Topology, INDArray, OptimizerConfig)};
-     * both give the same iterates.
+     * Creates the configured algorithm on this rank of a BlueFog job, communicating through the rank's
+     * shared {@link Collectives#of(BlueFog)}; the default topology is {@code bf.topology()}. Collective.
+     * The caller closes {@code Collectives.of(bf)} when the job is done (see "Communication").
      */
     public static DecentralizedOptimizer create(BlueFog bf, INDArray params, OptimizerConfig config) {
         Objects.requireNonNull(bf, "bf");
-        return create(new CommunicatorMixer(bf.communicator()), bf.topology(), params, config);
+        return create(Collectives.of(bf), bf.topology(), params, config);
     }
 
-    /** As {@link #create(BlueFog, INDArray, OptimizerConfig)} with an explicit {@link Mixer}. Collective. */
-    public static DecentralizedOptimizer create(Mixer mixer, Topology defaultTopology, INDArray params, OptimizerConfig config) {
-        return Algorithms.create(mixer, defaultTopology, params, config);
+    /**
+     * As {@link #create(BlueFog, INDArray, OptimizerConfig)} on given collectives (e.g. with a
+     * non-default {@link io.bluefog.collectives.CollectivesConfig}) and default topology. Collective.
+     */
+    public static DecentralizedOptimizer create(Collectives collectives, Topology defaultTopology, INDArray params, OptimizerConfig config) {
+        return Algorithms.create(collectives, defaultTopology, params, config);
     }
 
     /**
@@ -143,14 +153,14 @@ public abstract class DecentralizedOptimizer {
     /** Neighbor averaging x &larr; W x in place, timed as communication. Collective. */
     protected final void mix(INDArray x, Topology w) {
         long t0 = System.nanoTime();
-        mixer.neighborAverage(x, w);
+        collectives.neighborAllreduceInPlace(x, w);
         communicationNanos += System.nanoTime() - t0;
     }
 
     /** Global averaging x &larr; (1/n) &Sigma;_j x_j in place, timed as communication. Collective. */
     protected final void average(INDArray x) {
         long t0 = System.nanoTime();
-        mixer.globalAverage(x);
+        collectives.allreduceInPlace(x, ReduceOp.AVG);
         communicationNanos += System.nanoTime() - t0;
     }
 
@@ -178,15 +188,15 @@ public abstract class DecentralizedOptimizer {
         return communicationNanos;
     }
 
-    /** @return this rank's communication */
-    protected final Mixer mixer() {
-        return mixer;
+    /** @return this rank's collectives, through which the optimizer communicates (do not close them) */
+    protected final Collectives collectives() {
+        return collectives;
     }
 
     /** @return a fresh array with the global average (1/n) &Sigma;_j x_j of the parameters. Collective. */
     public final INDArray averagedParameters() {
         INDArray avg = params.dup();
-        mixer.globalAverage(avg);
+        collectives.allreduceInPlace(avg, ReduceOp.AVG);
         return avg;
     }
 
@@ -194,7 +204,8 @@ public abstract class DecentralizedOptimizer {
     public final double consensusDistance() {
         INDArray avg = averagedParameters();
         double local = avg.subi(params).norm2Number().doubleValue();
-        return mixer.sum(local * local) / mixer.size();
+        INDArray sum = Nd4j.scalar(DataType.DOUBLE, local * local).reshape(1);
+        return collectives.allreduceInPlace(sum, ReduceOp.SUM).getDouble(0) / collectives.size();
     }
 
     @Override

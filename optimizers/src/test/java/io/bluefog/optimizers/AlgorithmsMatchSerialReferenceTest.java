@@ -1,6 +1,7 @@
 package io.bluefog.optimizers;
 
-import io.bluefog.optimizers.testing.ThreadMixers;
+import io.bluefog.collectives.Collectives;
+import io.bluefog.local.LocalCluster;
 import io.bluefog.optimizers.updaters.LocalUpdater;
 import io.bluefog.topology.Topologies;
 import io.bluefog.topology.Topology;
@@ -10,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.util.List;
 import java.util.Random;
@@ -18,10 +20,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * Every algorithm against a dense serial simulation of its update equations (DESIGN.md) on
- * f_i(x) = ½‖x − c_i‖², float64, SGD, several iterations, heterogeneous starting points.
+ * f_i(x) = ½‖x − c_i‖², SGD, several iterations, heterogeneous starting points. The optimizers
+ * run on LocalCluster through {@link Collectives}, in float64 and in float32 on a parameter view
+ * inside a larger array (as DL4J's {@code params()} views its flat buffer).
  */
 class AlgorithmsMatchSerialReferenceTest {
     private static final double TOLERANCE = 1e-12;
+    /** float32 rounding over a few iterations of O(10) values. */
+    private static final double FLOAT_TOLERANCE = 1e-5;
+    /** Elements of the backing array before and after the float32 parameter view. */
+    private static final int VIEW_OFFSET = 2;
     private static final int DIM = 3;
     private static final int STEPS = 9;
     private static final double LR = 0.15;
@@ -200,28 +208,50 @@ class AlgorithmsMatchSerialReferenceTest {
         return p;
     }
 
-    private static void check(Algorithm a, DynamicTopology schedule, int period, int commPeriod) throws Exception {
+    private static void check(Algorithm a, DynamicTopology schedule, int period, int commPeriod) {
+        check(a, schedule, period, commPeriod, DataType.DOUBLE);
+    }
+
+    /** This rank's parameters: a plain 1 x DIM array (float64) or a view into a larger array (float32). */
+    private static INDArray parameters(double[] start, DataType dt) {
+        INDArray x;
+        if (dt == DataType.DOUBLE) {
+            x = Nd4j.zeros(dt, 1, DIM);
+        } else {
+            INDArray backing = Nd4j.valueArrayOf(new long[] {1, DIM + 2 * VIEW_OFFSET}, -7.0, dt);
+            x = backing.get(NDArrayIndex.point(0), NDArrayIndex.interval(VIEW_OFFSET, VIEW_OFFSET + DIM));
+        }
+        for (int k = 0; k < DIM; k++) {
+            x.putScalar(k, start[k]);
+        }
+        return x;
+    }
+
+    private static void check(Algorithm a, DynamicTopology schedule, int period, int commPeriod, DataType dt) {
         int n = schedule.size();
         double[][] expected = reference(a, schedule, period, commPeriod);
         double[][] c = centers(n);
         double[][] x0 = starts(n);
         OptimizerConfig config = OptimizerConfig.builder(a).updater(LocalUpdater.sgd(LR)).topology(schedule)
                 .period(period).communicationPeriod(commPeriod).broadcastAtStart(false).build();
-        List<double[]> got = ThreadMixers.run(n, mixer -> {
-            int r = mixer.rank();
-            INDArray x = Nd4j.createFromArray(x0[r].clone()).reshape(1, DIM);
-            INDArray center = Nd4j.createFromArray(c[r].clone()).reshape(1, DIM);
-            DecentralizedOptimizer opt = DecentralizedOptimizer.create(mixer, schedule.at(0), x, config);
-            for (int k = 0; k < STEPS; k++) {
-                opt.step(x.sub(center));
+        List<double[]> got = LocalCluster.call(n, bf -> {
+            int r = bf.rank();
+            INDArray x = parameters(x0[r], dt);
+            INDArray center = Nd4j.createFromArray(c[r].clone()).castTo(dt).reshape(x.shape());
+            try (Collectives col = Collectives.of(bf)) {
+                DecentralizedOptimizer opt = DecentralizedOptimizer.create(col, schedule.at(0), x, config);
+                for (int k = 0; k < STEPS; k++) {
+                    opt.step(x.sub(center));
+                }
             }
             return x.toDoubleVector();
         });
+        double tolerance = dt == DataType.DOUBLE ? TOLERANCE : FLOAT_TOLERANCE;
         for (int i = 0; i < n; i++) {
             for (int k = 0; k < DIM; k++) {
                 double scale = Math.max(1, Math.abs(expected[i][k]));
-                assertEquals(expected[i][k], got.get(i)[k], TOLERANCE * scale,
-                        a + " rank " + i + " coordinate " + k);
+                assertEquals(expected[i][k], got.get(i)[k], tolerance * scale,
+                        a + " " + dt + " rank " + i + " coordinate " + k);
             }
         }
     }
@@ -235,7 +265,7 @@ class AlgorithmsMatchSerialReferenceTest {
     }
 
     @Test
-    void everyAlgorithmMatchesItsEquationsOnAStaticRing() throws Exception {
+    void everyAlgorithmMatchesItsEquationsOnAStaticRing() {
         DynamicTopology ring = Schedules.staticTopology(Topologies.ring(5));
         for (Algorithm a : Algorithm.values()) {
             check(a, ring, 3, 1);
@@ -243,7 +273,7 @@ class AlgorithmsMatchSerialReferenceTest {
     }
 
     @Test
-    void dynamicOnePeerScheduleAndCommunicationEveryJSteps() throws Exception {
+    void dynamicOnePeerScheduleAndCommunicationEveryJSteps() {
         DynamicTopology onePeer = Schedules.onePeerExponential(4);
         for (Algorithm a : Algorithm.values()) {
             check(a, onePeer, 2, 2);
@@ -251,16 +281,54 @@ class AlgorithmsMatchSerialReferenceTest {
     }
 
     @Test
-    void pushSumOnADirectedGraph() throws Exception {
+    void float32ParameterViewsInsideALargerArray() {
+        DynamicTopology ring = Schedules.staticTopology(Topologies.ring(5));
+        for (Algorithm a : Algorithm.values()) {
+            check(a, ring, 3, 1, DataType.FLOAT);
+        }
+        DynamicTopology onePeer = Schedules.onePeerExponential(4);
+        for (Algorithm a : Algorithm.values()) {
+            check(a, onePeer, 2, 2, DataType.FLOAT);
+        }
+    }
+
+    @Test
+    void neighborsOfTheParameterViewAreUntouched() {
+        OptimizerConfig config = OptimizerConfig.builder(Algorithm.EXACT_DIFFUSION).topology(Topologies.ring(3))
+                .broadcastAtStart(false).build();
+        List<double[]> got = LocalCluster.call(3, bf -> {
+            INDArray backing = Nd4j.valueArrayOf(new long[] {1, DIM + 2 * VIEW_OFFSET}, -7.0, DataType.FLOAT);
+            INDArray x = backing.get(NDArrayIndex.point(0), NDArrayIndex.interval(VIEW_OFFSET, VIEW_OFFSET + DIM));
+            x.assign(bf.rank());
+            try (Collectives col = Collectives.of(bf)) {
+                DecentralizedOptimizer opt = DecentralizedOptimizer.create(col, bf.topology(), x, config);
+                for (int k = 0; k < STEPS; k++) {
+                    opt.step(x.mul(0.5));
+                }
+            }
+            return backing.toDoubleVector();
+        });
+        for (double[] b : got) {
+            for (int k = 0; k < VIEW_OFFSET; k++) {
+                assertEquals(-7.0, b[k], 0.0, "element before the view");
+                assertEquals(-7.0, b[VIEW_OFFSET + DIM + k], 0.0, "element after the view");
+            }
+        }
+    }
+
+    @Test
+    void pushSumOnADirectedGraph() {
         check(Algorithm.PUSH_SUM, Schedules.staticTopology(directed4()), 1, 1);
     }
 
     @Test
-    void parametersAreBroadcastFromRankZeroAtStart() throws Exception {
+    void parametersAreBroadcastFromRankZeroAtStart() {
         OptimizerConfig config = OptimizerConfig.builder(Algorithm.ATC).topology(Topologies.ring(3)).build();
-        List<double[]> got = ThreadMixers.run(3, mixer -> {
-            INDArray x = Nd4j.valueArrayOf(new long[] {1, 2}, mixer.rank() + 1.0, DataType.DOUBLE);
-            DecentralizedOptimizer.create(mixer, Topologies.ring(3), x, config);
+        List<double[]> got = LocalCluster.call(3, bf -> {
+            INDArray x = Nd4j.valueArrayOf(new long[] {1, 2}, bf.rank() + 1.0, DataType.DOUBLE);
+            try (Collectives col = Collectives.of(bf)) {
+                DecentralizedOptimizer.create(col, Topologies.ring(3), x, config);
+            }
             return x.toDoubleVector();
         });
         for (double[] x : got) {

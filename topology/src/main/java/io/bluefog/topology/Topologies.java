@@ -266,6 +266,36 @@ public final class Topologies {
     }
 
     /**
+     * The lazy mixing matrix {@code W̄ = (I + W)/2} of Exact Diffusion / D² (Yuan, Ying, Zhao and
+     * Sayed, "Exact Diffusion for Distributed Optimization and Learning", IEEE TSP 2019; Tang et
+     * al., "D²: Decentralized Training over Decentralized Data", ICML 2018): same edges as W, self
+     * weights {@code (1 + w_ii)/2}, neighbor weights {@code w_ij/2}. Row and column sums are kept,
+     * so W̄ is doubly stochastic when W is; its eigenvalues are {@code (1 + λ)/2}, so it is positive
+     * definite whenever W is symmetric doubly stochastic (the condition of Exact Diffusion's proof).
+     *
+     * @param w the mixing matrix W, of any size &ge; 1
+     * @return a new topology W̄ of the same size
+     */
+    public static Topology lazy(Topology w) {
+        if (w == null) {
+            throw new IllegalArgumentException("w must not be null");
+        }
+        int n = w.size();
+        double[] self = new double[n];
+        int[][] in = new int[n][];
+        double[][] weights = new double[n][];
+        for (int i = 0; i < n; i++) {
+            self[i] = (1.0 + w.selfWeight(i)) / 2;
+            in[i] = w.inNeighbors(i);
+            weights[i] = w.recvWeights(i);
+            for (int k = 0; k < weights[i].length; k++) {
+                weights[i][k] /= 2;
+            }
+        }
+        return Topology.of(self, in, weights);
+    }
+
+    /**
      * The edges of a JGraphT graph as a topology with unit weights (a structure for
      * {@link WeightRule#apply}); vertex numbering as in {@link #fromGraph}.
      */

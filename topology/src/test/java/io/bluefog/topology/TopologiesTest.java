@@ -136,6 +136,27 @@ class TopologiesTest {
         assertMessage("degree", () -> Topologies.randomRegular(4, 4, 0));
     }
 
+    @Test
+    void lazyIsHalfIdentityPlusW() {
+        // exponential(8): w_ii = w_ij = 1/4, so (I + W)/2 has 5/8 on the diagonal and 1/8 on edges
+        Topology w = Topologies.exponential(8);
+        Topology lazy = Topologies.lazy(w);
+        assertEquals(5.0 / 8, lazy.selfWeight(3), WEIGHT_TOLERANCE);
+        assertArrayEquals(w.inNeighbors(3), lazy.inNeighbors(3));
+        assertArrayEquals(new double[] {1.0 / 8, 1.0 / 8, 1.0 / 8}, lazy.recvWeights(3), WEIGHT_TOLERANCE);
+        Topology ring = Topologies.ring(5);
+        double[][] dense = ring.weightMatrix();
+        double[][] half = Topologies.lazy(ring).weightMatrix();
+        for (int i = 0; i < 5; i++) {
+            for (int j = 0; j < 5; j++) {
+                assertEquals(((i == j ? 1 : 0) + dense[i][j]) / 2, half[i][j], WEIGHT_TOLERANCE, i + "," + j);
+            }
+        }
+        assertTrue(TopologyValidation.isSymmetric(Topologies.lazy(ring)));
+        assertEquals(1.0, Topologies.lazy(Topologies.ring(1)).selfWeight(0), WEIGHT_TOLERANCE);
+        assertThrows(IllegalArgumentException.class, () -> Topologies.lazy(null));
+    }
+
     private static void assertMessage(String fragment, Runnable r) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, r::run);
         assertTrue(e.getMessage().contains(fragment), e.getMessage());

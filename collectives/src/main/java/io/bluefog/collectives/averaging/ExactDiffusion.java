@@ -1,6 +1,7 @@
 package io.bluefog.collectives.averaging;
 
 import io.bluefog.collectives.Collectives;
+import io.bluefog.topology.Topologies;
 import io.bluefog.topology.Topology;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -13,7 +14,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *   φ_i^{k+1} = ψ_i^{k+1} + x_i^k − ψ_i^k           (correction)
  *   x_i^{k+1} = Σ_j w̄_ij φ_j^{k+1}                  (this class)
  * </pre>
- * with {@code ψ^0 = x^0}, so the first step is plain diffusion. The correction removes the bias
+ * with {@code ψ^0 = x^0}, so the first step is plain diffusion; W̄ is {@link Topologies#lazy(Topology)}. The correction removes the bias
  * that heterogeneous data causes in D-SGD.
  *
  * <p>Lifecycle: one instance per rank per parameter tensor; it keeps {@code ψ^k} (a copy, same
@@ -32,26 +33,7 @@ public final class ExactDiffusion {
     /** @param w the mixing matrix W (doubly stochastic for the method's guarantees), same on every rank */
     public ExactDiffusion(Collectives collectives, Topology w) {
         this.collectives = collectives;
-        this.halfLazy = lazy(w);
-    }
-
-    /**
-     * @return {@code W̄ = (I + W)/2}: self weights {@code (1 + w_ii)/2}, neighbor weights {@code w_ij/2}
-     */
-    public static Topology lazy(Topology w) {
-        int n = w.size();
-        double[] self = new double[n];
-        int[][] in = new int[n][];
-        double[][] weights = new double[n][];
-        for (int i = 0; i < n; i++) {
-            self[i] = (1.0 + w.selfWeight(i)) / 2;
-            in[i] = w.inNeighbors(i);
-            weights[i] = w.recvWeights(i);
-            for (int k = 0; k < weights[i].length; k++) {
-                weights[i][k] /= 2;
-            }
-        }
-        return Topology.of(self, in, weights);
+        this.halfLazy = Topologies.lazy(w);
     }
 
     /** @return the matrix this instance mixes with, W̄ */

@@ -600,7 +600,7 @@ public final class CollectivesContract implements ContractSuite {
         try (Collectives c = Collectives.of(bf)) {
             Topology t = Topologies.exponential(n);
             ExactDiffusion ed = new ExactDiffusion(c, t);
-            double[][] wbar = ExactDiffusion.lazy(t).weightMatrix();
+            double[][] wbar = Topologies.lazy(t).weightMatrix();
             double[][] b = SerialReference.inputs(SEED, n, len, DataType.DOUBLE);
             double[][] x = new double[n][len];
             double[][] psiPrev = new double[n][len];

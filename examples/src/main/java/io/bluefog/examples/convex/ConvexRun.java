@@ -1,23 +1,22 @@
 package io.bluefog.examples.convex;
 
 import io.bluefog.BlueFog;
+import io.bluefog.collectives.Collectives;
 import io.bluefog.optimizers.DecentralizedOptimizer;
 import io.bluefog.optimizers.OptimizerConfig;
-import io.bluefog.optimizers.mixing.CommunicatorMixer;
-import io.bluefog.optimizers.mixing.Mixer;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * One rank's run of a decentralized optimizer with full local gradients on a convex problem,
  * float64, reporting the distance to the exact solution. Every rank must make the same calls
- * with the same arguments (steps and error reductions are collective).
+ * with the same arguments (steps and error reductions are collective). Communicates through
+ * {@code Collectives.of(bf)}, which the caller closes when the job is done.
  */
 public final class ConvexRun {
     private final ConvexProblem problem;
     private final LocalObjective local;
-    private final Mixer mixer;
+    private final Collectives collectives;
     private final INDArray x;
     private final DecentralizedOptimizer optimizer;
     private final INDArray solution;
@@ -40,9 +39,9 @@ public final class ConvexRun {
         }
         this.problem = problem;
         this.local = problem.local(bf.rank());
-        this.mixer = new CommunicatorMixer(bf.communicator());
+        this.collectives = Collectives.of(bf);
         this.x = Nd4j.createFromArray(start.clone()).reshape(1, start.length);
-        this.optimizer = DecentralizedOptimizer.create(mixer, bf.topology(), x, config);
+        this.optimizer = DecentralizedOptimizer.create(collectives, bf.topology(), x, config);
         this.solution = Nd4j.createFromArray(problem.solution()).reshape(x.shape());
         this.solutionNorm = DenseMath.norm(problem.solution());
     }
@@ -80,11 +79,8 @@ public final class ConvexRun {
 
     /** @return every rank's value, in rank order. Collective. */
     private double[] gather(double mine) {
-        int n = problem.ranks();
-        INDArray all = Nd4j.zeros(DataType.DOUBLE, n);
-        all.putScalar(mixer.rank(), mine);
-        mixer.globalAverage(all);
-        return all.muli(n).toDoubleVector();
+        INDArray one = Nd4j.createFromArray(new double[] {mine});
+        return collectives.allgather(one).toDoubleVector();
     }
 
     /** @return this rank's iterate (a live view; the optimizer updates it) */

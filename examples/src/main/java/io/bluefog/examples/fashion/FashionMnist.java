@@ -1,6 +1,7 @@
 package io.bluefog.examples.fashion;
 
 import io.bluefog.BlueFog;
+import io.bluefog.collectives.Collectives;
 import io.bluefog.examples.data.FashionMnistData;
 import io.bluefog.examples.data.Partition;
 import io.bluefog.examples.data.Shard;
@@ -203,35 +204,38 @@ public final class FashionMnist implements Callable<Integer> {
         OptimizerConfig config = OptimizerConfig.builder(Algorithm.fromName(optimizer))
                 .updater(localUpdater()).topology(schedule).period(period).communicationPeriod(communicationPeriod).build();
         MultiLayerNetwork net = Models.build(Models.Kind.parse(model), seed);
-        DecentralizedTrainer trainer = new DecentralizedTrainer(bf, net, config);
-        Map<String, String> settings = settings(size, net.numParams(), bf.communicator().transportName());
-        if (lead) {
-            out.printf(Locale.ROOT, "fashion-mnist: %d ranks (%s), model %s (%d parameters), %s on %s, %s, partition %s, "
-                            + "%d batches of %d per rank per epoch%n", size, bf.communicator().transportName(), model,
-                    net.numParams(), optimizer, topology, config.updater(), part, batches, batchSize);
-            if (!quiet) {
-                trainer.addListener(new ProgressBar(batches));
-            }
-        }
-        List<EpochMetrics> history = new ArrayList<>();
-        for (int e = 1; e <= epochs; e++) {
-            EpochMetrics m = trainer.fitEpoch(train, testIt);
-            history.add(m);
+        // the trainer communicates through the rank's collectives; closed when this rank's job is done
+        try (Collectives collectives = Collectives.of(bf)) {
+            DecentralizedTrainer trainer = new DecentralizedTrainer(collectives, bf.topology(), net, config);
+            Map<String, String> settings = settings(size, net.numParams(), bf.communicator().transportName());
             if (lead) {
-                out.printf(Locale.ROOT, "epoch %d/%d  loss %.4f  test acc: averaged %.4f, rank 0 %.4f  consensus %.3e  "
-                                + "%.0f samples/s  communication %.1f%%  (%.1f s)%n", e, epochs, m.trainLoss(),
-                        m.averagedAccuracy(), m.localAccuracy(), m.consensusDistance(), m.samplesPerSecond(),
-                        100 * m.communicationShare(), m.trainSeconds());
-                MetricsWriter.write(metricsDir, settings, history);
+                out.printf(Locale.ROOT, "fashion-mnist: %d ranks (%s), model %s (%d parameters), %s on %s, %s, partition %s, "
+                                + "%d batches of %d per rank per epoch%n", size, bf.communicator().transportName(), model,
+                        net.numParams(), optimizer, topology, config.updater(), part, batches, batchSize);
+                if (!quiet) {
+                    trainer.addListener(new ProgressBar(batches));
+                }
             }
+            List<EpochMetrics> history = new ArrayList<>();
+            for (int e = 1; e <= epochs; e++) {
+                EpochMetrics m = trainer.fitEpoch(train, testIt);
+                history.add(m);
+                if (lead) {
+                    out.printf(Locale.ROOT, "epoch %d/%d  loss %.4f  test acc: averaged %.4f, rank 0 %.4f  consensus %.3e  "
+                                    + "%.0f samples/s  communication %.1f%%  (%.1f s)%n", e, epochs, m.trainLoss(),
+                            m.averagedAccuracy(), m.localAccuracy(), m.consensusDistance(), m.samplesPerSecond(),
+                            100 * m.communicationShare(), m.trainSeconds());
+                    MetricsWriter.write(metricsDir, settings, history);
+                }
+            }
+            if (lead) {
+                Runtime rt = Runtime.getRuntime();
+                out.printf(Locale.ROOT, "rank 0 memory: heap %d MB used, process %d MB resident; metrics in %s%n",
+                        (rt.totalMemory() - rt.freeMemory()) >> 20, org.bytedeco.javacpp.Pointer.physicalBytes() >> 20,
+                        metricsDir.toAbsolutePath());
+            }
+            return history;
         }
-        if (lead) {
-            Runtime rt = Runtime.getRuntime();
-            out.printf(Locale.ROOT, "rank 0 memory: heap %d MB used, process %d MB resident; metrics in %s%n",
-                    (rt.totalMemory() - rt.freeMemory()) >> 20, org.bytedeco.javacpp.Pointer.physicalBytes() >> 20,
-                    metricsDir.toAbsolutePath());
-        }
-        return history;
     }
 
     private Map<String, String> settings(int size, long numParams, String transportName) {

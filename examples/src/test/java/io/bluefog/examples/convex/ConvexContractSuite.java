@@ -1,10 +1,10 @@
 package io.bluefog.examples.convex;
 
 import io.bluefog.BlueFog;
+import io.bluefog.collectives.Collectives;
 import io.bluefog.optimizers.Algorithm;
 import io.bluefog.optimizers.DecentralizedOptimizer;
 import io.bluefog.optimizers.OptimizerConfig;
-import io.bluefog.optimizers.mixing.CommunicatorMixer;
 import io.bluefog.optimizers.updaters.LocalUpdater;
 import io.bluefog.testing.ContractSuite;
 import io.bluefog.testing.RankCheck;
@@ -37,6 +37,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *       is exact after log2(n) steps when n is a power of two.</li>
  * </ul>
  * Sizes: the AWC divergence check relies on the ring's eigenvalue &minus;1/3, so it needs an even n &ge; 4.
+ * Every check communicates through {@code Collectives.of(bf)} and closes it at its end.
  */
 public class ConvexContractSuite implements ContractSuite {
     /** Required accuracy of the bias-free algorithms. */
@@ -86,7 +87,17 @@ public class ConvexContractSuite implements ContractSuite {
         c.put("awc-diverges-where-atc-converges", ConvexContractSuite::largeStep);
         c.put("ring-consensus-decays-like-rho", ConvexContractSuite::ringConsensus);
         c.put("one-peer-exponential-consensus-exact", ConvexContractSuite::onePeerConsensus);
+        c.replaceAll((name, check) -> closingCollectives(check));
         return c;
+    }
+
+    /** Runs {@code check} and closes the rank's shared collectives after it, pass or fail. */
+    private static RankCheck closingCollectives(RankCheck check) {
+        return bf -> {
+            try (Collectives ignored = Collectives.of(bf)) {
+                check.run(bf);
+            }
+        };
     }
 
     static ConvexProblem leastSquares(BlueFog bf) {
@@ -178,7 +189,7 @@ public class ConvexContractSuite implements ContractSuite {
         double rho = Spectral.rho(ring);
         INDArray x = Nd4j.createFromArray(new Random(SEED + bf.rank()).doubles(DIMENSION).toArray()).reshape(1, DIMENSION);
         OptimizerConfig config = OptimizerConfig.builder(Algorithm.ATC).topology(ring).broadcastAtStart(false).build();
-        DecentralizedOptimizer opt = DecentralizedOptimizer.create(new CommunicatorMixer(bf.communicator()), ring, x, config);
+        DecentralizedOptimizer opt = DecentralizedOptimizer.create(Collectives.of(bf), ring, x, config);
         INDArray zero = Nd4j.zeros(DataType.DOUBLE, 1, DIMENSION);
         double previous = Math.sqrt(opt.consensusDistance());
         double ratio = 0;
@@ -203,7 +214,7 @@ public class ConvexContractSuite implements ContractSuite {
         INDArray x = Nd4j.createFromArray(new Random(SEED + bf.rank()).doubles(DIMENSION).toArray()).reshape(1, DIMENSION);
         OptimizerConfig config = OptimizerConfig.builder(Algorithm.ATC).topology(Schedules.onePeerExponential(n))
                 .broadcastAtStart(false).build();
-        DecentralizedOptimizer opt = DecentralizedOptimizer.create(new CommunicatorMixer(bf.communicator()), bf.topology(), x, config);
+        DecentralizedOptimizer opt = DecentralizedOptimizer.create(Collectives.of(bf), bf.topology(), x, config);
         INDArray zero = Nd4j.zeros(DataType.DOUBLE, 1, DIMENSION);
         double start = opt.consensusDistance();
         for (int k = 0; k < tau; k++) {

@@ -1,9 +1,9 @@
 package io.bluefog.optimizers.algorithms;
 
+import io.bluefog.collectives.Collectives;
 import io.bluefog.optimizers.Algorithm;
 import io.bluefog.optimizers.DecentralizedOptimizer;
 import io.bluefog.optimizers.OptimizerConfig;
-import io.bluefog.optimizers.mixing.Mixer;
 import io.bluefog.topology.Topology;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -17,8 +17,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * Papers: see {@link Algorithm}.
  */
 final class AdaptThenCombine extends DecentralizedOptimizer {
-    AdaptThenCombine(Mixer mixer, Topology defaultTopology, INDArray params, OptimizerConfig config) {
-        super(mixer, defaultTopology, params, config);
+    AdaptThenCombine(Collectives collectives, Topology defaultTopology, INDArray params, OptimizerConfig config) {
+        super(collectives, defaultTopology, params, config);
     }
 
     @Override

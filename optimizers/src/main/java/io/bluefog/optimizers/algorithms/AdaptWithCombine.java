@@ -1,8 +1,8 @@
 package io.bluefog.optimizers.algorithms;
 
+import io.bluefog.collectives.Collectives;
 import io.bluefog.optimizers.DecentralizedOptimizer;
 import io.bluefog.optimizers.OptimizerConfig;
-import io.bluefog.optimizers.mixing.Mixer;
 import io.bluefog.topology.Topology;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -11,8 +11,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * The local step uses the gradient at the pre-mixing x_i, so communication and computation could overlap.
  */
 final class AdaptWithCombine extends DecentralizedOptimizer {
-    AdaptWithCombine(Mixer mixer, Topology defaultTopology, INDArray params, OptimizerConfig config) {
-        super(mixer, defaultTopology, params, config);
+    AdaptWithCombine(Collectives collectives, Topology defaultTopology, INDArray params, OptimizerConfig config) {
+        super(collectives, defaultTopology, params, config);
     }
 
     @Override

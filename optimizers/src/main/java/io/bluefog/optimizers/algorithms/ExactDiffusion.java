@@ -1,8 +1,9 @@
 package io.bluefog.optimizers.algorithms;
 
+import io.bluefog.collectives.Collectives;
 import io.bluefog.optimizers.DecentralizedOptimizer;
 import io.bluefog.optimizers.OptimizerConfig;
-import io.bluefog.optimizers.mixing.Mixer;
+import io.bluefog.topology.Topologies;
 import io.bluefog.topology.Topology;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -17,8 +18,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 final class ExactDiffusion extends DecentralizedOptimizer {
     private final INDArray psiPrev;
 
-    ExactDiffusion(Mixer mixer, Topology defaultTopology, INDArray params, OptimizerConfig config) {
-        super(mixer, defaultTopology, params, config);
+    ExactDiffusion(Collectives collectives, Topology defaultTopology, INDArray params, OptimizerConfig config) {
+        super(collectives, defaultTopology, params, config);
         this.psiPrev = params.dup();
     }
 
@@ -30,7 +31,7 @@ final class ExactDiffusion extends DecentralizedOptimizer {
         x.addi(psi).subi(psiPrev);
         psiPrev.assign(psi);
         if (w != null) {
-            mix(x, MixingMatrices.lazy(w));
+            mix(x, Topologies.lazy(w));
         }
     }
 }

@@ -1,9 +1,9 @@
 package io.bluefog.optimizers.algorithms;
 
+import io.bluefog.collectives.Collectives;
 import io.bluefog.optimizers.Algorithm;
 import io.bluefog.optimizers.DecentralizedOptimizer;
 import io.bluefog.optimizers.OptimizerConfig;
-import io.bluefog.optimizers.mixing.Mixer;
 import io.bluefog.topology.Topology;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -13,8 +13,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * J = 1 every rank holds the same model at every step.
  */
 final class GradientAllreduce extends DecentralizedOptimizer {
-    GradientAllreduce(Mixer mixer, Topology defaultTopology, INDArray params, OptimizerConfig config) {
-        super(mixer, defaultTopology, params, config);
+    GradientAllreduce(Collectives collectives, Topology defaultTopology, INDArray params, OptimizerConfig config) {
+        super(collectives, defaultTopology, params, config);
     }
 
     @Override

@@ -1,8 +1,8 @@
 package io.bluefog.optimizers.algorithms;
 
+import io.bluefog.collectives.Collectives;
 import io.bluefog.optimizers.DecentralizedOptimizer;
 import io.bluefog.optimizers.OptimizerConfig;
-import io.bluefog.optimizers.mixing.Mixer;
 import io.bluefog.topology.Topology;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -24,8 +24,8 @@ final class GradientTracking extends DecentralizedOptimizer {
     private final INDArray previousGradient;
     private boolean started;
 
-    GradientTracking(Mixer mixer, Topology defaultTopology, INDArray params, OptimizerConfig config) {
-        super(mixer, defaultTopology, params, config);
+    GradientTracking(Collectives collectives, Topology defaultTopology, INDArray params, OptimizerConfig config) {
+        super(collectives, defaultTopology, params, config);
         this.n = params.length();
         this.xy = Nd4j.zeros(params.dataType(), 2 * n);
         this.xPart = xy.get(NDArrayIndex.interval(0, n));

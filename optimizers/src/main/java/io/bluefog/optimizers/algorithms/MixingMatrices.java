@@ -2,29 +2,12 @@ package io.bluefog.optimizers.algorithms;
 
 import io.bluefog.topology.Topology;
 
-/** Mixing matrices derived from a topology for particular algorithms. */
+/**
+ * Mixing matrices derived from a topology for particular algorithms. Exact Diffusion's lazy
+ * W&#772; = (I + W)/2 is {@link io.bluefog.topology.Topologies#lazy(Topology)}.
+ */
 public final class MixingMatrices {
     private MixingMatrices() {
-    }
-
-    /**
-     * The lazy matrix W&#772; = (I + W)/2 of Exact Diffusion (Yuan et al., IEEE TSP 2019): self weights
-     * (1 + w_ii)/2, neighbor weights w_ij/2. Positive definite whenever W is symmetric doubly stochastic.
-     */
-    public static Topology lazy(Topology w) {
-        int n = w.size();
-        double[] self = new double[n];
-        int[][] in = new int[n][];
-        double[][] weights = new double[n][];
-        for (int i = 0; i < n; i++) {
-            self[i] = (1 + w.selfWeight(i)) / 2;
-            in[i] = w.inNeighbors(i);
-            weights[i] = w.recvWeights(i);
-            for (int k = 0; k < weights[i].length; k++) {
-                weights[i][k] /= 2;
-            }
-        }
-        return Topology.of(self, in, weights);
     }
 
     /**

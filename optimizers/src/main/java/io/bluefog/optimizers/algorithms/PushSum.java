@@ -1,8 +1,8 @@
 package io.bluefog.optimizers.algorithms;
 
+import io.bluefog.collectives.Collectives;
 import io.bluefog.optimizers.DecentralizedOptimizer;
 import io.bluefog.optimizers.OptimizerConfig;
-import io.bluefog.optimizers.mixing.Mixer;
 import io.bluefog.topology.Topology;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -23,8 +23,8 @@ final class PushSum extends DecentralizedOptimizer {
     private final INDArray xw;
     private final INDArray xPart;
 
-    PushSum(Mixer mixer, Topology defaultTopology, INDArray params, OptimizerConfig config) {
-        super(mixer, defaultTopology, params, config);
+    PushSum(Collectives collectives, Topology defaultTopology, INDArray params, OptimizerConfig config) {
+        super(collectives, defaultTopology, params, config);
         this.n = params.length();
         this.xw = Nd4j.zeros(params.dataType(), n + 1);
         this.xPart = xw.get(NDArrayIndex.interval(0, n));

@@ -1,10 +1,10 @@
 package io.bluefog.optimizers.dl4j;
 
 import io.bluefog.BlueFog;
+import io.bluefog.collectives.Collectives;
+import io.bluefog.comm.ReduceOp;
 import io.bluefog.optimizers.DecentralizedOptimizer;
 import io.bluefog.optimizers.OptimizerConfig;
-import io.bluefog.optimizers.mixing.CommunicatorMixer;
-import io.bluefog.optimizers.mixing.Mixer;
 import io.bluefog.topology.Topology;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -31,27 +31,30 @@ import java.util.Objects;
  * Construct on every rank (collective: rank 0's initial parameters are broadcast when the
  * configuration says so), then {@link #fitEpoch} / {@link #evaluate} on every rank with iterators
  * that yield the same number of batches everywhere (each {@code fitEpoch} call is collective).
- * One thread per rank.
+ * One thread per rank. The trainer communicates only through the rank's {@link Collectives}
+ * (optimizer steps and the job-wide metrics); it does not close them: the job closes
+ * {@code Collectives.of(bf)} when training is done.
  */
 public final class DecentralizedTrainer {
     private final Model model;
-    private final Mixer mixer;
+    private final Collectives collectives;
     private final DecentralizedOptimizer optimizer;
     private final List<TrainingListener> listeners = new ArrayList<>();
     private int epoch;
     private Model evalCopy;
 
     /**
-     * @param bf     this rank's context (default topology: {@code bf.topology()})
+     * @param bf     this rank's context (communication: {@code Collectives.of(bf)}; default topology:
+     *               {@code bf.topology()})
      * @param model  an initialised MultiLayerNetwork or ComputationGraph, the same architecture on every rank
      * @param config the optimizer configuration, the same on every rank
      */
     public DecentralizedTrainer(BlueFog bf, Model model, OptimizerConfig config) {
-        this(new CommunicatorMixer(Objects.requireNonNull(bf, "bf").communicator()), bf.topology(), model, config);
+        this(Collectives.of(Objects.requireNonNull(bf, "bf")), bf.topology(), model, config);
     }
 
-    /** As {@link #DecentralizedTrainer(BlueFog, Model, OptimizerConfig)} with an explicit mixer. Collective. */
-    public DecentralizedTrainer(Mixer mixer, Topology defaultTopology, Model model, OptimizerConfig config) {
+    /** As {@link #DecentralizedTrainer(BlueFog, Model, OptimizerConfig)} on given collectives. Collective. */
+    public DecentralizedTrainer(Collectives collectives, Topology defaultTopology, Model model, OptimizerConfig config) {
         this.model = Objects.requireNonNull(model, "model");
         if (!(model instanceof MultiLayerNetwork) && !(model instanceof ComputationGraph)) {
             throw new IllegalArgumentException("model must be a MultiLayerNetwork or ComputationGraph, got " + model.getClass().getName());
@@ -63,8 +66,8 @@ public final class DecentralizedTrainer {
         if (model.params() == null) {
             throw new IllegalArgumentException("model is not initialised: call init() first");
         }
-        this.mixer = Objects.requireNonNull(mixer, "mixer");
-        this.optimizer = DecentralizedOptimizer.create(mixer, defaultTopology, model.params(), config);
+        this.collectives = Objects.requireNonNull(collectives, "collectives");
+        this.optimizer = DecentralizedOptimizer.create(collectives, defaultTopology, model.params(), config);
     }
 
     public DecentralizedTrainer addListener(TrainingListener listener) {
@@ -141,18 +144,18 @@ public final class DecentralizedTrainer {
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         double comm = (optimizer.communicationNanos() - commBefore) / 1e9;
-        int n = mixer.size();
-        double meanLoss = mixer.sum(it == 0 ? 0 : lossSum / it) / n;
-        double totalSamples = mixer.sum(samples);
+        int n = collectives.size();
+        double meanLoss = sum(it == 0 ? 0 : lossSum / it) / n;
+        double totalSamples = sum(samples);
         double maxSeconds = maxOverRanks(seconds);
-        double commShare = mixer.sum(seconds > 0 ? comm / seconds : 0) / n;
+        double commShare = sum(seconds > 0 ? comm / seconds : 0) / n;
         double consensus = optimizer.consensusDistance();
         double averagedAcc = Double.NaN;
         double localAcc = Double.NaN;
         double meanLocalAcc = Double.NaN;
         if (test != null) {
             double own = evaluate(test).accuracy();
-            meanLocalAcc = mixer.sum(own) / n;
+            meanLocalAcc = sum(own) / n;
             localAcc = rankZero(own);
             averagedAcc = evaluateAveraged(test).accuracy();
         }
@@ -196,13 +199,20 @@ public final class DecentralizedTrainer {
     }
 
     private double maxOverRanks(double value) {
-        INDArray all = Nd4j.zeros(DataType.DOUBLE, mixer.size());
-        all.putScalar(mixer.rank(), value);
-        mixer.globalAverage(all);
-        return all.muli(mixer.size()).maxNumber().doubleValue();
+        return allreduce(value, ReduceOp.MAX);
     }
 
     private double rankZero(double value) {
-        return mixer.sum(mixer.rank() == 0 ? value : 0);
+        return sum(collectives.rank() == 0 ? value : 0);
+    }
+
+    /** Sum of a scalar over all ranks, on every rank. Collective. */
+    private double sum(double value) {
+        return allreduce(value, ReduceOp.SUM);
+    }
+
+    private double allreduce(double value, ReduceOp op) {
+        INDArray v = Nd4j.scalar(DataType.DOUBLE, value).reshape(1);
+        return collectives.allreduceInPlace(v, op).getDouble(0);
     }
 }

@@ -1,5 +1,6 @@
 package io.bluefog.optimizers.dl4j;
 
+import io.bluefog.collectives.Collectives;
 import io.bluefog.local.LocalCluster;
 import io.bluefog.optimizers.Algorithm;
 import io.bluefog.optimizers.OptimizerConfig;
@@ -69,14 +70,17 @@ class DecentralizedTrainerTest {
             reference.fit(d);
         }
         INDArray ours = LocalCluster.call(1, bf -> {
-            MultiLayerNetwork net = new MultiLayerNetwork(conf(new NoOp()));
-            net.init();
-            DecentralizedTrainer t = new DecentralizedTrainer(bf, net,
-                    OptimizerConfig.builder(Algorithm.ATC).updater(LocalUpdater.nesterov(0.05, 0.9)).build());
-            for (DataSet d : data) {
-                t.step(d);
+            // the trainer uses the rank's shared Collectives.of(bf); the job closes it
+            try (Collectives ignored = Collectives.of(bf)) {
+                MultiLayerNetwork net = new MultiLayerNetwork(conf(new NoOp()));
+                net.init();
+                DecentralizedTrainer t = new DecentralizedTrainer(bf, net,
+                        OptimizerConfig.builder(Algorithm.ATC).updater(LocalUpdater.nesterov(0.05, 0.9)).build());
+                for (DataSet d : data) {
+                    t.step(d);
+                }
+                return net.params().dup();
             }
-            return net.params().dup();
         }).get(0);
         double diff = ours.sub(reference.params()).norm2Number().doubleValue();
         assertTrue(diff < PARAM_TOLERANCE * reference.params().norm2Number().doubleValue(),
@@ -87,22 +91,25 @@ class DecentralizedTrainerTest {
     void allreduceKeepsRanksEqualAndOthersReportConsensusAndAccuracy() {
         int n = 3;
         List<EpochMetrics> metrics = LocalCluster.call(n, bf -> {
-            MultiLayerNetwork net = new MultiLayerNetwork(conf(new NoOp()));
-            net.init();
-            DecentralizedTrainer t = new DecentralizedTrainer(bf, net, OptimizerConfig.builder(Algorithm.ALLREDUCE)
-                    .updater(LocalUpdater.sgd(0.1)).topology(Topologies.ring(n)).build());
-            List<EpochMetrics> seen = new ArrayList<>();
-            t.addListener(new TrainingListener() {
-                @Override
-                public void epochDone(EpochMetrics m) {
-                    seen.add(m);
-                }
-            });
-            ExistingDataSetIterator train = new ExistingDataSetIterator(batches(4, 8, 100 + bf.rank()));
-            ExistingDataSetIterator test = new ExistingDataSetIterator(batches(2, 32, 999));
-            EpochMetrics m = t.fitEpoch(train, test);
-            assertEquals(1, seen.size());
-            return m;
+            // the trainer uses the rank's shared Collectives.of(bf); the job closes it
+            try (Collectives ignored = Collectives.of(bf)) {
+                MultiLayerNetwork net = new MultiLayerNetwork(conf(new NoOp()));
+                net.init();
+                DecentralizedTrainer t = new DecentralizedTrainer(bf, net, OptimizerConfig.builder(Algorithm.ALLREDUCE)
+                        .updater(LocalUpdater.sgd(0.1)).topology(Topologies.ring(n)).build());
+                List<EpochMetrics> seen = new ArrayList<>();
+                t.addListener(new TrainingListener() {
+                    @Override
+                    public void epochDone(EpochMetrics m) {
+                        seen.add(m);
+                    }
+                });
+                ExistingDataSetIterator train = new ExistingDataSetIterator(batches(4, 8, 100 + bf.rank()));
+                ExistingDataSetIterator test = new ExistingDataSetIterator(batches(2, 32, 999));
+                EpochMetrics m = t.fitEpoch(train, test);
+                assertEquals(1, seen.size());
+                return m;
+            }
         });
         for (EpochMetrics m : metrics) {
             assertEquals(metrics.get(0), m, "epoch metrics are job-wide, equal on every rank");
@@ -118,22 +125,25 @@ class DecentralizedTrainerTest {
     void computationGraphTrainsWithGossip() {
         int n = 2;
         List<Double> distances = LocalCluster.call(n, bf -> {
-            ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder().seed(SEED).updater(new NoOp())
-                    .graphBuilder().addInputs("in")
-                    .addLayer("h", new DenseLayer.Builder().nIn(4).nOut(8).activation(Activation.TANH).build(), "in")
-                    .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(8).nOut(3)
-                            .activation(Activation.SOFTMAX).build(), "h")
-                    .setOutputs("out").build();
-            ComputationGraph cg = new ComputationGraph(conf);
-            cg.init();
-            DecentralizedTrainer t = new DecentralizedTrainer(bf, cg, OptimizerConfig.builder(Algorithm.AWC)
-                    .updater(LocalUpdater.sgd(0.1)).topology(Topologies.ring(n)).build());
-            double before = Double.NaN;
-            for (DataSet d : batches(6, 8, 50 + bf.rank())) {
-                double loss = t.step(d);
-                before = Double.isNaN(before) ? loss : before;
+            // the trainer uses the rank's shared Collectives.of(bf); the job closes it
+            try (Collectives ignored = Collectives.of(bf)) {
+                ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder().seed(SEED).updater(new NoOp())
+                        .graphBuilder().addInputs("in")
+                        .addLayer("h", new DenseLayer.Builder().nIn(4).nOut(8).activation(Activation.TANH).build(), "in")
+                        .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(8).nOut(3)
+                                .activation(Activation.SOFTMAX).build(), "h")
+                        .setOutputs("out").build();
+                ComputationGraph cg = new ComputationGraph(conf);
+                cg.init();
+                DecentralizedTrainer t = new DecentralizedTrainer(bf, cg, OptimizerConfig.builder(Algorithm.AWC)
+                        .updater(LocalUpdater.sgd(0.1)).topology(Topologies.ring(n)).build());
+                double before = Double.NaN;
+                for (DataSet d : batches(6, 8, 50 + bf.rank())) {
+                    double loss = t.step(d);
+                    before = Double.isNaN(before) ? loss : before;
+                }
+                return t.consensusDistance();
             }
-            return t.consensusDistance();
         });
         // different data on the two ranks: the models differ, but AWC on 2 ranks keeps them close
         assertTrue(distances.get(0) > 0 && distances.get(0) < 1e-1, "consensus distance " + distances.get(0));
