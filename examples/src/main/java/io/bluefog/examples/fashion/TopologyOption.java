@@ -1,6 +1,6 @@
 package io.bluefog.examples.fashion;
 
-import io.bluefog.topology.Topologies;
+import io.bluefog.examples.consensus.TopologyNames;
 import io.bluefog.topology.Topology;
 import io.bluefog.topology.dynamic.DynamicTopology;
 import io.bluefog.topology.dynamic.Schedules;
@@ -29,23 +29,15 @@ public final class TopologyOption {
     public static DynamicTopology parse(String spec, int n) {
         String s = spec.trim().toLowerCase(Locale.ROOT);
         switch (s) {
-            case "ring":
-                return Schedules.staticTopology(Topologies.ring(n));
-            case "exponential":
-                return Schedules.staticTopology(Topologies.exponential(n));
             case "one-peer-exponential":
                 return Schedules.onePeerExponential(n);
-            case "mesh": {
-                int rows = (int) Math.floor(Math.sqrt(n));
-                while (n % rows != 0) {
-                    rows--;
-                }
-                return Schedules.staticTopology(Topologies.mesh2d(rows, n / rows));
-            }
+            case "ring":
+            case "exponential":
+            case "mesh":
             case "star":
-                return Schedules.staticTopology(Topologies.star(n));
+                return Schedules.staticTopology(TopologyNames.byName(s, n));
             case "full":
-                return Schedules.staticTopology(Topologies.fullyConnected(n));
+                return Schedules.staticTopology(TopologyNames.byName("fully-connected", n));
             default:
                 return Schedules.staticTopology(fromFile(Path.of(spec), n));
         }
