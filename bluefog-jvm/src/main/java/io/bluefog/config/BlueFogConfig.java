@@ -20,6 +20,8 @@ import java.util.Optional;
  *       (0 disables fusion)</td><td>8 MiB = 8388608, as Horovod/BlueFog</td></tr>
  *   <tr><td>{@value #TIMELINE}</td><td>file prefix of the per-rank Chrome-trace timeline;
  *       rank r writes {@code <prefix><r>.json}</td><td>unset: no timeline</td></tr>
+ *   <tr><td>{@value #PIPELINE_CHUNK}</td><td>chunk size in bytes of a pipelined neighborAllreduce
+ *       (larger messages move and are combined chunk by chunk), integer 8 .. 2^31 - 1</td><td>1 MiB = 1048576</td></tr>
  *   <tr><td>{@value #TIMEOUT_MILLIS}</td><td>bound on a single blocking wait of transports that have
  *       one (the in-JVM transport), integer milliseconds &gt; 0</td><td>120000</td></tr>
  * </table>
@@ -32,27 +34,36 @@ public final class BlueFogConfig {
     public static final String FUSION_THRESHOLD = "BLUEFOG_FUSION_THRESHOLD";
     public static final String TIMELINE = "BLUEFOG_TIMELINE";
     public static final String TIMEOUT_MILLIS = "BLUEFOG_TIMEOUT_MILLIS";
+    public static final String PIPELINE_CHUNK = "BLUEFOG_PIPELINE_CHUNK";
 
     public static final LogLevel DEFAULT_LOG_LEVEL = LogLevel.WARNING;
     public static final long DEFAULT_FUSION_THRESHOLD_BYTES = 8L * 1024 * 1024;
     public static final long DEFAULT_TIMEOUT_MILLIS = 120_000L;
+    /**
+     * 1 MiB: measured with {@code bfrun -np 2 collectives-bench} on 2 cores; smaller chunks pay more
+     * per-message overhead, larger ones leave the cache before they are combined.
+     */
+    public static final long DEFAULT_PIPELINE_CHUNK_BYTES = 1L << 20;
 
     private static final BlueFogConfig DEFAULTS =
-            new BlueFogConfig(DEFAULT_LOG_LEVEL, false, DEFAULT_FUSION_THRESHOLD_BYTES, null, DEFAULT_TIMEOUT_MILLIS);
+            new BlueFogConfig(DEFAULT_LOG_LEVEL, false, DEFAULT_FUSION_THRESHOLD_BYTES, null, DEFAULT_TIMEOUT_MILLIS,
+                    DEFAULT_PIPELINE_CHUNK_BYTES);
 
     private final LogLevel logLevel;
     private final boolean logLevelSet;
     private final long fusionThresholdBytes;
     private final String timelinePrefix;
     private final long timeoutMillis;
+    private final long pipelineChunkBytes;
 
     private BlueFogConfig(LogLevel logLevel, boolean logLevelSet, long fusionThresholdBytes, String timelinePrefix,
-            long timeoutMillis) {
+            long timeoutMillis, long pipelineChunkBytes) {
         this.logLevel = logLevel;
         this.logLevelSet = logLevelSet;
         this.fusionThresholdBytes = fusionThresholdBytes;
         this.timelinePrefix = timelinePrefix;
         this.timeoutMillis = timeoutMillis;
+        this.pipelineChunkBytes = pipelineChunkBytes;
     }
 
     /** @return every setting at its default */
@@ -67,7 +78,7 @@ public final class BlueFogConfig {
      */
     public static BlueFogConfig fromEnvironment() {
         Map<String, String> vars = new HashMap<>();
-        for (String name : new String[] {LOG_LEVEL, FUSION_THRESHOLD, TIMELINE, TIMEOUT_MILLIS}) {
+        for (String name : new String[] {LOG_LEVEL, FUSION_THRESHOLD, TIMELINE, TIMEOUT_MILLIS, PIPELINE_CHUNK}) {
             String v = System.getProperty(name);
             if (v == null) {
                 v = System.getenv(name);
@@ -90,12 +101,14 @@ public final class BlueFogConfig {
         String fusion = blankToNull(variables.get(FUSION_THRESHOLD));
         String timeline = blankToNull(variables.get(TIMELINE));
         String timeout = blankToNull(variables.get(TIMEOUT_MILLIS));
+        String chunk = blankToNull(variables.get(PIPELINE_CHUNK));
         return new BlueFogConfig(
                 level == null ? DEFAULT_LOG_LEVEL : LogLevel.parse(LOG_LEVEL, level),
                 level != null,
                 fusion == null ? DEFAULT_FUSION_THRESHOLD_BYTES : parseLong(FUSION_THRESHOLD, fusion, 0),
                 timeline,
-                timeout == null ? DEFAULT_TIMEOUT_MILLIS : parseLong(TIMEOUT_MILLIS, timeout, 1));
+                timeout == null ? DEFAULT_TIMEOUT_MILLIS : parseLong(TIMEOUT_MILLIS, timeout, 1),
+                chunk == null ? DEFAULT_PIPELINE_CHUNK_BYTES : parseLong(PIPELINE_CHUNK, chunk, Double.BYTES));
     }
 
     /** @return the log level ({@value #LOG_LEVEL}) */
@@ -123,10 +136,15 @@ public final class BlueFogConfig {
         return timeoutMillis;
     }
 
+    /** @return the chunk size in bytes of a pipelined neighborAllreduce ({@value #PIPELINE_CHUNK}) */
+    public long pipelineChunkBytes() {
+        return pipelineChunkBytes;
+    }
+
     /** @return a copy with {@code logLevel} */
     public BlueFogConfig withLogLevel(LogLevel logLevel) {
         return new BlueFogConfig(Objects.requireNonNull(logLevel, "logLevel"), true, fusionThresholdBytes,
-                timelinePrefix, timeoutMillis);
+                timelinePrefix, timeoutMillis, pipelineChunkBytes);
     }
 
     /**
@@ -137,12 +155,14 @@ public final class BlueFogConfig {
         if (fusionThresholdBytes < 0) {
             throw new ConfigurationException("fusionThresholdBytes = " + fusionThresholdBytes + " must be >= 0");
         }
-        return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis);
+        return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis,
+                pipelineChunkBytes);
     }
 
     /** @return a copy writing timelines to {@code <prefix><rank>.json}; null or blank disables the timeline */
     public BlueFogConfig withTimelinePrefix(String prefix) {
-        return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, blankToNull(prefix), timeoutMillis);
+        return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, blankToNull(prefix), timeoutMillis,
+                pipelineChunkBytes);
     }
 
     /**
@@ -153,7 +173,21 @@ public final class BlueFogConfig {
         if (timeoutMillis <= 0) {
             throw new ConfigurationException("timeoutMillis = " + timeoutMillis + " must be positive");
         }
-        return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis);
+        return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis,
+                pipelineChunkBytes);
+    }
+
+    /**
+     * @return a copy with the given pipeline chunk
+     * @throws ConfigurationException if under 8 bytes or above 2^31 - 1
+     */
+    public BlueFogConfig withPipelineChunkBytes(long pipelineChunkBytes) {
+        if (pipelineChunkBytes < Double.BYTES || pipelineChunkBytes > Integer.MAX_VALUE) {
+            throw new ConfigurationException("pipelineChunkBytes = " + pipelineChunkBytes + " must be in "
+                    + Double.BYTES + ".." + Integer.MAX_VALUE);
+        }
+        return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis,
+                pipelineChunkBytes);
     }
 
     private static String blankToNull(String s) {
@@ -170,6 +204,9 @@ public final class BlueFogConfig {
         if (v < min) {
             throw new ConfigurationException(variable + "='" + value + "' must be >= " + min);
         }
+        if (variable.equals(PIPELINE_CHUNK) && v > Integer.MAX_VALUE) {
+            throw new ConfigurationException(variable + "='" + value + "' must be <= " + Integer.MAX_VALUE);
+        }
         return v;
     }
 
@@ -177,18 +214,18 @@ public final class BlueFogConfig {
     public boolean equals(Object o) {
         return o instanceof BlueFogConfig c && logLevel == c.logLevel && logLevelSet == c.logLevelSet
                 && fusionThresholdBytes == c.fusionThresholdBytes && Objects.equals(timelinePrefix, c.timelinePrefix)
-                && timeoutMillis == c.timeoutMillis;
+                && timeoutMillis == c.timeoutMillis && pipelineChunkBytes == c.pipelineChunkBytes;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis);
+        return Objects.hash(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis, pipelineChunkBytes);
     }
 
     @Override
     public String toString() {
         return LOG_LEVEL + "=" + logLevel + ", " + FUSION_THRESHOLD + "=" + fusionThresholdBytes + ", " + TIMELINE
                 + "=" + (timelinePrefix == null ? "(unset)" : timelinePrefix) + ", " + TIMEOUT_MILLIS + "="
-                + timeoutMillis;
+                + timeoutMillis + ", " + PIPELINE_CHUNK + "=" + pipelineChunkBytes;
     }
 }

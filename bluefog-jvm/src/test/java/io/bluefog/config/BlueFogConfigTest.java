@@ -22,6 +22,7 @@ class BlueFogConfigTest {
         assertFalse(c.logLevelSet());
         assertEquals(Optional.empty(), c.timelinePrefix());
         assertEquals(120_000L, c.timeoutMillis());
+        assertEquals(1L << 20, c.pipelineChunkBytes());
         assertEquals(BlueFogConfig.defaults(), c);
     }
 
@@ -31,12 +32,14 @@ class BlueFogConfigTest {
                 "BLUEFOG_LOG_LEVEL", "debug",
                 "BLUEFOG_FUSION_THRESHOLD", "0",
                 "BLUEFOG_TIMELINE", " /tmp/tl- ",
-                "BLUEFOG_TIMEOUT_MILLIS", "2500"));
+                "BLUEFOG_TIMEOUT_MILLIS", "2500",
+                "BLUEFOG_PIPELINE_CHUNK", "4096"));
         assertEquals(LogLevel.DEBUG, c.logLevel());
         assertTrue(c.logLevelSet());
         assertEquals(0L, c.fusionThresholdBytes());
         assertEquals(Optional.of("/tmp/tl-"), c.timelinePrefix());
         assertEquals(2500L, c.timeoutMillis());
+        assertEquals(4096L, c.pipelineChunkBytes());
         assertEquals(LogLevel.WARNING, BlueFogConfig.from(Map.of("BLUEFOG_LOG_LEVEL", "Warn")).logLevel());
         assertEquals(BlueFogConfig.defaults(), BlueFogConfig.from(Map.of("BLUEFOG_TIMELINE", "  ")),
                 "blank means unset");
@@ -49,7 +52,9 @@ class BlueFogConfigTest {
                 Map.entry("BLUEFOG_FUSION_THRESHOLD", "8MB"),
                 Map.entry("BLUEFOG_FUSION_THRESHOLD", "-1"),
                 Map.entry("BLUEFOG_TIMEOUT_MILLIS", "0"),
-                Map.entry("BLUEFOG_TIMEOUT_MILLIS", "soon"))) {
+                Map.entry("BLUEFOG_TIMEOUT_MILLIS", "soon"),
+                Map.entry("BLUEFOG_PIPELINE_CHUNK", "4"),
+                Map.entry("BLUEFOG_PIPELINE_CHUNK", "4294967296"))) {
             ConfigurationException e = assertThrows(ConfigurationException.class,
                     () -> BlueFogConfig.from(Map.of(bad.getKey(), bad.getValue())), bad.toString());
             assertTrue(e.getMessage().startsWith(bad.getKey() + "='" + bad.getValue() + "'"), e.getMessage());

@@ -68,7 +68,8 @@ public final class Collectives implements AutoCloseable {
     private Collectives(BlueFog bf, CollectivesConfig config) {
         this.bf = bf;
         this.config = config;
-        this.engine = new Engine(bf.communicator(), config.fusionThresholdBytes(), config.timeoutMillis(), bf.timeline());
+        this.engine = new Engine(bf.communicator(), config.fusionThresholdBytes(), config.timeoutMillis(),
+                config.pipelineChunkBytes(), bf.timeline());
     }
 
     /**

@@ -10,8 +10,11 @@ import io.bluefog.config.BlueFogConfig;
  *                             {@code BLUEFOG_FUSION_THRESHOLD}; 0 disables fusion)
  * @param timeoutMillis        how long a rank waits for its peers to join an operation (or to send
  *                             the data of one) before it raises {@link io.bluefog.BlueFogTimeoutException}
+ * @param pipelineChunkBytes   a neighborAllreduce message larger than this moves in chunks of this
+ *                             many bytes, and each chunk is combined as soon as it has arrived, while
+ *                             it is still in cache and while later chunks are on the way
  */
-public record CollectivesConfig(long fusionThresholdBytes, long timeoutMillis) {
+public record CollectivesConfig(long fusionThresholdBytes, long timeoutMillis, long pipelineChunkBytes) {
     /** Environment variable of the fusion threshold, bytes (BlueFog's name); read by {@link BlueFogConfig}. */
     public static final String FUSION_THRESHOLD_ENV = BlueFogConfig.FUSION_THRESHOLD;
     /** Environment variable of the peer timeout, milliseconds; read by {@link BlueFogConfig}. */
@@ -21,7 +24,15 @@ public record CollectivesConfig(long fusionThresholdBytes, long timeoutMillis) {
     /** The runtime's default: long enough for ranks that start seconds apart on shared cores. */
     public static final long DEFAULT_TIMEOUT_MILLIS = BlueFogConfig.DEFAULT_TIMEOUT_MILLIS;
 
-    /** @throws IllegalArgumentException if the threshold is negative or above 2^31 - 1, or the timeout is not positive */
+    /** Environment variable of the pipeline chunk, bytes; read by {@link BlueFogConfig}. */
+    public static final String PIPELINE_CHUNK_ENV = BlueFogConfig.PIPELINE_CHUNK;
+    /** 1 MiB, see {@link BlueFogConfig#DEFAULT_PIPELINE_CHUNK_BYTES}. */
+    public static final long DEFAULT_PIPELINE_CHUNK_BYTES = BlueFogConfig.DEFAULT_PIPELINE_CHUNK_BYTES;
+
+    /**
+     * @throws IllegalArgumentException if the threshold is negative or above 2^31 - 1, the timeout is
+     *                                  not positive, or the chunk is under 8 bytes or above 2^31 - 1
+     */
     public CollectivesConfig {
         if (fusionThresholdBytes < 0 || fusionThresholdBytes > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("fusionThresholdBytes must be in 0.." + Integer.MAX_VALUE
@@ -30,25 +41,42 @@ public record CollectivesConfig(long fusionThresholdBytes, long timeoutMillis) {
         if (timeoutMillis <= 0) {
             throw new IllegalArgumentException("timeoutMillis must be > 0, got " + timeoutMillis);
         }
+        if (pipelineChunkBytes < Double.BYTES || pipelineChunkBytes > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("pipelineChunkBytes must be in " + Double.BYTES + ".." + Integer.MAX_VALUE
+                    + ", got " + pipelineChunkBytes);
+        }
     }
 
-    /** @return the fusion threshold and timeout of the rank's runtime settings ({@code bf.config()}) */
+    /** Settings with the default pipeline chunk, {@link #DEFAULT_PIPELINE_CHUNK_BYTES}. */
+    public CollectivesConfig(long fusionThresholdBytes, long timeoutMillis) {
+        this(fusionThresholdBytes, timeoutMillis, DEFAULT_PIPELINE_CHUNK_BYTES);
+    }
+
+    /** @return the fusion threshold, timeout and pipeline chunk of the rank's runtime settings ({@code bf.config()}) */
     public static CollectivesConfig from(BlueFogConfig config) {
-        return new CollectivesConfig(config.fusionThresholdBytes(), config.timeoutMillis());
+        return new CollectivesConfig(config.fusionThresholdBytes(), config.timeoutMillis(), config.pipelineChunkBytes());
     }
 
-    /** @return the defaults, overridden by {@value #FUSION_THRESHOLD_ENV} and {@value #TIMEOUT_ENV} when set */
+    /**
+     * @return the defaults, overridden by {@value #FUSION_THRESHOLD_ENV}, {@value #TIMEOUT_ENV} and
+     *         {@value #PIPELINE_CHUNK_ENV} when set
+     */
     public static CollectivesConfig fromEnvironment() {
         return from(BlueFogConfig.fromEnvironment());
     }
 
     /** @return a copy with another fusion threshold */
     public CollectivesConfig withFusionThresholdBytes(long bytes) {
-        return new CollectivesConfig(bytes, timeoutMillis);
+        return new CollectivesConfig(bytes, timeoutMillis, pipelineChunkBytes);
     }
 
     /** @return a copy with another timeout */
     public CollectivesConfig withTimeoutMillis(long millis) {
-        return new CollectivesConfig(fusionThresholdBytes, millis);
+        return new CollectivesConfig(fusionThresholdBytes, millis, pipelineChunkBytes);
+    }
+
+    /** @return a copy with another pipeline chunk size */
+    public CollectivesConfig withPipelineChunkBytes(long bytes) {
+        return new CollectivesConfig(fusionThresholdBytes, timeoutMillis, bytes);
     }
 }

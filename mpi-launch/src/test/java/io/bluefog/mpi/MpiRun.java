@@ -76,6 +76,11 @@ public final class MpiRun {
 
     /** The mpirun command line that starts {@code mainClass} on {@code np} ranks with the test classpath. */
     public static List<String> command(int np, String mainClass, List<String> args) {
+        return command(np, List.of(), mainClass, args);
+    }
+
+    /** As {@link #command(int, String, List)} with extra options for every rank's JVM (e.g. {@code -DBLUEFOG_...=}). */
+    public static List<String> command(int np, List<String> jvmOptions, String mainClass, List<String> args) {
         List<String> cmd = new ArrayList<>(List.of("mpirun", "-np", Integer.toString(np), "--oversubscribe"));
         if ("root".equals(System.getProperty("user.name"))) {
             cmd.add("--allow-run-as-root");
@@ -86,6 +91,7 @@ public final class MpiRun {
         if (lib != null) {
             cmd.add("-Djava.library.path=" + lib);
         }
+        cmd.addAll(jvmOptions);
         cmd.addAll(List.of("-cp", testClasspath(), mainClass));
         cmd.addAll(args);
         return cmd;
@@ -149,9 +155,15 @@ public final class MpiRun {
      */
     public static Result assertSuitePassed(int np, String suiteClass, Collection<String> expectedChecks,
                                            String... checkNames) {
+        return assertSuitePassed(np, List.of(), suiteClass, expectedChecks, checkNames);
+    }
+
+    /** As {@link #assertSuitePassed(int, String, Collection, String...)} with extra options for every rank's JVM. */
+    public static Result assertSuitePassed(int np, List<String> jvmOptions, String suiteClass,
+                                           Collection<String> expectedChecks, String... checkNames) {
         List<String> args = new ArrayList<>(List.of(suiteClass));
         args.addAll(List.of(checkNames));
-        Result r = run(np, SUITE_TIMEOUT, RUN_CONTRACT_SUITE, args.toArray(String[]::new));
+        Result r = exec(command(np, jvmOptions, RUN_CONTRACT_SUITE, args), SUITE_TIMEOUT);
         assertFalse(r.timedOut(), () -> "suite " + suiteClass + " timed out at np=" + np + ": " + r);
         Pattern failLine = Pattern.compile("rank \\d+ FAIL .*");
         for (String line : r.lines()) {

@@ -60,15 +60,19 @@ public final class Engine implements AutoCloseable {
     private volatile long fusedOperations;
 
     /**
+     * @param fusionThresholdBytes largest fused message (see {@code CollectivesConfig})
+     * @param timeoutMillis        how long to wait for peers before a timeout error
+     * @param pipelineChunkBytes   chunk of a pipelined neighborAllreduce (see {@code CollectivesConfig})
      * @param timeline where each coordinator round ({@code negotiate}) and each executed batch
      *                 (named after the operation, {@code xK} when K operations were fused) is
      *                 recorded on lane {@value #TIMELINE_LANE}; {@link Timeline#disabled()} for none
      */
-    public Engine(Communicator comm, long fusionThresholdBytes, long timeoutMillis, Timeline timeline) {
+    public Engine(Communicator comm, long fusionThresholdBytes, long timeoutMillis, long pipelineChunkBytes,
+            Timeline timeline) {
         this.timeline = timeline;
         this.rank = comm.rank();
         this.coordinator = new Coordinator(comm, timeoutMillis, fusionThresholdBytes);
-        this.executor = new Executor(comm, timeoutMillis);
+        this.executor = new Executor(comm, timeoutMillis, pipelineChunkBytes);
     }
 
     /** Starts the communication thread if none runs and wakes it. Call under the monitor. */

@@ -2,6 +2,7 @@ package io.bluefog.collectives.engine;
 
 import io.bluefog.CollectiveMismatchException;
 import io.bluefog.comm.Communicator;
+import io.bluefog.comm.ReduceOp;
 import io.bluefog.comm.Request;
 import io.bluefog.topology.Topology;
 import java.nio.ByteBuffer;
@@ -10,6 +11,7 @@ import java.nio.DoubleBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.blas.Level1;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -29,6 +31,7 @@ final class Executor {
     private final int rank;
     private final int size;
     private final long timeoutNanos;
+    private final long pipelineChunkBytes;
     private final BufferPool pool = new BufferPool();
     private final List<Request> sends = new ArrayList<>();
     private final List<Request> recvs = new ArrayList<>();
@@ -39,7 +42,11 @@ final class Executor {
     private Level1 blas;
     private int[] machineOf; // rank -> machine, learnt on the first hierarchical call
 
-    Executor(Communicator comm, long timeoutMillis) {
+    Executor(Communicator comm, long timeoutMillis, long pipelineChunkBytes) {
+        if (pipelineChunkBytes < 8) {
+            throw new IllegalArgumentException("pipeline chunk must be at least 8 bytes, got " + pipelineChunkBytes);
+        }
+        this.pipelineChunkBytes = pipelineChunkBytes;
         this.comm = comm;
         this.rank = comm.rank();
         this.size = comm.size();
@@ -161,7 +168,11 @@ final class Executor {
                 at += op.length();
             }
         }
-        if (first.kind == OpKind.ALLREDUCE) {
+        if (first.kind == OpKind.ALLREDUCE && first.reduceOp == ReduceOp.AVG) {
+            // The sum, then ND4J's native division: a transport's own AVG may divide element by element in Java.
+            comm.allreduce(Tensors.nio(work), ReduceOp.SUM);
+            work.divi(size);
+        } else if (first.kind == OpKind.ALLREDUCE) {
             comm.allreduce(Tensors.nio(work), first.reduceOp);
         } else {
             comm.broadcast(Tensors.nio(work), first.root);
@@ -211,32 +222,85 @@ final class Executor {
         long n = in.length();
         DataType dtype = in.dataType();
         long deadline = deadline();
+        int ns = plan.sources.length;
+        int nd = plan.destinations.length;
+        long chunk = chunkElements(dtype);
+        int chunks = (int) Math.max(1, (n + chunk - 1) / chunk);
 
-        recvs.clear();
-        INDArray[] received = new INDArray[plan.sources.length];
-        for (int k = 0; k < plan.sources.length; k++) {
+        INDArray[] received = new INDArray[ns];
+        for (int k = 0; k < ns; k++) {
             received[k] = borrow(dtype, n);
-            recvs.add(comm.irecv(Tensors.nio(received[k]), plan.sources[k], TAG_DATA));
         }
-        sends.clear();
-        for (int k = 0; k < plan.destinations.length; k++) {
+        INDArray[] payload = new INDArray[nd];
+        for (int k = 0; k < nd; k++) {
             double w = plan.destinationWeight(k);
-            INDArray payload = in;
+            payload[k] = in;
             if (w != 1.0) {
-                payload = borrow(dtype, n);
-                blas().copy(in, payload);
-                blas().scal(n, w, payload);
+                payload[k] = borrow(dtype, n);
+                blas().copy(in, payload[k]);
+                blas().scal(n, w, payload[k]);
             }
-            sends.add(comm.isend(Tensors.nio(payload), plan.destinations[k], TAG_DATA));
         }
-        Waits.all(recvs, deadline, k -> "neighborAllreduce data from rank " + plan.sources[k] + " at rank " + rank
-                + " (does rank " + plan.sources[k] + " send to " + rank + "?)");
-        if (aliased) {
-            waitSends(deadline, plan.destinations);
+        // Every chunk's receives first, then its sends (chunk-major: the non-overtaking rule matches
+        // chunk c of a source with receive c), then combine each chunk as soon as it is complete.
+        recvs.clear();
+        sends.clear();
+        for (int c = 0; c < chunks; c++) {
+            long from = c * chunk;
+            long count = Math.min(chunk, n - from);
+            for (int k = 0; k < ns; k++) {
+                recvs.add(comm.irecv(Tensors.nio(received[k], from, count), plan.sources[k], TAG_DATA));
+            }
         }
-        combine(plan.selfWeight, in, plan.sourceWeights, received, out);
+        for (int c = 0; c < chunks; c++) {
+            long from = c * chunk;
+            long count = Math.min(chunk, n - from);
+            for (int k = 0; k < nd; k++) {
+                sends.add(comm.isend(Tensors.nio(payload[k], from, count), plan.destinations[k], TAG_DATA));
+            }
+        }
+        Pointer inP = FlatBlas.pointer(in);
+        Pointer outP = aliased ? inP : FlatBlas.pointer(out);
+        Pointer[] recvP = new Pointer[ns];
+        for (int k = 0; k < ns; k++) {
+            recvP[k] = FlatBlas.pointer(received[k]);
+        }
+        for (int c = 0; c < chunks; c++) {
+            long from = c * chunk;
+            int count = (int) Math.min(chunk, n - from);
+            Waits.range(recvs, c * ns, ns, deadline, k -> "neighborAllreduce data from rank " + plan.sources[k]
+                    + " at rank " + rank + " (does rank " + plan.sources[k] + " send to " + rank + "?)");
+            if (aliased) {
+                // In place: chunk c of the input may be overwritten once every destination has it.
+                Waits.range(sends, c * nd, nd, deadline, k -> "rank " + plan.destinations[k]
+                        + " to receive neighbor data from rank " + rank);
+            }
+            combineRange(plan.selfWeight, inP, plan.sourceWeights, recvP, outP, aliased, from, count);
+        }
         waitSends(deadline, plan.destinations);
         unpack(batch, out);
+    }
+
+    /** Elements per pipeline chunk of {@code dtype}. */
+    private long chunkElements(DataType dtype) {
+        return Math.max(1, pipelineChunkBytes / dtype.width());
+    }
+
+    /**
+     * out[from..from+count) = self * in[..] + sum_k w_k * received_k[..], self term first and then the
+     * sources in ascending rank order, so that results are bitwise reproducible run to run.
+     */
+    private static void combineRange(double self, Pointer in, double[] weights, Pointer[] received, Pointer out,
+            boolean aliased, long from, int count) {
+        if (!aliased) {
+            FlatBlas.copy(count, in, from, out, from);
+        }
+        if (self != 1.0) {
+            FlatBlas.scal(count, self, out, from);
+        }
+        for (int k = 0; k < received.length; k++) {
+            FlatBlas.axpy(count, weights[k], received[k], from, out, from);
+        }
     }
 
     private void waitSends(long deadline, int[] destinations) {

@@ -30,9 +30,19 @@ final class Waits {
      * @throws BlueFogTimeoutException naming the first request that did not complete in time
      */
     static void all(List<Request> requests, long deadlineNanos, IntFunction<String> what) {
+        range(requests, 0, requests.size(), deadlineNanos, what);
+    }
+
+    /**
+     * Waits until requests {@code from .. from + count - 1} are complete.
+     *
+     * @param what describes request {@code from + k} as {@code what.apply(k)} for the timeout message
+     * @throws BlueFogTimeoutException naming the first request that did not complete in time
+     */
+    static void range(List<Request> requests, int from, int count, long deadlineNanos, IntFunction<String> what) {
         long start = System.nanoTime();
-        for (int k = 0; k < requests.size(); k++) {
-            Request r = requests.get(k);
+        for (int k = 0; k < count; k++) {
+            Request r = requests.get(from + k);
             while (!r.test()) {
                 if (Thread.currentThread().isInterrupted()) {
                     throw new io.bluefog.CommunicationException("interrupted while waiting for " + what.apply(k));

@@ -34,7 +34,10 @@ import picocli.CommandLine.Option;
  * ({@code examples/src/main/c/neighbor_exchange.c}, compiled with mpicc at run time into
  * {@code examples/target/} and run through JNI inside the same job), and each as a ratio to the C
  * figure of the same run. Every call is preceded by a barrier; a call's time is the slowest rank's,
- * and the median is over iterations. Also reports the heap bytes a steady-state in-place
+ * and a round's figure is the median over its iterations. Each size runs several rounds, each timing
+ * the C reference and then every operation, so that a slow phase of a shared machine hits both sides
+ * of a ratio; the table shows the median over rounds of the times and of the per-round ratios, and
+ * the smallest and largest per-round ratio. Also reports the heap bytes a steady-state in-place
  * neighborAllreduce allocates per call (caller plus communication thread, from
  * {@code com.sun.management.ThreadMXBean}).
  *
@@ -51,6 +54,10 @@ public final class CollectivesBenchmark implements Callable<Integer> {
 
     @Option(names = "--iterations", description = "timed calls per size (default: 200 for <= 64 KB, 40 for <= 4 MB, 10 above)")
     Integer iterations;
+
+    @Option(names = "--rounds", defaultValue = "5",
+            description = "rounds per size; each round times the C reference and then every operation (default: ${DEFAULT-VALUE})")
+    int rounds;
 
     @Option(names = "--warmup", defaultValue = "3", description = "untimed calls before each measurement (default: ${DEFAULT-VALUE})")
     int warmup;
@@ -108,6 +115,9 @@ public final class CollectivesBenchmark implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         long[] bytes = sizes.stream().mapToLong(CollectivesBenchmark::parseBytes).toArray();
+        if (rounds < 1) {
+            throw new IllegalArgumentException("--rounds must be >= 1, got " + rounds);
+        }
         switch (transport) {
             case "local" -> LocalCluster.run(ranks, bf -> run(bf, bytes, false));
             case "auto" -> {
@@ -140,8 +150,8 @@ public final class CollectivesBenchmark implements Callable<Integer> {
             if (bf.rank() == 0 && !json) {
                 out.printf(Locale.ROOT, "# collectives benchmark: np = %d (%s), float32; median over iterations of the slowest"
                         + " rank's ms per call%n", n, bf.communicator().transportName());
-                out.printf(Locale.ROOT, "%-8s %-34s %6s %11s %9s %14s%n", "size", "operation", "iters", "median_ms",
-                        "vs_C", "heap_B/call");
+                out.printf(Locale.ROOT, "%-8s %-34s %6s %11s %9s %15s %14s%n", "size", "operation", "iters", "median_ms",
+                        "vs_C", "vs_C_min..max", "heap_B/call");
             }
             INDArray small = Nd4j.rand(DataType.FLOAT, 1024);
             for (int k = 0; k < jitWarmup; k++) {
@@ -156,22 +166,44 @@ public final class CollectivesBenchmark implements Callable<Integer> {
                 long len = b / 4;
                 int iters = iterationsFor(b);
                 INDArray x = Nd4j.rand(DataType.FLOAT, len);
-                List<Row> rows = new ArrayList<>();
-                double cMedian = Double.NaN;
-                if (withC) {
-                    cMedian = median(c, cRing(bf, ring, x, iters));
-                    rows.add(new Row("C/MPI ring, in place", iters, cMedian, -1));
+                List<String> names = new ArrayList<>();
+                List<IntConsumer> ops = new ArrayList<>();
+                names.add("neighborAllreduce ring (in place)");
+                ops.add(k -> c.neighborAllreduceInPlace(x, ring));
+                names.add("neighborAllreduce ring (new array)");
+                ops.add(k -> c.neighborAllreduce(x, ring).close());
+                names.add("neighborAllreduce exponential");
+                ops.add(k -> c.neighborAllreduceInPlace(x, exp));
+                names.add("one-peer exponential (dynamic)");
+                ops.add(k -> c.neighborAllreduceInPlace(x, onePeer.at(k)));
+                names.add("allreduce (average)");
+                ops.add(k -> c.allreduceInPlace(x, ReduceOp.AVG));
+                // Rounds interleave the C reference and every operation, so that a slow phase of the
+                // machine hits both sides of a ratio; each ratio is taken within its round.
+                double[][] medians = new double[ops.size()][rounds];
+                double[] cMedians = new double[rounds];
+                long[] heap = new long[ops.size()];
+                for (int round = 0; round < rounds; round++) {
+                    cMedians[round] = withC ? median(c, cRing(bf, ring, x, iters)) : Double.NaN;
+                    for (int o = 0; o < ops.size(); o++) {
+                        Row r = measure(c, names.get(o), iters, ops.get(o), o == 0);
+                        medians[o][round] = r.medianMillis();
+                        heap[o] = r.heapBytesPerCall();
+                    }
                 }
-                rows.add(measure(c, "neighborAllreduce ring (in place)", iters,
-                        k -> c.neighborAllreduceInPlace(x, ring), true));
-                rows.add(measure(c, "neighborAllreduce ring (new array)", iters, k -> c.neighborAllreduce(x, ring).close(), false));
-                rows.add(measure(c, "neighborAllreduce exponential", iters, k -> c.neighborAllreduceInPlace(x, exp), false));
-                rows.add(measure(c, "one-peer exponential (dynamic)", iters,
-                        k -> c.neighborAllreduceInPlace(x, onePeer.at(k)), false));
-                rows.add(measure(c, "allreduce (average)", iters, k -> c.allreduceInPlace(x, ReduceOp.AVG), false));
                 if (bf.rank() == 0) {
-                    for (Row r : rows) {
-                        print(n, b, r, cMedian);
+                    if (withC) {
+                        print(n, b, new Row("C/MPI ring, in place", iters, median(cMedians), 1.0, 1.0, 1.0, -1));
+                    }
+                    for (int o = 0; o < ops.size(); o++) {
+                        double[] ratios = new double[rounds];
+                        for (int round = 0; round < rounds; round++) {
+                            ratios[round] = medians[o][round] / cMedians[round];
+                        }
+                        double[] sorted = ratios.clone();
+                        Arrays.sort(sorted);
+                        print(n, b, new Row(names.get(o), iters, median(medians[o]), median(ratios), sorted[0],
+                                sorted[rounds - 1], heap[o]));
                     }
                 }
                 x.close();
@@ -179,22 +211,37 @@ public final class CollectivesBenchmark implements Callable<Integer> {
         }
     }
 
-    private record Row(String name, int iterations, double medianMillis, long heapBytesPerCall) {
+    /**
+     * @param medianMillis the median over rounds of each round's median
+     * @param ratioToC     the median over rounds of (this round's median / the C median of the same round);
+     *                     NaN without the C reference; min and max over rounds next to it
+     */
+    private record Row(String name, int iterations, double medianMillis, double ratioToC, double minRatio,
+            double maxRatio, long heapBytesPerCall) {
+        Row(String name, int iterations, double medianMillis, long heapBytesPerCall) {
+            this(name, iterations, medianMillis, Double.NaN, Double.NaN, Double.NaN, heapBytesPerCall);
+        }
     }
 
-    private void print(int n, long bytes, Row r, double cMedian) {
-        double ratio = r.medianMillis / cMedian;
+    private void print(int n, long bytes, Row r) {
+        double ratio = r.ratioToC;
         if (json) {
-            out.printf(Locale.ROOT, "{\"np\":%d,\"bytes\":%d,\"operation\":\"%s\",\"iterations\":%d,\"median_ms\":%.4f,"
-                            + "\"ratio_to_c\":%s,\"heap_bytes_per_call\":%s}%n", n, bytes, r.name, r.iterations,
-                    r.medianMillis, Double.isNaN(ratio) ? "null" : String.format(Locale.ROOT, "%.3f", ratio),
+            out.printf(Locale.ROOT, "{\"np\":%d,\"bytes\":%d,\"operation\":\"%s\",\"iterations\":%d,\"rounds\":%d,"
+                            + "\"median_ms\":%.4f,\"ratio_to_c\":%s,\"ratio_min\":%s,\"ratio_max\":%s,"
+                            + "\"heap_bytes_per_call\":%s}%n", n, bytes, r.name, r.iterations, rounds, r.medianMillis,
+                    num(ratio), num(r.minRatio), num(r.maxRatio),
                     r.heapBytesPerCall < 0 ? "null" : Long.toString(r.heapBytesPerCall));
         } else {
-            out.printf(Locale.ROOT, "%-8s %-34s %6d %11.4f %9s %14s%n", human(bytes), r.name, r.iterations, r.medianMillis,
-                    Double.isNaN(ratio) ? "-" : String.format(Locale.ROOT, "%.3f", ratio),
+            out.printf(Locale.ROOT, "%-8s %-34s %6d %11.4f %9s %15s %14s%n", human(bytes), r.name, r.iterations,
+                    r.medianMillis, Double.isNaN(ratio) ? "-" : String.format(Locale.ROOT, "%.3f", ratio),
+                    Double.isNaN(ratio) ? "-" : String.format(Locale.ROOT, "%.2f..%.2f", r.minRatio, r.maxRatio),
                     r.heapBytesPerCall < 0 ? "-" : Long.toString(r.heapBytesPerCall));
         }
         out.flush();
+    }
+
+    private static String num(double v) {
+        return Double.isNaN(v) ? "null" : String.format(Locale.ROOT, "%.3f", v);
     }
 
     static String human(long bytes) {
@@ -228,12 +275,16 @@ public final class CollectivesBenchmark implements Callable<Integer> {
                 .filter(t -> t.getName().equals("bluefog-comm-rank-" + rank)).findFirst().orElse(null);
     }
 
+    private static double median(double[] v) {
+        double[] t = v.clone();
+        Arrays.sort(t);
+        return t.length % 2 == 1 ? t[t.length / 2] : (t[t.length / 2 - 1] + t[t.length / 2]) / 2;
+    }
+
     /** @return the median over iterations of the slowest rank's time */
     private static double median(Collectives c, double[] times) {
         INDArray slowest = c.allreduce(Nd4j.createFromArray(times), ReduceOp.MAX);
-        double[] t = slowest.toDoubleVector();
-        Arrays.sort(t);
-        return t.length % 2 == 1 ? t[t.length / 2] : (t[t.length / 2 - 1] + t[t.length / 2]) / 2;
+        return median(slowest.toDoubleVector());
     }
 
     private double[] cRing(BlueFog bf, Topology ring, INDArray x, int iters) {

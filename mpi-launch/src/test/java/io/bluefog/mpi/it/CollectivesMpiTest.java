@@ -1,8 +1,11 @@
 package io.bluefog.mpi.it;
 
 import io.bluefog.collectives.testing.CollectivesContract;
+import io.bluefog.config.BlueFogConfig;
 import io.bluefog.mpi.MpiRun;
+import java.util.List;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -17,5 +20,15 @@ class CollectivesMpiTest {
     @ValueSource(ints = {2, 4})
     void contractHoldsUnderMpirun(int np) {
         MpiRun.assertSuitePassed(np, CollectivesContract.class.getName(), new CollectivesContract().checks().keySet());
+    }
+
+    /**
+     * Again with a 24-byte pipeline chunk, so that every neighborAllreduce moves in several MPI
+     * messages per neighbor (most with a shorter last chunk), as 1 MiB chunks do for large tensors.
+     */
+    @Test
+    void contractHoldsWithTinyPipelineChunks() {
+        MpiRun.assertSuitePassed(4, List.of("-D" + BlueFogConfig.PIPELINE_CHUNK + "=24"),
+                CollectivesContract.class.getName(), new CollectivesContract().checks().keySet());
     }
 }
