@@ -126,7 +126,7 @@ public final class Collectives implements AutoCloseable {
         return run(allreduceOp(x));
     }
 
-    /** Element-wise {@code op} over all ranks ({@link ReduceOp#AVG} is the sum divided by n); see {@link #allreduce(INDArray)}. */
+    /** Element-wise {@code op} over all ranks ({@link ReduceOp#AVG} is the sum times 1/n, within one rounding of the sum divided by n); see {@link #allreduce(INDArray)}. */
     public INDArray allreduce(INDArray x, ReduceOp op) {
         return run(allreduceOp(x, op));
     }

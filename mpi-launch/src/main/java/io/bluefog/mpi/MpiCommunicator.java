@@ -162,12 +162,11 @@ public final class MpiCommunicator implements Communicator {
         checkPeer(dest, "dest");
         checkTag(tag);
         checkOpen();
-        String what = "rank " + rank + ": isend to " + dest + " (tag " + tag + ")";
         try {
             mpi.Request r = MPI.COMM_WORLD.iSend(view, view.remaining(), MpiBuffers.datatype(view), dest, tag);
-            return new MpiRequest(r, view, what, -1);
+            return new MpiRequest(r, view, rank, dest, tag, -1);
         } catch (MPIException e) {
-            throw wrap(what, e);
+            throw wrap(MpiRequest.describe(rank, true, dest, tag), e);
         }
     }
 
@@ -177,12 +176,11 @@ public final class MpiCommunicator implements Communicator {
         checkPeer(source, "source");
         checkTag(tag);
         checkOpen();
-        String what = "rank " + rank + ": irecv from " + source + " (tag " + tag + ")";
         try {
             mpi.Request r = MPI.COMM_WORLD.iRecv(view, view.remaining(), MpiBuffers.datatype(view), source, tag);
-            return new MpiRequest(r, view, what, view.remaining());
+            return new MpiRequest(r, view, rank, source, tag, view.remaining());
         } catch (MPIException e) {
-            throw wrap(what, e);
+            throw wrap(MpiRequest.describe(rank, false, source, tag), e);
         }
     }
 

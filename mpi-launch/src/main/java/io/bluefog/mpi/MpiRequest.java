@@ -13,18 +13,37 @@ import mpi.Status;
  */
 final class MpiRequest implements Request {
     private final mpi.Request request;
-    private final String what;
+    // What the request is, for error messages only (built when one is needed: requests are per message).
+    private final int rank;
+    private final int peer;
+    private final int tag;
     /** Elements a receive must deliver; -1 for a send. */
     private final int expectedCount;
     private Buffer buffer;
     private boolean done;
     private CommunicationException failure;
 
-    MpiRequest(mpi.Request request, Buffer buffer, String what, int expectedCount) {
+    /**
+     * @param rank          the calling rank
+     * @param peer          the destination of a send, the source of a receive
+     * @param expectedCount elements a receive must deliver; -1 for a send
+     */
+    MpiRequest(mpi.Request request, Buffer buffer, int rank, int peer, int tag, int expectedCount) {
         this.request = request;
         this.buffer = buffer;
-        this.what = what;
+        this.rank = rank;
+        this.peer = peer;
+        this.tag = tag;
         this.expectedCount = expectedCount;
+    }
+
+    /** @return e.g. "rank 0: isend to 1 (tag 4)" */
+    static String describe(int rank, boolean send, int peer, int tag) {
+        return "rank " + rank + ": " + (send ? "isend to " : "irecv from ") + peer + " (tag " + tag + ")";
+    }
+
+    private String what() {
+        return describe(rank, expectedCount < 0, peer, tag);
     }
 
     @Override
@@ -64,7 +83,7 @@ final class MpiRequest implements Request {
             int got = status.getCount(MpiBuffers.datatype(buffer));
             if (got != expectedCount) {
                 failure = new CommunicationException(
-                        what + ": received " + got + " elements but the buffer expects " + expectedCount);
+                        what() + ": received " + got + " elements but the buffer expects " + expectedCount);
             }
         }
         buffer = null;
@@ -73,7 +92,7 @@ final class MpiRequest implements Request {
     private void fail(MPIException e) {
         done = true;
         buffer = null;
-        failure = MpiCommunicator.wrap(what, e);
+        failure = MpiCommunicator.wrap(what(), e);
     }
 
     private void rethrow() {

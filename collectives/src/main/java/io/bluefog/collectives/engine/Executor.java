@@ -36,6 +36,7 @@ final class Executor {
     private final List<Request> sends = new ArrayList<>();
     private final List<Request> recvs = new ArrayList<>();
     private final List<INDArray> borrowed = new ArrayList<>();
+    private INDArray newResult; // the array resultSpace created for a single op, until unpack hands it out
     private final DoubleBuffer setsSend;
     private final DoubleBuffer setsRecv;
     private final DoubleBuffer oneDouble = Coordinator.direct(1);
@@ -77,6 +78,7 @@ final class Executor {
                 case PAIR_GOSSIP -> first.future.complete(pairGossip(first));
             }
         } finally {
+            newResult = null;
             for (INDArray a : borrowed) {
                 pool.give(a);
             }
@@ -118,14 +120,18 @@ final class Executor {
         return packed;
     }
 
-    /** @return where to write the result: the input itself (in place, single op), a new array, or pooled */
+    /**
+     * @return where to write the result, flat: the input itself (in place, single op), a new array
+     *         (single op; the caller gets that array itself, see {@link #unpack}), or pooled
+     */
     private INDArray resultSpace(List<Op> batch, boolean mayAliasInput) {
         Op first = batch.get(0);
         if (batch.size() == 1) {
             if (first.inPlace() && mayAliasInput) {
                 return Tensors.flat(first.input);
             }
-            return Tensors.flat(Tensors.newArray(first.dataType(), first.shape()));
+            newResult = Tensors.newArray(first.dataType(), first.shape());
+            return Tensors.flat(newResult);
         }
         return borrow(first.dataType(), total(batch));
     }
@@ -135,12 +141,17 @@ final class Executor {
         if (batch.size() == 1) {
             Op op = batch.get(0);
             if (op.inPlace()) {
-                if (result.data() != op.input.data()) {
+                if (!Tensors.sameMemory(result, op.input)) {
                     Tensors.copy(result, 0, op.input, 0, op.length());
                 }
                 op.future.complete(op.finishInPlace());
             } else {
-                op.future.complete(result.reshape('c', op.shape()));
+                // The array itself, not a reshaped view of it: only an array that owns its memory
+                // frees it on close(); a view would leave it to the garbage collector.
+                INDArray owner = newResult != null && Tensors.sameMemory(newResult, result) ? newResult
+                        : result.reshape('c', op.shape());
+                newResult = null;
+                op.future.complete(owner);
             }
             return;
         }
@@ -169,9 +180,10 @@ final class Executor {
             }
         }
         if (first.kind == OpKind.ALLREDUCE && first.reduceOp == ReduceOp.AVG) {
-            // The sum, then ND4J's native division: a transport's own AVG may divide element by element in Java.
+            // The sum, then one BLAS scal by 1/n (within one rounding of a division): a transport's own
+            // AVG may divide element by element in Java, and an ND4J op costs tens of microseconds to launch.
             comm.allreduce(Tensors.nio(work), ReduceOp.SUM);
-            work.divi(size);
+            FlatBlas.scalAll(work, 1.0 / size);
         } else if (first.kind == OpKind.ALLREDUCE) {
             comm.allreduce(Tensors.nio(work), first.reduceOp);
         } else {
@@ -218,7 +230,7 @@ final class Executor {
         }
         INDArray in = pack(batch);
         INDArray out = resultSpace(batch, true);
-        boolean aliased = out.data() == in.data();
+        boolean aliased = Tensors.sameMemory(out, in);
         long n = in.length();
         DataType dtype = in.dataType();
         long deadline = deadline();
@@ -245,18 +257,26 @@ final class Executor {
         // chunk c of a source with receive c), then combine each chunk as soon as it is complete.
         recvs.clear();
         sends.clear();
+        ByteBuffer[] recvBase = new ByteBuffer[ns];
+        for (int k = 0; k < ns; k++) {
+            recvBase[k] = Tensors.base(received[k]);
+        }
+        ByteBuffer[] sendBase = new ByteBuffer[nd];
+        for (int k = 0; k < nd; k++) {
+            sendBase[k] = k > 0 && payload[k] == payload[k - 1] ? sendBase[k - 1] : Tensors.base(payload[k]);
+        }
         for (int c = 0; c < chunks; c++) {
             long from = c * chunk;
             long count = Math.min(chunk, n - from);
             for (int k = 0; k < ns; k++) {
-                recvs.add(comm.irecv(Tensors.nio(received[k], from, count), plan.sources[k], TAG_DATA));
+                recvs.add(comm.irecv(Tensors.nio(recvBase[k], dtype, from, count), plan.sources[k], TAG_DATA));
             }
         }
         for (int c = 0; c < chunks; c++) {
             long from = c * chunk;
             long count = Math.min(chunk, n - from);
             for (int k = 0; k < nd; k++) {
-                sends.add(comm.isend(Tensors.nio(payload[k], from, count), plan.destinations[k], TAG_DATA));
+                sends.add(comm.isend(Tensors.nio(sendBase[k], dtype, from, count), plan.destinations[k], TAG_DATA));
             }
         }
         Pointer inP = FlatBlas.pointer(in);
@@ -310,7 +330,7 @@ final class Executor {
     /** out = self * in + sum_k w_k * received_k, in that order (received in ascending source rank). */
     private void combine(double self, INDArray in, double[] weights, INDArray[] received, INDArray out) {
         long n = in.length();
-        if (out.data() == in.data()) {
+        if (Tensors.sameMemory(out, in)) {
             if (self != 1.0) {
                 blas().scal(n, self, out);
             }

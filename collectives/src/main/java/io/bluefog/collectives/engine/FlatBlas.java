@@ -51,6 +51,15 @@ final class FlatBlas {
         }
     }
 
+    /** a[..] *= f over the whole flat array, in BLAS-sized pieces. */
+    static void scalAll(INDArray a, double f) {
+        Pointer p = pointer(a);
+        long n = a.length();
+        for (long from = 0; from < n; from += Integer.MAX_VALUE) {
+            scal((int) Math.min(Integer.MAX_VALUE, n - from), f, p, from);
+        }
+    }
+
     /** y[yFrom..yFrom+n) += a * x[xFrom..xFrom+n) */
     static void axpy(int n, double a, Pointer x, long xFrom, Pointer y, long yFrom) {
         if (x instanceof DoublePointer dx) {

@@ -46,6 +46,20 @@ public final class Tensors {
         return a.dataType() == DataType.DOUBLE ? bb.asDoubleBuffer() : bb.asFloatBuffer();
     }
 
+    /** @return a native-order byte view of all of {@code a}'s memory, to cut many ranges from with {@link #nio(ByteBuffer, DataType, long, long)} */
+    static ByteBuffer base(INDArray a) {
+        return bytes(a, 0, a.length());
+    }
+
+    /** @return a Float/DoubleBuffer over elements {@code [from, from + count)} of {@code base} (from {@link #base}) */
+    static Buffer nio(ByteBuffer base, DataType dtype, long from, long count) {
+        int es = dtype.width();
+        ByteBuffer bb = base.duplicate().order(ByteOrder.nativeOrder());
+        bb.limit(Math.toIntExact(base.position() + (from + count) * es));
+        bb.position(Math.toIntExact(base.position() + from * es));
+        return dtype == DataType.DOUBLE ? bb.asDoubleBuffer() : bb.asFloatBuffer();
+    }
+
     /** @return a Float/DoubleBuffer over all of {@code a}'s elements */
     static Buffer nio(INDArray a) {
         return nio(a, 0, a.length());
@@ -54,6 +68,12 @@ public final class Tensors {
     /** Copies {@code count} elements from {@code src[srcFrom..]} to {@code dst[dstFrom..]} (same dtype). */
     static void copy(INDArray src, long srcFrom, INDArray dst, long dstFrom, long count) {
         bytes(dst, dstFrom, count).put(bytes(src, srcFrom, count));
+    }
+
+    /** @return true if {@code a} and {@code b} start at the same native address (reshaped views of one array do) */
+    static boolean sameMemory(INDArray a, INDArray b) {
+        return a.data().address() + a.offset() * a.dataType().width()
+                == b.data().address() + b.offset() * b.dataType().width();
     }
 
     /** @return a flat (rank-1) view sharing {@code a}'s buffer (a must be contiguous) */

@@ -6,6 +6,7 @@ import static io.bluefog.collectives.testing.SerialReference.assertShape;
 import static io.bluefog.collectives.testing.SerialReference.filled;
 import static io.bluefog.collectives.testing.SerialReference.tolerance;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -109,6 +110,7 @@ public final class CollectivesContract implements ContractSuite {
                 INDArray x = filled(r, dt, 3, 2);
                 INDArray avg = c.allreduce(x);
                 assertShape(avg, 3, 2);
+                assertFalse(avg.isView(), "a new result owns its memory, so that close() frees it");
                 assertEquals(dt, avg.dataType());
                 assertAll((n - 1) / 2.0, avg, tolerance(dt, n), "allreduce average of x_r = r");
                 assertAll(r, x, 0, "input unchanged");
@@ -187,6 +189,7 @@ public final class CollectivesContract implements ContractSuite {
                 INDArray x = filled(r, dt, 2, 3, 2);
                 INDArray out = c.neighborAllreduce(x);
                 assertShape(out, 2, 3, 2);
+                assertFalse(out.isView(), "a new result owns its memory, so that close() frees it");
                 assertAll(expected, out, tolerance(dt, in.length + 1), "default neighborAllreduce");
                 assertAll(r, x, 0, "input unchanged");
                 assertAll(expected, c.neighborAllreduce(x, Topologies.exponential(n)), tolerance(dt, in.length + 1),
