@@ -50,8 +50,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * buffers, and restarts on the next asynchronous call. Consecutive operations of the same kind and parameters queued on all
  * ranks are fused into one message of at most {@link CollectivesConfig#fusionThresholdBytes()}
  * bytes. Sends read the arrays' off-heap memory directly; receive and fusion buffers are pooled.
- * Weighted sums are accumulated self term first, then sources in ascending rank order, so results
- * are reproducible run to run.
+ * A neighborAllreduce larger than {@link CollectivesConfig#pipelineChunkBytes()} moves in chunks of
+ * that size, and each chunk is combined (BLAS {@code scal}/{@code axpy}) as soon as it has arrived,
+ * while it is still in cache; an in-place call overwrites a chunk of its input only once every
+ * destination has received it. Weighted sums are accumulated self term first, then sources in
+ * ascending rank order, so results are reproducible run to run.
  *
  * <p>One instance per rank: {@link #of(BlueFog)} returns the rank's shared instance.
  * {@link #close()} lets queued operations finish and stops the thread. Thread-safe: calls from

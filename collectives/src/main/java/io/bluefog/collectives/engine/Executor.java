@@ -32,6 +32,8 @@ final class Executor {
     private final int size;
     private final long timeoutNanos;
     private final long pipelineChunkBytes;
+    /** Combine with our one-pass native kernel (else BLAS), decided once per engine. */
+    private final boolean useNativeKernel = NativeKernels.enabled();
     private final BufferPool pool = new BufferPool();
     private final List<Request> sends = new ArrayList<>();
     private final List<Request> recvs = new ArrayList<>();
@@ -279,12 +281,7 @@ final class Executor {
                 sends.add(comm.isend(Tensors.nio(sendBase[k], dtype, from, count), plan.destinations[k], TAG_DATA));
             }
         }
-        Pointer inP = FlatBlas.pointer(in);
-        Pointer outP = aliased ? inP : FlatBlas.pointer(out);
-        Pointer[] recvP = new Pointer[ns];
-        for (int k = 0; k < ns; k++) {
-            recvP[k] = FlatBlas.pointer(received[k]);
-        }
+        Combiner combiner = new Combiner(plan, in, out, aliased, received);
         for (int c = 0; c < chunks; c++) {
             long from = c * chunk;
             int count = (int) Math.min(chunk, n - from);
@@ -295,7 +292,7 @@ final class Executor {
                 Waits.range(sends, c * nd, nd, deadline, k -> "rank " + plan.destinations[k]
                         + " to receive neighbor data from rank " + rank);
             }
-            combineRange(plan.selfWeight, inP, plan.sourceWeights, recvP, outP, aliased, from, count);
+            combiner.combine(from, count);
         }
         waitSends(deadline, plan.destinations);
         unpack(batch, out);
@@ -307,19 +304,72 @@ final class Executor {
     }
 
     /**
-     * out[from..from+count) = self * in[..] + sum_k w_k * received_k[..], self term first and then the
-     * sources in ascending rank order, so that results are bitwise reproducible run to run.
+     * Computes out[from..from+count) = self * in[..] + sum_k w_k * received_k[..], self term first and
+     * then the sources in ascending rank order, so that results are bitwise reproducible run to run:
+     * in one pass with the native kernel when it is loaded, else with BLAS scal and axpy.
      */
-    private static void combineRange(double self, Pointer in, double[] weights, Pointer[] received, Pointer out,
-            boolean aliased, long from, int count) {
-        if (!aliased) {
-            FlatBlas.copy(count, in, from, out, from);
+    private final class Combiner {
+        private final double self;
+        private final double[] weights;
+        private final boolean aliased;
+        private final int width;
+        private final boolean dbl;
+        private final long inAddress;
+        private final long outAddress;
+        private final long[] recvAddress;
+        private final long[] chunkAddress;
+        private final Pointer inP;
+        private final Pointer outP;
+        private final Pointer[] recvP;
+
+        Combiner(NeighborPlan plan, INDArray in, INDArray out, boolean aliased, INDArray[] received) {
+            this.self = plan.selfWeight;
+            this.weights = plan.sourceWeights;
+            this.aliased = aliased;
+            this.width = in.dataType().width();
+            this.dbl = in.dataType() == DataType.DOUBLE;
+            int ns = received.length;
+            if (useNativeKernel) {
+                inAddress = Tensors.address(in);
+                outAddress = Tensors.address(out);
+                recvAddress = new long[ns];
+                for (int k = 0; k < ns; k++) {
+                    recvAddress[k] = Tensors.address(received[k]);
+                }
+                chunkAddress = new long[ns];
+                inP = outP = null;
+                recvP = null;
+            } else {
+                inAddress = outAddress = 0;
+                recvAddress = chunkAddress = null;
+                inP = FlatBlas.pointer(in);
+                outP = aliased ? inP : FlatBlas.pointer(out);
+                recvP = new Pointer[ns];
+                for (int k = 0; k < ns; k++) {
+                    recvP[k] = FlatBlas.pointer(received[k]);
+                }
+            }
         }
-        if (self != 1.0) {
-            FlatBlas.scal(count, self, out, from);
-        }
-        for (int k = 0; k < received.length; k++) {
-            FlatBlas.axpy(count, weights[k], received[k], from, out, from);
+
+        void combine(long from, int count) {
+            if (useNativeKernel) {
+                long offset = from * width;
+                for (int k = 0; k < chunkAddress.length; k++) {
+                    chunkAddress[k] = recvAddress[k] + offset;
+                }
+                NativeKernels.weightedSum(dbl, outAddress + offset, inAddress + offset, self, chunkAddress, weights,
+                        chunkAddress.length, count);
+                return;
+            }
+            if (!aliased) {
+                FlatBlas.copy(count, inP, from, outP, from);
+            }
+            if (self != 1.0) {
+                FlatBlas.scal(count, self, outP, from);
+            }
+            for (int k = 0; k < recvP.length; k++) {
+                FlatBlas.axpy(count, weights[k], recvP[k], from, outP, from);
+            }
         }
     }
 

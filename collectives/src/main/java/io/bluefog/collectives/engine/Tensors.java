@@ -70,10 +70,14 @@ public final class Tensors {
         bytes(dst, dstFrom, count).put(bytes(src, srcFrom, count));
     }
 
+    /** @return the native byte address of {@code a}'s first element (a CPU array) */
+    static long address(INDArray a) {
+        return a.data().address() + a.offset() * a.dataType().width();
+    }
+
     /** @return true if {@code a} and {@code b} start at the same native address (reshaped views of one array do) */
     static boolean sameMemory(INDArray a, INDArray b) {
-        return a.data().address() + a.offset() * a.dataType().width()
-                == b.data().address() + b.offset() * b.dataType().width();
+        return address(a) == address(b);
     }
 
     /** @return a flat (rank-1) view sharing {@code a}'s buffer (a must be contiguous) */

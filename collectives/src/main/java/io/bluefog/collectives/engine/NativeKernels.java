@@ -1,0 +1,89 @@
+package io.bluefog.collectives.engine;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.StandardCopyOption;
+import java.util.Locale;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The engine's own native kernel: neighborAllreduce's combine {@code out = w_self in + sum_k w_k r_k}
+ * in one pass over memory ({@code src/main/c/weighted_sum.c}, built into this module's classes by
+ * the Maven build when a C compiler is present). BLAS needs one pass per term ({@code scal}, then
+ * an {@code axpy} per source), which is what separated the Java collective from the same exchange
+ * written in C at 1 MB and above.
+ *
+ * <p>Set {@value #SETTING} to {@code false} (system property or environment variable) to combine
+ * with BLAS instead; the engine also falls back to BLAS when the library is missing or cannot be
+ * loaded (logged once).
+ */
+final class NativeKernels {
+    /** System property / environment variable; {@code false} disables the native kernel. */
+    static final String SETTING = "BLUEFOG_NATIVE_KERNELS";
+    static final String RESOURCE = "native/linux-x86_64/libbluefog_kernels.so";
+    private static final Logger LOG = LoggerFactory.getLogger(NativeKernels.class);
+    private static final boolean LOADED = load();
+
+    private NativeKernels() {
+    }
+
+    /** @return true if the kernel is loaded and not disabled by {@value #SETTING}=false */
+    static boolean enabled() {
+        String v = System.getProperty(SETTING);
+        if (v == null) {
+            v = System.getenv(SETTING);
+        }
+        return LOADED && (v == null || !v.trim().equalsIgnoreCase("false"));
+    }
+
+    /** @return true if the library was found and loaded (whatever {@value #SETTING} says) */
+    static boolean loaded() {
+        return LOADED;
+    }
+
+    private static boolean load() {
+        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
+        String arch = System.getProperty("os.arch", "");
+        if (!os.contains("linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
+            return false;
+        }
+        URL url = NativeKernels.class.getResource(RESOURCE);
+        if (url == null) {
+            LOG.info("native combine kernel not built into this jar; neighborAllreduce combines with BLAS");
+            return false;
+        }
+        try {
+            Path lib;
+            if (url.getProtocol().equals("file")) {
+                lib = Paths.get(url.toURI());
+            } else {
+                // Inside a jar: the dynamic linker needs a file.
+                lib = Files.createTempFile("bluefog_kernels", ".so");
+                lib.toFile().deleteOnExit();
+                try (InputStream in = url.openStream()) {
+                    Files.copy(in, lib, StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+            System.load(lib.toAbsolutePath().toString());
+            return true;
+        } catch (IOException | java.net.URISyntaxException | UnsatisfiedLinkError | SecurityException e) {
+            LOG.warn("cannot load the native combine kernel ({}); neighborAllreduce combines with BLAS", e.toString());
+            return false;
+        }
+    }
+
+    /**
+     * {@code out[i] = self * in[i] + sum_k weights[k] * recv_k[i]} for {@code i < n}, accumulated
+     * left to right (self term, then the sources in the given order) without fused multiply-adds.
+     * Arrays are float32 ({@code dbl = false}; weights rounded to float) or float64, given by the
+     * native byte address of their first element; {@code out} may equal {@code in}, the
+     * {@code recv_k} must not overlap {@code out}.
+     */
+    static native void weightedSum(boolean dbl, long out, long in, double self, long[] recv, double[] weights, int k,
+            long n);
+}
