@@ -33,8 +33,12 @@ import picocli.CommandLine.Option;
 @Command(name = "consensus", mixinStandardHelpOptions = true,
         description = "Average consensus by repeated neighborAllreduce; rank 0 prints the relative error per iteration.")
 public final class AverageConsensus implements Callable<Integer> {
+    /** The dynamic schedule's own name, as fashion-mnist's --topology takes it: exponential with --dynamic. */
+    static final String ONE_PEER_EXPONENTIAL = "one-peer-exponential";
+
     @Option(names = "--topology", defaultValue = "exponential",
-            description = "exponential, symmetric-exponential, ring, star, mesh, torus, hypercube, fully-connected (default: ${DEFAULT-VALUE})")
+            description = "exponential, one-peer-exponential (= exponential --dynamic), symmetric-exponential, ring, star,"
+                    + " mesh, torus, hypercube, fully-connected (or full) (default: ${DEFAULT-VALUE})")
     String topology;
 
     @Option(names = "--dynamic", description = "use the topology's one-peer schedule (one-peer exponential for exponential)")
@@ -78,6 +82,10 @@ public final class AverageConsensus implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (!TopologyNames.isName(baseTopology())) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "unknown --topology '" + topology
+                    + "'; use " + ONE_PEER_EXPONENTIAL + " or one of " + TopologyNames.NAMES);
+        }
         if (iterations < 0) {
             throw new CommandLine.ParameterException(new CommandLine(this), "--iterations must be >= 0, got " + iterations);
         }
@@ -105,11 +113,22 @@ public final class AverageConsensus implements Callable<Integer> {
         return 0;
     }
 
+    /** @return the static graph named by --topology (exponential for one-peer-exponential) */
+    private String baseTopology() {
+        return topology.equals(ONE_PEER_EXPONENTIAL) ? "exponential" : topology;
+    }
+
+    /** @return true with --dynamic or --topology one-peer-exponential */
+    private boolean isDynamic() {
+        return dynamic || topology.equals(ONE_PEER_EXPONENTIAL);
+    }
+
     /** Runs the consensus on this rank; returns the relative error after each iteration (index 0: start). */
     double[] run(BlueFog bf) {
         int n = bf.size();
-        Topology fixed = TopologyNames.byName(topology, n);
-        DynamicTopology schedule = dynamic ? TopologyNames.dynamic(topology, n) : null;
+        boolean dynamic = isDynamic();
+        Topology fixed = TopologyNames.byName(baseTopology(), n);
+        DynamicTopology schedule = dynamic ? TopologyNames.dynamic(baseTopology(), n) : null;
         double rho = dynamic ? Double.NaN : Spectral.rho(fixed);
         DataType dt = dtype.equals("float64") ? DataType.DOUBLE : DataType.FLOAT;
         double[] errors = new double[iterations + 1];
@@ -138,6 +157,8 @@ public final class AverageConsensus implements Callable<Integer> {
     }
 
     private void print(int n, double rho, double[] errors) {
+        boolean dynamic = isDynamic();
+        String topology = baseTopology();
         String name = dynamic ? TopologyNames.dynamic(topology, n).toString() : topology;
         if (json) {
             StringBuilder sb = new StringBuilder();

@@ -15,6 +15,11 @@ public final class TopologyNames {
     private TopologyNames() {
     }
 
+    /** @return true if {@link #byName} knows {@code name} ({@code full} is short for {@code fully-connected}) */
+    public static boolean isName(String name) {
+        return NAMES.contains(name) || name.equals("full");
+    }
+
     /**
      * @return the static topology called {@code name} over {@code n} ranks (mesh and torus use the
      *         most nearly square {@code rows x cols = n})
@@ -29,7 +34,7 @@ public final class TopologyNames {
             case "mesh" -> Topologies.mesh2d(rows(n), n / rows(n));
             case "torus" -> Topologies.torus2d(rows(n), n / rows(n));
             case "hypercube" -> Topologies.hypercube(n);
-            case "fully-connected" -> Topologies.fullyConnected(n);
+            case "fully-connected", "full" -> Topologies.fullyConnected(n);
             default -> throw new IllegalArgumentException("unknown topology '" + name + "'; use one of " + NAMES);
         };
     }

@@ -34,6 +34,9 @@ class AverageConsensusTest {
             double[] e = errors.get(0);
             assertTrue(e[log2n - 1] > 1e-3, "not there one step early: " + e[log2n - 1]);
             assertTrue(e[log2n] < FLOAT_PRECISION, "n = " + n + " after log2 n steps: " + e[log2n]);
+            double[] byName = LocalCluster.call(n, parse(System.out, "--topology", "one-peer-exponential",
+                    "--iterations", "4", "--size", "256")::run).get(0);
+            assertEquals(e[log2n], byName[log2n], 0.0, "--topology one-peer-exponential is exponential --dynamic");
         }
     }
 
