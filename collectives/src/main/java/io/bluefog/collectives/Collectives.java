@@ -33,7 +33,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *   <li><b>What must match:</b> the operation, dtype and shape on every rank (allgathers: all but
  *       the first dimension) and the operation's global parameters (reduce op, root, topology).</li>
  *   <li><b>Mismatch:</b> before any data moves, every rank sends a small header (operation, dtype,
- *       shape, parameters) to rank 0, which checks them; on disagreement the call fails on every
+ *       shape, parameters, and the name given with {@link #named}) to rank 0, which checks them; on disagreement the call fails on every
  *       rank with {@link io.bluefog.CollectiveMismatchException} naming the ranks and what each
  *       passed, and later calls proceed normally. A rank that does not make the call within
  *       {@link CollectivesConfig#timeoutMillis()} makes the others fail with
@@ -64,15 +64,30 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 public final class Collectives implements AutoCloseable {
     private static final Map<BlueFog, Collectives> INSTANCES = new ConcurrentHashMap<>();
 
+    /** Longest operation name; the header carries its first {@code Headers.NAME_CHARS} characters and a hash. */
+    public static final int MAX_NAME_LENGTH = 256;
+
     private final BlueFog bf;
     private final CollectivesConfig config;
     private final Engine engine;
+    private final String name; // null: unnamed operations
+    private final Collectives root; // the rank's instance this is a named view of (itself for the instance)
 
     private Collectives(BlueFog bf, CollectivesConfig config) {
         this.bf = bf;
         this.config = config;
         this.engine = new Engine(bf.communicator(), config.fusionThresholdBytes(), config.timeoutMillis(),
                 config.pipelineChunkBytes(), bf.timeline());
+        this.name = null;
+        this.root = this;
+    }
+
+    private Collectives(Collectives root, String name) {
+        this.bf = root.bf;
+        this.config = root.config;
+        this.engine = root.engine;
+        this.name = name;
+        this.root = root;
     }
 
     /**
@@ -97,6 +112,30 @@ public final class Collectives implements AutoCloseable {
                     + "; close it before asking for " + config);
         }
         return c;
+    }
+
+    /**
+     * A view of these collectives whose operations carry {@code name} (BlueFog's {@code name=}
+     * argument): the name is part of every operation's header, so ranks that pass different names
+     * fail with {@link io.bluefog.CollectiveMismatchException} naming them, and it labels the
+     * operation in the timeline. The view shares this object's engine and call order; closing either
+     * closes both. Cheap: create one per tensor (e.g. per layer) and keep it.
+     *
+     * @param name 1 to {@value #MAX_NAME_LENGTH} characters
+     * @throws IllegalArgumentException if {@code name} is blank or too long
+     */
+    public Collectives named(String name) {
+        Objects.requireNonNull(name, "name");
+        if (name.isBlank() || name.length() > MAX_NAME_LENGTH) {
+            throw new IllegalArgumentException("operation name must have 1.." + MAX_NAME_LENGTH
+                    + " characters and not be blank, got '" + name + "'");
+        }
+        return new Collectives(root, name);
+    }
+
+    /** @return the name this view gives its operations, or null for the rank's unnamed instance */
+    public String name() {
+        return name;
     }
 
     /** @return the context this object works on */
@@ -471,13 +510,14 @@ public final class Collectives implements AutoCloseable {
     /** Lets queued operations finish (up to the timeout) and stops the communication thread. */
     @Override
     public void close() {
-        INSTANCES.remove(bf, this);
+        INSTANCES.remove(bf, root);
         engine.close(config.timeoutMillis());
     }
 
     /** Blocking call: runs on the caller's thread when the engine is idle, else waits its turn. */
     private <T> T run(Op op) {
         checkThread();
+        op.name(name);
         return new FutureHandle<T>(engine.runInCallerOrSubmit(op)).join();
     }
 
@@ -489,6 +529,7 @@ public final class Collectives implements AutoCloseable {
 
     private <T> Handle<T> submit(Op op) {
         checkThread();
+        op.name(name);
         return new FutureHandle<>(engine.submit(op));
     }
 

@@ -24,7 +24,7 @@ final class Coordinator {
     static final int TAG_HEADER = 1;
     static final int TAG_VERDICT = 2;
     static final int TAG_TEXT = 3;
-    /** Operations per header message: 16 keeps the message (2 KiB) under MPI shared-memory eager limits. */
+    /** Operations per header message: 16 keep the message (3 KiB) under Open MPI's 4 KiB shared-memory eager limit. */
     static final int MAX_BATCH = 16;
     static final int MESSAGE_LENGTH = 1 + MAX_BATCH * Headers.LENGTH;
     static final int OK = 0, MISMATCH = 1, TIMEOUT = 2;

@@ -239,8 +239,8 @@ public final class Engine implements AutoCloseable {
         if (batch.size() > 1) {
             fusedOperations += batch.size();
         }
-        String name = timeline.isEnabled()
-                ? first.kind.apiName() + (batch.size() > 1 ? " x" + batch.size() : "") : null;
+        String name = timeline.isEnabled() ? first.kind.apiName()
+                + (batch.size() > 1 ? " x" + batch.size() : first.name != null ? " " + first.name : "") : null;
         try (Timeline.Span s = timeline.span(TIMELINE_LANE, name)) {
             executor.execute(batch);
         } catch (CollectiveMismatchException | IllegalArgumentException e) {

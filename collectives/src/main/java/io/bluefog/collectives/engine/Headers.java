@@ -11,12 +11,20 @@ import java.util.Arrays;
  *  4 call number on the sending rank (for messages only)  5 global parameter (must agree)
  *  6 local parameter (per rank; equal values may fuse)    7 peer (pair gossip), else -1
  *  8..15 the first 8 dimensions; with more than 8 dimensions slot 15 holds a hash of dims 7..
+ * 16..22 the operation name's first 21 characters, three 16-bit chars per slot (0: none); bit 48
+ *        of slot 22 says the name was longer
+ * 23 a 52-bit hash of the whole name (0: unnamed)
  * </pre>
  */
 public final class Headers {
-    public static final int LENGTH = 16;
+    public static final int LENGTH = 24;
     static final int KIND = 0, DTYPE = 1, NDIMS = 2, COUNT = 3, SEQ = 4, GLOBAL = 5, LOCAL = 6, PEER = 7, DIMS = 8;
-    static final int MAX_DIMS = LENGTH - DIMS;
+    static final int NAME = 16, NAME_HASH = 23;
+    static final int MAX_DIMS = NAME - DIMS;
+    /** Characters of a name the header carries for error messages (the hash compares all of it). */
+    public static final int NAME_CHARS = 3 * (NAME_HASH - NAME);
+    /** Bit 48 of the last name slot (above its three 16-bit chars): the name was longer than {@link #NAME_CHARS}. */
+    private static final long TRUNCATED = 1L << 48;
     private static final long MASK_52 = (1L << 52) - 1;
 
     private Headers() {
@@ -50,8 +58,43 @@ public final class Headers {
             for (int d = MAX_DIMS - 1; d < shape.length; d++) {
                 h = mix(h, shape[d]);
             }
-            dst[offset + LENGTH - 1] = h;
+            dst[offset + DIMS + MAX_DIMS - 1] = h;
         }
+        if (op.name != null) {
+            encodeName(op.name, dst, offset);
+        }
+    }
+
+    private static void encodeName(String name, double[] dst, int offset) {
+        long h = 1; // never 0, which means "unnamed"
+        for (int i = 0; i < name.length(); i++) {
+            h = mix(h, name.charAt(i));
+        }
+        dst[offset + NAME_HASH] = h == 0 ? 1 : h;
+        for (int i = 0; i < Math.min(name.length(), NAME_CHARS); i++) {
+            int slot = offset + NAME + i / 3;
+            dst[slot] += (double) ((long) name.charAt(i) << (16 * (i % 3)));
+        }
+        if (name.length() > NAME_CHARS) {
+            dst[offset + NAME_HASH - 1] += (double) TRUNCATED;
+        }
+    }
+
+    /** @return the name in a header (its first {@link #NAME_CHARS} characters, then "..."), or null */
+    static String name(double[] h, int o) {
+        if (h[o + NAME_HASH] == 0) {
+            return null;
+        }
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < NAME_CHARS; i++) {
+            char c = (char) (((long) h[o + NAME + i / 3] >>> (16 * (i % 3))) & 0xffff);
+            if (c == 0) {
+                break;
+            }
+            sb.append(c);
+        }
+        boolean truncated = ((long) h[o + NAME_HASH - 1] & TRUNCATED) != 0;
+        return truncated ? sb.append("...").toString() : sb.toString();
     }
 
     static int kind(double[] h, int o) {
@@ -60,7 +103,7 @@ public final class Headers {
 
     static boolean sameCall(double[] a, int ao, double[] b, int bo) {
         if (a[ao + KIND] != b[bo + KIND] || a[ao + DTYPE] != b[bo + DTYPE] || a[ao + NDIMS] != b[bo + NDIMS]
-                || a[ao + GLOBAL] != b[bo + GLOBAL]) {
+                || a[ao + GLOBAL] != b[bo + GLOBAL] || a[ao + NAME_HASH] != b[bo + NAME_HASH]) {
             return false;
         }
         OpKind kind = OpKind.values()[(int) a[ao + KIND]];
@@ -87,10 +130,14 @@ public final class Headers {
         return (long) h[o + COUNT] * (h[o + DTYPE] == 2 ? 8 : 4);
     }
 
-    /** @return e.g. {@code allreduce float32 [3, 4]} */
+    /** @return e.g. {@code allreduce float32 [3, 4]}, or {@code allreduce 'fc1.W' float32 [3, 4]} for a named call */
     static String describe(double[] h, int o) {
         OpKind kind = OpKind.values()[(int) h[o + KIND]];
         StringBuilder sb = new StringBuilder(kind.apiName()).append(' ');
+        String name = name(h, o);
+        if (name != null) {
+            sb.append('\'').append(name).append("' ");
+        }
         sb.append(h[o + DTYPE] == 2 ? "float64" : h[o + DTYPE] == 1 ? "float32" : "-").append(" [");
         int nd = (int) h[o + NDIMS];
         for (int d = 0; d < Math.min(nd, MAX_DIMS); d++) {

@@ -26,6 +26,7 @@ public final class Op {
     final long localParam;
     final CompletableFuture<Object> future = new CompletableFuture<>();
     long seq;
+    String name; // the caller's operation name, or null
 
     private Op(OpKind kind, INDArray input, INDArray target, ReduceOp reduceOp, int root, int peer,
                NeighborPlan plan, Topology machineTopology, long globalParam, long localParam) {
@@ -75,6 +76,11 @@ public final class Op {
 
     public static Op pairGossip(INDArray x, int peer) {
         return new Op(OpKind.PAIR_GOSSIP, Tensors.contiguous(x), null, null, -1, peer, null, null, 0, peer);
+    }
+
+    /** Gives the operation a name (null: none), set before it is submitted. */
+    public void name(String name) {
+        this.name = name;
     }
 
     /** @return the future completed with the result (an INDArray, or null for a barrier) */

@@ -61,6 +61,41 @@ class CoordinatorDecisionTest {
     }
 
     @Test
+    void namesMustAgreeButDoNotStopFusion() {
+        Op a = nar(4);
+        a.name("fc1.W");
+        Op b = nar(4);
+        b.name("fc1.b");
+        Op a2 = nar(4);
+        a2.name("fc1.W");
+        Op b2 = nar(4);
+        b2.name("fc1.b");
+        Coordinator.Verdict same = Coordinator.decide(new double[][] {message(List.of(a, b)), message(List.of(a2, b2))}, MIB);
+        assertEquals(Coordinator.OK, same.code());
+        assertEquals(2, same.batch(), "differently named tensors of one rank still fuse");
+        Coordinator.Verdict differ = Coordinator.decide(new double[][] {message(List.of(a)), message(List.of(b2))}, MIB);
+        assertEquals(Coordinator.MISMATCH, differ.code());
+        assertTrue(differ.text().contains("rank 0 called neighborAllreduce 'fc1.W' float32 [4]"), differ.text());
+        assertTrue(differ.text().contains("rank 1 called neighborAllreduce 'fc1.b' float32 [4]"), differ.text());
+        assertEquals(Coordinator.MISMATCH, Coordinator.decide(new double[][] {message(List.of(a)),
+                message(List.of(nar(4)))}, MIB).code(), "named against unnamed");
+    }
+
+    @Test
+    void namesRoundTripThroughTheHeader() {
+        for (String name : new String[] {"x", "layer_1.W", "ünïcödé-名前", "123456789012345678901"}) {
+            Op op = nar(2);
+            op.name(name);
+            double[] m = message(List.of(op));
+            assertEquals(name, Headers.name(m, 1));
+        }
+        Op longOp = nar(2);
+        longOp.name("1234567890123456789012");
+        assertEquals("123456789012345678901...", Headers.name(message(List.of(longOp)), 1));
+        assertEquals(null, Headers.name(message(List.of(nar(2))), 1));
+    }
+
+    @Test
     void allgatherAcceptsDifferentFirstDimensionsOnly() {
         double[] a = message(List.of(Op.allgather(Nd4j.zeros(DataType.FLOAT, 2, 5))));
         double[] b = message(List.of(Op.allgather(Nd4j.zeros(DataType.FLOAT, 7, 5))));

@@ -698,6 +698,20 @@ public final class CollectivesContract implements ContractSuite {
             CollectiveMismatchException e2 = assertThrows(CollectiveMismatchException.class,
                     () -> c.neighborAllreduce(filled(r, r == 0 ? DataType.DOUBLE : DataType.FLOAT, 3)));
             assertTrue(e2.getMessage().contains("rank 0 called neighborAllreduce float64 [3]"), e2.getMessage());
+            // Same call and shape under different names (BlueFog's name=): a mismatch naming both.
+            String mine = r == 1 ? "layer1.bias" : "layer1.weight";
+            CollectiveMismatchException e3 = assertThrows(CollectiveMismatchException.class,
+                    () -> c.named(mine).neighborAllreduce(filled(r, DataType.FLOAT, 3)));
+            assertTrue(e3.getMessage().contains("rank 1 called neighborAllreduce 'layer1.bias' float32 [3]"),
+                    e3.getMessage());
+            assertTrue(e3.getMessage().contains("neighborAllreduce 'layer1.weight' float32 [3]"), e3.getMessage());
+            // Equal names agree, also beyond the characters the header shows.
+            String longName = "encoder.block7.attention.output.weight";
+            assertAll(n * (n - 1) / 2.0, c.named(longName).allreduce(filled(r, DataType.FLOAT, 2), ReduceOp.SUM), 0,
+                    "named");
+            CollectiveMismatchException e4 = assertThrows(CollectiveMismatchException.class,
+                    () -> c.named(r == 0 ? longName : longName + "2").allreduce(filled(r, DataType.FLOAT, 2)));
+            assertTrue(e4.getMessage().contains("'encoder.block7.attent...'"), e4.getMessage());
             // The ranks are still in step afterwards.
             assertAll(n * (n - 1) / 2.0, c.allreduce(filled(r, DataType.FLOAT, 2), ReduceOp.SUM), 0, "after");
         }
