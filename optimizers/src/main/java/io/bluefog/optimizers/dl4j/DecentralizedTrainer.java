@@ -96,10 +96,13 @@ public final class DecentralizedTrainer {
     }
 
     /**
-     * The mean mini-batch gradient at the current parameters, a fresh array. DL4J's backpropagation
-     * returns the gradient summed over the examples (its updater divides by the mini-batch size, see
-     * {@code BaseMultiLayerUpdater}); we divide here so that a one-rank run steps exactly as DL4J's
-     * {@code fit} with the same updater.
+     * The mean mini-batch gradient at the current parameters: DL4J's flattened gradient view,
+     * divided in place. DL4J's backpropagation returns the gradient summed over the examples (its
+     * updater divides by the mini-batch size, see {@code BaseMultiLayerUpdater}); we divide here so
+     * that a one-rank run steps exactly as DL4J's {@code fit} with the same updater. In place because
+     * the trainer owns that view between DL4J's backpropagation and the next one, which overwrites
+     * it, and the optimizer does not modify it; a fresh array per step would be a native allocation
+     * (and a JavaCPP deallocator the garbage collector must process) on every step.
      */
     private INDArray gradient(DataSet batch) {
         INDArray summed;
@@ -115,7 +118,7 @@ public final class DecentralizedTrainer {
             cg.computeGradientAndScore();
             summed = cg.getFlattenedGradients();
         }
-        return summed.div(batch.numExamples());
+        return summed.divi(batch.numExamples());
     }
 
     /**
@@ -127,6 +130,12 @@ public final class DecentralizedTrainer {
     public EpochMetrics fitEpoch(DataSetIterator train, DataSetIterator test) {
         epoch++;
         train.reset();
+        // Start the clock when every rank is ready: rank 0 does work of its own between epochs
+        // (printing, writing the metrics files and the plot) while the others already enter this
+        // epoch's first step. Without this barrier their wait for rank 0 would be timed inside that
+        // step's exchange and billed as communication of this epoch; with it the wait is outside
+        // the epoch's time, like the evaluation that precedes it.
+        collectives.barrier();
         long commBefore = optimizer.communicationNanos();
         long t0 = System.nanoTime();
         double lossSum = 0;
