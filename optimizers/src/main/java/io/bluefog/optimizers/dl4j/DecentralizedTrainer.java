@@ -42,6 +42,7 @@ public final class DecentralizedTrainer {
     private final List<TrainingListener> listeners = new ArrayList<>();
     private int epoch;
     private Model evalCopy;
+    private boolean alignGarbageCollections = true;
 
     /**
      * @param bf     this rank's context (communication: {@code Collectives.of(bf)}; default topology:
@@ -72,6 +73,18 @@ public final class DecentralizedTrainer {
 
     public DecentralizedTrainer addListener(TrainingListener listener) {
         listeners.add(Objects.requireNonNull(listener, "listener"));
+        return this;
+    }
+
+    /**
+     * Whether {@link #fitEpoch} starts each epoch by emptying this JVM's young generation (default
+     * true), so that ranks doing the same steps collect garbage at the same steps instead of
+     * stalling each other (see {@code YoungCollection}). Its time is counted as training time.
+     * Costs a memset of the free young generation and one young pause per epoch. Ranks that share
+     * one JVM (LocalCluster) share one heap and pause together anyway; there it only costs that.
+     */
+    public DecentralizedTrainer alignGarbageCollections(boolean align) {
+        this.alignGarbageCollections = align;
         return this;
     }
 
@@ -130,14 +143,21 @@ public final class DecentralizedTrainer {
     public EpochMetrics fitEpoch(DataSetIterator train, DataSetIterator test) {
         epoch++;
         train.reset();
-        // Start the clock when every rank is ready: rank 0 does work of its own between epochs
-        // (printing, writing the metrics files and the plot) while the others already enter this
-        // epoch's first step. Without this barrier their wait for rank 0 would be timed inside that
-        // step's exchange and billed as communication of this epoch; with it the wait is outside
-        // the epoch's time, like the evaluation that precedes it.
+        // Wait until every rank is ready: rank 0 does work of its own between epochs (printing,
+        // writing the metrics files and the plot) while the others already enter this epoch. Without
+        // this barrier their wait for rank 0 would be timed inside this epoch's first exchange and
+        // billed as communication of this epoch; with it the wait is outside the epoch's time, like
+        // the evaluation that precedes it.
         collectives.barrier();
-        long commBefore = optimizer.communicationNanos();
+        // Then every rank empties its young generation, so that the ranks' young collections in
+        // this epoch come at the same steps (see YoungCollection). After the barrier, not before:
+        // a rank waiting in a collective allocates too, so emptying before a long wait would not
+        // leave the ranks in the same phase. Its time counts as training time (t0 is taken before).
         long t0 = System.nanoTime();
+        if (alignGarbageCollections) {
+            YoungCollection.collect();
+        }
+        long commBefore = optimizer.communicationNanos();
         double lossSum = 0;
         long samples = 0;
         int it = 0;
