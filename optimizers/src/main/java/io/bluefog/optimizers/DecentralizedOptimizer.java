@@ -12,6 +12,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -61,6 +62,8 @@ public abstract class DecentralizedOptimizer {
     private long iteration;
     private long round;
     private long communicationNanos;
+    /** {@link #localStep}'s result, reused; created on first use with the gradient's shape. */
+    private INDArray work;
 
     /**
      * Collective (broadcast from rank 0 when configured). Subclasses initialise their state from
@@ -143,11 +146,23 @@ public abstract class DecentralizedOptimizer {
      */
     protected abstract void update(INDArray gradient, Topology w, long round);
 
-    /** @return a fresh array d = updater(g) (e.g. &gamma; g for SGD), advancing the updater state */
+    /**
+     * The local step d = updater(g) (e.g. &gamma; g for SGD), advancing the updater state.
+     *
+     * @param gradient the gradient (or the algorithm's gradient-like vector), the parameters' length
+     *                 and dtype; not modified
+     * @return d in this optimizer's work array, with {@code gradient}'s shape: valid until the next
+     *         {@code localStep} call, which overwrites it ({@code dup()} it to keep it longer). One
+     *         reused array instead of a fresh one per step: a fresh native array per training step is
+     *         a JavaCPP deallocator for the garbage collector to discover and process every step.
+     */
     protected final INDArray localStep(INDArray gradient) {
-        INDArray d = gradient.dup();
-        updaterState.apply(d, iteration);
-        return d;
+        if (work == null || !Arrays.equals(work.shape(), gradient.shape())) {
+            work = Nd4j.createUninitialized(gradient.dataType(), gradient.shape(), 'c');
+        }
+        work.assign(gradient);
+        updaterState.apply(work, iteration);
+        return work;
     }
 
     /** Neighbor averaging x &larr; W x in place, timed as communication. Collective. */

@@ -5,6 +5,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.util.Objects;
 
 /**
@@ -48,17 +50,45 @@ public record Shard(float[][] features, int[] labels, int numClasses) {
         return rows(java.util.stream.IntStream.range(0, size()).toArray());
     }
 
-    /** @return the given rows as a DL4J data set (float32 features, one-hot labels) */
+    /** @return the given rows as a DL4J data set (float32 features, one-hot labels), in fresh arrays */
     public DataSet rows(int[] rows) {
-        int d = featureCount();
-        float[] x = new float[rows.length * d];
-        float[] y = new float[rows.length * numClasses];
-        for (int k = 0; k < rows.length; k++) {
-            System.arraycopy(features[rows[k]], 0, x, k * d, d);
-            y[k * numClasses + labels[rows[k]]] = 1f;
+        if (rows.length == 0) {
+            return new DataSet(Nd4j.create(DataType.FLOAT, 0, featureCount()), Nd4j.create(DataType.FLOAT, 0, numClasses));
         }
-        INDArray fx = Nd4j.create(x, new long[] {rows.length, d}, 'c').castTo(DataType.FLOAT);
-        INDArray fy = Nd4j.create(y, new long[] {rows.length, numClasses}, 'c').castTo(DataType.FLOAT);
+        INDArray fx = Nd4j.createUninitialized(DataType.FLOAT, rows.length, featureCount());
+        INDArray fy = Nd4j.createUninitialized(DataType.FLOAT, rows.length, numClasses);
+        copyRows(rows, rows.length, floats(fx), floats(fy));
         return new DataSet(fx, fy);
+    }
+
+    /**
+     * Writes samples {@code rows[0..count-1]} into the given buffers without allocating: their pixels
+     * as rows of {@code features} ({@code count x d}, row-major, from index 0) and their one-hot
+     * labels as rows of {@code labels} ({@code count x numClasses}, every element written).
+     *
+     * @throws IndexOutOfBoundsException if a row index is outside the shard or a buffer is too small
+     */
+    public void copyRows(int[] rows, int count, FloatBuffer features, FloatBuffer labels) {
+        int d = featureCount();
+        for (int k = 0; k < count; k++) {
+            features.put(k * d, this.features[rows[k]], 0, d);
+            int base = k * numClasses;
+            for (int c = 0; c < numClasses; c++) {
+                labels.put(base + c, 0f);
+            }
+            labels.put(base + this.labels[rows[k]], 1f);
+        }
+    }
+
+    /**
+     * @return a float view of {@code a}'s native memory (a FLOAT array that is not a view), for
+     *         {@link #copyRows}
+     * @throws IllegalArgumentException if {@code a} is not a FLOAT array owning its buffer from offset 0
+     */
+    static FloatBuffer floats(INDArray a) {
+        if (a.dataType() != DataType.FLOAT || a.isView() || a.data().offset() != 0 || a.ordering() != 'c') {
+            throw new IllegalArgumentException("need a c-ordered FLOAT array that is not a view, got " + a.shapeInfoToString());
+        }
+        return a.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
     }
 }

@@ -1,9 +1,13 @@
 package io.bluefog.examples.data;
 
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.dataset.api.DataSetPreProcessor;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
+import org.nd4j.linalg.factory.Nd4j;
 
+import java.nio.FloatBuffer;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Random;
@@ -17,6 +21,17 @@ import java.util.Random;
  * through an endless sequence of seeded random permutations of the shard; a rank with a small
  * shard simply sees its samples more often. {@link #reset()} starts the next epoch without
  * restarting the sample stream, so a run is reproducible from the seed.
+ *
+ * <h2>Reused batches</h2>
+ * By default every {@link #next()} returns a data set in fresh arrays, as {@link DataSetIterator}
+ * users expect. With {@code reuseBatches} (the training loop's choice) the iterator owns one
+ * features and one labels array per batch size and refills them in place: <b>a returned data set
+ * is valid only until the next {@code next()} call</b>, which overwrites its arrays (keep a batch
+ * longer with {@code DataSet.copy()}). The sample stream is the same either way. Why: a fresh batch
+ * costs a 200 KB float[] on the heap plus two native arrays per step (for the MLP at batch 64),
+ * which fills the young generation every few hundred steps and gives the garbage collector two
+ * more native deallocators to process per step; in a decentralized job every such pause on one
+ * rank stalls its neighbors at the next exchange.
  */
 public final class ShardIterator implements DataSetIterator {
     private static final long serialVersionUID = 1L;
@@ -29,6 +44,13 @@ public final class ShardIterator implements DataSetIterator {
     private int cursor;
     private int served;
     private transient DataSetPreProcessor preProcessor;
+    private final boolean reuseBatches;
+    /** The reused batch (reuseBatches only): arrays of {@code reusedRows.length} rows and views of their memory. */
+    private transient int[] reusedRows;
+    private transient INDArray reusedFeatures;
+    private transient INDArray reusedLabels;
+    private transient FloatBuffer featureBuffer;
+    private transient FloatBuffer labelBuffer;
 
     /**
      * @param shard           the rank's samples (at least one)
@@ -37,6 +59,19 @@ public final class ShardIterator implements DataSetIterator {
      * @param seed            shuffling seed (make it depend on the rank)
      */
     public ShardIterator(Shard shard, int batchSize, int batchesPerEpoch, long seed) {
+        this(shard, batchSize, batchesPerEpoch, seed, false);
+    }
+
+    /**
+     * @param shard           the rank's samples (at least one)
+     * @param batchSize       samples per batch, &ge; 1
+     * @param batchesPerEpoch batches per epoch, &ge; 1, the same on every rank
+     * @param seed            shuffling seed (make it depend on the rank)
+     * @param reuseBatches    refill one pair of arrays per batch size instead of returning fresh ones:
+     *                        a returned data set is then valid only until the next {@code next()}
+     *                        (see the class comment)
+     */
+    public ShardIterator(Shard shard, int batchSize, int batchesPerEpoch, long seed, boolean reuseBatches) {
         if (shard.size() < 1) {
             throw new IllegalArgumentException("shard is empty");
         }
@@ -51,6 +86,7 @@ public final class ShardIterator implements DataSetIterator {
         this.batchesPerEpoch = batchesPerEpoch;
         this.rnd = new Random(seed);
         this.perm = shuffled();
+        this.reuseBatches = reuseBatches;
     }
 
     /**
@@ -82,7 +118,10 @@ public final class ShardIterator implements DataSetIterator {
         if (!hasNext()) {
             throw new NoSuchElementException("epoch finished after " + batchesPerEpoch + " batches; call reset()");
         }
-        int[] rows = new int[num];
+        if (num < 1) {
+            throw new IllegalArgumentException("num must be >= 1, got " + num);
+        }
+        int[] rows = reuseBatches ? reusedRows(num) : new int[num];
         for (int k = 0; k < num; k++) {
             if (cursor == perm.length) {
                 perm = shuffled();
@@ -91,11 +130,34 @@ public final class ShardIterator implements DataSetIterator {
             rows[k] = perm[cursor++];
         }
         served++;
-        DataSet ds = shard.rows(rows);
+        DataSet ds;
+        if (reuseBatches) {
+            shard.copyRows(rows, num, featureBuffer, labelBuffer);
+            ds = new DataSet(reusedFeatures, reusedLabels);
+        } else {
+            ds = shard.rows(rows);
+        }
         if (preProcessor != null) {
             preProcessor.preProcess(ds);
         }
         return ds;
+    }
+
+    /** The reused row index array and batch arrays for {@code num} rows, (re)created when num changes. */
+    private int[] reusedRows(int num) {
+        if (reusedRows == null || reusedRows.length != num) {
+            reusedRows = new int[num];
+            reusedFeatures = Nd4j.createUninitialized(DataType.FLOAT, num, shard.featureCount());
+            reusedLabels = Nd4j.createUninitialized(DataType.FLOAT, num, shard.numClasses());
+            featureBuffer = Shard.floats(reusedFeatures);
+            labelBuffer = Shard.floats(reusedLabels);
+        }
+        return reusedRows;
+    }
+
+    /** @return whether returned batches share reused arrays (valid until the next {@code next()}) */
+    public boolean reusesBatches() {
+        return reuseBatches;
     }
 
     @Override

@@ -197,7 +197,8 @@ public final class FashionMnist implements Callable<Integer> {
         Shard test = FashionMnistData.testSet(dataDir, limitSamples);
         int total = limitSamples == 0 ? FashionMnistData.TRAIN_COUNT : Math.min(limitSamples, FashionMnistData.TRAIN_COUNT);
         int batches = ShardIterator.batchesPerEpoch(total, size, batchSize);
-        ShardIterator train = new ShardIterator(shard, batchSize, batches, seed * 1_000_003L + rank);
+        // reused batches: the trainer is done with a batch before it asks for the next one
+        ShardIterator train = new ShardIterator(shard, batchSize, batches, seed * 1_000_003L + rank, true);
         DataSetIterator testIt = new ExistingDataSetIterator(test.toDataSet().batchBy(1000));
 
         DynamicTopology schedule = TopologyOption.parse(topology, size);

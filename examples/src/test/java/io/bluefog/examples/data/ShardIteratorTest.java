@@ -8,7 +8,9 @@ import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ShardIteratorTest {
     private static Shard shard(int m) {
@@ -43,6 +45,37 @@ class ShardIteratorTest {
         assertFalse(it.hasNext());
         it.reset();
         assertEquals(4, it.next().numExamples());
+    }
+
+    @Test
+    void reusedBatchesCarryTheSameSampleStreamInOnePairOfArrays() {
+        Shard shard = shard(10);
+        ShardIterator fresh = new ShardIterator(shard, 4, 3, 11);
+        ShardIterator reused = new ShardIterator(shard, 4, 3, 11, true);
+        assertTrue(reused.reusesBatches());
+        assertFalse(fresh.reusesBatches());
+        DataSet first = null;
+        for (int epoch = 0; epoch < 3; epoch++) {
+            while (fresh.hasNext()) {
+                assertTrue(reused.hasNext());
+                DataSet a = fresh.next();
+                DataSet b = reused.next();
+                assertEquals(a.getFeatures(), b.getFeatures(), "features, epoch " + epoch);
+                assertEquals(a.getLabels(), b.getLabels(), "labels, epoch " + epoch);
+                if (first == null) {
+                    first = b;
+                } else {
+                    assertSame(first.getFeatures(), b.getFeatures(), "one features array for all batches");
+                    assertSame(first.getLabels(), b.getLabels(), "one labels array for all batches");
+                }
+            }
+            assertFalse(reused.hasNext());
+            fresh.reset();
+            reused.reset();
+        }
+        DataSet odd = reused.next(3);
+        assertEquals(3, odd.numExamples(), "another batch size gets its own arrays");
+        assertEquals(fresh.next(3).getFeatures(), odd.getFeatures());
     }
 
     @Test

@@ -42,6 +42,7 @@ public final class DecentralizedTrainer {
     private final List<TrainingListener> listeners = new ArrayList<>();
     private int epoch;
     private Model evalCopy;
+    private boolean alignGarbageCollections = true;
 
     /**
      * @param bf     this rank's context (communication: {@code Collectives.of(bf)}; default topology:
@@ -75,6 +76,18 @@ public final class DecentralizedTrainer {
         return this;
     }
 
+    /**
+     * Whether {@link #fitEpoch} starts each epoch by emptying this JVM's young generation (default
+     * true), so that ranks doing the same steps collect garbage at the same steps instead of
+     * stalling each other (see {@code YoungCollection}). Its time is counted as training time.
+     * Costs a memset of the free young generation and one young pause per epoch. Ranks that share
+     * one JVM (LocalCluster) share one heap and pause together anyway; there it only costs that.
+     */
+    public DecentralizedTrainer alignGarbageCollections(boolean align) {
+        this.alignGarbageCollections = align;
+        return this;
+    }
+
     /** @return the optimizer (for its counters and collective metrics) */
     public DecentralizedOptimizer optimizer() {
         return optimizer;
@@ -96,10 +109,13 @@ public final class DecentralizedTrainer {
     }
 
     /**
-     * The mean mini-batch gradient at the current parameters, a fresh array. DL4J's backpropagation
-     * returns the gradient summed over the examples (its updater divides by the mini-batch size, see
-     * {@code BaseMultiLayerUpdater}); we divide here so that a one-rank run steps exactly as DL4J's
-     * {@code fit} with the same updater.
+     * The mean mini-batch gradient at the current parameters: DL4J's flattened gradient view,
+     * divided in place. DL4J's backpropagation returns the gradient summed over the examples (its
+     * updater divides by the mini-batch size, see {@code BaseMultiLayerUpdater}); we divide here so
+     * that a one-rank run steps exactly as DL4J's {@code fit} with the same updater. In place because
+     * the trainer owns that view between DL4J's backpropagation and the next one, which overwrites
+     * it, and the optimizer does not modify it; a fresh array per step would be a native allocation
+     * (and a JavaCPP deallocator the garbage collector must process) on every step.
      */
     private INDArray gradient(DataSet batch) {
         INDArray summed;
@@ -115,7 +131,7 @@ public final class DecentralizedTrainer {
             cg.computeGradientAndScore();
             summed = cg.getFlattenedGradients();
         }
-        return summed.div(batch.numExamples());
+        return summed.divi(batch.numExamples());
     }
 
     /**
@@ -127,8 +143,21 @@ public final class DecentralizedTrainer {
     public EpochMetrics fitEpoch(DataSetIterator train, DataSetIterator test) {
         epoch++;
         train.reset();
-        long commBefore = optimizer.communicationNanos();
+        // Wait until every rank is ready: rank 0 does work of its own between epochs (printing,
+        // writing the metrics files and the plot) while the others already enter this epoch. Without
+        // this barrier their wait for rank 0 would be timed inside this epoch's first exchange and
+        // billed as communication of this epoch; with it the wait is outside the epoch's time, like
+        // the evaluation that precedes it.
+        collectives.barrier();
+        // Then every rank empties its young generation, so that the ranks' young collections in
+        // this epoch come at the same steps (see YoungCollection). After the barrier, not before:
+        // a rank waiting in a collective allocates too, so emptying before a long wait would not
+        // leave the ranks in the same phase. Its time counts as training time (t0 is taken before).
         long t0 = System.nanoTime();
+        if (alignGarbageCollections) {
+            YoungCollection.collect();
+        }
+        long commBefore = optimizer.communicationNanos();
         double lossSum = 0;
         long samples = 0;
         int it = 0;
