@@ -1,12 +1,15 @@
 package io.bluefog.collectives;
 
 /**
- * Counters of one rank's communication thread since {@link Collectives#of} (for tests, benchmarks
- * and logs).
+ * Counters of one rank's collectives since {@link Collectives#of} (for tests, benchmarks and logs).
  *
- * @param operations       operations dispatched for execution (each call counts once, fused or not)
- * @param batches          coordinator rounds that executed data movement (a fused batch counts once)
- * @param fusedOperations  operations that travelled in a batch of two or more
+ * @param operations      operations dispatched for execution (each call counts once, fused or not)
+ * @param batches         coordinator rounds that executed data movement (a fused batch counts once)
+ * @param fusedOperations operations that travelled in a batch of two or more
+ * @param negotiateNanos  wall time in header agreement rounds: mostly waiting until the slowest rank
+ *                        makes the same call (load imbalance), plus one small round trip through rank 0
+ * @param executeNanos    wall time executing agreed batches: moving the data and combining it
  */
-public record CollectivesStatistics(long operations, long batches, long fusedOperations) {
+public record CollectivesStatistics(long operations, long batches, long fusedOperations, long negotiateNanos,
+                                    long executeNanos) {
 }

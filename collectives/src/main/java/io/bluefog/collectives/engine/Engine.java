@@ -58,6 +58,9 @@ public final class Engine implements AutoCloseable {
     private volatile long executedOperations;
     private volatile long executedBatches;
     private volatile long fusedOperations;
+    // Written only by the thread that holds "executing".
+    private volatile long negotiateNanos;
+    private volatile long executeNanos;
 
     /**
      * @param fusionThresholdBytes largest fused message (see {@code CollectivesConfig})
@@ -213,6 +216,7 @@ public final class Engine implements AutoCloseable {
     private void step(List<Op> ops) {
         Op first = ops.get(0);
         Coordinator.Verdict v;
+        long t0 = System.nanoTime();
         try (Timeline.Span s = timeline.span(TIMELINE_LANE, "negotiate")) {
             v = coordinator.negotiate(ops);
         } catch (BlueFogException e) {
@@ -222,6 +226,8 @@ public final class Engine implements AutoCloseable {
             fail(new CommunicationException("rank " + rank + ": " + e, e), ops);
             return;
         }
+        long t1 = System.nanoTime();
+        negotiateNanos += t1 - t0;
         if (v.code() == Coordinator.MISMATCH) {
             first.future.completeExceptionally(new CollectiveMismatchException("rank " + rank + ": " + v.text()));
             ops.remove(0);
@@ -243,6 +249,7 @@ public final class Engine implements AutoCloseable {
                 + (batch.size() > 1 ? " x" + batch.size() : first.name != null ? " " + first.name : "") : null;
         try (Timeline.Span s = timeline.span(TIMELINE_LANE, name)) {
             executor.execute(batch);
+            executeNanos += System.nanoTime() - t1;
         } catch (CollectiveMismatchException | IllegalArgumentException e) {
             // Detected identically on every rank before data moved: the ranks stay in step.
             for (Op op : batch) {
@@ -312,9 +319,12 @@ public final class Engine implements AutoCloseable {
         close(1000);
     }
 
-    /** @return {operations, batches, fused operations} executed so far */
+    /**
+     * @return {operations, batches, fused operations, nanoseconds in header agreement rounds,
+     *         nanoseconds executing batches} so far
+     */
     public long[] counters() {
-        return new long[] {executedOperations, executedBatches, fusedOperations};
+        return new long[] {executedOperations, executedBatches, fusedOperations, negotiateNanos, executeNanos};
     }
 
     /** @return true if the communication thread is the caller (blocking calls from it would deadlock) */

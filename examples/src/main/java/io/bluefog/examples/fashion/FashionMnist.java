@@ -223,9 +223,10 @@ public final class FashionMnist implements Callable<Integer> {
                 history.add(m);
                 if (lead) {
                     out.printf(Locale.ROOT, "epoch %d/%d  loss %.4f  test acc: averaged %.4f, rank 0 %.4f  consensus %.3e  "
-                                    + "%.0f samples/s  communication %.1f%%  (%.1f s)%n", e, epochs, m.trainLoss(),
-                            m.averagedAccuracy(), m.localAccuracy(), m.consensusDistance(), m.samplesPerSecond(),
-                            100 * m.communicationShare(), m.trainSeconds());
+                                    + "%.0f samples/s  communication %.1f%% (exchange %.1f%%, waiting %.1f%%)  (%.1f s)%n",
+                            e, epochs, m.trainLoss(), m.averagedAccuracy(), m.localAccuracy(), m.consensusDistance(),
+                            m.samplesPerSecond(), 100 * m.communicationShare(), 100 * m.exchangeShare(),
+                            100 * m.waitShare(), m.trainSeconds());
                     MetricsWriter.write(metricsDir, settings, history);
                 }
             }

@@ -21,6 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class FashionMnistSmokeTest {
     /** After one epoch on 4,096 images an MLP is far above chance (0.1). */
     private static final double MIN_SMOKE_ACCURACY = 0.5;
+    /** The CSV holds shares with 4 decimals. */
+    private static final double CSV_ROUNDING = 2e-4;
     private static final byte[] PNG_MAGIC = {(byte) 0x89, 'P', 'N', 'G'};
 
     @TempDir
@@ -51,8 +53,12 @@ class FashionMnistSmokeTest {
         assertTrue(avgAcc > MIN_SMOKE_ACCURACY && avgAcc <= 1, "averaged accuracy " + avgAcc);
         assertTrue(ownAcc > MIN_SMOKE_ACCURACY && ownAcc <= 1, "rank 0 accuracy " + ownAcc);
         assertTrue(consensus > 0 && Double.isFinite(consensus), "AWC on 2 ranks mixes before the local step, so the models differ: " + consensus);
+        double exchange = Double.parseDouble(row[8]);
+        double wait = Double.parseDouble(row[9]);
         assertTrue(share >= 0 && share < 1, "communication share " + share);
-        assertEquals(32, Integer.parseInt(row[9]), "4096 samples / (2 ranks x 64) = 32 iterations");
+        assertTrue(exchange > 0 && wait >= 0 && exchange + wait <= share + CSV_ROUNDING, "exchange " + exchange
+                + " + waiting " + wait + " lie within communication " + share);
+        assertEquals(32, Integer.parseInt(row[11]), "4096 samples / (2 ranks x 64) = 32 iterations");
         String json = Files.readString(tmp.resolve(MetricsWriter.JSON));
         assertTrue(json.contains("\"optimizer\": \"awc\"") && json.contains("\"epoch\": 1"), json);
         byte[] png = Files.readAllBytes(tmp.resolve(MetricsWriter.PNG));

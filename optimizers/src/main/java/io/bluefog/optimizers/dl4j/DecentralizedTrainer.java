@@ -2,6 +2,7 @@ package io.bluefog.optimizers.dl4j;
 
 import io.bluefog.BlueFog;
 import io.bluefog.collectives.Collectives;
+import io.bluefog.collectives.CollectivesStatistics;
 import io.bluefog.comm.ReduceOp;
 import io.bluefog.optimizers.DecentralizedOptimizer;
 import io.bluefog.optimizers.OptimizerConfig;
@@ -158,6 +159,7 @@ public final class DecentralizedTrainer {
             YoungCollection.collect();
         }
         long commBefore = optimizer.communicationNanos();
+        CollectivesStatistics statsBefore = collectives.statistics();
         double lossSum = 0;
         long samples = 0;
         int it = 0;
@@ -173,11 +175,16 @@ public final class DecentralizedTrainer {
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         double comm = (optimizer.communicationNanos() - commBefore) / 1e9;
+        CollectivesStatistics statsAfter = collectives.statistics();
+        double exchange = (statsAfter.executeNanos() - statsBefore.executeNanos()) / 1e9;
+        double wait = (statsAfter.negotiateNanos() - statsBefore.negotiateNanos()) / 1e9;
         int n = collectives.size();
         double meanLoss = sum(it == 0 ? 0 : lossSum / it) / n;
         double totalSamples = sum(samples);
         double maxSeconds = maxOverRanks(seconds);
         double commShare = sum(seconds > 0 ? comm / seconds : 0) / n;
+        double exchangeShare = sum(seconds > 0 ? exchange / seconds : 0) / n;
+        double waitShare = sum(seconds > 0 ? wait / seconds : 0) / n;
         double consensus = optimizer.consensusDistance();
         double averagedAcc = Double.NaN;
         double localAcc = Double.NaN;
@@ -189,7 +196,7 @@ public final class DecentralizedTrainer {
             averagedAcc = evaluateAveraged(test).accuracy();
         }
         EpochMetrics m = new EpochMetrics(epoch, meanLoss, averagedAcc, localAcc, meanLocalAcc, consensus,
-                totalSamples / maxSeconds, commShare, maxSeconds, it);
+                totalSamples / maxSeconds, commShare, exchangeShare, waitShare, maxSeconds, it);
         for (TrainingListener l : listeners) {
             l.epochDone(m);
         }

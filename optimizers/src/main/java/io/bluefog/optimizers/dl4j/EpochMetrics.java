@@ -10,11 +10,17 @@ package io.bluefog.optimizers.dl4j;
  * @param meanLocalAccuracy    mean over ranks of each rank's own-model test accuracy (NaN without a test set)
  * @param consensusDistance    (1/n) &Sigma;_i ‖x_i &minus; x&#772;‖&sup2; at the end of the epoch
  * @param samplesPerSecond     training samples of all ranks per second of the slowest rank's training time
- * @param communicationShare   the optimizer's communication time / training time, mean over ranks (0..1)
+ * @param communicationShare   the optimizer's communication time / training time, mean over ranks (0..1):
+ *                             all the time the training thread spends in collectives, the two parts below
+ *                             and the call overhead
+ * @param exchangeShare        of that, moving and combining data (the collectives' executed batches)
+ * @param waitShare            of that, header agreement rounds: mostly waiting for the slowest rank to
+ *                             reach the same step (load imbalance, e.g. another rank's GC pause)
  * @param trainSeconds         wall-clock training time of the epoch (max over ranks), evaluation excluded
  * @param iterations           iterations of the epoch (per rank)
  */
 public record EpochMetrics(int epoch, double trainLoss, double averagedAccuracy, double localAccuracy,
                            double meanLocalAccuracy, double consensusDistance, double samplesPerSecond,
-                           double communicationShare, double trainSeconds, int iterations) {
+                           double communicationShare, double exchangeShare, double waitShare,
+                           double trainSeconds, int iterations) {
 }

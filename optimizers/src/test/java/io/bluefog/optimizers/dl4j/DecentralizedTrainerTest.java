@@ -36,6 +36,8 @@ class DecentralizedTrainerTest {
     /** float32 parameters after a few steps: agreement to float rounding. */
     private static final double PARAM_TOLERANCE = 1e-5;
     private static final long SEED = 7;
+    /** Shares are ratios of nanosecond counters; allow for rounding of their sums. */
+    private static final double SHARE_SLACK = 1e-9;
 
     private static MultiLayerConfiguration conf(IUpdater updater) {
         return new NeuralNetConfiguration.Builder().seed(SEED).updater(updater).dataType(DataType.FLOAT).list()
@@ -119,6 +121,9 @@ class DecentralizedTrainerTest {
         assertEquals(m.averagedAccuracy(), m.localAccuracy(), 1e-12);
         assertEquals(4, m.iterations());
         assertTrue(m.trainLoss() > 0 && m.samplesPerSecond() > 0 && m.communicationShare() >= 0 && m.communicationShare() <= 1, m.toString());
+        // The engine's two parts lie inside the optimizer's communication time (same ranks, same window).
+        assertTrue(m.exchangeShare() > 0 && m.waitShare() >= 0, m.toString());
+        assertTrue(m.exchangeShare() + m.waitShare() <= m.communicationShare() + SHARE_SLACK, m.toString());
     }
 
     @Test
