@@ -22,6 +22,9 @@ import java.util.Optional;
  *       rank r writes {@code <prefix><r>.json}</td><td>unset: no timeline</td></tr>
  *   <tr><td>{@value #PIPELINE_CHUNK}</td><td>chunk size in bytes of a pipelined neighborAllreduce
  *       (larger messages move and are combined chunk by chunk), integer 8 .. 2^31 - 1</td><td>1 MiB = 1048576</td></tr>
+ *   <tr><td>{@value #SKIP_NEGOTIATE}</td><td>{@code true}: a neighborAllreduce checks its header with
+ *       its neighbors only, instead of agreeing with every rank through rank 0 (BlueFog's
+ *       {@code set_skip_negotiate_stage}); see {@code CollectivesConfig}</td><td>false</td></tr>
  *   <tr><td>{@value #TIMEOUT_MILLIS}</td><td>bound on a single blocking wait of transports that have
  *       one (the in-JVM transport), integer milliseconds &gt; 0</td><td>120000</td></tr>
  * </table>
@@ -35,6 +38,7 @@ public final class BlueFogConfig {
     public static final String TIMELINE = "BLUEFOG_TIMELINE";
     public static final String TIMEOUT_MILLIS = "BLUEFOG_TIMEOUT_MILLIS";
     public static final String PIPELINE_CHUNK = "BLUEFOG_PIPELINE_CHUNK";
+    public static final String SKIP_NEGOTIATE = "BLUEFOG_SKIP_NEGOTIATE";
 
     public static final LogLevel DEFAULT_LOG_LEVEL = LogLevel.WARNING;
     public static final long DEFAULT_FUSION_THRESHOLD_BYTES = 8L * 1024 * 1024;
@@ -47,7 +51,7 @@ public final class BlueFogConfig {
 
     private static final BlueFogConfig DEFAULTS =
             new BlueFogConfig(DEFAULT_LOG_LEVEL, false, DEFAULT_FUSION_THRESHOLD_BYTES, null, DEFAULT_TIMEOUT_MILLIS,
-                    DEFAULT_PIPELINE_CHUNK_BYTES);
+                    DEFAULT_PIPELINE_CHUNK_BYTES, false);
 
     private final LogLevel logLevel;
     private final boolean logLevelSet;
@@ -55,15 +59,17 @@ public final class BlueFogConfig {
     private final String timelinePrefix;
     private final long timeoutMillis;
     private final long pipelineChunkBytes;
+    private final boolean skipNegotiation;
 
     private BlueFogConfig(LogLevel logLevel, boolean logLevelSet, long fusionThresholdBytes, String timelinePrefix,
-            long timeoutMillis, long pipelineChunkBytes) {
+            long timeoutMillis, long pipelineChunkBytes, boolean skipNegotiation) {
         this.logLevel = logLevel;
         this.logLevelSet = logLevelSet;
         this.fusionThresholdBytes = fusionThresholdBytes;
         this.timelinePrefix = timelinePrefix;
         this.timeoutMillis = timeoutMillis;
         this.pipelineChunkBytes = pipelineChunkBytes;
+        this.skipNegotiation = skipNegotiation;
     }
 
     /** @return every setting at its default */
@@ -78,7 +84,7 @@ public final class BlueFogConfig {
      */
     public static BlueFogConfig fromEnvironment() {
         Map<String, String> vars = new HashMap<>();
-        for (String name : new String[] {LOG_LEVEL, FUSION_THRESHOLD, TIMELINE, TIMEOUT_MILLIS, PIPELINE_CHUNK}) {
+        for (String name : new String[] {LOG_LEVEL, FUSION_THRESHOLD, TIMELINE, TIMEOUT_MILLIS, PIPELINE_CHUNK, SKIP_NEGOTIATE}) {
             String v = System.getProperty(name);
             if (v == null) {
                 v = System.getenv(name);
@@ -102,13 +108,15 @@ public final class BlueFogConfig {
         String timeline = blankToNull(variables.get(TIMELINE));
         String timeout = blankToNull(variables.get(TIMEOUT_MILLIS));
         String chunk = blankToNull(variables.get(PIPELINE_CHUNK));
+        String skip = blankToNull(variables.get(SKIP_NEGOTIATE));
         return new BlueFogConfig(
                 level == null ? DEFAULT_LOG_LEVEL : LogLevel.parse(LOG_LEVEL, level),
                 level != null,
                 fusion == null ? DEFAULT_FUSION_THRESHOLD_BYTES : parseLong(FUSION_THRESHOLD, fusion, 0),
                 timeline,
                 timeout == null ? DEFAULT_TIMEOUT_MILLIS : parseLong(TIMEOUT_MILLIS, timeout, 1),
-                chunk == null ? DEFAULT_PIPELINE_CHUNK_BYTES : parseLong(PIPELINE_CHUNK, chunk, Double.BYTES));
+                chunk == null ? DEFAULT_PIPELINE_CHUNK_BYTES : parseLong(PIPELINE_CHUNK, chunk, Double.BYTES),
+                skip != null && parseBoolean(SKIP_NEGOTIATE, skip));
     }
 
     /** @return the log level ({@value #LOG_LEVEL}) */
@@ -141,10 +149,21 @@ public final class BlueFogConfig {
         return pipelineChunkBytes;
     }
 
+    /** @return true if neighborAllreduce checks headers with its neighbors only ({@value #SKIP_NEGOTIATE}) */
+    public boolean skipNegotiation() {
+        return skipNegotiation;
+    }
+
+    /** @return a copy with the given {@value #SKIP_NEGOTIATE} setting */
+    public BlueFogConfig withSkipNegotiation(boolean skip) {
+        return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis,
+                pipelineChunkBytes, skip);
+    }
+
     /** @return a copy with {@code logLevel} */
     public BlueFogConfig withLogLevel(LogLevel logLevel) {
         return new BlueFogConfig(Objects.requireNonNull(logLevel, "logLevel"), true, fusionThresholdBytes,
-                timelinePrefix, timeoutMillis, pipelineChunkBytes);
+                timelinePrefix, timeoutMillis, pipelineChunkBytes, skipNegotiation);
     }
 
     /**
@@ -156,13 +175,13 @@ public final class BlueFogConfig {
             throw new ConfigurationException("fusionThresholdBytes = " + fusionThresholdBytes + " must be >= 0");
         }
         return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis,
-                pipelineChunkBytes);
+                pipelineChunkBytes, skipNegotiation);
     }
 
     /** @return a copy writing timelines to {@code <prefix><rank>.json}; null or blank disables the timeline */
     public BlueFogConfig withTimelinePrefix(String prefix) {
         return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, blankToNull(prefix), timeoutMillis,
-                pipelineChunkBytes);
+                pipelineChunkBytes, skipNegotiation);
     }
 
     /**
@@ -174,7 +193,7 @@ public final class BlueFogConfig {
             throw new ConfigurationException("timeoutMillis = " + timeoutMillis + " must be positive");
         }
         return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis,
-                pipelineChunkBytes);
+                pipelineChunkBytes, skipNegotiation);
     }
 
     /**
@@ -187,11 +206,19 @@ public final class BlueFogConfig {
                     + Double.BYTES + ".." + Integer.MAX_VALUE);
         }
         return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis,
-                pipelineChunkBytes);
+                pipelineChunkBytes, skipNegotiation);
     }
 
     private static String blankToNull(String s) {
         return s == null || s.isBlank() ? null : s.trim();
+    }
+
+    private static boolean parseBoolean(String variable, String value) {
+        return switch (value.toLowerCase(java.util.Locale.ROOT)) {
+            case "true", "1", "yes" -> true;
+            case "false", "0", "no" -> false;
+            default -> throw new ConfigurationException(variable + "='" + value + "' must be true or false");
+        };
     }
 
     private static long parseLong(String variable, String value, long min) {
@@ -214,18 +241,21 @@ public final class BlueFogConfig {
     public boolean equals(Object o) {
         return o instanceof BlueFogConfig c && logLevel == c.logLevel && logLevelSet == c.logLevelSet
                 && fusionThresholdBytes == c.fusionThresholdBytes && Objects.equals(timelinePrefix, c.timelinePrefix)
-                && timeoutMillis == c.timeoutMillis && pipelineChunkBytes == c.pipelineChunkBytes;
+                && timeoutMillis == c.timeoutMillis && pipelineChunkBytes == c.pipelineChunkBytes
+                && skipNegotiation == c.skipNegotiation;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis, pipelineChunkBytes);
+        return Objects.hash(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis, pipelineChunkBytes,
+                skipNegotiation);
     }
 
     @Override
     public String toString() {
         return LOG_LEVEL + "=" + logLevel + ", " + FUSION_THRESHOLD + "=" + fusionThresholdBytes + ", " + TIMELINE
                 + "=" + (timelinePrefix == null ? "(unset)" : timelinePrefix) + ", " + TIMEOUT_MILLIS + "="
-                + timeoutMillis + ", " + PIPELINE_CHUNK + "=" + pipelineChunkBytes;
+                + timeoutMillis + ", " + PIPELINE_CHUNK + "=" + pipelineChunkBytes + ", " + SKIP_NEGOTIATE + "="
+                + skipNegotiation;
     }
 }

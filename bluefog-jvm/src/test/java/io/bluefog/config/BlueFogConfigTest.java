@@ -23,6 +23,7 @@ class BlueFogConfigTest {
         assertEquals(Optional.empty(), c.timelinePrefix());
         assertEquals(120_000L, c.timeoutMillis());
         assertEquals(1L << 20, c.pipelineChunkBytes());
+        assertFalse(c.skipNegotiation());
         assertEquals(BlueFogConfig.defaults(), c);
     }
 
@@ -33,13 +34,15 @@ class BlueFogConfigTest {
                 "BLUEFOG_FUSION_THRESHOLD", "0",
                 "BLUEFOG_TIMELINE", " /tmp/tl- ",
                 "BLUEFOG_TIMEOUT_MILLIS", "2500",
-                "BLUEFOG_PIPELINE_CHUNK", "4096"));
+                "BLUEFOG_PIPELINE_CHUNK", "4096",
+                "BLUEFOG_SKIP_NEGOTIATE", "True"));
         assertEquals(LogLevel.DEBUG, c.logLevel());
         assertTrue(c.logLevelSet());
         assertEquals(0L, c.fusionThresholdBytes());
         assertEquals(Optional.of("/tmp/tl-"), c.timelinePrefix());
         assertEquals(2500L, c.timeoutMillis());
         assertEquals(4096L, c.pipelineChunkBytes());
+        assertTrue(c.skipNegotiation());
         assertEquals(LogLevel.WARNING, BlueFogConfig.from(Map.of("BLUEFOG_LOG_LEVEL", "Warn")).logLevel());
         assertEquals(BlueFogConfig.defaults(), BlueFogConfig.from(Map.of("BLUEFOG_TIMELINE", "  ")),
                 "blank means unset");
@@ -54,7 +57,8 @@ class BlueFogConfigTest {
                 Map.entry("BLUEFOG_TIMEOUT_MILLIS", "0"),
                 Map.entry("BLUEFOG_TIMEOUT_MILLIS", "soon"),
                 Map.entry("BLUEFOG_PIPELINE_CHUNK", "4"),
-                Map.entry("BLUEFOG_PIPELINE_CHUNK", "4294967296"))) {
+                Map.entry("BLUEFOG_PIPELINE_CHUNK", "4294967296"),
+                Map.entry("BLUEFOG_SKIP_NEGOTIATE", "maybe"))) {
             ConfigurationException e = assertThrows(ConfigurationException.class,
                     () -> BlueFogConfig.from(Map.of(bad.getKey(), bad.getValue())), bad.toString());
             assertTrue(e.getMessage().startsWith(bad.getKey() + "='" + bad.getValue() + "'"), e.getMessage());

@@ -77,7 +77,7 @@ public final class Collectives implements AutoCloseable {
         this.bf = bf;
         this.config = config;
         this.engine = new Engine(bf.communicator(), config.fusionThresholdBytes(), config.timeoutMillis(),
-                config.pipelineChunkBytes(), bf.timeline());
+                config.pipelineChunkBytes(), config.skipNegotiation(), bf.timeline());
         this.name = null;
         this.root = this;
     }

@@ -13,8 +13,16 @@ import io.bluefog.config.BlueFogConfig;
  * @param pipelineChunkBytes   a neighborAllreduce message larger than this moves in chunks of this
  *                             many bytes, and each chunk is combined as soon as it has arrived, while
  *                             it is still in cache and while later chunks are on the way
+ * @param skipNegotiation      BlueFog's {@code set_skip_negotiate_stage}: a neighborAllreduce (given by a
+ *                             topology, or dynamic neighbors without the consistency check) skips the
+ *                             agreement through rank 0 and checks its header with its neighbors only,
+ *                             so it waits for its neighbors instead of every rank. A mismatch then fails
+ *                             only on the ranks whose neighbors disagree (the others complete); a rank
+ *                             that calls another collective while its neighbors call neighborAllreduce
+ *                             makes them time out instead of failing at once; such calls are not fused
  */
-public record CollectivesConfig(long fusionThresholdBytes, long timeoutMillis, long pipelineChunkBytes) {
+public record CollectivesConfig(long fusionThresholdBytes, long timeoutMillis, long pipelineChunkBytes,
+                                boolean skipNegotiation) {
     /** Environment variable of the fusion threshold, bytes (BlueFog's name); read by {@link BlueFogConfig}. */
     public static final String FUSION_THRESHOLD_ENV = BlueFogConfig.FUSION_THRESHOLD;
     /** Environment variable of the peer timeout, milliseconds; read by {@link BlueFogConfig}. */
@@ -24,6 +32,8 @@ public record CollectivesConfig(long fusionThresholdBytes, long timeoutMillis, l
     /** The runtime's default: long enough for ranks that start seconds apart on shared cores. */
     public static final long DEFAULT_TIMEOUT_MILLIS = BlueFogConfig.DEFAULT_TIMEOUT_MILLIS;
 
+    /** Environment variable of {@link #skipNegotiation()} (true/false); read by {@link BlueFogConfig}. */
+    public static final String SKIP_NEGOTIATE_ENV = BlueFogConfig.SKIP_NEGOTIATE;
     /** Environment variable of the pipeline chunk, bytes; read by {@link BlueFogConfig}. */
     public static final String PIPELINE_CHUNK_ENV = BlueFogConfig.PIPELINE_CHUNK;
     /** 1 MiB, see {@link BlueFogConfig#DEFAULT_PIPELINE_CHUNK_BYTES}. */
@@ -47,14 +57,15 @@ public record CollectivesConfig(long fusionThresholdBytes, long timeoutMillis, l
         }
     }
 
-    /** Settings with the default pipeline chunk, {@link #DEFAULT_PIPELINE_CHUNK_BYTES}. */
+    /** Settings with the default pipeline chunk, {@link #DEFAULT_PIPELINE_CHUNK_BYTES}, and negotiation on. */
     public CollectivesConfig(long fusionThresholdBytes, long timeoutMillis) {
-        this(fusionThresholdBytes, timeoutMillis, DEFAULT_PIPELINE_CHUNK_BYTES);
+        this(fusionThresholdBytes, timeoutMillis, DEFAULT_PIPELINE_CHUNK_BYTES, false);
     }
 
     /** @return the fusion threshold, timeout and pipeline chunk of the rank's runtime settings ({@code bf.config()}) */
     public static CollectivesConfig from(BlueFogConfig config) {
-        return new CollectivesConfig(config.fusionThresholdBytes(), config.timeoutMillis(), config.pipelineChunkBytes());
+        return new CollectivesConfig(config.fusionThresholdBytes(), config.timeoutMillis(), config.pipelineChunkBytes(),
+                config.skipNegotiation());
     }
 
     /**
@@ -67,16 +78,21 @@ public record CollectivesConfig(long fusionThresholdBytes, long timeoutMillis, l
 
     /** @return a copy with another fusion threshold */
     public CollectivesConfig withFusionThresholdBytes(long bytes) {
-        return new CollectivesConfig(bytes, timeoutMillis, pipelineChunkBytes);
+        return new CollectivesConfig(bytes, timeoutMillis, pipelineChunkBytes, skipNegotiation);
     }
 
     /** @return a copy with another timeout */
     public CollectivesConfig withTimeoutMillis(long millis) {
-        return new CollectivesConfig(fusionThresholdBytes, millis, pipelineChunkBytes);
+        return new CollectivesConfig(fusionThresholdBytes, millis, pipelineChunkBytes, skipNegotiation);
     }
 
     /** @return a copy with another pipeline chunk size */
     public CollectivesConfig withPipelineChunkBytes(long bytes) {
-        return new CollectivesConfig(fusionThresholdBytes, timeoutMillis, bytes);
+        return new CollectivesConfig(fusionThresholdBytes, timeoutMillis, bytes, skipNegotiation);
+    }
+
+    /** @return a copy with negotiation skipped or not (see {@link #skipNegotiation()}) */
+    public CollectivesConfig withSkipNegotiation(boolean skip) {
+        return new CollectivesConfig(fusionThresholdBytes, timeoutMillis, pipelineChunkBytes, skip);
     }
 }

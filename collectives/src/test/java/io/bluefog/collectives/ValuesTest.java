@@ -42,8 +42,8 @@ class ValuesTest {
         assertThrows(IllegalArgumentException.class, () -> new CollectivesConfig(-1, 10));
         assertThrows(IllegalArgumentException.class, () -> new CollectivesConfig(10, 0));
         assertThrows(IllegalArgumentException.class, () -> new CollectivesConfig(1L << 31, 10));
-        assertThrows(IllegalArgumentException.class, () -> new CollectivesConfig(10, 10, 4));
-        assertThrows(IllegalArgumentException.class, () -> new CollectivesConfig(10, 10, 1L << 31));
+        assertThrows(IllegalArgumentException.class, () -> new CollectivesConfig(10, 10, 4, false));
+        assertThrows(IllegalArgumentException.class, () -> new CollectivesConfig(10, 10, 1L << 31, false));
         CollectivesConfig fromRuntime = CollectivesConfig.from(
                 BlueFogConfig.defaults().withFusionThresholdBytes(1234).withTimeoutMillis(567));
         assertEquals(new CollectivesConfig(1234, 567), fromRuntime);

@@ -54,6 +54,7 @@ public final class Engine implements AutoCloseable {
     private final Executor executor;
     private final int rank;
     private final Timeline timeline;
+    private final boolean skipNegotiation;
     private volatile BlueFogException broken;
     private volatile long executedOperations;
     private volatile long executedBatches;
@@ -66,13 +67,15 @@ public final class Engine implements AutoCloseable {
      * @param fusionThresholdBytes largest fused message (see {@code CollectivesConfig})
      * @param timeoutMillis        how long to wait for peers before a timeout error
      * @param pipelineChunkBytes   chunk of a pipelined neighborAllreduce (see {@code CollectivesConfig})
+     * @param skipNegotiation      check neighborAllreduce headers between neighbors only (see {@code CollectivesConfig})
      * @param timeline where each coordinator round ({@code negotiate}) and each executed batch
      *                 (named after the operation, {@code xK} when K operations were fused) is
      *                 recorded on lane {@value #TIMELINE_LANE}; {@link Timeline#disabled()} for none
      */
     public Engine(Communicator comm, long fusionThresholdBytes, long timeoutMillis, long pipelineChunkBytes,
-            Timeline timeline) {
+            boolean skipNegotiation, Timeline timeline) {
         this.timeline = timeline;
+        this.skipNegotiation = skipNegotiation;
         this.rank = comm.rank();
         this.coordinator = new Coordinator(comm, timeoutMillis, fusionThresholdBytes);
         this.executor = new Executor(comm, timeoutMillis, pipelineChunkBytes);
@@ -212,9 +215,34 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    /** One coordinator round and the execution of the agreed batch, from the head of {@code ops}. */
+    /**
+     * One coordinator round and the execution of the agreed batch, from the head of {@code ops};
+     * with negotiation skipped, a neighborAllreduce at the head runs alone, checked by its neighbors.
+     */
     private void step(List<Op> ops) {
         Op first = ops.get(0);
+        if (skipNegotiation && Executor.peerCheckable(first)) {
+            ops.remove(0);
+            executedOperations++;
+            executedBatches++;
+            long t0 = System.nanoTime();
+            String name = timeline.isEnabled() ? first.kind.apiName() + (first.name != null ? " " + first.name : "") : null;
+            try (Timeline.Span s = timeline.span(TIMELINE_LANE, name)) {
+                executor.executePeerChecked(first);
+                executeNanos += System.nanoTime() - t0;
+            } catch (CollectiveMismatchException e) {
+                // Every neighbor of this rank that disagrees raises too; data on agreeing edges moved.
+                first.future.completeExceptionally(e);
+            } catch (BlueFogException e) {
+                first.future.completeExceptionally(e);
+                fail(e, ops);
+            } catch (RuntimeException e) {
+                CommunicationException c = new CommunicationException("rank " + rank + ": " + e, e);
+                first.future.completeExceptionally(c);
+                fail(c, ops);
+            }
+            return;
+        }
         Coordinator.Verdict v;
         long t0 = System.nanoTime();
         try (Timeline.Span s = timeline.span(TIMELINE_LANE, "negotiate")) {

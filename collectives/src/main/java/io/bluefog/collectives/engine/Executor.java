@@ -26,6 +26,7 @@ import org.nd4j.linalg.factory.Nd4j;
 final class Executor {
     static final int TAG_DATA = 4;
     static final int TAG_META = 5;
+    static final int TAG_PEER_HEADER = 6;
 
     private final Communicator comm;
     private final int rank;
@@ -42,6 +43,8 @@ final class Executor {
     private final DoubleBuffer setsSend;
     private final DoubleBuffer setsRecv;
     private final DoubleBuffer oneDouble = Coordinator.direct(1);
+    private final DoubleBuffer ownHeader = Coordinator.direct(Headers.LENGTH);
+    private final DoubleBuffer peerHeaders;
     private Level1 blas;
     private int[] machineOf; // rank -> machine, learnt on the first hierarchical call
 
@@ -57,6 +60,7 @@ final class Executor {
         int setLength = 2 * size + 2;
         this.setsSend = Coordinator.direct(setLength);
         this.setsRecv = Coordinator.direct(setLength * size);
+        this.peerHeaders = Coordinator.direct(Headers.LENGTH * Math.max(1, size));
     }
 
     private Level1 blas() {
@@ -232,6 +236,12 @@ final class Executor {
         }
         INDArray in = pack(batch);
         INDArray out = resultSpace(batch, true);
+        exchangeAndCombine(plan, in, out);
+        unpack(batch, out);
+    }
+
+    /** out = self * in + sum over sources of w * (their in), flat arrays of one dtype; out may be in. */
+    private void exchangeAndCombine(NeighborPlan plan, INDArray in, INDArray out) {
         boolean aliased = Tensors.sameMemory(out, in);
         long n = in.length();
         DataType dtype = in.dataType();
@@ -295,7 +305,71 @@ final class Executor {
             combiner.combine(from, count);
         }
         waitSends(deadline, plan.destinations);
-        unpack(batch, out);
+    }
+
+    // ---- neighborAllreduce without the coordinator (skip negotiation) -------------------------
+
+    /** @return true if {@code op} can run checked by its neighbors alone (its peers are known locally) */
+    static boolean peerCheckable(Op op) {
+        return op.kind == OpKind.NEIGHBOR_ALLREDUCE && !op.plan.needsSetExchange();
+    }
+
+    /**
+     * Runs a {@link #peerCheckable} neighborAllreduce agreed with its neighbors only: every rank sends
+     * its header to each peer (sources and destinations) and compares the headers it receives with
+     * its own. An edge whose two ends agree carries data as usual, so neighbors of a disagreeing rank
+     * never wait for data that will not come; a rank with a disagreeing peer moves its data on the
+     * other edges, then fails with {@link CollectiveMismatchException} naming the peers and what
+     * each called. Both ends of an edge compare the same two headers, so they decide alike.
+     */
+    void executePeerChecked(Op op) {
+        try {
+            int[] peers = op.plan.peers();
+            double[] own = new double[Headers.LENGTH];
+            Headers.encode(op, own, 0);
+            ownHeader.clear().put(0, own, 0, Headers.LENGTH);
+            long deadline = deadline();
+            recvs.clear();
+            sends.clear();
+            for (int k = 0; k < peers.length; k++) {
+                recvs.add(comm.irecv(peerHeaders.duplicate().position(k * Headers.LENGTH).limit((k + 1) * Headers.LENGTH)
+                        .slice(), peers[k], TAG_PEER_HEADER));
+                sends.add(comm.isend(ownHeader, peers[k], TAG_PEER_HEADER));
+            }
+            Waits.all(recvs, deadline, k -> "rank " + peers[k] + " to make the same neighborAllreduce call as rank "
+                    + rank + " (negotiation is skipped: a neighbor that called another collective, or none, ends here)");
+            Waits.all(sends, deadline, k -> "rank " + peers[k] + " to receive rank " + rank + "'s neighborAllreduce header");
+            double[] theirs = new double[Headers.LENGTH * peers.length];
+            peerHeaders.get(0, theirs, 0, theirs.length);
+            java.util.Set<Integer> disagree = new java.util.TreeSet<>();
+            for (int k = 0; k < peers.length; k++) {
+                if (!Headers.sameCall(own, 0, theirs, k * Headers.LENGTH)) {
+                    disagree.add(peers[k]);
+                }
+            }
+            if (disagree.isEmpty()) {
+                execute(List.of(op));
+                return;
+            }
+            // Move data on the agreeing edges (their other ends expect it), into scratch space.
+            NeighborPlan agreeing = op.plan.restrictedTo(p -> !disagree.contains(p));
+            INDArray in = Tensors.flat(op.input);
+            exchangeAndCombine(agreeing, in, borrow(op.dataType(), op.length()));
+            StringBuilder sb = new StringBuilder("rank " + rank + " called " + Headers.describe(own, 0));
+            for (int k = 0; k < peers.length; k++) {
+                if (disagree.contains(peers[k])) {
+                    sb.append("; its neighbor rank ").append(peers[k]).append(" called ")
+                            .append(Headers.describe(theirs, k * Headers.LENGTH));
+                }
+            }
+            throw new CollectiveMismatchException(sb.append(" (checked between neighbors: negotiation is skipped)")
+                    .toString());
+        } finally {
+            for (INDArray a : borrowed) {
+                pool.give(a);
+            }
+            borrowed.clear();
+        }
     }
 
     /** Elements per pipeline chunk of {@code dtype}. */

@@ -102,6 +102,28 @@ public final class NeighborPlan {
         return Headers.mix(h, Arrays.hashCode(destinationWeights));
     }
 
+    /**
+     * @return this plan on the given peers only (same weights for the edges kept), for moving data on
+     *         the edges whose ends agree when a neighbor-checked call fails on others
+     */
+    NeighborPlan restrictedTo(java.util.function.IntPredicate keep) {
+        int[] idx = java.util.stream.IntStream.range(0, sources.length).filter(k -> keep.test(sources[k])).toArray();
+        int[] src = Arrays.stream(idx).map(k -> sources[k]).toArray();
+        double[] w = Arrays.stream(idx).mapToDouble(k -> sourceWeights[k]).toArray();
+        int[] gather = Arrays.stream(gatherOrder).filter(keep::test).toArray();
+        int[] dIdx = java.util.stream.IntStream.range(0, destinations.length).filter(k -> keep.test(destinations[k]))
+                .toArray();
+        int[] dst = Arrays.stream(dIdx).map(k -> destinations[k]).toArray();
+        double[] dw = destinationWeights == null ? null : Arrays.stream(dIdx).mapToDouble(k -> destinationWeights[k]).toArray();
+        return new NeighborPlan(Mode.DYNAMIC, selfWeight, src, w, gather, dst, dw, 0);
+    }
+
+    /** @return the ranks this rank receives from or sends to, ascending, each once */
+    int[] peers() {
+        return java.util.stream.IntStream.concat(Arrays.stream(sources), Arrays.stream(destinations)).distinct().sorted()
+                .toArray();
+    }
+
     boolean needsSetExchange() {
         return mode == Mode.WEIGHTS || mode == Mode.DYNAMIC_CHECKED;
     }

@@ -31,4 +31,16 @@ class CollectivesMpiTest {
         MpiRun.assertSuitePassed(4, List.of("-D" + BlueFogConfig.PIPELINE_CHUNK + "=24"),
                 CollectivesContract.class.getName(), new CollectivesContract().checks().keySet());
     }
+
+    /**
+     * With negotiation skipped (neighborAllreduce checked between neighbors only), every check but
+     * the one that expects a mismatch to fail on every rank, which skipping gives up by design.
+     */
+    @Test
+    void contractHoldsWithNegotiationSkipped() {
+        String[] checks = new CollectivesContract().checks().keySet().stream()
+                .filter(name -> !name.equals("shapeMismatchFailsOnEveryRank")).toArray(String[]::new);
+        MpiRun.assertSuitePassed(4, List.of("-D" + BlueFogConfig.SKIP_NEGOTIATE + "=true"),
+                CollectivesContract.class.getName(), List.of(checks), checks);
+    }
 }
