@@ -27,8 +27,6 @@ final class Executor {
     static final int TAG_DATA = 4;
     static final int TAG_META = 5;
     static final int TAG_PEER_HEADER = 6;
-    /** Scratch chunks an in-place neighborAllreduce combines into before copying them back. */
-    static final int SCRATCH_SLOTS = 4;
 
     private final Communicator comm;
     private final int rank;
@@ -293,71 +291,20 @@ final class Executor {
                 sends.add(comm.isend(Tensors.nio(sendBase[k], dtype, from, count), plan.destinations[k], TAG_DATA));
             }
         }
-        if (!aliased) {
-            Combiner combiner = new Combiner(plan, in, out, received);
-            for (int c = 0; c < chunks; c++) {
-                long from = c * chunk;
-                waitReceives(plan, c, deadline);
-                combiner.combine(from, (int) Math.min(chunk, n - from), from);
-            }
-            waitSends(deadline, plan.destinations);
-            return;
-        }
-        // In place: chunk c of the input may be overwritten only once every destination has it. Rather
-        // than wait for that before combining, combine into a ring of scratch chunks as soon as the
-        // data has arrived, and copy a chunk back once its sends are done (the peers' completion
-        // notices then overlap the combining instead of delaying it).
-        int slots = Math.min(chunks, SCRATCH_SLOTS);
-        long slotLength = Math.min(n, chunk);
-        INDArray scratch = borrow(dtype, slotLength * slots);
-        Combiner combiner = new Combiner(plan, in, scratch, received);
-        Pointer scratchP = FlatBlas.pointer(scratch);
-        Pointer inP = FlatBlas.pointer(in);
-        int copied = 0; // chunks written back to the input so far
+        Combiner combiner = new Combiner(plan, in, out, aliased, received);
         for (int c = 0; c < chunks; c++) {
-            waitReceives(plan, c, deadline);
-            for (; copied <= c - slots; copied++) { // the slot chunk c needs must be free
-                waitSendsOf(plan, copied, deadline);
-                copyBack(scratchP, inP, copied, slots, slotLength, chunk, n);
-            }
             long from = c * chunk;
-            combiner.combine(from, (int) Math.min(chunk, n - from), (c % slots) * slotLength);
-            for (; copied <= c && sendsDone(nd, copied); copied++) {
-                copyBack(scratchP, inP, copied, slots, slotLength, chunk, n);
+            int count = (int) Math.min(chunk, n - from);
+            Waits.range(recvs, c * ns, ns, deadline, k -> "neighborAllreduce data from rank " + plan.sources[k]
+                    + " at rank " + rank + " (does rank " + plan.sources[k] + " send to " + rank + "?)");
+            if (aliased) {
+                // In place: chunk c of the input may be overwritten once every destination has it.
+                Waits.range(sends, c * nd, nd, deadline, k -> "rank " + plan.destinations[k]
+                        + " to receive neighbor data from rank " + rank);
             }
+            combiner.combine(from, count);
         }
-        for (; copied < chunks; copied++) {
-            waitSendsOf(plan, copied, deadline);
-            copyBack(scratchP, inP, copied, slots, slotLength, chunk, n);
-        }
-    }
-
-    private void waitReceives(NeighborPlan plan, int c, long deadline) {
-        int ns = plan.sources.length;
-        Waits.range(recvs, c * ns, ns, deadline, k -> "neighborAllreduce data from rank " + plan.sources[k]
-                + " at rank " + rank + " (does rank " + plan.sources[k] + " send to " + rank + "?)");
-    }
-
-    private void waitSendsOf(NeighborPlan plan, int c, long deadline) {
-        int nd = plan.destinations.length;
-        Waits.range(sends, c * nd, nd, deadline, k -> "rank " + plan.destinations[k]
-                + " to receive neighbor data from rank " + rank);
-    }
-
-    /** @return true if every send of chunk c has completed (polls, never blocks) */
-    private boolean sendsDone(int nd, int c) {
-        for (int k = c * nd; k < (c + 1) * nd; k++) {
-            if (!sends.get(k).test()) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** Copies chunk c from its scratch slot back into the input. */
-    private static void copyBack(Pointer scratch, Pointer in, int c, int slots, long slotLength, long chunk, long n) {
-        long from = c * chunk;
-        FlatBlas.copy((int) Math.min(chunk, n - from), scratch, (c % slots) * slotLength, in, from);
+        waitSends(deadline, plan.destinations);
     }
 
     // ---- neighborAllreduce without the coordinator (skip negotiation) -------------------------
@@ -438,6 +385,7 @@ final class Executor {
     private final class Combiner {
         private final double self;
         private final double[] weights;
+        private final boolean aliased;
         private final int width;
         private final boolean dbl;
         private final long inAddress;
@@ -448,10 +396,10 @@ final class Executor {
         private final Pointer outP;
         private final Pointer[] recvP;
 
-        /** @param out distinct from {@code in} */
-        Combiner(NeighborPlan plan, INDArray in, INDArray out, INDArray[] received) {
+        Combiner(NeighborPlan plan, INDArray in, INDArray out, boolean aliased, INDArray[] received) {
             this.self = plan.selfWeight;
             this.weights = plan.sourceWeights;
+            this.aliased = aliased;
             this.width = in.dataType().width();
             this.dbl = in.dataType() == DataType.DOUBLE;
             int ns = received.length;
@@ -469,7 +417,7 @@ final class Executor {
                 inAddress = outAddress = 0;
                 recvAddress = chunkAddress = null;
                 inP = FlatBlas.pointer(in);
-                outP = FlatBlas.pointer(out);
+                outP = aliased ? inP : FlatBlas.pointer(out);
                 recvP = new Pointer[ns];
                 for (int k = 0; k < ns; k++) {
                     recvP[k] = FlatBlas.pointer(received[k]);
@@ -477,23 +425,24 @@ final class Executor {
             }
         }
 
-        /** out[outFrom..outFrom+count) = self * in[from..] + sum_k w_k * received_k[from..] */
-        void combine(long from, int count, long outFrom) {
+        void combine(long from, int count) {
             if (useNativeKernel) {
                 long offset = from * width;
                 for (int k = 0; k < chunkAddress.length; k++) {
                     chunkAddress[k] = recvAddress[k] + offset;
                 }
-                NativeKernels.weightedSum(dbl, outAddress + outFrom * width, inAddress + offset, self, chunkAddress,
-                        weights, chunkAddress.length, count);
+                NativeKernels.weightedSum(dbl, outAddress + offset, inAddress + offset, self, chunkAddress, weights,
+                        chunkAddress.length, count);
                 return;
             }
-            FlatBlas.copy(count, inP, from, outP, outFrom);
+            if (!aliased) {
+                FlatBlas.copy(count, inP, from, outP, from);
+            }
             if (self != 1.0) {
-                FlatBlas.scal(count, self, outP, outFrom);
+                FlatBlas.scal(count, self, outP, from);
             }
             for (int k = 0; k < recvP.length; k++) {
-                FlatBlas.axpy(count, weights[k], recvP[k], from, outP, outFrom);
+                FlatBlas.axpy(count, weights[k], recvP[k], from, outP, from);
             }
         }
     }
