@@ -112,10 +112,11 @@ public final class BlueFogConfig {
         return new BlueFogConfig(
                 level == null ? DEFAULT_LOG_LEVEL : LogLevel.parse(LOG_LEVEL, level),
                 level != null,
-                fusion == null ? DEFAULT_FUSION_THRESHOLD_BYTES : parseLong(FUSION_THRESHOLD, fusion, 0),
+                fusion == null ? DEFAULT_FUSION_THRESHOLD_BYTES : parseLong(FUSION_THRESHOLD, fusion, 0, Long.MAX_VALUE),
                 timeline,
-                timeout == null ? DEFAULT_TIMEOUT_MILLIS : parseLong(TIMEOUT_MILLIS, timeout, 1),
-                chunk == null ? DEFAULT_PIPELINE_CHUNK_BYTES : parseLong(PIPELINE_CHUNK, chunk, Double.BYTES),
+                timeout == null ? DEFAULT_TIMEOUT_MILLIS : parseLong(TIMEOUT_MILLIS, timeout, 1, Long.MAX_VALUE),
+                chunk == null ? DEFAULT_PIPELINE_CHUNK_BYTES
+                        : parseLong(PIPELINE_CHUNK, chunk, Double.BYTES, Integer.MAX_VALUE),
                 skip != null && parseBoolean(SKIP_NEGOTIATE, skip));
     }
 
@@ -221,7 +222,7 @@ public final class BlueFogConfig {
         };
     }
 
-    private static long parseLong(String variable, String value, long min) {
+    private static long parseLong(String variable, String value, long min, long max) {
         long v;
         try {
             v = Long.parseLong(value);
@@ -231,8 +232,8 @@ public final class BlueFogConfig {
         if (v < min) {
             throw new ConfigurationException(variable + "='" + value + "' must be >= " + min);
         }
-        if (variable.equals(PIPELINE_CHUNK) && v > Integer.MAX_VALUE) {
-            throw new ConfigurationException(variable + "='" + value + "' must be <= " + Integer.MAX_VALUE);
+        if (v > max) {
+            throw new ConfigurationException(variable + "='" + value + "' must be <= " + max);
         }
         return v;
     }

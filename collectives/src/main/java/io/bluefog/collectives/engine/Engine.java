@@ -223,24 +223,8 @@ public final class Engine implements AutoCloseable {
         Op first = ops.get(0);
         if (skipNegotiation && Executor.peerCheckable(first)) {
             ops.remove(0);
-            executedOperations++;
-            executedBatches++;
-            long t0 = System.nanoTime();
-            String name = timeline.isEnabled() ? first.kind.apiName() + (first.name != null ? " " + first.name : "") : null;
-            try (Timeline.Span s = timeline.span(TIMELINE_LANE, name)) {
-                executor.executePeerChecked(first);
-                executeNanos += System.nanoTime() - t0;
-            } catch (CollectiveMismatchException e) {
-                // Every neighbor of this rank that disagrees raises too; data on agreeing edges moved.
-                first.future.completeExceptionally(e);
-            } catch (BlueFogException e) {
-                first.future.completeExceptionally(e);
-                fail(e, ops);
-            } catch (RuntimeException e) {
-                CommunicationException c = new CommunicationException("rank " + rank + ": " + e, e);
-                first.future.completeExceptionally(c);
-                fail(c, ops);
-            }
+            List<Op> alone = new ArrayList<>(List.of(first));
+            execute(alone, ops, System.nanoTime(), () -> executor.executePeerChecked(first));
             return;
         }
         Coordinator.Verdict v;
@@ -267,6 +251,15 @@ public final class Engine implements AutoCloseable {
         }
         List<Op> batch = new ArrayList<>(ops.subList(0, v.batch()));
         ops.subList(0, v.batch()).clear();
+        execute(batch, ops, t1, () -> executor.execute(batch));
+    }
+
+    /**
+     * Runs an agreed batch ({@code work}) with its counters and timeline span, and applies the
+     * failure model of the class comment; {@code rest} are the operations still pending behind it.
+     */
+    private void execute(List<Op> batch, List<Op> rest, long startNanos, Runnable work) {
+        Op first = batch.get(0);
         // Counted before execution, which completes the callers' futures.
         executedOperations += batch.size();
         executedBatches++;
@@ -276,20 +269,21 @@ public final class Engine implements AutoCloseable {
         String name = timeline.isEnabled() ? first.kind.apiName()
                 + (batch.size() > 1 ? " x" + batch.size() : first.name != null ? " " + first.name : "") : null;
         try (Timeline.Span s = timeline.span(TIMELINE_LANE, name)) {
-            executor.execute(batch);
-            executeNanos += System.nanoTime() - t1;
+            work.run();
+            executeNanos += System.nanoTime() - startNanos;
         } catch (CollectiveMismatchException | IllegalArgumentException e) {
-            // Detected identically on every rank before data moved: the ranks stay in step.
+            // Detected alike on every rank that takes part (with negotiation skipped: on both ends of
+            // each disagreeing edge, after the agreeing edges moved their data): the ranks stay in step.
             for (Op op : batch) {
                 op.future.completeExceptionally(e);
             }
         } catch (BlueFogException e) {
             failAll(batch, e);
-            fail(e, ops);
+            fail(e, rest);
         } catch (RuntimeException e) {
             CommunicationException c = new CommunicationException("rank " + rank + ": " + e, e);
             failAll(batch, c);
-            fail(c, ops);
+            fail(c, rest);
         }
     }
 

@@ -85,11 +85,16 @@ final class Executor {
             }
         } finally {
             newResult = null;
-            for (INDArray a : borrowed) {
-                pool.give(a);
-            }
-            borrowed.clear();
+            releaseBorrowed();
         }
+    }
+
+    /** Returns this call's borrowed arrays to the pool. */
+    private void releaseBorrowed() {
+        for (INDArray a : borrowed) {
+            pool.give(a);
+        }
+        borrowed.clear();
     }
 
     private INDArray borrow(DataType dtype, long length) {
@@ -365,10 +370,7 @@ final class Executor {
             throw new CollectiveMismatchException(sb.append(" (checked between neighbors: negotiation is skipped)")
                     .toString());
         } finally {
-            for (INDArray a : borrowed) {
-                pool.give(a);
-            }
-            borrowed.clear();
+            releaseBorrowed();
         }
     }
 
