@@ -123,9 +123,11 @@ public final class Engine implements AutoCloseable {
         List<Op> mine = new ArrayList<>(1);
         mine.add(op);
         executing.lock();
+        Waits.WAITING_CALLERS.incrementAndGet(); // the caller waits for its own operation
         try {
             step(mine);
         } finally {
+            Waits.WAITING_CALLERS.decrementAndGet();
             executing.unlock();
             synchronized (this) {
                 callerActive = false;

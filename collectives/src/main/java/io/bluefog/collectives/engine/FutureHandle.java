@@ -23,11 +23,12 @@ public final class FutureHandle<T> implements Handle<T> {
     public T join() {
         // Short operations finish within microseconds: spin briefly before parking this thread,
         // whose wake-up would cost more than the operation on a loaded machine.
-        long start = System.nanoTime();
-        while (!future.isDone() && System.nanoTime() - start < Waits.SPIN_NANOS) {
-            Thread.onSpinWait();
-        }
+        Waits.WAITING_CALLERS.incrementAndGet();
         try {
+            long start = System.nanoTime();
+            while (!future.isDone() && System.nanoTime() - start < Waits.SPIN_NANOS) {
+                Thread.onSpinWait();
+            }
             return (T) future.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -38,6 +39,8 @@ public final class FutureHandle<T> implements Handle<T> {
                 throw re;
             }
             throw new CommunicationException(String.valueOf(c), c);
+        } finally {
+            Waits.WAITING_CALLERS.decrementAndGet();
         }
     }
 }

@@ -3,6 +3,7 @@ package io.bluefog.collectives.engine;
 import io.bluefog.BlueFogTimeoutException;
 import io.bluefog.comm.Request;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntFunction;
 
@@ -19,6 +20,15 @@ final class Waits {
     static final long YIELD_NANOS = 2_000_000;
     /** ... and after that park this long between polls, so that long waits cost no CPU. */
     static final long PARK_NANOS = 20_000;
+    /**
+     * Callers in this JVM that wait for communication: blocked in {@link FutureHandle#join()} or
+     * executing their own operation ({@link Engine#runInCallerOrSubmit}). While there is none, the
+     * caller is computing (an operation started early to overlap, e.g. AWC's combine during the
+     * gradient) and needs the core, which a yielding poller would share with it: then waits park
+     * right after the spin. While a caller waits its core is idle anyway, and yielding costs nothing
+     * but answers sooner than a park's wake-up.
+     */
+    static final AtomicInteger WAITING_CALLERS = new AtomicInteger();
 
     private Waits() {
     }
@@ -55,12 +65,15 @@ final class Waits {
         }
     }
 
-    /** One pause of a polling loop that started at {@code startNanos}: spin, then yield, then park. */
+    /**
+     * One pause of a polling loop that started at {@code startNanos}: spin, then yield (only while a
+     * caller is blocked waiting, see {@link #WAITING_CALLERS}), then park.
+     */
     static void pause(long startNanos) {
         long waited = System.nanoTime() - startNanos;
         if (waited < SPIN_NANOS) {
             Thread.onSpinWait();
-        } else if (waited < YIELD_NANOS) {
+        } else if (waited < YIELD_NANOS && WAITING_CALLERS.get() > 0) {
             Thread.yield();
         } else {
             LockSupport.parkNanos(PARK_NANOS);
