@@ -2,6 +2,7 @@ package io.bluefog.optimizers;
 
 import io.bluefog.BlueFog;
 import io.bluefog.collectives.Collectives;
+import io.bluefog.collectives.Handle;
 import io.bluefog.comm.ReduceOp;
 import io.bluefog.optimizers.algorithms.Algorithms;
 import io.bluefog.optimizers.updaters.LocalUpdater;
@@ -26,10 +27,15 @@ import java.util.Objects;
  *       {@link OptimizerConfig#broadcastAtStart()} (default), every rank's parameters are overwritten
  *       by rank 0's so that all start from the same point; the algorithm's state is initialised
  *       from them.</li>
+ *   <li>Optionally {@link #beginStep()}, before computing the gradient of the coming step: starts the
+ *       part of the iteration's communication that reads only the current parameters (AWC's W x),
+ *       so that it runs on the communication thread while the caller computes the gradient. Between
+ *       {@code beginStep()} and {@code step} the parameters must not be modified.</li>
  *   <li>{@link #step(INDArray)}, once per iteration on every rank &mdash; collective (all ranks call it the
  *       same number of times; the communication pattern of iteration k is the same on all ranks).
  *       The gradient must have been computed at the current {@link #parameters()}; the parameters
- *       are updated in place. The gradient array is not modified.</li>
+ *       are updated in place. The gradient array is not modified. The result does not depend on
+ *       whether {@code beginStep()} was called, to the last bit, and ranks may differ in calling it.</li>
  *   <li>{@link #averagedParameters()}, {@link #consensusDistance()} &mdash; collective, any time between steps,
  *       for evaluation; they do not change the optimizer's state and their time is not counted in
  *       {@link #communicationNanos()}.</li>
@@ -49,7 +55,8 @@ import java.util.Objects;
  * <h2>Extending</h2>
  * A new algorithm subclasses this class and implements {@link #update(INDArray, Topology, long)} with the
  * protected helpers {@link #localStep(INDArray)}, {@link #mix(INDArray, Topology)} and
- * {@link #average(INDArray)} (see {@code io.bluefog.examples.custom} for one written outside this module).
+ * {@link #average(INDArray)}, and optionally {@link #begin(Topology, long)} with {@link #startMix}
+ * and {@link #finishMix} to overlap communication with the gradient computation (see {@code io.bluefog.examples.custom} for one written outside this module).
  *
  * @see Algorithm for the algorithms and their papers
  */
@@ -64,6 +71,9 @@ public abstract class DecentralizedOptimizer {
     private long communicationNanos;
     /** {@link #localStep}'s result, reused; created on first use with the gradient's shape. */
     private INDArray work;
+    /** {@link #beginStep()} was called for the coming iteration. */
+    private boolean begun;
+    private long overlappedRounds;
 
     /**
      * Collective (broadcast from rank 0 when configured). Subclasses initialise their state from
@@ -127,13 +137,51 @@ public abstract class DecentralizedOptimizer {
             throw new IllegalArgumentException("gradient has " + gradient.length() + " " + gradient.dataType()
                     + " elements, parameters " + params.length() + " " + params.dataType());
         }
-        boolean communicate = (iteration + 1) % config.communicationPeriod() == 0;
+        boolean communicate = communicates();
         Topology w = communicate ? schedule.at(round) : null;
+        begun = false;
         update(gradient, w, communicate ? round : -1);
         if (communicate) {
             round++;
         }
         iteration++;
+    }
+
+    /**
+     * Starts the coming iteration's communication that does not depend on its gradient, to overlap
+     * it with the gradient computation (BlueFog's AWC optimizer does the same from forward hooks).
+     * AWC starts W x here; the other algorithms combine vectors that depend on the gradient and start
+     * nothing. Collective in the same way as {@link #step}: the operation started here is the one
+     * {@code step} would otherwise run, so ranks may differ in calling it. The parameters must not be
+     * modified until {@code step} returns.
+     *
+     * @throws IllegalStateException if called twice without a {@code step} in between
+     */
+    public final void beginStep() {
+        if (begun) {
+            throw new IllegalStateException("beginStep() called twice without step() in between, at iteration " + iteration);
+        }
+        begun = true;
+        if (communicates() && begin(schedule.at(round), round)) {
+            overlappedRounds++;
+        }
+    }
+
+    /**
+     * The algorithm's part of {@link #beginStep()} in an iteration that communicates: start
+     * operations that read only the current parameters (with {@link #startMix}); {@link #update}
+     * finishes them. Default: nothing.
+     *
+     * @param w     the mixing matrix of this communication round
+     * @param round the 0-based communication round
+     * @return whether it started communication
+     */
+    protected boolean begin(Topology w, long round) {
+        return false;
+    }
+
+    private boolean communicates() {
+        return (iteration + 1) % config.communicationPeriod() == 0;
     }
 
     /**
@@ -172,6 +220,30 @@ public abstract class DecentralizedOptimizer {
         communicationNanos += System.nanoTime() - t0;
     }
 
+    /**
+     * Starts neighbor averaging W x into a new array (nonblocking); {@link #finishMix} waits for it.
+     * {@code x} must not be modified until then. Collective.
+     */
+    protected final Handle<INDArray> startMix(INDArray x, Topology w) {
+        long t0 = System.nanoTime();
+        Handle<INDArray> h = collectives.neighborAllreduceAsync(x, w);
+        communicationNanos += System.nanoTime() - t0;
+        return h;
+    }
+
+    /**
+     * Waits for a {@link #startMix}; only the time spent waiting here counts as communication (the
+     * rest was hidden behind the caller's computation).
+     *
+     * @return W x, a new array the caller owns (close it when done to free its memory at once)
+     */
+    protected final INDArray finishMix(Handle<INDArray> mixing) {
+        long t0 = System.nanoTime();
+        INDArray mixed = mixing.join();
+        communicationNanos += System.nanoTime() - t0;
+        return mixed;
+    }
+
     /** Global averaging x &larr; (1/n) &Sigma;_j x_j in place, timed as communication. Collective. */
     protected final void average(INDArray x) {
         long t0 = System.nanoTime();
@@ -198,9 +270,18 @@ public abstract class DecentralizedOptimizer {
         return round;
     }
 
-    /** @return wall-clock nanoseconds spent in this optimizer's communication (waiting included) */
+    /**
+     * @return wall-clock nanoseconds this rank's calling thread spent blocked in the optimizer's
+     *         communication (waiting included); communication started by {@link #beginStep()}
+     *         counts only for the time {@code step} still waits for it
+     */
     public final long communicationNanos() {
         return communicationNanos;
+    }
+
+    /** @return communication rounds whose communication {@link #beginStep()} started early, so far */
+    public final long overlappedRounds() {
+        return overlappedRounds;
     }
 
     /** @return this rank's collectives, through which the optimizer communicates (do not close them) */

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
  * Every algorithm against a dense serial simulation of its update equations (DESIGN.md) on
@@ -228,6 +229,11 @@ class AlgorithmsMatchSerialReferenceTest {
     }
 
     private static void check(Algorithm a, DynamicTopology schedule, int period, int commPeriod, DataType dt) {
+        check(a, schedule, period, commPeriod, dt, false);
+    }
+
+    /** @param beginEarly call {@code beginStep()} before computing each gradient (AWC then overlaps its combine) */
+    private static void check(Algorithm a, DynamicTopology schedule, int period, int commPeriod, DataType dt, boolean beginEarly) {
         int n = schedule.size();
         double[][] expected = reference(a, schedule, period, commPeriod);
         double[][] c = centers(n);
@@ -241,6 +247,9 @@ class AlgorithmsMatchSerialReferenceTest {
             try (Collectives col = Collectives.of(bf)) {
                 DecentralizedOptimizer opt = DecentralizedOptimizer.create(col, schedule.at(0), x, config);
                 for (int k = 0; k < STEPS; k++) {
+                    if (beginEarly) {
+                        opt.beginStep();
+                    }
                     opt.step(x.sub(center));
                 }
             }
@@ -289,6 +298,35 @@ class AlgorithmsMatchSerialReferenceTest {
         DynamicTopology onePeer = Schedules.onePeerExponential(4);
         for (Algorithm a : Algorithm.values()) {
             check(a, onePeer, 2, 2, DataType.FLOAT);
+        }
+    }
+
+    @Test
+    void stepsThatBeginEarlyFollowTheSameEquations() {
+        for (Algorithm a : Algorithm.values()) {
+            check(a, Schedules.staticTopology(Topologies.ring(5)), 3, 1, DataType.DOUBLE, true);
+            check(a, Schedules.onePeerExponential(4), 2, 2, DataType.FLOAT, true);
+        }
+    }
+
+    @Test
+    void beginStepTwiceIsAnError() {
+        OptimizerConfig config = OptimizerConfig.builder(Algorithm.AWC).topology(Topologies.ring(2)).build();
+        List<String> messages = LocalCluster.call(2, bf -> {
+            INDArray x = Nd4j.zeros(DataType.DOUBLE, 1, DIM);
+            try (Collectives col = Collectives.of(bf)) {
+                DecentralizedOptimizer opt = DecentralizedOptimizer.create(col, bf.topology(), x, config);
+                opt.beginStep();
+                IllegalStateException e = assertThrows(IllegalStateException.class, opt::beginStep);
+                opt.step(x.dup());
+                opt.beginStep();
+                opt.step(x.dup());
+                assertEquals(2, opt.overlappedRounds());
+                return e.getMessage();
+            }
+        });
+        for (String m : messages) {
+            assertEquals("beginStep() called twice without step() in between, at iteration 0", m);
         }
     }
 

@@ -223,10 +223,11 @@ public final class FashionMnist implements Callable<Integer> {
                 history.add(m);
                 if (lead) {
                     out.printf(Locale.ROOT, "epoch %d/%d  loss %.4f  test acc: averaged %.4f, rank 0 %.4f  consensus %.3e  "
-                                    + "%.0f samples/s  communication %.1f%% (exchange %.1f%%, waiting %.1f%%)  (%.1f s)%n",
+                                    + "%.0f samples/s  communication %.1f%% (exchange %.1f%%, waiting %.1f%%%s)  (%.1f s)%n",
                             e, epochs, m.trainLoss(), m.averagedAccuracy(), m.localAccuracy(), m.consensusDistance(),
                             m.samplesPerSecond(), 100 * m.communicationShare(), 100 * m.exchangeShare(),
-                            100 * m.waitShare(), m.trainSeconds());
+                            100 * m.waitShare(), m.overlapped() ? ", partly hidden behind the gradient computation" : "",
+                            m.trainSeconds());
                     MetricsWriter.write(metricsDir, settings, history);
                 }
             }

@@ -24,7 +24,7 @@ public final class MetricsWriter {
     public static final String JSON = "metrics.json";
     public static final String PNG = "metrics.png";
     static final String CSV_HEADER = "epoch,train_loss,test_accuracy_averaged,test_accuracy_rank0,test_accuracy_mean_local,"
-            + "consensus_distance,samples_per_second,communication_share,exchange_share,wait_share,train_seconds,iterations";
+            + "consensus_distance,samples_per_second,communication_share,exchange_share,wait_share,overlapped,train_seconds,iterations";
 
     private MetricsWriter() {
     }
@@ -35,10 +35,10 @@ public final class MetricsWriter {
             Files.createDirectories(dir);
             StringBuilder csv = new StringBuilder(CSV_HEADER).append('\n');
             for (EpochMetrics m : epochs) {
-                csv.append(String.format(Locale.ROOT, "%d,%.6f,%.4f,%.4f,%.4f,%.6e,%.1f,%.4f,%.4f,%.4f,%.2f,%d%n",
+                csv.append(String.format(Locale.ROOT, "%d,%.6f,%.4f,%.4f,%.4f,%.6e,%.1f,%.4f,%.4f,%.4f,%b,%.2f,%d%n",
                         m.epoch(), m.trainLoss(), m.averagedAccuracy(), m.localAccuracy(), m.meanLocalAccuracy(),
                         m.consensusDistance(), m.samplesPerSecond(), m.communicationShare(), m.exchangeShare(),
-                        m.waitShare(), m.trainSeconds(), m.iterations()));
+                        m.waitShare(), m.overlapped(), m.trainSeconds(), m.iterations()));
             }
             Files.writeString(dir.resolve(CSV), csv);
             Files.writeString(dir.resolve(JSON), json(settings, epochs));
@@ -61,11 +61,11 @@ public final class MetricsWriter {
             j.append(i == 0 ? "\n" : ",\n").append(String.format(Locale.ROOT,
                     "    {\"epoch\": %d, \"train_loss\": %s, \"test_accuracy_averaged\": %s, \"test_accuracy_rank0\": %s, "
                             + "\"test_accuracy_mean_local\": %s, \"consensus_distance\": %s, \"samples_per_second\": %s, "
-                            + "\"communication_share\": %s, \"exchange_share\": %s, \"wait_share\": %s, "
+                            + "\"communication_share\": %s, \"exchange_share\": %s, \"wait_share\": %s, \"overlapped\": %b, "
                             + "\"train_seconds\": %s, \"iterations\": %d}",
                     m.epoch(), num(m.trainLoss()), num(m.averagedAccuracy()), num(m.localAccuracy()),
                     num(m.meanLocalAccuracy()), num(m.consensusDistance()), num(m.samplesPerSecond()),
-                    num(m.communicationShare()), num(m.exchangeShare()), num(m.waitShare()), num(m.trainSeconds()),
+                    num(m.communicationShare()), num(m.exchangeShare()), num(m.waitShare()), m.overlapped(), num(m.trainSeconds()),
                     m.iterations()));
         }
         return j.append("\n  ]\n}\n").toString();

@@ -104,6 +104,8 @@ public final class DecentralizedTrainer {
      * @return this rank's mini-batch loss at the parameters before the step
      */
     public double step(DataSet batch) {
+        // AWC's combine reads only the current parameters: start it before DL4J computes the gradient.
+        optimizer.beginStep();
         INDArray gradient = gradient(batch);
         optimizer.step(gradient);
         return model.score();
@@ -159,6 +161,7 @@ public final class DecentralizedTrainer {
             YoungCollection.collect();
         }
         long commBefore = optimizer.communicationNanos();
+        long overlappedBefore = optimizer.overlappedRounds();
         CollectivesStatistics statsBefore = collectives.statistics();
         double lossSum = 0;
         long samples = 0;
@@ -179,6 +182,8 @@ public final class DecentralizedTrainer {
         double exchange = (statsAfter.executeNanos() - statsBefore.executeNanos()) / 1e9;
         double wait = (statsAfter.negotiateNanos() - statsBefore.negotiateNanos()) / 1e9;
         int n = collectives.size();
+        // Job-wide metrics from here on (collectives, after the epoch's statistics were taken).
+        boolean overlapped = sum(optimizer.overlappedRounds() > overlappedBefore ? 1 : 0) > 0;
         double meanLoss = sum(it == 0 ? 0 : lossSum / it) / n;
         double totalSamples = sum(samples);
         double maxSeconds = maxOverRanks(seconds);
@@ -196,7 +201,7 @@ public final class DecentralizedTrainer {
             averagedAcc = evaluateAveraged(test).accuracy();
         }
         EpochMetrics m = new EpochMetrics(epoch, meanLoss, averagedAcc, localAcc, meanLocalAcc, consensus,
-                totalSamples / maxSeconds, commShare, exchangeShare, waitShare, maxSeconds, it);
+                totalSamples / maxSeconds, commShare, exchangeShare, waitShare, overlapped, maxSeconds, it);
         for (TrainingListener l : listeners) {
             l.epochDone(m);
         }

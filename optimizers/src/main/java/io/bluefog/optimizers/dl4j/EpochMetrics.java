@@ -16,11 +16,17 @@ package io.bluefog.optimizers.dl4j;
  * @param exchangeShare        of that, moving and combining data (the collectives' executed batches)
  * @param waitShare            of that, header agreement rounds: mostly waiting for the slowest rank to
  *                             reach the same step (load imbalance, e.g. another rank's GC pause)
+ * @param overlapped           whether the optimizer started communication before the gradient
+ *                             computation in this epoch ({@code DecentralizedOptimizer#beginStep}, AWC):
+ *                             then the two shares above are the collectives' own busy time, partly
+ *                             hidden behind that computation, and may add up to more than
+ *                             {@code communicationShare}, which counts only the time the training
+ *                             thread was blocked
  * @param trainSeconds         wall-clock training time of the epoch (max over ranks), evaluation excluded
  * @param iterations           iterations of the epoch (per rank)
  */
 public record EpochMetrics(int epoch, double trainLoss, double averagedAccuracy, double localAccuracy,
                            double meanLocalAccuracy, double consensusDistance, double samplesPerSecond,
-                           double communicationShare, double exchangeShare, double waitShare,
+                           double communicationShare, double exchangeShare, double waitShare, boolean overlapped,
                            double trainSeconds, int iterations) {
 }

@@ -3,6 +3,7 @@ package io.bluefog.optimizers.dl4j;
 import io.bluefog.collectives.Collectives;
 import io.bluefog.local.LocalCluster;
 import io.bluefog.optimizers.Algorithm;
+import io.bluefog.optimizers.DecentralizedOptimizer;
 import io.bluefog.optimizers.OptimizerConfig;
 import io.bluefog.optimizers.updaters.LocalUpdater;
 import io.bluefog.topology.Topologies;
@@ -29,7 +30,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class DecentralizedTrainerTest {
@@ -124,6 +127,42 @@ class DecentralizedTrainerTest {
         // The engine's two parts lie inside the optimizer's communication time (same ranks, same window).
         assertTrue(m.exchangeShare() > 0 && m.waitShare() >= 0, m.toString());
         assertTrue(m.exchangeShare() + m.waitShare() <= m.communicationShare() + SHARE_SLACK, m.toString());
+        assertFalse(m.overlapped(), "allreduce starts nothing before the gradient");
+    }
+
+    /** The trainer starts AWC's combine before the gradient: same parameters as stepping AWC by hand without it. */
+    @Test
+    void awcOverlapsItsCombineWithTheGradientAndStepsAsWithout() {
+        int n = 3;
+        OptimizerConfig awc = OptimizerConfig.builder(Algorithm.AWC).updater(LocalUpdater.sgd(0.1))
+                .topology(Topologies.ring(n)).build();
+        List<Object[]> got = LocalCluster.call(n, bf -> {
+            try (Collectives ignored = Collectives.of(bf)) {
+                MultiLayerNetwork overlapped = new MultiLayerNetwork(conf(new NoOp()));
+                overlapped.init();
+                DecentralizedTrainer t = new DecentralizedTrainer(bf, overlapped, awc);
+                EpochMetrics m = t.fitEpoch(new ExistingDataSetIterator(batches(5, 8, 100 + bf.rank())), null);
+
+                MultiLayerNetwork plain = new MultiLayerNetwork(conf(new NoOp()));
+                plain.init();
+                DecentralizedOptimizer opt = DecentralizedOptimizer.create(bf, plain.params(), awc);
+                for (DataSet b : batches(5, 8, 100 + bf.rank())) {
+                    plain.setInput(b.getFeatures());
+                    plain.setLabels(b.getLabels());
+                    plain.computeGradientAndScore();
+                    opt.step(plain.getFlattenedGradients().divi(b.numExamples()));
+                }
+                return new Object[] {m, overlapped.params().toDoubleVector(), plain.params().toDoubleVector(),
+                        t.optimizer().overlappedRounds(), opt.overlappedRounds()};
+            }
+        });
+        for (Object[] r : got) {
+            EpochMetrics m = (EpochMetrics) r[0];
+            assertTrue(m.overlapped(), m.toString());
+            assertArrayEquals((double[]) r[2], (double[]) r[1], 0.0, "overlapped AWC steps bit for bit as AWC without it");
+            assertEquals(5L, r[3]);
+            assertEquals(0L, r[4]);
+        }
     }
 
     @Test
