@@ -22,7 +22,6 @@ class FashionMnistSmokeTest {
     /** After one epoch on 4,096 images an MLP is far above chance (0.1). */
     private static final double MIN_SMOKE_ACCURACY = 0.5;
     /** The CSV holds shares with 4 decimals. */
-    private static final double CSV_ROUNDING = 2e-4;
     private static final byte[] PNG_MAGIC = {(byte) 0x89, 'P', 'N', 'G'};
 
     @TempDir
@@ -56,9 +55,11 @@ class FashionMnistSmokeTest {
         double exchange = Double.parseDouble(row[8]);
         double wait = Double.parseDouble(row[9]);
         assertTrue(share >= 0 && share < 1, "communication share " + share);
-        assertTrue(exchange > 0 && wait >= 0 && exchange + wait <= share + CSV_ROUNDING, "exchange " + exchange
-                + " + waiting " + wait + " lie within communication " + share);
-        assertEquals(32, Integer.parseInt(row[11]), "4096 samples / (2 ranks x 64) = 32 iterations");
+        // AWC's combine overlaps the gradient: exchange and waiting are the collectives' busy time,
+        // partly hidden, so unlike ATC's (DecentralizedTrainerTest) they need not lie within the share.
+        assertEquals("true", row[10], "AWC overlaps its combine with the gradient computation");
+        assertTrue(exchange > 0 && wait >= 0 && exchange + wait < 1, "exchange " + exchange + ", waiting " + wait);
+        assertEquals(32, Integer.parseInt(row[12]), "4096 samples / (2 ranks x 64) = 32 iterations");
         String json = Files.readString(tmp.resolve(MetricsWriter.JSON));
         assertTrue(json.contains("\"optimizer\": \"awc\"") && json.contains("\"epoch\": 1"), json);
         byte[] png = Files.readAllBytes(tmp.resolve(MetricsWriter.PNG));
