@@ -149,7 +149,8 @@ public abstract class DecentralizedOptimizer {
 
     /**
      * Starts the coming iteration's communication that does not depend on its gradient, to overlap
-     * it with the gradient computation (BlueFog's AWC optimizer does the same from forward hooks).
+     * it with the gradient computation. AWC's combine (x &larr; W x &minus; d) reads only the pre-step
+     * x, which makes this overlap possible; ATC's combine needs the local step, so it cannot start early.
      * AWC starts W x here; the other algorithms combine vectors that depend on the gradient and start
      * nothing. Collective in the same way as {@link #step}: the operation started here is the one
      * {@code step} would otherwise run, so ranks may differ in calling it. The parameters must not be
