@@ -3,7 +3,6 @@ package io.bluefog.examples.bench;
 import io.bluefog.BlueFog;
 import io.bluefog.collectives.Collectives;
 import io.bluefog.comm.ReduceOp;
-import io.bluefog.local.LocalCluster;
 import io.bluefog.topology.Topologies;
 import io.bluefog.topology.Topology;
 import io.bluefog.topology.dynamic.DynamicTopology;
@@ -24,7 +23,9 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import picocli.CommandLine;
+import io.bluefog.examples.cli.TransportOptions;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -76,11 +77,8 @@ public final class CollectivesBenchmark implements Callable<Integer> {
     @Option(names = "--json", description = "print one JSON object per row instead of a table")
     boolean json;
 
-    @Option(names = "--transport", defaultValue = "auto", description = "auto (mpi under bfrun) or local (threads) (default: ${DEFAULT-VALUE})")
-    String transport;
-
-    @Option(names = "--ranks", defaultValue = "4", description = "number of ranks with --transport local (default: ${DEFAULT-VALUE})")
-    int ranks;
+    @Mixin
+    TransportOptions where = new TransportOptions(4);
 
     private final PrintStream out = System.out;
 
@@ -118,16 +116,10 @@ public final class CollectivesBenchmark implements Callable<Integer> {
         if (rounds < 1) {
             throw new IllegalArgumentException("--rounds must be >= 1, got " + rounds);
         }
-        switch (transport) {
-            case "local" -> LocalCluster.run(ranks, bf -> run(bf, bytes, false));
-            case "auto" -> {
-                try (BlueFog bf = BlueFog.init(new String[0])) {
-                    run(bf, bytes, !noC && bf.communicator().transportName().equals("mpi"));
-                }
-            }
-            default -> throw new CommandLine.ParameterException(new CommandLine(this),
-                    "--transport must be auto or local, got " + transport);
-        }
+        where.call(bf -> {
+            run(bf, bytes, !noC && bf.communicator().transportName().equals("mpi"));
+            return null;
+        });
         return 0;
     }
 

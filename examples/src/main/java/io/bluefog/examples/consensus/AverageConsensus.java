@@ -3,7 +3,6 @@ package io.bluefog.examples.consensus;
 import io.bluefog.BlueFog;
 import io.bluefog.collectives.Collectives;
 import io.bluefog.comm.ReduceOp;
-import io.bluefog.local.LocalCluster;
 import io.bluefog.topology.Topology;
 import io.bluefog.topology.analysis.Spectral;
 import io.bluefog.topology.dynamic.DynamicTopology;
@@ -14,7 +13,9 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import picocli.CommandLine;
+import io.bluefog.examples.cli.TransportOptions;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -59,12 +60,8 @@ public final class AverageConsensus implements Callable<Integer> {
     @Option(names = "--json", description = "print one JSON object instead of a table")
     boolean json;
 
-    @Option(names = "--transport", defaultValue = "auto",
-            description = "auto (mpi under bfrun/mpirun, else one rank) or local (threads of this JVM) (default: ${DEFAULT-VALUE})")
-    String transport;
-
-    @Option(names = "--ranks", defaultValue = "4", description = "number of ranks with --transport local (default: ${DEFAULT-VALUE})")
-    int ranks;
+    @Mixin
+    TransportOptions where = new TransportOptions(4);
 
     private final PrintStream out;
 
@@ -81,7 +78,7 @@ public final class AverageConsensus implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
         if (!TopologyNames.isName(baseTopology())) {
             throw new CommandLine.ParameterException(new CommandLine(this), "unknown --topology '" + topology
                     + "'; use " + ONE_PEER_EXPONENTIAL + " or one of " + TopologyNames.NAMES);
@@ -95,21 +92,10 @@ public final class AverageConsensus implements Callable<Integer> {
         if (!dtype.equals("float32") && !dtype.equals("float64")) {
             throw new CommandLine.ParameterException(new CommandLine(this), "--dtype must be float32 or float64, got " + dtype);
         }
-        switch (transport) {
-            case "local" -> {
-                if (ranks < 1) {
-                    throw new CommandLine.ParameterException(new CommandLine(this), "--ranks must be >= 1, got " + ranks);
-                }
-                LocalCluster.run(ranks, bf -> run(bf));
-            }
-            case "auto" -> {
-                try (BlueFog bf = BlueFog.init(new String[0])) {
-                    run(bf);
-                }
-            }
-            default -> throw new CommandLine.ParameterException(new CommandLine(this),
-                    "--transport must be auto or local, got " + transport);
-        }
+        where.call(bf -> {
+            run(bf);
+            return null;
+        });
         return 0;
     }
 

@@ -6,7 +6,6 @@ import io.bluefog.examples.data.FashionMnistData;
 import io.bluefog.examples.data.Partition;
 import io.bluefog.examples.data.Shard;
 import io.bluefog.examples.data.ShardIterator;
-import io.bluefog.local.LocalCluster;
 import io.bluefog.optimizers.Algorithm;
 import io.bluefog.optimizers.OptimizerConfig;
 import io.bluefog.optimizers.dl4j.DecentralizedTrainer;
@@ -18,7 +17,9 @@ import org.deeplearning4j.datasets.iterator.ExistingDataSetIterator;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import picocli.CommandLine;
+import io.bluefog.examples.cli.TransportOptions;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
@@ -93,23 +94,19 @@ public final class FashionMnist implements Callable<Integer> {
             description = "use only the first N training (and at most N test) images, for smoke runs; 0 = all (default: ${DEFAULT-VALUE})")
     int limitSamples;
 
-    @Option(names = "--transport", defaultValue = "auto",
-            description = "auto (MPI under bfrun/mpirun) | local (ranks as threads of this JVM) (default: ${DEFAULT-VALUE})")
-    String transport;
-
-    @Option(names = "--ranks", defaultValue = "2", description = "number of ranks with --transport local (default: ${DEFAULT-VALUE})")
-    int ranks;
+    @Mixin
+    TransportOptions where = new TransportOptions(2);
 
     @Option(names = "--quiet", description = "no progress bar")
     boolean quiet;
 
     private final PrintStream out;
-    private final String[] rawArgs;
+    /** With {@code --transport local}: one rank may wait this long in a collective (a CNN epoch takes minutes). */
+    private static final long LOCAL_TIMEOUT_MILLIS = 3_600_000L;
     private List<EpochMetrics> lastMetrics = List.of();
 
-    FashionMnist(PrintStream out, String[] rawArgs) {
+    FashionMnist(PrintStream out) {
         this.out = out;
-        this.rawArgs = rawArgs;
     }
 
     public static void main(String[] args) {
@@ -118,7 +115,7 @@ public final class FashionMnist implements Callable<Integer> {
 
     /** Parses and runs; returns the exit code (0 success, 1 error, 2 bad usage). */
     public static int run(String[] args, PrintStream out) {
-        FashionMnist job = new FashionMnist(out, args);
+        FashionMnist job = new FashionMnist(out);
         CommandLine cl = new CommandLine(job);
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
             cmd.getErr().println("fashion-mnist: " + e.getMessage());
@@ -133,26 +130,9 @@ public final class FashionMnist implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
         validate();
-        if (transport.equals("local")) {
-            List<List<EpochMetrics>> all = LocalCluster.builder(ranks).timeoutMillis(3_600_000L).build().call(this::runRank);
-            lastMetrics = all.get(0);
-        } else if (transport.equals("auto")) {
-            try (BlueFog bf = BlueFog.init(rawArgs)) {
-                try {
-                    lastMetrics = runRank(bf);
-                } catch (RuntimeException e) {
-                    if (bf.size() > 1) {
-                        System.err.println("fashion-mnist: rank " + bf.rank() + ": " + e.getMessage());
-                        bf.communicator().abort(1, e);
-                    }
-                    throw e;
-                }
-            }
-        } else {
-            throw new IllegalArgumentException("--transport must be auto or local, got '" + transport + "'");
-        }
+        lastMetrics = where.call(LOCAL_TIMEOUT_MILLIS, this::runRank).get(0);
         return 0;
     }
 
@@ -166,9 +146,6 @@ public final class FashionMnist implements Callable<Integer> {
         }
         if (batchSize < 1) {
             throw new IllegalArgumentException("--batch-size must be >= 1, got " + batchSize);
-        }
-        if (ranks < 1) {
-            throw new IllegalArgumentException("--ranks must be >= 1, got " + ranks);
         }
     }
 
