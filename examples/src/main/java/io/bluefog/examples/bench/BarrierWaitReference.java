@@ -1,5 +1,6 @@
 package io.bluefog.examples.bench;
 
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -153,7 +154,7 @@ public final class BarrierWaitReference implements Callable<Integer> {
                 run(10);
                 t[i] = System.nanoTime() - s;
             }
-            java.util.Arrays.sort(t);
+            Arrays.sort(t);
             double perRep = t[t.length / 2] / 10.0 / 1e6;
             return Math.max(1, (int) Math.round(millis / perRep));
         }
