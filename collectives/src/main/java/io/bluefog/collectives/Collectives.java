@@ -324,6 +324,15 @@ public final class Collectives implements AutoCloseable {
     }
 
     /**
+     * Nonblocking {@link #neighborAllreduceInPlace(INDArray, Topology)}: allocates no result array.
+     * {@code x} must not be read or written until the handle completes; {@code join()} returns {@code x}.
+     */
+    public Handle<INDArray> neighborAllreduceInPlaceAsync(INDArray x, Topology t) {
+        check(x, "x");
+        return submit(Op.neighborAllreduce(x, plan(t), true));
+    }
+
+    /**
      * Partial averaging with explicit weights: {@code x_i <- w.selfWeight() x_i + sum_j w_ij x_j}
      * over {@code w}'s sources, which need not be neighbors in the static topology. Each rank
      * passes its own weights; ranks learn who receives from them through one small allgather of

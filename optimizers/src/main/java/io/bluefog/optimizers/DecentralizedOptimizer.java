@@ -56,7 +56,8 @@ import java.util.Objects;
  * A new algorithm subclasses this class and implements {@link #update(INDArray, Topology, long)} with the
  * protected helpers {@link #localStep(INDArray)}, {@link #mix(INDArray, Topology)} and
  * {@link #average(INDArray)}, and optionally {@link #begin(Topology, long)} with {@link #startMix}
- * and {@link #finishMix} to overlap communication with the gradient computation (see {@code io.bluefog.examples.custom} for one written outside this module).
+ * and {@link #finishMix} to overlap communication with the gradient computation (see
+ * {@code io.bluefog.examples.custom} for one written outside this module).
  *
  * @see Algorithm for the algorithms and their papers
  */
@@ -222,12 +223,12 @@ public abstract class DecentralizedOptimizer {
     }
 
     /**
-     * Starts neighbor averaging W x into a new array (nonblocking); {@link #finishMix} waits for it.
-     * {@code x} must not be modified until then. Collective.
+     * Starts neighbor averaging x &larr; W x in place (nonblocking; no result array is allocated);
+     * {@link #finishMix} waits for it. {@code x} must not be read or written until then. Collective.
      */
     protected final Handle<INDArray> startMix(INDArray x, Topology w) {
         long t0 = System.nanoTime();
-        Handle<INDArray> h = collectives.neighborAllreduceAsync(x, w);
+        Handle<INDArray> h = collectives.neighborAllreduceInPlaceAsync(x, w);
         communicationNanos += System.nanoTime() - t0;
         return h;
     }
@@ -235,14 +236,11 @@ public abstract class DecentralizedOptimizer {
     /**
      * Waits for a {@link #startMix}; only the time spent waiting here counts as communication (the
      * rest was hidden behind the caller's computation).
-     *
-     * @return W x, a new array the caller owns (close it when done to free its memory at once)
      */
-    protected final INDArray finishMix(Handle<INDArray> mixing) {
+    protected final void finishMix(Handle<INDArray> mixing) {
         long t0 = System.nanoTime();
-        INDArray mixed = mixing.join();
+        mixing.join();
         communicationNanos += System.nanoTime() - t0;
-        return mixed;
     }
 
     /** Global averaging x &larr; (1/n) &Sigma;_j x_j in place, timed as communication. Collective. */

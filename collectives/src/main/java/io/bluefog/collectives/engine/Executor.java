@@ -11,6 +11,8 @@ import java.nio.DoubleBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.blas.Level1;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -296,7 +298,7 @@ final class Executor {
                 sends.add(comm.isend(Tensors.nio(sendBase[k], dtype, from, count), plan.destinations[k], TAG_DATA));
             }
         }
-        Combiner combiner = new Combiner(plan, in, out, aliased, received);
+        Combiner combiner = new Combiner(plan.selfWeight, plan.sourceWeights, in, out, received);
         for (int c = 0; c < chunks; c++) {
             long from = c * chunk;
             int count = (int) Math.min(chunk, n - from);
@@ -346,7 +348,7 @@ final class Executor {
             Waits.all(sends, deadline, k -> "rank " + peers[k] + " to receive rank " + rank + "'s neighborAllreduce header");
             double[] theirs = new double[Headers.LENGTH * peers.length];
             peerHeaders.get(0, theirs, 0, theirs.length);
-            java.util.Set<Integer> disagree = new java.util.TreeSet<>();
+            Set<Integer> disagree = new TreeSet<>();
             for (int k = 0; k < peers.length; k++) {
                 if (!Headers.sameCall(own, 0, theirs, k * Headers.LENGTH)) {
                     disagree.add(peers[k]);
@@ -398,10 +400,11 @@ final class Executor {
         private final Pointer outP;
         private final Pointer[] recvP;
 
-        Combiner(NeighborPlan plan, INDArray in, INDArray out, boolean aliased, INDArray[] received) {
-            this.self = plan.selfWeight;
-            this.weights = plan.sourceWeights;
-            this.aliased = aliased;
+        /** For out = self * in + sum_k weights[k] * received[k], flat arrays of one dtype; out may be in. */
+        Combiner(double self, double[] weights, INDArray in, INDArray out, INDArray[] received) {
+            this.self = self;
+            this.weights = weights;
+            this.aliased = Tensors.sameMemory(out, in);
             this.width = in.dataType().width();
             this.dbl = in.dataType() == DataType.DOUBLE;
             int ns = received.length;
@@ -424,6 +427,13 @@ final class Executor {
                 for (int k = 0; k < ns; k++) {
                     recvP[k] = FlatBlas.pointer(received[k]);
                 }
+            }
+        }
+
+        /** The whole length {@code n}, in pieces that fit the kernels' int counts. */
+        void combineAll(long n) {
+            for (long from = 0; from < n; from += Integer.MAX_VALUE) {
+                combine(from, (int) Math.min(Integer.MAX_VALUE, n - from));
             }
         }
 
@@ -451,23 +461,6 @@ final class Executor {
 
     private void waitSends(long deadline, int[] destinations) {
         Waits.all(sends, deadline, k -> "rank " + destinations[k] + " to receive neighbor data from rank " + rank);
-    }
-
-    /** out = self * in + sum_k w_k * received_k, in that order (received in ascending source rank). */
-    private void combine(double self, INDArray in, double[] weights, INDArray[] received, INDArray out) {
-        long n = in.length();
-        if (Tensors.sameMemory(out, in)) {
-            if (self != 1.0) {
-                blas().scal(n, self, out);
-            }
-        } else if (self == 1.0) {
-            blas().copy(in, out);
-        } else {
-            in.mul(self, out); // one pass instead of copy + scal
-        }
-        for (int k = 0; k < received.length; k++) {
-            blas().axpy(n, weights[k], received[k], out);
-        }
     }
 
     /**
@@ -684,7 +677,7 @@ final class Executor {
         INDArray avg = borrow(dtype, n);
         double[] ones = new double[local.length];
         Arrays.fill(ones, 1.0);
-        combine(1.0, in, ones, local, avg);
+        new Combiner(1.0, ones, in, avg, local).combineAll(n);
         blas().scal(n, 1.0 / (local.length + 1), avg);
         // 2. leaders mix with the machine topology.
         int[] inMachines = mt.inNeighbors(me);
@@ -699,7 +692,7 @@ final class Executor {
             sends.add(comm.isend(Tensors.nio(avg), leader[m], TAG_DATA));
         }
         Waits.all(recvs, deadline, k -> "hierarchicalNeighborAllreduce data from leader " + leader[inMachines[k]]);
-        combine(mt.selfWeight(me), avg, mt.recvWeights(me), fromLeaders, flatOut);
+        new Combiner(mt.selfWeight(me), mt.recvWeights(me), avg, flatOut, fromLeaders).combineAll(n);
         // 3. back to the machine's members.
         for (int r : mine) {
             sends.add(comm.isend(Tensors.nio(flatOut), r, TAG_DATA));

@@ -389,6 +389,9 @@ public final class CollectivesContract implements ContractSuite {
             INDArray a = array(x[r], DataType.FLOAT, 3, 2);
             assertSame(a, c.neighborAllreduceInPlace(a, t));
             assertClose(expected, a, tol, "in place, topology");
+            INDArray async = array(x[r], DataType.FLOAT, 3, 2);
+            assertSame(async, c.neighborAllreduceInPlaceAsync(async, t).join());
+            assertClose(a.dup().data().asDouble(), async, 0, "in place, nonblocking: the same bits as blocking");
             INDArray b = array(x[r], DataType.FLOAT, 3, 2);
             c.neighborAllreduceInPlace(b, NeighborWeights.fromTopology(t, r));
             assertClose(expected, b, tol, "in place, weights");

@@ -2,6 +2,7 @@ package io.bluefog.examples.fashion;
 
 import io.bluefog.BlueFog;
 import io.bluefog.collectives.Collectives;
+import io.bluefog.examples.cli.TransportOptions;
 import io.bluefog.examples.data.FashionMnistData;
 import io.bluefog.examples.data.Partition;
 import io.bluefog.examples.data.Shard;
@@ -17,7 +18,6 @@ import org.deeplearning4j.datasets.iterator.ExistingDataSetIterator;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import picocli.CommandLine;
-import io.bluefog.examples.cli.TransportOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -46,6 +46,9 @@ import java.util.concurrent.Callable;
 @Command(name = "fashion-mnist", mixinStandardHelpOptions = true,
         description = "Decentralized training of Fashion-MNIST across ranks.")
 public final class FashionMnist implements Callable<Integer> {
+    /** With {@code --transport local}: one rank may wait this long in a collective (a CNN epoch takes minutes). */
+    private static final long LOCAL_TIMEOUT_MILLIS = 3_600_000L;
+
     @Option(names = "--topology", defaultValue = "exponential",
             description = "ring|exponential|one-peer-exponential|mesh|star|full|<weight-matrix file> (default: ${DEFAULT-VALUE})")
     String topology;
@@ -101,8 +104,6 @@ public final class FashionMnist implements Callable<Integer> {
     boolean quiet;
 
     private final PrintStream out;
-    /** With {@code --transport local}: one rank may wait this long in a collective (a CNN epoch takes minutes). */
-    private static final long LOCAL_TIMEOUT_MILLIS = 3_600_000L;
     private List<EpochMetrics> lastMetrics = List.of();
 
     FashionMnist(PrintStream out) {

@@ -35,9 +35,8 @@ public final class TopologyOption {
             case "exponential":
             case "mesh":
             case "star":
-                return Schedules.staticTopology(TopologyNames.byName(s, n));
             case "full":
-                return Schedules.staticTopology(TopologyNames.byName("fully-connected", n));
+                return Schedules.staticTopology(TopologyNames.byName(s, n));
             default:
                 return Schedules.staticTopology(fromFile(Path.of(spec), n));
         }

@@ -6,6 +6,7 @@ import io.bluefog.optimizers.DecentralizedOptimizer;
 import io.bluefog.optimizers.OptimizerConfig;
 import io.bluefog.topology.Topology;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * D-SGD, adapt-with-combine ({@link io.bluefog.optimizers.Algorithm#AWC}): x_i &larr; &Sigma;_j w_ij x_j &minus; d_i(x_i).
@@ -19,10 +20,17 @@ final class AdaptWithCombine extends DecentralizedOptimizer {
 
     /** W x started by {@link #begin}, or null. */
     private Handle<INDArray> mixing;
+    /** Where {@link #begin} mixes a copy of x (reused: a model-sized array per step would be garbage). */
+    private INDArray mixed;
 
     @Override
     protected boolean begin(Topology w, long round) {
-        mixing = startMix(parameters(), w);
+        INDArray x = parameters();
+        if (mixed == null) {
+            mixed = Nd4j.createUninitialized(x.dataType(), x.shape(), 'c');
+        }
+        mixed.assign(x);
+        mixing = startMix(mixed, w);
         return true;
     }
 
@@ -32,12 +40,9 @@ final class AdaptWithCombine extends DecentralizedOptimizer {
         INDArray x = parameters();
         if (mixing != null) {
             // x = W x - d in one pass from the mixed copy, the same arithmetic as mixing in place.
-            INDArray mixed = finishMix(mixing);
+            finishMix(mixing);
             mixing = null;
             mixed.sub(d.reshape(x.shape()), x);
-            if (mixed.closeable()) {
-                mixed.close();
-            }
             return;
         }
         if (w != null) {

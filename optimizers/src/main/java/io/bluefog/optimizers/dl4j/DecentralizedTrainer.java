@@ -11,7 +11,6 @@ import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.evaluation.classification.Evaluation;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.DataSet;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
@@ -182,22 +181,27 @@ public final class DecentralizedTrainer {
         double exchange = (statsAfter.executeNanos() - statsBefore.executeNanos()) / 1e9;
         double wait = (statsAfter.negotiateNanos() - statsBefore.negotiateNanos()) / 1e9;
         int n = collectives.size();
-        // Job-wide metrics from here on (collectives, after the epoch's statistics were taken).
-        boolean overlapped = sum(optimizer.overlappedRounds() > overlappedBefore ? 1 : 0) > 0;
-        double meanLoss = sum(it == 0 ? 0 : lossSum / it) / n;
-        double totalSamples = sum(samples);
+        // Job-wide metrics from here on (collectives, after the epoch's statistics were taken): one
+        // sum over ranks for all of them.
+        double[] sums = sums(it == 0 ? 0 : lossSum / it, samples, seconds > 0 ? comm / seconds : 0,
+                seconds > 0 ? exchange / seconds : 0, seconds > 0 ? wait / seconds : 0,
+                optimizer.overlappedRounds() > overlappedBefore ? 1 : 0);
+        double meanLoss = sums[0] / n;
+        double totalSamples = sums[1];
+        double commShare = sums[2] / n;
+        double exchangeShare = sums[3] / n;
+        double waitShare = sums[4] / n;
+        boolean overlapped = sums[5] > 0;
         double maxSeconds = maxOverRanks(seconds);
-        double commShare = sum(seconds > 0 ? comm / seconds : 0) / n;
-        double exchangeShare = sum(seconds > 0 ? exchange / seconds : 0) / n;
-        double waitShare = sum(seconds > 0 ? wait / seconds : 0) / n;
         double consensus = optimizer.consensusDistance();
         double averagedAcc = Double.NaN;
         double localAcc = Double.NaN;
         double meanLocalAcc = Double.NaN;
         if (test != null) {
             double own = evaluate(test).accuracy();
-            meanLocalAcc = sum(own) / n;
-            localAcc = rankZero(own);
+            double[] acc = sums(own, collectives.rank() == 0 ? own : 0);
+            meanLocalAcc = acc[0] / n;
+            localAcc = acc[1];
             averagedAcc = evaluateAveraged(test).accuracy();
         }
         EpochMetrics m = new EpochMetrics(epoch, meanLoss, averagedAcc, localAcc, meanLocalAcc, consensus,
@@ -239,21 +243,13 @@ public final class DecentralizedTrainer {
         return epoch;
     }
 
+    /** Maximum of a scalar over all ranks, on every rank. Collective. */
     private double maxOverRanks(double value) {
-        return allreduce(value, ReduceOp.MAX);
+        return collectives.allreduceInPlace(Nd4j.createFromArray(value), ReduceOp.MAX).getDouble(0);
     }
 
-    private double rankZero(double value) {
-        return sum(collectives.rank() == 0 ? value : 0);
-    }
-
-    /** Sum of a scalar over all ranks, on every rank. Collective. */
-    private double sum(double value) {
-        return allreduce(value, ReduceOp.SUM);
-    }
-
-    private double allreduce(double value, ReduceOp op) {
-        INDArray v = Nd4j.scalar(DataType.DOUBLE, value).reshape(1);
-        return collectives.allreduceInPlace(v, op).getDouble(0);
+    /** Element-wise sums of several scalars over all ranks, on every rank, in one allreduce. Collective. */
+    private double[] sums(double... values) {
+        return collectives.allreduceInPlace(Nd4j.createFromArray(values), ReduceOp.SUM).toDoubleVector();
     }
 }
