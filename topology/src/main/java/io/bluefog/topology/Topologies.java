@@ -28,9 +28,10 @@ public final class Topologies {
 
     /**
      * Exponential graph with base 2 (Ying et al., "Exponential Graph is Provably Efficient for
-     * Decentralized Deep Training", NeurIPS 2021; BlueFog's {@code ExponentialGraph}): rank i sends
-     * to {@code i + 2^k mod n} for {@code k = 0..floor(log2(n-1))}; every rank keeps and receives
-     * with the uniform weight {@code 1/(ceil(log2 n) + 1)}. For even n,
+     * Decentralized Deep Training", NeurIPS 2021; BlueFog's {@code ExponentialTwoGraph(n)} and
+     * {@code ExponentialGraph(n)}): rank i sends to {@code i + 2^k mod n} for
+     * {@code k = 0..floor(log2(n-1))}. <b>Weights:</b> uniform over self and in-neighbors,
+     * {@code 1/(ceil(log2 n) + 1)}, the same matrix as BlueFog's. For even n,
      * {@code rho = 1 - 2/(1 + ceil(log2 n))}.
      *
      * @param n number of ranks, &ge; 1
@@ -40,9 +41,12 @@ public final class Topologies {
     }
 
     /**
-     * Exponential graph with base b: rank i sends to {@code i + b^k mod n} for every power
-     * {@code b^k < n} ({@code k = 0, 1, ...}); uniform weights {@code 1/(outdeg + 1)} (the graph is
-     * circulant, so W is doubly stochastic).
+     * Exponential graph with base b (BlueFog's {@code ExponentialGraph(n, base)}): rank i sends to
+     * {@code i + b^k mod n} for every power {@code b^k < n} ({@code k = 0, 1, ...}). <b>Weights:</b>
+     * uniform over self and in-neighbors, {@code 1/(outdeg + 1)}, as BlueFog's; the graph is
+     * circulant, so W is doubly stochastic. Powers are exact integers; BlueFog tests them with a
+     * floating-point logarithm ({@code isPowerOf}), which misses a few large ones (243 and 59049
+     * for base 3, 1000 for base 10), so for n above those BlueFog's graph lacks that offset.
      *
      * @param n    number of ranks, &ge; 1
      * @param base &ge; 2
@@ -54,10 +58,27 @@ public final class Topologies {
         return circulant(n, shifts);
     }
 
+    /** BlueFog's default base of {@code SymmetricExponentialGraph}. */
+    public static final int SYMMETRIC_EXPONENTIAL_DEFAULT_BASE = 4;
+
     /**
-     * Symmetric exponential graph with base b (BlueFog's {@code SymmetricExponentialGraph}): i and
-     * j are neighbors when {@code (j - i) mod n} or {@code (i - j) mod n} is a power of b; uniform
-     * weights. Undirected and circulant: W is symmetric and doubly stochastic.
+     * Symmetric exponential graph with BlueFog's default base 4; see
+     * {@link #symmetricExponential(int, int)}.
+     *
+     * @param n number of ranks, &ge; 1
+     */
+    public static Topology symmetricExponential(int n) {
+        return symmetricExponential(n, SYMMETRIC_EXPONENTIAL_DEFAULT_BASE);
+    }
+
+    /**
+     * Symmetric exponential graph with base b (BlueFog's {@code SymmetricExponentialGraph(n, base)}):
+     * rank i receives from (and sends to) {@code i + s mod n} for every offset
+     * {@code s = 1..n-1} such that {@code min(s, n - s)} is a power of b (1, b, b^2, ...). The
+     * offsets of the first half are mirrored to the second, so an offset whose power lies between
+     * n/2 and n is not kept (n = 6, b = 4: rank 0's in-neighbors are 1 and 5 only).
+     * <b>Weights:</b> uniform over self and neighbors, {@code 1/(deg + 1)}, the same matrix as
+     * BlueFog's. Undirected and circulant: W is symmetric and doubly stochastic.
      *
      * @param n    number of ranks, &ge; 1
      * @param base &ge; 2
@@ -66,7 +87,7 @@ public final class Topologies {
         requireSize(n);
         requireBase(base);
         TreeSet<Integer> shifts = new TreeSet<>();
-        for (int p : powersBelow(base, n)) {
+        for (int p : powersBelow(base, n / 2 + 1)) {
             shifts.add(p);
             shifts.add(n - p);
         }
@@ -74,23 +95,53 @@ public final class Topologies {
     }
 
     /**
-     * Bidirectional ring: rank i receives from {@code i-1} and {@code i+1} (mod n), weights 1/3
-     * (n = 2: all 1/2; n = 1: [1]). Eigenvalues {@code 1/3 + 2/3 cos(2 pi k / n)}.
+     * Bidirectional ring (BlueFog's {@code RingGraph(n)}, connect style 0): rank i receives from
+     * {@code i-1} and {@code i+1} (mod n). <b>Weights:</b> 1/3 for self and both neighbors (n = 2:
+     * all 1/2; n = 1: [1]), BlueFog's matrix, which is also uniform and Metropolis–Hastings.
+     * Eigenvalues {@code 1/3 + 2/3 cos(2 pi k / n)}.
      *
      * @param n number of ranks, &ge; 1
      */
     public static Topology ring(int n) {
-        requireSize(n);
-        if (n <= 2) {
-            return fullyConnected(n);
-        }
-        return circulant(n, new int[] {1, n - 1});
+        return ring(n, RingStyle.BIDIRECTIONAL);
     }
 
     /**
-     * 2-D mesh (grid without wrap-around): rank {@code r = row * cols + col} talks to the ranks
-     * above, below, left and right that exist; Metropolis–Hastings weights (the degrees differ at
-     * the border), so W is symmetric and doubly stochastic. One row or column gives a path.
+     * Ring in one of BlueFog's three connect styles ({@code RingGraph(n, connect_style)}):
+     * {@link RingStyle#BIDIRECTIONAL} as {@link #ring(int)}; {@link RingStyle#LEFT}: rank i sends to
+     * {@code i-1} and receives from {@code i+1}; {@link RingStyle#RIGHT}: rank i sends to {@code i+1}
+     * and receives from {@code i-1} (mod n). <b>Weights</b> of the directed rings: 1/2 for self and
+     * 1/2 for the one in-neighbor (a permutation averaged with I, so doubly stochastic); as in
+     * BlueFog, n = 1 gives [1] and n = 2 gives all 1/2 whatever the style.
+     *
+     * @param n     number of ranks, &ge; 1
+     * @param style which neighbors a rank talks to
+     * @throws IllegalArgumentException if n &lt; 1 or style is null
+     */
+    public static Topology ring(int n, RingStyle style) {
+        requireSize(n);
+        if (style == null) {
+            throw new IllegalArgumentException("style must not be null");
+        }
+        if (n <= 2) {
+            return fullyConnected(n);
+        }
+        switch (style) {
+            case LEFT:
+                return circulant(n, new int[] {n - 1});
+            case RIGHT:
+                return circulant(n, new int[] {1});
+            default:
+                return circulant(n, new int[] {1, n - 1});
+        }
+    }
+
+    /**
+     * 2-D mesh (grid without wrap-around; BlueFog's {@code MeshGrid2DGraph(rows * cols, (rows, cols))}):
+     * rank {@code r = row * cols + col} talks to the ranks above, below, left and right that exist.
+     * <b>Weights:</b> Metropolis–Hastings, {@code w_ij = 1/(1 + max(d_i, d_j))},
+     * {@code w_ii = 1 - sum_j w_ij}, BlueFog's rule for this graph (the degrees differ at the
+     * border), so W is symmetric and doubly stochastic. One row or column gives a path.
      *
      * @param rows &ge; 1
      * @param cols &ge; 1
@@ -121,8 +172,9 @@ public final class Topologies {
 
     /**
      * 2-D torus (grid with wrap-around): rank {@code r = row * cols + col} talks to the ranks above,
-     * below, left and right (mod rows / cols; coinciding neighbors counted once); uniform weights
-     * {@code 1/(deg + 1)}, so 1/5 when rows, cols &ge; 3. The graph is regular, so W is symmetric
+     * below, left and right (mod rows / cols; coinciding neighbors counted once). BlueFog has no
+     * torus. <b>Weights:</b> uniform over self and neighbors, {@code 1/(deg + 1)}, so 1/5 when
+     * rows, cols &ge; 3. The graph is regular, so W is symmetric
      * and doubly stochastic. The 3x3 torus has {@code rho = 0.4}.
      *
      * @param rows &ge; 1
@@ -144,9 +196,10 @@ public final class Topologies {
     }
 
     /**
-     * Star around rank {@code center}; Metropolis–Hastings weights, which give BlueFog's
-     * {@code StarGraph}: the center weighs everyone 1/n, a leaf keeps {@code 1 - 1/n} and weighs the
-     * center 1/n. {@code rho = 1 - 1/n} for n &ge; 3.
+     * Star around rank {@code center} (BlueFog's {@code StarGraph(n, center)}). <b>Weights:</b>
+     * Metropolis–Hastings, which is BlueFog's matrix: the center weighs everyone (itself included)
+     * 1/n, a leaf keeps {@code 1 - 1/n} and weighs the center 1/n. Symmetric and doubly stochastic.
+     * {@code rho = 1 - 1/n} for n &ge; 3.
      *
      * @param n      number of ranks, &ge; 1
      * @param center the hub, in {@code 0..n-1}
@@ -171,8 +224,9 @@ public final class Topologies {
     }
 
     /**
-     * Fully connected graph, {@code W = 11^T / n} ({@code rho = 0}): every neighbor average is the
-     * global average.
+     * Fully connected graph (BlueFog's {@code FullyConnectedGraph(n)}). <b>Weights:</b> uniform,
+     * {@code W = 11^T / n}, BlueFog's matrix ({@code rho = 0}): every neighbor average is the global
+     * average.
      *
      * @param n number of ranks, &ge; 1
      */
@@ -187,7 +241,8 @@ public final class Topologies {
 
     /**
      * Hypercube over {@code n = 2^d} ranks: i and j are neighbors when their binary labels differ in
-     * one bit; uniform weights {@code 1/(d + 1)}; {@code rho = (d - 1)/(d + 1)}.
+     * one bit. BlueFog has no hypercube. <b>Weights:</b> uniform over self and neighbors,
+     * {@code 1/(d + 1)}; {@code rho = (d - 1)/(d + 1)}.
      *
      * @param n number of ranks, a power of 2
      */
@@ -208,7 +263,8 @@ public final class Topologies {
 
     /**
      * Random d-regular graph from JGraphT's {@link RandomRegularGraphGenerator} (simple graph,
-     * seeded); uniform weights {@code 1/(d + 1)} (doubly stochastic since the graph is regular).
+     * seeded); not in BlueFog. <b>Weights:</b> uniform over self and neighbors, {@code 1/(d + 1)}
+     * (doubly stochastic since the graph is regular).
      *
      * @param n      number of ranks, &ge; 1
      * @param degree d, {@code 0 <= d < n}, {@code n * d} even
@@ -232,7 +288,8 @@ public final class Topologies {
 
     /**
      * Erdős–Rényi graph G(n, p) from JGraphT's {@link GnpRandomGraphGenerator} (undirected, no self
-     * loops, seeded); Metropolis–Hastings weights.
+     * loops, seeded); not in BlueFog. <b>Weights:</b> Metropolis–Hastings (symmetric, doubly
+     * stochastic).
      *
      * @param n           number of ranks, &ge; 1
      * @param probability edge probability p in [0, 1]
