@@ -1,9 +1,14 @@
 package io.bluefog.topology;
 
+import io.bluefog.topology.dynamic.DynamicTopology;
+
 /**
- * Checks that a {@link Topology} is a usable mixing matrix. Every failure throws
- * {@link IllegalArgumentException} naming the offending rank and the offending sum or weight, so
- * that a user who supplied explicit weights can find the mistake.
+ * Checks that a {@link Topology} (or every matrix of a {@link DynamicTopology}) is a usable mixing
+ * matrix. Every failure throws {@link IllegalArgumentException} with one line naming the offending
+ * rank (row or column of W) and the offending sum or weight, so that a user who supplied explicit
+ * weights can find the mistake. A job calls {@link #requireValid(DynamicTopology, int, Stochasticity)}
+ * once before training with the sums its algorithm needs: {@link Stochasticity#COLUMN} for
+ * push-sum, {@link Stochasticity#DOUBLY} for D-SGD, Exact Diffusion and gradient tracking.
  */
 public final class TopologyValidation {
     /**
@@ -17,15 +22,80 @@ public final class TopologyValidation {
     }
 
     /**
+     * Most matrices of a schedule that {@link #requireValid(DynamicTopology, int, Stochasticity)}
+     * checks: the whole period when it is at most this long, otherwise the first this many.
+     */
+    public static final int MAX_CHECKED_ITERATIONS = 1024;
+
+    /**
      * Requires a mixing matrix in the usual sense: every weight non-negative, every self weight
      * positive (self loop present) and the sums of {@code kind} equal to 1.
      *
      * @throws IllegalArgumentException naming the first offending rank
      */
     public static void requireValid(Topology t, Stochasticity kind) {
+        requireValid(t, kind, false);
+    }
+
+    /**
+     * As {@link #requireValid(Topology, Stochasticity)}, but a zero self weight passes when
+     * {@code allowZeroSelfWeight} (e.g. a rank that only forwards); a negative one never does.
+     *
+     * @throws IllegalArgumentException naming the first offending rank
+     */
+    public static void requireValid(Topology t, Stochasticity kind, boolean allowZeroSelfWeight) {
+        if (t == null || kind == null) {
+            throw new IllegalArgumentException("topology and stochasticity must not be null");
+        }
         requireNonNegative(t);
-        requireSelfLoops(t);
+        if (!allowZeroSelfWeight) {
+            requireSelfLoops(t);
+        }
         requireSums(t, kind);
+    }
+
+    /**
+     * Requires that a topology spans exactly the job's ranks.
+     *
+     * @param ranks the number of ranks of the job
+     * @throws IllegalArgumentException naming both sizes
+     */
+    public static void requireSize(Topology t, int ranks) {
+        if (t.size() != ranks) {
+            throw new IllegalArgumentException("the mixing matrix is " + t.size() + " x " + t.size()
+                    + " but the job has " + ranks + " ranks");
+        }
+    }
+
+    /**
+     * What a job checks before training: the schedule spans {@code ranks} ranks, and each of its
+     * matrices (the whole period, at most {@link #MAX_CHECKED_ITERATIONS}; the first that many
+     * when it has no period) passes {@link #requireValid(Topology, Stochasticity)}. A static
+     * topology is the schedule of period 1.
+     *
+     * @param schedule the topology of every iteration
+     * @param ranks    the number of ranks of the job
+     * @param kind     the sums the algorithm needs
+     * @throws IllegalArgumentException with one line: the size mismatch, or the iteration (when
+     *                                  the schedule is dynamic), rank and offending sum or weight
+     */
+    public static void requireValid(DynamicTopology schedule, int ranks, Stochasticity kind) {
+        if (schedule == null || kind == null) {
+            throw new IllegalArgumentException("schedule and stochasticity must not be null");
+        }
+        if (schedule.size() != ranks) {
+            throw new IllegalArgumentException("the mixing matrix is " + schedule.size() + " x " + schedule.size()
+                    + " but the job has " + ranks + " ranks");
+        }
+        int period = schedule.period();
+        int checked = period == 0 || period > MAX_CHECKED_ITERATIONS ? MAX_CHECKED_ITERATIONS : period;
+        for (int k = 0; k < checked; k++) {
+            try {
+                requireValid(schedule.at(k), kind);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(period == 1 ? e.getMessage() : "iteration " + k + ": " + e.getMessage(), e);
+            }
+        }
     }
 
     /**

@@ -10,7 +10,9 @@ public enum FileFormat {
     /** Graphviz DOT ({@code .dot}, {@code .gv}), through JGraphT's DOT importer/exporter. */
     DOT,
     /** GraphML ({@code .graphml}, {@code .xml}), through JGraphT's GraphML importer/exporter. */
-    GRAPHML;
+    GRAPHML,
+    /** Dense n x n weight matrix, one row per line ({@code .matrix}, {@code .csv}); see {@link TopologyFiles}. */
+    MATRIX;
 
     /** @return the format implied by the file name's extension (edge list when unknown) */
     public static FileFormat of(Path file) {
@@ -21,11 +23,15 @@ public enum FileFormat {
         if (name.endsWith(".graphml") || name.endsWith(".xml")) {
             return GRAPHML;
         }
+        if (name.endsWith(".matrix") || name.endsWith(".csv")) {
+            return MATRIX;
+        }
         return EDGE_LIST;
     }
 
     /**
-     * Parses a format name: {@code dot}, {@code graphml}, {@code edgelist} (or {@code edge-list}).
+     * Parses a format name: {@code dot}, {@code graphml}, {@code edgelist} (or {@code edge-list}),
+     * {@code matrix}.
      *
      * @throws IllegalArgumentException naming the unknown format
      */
@@ -40,8 +46,10 @@ public enum FileFormat {
             case "edge-list":
             case "edges":
                 return EDGE_LIST;
+            case "matrix":
+                return MATRIX;
             default:
-                throw new IllegalArgumentException("unknown format '" + name + "' (expected dot, graphml or edgelist)");
+                throw new IllegalArgumentException("unknown format '" + name + "' (expected dot, graphml, edgelist or matrix)");
         }
     }
 }

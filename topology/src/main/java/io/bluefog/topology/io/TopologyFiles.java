@@ -34,8 +34,10 @@ import org.jgrapht.nio.graphml.GraphMLExporter;
 import org.jgrapht.nio.graphml.GraphMLImporter;
 
 /**
- * Reads and writes topologies as files: a plain edge list, Graphviz DOT or GraphML (the latter
- * two through JGraphT's importers and exporters).
+ * The one reader and writer of topology files: a plain edge list, Graphviz DOT, GraphML (the
+ * latter two through JGraphT's importers and exporters) and a dense weight matrix. Every format
+ * {@link #write} produces is read back by {@link #read} to an equal topology, and every topology
+ * read is validated ({@link TopologyValidation}) against the sums the caller requires.
  *
  * <p><b>Edge list.</b> One entry per line; {@code #} starts a comment. Optional directives:
  * {@code size N} (number of ranks; otherwise the largest rank + 1) and {@code directed}
@@ -47,10 +49,19 @@ import org.jgrapht.nio.graphml.GraphMLImporter;
  * numbered in the order the file declares them. {@code digraph} / {@code edgedefault="directed"}
  * make edges directed. A {@code weight} attribute on the edges sets the weights as above.
  *
- * <p><b>Weights.</b> Either every edge has a weight or none has. Without weights the given
- * {@link WeightRule} assigns them (when the rule is null: Metropolis–Hastings for an undirected
- * graph, uniform for a directed one). With weights a missing self weight is {@code 1 - (row sum)},
- * and the matrix must be non-negative and row stochastic with positive self weights.
+ * <p><b>Dense matrix.</b> One row of W per line, n rows of n numbers separated by spaces or
+ * commas ({@code #} starts a comment): row i holds {@code w_i0 .. w_i(n-1)}, the weights rank i
+ * receives with (column j: what rank j's value contributes to every rank), {@code w_ii} its self
+ * weight. Zero entries off the diagonal are not edges.
+ *
+ * <p><b>Weights.</b> In the graph formats either every edge has a weight or none has. Without
+ * weights the given {@link WeightRule} assigns them (when the rule is null: Metropolis–Hastings
+ * for an undirected graph, uniform for a directed one). With weights a missing self weight is
+ * {@code 1 - (row sum)}. The result must then pass
+ * {@link TopologyValidation#requireValid(Topology, Stochasticity)} with the required
+ * {@link Stochasticity} (non-negative weights, positive self weights, the required sums equal to
+ * 1); a rule that may give negative weights ({@link WeightRule#nonNegative()} false) is checked
+ * for its sums only.
  *
  * <p>Every problem with the input throws {@link IllegalArgumentException} with one line naming
  * the file, the line (edge lists) and the offending rank or weight.
@@ -68,11 +79,14 @@ public final class TopologyFiles {
      * @param file         the file
      * @param expectedSize the number of ranks the caller expects, or 0 to take it from the file
      * @param rule         weight rule for files without weights; null for the default (see above)
-     * @throws IllegalArgumentException on malformed content, ranks outside {@code 0..n-1},
+     * @param required     the sums that must equal 1 (column for push-sum, doubly for D-SGD)
+     * @throws IllegalArgumentException with one line naming the file and the line, rank, row or
+     *                                  column at fault: malformed content, ranks outside
+     *                                  {@code 0..n-1}, a size other than {@code expectedSize},
      *                                  negative weights, or weights that fail validation
      * @throws UncheckedIOException     if the file cannot be read
      */
-    public static Topology read(Path file, int expectedSize, WeightRule rule) {
+    public static Topology read(Path file, int expectedSize, WeightRule rule, Stochasticity required) {
         String text;
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
@@ -80,18 +94,24 @@ public final class TopologyFiles {
             throw new UncheckedIOException("cannot read " + file + " (" + e.getClass().getSimpleName() + ")", e);
         }
         try {
-            return parse(text, FileFormat.of(file), expectedSize, rule);
+            return parse(text, FileFormat.of(file), expectedSize, rule, required);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
         }
     }
 
     /**
-     * Parses a topology from text; see {@link #read(Path, int, WeightRule)}.
+     * Parses a topology from text; see {@link #read(Path, int, WeightRule, Stochasticity)}.
      */
-    public static Topology parse(String text, FileFormat format, int expectedSize, WeightRule rule) {
+    public static Topology parse(String text, FileFormat format, int expectedSize, WeightRule rule,
+            Stochasticity required) {
+        if (required == null) {
+            throw new IllegalArgumentException("the required stochasticity must not be null");
+        }
         Edges edges;
         switch (format) {
+            case MATRIX:
+                return parseMatrix(text, expectedSize, required);
             case EDGE_LIST:
                 edges = parseEdgeList(text);
                 break;
@@ -106,7 +126,7 @@ public final class TopologyFiles {
             default:
                 throw new AssertionError(format);
         }
-        return edges.toTopology(expectedSize, rule);
+        return edges.toTopology(expectedSize, rule, required);
     }
 
     /**
@@ -117,6 +137,18 @@ public final class TopologyFiles {
      */
     public static void write(Topology t, FileFormat format, Writer out) {
         try {
+            if (format == FileFormat.MATRIX) {
+                out.write("# bluefog-jvm mixing matrix: row i holds the weights w_ij rank i receives with\n");
+                for (double[] row : t.weightMatrix()) {
+                    StringBuilder line = new StringBuilder();
+                    for (int j = 0; j < row.length; j++) {
+                        line.append(j == 0 ? "" : " ").append(row[j]);
+                    }
+                    out.write(line.append('\n').toString());
+                }
+                out.flush();
+                return;
+            }
             if (format == FileFormat.EDGE_LIST) {
                 out.write("# bluefog-jvm topology: 'u v w' means rank v receives from rank u with weight w\n");
                 out.write("size " + t.size() + "\ndirected\n");
@@ -162,6 +194,47 @@ public final class TopologyFiles {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    private static Topology parseMatrix(String text, int expectedSize, Stochasticity required) {
+        List<double[]> rows = new ArrayList<>();
+        String[] lines = text.split("\\R", -1);
+        for (int ln = 0; ln < lines.length; ln++) {
+            String line = lines[ln];
+            int hash = line.indexOf('#');
+            String body = (hash >= 0 ? line.substring(0, hash) : line).trim();
+            if (body.isEmpty()) {
+                continue;
+            }
+            String[] cells = body.split("[\\s,]+");
+            double[] row = new double[cells.length];
+            for (int j = 0; j < cells.length; j++) {
+                try {
+                    row[j] = Double.parseDouble(cells[j]);
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("line " + (ln + 1) + ": entry '" + cells[j] + "' is not a number");
+                }
+            }
+            if (!rows.isEmpty() && row.length != rows.get(0).length) {
+                throw new IllegalArgumentException("line " + (ln + 1) + ": row " + rows.size() + " has " + row.length
+                        + " entries, row 0 has " + rows.get(0).length);
+            }
+            rows.add(row);
+        }
+        if (rows.isEmpty()) {
+            throw new IllegalArgumentException("no rows: the matrix file is empty");
+        }
+        if (rows.get(0).length != rows.size()) {
+            throw new IllegalArgumentException("the matrix has " + rows.size() + " rows of " + rows.get(0).length
+                    + " entries; a mixing matrix is n x n");
+        }
+        if (expectedSize > 0 && rows.size() != expectedSize) {
+            throw new IllegalArgumentException("the matrix is " + rows.size() + " x " + rows.size() + " but "
+                    + expectedSize + " ranks were requested");
+        }
+        Topology t = Topology.fromWeightMatrix(rows.toArray(new double[0][]));
+        TopologyValidation.requireValid(t, required);
+        return t;
     }
 
     private static Edges parseEdgeList(String text) {
@@ -301,7 +374,7 @@ public final class TopologyFiles {
             maxRank = Math.max(maxRank, Math.max(u, v));
         }
 
-        Topology toTopology(int expectedSize, WeightRule rule) {
+        Topology toTopology(int expectedSize, WeightRule rule, Stochasticity required) {
             int n = declaredSize > 0 ? declaredSize : maxRank + 1;
             if (expectedSize > 0 && declaredSize > 0 && expectedSize != declaredSize) {
                 throw new IllegalArgumentException("the file declares " + declaredSize + " ranks but size "
@@ -359,10 +432,16 @@ public final class TopologyFiles {
             }
             if (!isWeighted) {
                 WeightRule r = rule != null ? rule : directed ? WeightRule.UNIFORM : WeightRule.METROPOLIS_HASTINGS;
-                return r.apply(Topology.of(self, in, w));
+                Topology t = r.apply(Topology.of(self, in, w));
+                if (r.nonNegative()) {
+                    TopologyValidation.requireValid(t, required);
+                } else {
+                    TopologyValidation.requireSums(t, required);
+                }
+                return t;
             }
             Topology t = Topology.of(self, in, w);
-            TopologyValidation.requireValid(t, Stochasticity.ROW);
+            TopologyValidation.requireValid(t, required);
             return t;
         }
     }

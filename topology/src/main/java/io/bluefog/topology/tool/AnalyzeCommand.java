@@ -1,9 +1,11 @@
 package io.bluefog.topology.tool;
 
+import io.bluefog.topology.Stochasticity;
 import io.bluefog.topology.Topology;
 import io.bluefog.topology.WeightRule;
 import io.bluefog.topology.analysis.AnalysisReport;
 import io.bluefog.topology.analysis.TopologyAnalysis;
+import io.bluefog.topology.catalog.TopologyName;
 import io.bluefog.topology.dynamic.Schedules;
 import io.bluefog.topology.io.TopologyFiles;
 import java.nio.file.Path;
@@ -22,11 +24,13 @@ import picocli.CommandLine.Spec;
 final class AnalyzeCommand implements Callable<Integer> {
 
     static final class Source {
-        @Option(names = "--graph", paramLabel = "NAME", description = "A named graph or schedule.")
-        String graph;
+        @Option(names = "--graph", paramLabel = "NAME", converter = TopologyName.Converter.class,
+                completionCandidates = TopologyName.Candidates.class,
+                description = "A named graph or schedule: ${COMPLETION-CANDIDATES}.")
+        TopologyName graph;
 
         @Option(names = "--file", paramLabel = "FILE",
-                description = "A graph file: edge list, .dot/.gv or .graphml.")
+                description = "A topology file: .dot/.gv, .graphml/.xml, a dense matrix (.matrix/.csv) or an edge list (any other name).")
         Path file;
     }
 
@@ -39,6 +43,10 @@ final class AnalyzeCommand implements Callable<Integer> {
 
     @Mixin
     GraphOptions graphOptions;
+
+    @Option(names = "--require", paramLabel = "SUMS", defaultValue = "row",
+            description = "Sums a --file matrix must have equal to 1: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    Stochasticity require;
 
     @Option(names = "--model-floats", paramLabel = "D", defaultValue = "1000000",
             description = "Model size in 32-bit floats for the byte counts (default: ${DEFAULT-VALUE}).")
@@ -57,19 +65,19 @@ final class AnalyzeCommand implements Callable<Integer> {
             if (size < 1) {
                 throw new IllegalArgumentException("--size must be >= 1 with --graph, got " + size);
             }
-            Subject s = GraphCatalog.build(source.graph, size, graphOptions);
+            Subject s = Subject.of(source.graph, size, graphOptions);
             report = TopologyAnalysis.analyze(s.graph(), s.weights(), s.schedule(), modelFloats);
         } else {
             if (size < 0) {
                 throw new IllegalArgumentException("--size must be >= 1, got " + size);
             }
-            WeightRule rule = graphOptions.weights == null ? null : WeightRule.parse(graphOptions.weights);
-            Topology t = TopologyFiles.read(source.file, size, rule);
+            WeightRule rule = graphOptions.weights;
+            Topology t = TopologyFiles.read(source.file, size, rule, require);
             if (t.size() > SizeSpec.MAX_SIZE) {
                 throw new IllegalArgumentException(source.file + " has " + t.size() + " ranks; at most "
                         + SizeSpec.MAX_SIZE + " can be analysed (dense n x n matrices)");
             }
-            String weights = rule == null ? "from file or default" : GraphCatalog.ruleName(rule);
+            String weights = rule == null ? "from file or default" : GraphOptions.ruleName(rule);
             report = TopologyAnalysis.analyze(source.file.getFileName().toString(), weights,
                     Schedules.staticTopology(t), modelFloats);
         }

@@ -2,6 +2,7 @@ package io.bluefog.topology.tool;
 
 import io.bluefog.topology.analysis.TopologyAnalysis;
 import io.bluefog.topology.analysis.TransientIterations;
+import io.bluefog.topology.catalog.TopologyName;
 import io.bluefog.topology.dynamic.DynamicTopology;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -19,14 +20,15 @@ import picocli.CommandLine.Spec;
 @Command(name = "compare", mixinStandardHelpOptions = true,
         description = "Compare graphs over sizes: a table and a PNG plot of rho and D-SGD transient iterations against n.")
 final class CompareCommand implements Callable<Integer> {
-    @Option(names = "--graphs", paramLabel = "NAMES", split = ",",
+    @Option(names = "--graphs", paramLabel = "NAMES", split = ",", converter = TopologyName.Converter.class,
+            completionCandidates = TopologyName.Candidates.class,
             defaultValue = "ring,exponential,one-peer-exponential,mesh",
-            description = "Comma-separated graph names (default: ${DEFAULT-VALUE}).")
-    List<String> graphs;
+            description = "Comma-separated names among ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    List<TopologyName> graphs;
 
-    @Option(names = "--sizes", paramLabel = "SPEC", defaultValue = "4..1024",
+    @Option(names = "--sizes", paramLabel = "SPEC", defaultValue = "4..1024", converter = SizeSpec.Converter.class,
             description = "Sizes: 'a..b' doubles from a up to b, or a comma list (default: ${DEFAULT-VALUE}).")
-    String sizes;
+    SizeSpec sizes;
 
     @Option(names = {"-o", "--output"}, paramLabel = "PNG", defaultValue = "bluefog-topology-compare.png",
             description = "PNG file of the plot (default: ${DEFAULT-VALUE}).")
@@ -50,11 +52,11 @@ final class CompareCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        int[] ns = SizeSpec.parse(sizes);
+        int[] ns = sizes.sizes();
         List<Row> rows = new ArrayList<>();
-        for (String g : graphs) {
+        for (TopologyName g : graphs) {
             for (int n : ns) {
-                Subject s = GraphCatalog.build(g.trim(), n, graphOptions);
+                Subject s = Subject.of(g, n, graphOptions);
                 DynamicTopology schedule = s.schedule();
                 double rho = TopologyAnalysis.perIterationRho(schedule);
                 int maxMessages = 0;
@@ -64,7 +66,7 @@ final class CompareCommand implements Callable<Integer> {
                         maxMessages = Math.max(maxMessages, t.outDegree(r));
                     }
                 }
-                rows.add(new Row(g.trim(), n, rho, TransientIterations.iid(rho, n),
+                rows.add(new Row(g.id(), n, rho, TransientIterations.iid(rho, n),
                         TransientIterations.nonIid(rho, n), maxMessages));
             }
         }
@@ -80,7 +82,7 @@ final class CompareCommand implements Callable<Integer> {
             }
         }
         if (!noPlot) {
-            ComparePlot.write(rows, graphs.stream().map(String::trim).toList(), output);
+            ComparePlot.write(rows, graphs.stream().map(TopologyName::id).toList(), output);
             out.println("plot written to " + output.toAbsolutePath());
         }
         out.flush();

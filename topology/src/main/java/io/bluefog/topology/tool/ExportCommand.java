@@ -1,6 +1,7 @@
 package io.bluefog.topology.tool;
 
 import io.bluefog.topology.Topology;
+import io.bluefog.topology.catalog.TopologyName;
 import io.bluefog.topology.io.FileFormat;
 import io.bluefog.topology.io.TopologyFiles;
 import java.io.IOException;
@@ -12,6 +13,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.TypeConversionException;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -21,15 +24,17 @@ import picocli.CommandLine.Spec;
 @Command(name = "export", mixinStandardHelpOptions = true,
         description = "Write a topology with its weights as DOT, GraphML or an edge list.")
 final class ExportCommand implements Callable<Integer> {
-    @Option(names = "--graph", paramLabel = "NAME", required = true, description = "A named graph or schedule.")
-    String graph;
+    @Option(names = "--graph", paramLabel = "NAME", required = true, converter = TopologyName.Converter.class,
+            completionCandidates = TopologyName.Candidates.class,
+            description = "A named graph or schedule: ${COMPLETION-CANDIDATES}.")
+    TopologyName graph;
 
     @Option(names = "--size", paramLabel = "N", required = true, description = "Number of ranks.")
     int size;
 
-    @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "dot",
-            description = "dot, graphml or edgelist (default: ${DEFAULT-VALUE}).")
-    String format;
+    @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "dot", converter = FormatConverter.class,
+            description = "dot, graphml, edgelist or matrix (default: ${DEFAULT-VALUE}).")
+    FileFormat format;
 
     @Option(names = "--iteration", paramLabel = "K", defaultValue = "0",
             description = "For a dynamic schedule: the iteration whose matrix is written (default: ${DEFAULT-VALUE}).")
@@ -46,8 +51,8 @@ final class ExportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        FileFormat f = FileFormat.parse(format);
-        Subject s = GraphCatalog.build(graph, size, graphOptions);
+        FileFormat f = format;
+        Subject s = Subject.of(graph, size, graphOptions);
         Topology t = s.staticTopology() != null ? s.staticTopology() : s.schedule().at(iteration);
         if (output == null) {
             PrintWriter out = spec.commandLine().getOut();
@@ -62,5 +67,17 @@ final class ExportCommand implements Callable<Integer> {
             throw new UncheckedIOException("cannot write " + output + ": " + e.getMessage(), e);
         }
         return 0;
+    }
+
+    /** picocli converter of {@code --format}: {@link FileFormat#parse(String)}. */
+    static final class FormatConverter implements ITypeConverter<FileFormat> {
+        @Override
+        public FileFormat convert(String value) {
+            try {
+                return FileFormat.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
     }
 }

@@ -1,17 +1,22 @@
 package io.bluefog.topology.tool;
 
+import io.bluefog.topology.WeightRule;
+import io.bluefog.topology.catalog.CatalogParameters;
+import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
 
 /** Parameters of the named graphs, shared by every subcommand (a picocli mixin). */
 public final class GraphOptions {
-    @Option(names = "--weights", paramLabel = "RULE",
+    @Option(names = "--weights", paramLabel = "RULE", converter = RuleConverter.class,
             description = "Weight rule for static graphs: uniform, metropolis, max-degree, best-constant "
                     + "(default: the graph's own rule).")
-    String weights;
+    WeightRule weights;
 
-    @Option(names = "--base", paramLabel = "B", defaultValue = "2",
-            description = "Base of the exponential graphs (default: ${DEFAULT-VALUE}).")
-    int base;
+    @Option(names = "--base", paramLabel = "B",
+            description = "Base of the exponential graphs (default: 2 for exponential, BlueFog's 4 for "
+                    + "symmetric-exponential).")
+    Integer base;
 
     @Option(names = "--seed", paramLabel = "S", defaultValue = "1",
             description = "Seed of the random graphs (default: ${DEFAULT-VALUE}).")
@@ -32,4 +37,26 @@ public final class GraphOptions {
     @Option(names = "--ranks-per-machine", paramLabel = "L", defaultValue = "4",
             description = "Ranks per machine of the inner-outer schedules (default: ${DEFAULT-VALUE}).")
     int ranksPerMachine;
+
+    /** @return the catalogue's parameters of these options */
+    CatalogParameters parameters() {
+        return new CatalogParameters(base, seed, degree, probability, center, ranksPerMachine);
+    }
+
+    /** @return the rule's name as the tool prints it */
+    static String ruleName(WeightRule rule) {
+        return rule == WeightRule.METROPOLIS_HASTINGS ? "metropolis" : rule.name().toLowerCase().replace('_', '-');
+    }
+
+    /** picocli converter of {@code --weights}: {@link WeightRule#parse(String)}. */
+    static final class RuleConverter implements ITypeConverter<WeightRule> {
+        @Override
+        public WeightRule convert(String value) {
+            try {
+                return WeightRule.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
+    }
 }

@@ -2,17 +2,20 @@ package io.bluefog.topology.tool;
 
 import java.util.ArrayList;
 import java.util.List;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.TypeConversionException;
 
-/** Parses size ranges: {@code a..b} doubles from a up to b; {@code a,b,c} lists sizes. */
-final class SizeSpec {
+/**
+ * The sizes of {@code --sizes}: {@code a..b} doubles from a up to b; {@code a,b,c} lists sizes.
+ *
+ * @param sizes the sizes, in order
+ */
+record SizeSpec(int[] sizes) {
     /** Largest size the tool accepts (dense n x n decompositions). */
     static final int MAX_SIZE = 8192;
 
-    private SizeSpec() {
-    }
-
     /** @throws IllegalArgumentException naming {@code --sizes} when the spec is malformed or out of range */
-    static int[] parse(String spec) {
+    static SizeSpec parse(String spec) {
         List<Integer> sizes = new ArrayList<>();
         try {
             if (spec.contains("..")) {
@@ -40,12 +43,24 @@ final class SizeSpec {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("--sizes '" + spec + "': not a number (" + e.getMessage() + ")");
         }
-        return sizes.stream().mapToInt(Integer::intValue).toArray();
+        return new SizeSpec(sizes.stream().mapToInt(Integer::intValue).toArray());
     }
 
     private static void check(int n, String spec) {
         if (n < 1 || n > MAX_SIZE) {
             throw new IllegalArgumentException("--sizes '" + spec + "': every size must be in 1.." + MAX_SIZE + ", got " + n);
+        }
+    }
+
+    /** picocli converter of {@code --sizes}. */
+    static final class Converter implements ITypeConverter<SizeSpec> {
+        @Override
+        public SizeSpec convert(String value) {
+            try {
+                return parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
         }
     }
 }

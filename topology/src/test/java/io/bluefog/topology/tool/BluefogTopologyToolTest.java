@@ -3,6 +3,7 @@ package io.bluefog.topology.tool;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.bluefog.topology.Stochasticity;
 import io.bluefog.topology.Topologies;
 import io.bluefog.topology.WeightRule;
 import io.bluefog.topology.io.FileFormat;
@@ -76,7 +77,7 @@ class BluefogTopologyToolTest {
         Path file = dir.resolve("torus.graphml");
         Run export = run("export", "--graph", "torus", "--size", "9", "--format", "graphml", "-o", file.toString());
         assertEquals(0, export.status(), export.err());
-        assertEquals(Topologies.torus2d(3, 3), TopologyFiles.read(file, 0, WeightRule.UNIFORM));
+        assertEquals(Topologies.torus2d(3, 3), TopologyFiles.read(file, 0, WeightRule.UNIFORM, Stochasticity.ROW));
         Run r = run("analyze", "--file", file.toString());
         assertEquals(0, r.status(), r.err());
         assertEquals("0.400000", value(r.out(), "rho"));
@@ -88,7 +89,7 @@ class BluefogTopologyToolTest {
         assertEquals(0, r.status(), r.err());
         assertTrue(r.out().contains("digraph"), r.out());
         assertTrue(r.out().contains("2 -> 0 [ weight=\"0.3333333333333333\" ];"), r.out());
-        assertEquals(Topologies.ring(3), TopologyFiles.parse(r.out(), FileFormat.DOT, 0, WeightRule.UNIFORM));
+        assertEquals(Topologies.ring(3), TopologyFiles.parse(r.out(), FileFormat.DOT, 0, WeightRule.UNIFORM, Stochasticity.ROW));
     }
 
     @Test
@@ -115,7 +116,7 @@ class BluefogTopologyToolTest {
 
     @ParameterizedTest
     @ValueSource(strings = {
-        "analyze --graph petersen --size 8|unknown graph 'petersen'",
+        "analyze --graph petersen --size 8|unknown topology 'petersen'",
         "analyze --graph ring --size 0|--size must be >= 1",
         "analyze --graph ring --size -3|--size must be >= 1",
         "analyze --graph exponential --size 8 --base 1|base must be >= 2",
