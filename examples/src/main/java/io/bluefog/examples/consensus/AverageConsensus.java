@@ -4,8 +4,12 @@ import io.bluefog.BlueFog;
 import io.bluefog.collectives.Collectives;
 import io.bluefog.comm.ReduceOp;
 import io.bluefog.examples.cli.TransportOptions;
-import io.bluefog.topology.Topology;
+import io.bluefog.topology.Stochasticity;
+import io.bluefog.topology.TopologyValidation;
 import io.bluefog.topology.analysis.Spectral;
+import io.bluefog.topology.catalog.CatalogParameters;
+import io.bluefog.topology.catalog.TopologyCatalog;
+import io.bluefog.topology.catalog.TopologyName;
 import io.bluefog.topology.dynamic.DynamicTopology;
 import java.io.PrintStream;
 import java.util.Locale;
@@ -34,13 +38,11 @@ import picocli.CommandLine.Option;
 @Command(name = "consensus", mixinStandardHelpOptions = true,
         description = "Average consensus by repeated neighborAllreduce; rank 0 prints the relative error per iteration.")
 public final class AverageConsensus implements Callable<Integer> {
-    /** The dynamic schedule's own name, as fashion-mnist's --topology takes it: exponential with --dynamic. */
-    static final String ONE_PEER_EXPONENTIAL = "one-peer-exponential";
-
-    @Option(names = "--topology", defaultValue = "exponential",
-            description = "exponential, one-peer-exponential (= exponential --dynamic), symmetric-exponential, ring, star,"
-                    + " mesh, torus, hypercube, fully-connected (or full) (default: ${DEFAULT-VALUE})")
-    String topology;
+    @Option(names = "--topology", defaultValue = "exponential", converter = TopologyName.Converter.class,
+            completionCandidates = TopologyName.Candidates.class,
+            description = "a name of the topology catalogue: ${COMPLETION-CANDIDATES} (full is short for fully-connected;"
+                    + " one-peer-exponential = exponential --dynamic) (default: ${DEFAULT-VALUE})")
+    TopologyName topology;
 
     @Option(names = "--dynamic", description = "use the topology's one-peer schedule (one-peer exponential for exponential)")
     boolean dynamic;
@@ -79,10 +81,6 @@ public final class AverageConsensus implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!TopologyNames.isName(baseTopology())) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "unknown --topology '" + topology
-                    + "'; use " + ONE_PEER_EXPONENTIAL + " or one of " + TopologyNames.NAMES);
-        }
         if (iterations < 0) {
             throw new CommandLine.ParameterException(new CommandLine(this), "--iterations must be >= 0, got " + iterations);
         }
@@ -99,23 +97,34 @@ public final class AverageConsensus implements Callable<Integer> {
         return 0;
     }
 
-    /** @return the static graph named by --topology (exponential for one-peer-exponential) */
-    private String baseTopology() {
-        return topology.equals(ONE_PEER_EXPONENTIAL) ? "exponential" : topology;
+    /** @return true with --dynamic or a dynamic --topology such as one-peer-exponential */
+    private boolean isDynamic() {
+        return dynamic || topology.isDynamic();
     }
 
-    /** @return true with --dynamic or --topology one-peer-exponential */
-    private boolean isDynamic() {
-        return dynamic || topology.equals(ONE_PEER_EXPONENTIAL);
+    /**
+     * @return {@link #schedule(int)}, checked to be doubly stochastic (average consensus keeps the
+     *         average only then)
+     * @throws IllegalArgumentException naming the iteration, rank and sum that fail
+     */
+    DynamicTopology validatedSchedule(int n) {
+        DynamicTopology schedule = schedule(n);
+        TopologyValidation.requireValid(schedule, n, Stochasticity.DOUBLY);
+        return schedule;
+    }
+
+    /** @return the schedule of every iteration: the static graph, or its one-peer schedule when dynamic */
+    private DynamicTopology schedule(int n) {
+        return isDynamic() ? TopologyCatalog.onePeerSchedule(topology, n, CatalogParameters.DEFAULTS)
+                : TopologyCatalog.schedule(topology, n);
     }
 
     /** Runs the consensus on this rank; returns the relative error after each iteration (index 0: start). */
     double[] run(BlueFog bf) {
         int n = bf.size();
         boolean dynamic = isDynamic();
-        Topology fixed = TopologyNames.byName(baseTopology(), n);
-        DynamicTopology schedule = dynamic ? TopologyNames.dynamic(baseTopology(), n) : null;
-        double rho = dynamic ? Double.NaN : Spectral.rho(fixed);
+        DynamicTopology schedule = validatedSchedule(n);
+        double rho = dynamic ? Double.NaN : Spectral.rho(schedule.at(0));
         DataType dt = dtype.equals("float64") ? DataType.DOUBLE : DataType.FLOAT;
         double[] errors = new double[iterations + 1];
         try (Collectives c = Collectives.of(bf)) {
@@ -125,7 +134,7 @@ public final class AverageConsensus implements Callable<Integer> {
             double meanNorm = mean.norm2Number().doubleValue();
             errors[0] = relativeError(c, x, mean, meanNorm);
             for (int k = 0; k < iterations; k++) {
-                c.neighborAllreduceInPlace(x, dynamic ? schedule.at(k) : fixed);
+                c.neighborAllreduceInPlace(x, schedule.at(k));
                 errors[k + 1] = relativeError(c, x, mean, meanNorm);
             }
         }
@@ -144,8 +153,8 @@ public final class AverageConsensus implements Callable<Integer> {
 
     private void print(int n, double rho, double[] errors) {
         boolean dynamic = isDynamic();
-        String topology = baseTopology();
-        String name = dynamic ? TopologyNames.dynamic(topology, n).toString() : topology;
+        String topology = this.topology.id();
+        String name = dynamic ? schedule(n).toString() : topology;
         if (json) {
             StringBuilder sb = new StringBuilder();
             sb.append(String.format(Locale.ROOT, "{\"topology\":\"%s\",\"dynamic\":%b,\"ranks\":%d,\"size\":%d,\"dtype\":\"%s\",",

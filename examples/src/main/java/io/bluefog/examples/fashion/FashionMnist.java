@@ -13,6 +13,9 @@ import io.bluefog.optimizers.dl4j.DecentralizedTrainer;
 import io.bluefog.optimizers.dl4j.EpochMetrics;
 import io.bluefog.optimizers.dl4j.TrainingListener;
 import io.bluefog.optimizers.updaters.LocalUpdater;
+import io.bluefog.topology.Stochasticity;
+import io.bluefog.topology.catalog.TopologyCatalog;
+import io.bluefog.topology.catalog.TopologyName;
 import io.bluefog.topology.dynamic.DynamicTopology;
 import org.deeplearning4j.datasets.iterator.ExistingDataSetIterator;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -49,8 +52,10 @@ public final class FashionMnist implements Callable<Integer> {
     /** With {@code --transport local}: one rank may wait this long in a collective (a CNN epoch takes minutes). */
     private static final long LOCAL_TIMEOUT_MILLIS = 3_600_000L;
 
-    @Option(names = "--topology", defaultValue = "exponential",
-            description = "ring|exponential|one-peer-exponential|mesh|star|full|<weight-matrix file> (default: ${DEFAULT-VALUE})")
+    @Option(names = "--topology", defaultValue = "exponential", completionCandidates = TopologyName.Candidates.class,
+            description = "a name of the topology catalogue (${COMPLETION-CANDIDATES}; full = fully-connected) or a"
+                    + " topology file (.matrix/.csv dense weight matrix, .dot, .graphml, edge list), validated before"
+                    + " training: column stochastic for push-sum, doubly stochastic otherwise (default: ${DEFAULT-VALUE})")
     String topology;
 
     @Option(names = "--optimizer", defaultValue = "atc",
@@ -179,7 +184,8 @@ public final class FashionMnist implements Callable<Integer> {
         ShardIterator train = new ShardIterator(shard, batchSize, batches, seed * 1_000_003L + rank, true);
         DataSetIterator testIt = new ExistingDataSetIterator(test.toDataSet().batchBy(1000));
 
-        DynamicTopology schedule = TopologyOption.parse(topology, size);
+        DynamicTopology schedule = TopologyCatalog.load(topology, size,
+                optimizer.equals("push-sum") ? Stochasticity.COLUMN : Stochasticity.DOUBLY);
         OptimizerConfig config = OptimizerConfig.builder(Algorithm.fromName(optimizer))
                 .updater(localUpdater()).topology(schedule).period(period).communicationPeriod(communicationPeriod).build();
         MultiLayerNetwork net = Models.build(Models.Kind.parse(model), seed);

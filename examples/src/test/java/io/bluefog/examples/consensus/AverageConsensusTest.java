@@ -2,6 +2,7 @@ package io.bluefog.examples.consensus;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.bluefog.local.LocalCluster;
@@ -71,5 +72,13 @@ class AverageConsensusTest {
         CommandLine cl = new CommandLine(new AverageConsensus(devNull)).setErr(new java.io.PrintWriter(devNull));
         assertNotEquals(0, cl.execute("--transport", "local", "--ranks", "2", "--topology", "moebius"));
         assertNotEquals(0, cl.execute("--size", "0"));
+    }
+
+    @Test
+    void aScheduleThatIsNotDoublyStochasticFailsBeforeTheFirstStep() {
+        // the one-peer rotation over a star is only row stochastic: consensus would drift off the average
+        AverageConsensus app = parse(System.out, "--topology", "star", "--dynamic", "--iterations", "2");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> app.validatedSchedule(4));
+        assertTrue(e.getMessage().startsWith("iteration 0: rank 0: column sum"), e.getMessage());
     }
 }

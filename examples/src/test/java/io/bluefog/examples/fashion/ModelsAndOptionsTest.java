@@ -1,21 +1,14 @@
 package io.bluefog.examples.fashion;
 
-import io.bluefog.topology.Topologies;
-import io.bluefog.topology.dynamic.DynamicTopology;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ModelsAndOptionsTest {
     private static final double PROBABILITY_TOLERANCE = 1e-5;
@@ -37,23 +30,5 @@ class ModelsAndOptionsTest {
             }
         }
         assertThrows(IllegalArgumentException.class, () -> Models.Kind.parse("resnet"));
-    }
-
-    @Test
-    void topologyNamesAndFiles(@TempDir Path tmp) throws Exception {
-        assertEquals(Topologies.ring(6), TopologyOption.parse("ring", 6).at(0));
-        assertEquals(Topologies.exponential(6), TopologyOption.parse("exponential", 6).at(3));
-        assertEquals(Topologies.mesh2d(2, 3), TopologyOption.parse("mesh", 6).at(0));
-        DynamicTopology onePeer = TopologyOption.parse("one-peer-exponential", 8);
-        assertEquals(3, onePeer.period());
-        Path file = tmp.resolve("w.txt");
-        Files.writeString(file, "# 3-rank matrix\n0.5 0.25 0.25\n0.25,0.5,0.25\n0.25 0.25 0.5\n");
-        assertEquals(0.25, TopologyOption.parse(file.toString(), 3).at(0).weight(1, 0), 0.0);
-        IllegalArgumentException wrongSize = assertThrows(IllegalArgumentException.class,
-                () -> TopologyOption.parse(file.toString(), 4));
-        assertTrue(wrongSize.getMessage().contains("3 rows"), wrongSize.getMessage());
-        IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
-                () -> TopologyOption.parse("torus-of-doom", 4));
-        assertTrue(unknown.getMessage().contains("--topology"), unknown.getMessage());
     }
 }
