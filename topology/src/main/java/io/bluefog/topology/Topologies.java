@@ -147,12 +147,7 @@ public final class Topologies {
      * @param cols &ge; 1
      */
     public static Topology mesh2d(int rows, int cols) {
-        requirePositive(rows, "rows");
-        requirePositive(cols, "cols");
-        int n = Math.multiplyExact(rows, cols);
-        return WeightRule.METROPOLIS_HASTINGS.apply(structure(n, r -> {
-            int row = r / cols;
-            int col = r % cols;
+        return grid(rows, cols, WeightRule.METROPOLIS_HASTINGS, (r, row, col) -> {
             TreeSet<Integer> nb = new TreeSet<>();
             if (row > 0) {
                 nb.add(r - cols);
@@ -166,8 +161,8 @@ public final class Topologies {
             if (col < cols - 1) {
                 nb.add(r + 1);
             }
-            return nb.stream().mapToInt(Integer::intValue).toArray();
-        }));
+            return nb;
+        });
     }
 
     /**
@@ -181,18 +176,27 @@ public final class Topologies {
      * @param cols &ge; 1
      */
     public static Topology torus2d(int rows, int cols) {
-        requirePositive(rows, "rows");
-        requirePositive(cols, "cols");
-        int n = Math.multiplyExact(rows, cols);
-        return WeightRule.UNIFORM.apply(structure(n, r -> {
-            int row = r / cols;
-            int col = r % cols;
+        return grid(rows, cols, WeightRule.UNIFORM, (r, row, col) -> {
             TreeSet<Integer> nb = new TreeSet<>(List.of(
                     Math.floorMod(row - 1, rows) * cols + col, ((row + 1) % rows) * cols + col,
                     row * cols + Math.floorMod(col - 1, cols), row * cols + (col + 1) % cols));
             nb.remove(r);
-            return nb.stream().mapToInt(Integer::intValue).toArray();
-        }));
+            return nb;
+        });
+    }
+
+    /** The neighbors of rank {@code r = row * cols + col} in a grid. */
+    private interface GridNeighbors {
+        TreeSet<Integer> of(int r, int row, int col);
+    }
+
+    /** A rows x cols grid of row-major ranks with the given neighbors and weight rule. */
+    private static Topology grid(int rows, int cols, WeightRule rule, GridNeighbors neighbors) {
+        requirePositive(rows, "rows");
+        requirePositive(cols, "cols");
+        int n = Math.multiplyExact(rows, cols);
+        return rule.apply(structure(n, r -> neighbors.of(r, r / cols, r % cols).stream()
+                .mapToInt(Integer::intValue).toArray()));
     }
 
     /**

@@ -105,23 +105,22 @@ public final class TopologyValidation {
      * @throws IllegalArgumentException naming the first offending rank and its sum
      */
     public static void requireSums(Topology t, Stochasticity kind) {
-        if (kind != Stochasticity.COLUMN) {
-            for (int i = 0; i < t.size(); i++) {
-                double s = rowSum(t, i);
-                if (Math.abs(s - 1.0) > SUM_TOLERANCE) {
-                    throw new IllegalArgumentException("rank " + i + ": row sum (self weight + receive weights) is "
-                            + s + ", expected 1 for a " + kind.name().toLowerCase() + "-stochastic matrix");
-                }
+        for (int r = 0; r < t.size(); r++) {
+            if (kind != Stochasticity.COLUMN) {
+                requireOne(rowSum(t, r), r, "row sum (self weight + receive weights)", kind);
             }
         }
-        if (kind != Stochasticity.ROW) {
-            for (int j = 0; j < t.size(); j++) {
-                double s = columnSum(t, j);
-                if (Math.abs(s - 1.0) > SUM_TOLERANCE) {
-                    throw new IllegalArgumentException("rank " + j + ": column sum (self weight + send weights) is "
-                            + s + ", expected 1 for a " + kind.name().toLowerCase() + "-stochastic matrix");
-                }
+        for (int r = 0; r < t.size(); r++) {
+            if (kind != Stochasticity.ROW) {
+                requireOne(columnSum(t, r), r, "column sum (self weight + send weights)", kind);
             }
+        }
+    }
+
+    private static void requireOne(double sum, int rank, String what, Stochasticity kind) {
+        if (Math.abs(sum - 1.0) > SUM_TOLERANCE) {
+            throw new IllegalArgumentException("rank " + rank + ": " + what + " is " + sum + ", expected 1 for a "
+                    + kind.name().toLowerCase() + "-stochastic matrix");
         }
     }
 

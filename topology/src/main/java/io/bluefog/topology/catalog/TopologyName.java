@@ -4,8 +4,6 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
-import picocli.CommandLine.ITypeConverter;
-import picocli.CommandLine.TypeConversionException;
 
 /**
  * The names of the topologies and schedules in the {@link TopologyCatalog}, as written on command
@@ -109,14 +107,10 @@ public enum TopologyName {
     }
 
     /** picocli converter: {@code @Option(converter = TopologyName.Converter.class)}. */
-    public static final class Converter implements ITypeConverter<TopologyName> {
-        @Override
-        public TopologyName convert(String value) {
-            try {
-                return parse(value);
-            } catch (IllegalArgumentException e) {
-                throw new TypeConversionException(e.getMessage());
-            }
+    public static final class Converter extends ParsingConverter<TopologyName> {
+        /** The converter picocli instantiates. */
+        public Converter() {
+            super(TopologyName::parse);
         }
     }
 

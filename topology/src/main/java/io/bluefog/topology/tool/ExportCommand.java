@@ -1,6 +1,7 @@
 package io.bluefog.topology.tool;
 
 import io.bluefog.topology.Topology;
+import io.bluefog.topology.catalog.ParsingConverter;
 import io.bluefog.topology.catalog.TopologyName;
 import io.bluefog.topology.io.FileFormat;
 import io.bluefog.topology.io.TopologyFiles;
@@ -13,8 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.ITypeConverter;
-import picocli.CommandLine.TypeConversionException;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -70,14 +69,9 @@ final class ExportCommand implements Callable<Integer> {
     }
 
     /** picocli converter of {@code --format}: {@link FileFormat#parse(String)}. */
-    static final class FormatConverter implements ITypeConverter<FileFormat> {
-        @Override
-        public FileFormat convert(String value) {
-            try {
-                return FileFormat.parse(value);
-            } catch (IllegalArgumentException e) {
-                throw new TypeConversionException(e.getMessage());
-            }
+    static final class FormatConverter extends ParsingConverter<FileFormat> {
+        FormatConverter() {
+            super(FileFormat::parse);
         }
     }
 }

@@ -2,9 +2,8 @@ package io.bluefog.topology.tool;
 
 import io.bluefog.topology.WeightRule;
 import io.bluefog.topology.catalog.CatalogParameters;
-import picocli.CommandLine.ITypeConverter;
+import io.bluefog.topology.catalog.ParsingConverter;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.TypeConversionException;
 
 /** Parameters of the named graphs, shared by every subcommand (a picocli mixin). */
 public final class GraphOptions {
@@ -49,14 +48,9 @@ public final class GraphOptions {
     }
 
     /** picocli converter of {@code --weights}: {@link WeightRule#parse(String)}. */
-    static final class RuleConverter implements ITypeConverter<WeightRule> {
-        @Override
-        public WeightRule convert(String value) {
-            try {
-                return WeightRule.parse(value);
-            } catch (IllegalArgumentException e) {
-                throw new TypeConversionException(e.getMessage());
-            }
+    static final class RuleConverter extends ParsingConverter<WeightRule> {
+        RuleConverter() {
+            super(WeightRule::parse);
         }
     }
 }

@@ -1,9 +1,8 @@
 package io.bluefog.topology.tool;
 
+import io.bluefog.topology.catalog.ParsingConverter;
 import java.util.ArrayList;
 import java.util.List;
-import picocli.CommandLine.ITypeConverter;
-import picocli.CommandLine.TypeConversionException;
 
 /**
  * The sizes of {@code --sizes}: {@code a..b} doubles from a up to b; {@code a,b,c} lists sizes.
@@ -53,14 +52,9 @@ record SizeSpec(int[] sizes) {
     }
 
     /** picocli converter of {@code --sizes}. */
-    static final class Converter implements ITypeConverter<SizeSpec> {
-        @Override
-        public SizeSpec convert(String value) {
-            try {
-                return parse(value);
-            } catch (IllegalArgumentException e) {
-                throw new TypeConversionException(e.getMessage());
-            }
+    static final class Converter extends ParsingConverter<SizeSpec> {
+        Converter() {
+            super(SizeSpec::parse);
         }
     }
 }
