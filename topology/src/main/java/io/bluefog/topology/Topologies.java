@@ -17,10 +17,12 @@ import org.jgrapht.util.SupplierUtil;
 
 /**
  * Static factories of the standard topologies, named after the graph. Each returns a
- * {@link Topology} whose mixing matrix follows the definition in {@code shared/DESIGN.md}; the
- * default weight rule of each graph is named in its javadoc and other rules can be applied with
- * {@link WeightRule#apply(Topology)}. Bad input throws {@link IllegalArgumentException} naming the
- * parameter.
+ * {@link Topology} whose javadoc says which graph it is, which of BlueFog's graphs
+ * ({@code bluefog.common.topology_util}) it equals, and which weights it carries (uniform over self
+ * and in-neighbors, Metropolis–Hastings, ...); other rules can be applied with
+ * {@link WeightRule#apply(Topology)}. Named access for command lines is
+ * {@link io.bluefog.topology.catalog.TopologyCatalog}. Bad input throws
+ * {@link IllegalArgumentException} naming the parameter.
  */
 public final class Topologies {
     private Topologies() {

@@ -17,7 +17,9 @@ import org.ejml.interfaces.decomposition.EigenDecomposition_F64;
 public enum WeightRule {
     /**
      * {@code w_ij = w_ii = 1/(indeg_i + 1)}: every rank averages itself and its in-neighbors
-     * uniformly (BlueFog's default for its static graphs). Row stochastic on any graph; doubly
+     * uniformly: what BlueFog's {@code neighbor_allreduce} does when the topology was set with
+     * {@code is_weighted=False} (its default), and the weights of BlueFog's exponential, ring and
+     * fully connected graphs. Row stochastic on any graph; doubly
      * stochastic when every rank has as many out- as in-neighbors of equal in-degree (e.g. regular
      * circulant graphs: ring, exponential, torus, hypercube).
      */
