@@ -31,8 +31,9 @@ final class ExportCommand implements Callable<Integer> {
     @Option(names = "--size", paramLabel = "N", required = true, description = "Number of ranks.")
     int size;
 
-    @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "dot", converter = FormatConverter.class,
-            description = "dot, graphml, edgelist or matrix (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--format", paramLabel = "FORMAT", converter = FormatConverter.class,
+            description = "dot, graphml, edgelist or matrix (default: the one the -o file's extension names, "
+                    + "as the reader picks it; dot on stdout).")
     FileFormat format;
 
     @Option(names = "--iteration", paramLabel = "K", defaultValue = "0",
@@ -50,7 +51,7 @@ final class ExportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        FileFormat f = format;
+        FileFormat f = format != null ? format : output != null ? FileFormat.of(output) : FileFormat.DOT;
         Subject s = Subject.of(graph, size, graphOptions);
         Topology t = s.staticTopology() != null ? s.staticTopology() : s.schedule().at(iteration);
         if (output == null) {

@@ -83,6 +83,20 @@ class BluefogTopologyToolTest {
         assertEquals("0.400000", value(r.out(), "rho"));
     }
 
+    /** Every format export writes is read back by analyze --file (the jobs' reader) to the same graph. */
+    @ParameterizedTest
+    @ValueSource(strings = {"g.dot", "g.graphml", "g.matrix", "g.csv", "g.txt"})
+    void everyExportedFormatIsReadBack(String name, @TempDir Path dir) {
+        Path file = dir.resolve(name);
+        Run export = run("export", "--graph", "symmetric-exponential", "--size", "12", "-o", file.toString());
+        assertEquals(0, export.status(), export.err());
+        assertEquals(Topologies.symmetricExponential(12, 4),
+                TopologyFiles.read(file, 12, null, Stochasticity.DOUBLY));
+        Run r = run("analyze", "--file", file.toString(), "--require", "doubly", "--json");
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("\"size\": 12"), r.out());
+    }
+
     @Test
     void exportDotToStdout() {
         Run r = run("export", "--graph", "ring", "--size", "3", "--format", "dot");
