@@ -82,7 +82,8 @@ public final class TopologyFiles {
      * @param required     the sums that must equal 1 (column for push-sum, doubly for D-SGD)
      * @throws IllegalArgumentException with one line naming the file and the line, rank, row or
      *                                  column at fault: malformed content, ranks outside
-     *                                  {@code 0..n-1}, a size other than {@code expectedSize},
+     *                                  {@code 0..n-1}, a size (declared, or the largest rank + 1)
+     *                                  other than {@code expectedSize},
      *                                  negative weights, or weights that fail validation
      * @throws UncheckedIOException     if the file cannot be read
      */
@@ -376,13 +377,6 @@ public final class TopologyFiles {
 
         Topology toTopology(int expectedSize, WeightRule rule, Stochasticity required) {
             int n = declaredSize > 0 ? declaredSize : maxRank + 1;
-            if (expectedSize > 0 && declaredSize > 0 && expectedSize != declaredSize) {
-                throw new IllegalArgumentException("the file declares " + declaredSize + " ranks but size "
-                        + expectedSize + " was requested");
-            }
-            if (expectedSize > 0) {
-                n = expectedSize;
-            }
             if (n < 1) {
                 throw new IllegalArgumentException("no ranks: the file has no edges and declares no size");
             }
@@ -392,6 +386,10 @@ public final class TopologyFiles {
                 if (bad >= n) {
                     throw new IllegalArgumentException(origins.get(k) + ": rank " + bad + " is outside 0.." + (n - 1));
                 }
+            }
+            if (expectedSize > 0 && n != expectedSize) {
+                throw new IllegalArgumentException((declaredSize > 0 ? "the file declares " + n + " ranks"
+                        : "the file's ranks are 0.." + (n - 1)) + " but " + expectedSize + " ranks were requested");
             }
             // Sparse rows (rank -> weight): a file may declare a large size with few edges.
             List<TreeMap<Integer, Double>> rows = new ArrayList<>(n);

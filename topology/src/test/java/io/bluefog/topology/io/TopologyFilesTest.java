@@ -118,7 +118,13 @@ class TopologyFilesTest {
         assertMessage("rank 0: row sum", "directed\n0 0 0.9\n1 0 0.5\n1 1 0.5\n");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> TopologyFiles.parse("0 1\n", FileFormat.EDGE_LIST, 1, WeightRule.UNIFORM, Stochasticity.ROW));
-        assertTrue(e.getMessage().contains("rank 1 is outside 0..0"), e.getMessage());
+        assertEquals("the file's ranks are 0..1 but 1 ranks were requested", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> TopologyFiles.parse("0 1\n1 2\n", FileFormat.EDGE_LIST, 4, WeightRule.UNIFORM, Stochasticity.ROW));
+        assertEquals("the file's ranks are 0..2 but 4 ranks were requested", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> TopologyFiles.parse("size 3\n0 1\n", FileFormat.EDGE_LIST, 4, WeightRule.UNIFORM, Stochasticity.ROW));
+        assertEquals("the file declares 3 ranks but 4 ranks were requested", e.getMessage());
         Path file = dir.resolve("broken.dot");
         Files.writeString(file, "digraph { 0 -> ");
         e = assertThrows(IllegalArgumentException.class, () -> TopologyFiles.read(file, 0, WeightRule.UNIFORM, Stochasticity.ROW));
