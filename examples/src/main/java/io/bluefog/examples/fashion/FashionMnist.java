@@ -175,6 +175,9 @@ public final class FashionMnist implements Callable<Integer> {
         int rank = bf.rank();
         int size = bf.size();
         boolean lead = rank == 0;
+        // validated before any data is read: column stochastic for push-sum, doubly stochastic otherwise
+        DynamicTopology schedule = TopologyCatalog.load(topology, size,
+                optimizer.equals("push-sum") ? Stochasticity.COLUMN : Stochasticity.DOUBLY);
         Partition part = Partition.parse(partition);
         Shard shard = FashionMnistData.trainShard(dataDir, part, rank, size, seed, limitSamples);
         Shard test = FashionMnistData.testSet(dataDir, limitSamples);
@@ -184,8 +187,6 @@ public final class FashionMnist implements Callable<Integer> {
         ShardIterator train = new ShardIterator(shard, batchSize, batches, seed * 1_000_003L + rank, true);
         DataSetIterator testIt = new ExistingDataSetIterator(test.toDataSet().batchBy(1000));
 
-        DynamicTopology schedule = TopologyCatalog.load(topology, size,
-                optimizer.equals("push-sum") ? Stochasticity.COLUMN : Stochasticity.DOUBLY);
         OptimizerConfig config = OptimizerConfig.builder(Algorithm.fromName(optimizer))
                 .updater(localUpdater()).topology(schedule).period(period).communicationPeriod(communicationPeriod).build();
         MultiLayerNetwork net = Models.build(Models.Kind.parse(model), seed);

@@ -97,4 +97,26 @@ class FashionMnistSmokeTest {
         String msg = err.toString(StandardCharsets.UTF_8);
         assertTrue(msg.contains(tmp.resolve(FashionMnistData.TRAIN_LABELS).toString()) && msg.contains("missing"), msg);
     }
+
+    @Test
+    void aMixingMatrixThatIsNotDoublyStochasticFailsBeforeAnyDataIsRead() throws Exception {
+        Path matrix = tmp.resolve("w.matrix");
+        Files.writeString(matrix, "0.5 0.5\n0 1\n");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream old = System.err;
+        int code;
+        try {
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            // no data in --data-dir: the topology must be the first thing that fails
+            code = FashionMnist.run(new String[] {"--transport", "local", "--ranks", "2", "--quiet", "--topology",
+                    matrix.toString(), "--data-dir", tmp.toString(), "--metrics-dir", tmp.resolve("m").toString()}, System.out);
+        } finally {
+            System.setErr(old);
+        }
+        assertEquals(1, code);
+        String msg = err.toString(StandardCharsets.UTF_8);
+        assertTrue(msg.contains(matrix + ": rank 0: column sum (self weight + send weights) is 0.5, expected 1 for a "
+                + "doubly-stochastic matrix"), msg);
+        assertTrue(!msg.contains("missing"), msg);
+    }
 }
