@@ -99,7 +99,8 @@ public final class Topologies {
     /**
      * Bidirectional ring (BlueFog's {@code RingGraph(n)}, connect style 0): rank i receives from
      * {@code i-1} and {@code i+1} (mod n). <b>Weights:</b> 1/3 for self and both neighbors (n = 2:
-     * all 1/2; n = 1: [1]), BlueFog's matrix, which is also uniform and Metropolis–Hastings.
+     * all 1/2; n = 1: [1]), BlueFog's matrix: uniform over self and neighbors (Metropolis–Hastings gives
+     * the same weights up to the rounding of {@code 1 - 2/3}).
      * Eigenvalues {@code 1/3 + 2/3 cos(2 pi k / n)}.
      *
      * @param n number of ranks, &ge; 1
