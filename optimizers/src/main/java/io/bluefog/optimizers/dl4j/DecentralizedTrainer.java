@@ -36,8 +36,9 @@ import java.util.Objects;
  * updater is the configuration's when it names one ({@link OptimizerConfig#updater()}); otherwise the
  * model's own DL4J updater ({@code Sgd}, {@code Nesterovs} or {@code Adam}, see
  * {@link LocalUpdater#of}), which must be the same for every parameter of every layer. DL4J's own
- * update step ({@code fit}) is never run: the local updater replaces it, and DL4J's gradient
- * normalization and regularization (l1, l2, weight decay), which that step applies, are not applied.
+ * update step ({@code fit}) is never run: the local updater replaces it. DL4J applies gradient
+ * normalization and regularization (l1, l2, weight decay) in that step, so a model that uses them is
+ * rejected rather than trained without them.
  *
  * <h2>Lifecycle</h2>
  * Construct on every rank (collective: rank 0's initial parameters are broadcast when the
@@ -95,7 +96,8 @@ public final class DecentralizedTrainer {
      *                        the same architecture on every rank
      * @param config          the same on every rank
      * @param factory         makes the optimizer on every rank ({@link OptimizerFactory#builtIn()} for the built-in algorithms)
-     * @throws IllegalArgumentException if the model is of another kind or not initialised; if the configuration
+     * @throws IllegalArgumentException if the model is of another kind or not initialised, or uses regularization
+     *         or gradient normalization (the message names the layers); if the configuration
      *         names no local updater and the model's layers use different DL4J updaters (the message names each
      *         updater with its layers), none, or one without a {@link LocalUpdater} counterpart (all before any
      *         communication); if the built-in factory gets a configuration without an algorithm (before its
@@ -117,6 +119,7 @@ public final class DecentralizedTrainer {
             throw new IllegalArgumentException("model is not initialised: call init() first");
         }
         this.collectives = Objects.requireNonNull(collectives, "collectives");
+        ModelUpdater.requireNoUpdateStepSettings(model);
         OptimizerConfig resolved = config.updater() != null ? config : config.toBuilder().updater(ModelUpdater.of(model)).build();
         INDArray params = model.params();
         this.optimizer = Objects.requireNonNull(factory.create(collectives, defaultTopology, params, resolved), "the factory returned null");

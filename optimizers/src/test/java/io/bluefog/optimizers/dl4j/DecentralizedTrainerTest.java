@@ -11,6 +11,7 @@ import io.bluefog.topology.Topologies;
 import io.bluefog.topology.Topology;
 import org.deeplearning4j.datasets.iterator.ExistingDataSetIterator;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.GradientNormalization;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
@@ -143,6 +144,19 @@ class DecentralizedTrainerTest {
                 new DecentralizedTrainer(bf, net, OptimizerConfig.builder(Algorithm.ATC).updater(LocalUpdater.sgd(0.1)).build());
             }
         });
+    }
+
+    @Test
+    void regularizationAndGradientNormalizationAreErrorsNotSilentlyDropped() {
+        MultiLayerConfiguration regularized = new NeuralNetConfiguration.Builder().seed(SEED).updater(new Sgd(0.1)).l2(1e-4)
+                .dataType(DataType.FLOAT).list()
+                .layer(new DenseLayer.Builder().nIn(4).nOut(8).activation(Activation.TANH).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(8).nOut(3).activation(Activation.SOFTMAX)
+                        .gradientNormalization(GradientNormalization.ClipL2PerLayer).build())
+                .build();
+        String msg = trainerError(regularized, OptimizerConfig.builder(Algorithm.ATC).updater(LocalUpdater.sgd(0.1)).build());
+        assertTrue(msg.contains("layer 0 (DenseLayer) W regularization [L2Regularization")
+                && msg.contains("layer 1 (OutputLayer) gradient normalization ClipL2PerLayer"), msg);
     }
 
     @Test
