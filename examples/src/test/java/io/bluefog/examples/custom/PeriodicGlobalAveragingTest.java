@@ -66,6 +66,18 @@ class PeriodicGlobalAveragingTest {
         assertTrue(last < first, "rank 0's mini-batch loss went from " + first + " to " + last);
     }
 
+    /** optimizers/README.md shows the class as it is, from its declaration to its end, without its javadoc comments. */
+    @Test
+    void theReadmeShowsThisClass() throws Exception {
+        Path source = Path.of("src/main/java/io/bluefog/examples/custom/PeriodicGlobalAveraging.java");
+        Path readme = Path.of("../optimizers/README.md");
+        Assumptions.assumeTrue(Files.isReadable(source) && Files.isReadable(readme), "run from the examples module directory");
+        String code = Files.readString(source);
+        String body = code.substring(code.indexOf("public final class PeriodicGlobalAveraging"))
+                .replaceAll("(?m)^[ \\t]*/\\*\\*(?s:.*?)\\*/\\n", "").strip();
+        assertTrue(Files.readString(readme).contains(body), "optimizers/README.md must show PeriodicGlobalAveraging as in " + source);
+    }
+
     @Test
     void aBadPeriodIsRejectedBeforeAnyCommunication() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PeriodicGlobalAveraging.every(0));
