@@ -96,8 +96,8 @@ public final class LocalUpdater {
             }
         } else if (dl4j.getClass() == Nesterovs.class) {
             Nesterovs u = (Nesterovs) dl4j;
-            if (u.getLearningRateSchedule() == null && u.getMomentumISchedule() == null
-                    && (u.getMomentumSchedule() == null || u.getMomentumSchedule().isEmpty())) {
+            // (its deprecated momentumSchedule map is not read by ND4J's Nesterovs updater either)
+            if (u.getLearningRateSchedule() == null && u.getMomentumISchedule() == null) {
                 return nesterov(u.getLearningRate(), u.getMomentum());
             }
         } else if (dl4j.getClass() == Adam.class) {
