@@ -68,10 +68,11 @@ import java.util.Objects;
  *       place and must not modify {@code gradient};</li>
  *   <li>may override {@link #begin(Topology, long)} to start, with {@link #startMix}, communication that
  *       reads only the current parameters, and finish it in {@code update} with {@link #finishMix};</li>
- *   <li>computes with the protected helpers: {@link #localStep(INDArray)} (the configured local updater,
- *       once per iteration), {@link #mix(INDArray, Topology)} (x &larr; W x), {@link #average(INDArray)}
- *       (global average), {@link #collectives()} for any other collective; the helpers time their
- *       communication into {@link #communicationNanos()}.</li>
+ *   <li>computes with the protected helpers: {@link #localStep(INDArray)} (the configured local updater;
+ *       each call advances its state, e.g. the momentum, so call it once per iteration),
+ *       {@link #mix(INDArray, Topology)} (x &larr; W x), {@link #average(INDArray)} (global average), and
+ *       {@link #collectives()} for any other collective. The helpers time their communication into
+ *       {@link #communicationNanos()}; calls made directly on {@code collectives()} are not counted.</li>
  * </ul>
  * Every communication in {@code update} and {@code begin} is collective: all ranks must make the same
  * calls in the same order in each iteration (the collectives raise
