@@ -23,7 +23,8 @@ import java.util.Objects;
  *
  * <h2>Lifecycle</h2>
  * <ol>
- *   <li>{@link #create(BlueFog, INDArray, OptimizerConfig)} &mdash; collective: when
+ *   <li>{@link #create(BlueFog, INDArray, OptimizerConfig)} (a built-in algorithm) or a subclass's
+ *       constructor &mdash; collective: when
  *       {@link OptimizerConfig#broadcastAtStart()} (default), every rank's parameters are overwritten
  *       by rank 0's so that all start from the same point; the algorithm's state is initialised
  *       from them.</li>
@@ -52,12 +53,37 @@ import java.util.Objects;
  * them: the job closes {@code Collectives.of(bf)} when it is done with every optimizer on the rank
  * (e.g. {@code try (Collectives c = Collectives.of(bf)) { ... }}).
  *
- * <h2>Extending</h2>
- * A new algorithm subclasses this class and implements {@link #update(INDArray, Topology, long)} with the
- * protected helpers {@link #localStep(INDArray)}, {@link #mix(INDArray, Topology)} and
- * {@link #average(INDArray)}, and optionally {@link #begin(Topology, long)} with {@link #startMix}
- * and {@link #finishMix} to overlap communication with the gradient computation (see
- * {@code io.bluefog.examples.custom} for one written outside this module).
+ * <h2>Extending: a user's algorithm</h2>
+ * A new algorithm subclasses this class; {@link io.bluefog.optimizers.dl4j.DecentralizedTrainer}
+ * takes it through an {@link OptimizerFactory} ({@code MyAlgorithm::new}) with an
+ * {@link OptimizerConfig#builder()} that names no {@link Algorithm}. A subclass
+ * <ul>
+ *   <li>has a constructor that passes its first four arguments to
+ *       {@link #DecentralizedOptimizer(Collectives, Topology, INDArray, OptimizerConfig) super}, then
+ *       initialises its own state (e.g. {@code parameters().like()} for a buffer) from
+ *       {@link #parameters()}, which hold rank 0's values by then;</li>
+ *   <li>implements {@link #update(INDArray, Topology, long)}: the whole iteration, called by
+ *       {@link #step} with {@code w} = this round's mixing matrix, or null in an iteration that does not
+ *       communicate ({@link OptimizerConfig#communicationPeriod()}). It updates {@link #parameters()} in
+ *       place and must not modify {@code gradient};</li>
+ *   <li>may override {@link #begin(Topology, long)} to start, with {@link #startMix}, communication that
+ *       reads only the current parameters, and finish it in {@code update} with {@link #finishMix};</li>
+ *   <li>computes with the protected helpers: {@link #localStep(INDArray)} (the configured local updater;
+ *       each call advances its state, e.g. the momentum, so call it once per iteration),
+ *       {@link #mix(INDArray, Topology)} (x &larr; W x), {@link #average(INDArray)} (global average), and
+ *       {@link #collectives()} for any other collective. The helpers time their communication into
+ *       {@link #communicationNanos()}; calls made directly on {@code collectives()} are not counted.</li>
+ * </ul>
+ * Every communication in {@code update} and {@code begin} is collective: all ranks must make the same
+ * calls in the same order in each iteration (the collectives raise
+ * {@link io.bluefog.CollectiveMismatchException} when shapes, dtypes or topologies differ, but a call
+ * that some rank skips leaves the others waiting until the timeout). Decide what to communicate only
+ * from values equal on every rank ({@code w}, {@code round}, {@link #iteration()}, the configuration),
+ * never from local data. The iteration and round counters, the schedule, the updater state and the
+ * timing are private to this class and advanced by {@link #step}; {@code step}, {@code beginStep} and
+ * the helpers are final. Subclasses in this module are the built-in {@link Algorithm}s;
+ * {@code optimizers/README.md} shows one written outside it, and {@code io.bluefog.examples.custom}
+ * one written on the collectives alone.
  *
  * @see Algorithm for the algorithms and their papers
  */
@@ -84,7 +110,8 @@ public abstract class DecentralizedOptimizer {
      * @param defaultTopology used when the configuration names no topology
      * @param params          the parameter vector to optimise in place (FLOAT or DOUBLE)
      * @param config          the same on every rank
-     * @throws IllegalArgumentException if a topology's size differs from the job size or params are not FLOAT/DOUBLE
+     * @throws IllegalArgumentException if a topology's size differs from the job size, params are not
+     *         FLOAT/DOUBLE, or the configuration names no local updater (before any communication)
      */
     protected DecentralizedOptimizer(Collectives collectives, Topology defaultTopology, INDArray params, OptimizerConfig config) {
         this.collectives = Objects.requireNonNull(collectives, "collectives");
@@ -102,6 +129,10 @@ public abstract class DecentralizedOptimizer {
         if (schedule.size() != collectives.size()) {
             throw new IllegalArgumentException("topology has " + schedule.size() + " ranks but the job has " + collectives.size());
         }
+        if (config.updater() == null) {
+            throw new IllegalArgumentException("the optimizer configuration names no local updater: set OptimizerConfig.Builder.updater "
+                    + "(DecentralizedTrainer fills in the model's own DL4J updater)");
+        }
         this.updaterState = config.updater().newState(params.length(), dt);
         if (config.broadcastAtStart()) {
             collectives.broadcastInPlace(params, 0);
@@ -109,7 +140,7 @@ public abstract class DecentralizedOptimizer {
     }
 
     /**
-     * Creates the configured algorithm on this rank of a BlueFog job, communicating through the rank's
+     * Creates the configured built-in algorithm on this rank of a BlueFog job, communicating through the rank's
      * shared {@link Collectives#of(BlueFog)}; the default topology is {@code bf.topology()}. Collective.
      * The caller closes {@code Collectives.of(bf)} when the job is done (see "Communication").
      */
@@ -121,6 +152,9 @@ public abstract class DecentralizedOptimizer {
     /**
      * As {@link #create(BlueFog, INDArray, OptimizerConfig)} on given collectives (e.g. with a
      * non-default {@link io.bluefog.collectives.CollectivesConfig}) and default topology. Collective.
+     * This is {@link OptimizerFactory#builtIn()}.
+     *
+     * @throws IllegalArgumentException if the configuration names no {@link Algorithm} or no local updater
      */
     public static DecentralizedOptimizer create(Collectives collectives, Topology defaultTopology, INDArray params, OptimizerConfig config) {
         return Algorithms.create(collectives, defaultTopology, params, config);

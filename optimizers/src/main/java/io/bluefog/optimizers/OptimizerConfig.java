@@ -8,11 +8,17 @@ import io.bluefog.topology.dynamic.Schedules;
 import java.util.Objects;
 
 /**
- * Immutable configuration of a {@link DecentralizedOptimizer}; build with {@link #builder(Algorithm)}.
+ * Immutable configuration of a {@link DecentralizedOptimizer}: {@link #builder(Algorithm)} for a
+ * built-in algorithm, {@link #builder()} for a user's own subclass of {@link DecentralizedOptimizer}
+ * (created through an {@link OptimizerFactory}), which names no {@link Algorithm}.
  *
- * <p>Defaults: local updater SGD with learning rate 0.01; topology: the job's static topology
+ * <p>Defaults: no algorithm with {@link #builder()}; no local updater: a
+ * {@link io.bluefog.optimizers.dl4j.DecentralizedTrainer} then uses the model's own DL4J updater
+ * (see {@link LocalUpdater#of(org.nd4j.linalg.learning.config.IUpdater)}), while a
+ * {@link DecentralizedOptimizer} created directly on a parameter vector needs one and throws
+ * {@link IllegalArgumentException} without it; topology: the job's static topology
  * ({@code BlueFog.topology()}, the exponential graph unless set); communication every step (J = 1);
- * period H = 1 (used by local SGD and Gossip-PGA only); parameters broadcast from rank 0 at start.
+ * period H = 1 (used by local SGD and Gossip-PGA; a custom optimizer may read it too); parameters broadcast from rank 0 at start.
  *
  * <p>Communication every J steps: at iterations k with (k + 1) mod J = 0 the algorithm mixes; at the
  * others it runs the same update with W = I (a purely local step). Communication rounds are counted
@@ -37,14 +43,28 @@ public final class OptimizerConfig {
         this.broadcastAtStart = b.broadcastAtStart;
     }
 
+    /** @return a builder for the built-in {@code algorithm} ({@link DecentralizedOptimizer#create} selects it) */
     public static Builder builder(Algorithm algorithm) {
-        return new Builder(algorithm);
+        return new Builder(Objects.requireNonNull(algorithm, "algorithm"));
     }
 
+    /**
+     * @return a builder that names no {@link Algorithm}: for a user's subclass of
+     *         {@link DecentralizedOptimizer}, which reads the rest (updater, topology, J, H) from it
+     */
+    public static Builder builder() {
+        return new Builder(null);
+    }
+
+    /** @return the built-in algorithm, or null when the configuration names none (a custom optimizer) */
     public Algorithm algorithm() {
         return algorithm;
     }
 
+    /**
+     * @return the local updater, or null when the configuration names none (the trainer then uses
+     *         the model's own DL4J updater)
+     */
     public LocalUpdater updater() {
         return updater;
     }
@@ -81,23 +101,25 @@ public final class OptimizerConfig {
 
     @Override
     public String toString() {
-        return algorithm + " " + updater + (topology == null ? "" : " topology period " + topology.period())
+        return (algorithm == null ? "custom" : algorithm.toString()) + " " + (updater == null ? "model's updater" : updater.toString())
+                + (topology == null ? "" : " topology period " + topology.period())
                 + " J=" + communicationPeriod + " H=" + period;
     }
 
     /** Mutable builder; {@link #build()} validates. */
     public static final class Builder {
         private Algorithm algorithm;
-        private LocalUpdater updater = LocalUpdater.sgd(0.01);
+        private LocalUpdater updater;
         private DynamicTopology topology;
         private int communicationPeriod = 1;
         private int period = 1;
         private boolean broadcastAtStart = true;
 
         private Builder(Algorithm algorithm) {
-            this.algorithm = Objects.requireNonNull(algorithm, "algorithm");
+            this.algorithm = algorithm;
         }
 
+        /** The local updater (default: none, see the class comment). */
         public Builder updater(LocalUpdater updater) {
             this.updater = Objects.requireNonNull(updater, "updater");
             return this;

@@ -311,7 +311,7 @@ class AlgorithmsMatchSerialReferenceTest {
 
     @Test
     void beginStepTwiceIsAnError() {
-        OptimizerConfig config = OptimizerConfig.builder(Algorithm.AWC).topology(Topologies.ring(2)).build();
+        OptimizerConfig config = OptimizerConfig.builder(Algorithm.AWC).updater(LocalUpdater.sgd(LR)).topology(Topologies.ring(2)).build();
         List<String> messages = LocalCluster.call(2, bf -> {
             INDArray x = Nd4j.zeros(DataType.DOUBLE, 1, DIM);
             try (Collectives col = Collectives.of(bf)) {
@@ -332,7 +332,7 @@ class AlgorithmsMatchSerialReferenceTest {
 
     @Test
     void neighborsOfTheParameterViewAreUntouched() {
-        OptimizerConfig config = OptimizerConfig.builder(Algorithm.EXACT_DIFFUSION).topology(Topologies.ring(3))
+        OptimizerConfig config = OptimizerConfig.builder(Algorithm.EXACT_DIFFUSION).updater(LocalUpdater.sgd(LR)).topology(Topologies.ring(3))
                 .broadcastAtStart(false).build();
         List<double[]> got = LocalCluster.call(3, bf -> {
             INDArray backing = Nd4j.valueArrayOf(new long[] {1, DIM + 2 * VIEW_OFFSET}, -7.0, DataType.FLOAT);
@@ -361,7 +361,7 @@ class AlgorithmsMatchSerialReferenceTest {
 
     @Test
     void parametersAreBroadcastFromRankZeroAtStart() {
-        OptimizerConfig config = OptimizerConfig.builder(Algorithm.ATC).topology(Topologies.ring(3)).build();
+        OptimizerConfig config = OptimizerConfig.builder(Algorithm.ATC).updater(LocalUpdater.sgd(LR)).topology(Topologies.ring(3)).build();
         List<double[]> got = LocalCluster.call(3, bf -> {
             INDArray x = Nd4j.valueArrayOf(new long[] {1, 2}, bf.rank() + 1.0, DataType.DOUBLE);
             try (Collectives col = Collectives.of(bf)) {

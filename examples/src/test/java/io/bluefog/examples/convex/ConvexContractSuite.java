@@ -188,7 +188,7 @@ public class ConvexContractSuite implements ContractSuite {
         Topology ring = Topologies.ring(n);
         double rho = Spectral.rho(ring);
         INDArray x = Nd4j.createFromArray(new Random(SEED + bf.rank()).doubles(DIMENSION).toArray()).reshape(1, DIMENSION);
-        OptimizerConfig config = OptimizerConfig.builder(Algorithm.ATC).topology(ring).broadcastAtStart(false).build();
+        OptimizerConfig config = OptimizerConfig.builder(Algorithm.ATC).updater(LocalUpdater.sgd(1)).topology(ring).broadcastAtStart(false).build();
         DecentralizedOptimizer opt = DecentralizedOptimizer.create(Collectives.of(bf), ring, x, config);
         INDArray zero = Nd4j.zeros(DataType.DOUBLE, 1, DIMENSION);
         double previous = Math.sqrt(opt.consensusDistance());
@@ -212,7 +212,7 @@ public class ConvexContractSuite implements ContractSuite {
         int n = bf.size();
         int tau = 32 - Integer.numberOfLeadingZeros(Math.max(1, n - 1));
         INDArray x = Nd4j.createFromArray(new Random(SEED + bf.rank()).doubles(DIMENSION).toArray()).reshape(1, DIMENSION);
-        OptimizerConfig config = OptimizerConfig.builder(Algorithm.ATC).topology(Schedules.onePeerExponential(n))
+        OptimizerConfig config = OptimizerConfig.builder(Algorithm.ATC).updater(LocalUpdater.sgd(1)).topology(Schedules.onePeerExponential(n))
                 .broadcastAtStart(false).build();
         DecentralizedOptimizer opt = DecentralizedOptimizer.create(Collectives.of(bf), bf.topology(), x, config);
         INDArray zero = Nd4j.zeros(DataType.DOUBLE, 1, DIMENSION);

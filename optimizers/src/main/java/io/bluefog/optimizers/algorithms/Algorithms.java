@@ -13,6 +13,10 @@ public final class Algorithms {
 
     /** Collective; see {@link DecentralizedOptimizer#create(Collectives, Topology, INDArray, OptimizerConfig)}. */
     public static DecentralizedOptimizer create(Collectives collectives, Topology defaultTopology, INDArray params, OptimizerConfig config) {
+        if (config.algorithm() == null) {
+            throw new IllegalArgumentException("the optimizer configuration names no algorithm (OptimizerConfig.builder()): "
+                    + "create a custom optimizer with its own OptimizerFactory, or name a built-in one with OptimizerConfig.builder(Algorithm)");
+        }
         switch (config.algorithm()) {
             case ALLREDUCE:
                 return new GradientAllreduce(collectives, defaultTopology, params, config);

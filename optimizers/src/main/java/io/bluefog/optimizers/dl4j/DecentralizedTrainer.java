@@ -6,6 +6,8 @@ import io.bluefog.collectives.CollectivesStatistics;
 import io.bluefog.comm.ReduceOp;
 import io.bluefog.optimizers.DecentralizedOptimizer;
 import io.bluefog.optimizers.OptimizerConfig;
+import io.bluefog.optimizers.OptimizerFactory;
+import io.bluefog.optimizers.updaters.LocalUpdater;
 import io.bluefog.topology.Topology;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -24,8 +26,19 @@ import java.util.Objects;
  * Trains a Deeplearning4j {@link MultiLayerNetwork} or single-input, single-output
  * {@link ComputationGraph} on every rank with a {@link DecentralizedOptimizer}: DL4J computes the
  * mini-batch gradient ({@code computeGradientAndScore}, flattened gradient view), the decentralized
- * step updates the network's flattened {@code params()} view in place. The network's own updater is
- * never used.
+ * step updates the network's flattened {@code params()} view in place.
+ *
+ * <h2>Optimizer and local updater</h2>
+ * The optimizer is a built-in {@link io.bluefog.optimizers.Algorithm} named by the configuration
+ * ({@link OptimizerConfig#builder(io.bluefog.optimizers.Algorithm)}), or any
+ * {@link DecentralizedOptimizer}, a user's subclass included, made by an {@link OptimizerFactory}
+ * (the configuration then may name no algorithm: {@link OptimizerConfig#builder()}). The local
+ * updater is the configuration's when it names one ({@link OptimizerConfig#updater()}); otherwise the
+ * model's own DL4J updater ({@code Sgd}, {@code Nesterovs} or {@code Adam}, see
+ * {@link LocalUpdater#of}), which must be the same for every parameter of every layer. DL4J's own
+ * update step ({@code fit}) is never run: the local updater replaces it. DL4J applies gradient
+ * normalization and regularization (l1, l2, weight decay) in that step, so a model that uses them is
+ * rejected rather than trained without them.
  *
  * <h2>Lifecycle</h2>
  * Construct on every rank (collective: rank 0's initial parameters are broadcast when the
@@ -45,18 +58,56 @@ public final class DecentralizedTrainer {
     private boolean alignGarbageCollections = true;
 
     /**
+     * A trainer with the built-in algorithm the configuration names. Collective.
+     *
      * @param bf     this rank's context (communication: {@code Collectives.of(bf)}; default topology:
      *               {@code bf.topology()})
      * @param model  an initialised MultiLayerNetwork or ComputationGraph, the same architecture on every rank
-     * @param config the optimizer configuration, the same on every rank
+     * @param config the optimizer configuration, the same on every rank; names an {@link io.bluefog.optimizers.Algorithm}
+     * @throws IllegalArgumentException see {@link #DecentralizedTrainer(Collectives, Topology, Model, OptimizerConfig, OptimizerFactory)};
+     *         also if the configuration names no algorithm
      */
     public DecentralizedTrainer(BlueFog bf, Model model, OptimizerConfig config) {
-        this(Collectives.of(Objects.requireNonNull(bf, "bf")), bf.topology(), model, config);
+        this(bf, model, config, OptimizerFactory.builtIn());
+    }
+
+    /**
+     * A trainer with the optimizer {@code factory} makes, e.g. a user's subclass of
+     * {@link DecentralizedOptimizer} ({@code MyAlgorithm::new}). Collective.
+     */
+    public DecentralizedTrainer(BlueFog bf, Model model, OptimizerConfig config, OptimizerFactory factory) {
+        this(Collectives.of(Objects.requireNonNull(bf, "bf")), bf.topology(), model, config, factory);
     }
 
     /** As {@link #DecentralizedTrainer(BlueFog, Model, OptimizerConfig)} on given collectives. Collective. */
     public DecentralizedTrainer(Collectives collectives, Topology defaultTopology, Model model, OptimizerConfig config) {
+        this(collectives, defaultTopology, model, config, OptimizerFactory.builtIn());
+    }
+
+    /**
+     * The general form. Validates the model and resolves the local updater before any communication, then calls {@code factory}
+     * (collective: the optimizer broadcasts rank 0's parameters when the configuration says so) with
+     * the model's {@code params()} view and the configuration, whose local updater is the model's own
+     * when it names none.
+     *
+     * @param collectives     this rank's collectives (not closed by the trainer)
+     * @param defaultTopology used when the configuration names no topology
+     * @param model           an initialised MultiLayerNetwork or single-input, single-output ComputationGraph,
+     *                        the same architecture on every rank
+     * @param config          the same on every rank
+     * @param factory         makes the optimizer on every rank ({@link OptimizerFactory#builtIn()} for the built-in algorithms)
+     * @throws IllegalArgumentException if the model is of another kind or not initialised, or uses regularization
+     *         or gradient normalization (the message names the layers); if the configuration
+     *         names no local updater and the model's layers use different DL4J updaters (the message names each
+     *         updater with its layers), none, or one without a {@link LocalUpdater} counterpart (all before any
+     *         communication); if the built-in factory gets a configuration without an algorithm (before its
+     *         broadcast); if the factory's optimizer does not update the model's {@code params()} view (after it)
+     */
+    public DecentralizedTrainer(Collectives collectives, Topology defaultTopology, Model model, OptimizerConfig config,
+                                OptimizerFactory factory) {
         this.model = Objects.requireNonNull(model, "model");
+        Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(factory, "factory");
         if (!(model instanceof MultiLayerNetwork) && !(model instanceof ComputationGraph)) {
             throw new IllegalArgumentException("model must be a MultiLayerNetwork or ComputationGraph, got " + model.getClass().getName());
         }
@@ -68,7 +119,14 @@ public final class DecentralizedTrainer {
             throw new IllegalArgumentException("model is not initialised: call init() first");
         }
         this.collectives = Objects.requireNonNull(collectives, "collectives");
-        this.optimizer = DecentralizedOptimizer.create(collectives, defaultTopology, model.params(), config);
+        ModelUpdater.requireNoUpdateStepSettings(model);
+        OptimizerConfig resolved = config.updater() != null ? config : config.toBuilder().updater(ModelUpdater.of(model)).build();
+        INDArray params = model.params();
+        this.optimizer = Objects.requireNonNull(factory.create(collectives, defaultTopology, params, resolved), "the factory returned null");
+        if (optimizer.parameters() != params) {
+            throw new IllegalArgumentException("the factory's optimizer must update the params array it was given (the model's params() view), "
+                    + "it updates another array of " + optimizer.parameters().length() + " elements");
+        }
     }
 
     public DecentralizedTrainer addListener(TrainingListener listener) {

@@ -77,6 +77,40 @@ public final class LocalUpdater {
         return new LocalUpdater(Kind.ADAM, learningRate, 0, beta1, beta2, epsilon);
     }
 
+    /**
+     * The local updater that steps as DL4J's {@code updater} does, for the updaters with a
+     * counterpart here: {@code Sgd} &rarr; {@link #sgd}, {@code Nesterovs} &rarr; {@link #nesterov},
+     * {@code Adam} &rarr; {@link #adam}, each with a constant learning rate (and momentum).
+     *
+     * @param dl4j a DL4J/ND4J updater configuration
+     * @throws IllegalArgumentException naming the updater if it has no counterpart (e.g. {@code NoOp},
+     *         {@code RmsProp}, {@code AdaGrad}, {@code Nadam}) or uses a learning-rate or momentum schedule
+     */
+    public static LocalUpdater of(IUpdater dl4j) {
+        Objects.requireNonNull(dl4j, "dl4j");
+        // exact classes: a subclass of Sgd etc. may step differently
+        if (dl4j.getClass() == Sgd.class) {
+            Sgd u = (Sgd) dl4j;
+            if (u.getLearningRateSchedule() == null) {
+                return sgd(u.getLearningRate());
+            }
+        } else if (dl4j.getClass() == Nesterovs.class) {
+            Nesterovs u = (Nesterovs) dl4j;
+            // (its deprecated momentumSchedule map is not read by ND4J's Nesterovs updater either)
+            if (u.getLearningRateSchedule() == null && u.getMomentumISchedule() == null) {
+                return nesterov(u.getLearningRate(), u.getMomentum());
+            }
+        } else if (dl4j.getClass() == Adam.class) {
+            Adam u = (Adam) dl4j;
+            if (u.getLearningRateSchedule() == null) {
+                return adam(u.getLearningRate(), u.getBeta1(), u.getBeta2(), u.getEpsilon());
+            }
+        } else {
+            throw new IllegalArgumentException("DL4J updater " + dl4j + " has no local updater counterpart (Sgd, Nesterovs, Adam have)");
+        }
+        throw new IllegalArgumentException("DL4J updater " + dl4j + " uses a schedule; local updaters have a constant learning rate and momentum");
+    }
+
     public Kind kind() {
         return kind;
     }

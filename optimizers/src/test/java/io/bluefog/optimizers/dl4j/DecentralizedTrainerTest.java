@@ -5,10 +5,13 @@ import io.bluefog.local.LocalCluster;
 import io.bluefog.optimizers.Algorithm;
 import io.bluefog.optimizers.DecentralizedOptimizer;
 import io.bluefog.optimizers.OptimizerConfig;
+import io.bluefog.optimizers.OptimizerFactory;
 import io.bluefog.optimizers.updaters.LocalUpdater;
 import io.bluefog.topology.Topologies;
+import io.bluefog.topology.Topology;
 import org.deeplearning4j.datasets.iterator.ExistingDataSetIterator;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.GradientNormalization;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
@@ -21,9 +24,11 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Nesterovs;
 import org.nd4j.linalg.learning.config.NoOp;
+import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 import java.util.ArrayList;
@@ -33,6 +38,7 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class DecentralizedTrainerTest {
@@ -68,28 +74,170 @@ class DecentralizedTrainerTest {
 
     @Test
     void oneRankStepsExactlyAsDl4jsOwnFit() {
+        assertStepsAsDl4jFit(new Nesterovs(0.05, 0.9), new NoOp(), LocalUpdater.nesterov(0.05, 0.9));
+    }
+
+    /** Without a local updater in the configuration the trainer takes the model's: the same steps as DL4J's fit. */
+    @Test
+    void theModelsOwnUpdaterIsTheLocalUpdaterWhenTheConfigurationNamesNone() {
+        assertStepsAsDl4jFit(new Nesterovs(0.05, 0.9), new Nesterovs(0.05, 0.9), null);
+        assertStepsAsDl4jFit(new Adam(0.01), new Adam(0.01), null);
+        assertStepsAsDl4jFit(new Sgd(0.2), new Sgd(0.2), null);
+    }
+
+    /**
+     * One rank, ATC: DL4J's fit with {@code reference} against the trainer on a model built with
+     * {@code modelUpdater} and a configuration with {@code local} (null: none).
+     */
+    private static void assertStepsAsDl4jFit(IUpdater reference, IUpdater modelUpdater, LocalUpdater local) {
         List<DataSet> data = batches(5, 16, 1);
-        MultiLayerNetwork reference = new MultiLayerNetwork(conf(new Nesterovs(0.05, 0.9)));
-        reference.init();
+        MultiLayerNetwork expected = new MultiLayerNetwork(conf(reference));
+        expected.init();
         for (DataSet d : data) {
-            reference.fit(d);
+            expected.fit(d);
         }
-        INDArray ours = LocalCluster.call(1, bf -> {
+        OptimizerConfig.Builder config = OptimizerConfig.builder(Algorithm.ATC);
+        if (local != null) {
+            config.updater(local);
+        }
+        Object[] ours = LocalCluster.call(1, bf -> {
             // the trainer uses the rank's shared Collectives.of(bf); the job closes it
             try (Collectives ignored = Collectives.of(bf)) {
-                MultiLayerNetwork net = new MultiLayerNetwork(conf(new NoOp()));
+                MultiLayerNetwork net = new MultiLayerNetwork(conf(modelUpdater));
                 net.init();
-                DecentralizedTrainer t = new DecentralizedTrainer(bf, net,
-                        OptimizerConfig.builder(Algorithm.ATC).updater(LocalUpdater.nesterov(0.05, 0.9)).build());
+                DecentralizedTrainer t = new DecentralizedTrainer(bf, net, config.build());
                 for (DataSet d : data) {
                     t.step(d);
                 }
-                return net.params().dup();
+                return new Object[] {net.params().dup(), t.optimizer().config().updater().toString()};
             }
         }).get(0);
-        double diff = ours.sub(reference.params()).norm2Number().doubleValue();
-        assertTrue(diff < PARAM_TOLERANCE * reference.params().norm2Number().doubleValue(),
-                "parameters differ from DL4J's fit by " + diff);
+        INDArray params = (INDArray) ours[0];
+        assertEquals((local != null ? local : LocalUpdater.of(modelUpdater)).toString(), ours[1]);
+        double diff = params.sub(expected.params()).norm2Number().doubleValue();
+        assertTrue(diff < PARAM_TOLERANCE * expected.params().norm2Number().doubleValue(),
+                reference + ": parameters differ from DL4J's fit by " + diff);
+        assertTrue(expected.params().sub(conf0Params(modelUpdater)).norm2Number().doubleValue() > 0, "the steps moved the parameters");
+    }
+
+    private static INDArray conf0Params(IUpdater updater) {
+        MultiLayerNetwork net = new MultiLayerNetwork(conf(updater));
+        net.init();
+        return net.params();
+    }
+
+    @Test
+    void layersWithDifferentUpdatersAreAnErrorNamingThem() {
+        MultiLayerConfiguration mixed = new NeuralNetConfiguration.Builder().seed(SEED).updater(new Adam(0.01)).dataType(DataType.FLOAT).list()
+                .layer(new DenseLayer.Builder().nIn(4).nOut(8).activation(Activation.TANH).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(8).nOut(3).updater(new Nesterovs(0.05, 0.9))
+                        .activation(Activation.SOFTMAX).build())
+                .build();
+        String msg = trainerError(mixed, OptimizerConfig.builder(Algorithm.ATC).build());
+        assertTrue(msg.contains("different DL4J updaters") && msg.contains("Adam") && msg.contains("Nesterovs")
+                && msg.contains("layer 0") && msg.contains("layer 1") && msg.contains("(OutputLayer) W"), msg);
+        // naming a local updater resolves it: then the model's updaters are not used
+        MultiLayerNetwork net = new MultiLayerNetwork(mixed);
+        net.init();
+        LocalCluster.run(1, bf -> {
+            try (Collectives ignored = Collectives.of(bf)) {
+                new DecentralizedTrainer(bf, net, OptimizerConfig.builder(Algorithm.ATC).updater(LocalUpdater.sgd(0.1)).build());
+            }
+        });
+    }
+
+    @Test
+    void regularizationAndGradientNormalizationAreErrorsNotSilentlyDropped() {
+        MultiLayerConfiguration regularized = new NeuralNetConfiguration.Builder().seed(SEED).updater(new Sgd(0.1)).l2(1e-4)
+                .dataType(DataType.FLOAT).list()
+                .layer(new DenseLayer.Builder().nIn(4).nOut(8).activation(Activation.TANH).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(8).nOut(3).activation(Activation.SOFTMAX)
+                        .gradientNormalization(GradientNormalization.ClipL2PerLayer).build())
+                .build();
+        String msg = trainerError(regularized, OptimizerConfig.builder(Algorithm.ATC).updater(LocalUpdater.sgd(0.1)).build());
+        assertTrue(msg.contains("layer 0 (DenseLayer) W regularization [L2Regularization")
+                && msg.contains("layer 1 (OutputLayer) gradient normalization ClipL2PerLayer"), msg);
+    }
+
+    @Test
+    void aModelUpdaterWithoutLocalCounterpartIsAnError() {
+        String msg = trainerError(conf(new NoOp()), OptimizerConfig.builder(Algorithm.ATC).build());
+        assertTrue(msg.contains("NoOp") && msg.contains("layer 0") && msg.contains("OptimizerConfig.Builder.updater"), msg);
+    }
+
+    @Test
+    void theBuiltInFactoryNeedsAnAlgorithm() {
+        String msg = trainerError(conf(new Sgd(0.1)), OptimizerConfig.builder().build());
+        assertTrue(msg.contains("names no algorithm"), msg);
+    }
+
+    /** The trainer's constructor on one rank; every error is thrown before communication. */
+    private static String trainerError(MultiLayerConfiguration conf, OptimizerConfig config) {
+        return LocalCluster.call(1, bf -> {
+            try (Collectives ignored = Collectives.of(bf)) {
+                MultiLayerNetwork net = new MultiLayerNetwork(conf);
+                net.init();
+                return assertThrows(IllegalArgumentException.class, () -> new DecentralizedTrainer(bf, net, config)).getMessage();
+            }
+        }).get(0);
+    }
+
+    /** A user's subclass, outside the built-in algorithms: ATC written on the public helpers. */
+    static final class UserAtc extends DecentralizedOptimizer {
+        UserAtc(Collectives collectives, Topology defaultTopology, INDArray params, OptimizerConfig config) {
+            super(collectives, defaultTopology, params, config);
+        }
+
+        @Override
+        protected void update(INDArray gradient, Topology w, long round) {
+            INDArray x = parameters();
+            x.subi(localStep(gradient).reshape(x.shape()));
+            if (w != null) {
+                mix(x, w);
+            }
+        }
+    }
+
+    @Test
+    void aUserSubclassTrainsThroughItsFactoryAndStepsAsTheBuiltInAlgorithm() {
+        int n = 4; // ring(3) would be the complete graph: the models would stay equal
+        OptimizerConfig custom = OptimizerConfig.builder().topology(Topologies.ring(n)).build();
+        OptimizerConfig builtIn = OptimizerConfig.builder(Algorithm.ATC).topology(Topologies.ring(n)).build();
+        List<double[][]> got = LocalCluster.call(n, bf -> {
+            try (Collectives ignored = Collectives.of(bf)) {
+                MultiLayerNetwork mine = new MultiLayerNetwork(conf(new Nesterovs(0.05, 0.9)));
+                mine.init();
+                DecentralizedTrainer t = new DecentralizedTrainer(bf, mine, custom, UserAtc::new);
+                MultiLayerNetwork reference = new MultiLayerNetwork(conf(new Nesterovs(0.05, 0.9)));
+                reference.init();
+                DecentralizedTrainer r = new DecentralizedTrainer(bf, reference, builtIn);
+                for (DataSet b : batches(6, 8, 100 + bf.rank())) {
+                    t.step(b);
+                    r.step(b);
+                }
+                assertTrue(t.optimizer() instanceof UserAtc);
+                assertEquals(6, t.optimizer().rounds());
+                return new double[][] {mine.params().toDoubleVector(), reference.params().toDoubleVector()};
+            }
+        });
+        for (double[][] r : got) {
+            assertArrayEquals(r[1], r[0], 0.0, "the user's ATC steps bit for bit as the built-in ATC");
+        }
+        assertFalse(java.util.Arrays.equals(got.get(0)[0], got.get(1)[0]), "different data on the ranks: the models differ");
+    }
+
+    @Test
+    void aFactoryMustUpdateTheModelsParameters() {
+        OptimizerFactory elsewhere = (c, t, p, cfg) -> DecentralizedOptimizer.create(c, t, p.dup(), cfg);
+        String msg = LocalCluster.call(1, bf -> {
+            try (Collectives ignored = Collectives.of(bf)) {
+                MultiLayerNetwork net = new MultiLayerNetwork(conf(new Sgd(0.1)));
+                net.init();
+                return assertThrows(IllegalArgumentException.class,
+                        () -> new DecentralizedTrainer(bf, net, OptimizerConfig.builder(Algorithm.ATC).build(), elsewhere)).getMessage();
+            }
+        }).get(0);
+        assertTrue(msg.contains("must update the params array it was given"), msg);
     }
 
     @Test

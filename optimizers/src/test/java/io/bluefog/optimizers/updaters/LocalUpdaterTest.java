@@ -4,9 +4,17 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.Nesterovs;
+import org.nd4j.linalg.learning.config.NoOp;
+import org.nd4j.linalg.learning.config.RmsProp;
+import org.nd4j.linalg.learning.config.Sgd;
+import org.nd4j.linalg.schedule.ExponentialSchedule;
+import org.nd4j.linalg.schedule.ScheduleType;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Each updater against its closed form over three steps with gradients g_k = (k+1) * (1, -2). */
 class LocalUpdaterTest {
@@ -91,5 +99,29 @@ class LocalUpdaterTest {
         assertThrows(IllegalArgumentException.class, () -> LocalUpdater.nesterov(0.1, 1.0));
         assertThrows(IllegalArgumentException.class, () -> LocalUpdater.adam(0.1, 0.9, 1.5, 1e-8));
         assertThrows(IllegalArgumentException.class, () -> LocalUpdater.sgd(0.1).newState(0, DataType.FLOAT));
+    }
+
+    @Test
+    void dl4jUpdatersMapToTheirCounterparts() {
+        assertEquals(LocalUpdater.sgd(0.3).toString(), LocalUpdater.of(new Sgd(0.3)).toString());
+        assertEquals(LocalUpdater.nesterov(0.05, 0.8).toString(), LocalUpdater.of(new Nesterovs(0.05, 0.8)).toString());
+        assertEquals(LocalUpdater.adam(0.002, 0.8, 0.99, 1e-6).toString(), LocalUpdater.of(new Adam(0.002, 0.8, 0.99, 1e-6)).toString());
+        // and step as the mapped one, to the bit
+        double[][] ours = run(LocalUpdater.adam(0.002, 0.8, 0.99, 1e-6));
+        double[][] mapped = run(LocalUpdater.of(new Adam(0.002, 0.8, 0.99, 1e-6)));
+        for (int k = 0; k < 3; k++) {
+            org.junit.jupiter.api.Assertions.assertArrayEquals(ours[k], mapped[k], 0.0);
+        }
+    }
+
+    @Test
+    void dl4jUpdatersWithoutCounterpartOrWithScheduleAreNamed() {
+        IllegalArgumentException noOp = assertThrows(IllegalArgumentException.class, () -> LocalUpdater.of(new NoOp()));
+        assertTrue(noOp.getMessage().contains("NoOp") && noOp.getMessage().contains("no local updater counterpart"), noOp.getMessage());
+        IllegalArgumentException rms = assertThrows(IllegalArgumentException.class, () -> LocalUpdater.of(new RmsProp(0.01)));
+        assertTrue(rms.getMessage().contains("RmsProp"), rms.getMessage());
+        IllegalArgumentException schedule = assertThrows(IllegalArgumentException.class,
+                () -> LocalUpdater.of(new Sgd(new ExponentialSchedule(ScheduleType.ITERATION, 0.1, 0.99))));
+        assertTrue(schedule.getMessage().contains("schedule"), schedule.getMessage());
     }
 }
