@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
 import com.fasterxml.jackson.core.util.Separators;
+import io.bluefog.examples.cli.JsonLines;
 import io.bluefog.optimizers.dl4j.EpochMetrics;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
@@ -73,17 +74,17 @@ public final class MetricsWriter {
             for (EpochMetrics m : epochs) {
                 g.writeStartObject();
                 g.writeNumberField("epoch", m.epoch());
-                number(g, "train_loss", m.trainLoss());
-                number(g, "test_accuracy_averaged", m.averagedAccuracy());
-                number(g, "test_accuracy_rank0", m.localAccuracy());
-                number(g, "test_accuracy_mean_local", m.meanLocalAccuracy());
-                number(g, "consensus_distance", m.consensusDistance());
-                number(g, "samples_per_second", m.samplesPerSecond());
-                number(g, "communication_share", m.communicationShare());
-                number(g, "exchange_share", m.exchangeShare());
-                number(g, "wait_share", m.waitShare());
+                JsonLines.number(g, "train_loss", m.trainLoss());
+                JsonLines.number(g, "test_accuracy_averaged", m.averagedAccuracy());
+                JsonLines.number(g, "test_accuracy_rank0", m.localAccuracy());
+                JsonLines.number(g, "test_accuracy_mean_local", m.meanLocalAccuracy());
+                JsonLines.number(g, "consensus_distance", m.consensusDistance());
+                JsonLines.number(g, "samples_per_second", m.samplesPerSecond());
+                JsonLines.number(g, "communication_share", m.communicationShare());
+                JsonLines.number(g, "exchange_share", m.exchangeShare());
+                JsonLines.number(g, "wait_share", m.waitShare());
                 g.writeBooleanField("overlapped", m.overlapped());
-                number(g, "train_seconds", m.trainSeconds());
+                JsonLines.number(g, "train_seconds", m.trainSeconds());
                 g.writeNumberField("iterations", m.iterations());
                 g.writeEndObject();
             }
@@ -93,14 +94,6 @@ public final class MetricsWriter {
             throw new UncheckedIOException("cannot write metrics JSON", e);
         }
         return out.append('\n').toString();
-    }
-
-    private static void number(JsonGenerator g, String field, double v) throws IOException {
-        if (Double.isFinite(v)) {
-            g.writeNumberField(field, v);
-        } else {
-            g.writeNullField(field);
-        }
     }
 
     private static void plot(Path png, Map<String, String> settings, List<EpochMetrics> epochs) throws IOException {
