@@ -202,7 +202,11 @@ public final class BlueFogConfig {
         return skipNegotiation;
     }
 
-    /** @return false if the collectives must combine with BLAS instead of their native kernel ({@value #NATIVE_KERNELS}) */
+    /**
+     * @return false if the collectives must combine with BLAS instead of their native kernel
+     *         ({@value #NATIVE_KERNELS}). A process-wide switch: the collectives' engine reads it from
+     *         {@link #fromEnvironment()} (there is no per-config override)
+     */
     public boolean nativeKernels() {
         return nativeKernels;
     }
@@ -216,12 +220,6 @@ public final class BlueFogConfig {
     public BlueFogConfig withSkipNegotiation(boolean skip) {
         return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis,
                 pipelineChunkBytes, skip, nativeKernels, transport);
-    }
-
-    /** @return a copy with the given {@value #NATIVE_KERNELS} setting */
-    public BlueFogConfig withNativeKernels(boolean enabled) {
-        return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis,
-                pipelineChunkBytes, skipNegotiation, enabled, transport);
     }
 
     /** @return a copy with {@code logLevel} */
