@@ -107,6 +107,8 @@ class BfrunMpiTest {
                 () -> "hello must start with the JVM's defaults: " + hello);
         List<String> fashion = dryRun(List.of(), "-np", "2", "fashion-mnist", "--epochs", "1");
         assertTrue(fashion.contains("-Xmn320m"), () -> fashion.toString());
+        List<String> byClass = dryRun(List.of(), "-np", "2", "io.bluefog.examples.fashion.FashionMnist");
+        assertTrue(byClass.contains("-Xmn320m"), () -> "the example's class gets its options too: " + byClass);
         List<String> overridden = dryRun(List.of("BLUEFOG_JAVA_OPTS=-Xmn128m"), "-np", "2", "fashion-mnist");
         assertTrue(overridden.indexOf("-Xmn128m") > overridden.indexOf("-Xmn320m"),
                 () -> "BLUEFOG_JAVA_OPTS must come after the example's options: " + overridden);
