@@ -19,8 +19,13 @@ import java.util.ServiceLoader;
  * <p>The default topology is the exponential graph over all ranks, as in BlueFog.
  */
 public final class BlueFog implements AutoCloseable {
-    /** Environment variable that forces a transport by name (e.g. {@code mpi}); unset: auto-detect. */
-    public static final String TRANSPORT_ENV = "BLUEFOG_TRANSPORT";
+    /**
+     * Environment variable that forces a transport by name (e.g. {@code mpi}); unset: auto-detect.
+     * Read and checked by {@link BlueFogConfig} ({@link BlueFogConfig#TRANSPORT}).
+     */
+    public static final String TRANSPORT_ENV = BlueFogConfig.TRANSPORT;
+    /** Name of the in-JVM transport a one-rank {@link #init} falls back to. */
+    public static final String LOCAL_TRANSPORT = "local";
 
     /** slf4j-simple's per-logger level property for our packages, set from {@code BLUEFOG_LOG_LEVEL}. */
     public static final String SLF4J_SIMPLE_LEVEL_PROPERTY = "org.slf4j.simpleLogger.log.io.bluefog";
@@ -48,25 +53,33 @@ public final class BlueFog implements AutoCloseable {
      * is not, that property is set so slf4j-simple (the binding of our examples) logs
      * {@code io.bluefog.*} at that level (other bindings are configured their own way).
      *
-     * @throws BlueFogException if {@value #TRANSPORT_ENV} names a transport that is not available
-     * @throws ConfigurationException if a {@code BLUEFOG_*} setting is invalid
+     * @throws ConfigurationException if a {@code BLUEFOG_*} setting is invalid (see {@link BlueFogConfig}),
+     *                                or {@value #TRANSPORT_ENV} names a transport that is not on the classpath
      */
     public static BlueFog init(String[] args) {
         BlueFogConfig config = BlueFogConfig.fromEnvironment();
         if (config.logLevelSet() && System.getProperty(SLF4J_SIMPLE_LEVEL_PROPERTY) == null) {
             System.setProperty(SLF4J_SIMPLE_LEVEL_PROPERTY, config.logLevel().slf4jSimpleName());
         }
-        String wanted = System.getenv(TRANSPORT_ENV);
+        String wanted = config.transport().orElse(null);
         for (TransportProvider p : ServiceLoader.load(TransportProvider.class)) {
-            boolean named = wanted != null && !wanted.isBlank() && p.name().equals(wanted);
-            if (named || ((wanted == null || wanted.isBlank()) && p.isAvailable())) {
+            if (wanted != null ? p.name().equals(wanted) : p.isAvailable()) {
                 return new BlueFog(p.create(args), config);
             }
         }
-        if (wanted != null && !wanted.isBlank() && !wanted.equals("local")) {
-            throw new BlueFogException(TRANSPORT_ENV + "=" + wanted + " but no such transport is on the classpath");
+        if (wanted != null && !wanted.equals(LOCAL_TRANSPORT)) {
+            throw new ConfigurationException(TRANSPORT_ENV + "='" + wanted
+                    + "' names no transport on the classpath (known: " + LOCAL_TRANSPORT + knownTransports() + ")");
         }
         return new BlueFog(LocalCluster.singleRank(config), config);
+    }
+
+    private static String knownTransports() {
+        StringBuilder names = new StringBuilder();
+        for (TransportProvider p : ServiceLoader.load(TransportProvider.class)) {
+            names.append(", ").append(p.name());
+        }
+        return names.toString();
     }
 
     /**

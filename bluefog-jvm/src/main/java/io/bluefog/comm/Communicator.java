@@ -155,9 +155,13 @@ public interface Communicator extends AutoCloseable {
     void abort(int exitCode, Throwable cause);
 
     /**
-     * Releases the transport; the communicator must not be used afterwards (the in-JVM transport
-     * then throws {@link io.bluefog.CommunicationException}). Idempotent. MPI: collective on all
-     * ranks (MPI_Finalize); in-JVM: local to this rank.
+     * Ends this rank's use of the transport; later calls throw {@link io.bluefog.CommunicationException}.
+     * Idempotent, local to this rank, and never blocks on other ranks. The MPI transport only marks
+     * itself closed here: {@code MPI_Finalize}, which is collective, runs in a JVM shutdown hook when
+     * the process exits, and only if the communicator was closed and the job was not aborted (see
+     * {@code io.bluefog.mpi.MpiCommunicator}); every rank must therefore close it before exiting. The
+     * in-JVM transport also only marks itself closed; its peers learn that a rank is gone when the
+     * rank's task in {@code LocalCluster} returns.
      */
     @Override
     void close();

@@ -2,22 +2,34 @@ package io.bluefog.config;
 
 import io.bluefog.ConfigurationException;
 import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
- * Immutable runtime settings, read with BlueFog's variable names. Each setting is looked up first as
- * a Java system property and then as an environment variable of the same name (so
- * {@code -DBLUEFOG_TIMELINE=/tmp/tl-} overrides {@code export BLUEFOG_TIMELINE=...}); unset or blank
- * means the default.
+ * Immutable runtime settings: the one place where every {@code BLUEFOG_*} variable of bluefog-jvm is
+ * read and checked. Each setting is looked up first as a Java system property and then as an
+ * environment variable of the same name (so {@code -DBLUEFOG_TIMELINE=/tmp/tl-} overrides
+ * {@code export BLUEFOG_TIMELINE=...}); unset or blank means the default. Other modules read their
+ * settings from here ({@code CollectivesConfig.from(bf.config())}, the collectives' native-kernel
+ * switch), never from the environment themselves.
+ *
+ * <p>Which settings come from BlueFog: {@value #LOG_LEVEL}, {@value #FUSION_THRESHOLD} and
+ * {@value #TIMELINE} have BlueFog's (and Horovod's) names and meaning; {@value #SKIP_NEGOTIATE} is the
+ * environment form of BlueFog's {@code bf.set_skip_negotiate_stage(True)} (BlueFog sets that
+ * stage from Python only). {@value #TIMEOUT_MILLIS}, {@value #PIPELINE_CHUNK}, {@value #NATIVE_KERNELS} and
+ * {@value #TRANSPORT} are bluefog-jvm's own. {@code BLUEFOG_JAVA_OPTS} is read by {@code bfrun} only
+ * (JVM options of the ranks), not by the runtime.
  *
  * <table>
  *   <caption>Settings</caption>
  *   <tr><th>variable</th><th>meaning</th><th>default</th></tr>
  *   <tr><td>{@value #LOG_LEVEL}</td><td>trace, debug, info, warning (warn), error, fatal</td><td>warning</td></tr>
- *   <tr><td>{@value #FUSION_THRESHOLD}</td><td>tensor-fusion buffer size in bytes, integer &ge; 0
- *       (0 disables fusion)</td><td>8 MiB = 8388608, as Horovod/BlueFog</td></tr>
+ *   <tr><td>{@value #FUSION_THRESHOLD}</td><td>tensor-fusion buffer size in bytes, integer 0 .. 2^31 - 1
+ *       (one message; 0 disables fusion)</td><td>8 MiB = 8388608, as Horovod/BlueFog</td></tr>
  *   <tr><td>{@value #TIMELINE}</td><td>file prefix of the per-rank Chrome-trace timeline;
  *       rank r writes {@code <prefix><r>.json}</td><td>unset: no timeline</td></tr>
  *   <tr><td>{@value #PIPELINE_CHUNK}</td><td>chunk size in bytes of a pipelined neighborAllreduce
@@ -25,12 +37,18 @@ import java.util.Optional;
  *   <tr><td>{@value #SKIP_NEGOTIATE}</td><td>{@code true}: a neighborAllreduce checks its header with
  *       its neighbors only, instead of agreeing with every rank through rank 0 (BlueFog's
  *       {@code set_skip_negotiate_stage}); see {@code CollectivesConfig}</td><td>false</td></tr>
- *   <tr><td>{@value #TIMEOUT_MILLIS}</td><td>bound on a single blocking wait of transports that have
- *       one (the in-JVM transport), integer milliseconds &gt; 0</td><td>120000</td></tr>
+ *   <tr><td>{@value #TIMEOUT_MILLIS}</td><td>bound on a single blocking wait of a collective for its
+ *       peers, and of the in-JVM transport, integer milliseconds &gt; 0</td><td>120000</td></tr>
+ *   <tr><td>{@value #NATIVE_KERNELS}</td><td>{@code false}: the collectives combine with BLAS instead of
+ *       their native C kernel (they also fall back to BLAS when the kernel is not built)</td><td>true</td></tr>
+ *   <tr><td>{@value #TRANSPORT}</td><td>transport {@code BlueFog.init} uses, by its provider name
+ *       ({@code mpi}, {@code local}); lower-case letters, digits, '-' and '_'</td><td>unset: the first
+ *       available provider, else {@code local}</td></tr>
  * </table>
  *
- * <p>Bad values raise {@link ConfigurationException} naming the variable and the value, when the
- * configuration is read (at {@code BlueFog.init}), not at first use.
+ * <p>Booleans accept true/false, 1/0 and yes/no, case-insensitively. Bad values raise
+ * {@link ConfigurationException} naming the variable and quoting the value, when the configuration
+ * is read (at {@code BlueFog.init} and {@code BlueFog.of(Communicator)}), not at first use.
  */
 public final class BlueFogConfig {
     public static final String LOG_LEVEL = "BLUEFOG_LOG_LEVEL";
@@ -39,19 +57,33 @@ public final class BlueFogConfig {
     public static final String TIMEOUT_MILLIS = "BLUEFOG_TIMEOUT_MILLIS";
     public static final String PIPELINE_CHUNK = "BLUEFOG_PIPELINE_CHUNK";
     public static final String SKIP_NEGOTIATE = "BLUEFOG_SKIP_NEGOTIATE";
+    public static final String NATIVE_KERNELS = "BLUEFOG_NATIVE_KERNELS";
+    public static final String TRANSPORT = "BLUEFOG_TRANSPORT";
+
+    /** Every variable read here, in the order of the table above. */
+    public static final List<String> VARIABLES = List.of(LOG_LEVEL, FUSION_THRESHOLD, TIMELINE, PIPELINE_CHUNK,
+            SKIP_NEGOTIATE, TIMEOUT_MILLIS, NATIVE_KERNELS, TRANSPORT);
 
     public static final LogLevel DEFAULT_LOG_LEVEL = LogLevel.WARNING;
     public static final long DEFAULT_FUSION_THRESHOLD_BYTES = 8L * 1024 * 1024;
+    /** Largest fusion threshold: one message of at most 2^31 - 1 bytes. */
+    public static final long MAX_FUSION_THRESHOLD_BYTES = Integer.MAX_VALUE;
     public static final long DEFAULT_TIMEOUT_MILLIS = 120_000L;
     /**
      * 1 MiB: measured with {@code bfrun -np 2 collectives-bench} on 2 cores; smaller chunks pay more
      * per-message overhead, larger ones leave the cache before they are combined.
      */
     public static final long DEFAULT_PIPELINE_CHUNK_BYTES = 1L << 20;
+    /** Smallest pipeline chunk: one float64 element. */
+    public static final long MIN_PIPELINE_CHUNK_BYTES = Double.BYTES;
+    /** Largest pipeline chunk: one message of at most 2^31 - 1 bytes. */
+    public static final long MAX_PIPELINE_CHUNK_BYTES = Integer.MAX_VALUE;
+
+    private static final Pattern TRANSPORT_NAME = Pattern.compile("[a-z][a-z0-9_-]*");
 
     private static final BlueFogConfig DEFAULTS =
             new BlueFogConfig(DEFAULT_LOG_LEVEL, false, DEFAULT_FUSION_THRESHOLD_BYTES, null, DEFAULT_TIMEOUT_MILLIS,
-                    DEFAULT_PIPELINE_CHUNK_BYTES, false);
+                    DEFAULT_PIPELINE_CHUNK_BYTES, false, true, null);
 
     private final LogLevel logLevel;
     private final boolean logLevelSet;
@@ -60,9 +92,12 @@ public final class BlueFogConfig {
     private final long timeoutMillis;
     private final long pipelineChunkBytes;
     private final boolean skipNegotiation;
+    private final boolean nativeKernels;
+    private final String transport;
 
     private BlueFogConfig(LogLevel logLevel, boolean logLevelSet, long fusionThresholdBytes, String timelinePrefix,
-            long timeoutMillis, long pipelineChunkBytes, boolean skipNegotiation) {
+            long timeoutMillis, long pipelineChunkBytes, boolean skipNegotiation, boolean nativeKernels,
+            String transport) {
         this.logLevel = logLevel;
         this.logLevelSet = logLevelSet;
         this.fusionThresholdBytes = fusionThresholdBytes;
@@ -70,6 +105,8 @@ public final class BlueFogConfig {
         this.timeoutMillis = timeoutMillis;
         this.pipelineChunkBytes = pipelineChunkBytes;
         this.skipNegotiation = skipNegotiation;
+        this.nativeKernels = nativeKernels;
+        this.transport = transport;
     }
 
     /** @return every setting at its default */
@@ -78,13 +115,13 @@ public final class BlueFogConfig {
     }
 
     /**
-     * Reads the settings from system properties, then the environment.
+     * Reads every setting of {@link #VARIABLES} from system properties, then the environment.
      *
      * @throws ConfigurationException if a set value is invalid
      */
     public static BlueFogConfig fromEnvironment() {
         Map<String, String> vars = new HashMap<>();
-        for (String name : new String[] {LOG_LEVEL, FUSION_THRESHOLD, TIMELINE, TIMEOUT_MILLIS, PIPELINE_CHUNK, SKIP_NEGOTIATE}) {
+        for (String name : VARIABLES) {
             String v = System.getProperty(name);
             if (v == null) {
                 v = System.getenv(name);
@@ -97,9 +134,10 @@ public final class BlueFogConfig {
     }
 
     /**
-     * Reads the settings from a map of variable name to value (absent or blank: default).
+     * Reads the settings from a map of variable name to value (absent or blank: default; other keys
+     * are ignored).
      *
-     * @throws ConfigurationException if a set value is invalid
+     * @throws ConfigurationException if a set value is invalid, naming the variable and quoting the value
      */
     public static BlueFogConfig from(Map<String, String> variables) {
         Objects.requireNonNull(variables, "variables");
@@ -109,15 +147,24 @@ public final class BlueFogConfig {
         String timeout = blankToNull(variables.get(TIMEOUT_MILLIS));
         String chunk = blankToNull(variables.get(PIPELINE_CHUNK));
         String skip = blankToNull(variables.get(SKIP_NEGOTIATE));
+        String kernels = blankToNull(variables.get(NATIVE_KERNELS));
+        String transport = blankToNull(variables.get(TRANSPORT));
+        if (transport != null && !TRANSPORT_NAME.matcher(transport).matches()) {
+            throw new ConfigurationException(TRANSPORT + "='" + transport
+                    + "' is not a transport name (lower-case letters, digits, '-' and '_', e.g. mpi or local)");
+        }
         return new BlueFogConfig(
                 level == null ? DEFAULT_LOG_LEVEL : LogLevel.parse(LOG_LEVEL, level),
                 level != null,
-                fusion == null ? DEFAULT_FUSION_THRESHOLD_BYTES : parseLong(FUSION_THRESHOLD, fusion, 0, Long.MAX_VALUE),
+                fusion == null ? DEFAULT_FUSION_THRESHOLD_BYTES
+                        : parseLong(FUSION_THRESHOLD, fusion, 0, MAX_FUSION_THRESHOLD_BYTES),
                 timeline,
                 timeout == null ? DEFAULT_TIMEOUT_MILLIS : parseLong(TIMEOUT_MILLIS, timeout, 1, Long.MAX_VALUE),
                 chunk == null ? DEFAULT_PIPELINE_CHUNK_BYTES
-                        : parseLong(PIPELINE_CHUNK, chunk, Double.BYTES, Integer.MAX_VALUE),
-                skip != null && parseBoolean(SKIP_NEGOTIATE, skip));
+                        : parseLong(PIPELINE_CHUNK, chunk, MIN_PIPELINE_CHUNK_BYTES, MAX_PIPELINE_CHUNK_BYTES),
+                skip != null && parseBoolean(SKIP_NEGOTIATE, skip),
+                kernels == null || parseBoolean(NATIVE_KERNELS, kernels),
+                transport);
     }
 
     /** @return the log level ({@value #LOG_LEVEL}) */
@@ -130,7 +177,7 @@ public final class BlueFogConfig {
         return logLevelSet;
     }
 
-    /** @return the tensor-fusion threshold in bytes ({@value #FUSION_THRESHOLD}); 0 disables fusion */
+    /** @return the tensor-fusion threshold in bytes ({@value #FUSION_THRESHOLD}), 0 .. 2^31 - 1; 0 disables fusion */
     public long fusionThresholdBytes() {
         return fusionThresholdBytes;
     }
@@ -155,34 +202,49 @@ public final class BlueFogConfig {
         return skipNegotiation;
     }
 
+    /**
+     * @return false if the collectives must combine with BLAS instead of their native kernel
+     *         ({@value #NATIVE_KERNELS}). A process-wide switch: the collectives' engine reads it from
+     *         {@link #fromEnvironment()} (there is no per-config override)
+     */
+    public boolean nativeKernels() {
+        return nativeKernels;
+    }
+
+    /** @return the transport {@code BlueFog.init} must use ({@value #TRANSPORT}), empty for auto-detection */
+    public Optional<String> transport() {
+        return Optional.ofNullable(transport);
+    }
+
     /** @return a copy with the given {@value #SKIP_NEGOTIATE} setting */
     public BlueFogConfig withSkipNegotiation(boolean skip) {
         return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis,
-                pipelineChunkBytes, skip);
+                pipelineChunkBytes, skip, nativeKernels, transport);
     }
 
     /** @return a copy with {@code logLevel} */
     public BlueFogConfig withLogLevel(LogLevel logLevel) {
         return new BlueFogConfig(Objects.requireNonNull(logLevel, "logLevel"), true, fusionThresholdBytes,
-                timelinePrefix, timeoutMillis, pipelineChunkBytes, skipNegotiation);
+                timelinePrefix, timeoutMillis, pipelineChunkBytes, skipNegotiation, nativeKernels, transport);
     }
 
     /**
      * @return a copy with the given fusion threshold
-     * @throws ConfigurationException if negative
+     * @throws ConfigurationException if negative or above 2^31 - 1
      */
     public BlueFogConfig withFusionThresholdBytes(long fusionThresholdBytes) {
-        if (fusionThresholdBytes < 0) {
-            throw new ConfigurationException("fusionThresholdBytes = " + fusionThresholdBytes + " must be >= 0");
+        if (fusionThresholdBytes < 0 || fusionThresholdBytes > MAX_FUSION_THRESHOLD_BYTES) {
+            throw new ConfigurationException("fusionThresholdBytes = " + fusionThresholdBytes + " must be in 0.."
+                    + MAX_FUSION_THRESHOLD_BYTES);
         }
         return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis,
-                pipelineChunkBytes, skipNegotiation);
+                pipelineChunkBytes, skipNegotiation, nativeKernels, transport);
     }
 
     /** @return a copy writing timelines to {@code <prefix><rank>.json}; null or blank disables the timeline */
     public BlueFogConfig withTimelinePrefix(String prefix) {
         return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, blankToNull(prefix), timeoutMillis,
-                pipelineChunkBytes, skipNegotiation);
+                pipelineChunkBytes, skipNegotiation, nativeKernels, transport);
     }
 
     /**
@@ -194,7 +256,7 @@ public final class BlueFogConfig {
             throw new ConfigurationException("timeoutMillis = " + timeoutMillis + " must be positive");
         }
         return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis,
-                pipelineChunkBytes, skipNegotiation);
+                pipelineChunkBytes, skipNegotiation, nativeKernels, transport);
     }
 
     /**
@@ -202,12 +264,12 @@ public final class BlueFogConfig {
      * @throws ConfigurationException if under 8 bytes or above 2^31 - 1
      */
     public BlueFogConfig withPipelineChunkBytes(long pipelineChunkBytes) {
-        if (pipelineChunkBytes < Double.BYTES || pipelineChunkBytes > Integer.MAX_VALUE) {
+        if (pipelineChunkBytes < MIN_PIPELINE_CHUNK_BYTES || pipelineChunkBytes > MAX_PIPELINE_CHUNK_BYTES) {
             throw new ConfigurationException("pipelineChunkBytes = " + pipelineChunkBytes + " must be in "
-                    + Double.BYTES + ".." + Integer.MAX_VALUE);
+                    + MIN_PIPELINE_CHUNK_BYTES + ".." + MAX_PIPELINE_CHUNK_BYTES);
         }
         return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis,
-                pipelineChunkBytes, skipNegotiation);
+                pipelineChunkBytes, skipNegotiation, nativeKernels, transport);
     }
 
     private static String blankToNull(String s) {
@@ -215,7 +277,7 @@ public final class BlueFogConfig {
     }
 
     private static boolean parseBoolean(String variable, String value) {
-        return switch (value.toLowerCase(java.util.Locale.ROOT)) {
+        return switch (value.toLowerCase(Locale.ROOT)) {
             case "true", "1", "yes" -> true;
             case "false", "0", "no" -> false;
             default -> throw new ConfigurationException(variable + "='" + value + "' must be true or false");
@@ -243,13 +305,14 @@ public final class BlueFogConfig {
         return o instanceof BlueFogConfig c && logLevel == c.logLevel && logLevelSet == c.logLevelSet
                 && fusionThresholdBytes == c.fusionThresholdBytes && Objects.equals(timelinePrefix, c.timelinePrefix)
                 && timeoutMillis == c.timeoutMillis && pipelineChunkBytes == c.pipelineChunkBytes
-                && skipNegotiation == c.skipNegotiation;
+                && skipNegotiation == c.skipNegotiation && nativeKernels == c.nativeKernels
+                && Objects.equals(transport, c.transport);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis, pipelineChunkBytes,
-                skipNegotiation);
+                skipNegotiation, nativeKernels, transport);
     }
 
     @Override
@@ -257,6 +320,7 @@ public final class BlueFogConfig {
         return LOG_LEVEL + "=" + logLevel + ", " + FUSION_THRESHOLD + "=" + fusionThresholdBytes + ", " + TIMELINE
                 + "=" + (timelinePrefix == null ? "(unset)" : timelinePrefix) + ", " + TIMEOUT_MILLIS + "="
                 + timeoutMillis + ", " + PIPELINE_CHUNK + "=" + pipelineChunkBytes + ", " + SKIP_NEGOTIATE + "="
-                + skipNegotiation;
+                + skipNegotiation + ", " + NATIVE_KERNELS + "=" + nativeKernels + ", " + TRANSPORT + "="
+                + (transport == null ? "(unset)" : transport);
     }
 }

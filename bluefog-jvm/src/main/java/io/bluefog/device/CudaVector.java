@@ -10,11 +10,11 @@ import jcuda.jcublas.cublasHandle;
 import jcuda.runtime.JCuda;
 
 /**
- * A float32 or float64 vector in the memory of one CUDA device, with the level-1 BLAS update the
- * optimizers need ({@link #axpby}: y &larr; a x + b y, through cuBLAS {@code ?scal} and
- * {@code ?axpy}), and copies to and from direct host buffers. Used when
- * {@link Devices#forLocalRank(int)} gives a CUDA device; on machines without CUDA every factory
- * throws {@link DeviceException}.
+ * A float32 or float64 vector in the memory of one CUDA device, with the level-1 BLAS update a
+ * decentralized optimizer step needs ({@link #axpby}: y &larr; a x + b y, through cuBLAS {@code ?scal}
+ * and {@code ?axpy}), and copies to and from direct host buffers. On machines without CUDA every
+ * factory throws {@link DeviceException}. No optimizer or collective uses it yet (they work in host
+ * memory); it is tested on its own, for the GPU support to come.
  *
  * <p>Not thread-safe: use a vector from one thread at a time. Close it to free the device memory.
  */

@@ -13,6 +13,10 @@ import org.slf4j.LoggerFactory;
  * <p>Probing never fails: when the JCuda natives, the CUDA runtime or driver, or a GPU are absent
  * ({@link UnsatisfiedLinkError}, {@link NoClassDefFoundError}, {@code CudaException}, ...), the
  * count is 0 and the reason is logged at debug level. The probe runs once per JVM.
+ *
+ * <p>Nothing in bluefog-jvm uses the chosen device yet: the collectives, the optimizers, the trainer
+ * and the examples compute and communicate in host memory (ND4J's CPU backend). This package and
+ * {@link CudaVector} are the groundwork of GPU support to come.
  */
 public final class Devices {
     private static final Logger LOG = LoggerFactory.getLogger(Devices.class);

@@ -1,10 +1,12 @@
 package io.bluefog.timeline;
 
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import io.bluefog.BlueFogException;
 import io.bluefog.config.BlueFogConfig;
 import java.io.IOException;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -22,7 +24,8 @@ import java.util.Map;
  * a {@code thread_name} metadata event); {@code ts} and {@code dur} are microseconds since the Unix
  * epoch (wall clock at creation plus a monotonic offset, so that the ranks of one job line up).
  * Phases used: {@code B}/{@code E} (begin/end, {@link #begin}/{@link #end}), {@code X} (complete,
- * {@link #span}/{@link #complete}), {@code i} (instant) and {@code M} (metadata).
+ * {@link #span}/{@link #complete}), {@code i} (instant) and {@code M} (metadata). The file is
+ * written with Jackson's streaming generator.
  *
  * <p>A disabled timeline ({@link #disabled()}, or no {@code BLUEFOG_TIMELINE}) makes every method a
  * cheap no-op. All methods are thread-safe; events of one lane should come from one thread at a
@@ -30,13 +33,20 @@ import java.util.Map;
  */
 public final class Timeline implements AutoCloseable {
     private static final Timeline DISABLED = new Timeline(null, -1);
+    private static final JsonFactory JSON = new JsonFactory();
+    /** No duration: the event is not of phase X. */
+    private static final long NO_DURATION = -1;
+
+    /** One recorded event; {@code durationMicros} only for phase X, {@code argName} only for phase M. */
+    private record Event(String name, String phase, long tsMicros, long durationMicros, int tid, String argName) {
+    }
 
     private final Path file;
     private final int rank;
     private final long originEpochMicros;
     private final long originNanos;
     private final Map<String, Integer> lanes = new LinkedHashMap<>();
-    private final List<String> events = new ArrayList<>();
+    private final List<Event> events = new ArrayList<>();
     private boolean closed;
 
     private Timeline(Path file, int rank) {
@@ -91,21 +101,21 @@ public final class Timeline implements AutoCloseable {
     /** Records the start of activity {@code name} on {@code lane} (phase B). */
     public void begin(String lane, String name) {
         if (isEnabled()) {
-            add(lane, "{\"name\":" + quote(name) + ",\"ph\":\"B\",\"ts\":" + nowMicros());
+            add(lane, name, "B", nowMicros(), NO_DURATION);
         }
     }
 
     /** Records the end of activity {@code name} on {@code lane} (phase E). */
     public void end(String lane, String name) {
         if (isEnabled()) {
-            add(lane, "{\"name\":" + quote(name) + ",\"ph\":\"E\",\"ts\":" + nowMicros());
+            add(lane, name, "E", nowMicros(), NO_DURATION);
         }
     }
 
     /** Records a moment, e.g. a step boundary (phase i, thread scope). */
     public void instant(String lane, String name) {
         if (isEnabled()) {
-            add(lane, "{\"name\":" + quote(name) + ",\"ph\":\"i\",\"s\":\"t\",\"ts\":" + nowMicros());
+            add(lane, name, "i", nowMicros(), NO_DURATION);
         }
     }
 
@@ -117,8 +127,7 @@ public final class Timeline implements AutoCloseable {
      */
     public void complete(String lane, String name, long startMicros, long durationMicros) {
         if (isEnabled()) {
-            add(lane, "{\"name\":" + quote(name) + ",\"ph\":\"X\",\"ts\":" + startMicros + ",\"dur\":"
-                    + Math.max(0, durationMicros));
+            add(lane, name, "X", startMicros, Math.max(0, durationMicros));
         }
     }
 
@@ -143,7 +152,7 @@ public final class Timeline implements AutoCloseable {
         void close();
     }
 
-    private synchronized void add(String lane, String eventPrefix) {
+    private synchronized void add(String lane, String name, String phase, long tsMicros, long durationMicros) {
         if (closed) {
             return;
         }
@@ -153,12 +162,11 @@ public final class Timeline implements AutoCloseable {
             lanes.put(lane, tid);
             metadata("thread_name", tid, lane);
         }
-        events.add(eventPrefix + ",\"pid\":" + rank + ",\"tid\":" + tid + "}");
+        events.add(new Event(name, phase, tsMicros, durationMicros, tid, null));
     }
 
     private void metadata(String kind, int tid, String name) {
-        events.add("{\"name\":\"" + kind + "\",\"ph\":\"M\",\"pid\":" + rank + ",\"tid\":" + tid
-                + ",\"args\":{\"name\":" + quote(name) + "}}");
+        events.add(new Event(kind, "M", 0, NO_DURATION, tid, name));
     }
 
     /**
@@ -171,7 +179,7 @@ public final class Timeline implements AutoCloseable {
         if (!isEnabled()) {
             return;
         }
-        List<String> snapshot;
+        List<Event> snapshot;
         synchronized (this) {
             if (closed) {
                 return;
@@ -184,39 +192,44 @@ public final class Timeline implements AutoCloseable {
             if (parent != null) {
                 Files.createDirectories(parent);
             }
-            try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
-                w.write("{\"traceEvents\":[\n");
-                for (int i = 0; i < snapshot.size(); i++) {
-                    w.write(snapshot.get(i));
-                    w.write(i + 1 < snapshot.size() ? ",\n" : "\n");
+            try (OutputStream out = Files.newOutputStream(file);
+                 JsonGenerator g = JSON.createGenerator(out, JsonEncoding.UTF8)) {
+                g.writeStartObject();
+                g.writeArrayFieldStart("traceEvents");
+                for (Event e : snapshot) {
+                    write(g, e);
                 }
-                w.write("],\"displayTimeUnit\":\"ms\"}\n");
+                g.writeEndArray();
+                g.writeStringField("displayTimeUnit", "ms");
+                g.writeEndObject();
             }
         } catch (IOException e) {
             throw new BlueFogException("cannot write timeline " + file + ": " + e.getMessage(), e);
         }
     }
 
-    /** JSON string literal of {@code s} (RFC 8259 escapes). */
-    static String quote(String s) {
-        StringBuilder sb = new StringBuilder(s.length() + 2).append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                case '\n' -> sb.append("\\n");
-                case '\r' -> sb.append("\\r");
-                case '\t' -> sb.append("\\t");
-                default -> {
-                    if (c < 0x20) {
-                        sb.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        sb.append(c);
-                    }
-                }
+    private void write(JsonGenerator g, Event e) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("name", e.name());
+        g.writeStringField("ph", e.phase());
+        if (e.phase().equals("M")) {
+            g.writeNumberField("pid", rank);
+            g.writeNumberField("tid", e.tid());
+            g.writeObjectFieldStart("args");
+            g.writeStringField("name", e.argName());
+            g.writeEndObject();
+        } else {
+            if (e.phase().equals("i")) {
+                g.writeStringField("s", "t"); // thread scope
             }
+            g.writeNumberField("ts", e.tsMicros());
+            if (e.durationMicros() != NO_DURATION) {
+                g.writeNumberField("dur", e.durationMicros());
+            }
+            g.writeNumberField("pid", rank);
+            g.writeNumberField("tid", e.tid());
         }
-        return sb.append('"').toString();
+        g.writeEndObject();
+        g.writeRaw('\n');
     }
 }

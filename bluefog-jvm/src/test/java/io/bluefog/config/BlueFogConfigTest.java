@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.bluefog.BlueFog;
 import io.bluefog.BlueFogException;
 import io.bluefog.ConfigurationException;
 import io.bluefog.local.LocalCluster;
@@ -12,6 +13,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class BlueFogConfigTest {
     @Test
@@ -24,6 +27,8 @@ class BlueFogConfigTest {
         assertEquals(120_000L, c.timeoutMillis());
         assertEquals(1L << 20, c.pipelineChunkBytes());
         assertFalse(c.skipNegotiation());
+        assertTrue(c.nativeKernels());
+        assertEquals(Optional.empty(), c.transport());
         assertEquals(BlueFogConfig.defaults(), c);
     }
 
@@ -35,7 +40,9 @@ class BlueFogConfigTest {
                 "BLUEFOG_TIMELINE", " /tmp/tl- ",
                 "BLUEFOG_TIMEOUT_MILLIS", "2500",
                 "BLUEFOG_PIPELINE_CHUNK", "4096",
-                "BLUEFOG_SKIP_NEGOTIATE", "True"));
+                "BLUEFOG_SKIP_NEGOTIATE", "True",
+                "BLUEFOG_NATIVE_KERNELS", "false",
+                "BLUEFOG_TRANSPORT", "mpi"));
         assertEquals(LogLevel.DEBUG, c.logLevel());
         assertTrue(c.logLevelSet());
         assertEquals(0L, c.fusionThresholdBytes());
@@ -43,6 +50,10 @@ class BlueFogConfigTest {
         assertEquals(2500L, c.timeoutMillis());
         assertEquals(4096L, c.pipelineChunkBytes());
         assertTrue(c.skipNegotiation());
+        assertFalse(c.nativeKernels());
+        assertEquals(Optional.of("mpi"), c.transport());
+        assertEquals(BlueFogConfig.MAX_FUSION_THRESHOLD_BYTES,
+                BlueFogConfig.from(Map.of("BLUEFOG_FUSION_THRESHOLD", "2147483647")).fusionThresholdBytes());
         assertEquals(LogLevel.WARNING, BlueFogConfig.from(Map.of("BLUEFOG_LOG_LEVEL", "Warn")).logLevel());
         assertEquals(BlueFogConfig.defaults(), BlueFogConfig.from(Map.of("BLUEFOG_TIMELINE", "  ")),
                 "blank means unset");
@@ -54,6 +65,9 @@ class BlueFogConfigTest {
                 Map.entry("BLUEFOG_LOG_LEVEL", "loud"),
                 Map.entry("BLUEFOG_FUSION_THRESHOLD", "8MB"),
                 Map.entry("BLUEFOG_FUSION_THRESHOLD", "-1"),
+                Map.entry("BLUEFOG_FUSION_THRESHOLD", "4294967296"),
+                Map.entry("BLUEFOG_NATIVE_KERNELS", "off"),
+                Map.entry("BLUEFOG_TRANSPORT", "MPI!"),
                 Map.entry("BLUEFOG_TIMEOUT_MILLIS", "0"),
                 Map.entry("BLUEFOG_TIMEOUT_MILLIS", "soon"),
                 Map.entry("BLUEFOG_PIPELINE_CHUNK", "4"),
@@ -100,5 +114,56 @@ class BlueFogConfigTest {
         assertEquals(LogLevel.TRACE, c.logLevel());
         assertEquals(Optional.of("x"), c.timelinePrefix());
         assertEquals(Optional.empty(), c.withTimelinePrefix(null).timelinePrefix());
+    }
+
+    @Test
+    void everyVariableIsListed() {
+        assertEquals(List.of("BLUEFOG_LOG_LEVEL", "BLUEFOG_FUSION_THRESHOLD", "BLUEFOG_TIMELINE", "BLUEFOG_PIPELINE_CHUNK",
+                "BLUEFOG_SKIP_NEGOTIATE", "BLUEFOG_TIMEOUT_MILLIS", "BLUEFOG_NATIVE_KERNELS", "BLUEFOG_TRANSPORT"),
+                BlueFogConfig.VARIABLES);
+        assertEquals(BlueFogConfig.TRANSPORT, BlueFog.TRANSPORT_ENV);
+    }
+
+    /**
+     * A value every later reader would refuse must fail at init, not at the first collective: a fusion
+     * threshold above one message (2^31 - 1 bytes) used to pass BlueFog.init and fail in Collectives.of.
+     */
+    @ParameterizedTest(name = "{0}={1}")
+    @CsvSource({"BLUEFOG_FUSION_THRESHOLD, 4294967296", "BLUEFOG_NATIVE_KERNELS, sometimes",
+            "BLUEFOG_TRANSPORT, no-such-transport", "BLUEFOG_PIPELINE_CHUNK, 2", "BLUEFOG_TIMEOUT_MILLIS, -5"})
+    void initAndOfRefuseBadSettings(String variable, String value) {
+        String old = System.getProperty(variable);
+        System.setProperty(variable, value);
+        try {
+            ConfigurationException e = assertThrows(ConfigurationException.class, () -> BlueFog.init(new String[0]));
+            assertTrue(e.getMessage().startsWith(variable + "='" + value + "'"), e.getMessage());
+            if (!variable.equals(BlueFogConfig.TRANSPORT)) {
+                // BlueFog.of wraps a communicator that exists already; only the settings are checked
+                assertThrows(ConfigurationException.class,
+                        () -> BlueFog.of(LocalCluster.singleRank(BlueFogConfig.defaults())));
+            }
+        } finally {
+            if (old == null) {
+                System.clearProperty(variable);
+            } else {
+                System.setProperty(variable, old);
+            }
+        }
+    }
+
+    @Test
+    void transportLocalIsAlwaysKnown() {
+        String old = System.getProperty(BlueFogConfig.TRANSPORT);
+        System.setProperty(BlueFogConfig.TRANSPORT, "local");
+        try (BlueFog bf = BlueFog.init(new String[0])) {
+            assertEquals("local", bf.communicator().transportName());
+            assertEquals(Optional.of("local"), bf.config().transport());
+        } finally {
+            if (old == null) {
+                System.clearProperty(BlueFogConfig.TRANSPORT);
+            } else {
+                System.setProperty(BlueFogConfig.TRANSPORT, old);
+            }
+        }
     }
 }

@@ -15,13 +15,26 @@ import io.bluefog.testing.DirectBuffers;
 import java.io.IOException;
 import java.nio.FloatBuffer;
 import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.junit.jupiter.api.Test;
 
 /** Failures and timeouts end a LocalCluster job promptly instead of hanging it. */
 class LocalClusterFailureTest {
-    /** A failure must end the job within this bound although the cluster's timeout is 120 s. */
-    private static final Duration PROMPT = Duration.ofSeconds(10);
+    /**
+     * A failure must end the job before any wait could have timed out: half the cluster's default
+     * timeout (120 s). A hang guard, not a speed claim: a prompt failure takes milliseconds.
+     */
+    private static final Duration PROMPT = Duration.ofMillis(LocalCluster.DEFAULT_TIMEOUT_MILLIS / 2);
+
+    /**
+     * Keeps a rank alive without communicating until its peers are done, however long they take to
+     * get there (a rank that returned would fail them at once instead of letting them time out).
+     */
+    private static void stayAliveUntil(CountDownLatch peersDone) throws InterruptedException {
+        assertTrue(peersDone.await(PROMPT.toMillis(), TimeUnit.MILLISECONDS), "peers never finished");
+    }
 
     @Test
     void oneRankThrowingReleasesTheOthersAndRunRethrowsIt() {
@@ -107,13 +120,18 @@ class LocalClusterFailureTest {
     @Test
     void missingPeerInCollectiveTimesOut() {
         LocalCluster cluster = LocalCluster.builder(3).timeoutMillis(300).build();
+        CountDownLatch othersDone = new CountDownLatch(2);
         long start = System.nanoTime();
         BlueFogTimeoutException e = assertTimeoutPreemptively(PROMPT, () -> assertThrows(
                 BlueFogTimeoutException.class, () -> cluster.run(bf -> {
                     if (bf.rank() != 2) { // rank 2 never calls the barrier
-                        bf.communicator().barrier();
+                        try {
+                            bf.communicator().barrier();
+                        } finally {
+                            othersDone.countDown();
+                        }
                     } else {
-                        Thread.sleep(2_000); // alive, so only the timeout can end the wait
+                        stayAliveUntil(othersDone); // alive, so only the timeout can end the wait
                     }
                 })));
         long millis = (System.nanoTime() - start) / 1_000_000L;
@@ -124,12 +142,17 @@ class LocalClusterFailureTest {
     @Test
     void missingSenderTimesOut() {
         LocalCluster cluster = LocalCluster.builder(2).timeoutMillis(200).build();
+        CountDownLatch receiverDone = new CountDownLatch(1);
         BlueFogTimeoutException e = assertTimeoutPreemptively(PROMPT, () -> assertThrows(
                 BlueFogTimeoutException.class, () -> cluster.run(bf -> {
                     if (bf.rank() == 0) {
-                        bf.communicator().irecv(DirectBuffers.floats(1), 1, 9).waitFor();
+                        try {
+                            bf.communicator().irecv(DirectBuffers.floats(1), 1, 9).waitFor();
+                        } finally {
+                            receiverDone.countDown();
+                        }
                     } else {
-                        Thread.sleep(1_000);
+                        stayAliveUntil(receiverDone);
                     }
                 })));
         assertTrue(e.getMessage().contains("rank 1 posted no matching isend to rank 0 with tag 9"), e.getMessage());
@@ -145,11 +168,16 @@ class LocalClusterFailureTest {
                 assertTrue(r.test(), "eager send completes without a receive");
             }
         });
+        CountDownLatch senderDone = new CountDownLatch(1);
         BlueFogTimeoutException e = assertThrows(BlueFogTimeoutException.class, () -> cluster.run(bf -> {
             if (bf.rank() == 0) {
-                bf.communicator().isend(DirectBuffers.floats(16385), 1, 0).waitFor();
+                try {
+                    bf.communicator().isend(DirectBuffers.floats(16385), 1, 0).waitFor();
+                } finally {
+                    senderDone.countDown();
+                }
             } else {
-                Thread.sleep(1_000);
+                stayAliveUntil(senderDone);
             }
         }));
         assertTrue(e.getMessage().contains("rank 1 posted no matching irecv"), e.getMessage());
@@ -185,7 +213,7 @@ class LocalClusterFailureTest {
                 assertEquals(5f, in.get(0));
             }
         });
-        assertTrue((System.nanoTime() - start) / 1_000_000L < 5_000, "no timeout was waited for");
+        assertTrue((System.nanoTime() - start) / 1_000_000L < PROMPT.toMillis(), "no timeout was waited for");
     }
 
     @Test

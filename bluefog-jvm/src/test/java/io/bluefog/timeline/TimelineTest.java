@@ -6,12 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.bluefog.config.BlueFogConfig;
 import io.bluefog.local.LocalCluster;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -24,10 +26,20 @@ class TimelineTest {
     @TempDir
     Path dir;
 
-    @SuppressWarnings("unchecked")
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** The file's events, parsed strictly (Jackson fails on any syntax error); numbers become Double. */
     private static List<Map<String, Object>> events(Path file) throws Exception {
-        Map<String, Object> root = (Map<String, Object>) MiniJson.parse(Files.readString(file, StandardCharsets.UTF_8));
-        return (List<Map<String, Object>>) root.get("traceEvents");
+        JsonNode root = JSON.readTree(file.toFile());
+        assertEquals("ms", root.get("displayTimeUnit").asText());
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (JsonNode e : root.get("traceEvents")) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            e.fields().forEachRemaining(f -> m.put(f.getKey(), f.getValue().isNumber() ? (Object) f.getValue().asDouble()
+                    : f.getValue().isTextual() ? f.getValue().asText() : JSON.convertValue(f.getValue(), Map.class)));
+            out.add(m);
+        }
+        return out;
     }
 
     private static Map<String, Object> only(List<Map<String, Object>> events, String ph, String name) {

@@ -3,7 +3,11 @@ package io.bluefog.collectives;
 import io.bluefog.config.BlueFogConfig;
 
 /**
- * Immutable engine settings of {@link Collectives}.
+ * Immutable engine settings of {@link Collectives}, taken from the rank's {@link BlueFogConfig}
+ * ({@link #from(BlueFogConfig)}): the environment variables are read and checked there, at
+ * {@code BlueFog.init}, so every configuration {@code BlueFog.init} accepts gives a valid
+ * {@code CollectivesConfig}. The constructor's {@link IllegalArgumentException} is for values
+ * passed in code.
  *
  * @param fusionThresholdBytes largest fused message in bytes; consecutive small operations of the
  *                             same kind are packed into one message up to this size (BlueFog's
@@ -44,15 +48,17 @@ public record CollectivesConfig(long fusionThresholdBytes, long timeoutMillis, l
      *                                  not positive, or the chunk is under 8 bytes or above 2^31 - 1
      */
     public CollectivesConfig {
-        if (fusionThresholdBytes < 0 || fusionThresholdBytes > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("fusionThresholdBytes must be in 0.." + Integer.MAX_VALUE
+        if (fusionThresholdBytes < 0 || fusionThresholdBytes > BlueFogConfig.MAX_FUSION_THRESHOLD_BYTES) {
+            throw new IllegalArgumentException("fusionThresholdBytes must be in 0.." + BlueFogConfig.MAX_FUSION_THRESHOLD_BYTES
                     + " (one message), got " + fusionThresholdBytes);
         }
         if (timeoutMillis <= 0) {
             throw new IllegalArgumentException("timeoutMillis must be > 0, got " + timeoutMillis);
         }
-        if (pipelineChunkBytes < Double.BYTES || pipelineChunkBytes > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("pipelineChunkBytes must be in " + Double.BYTES + ".." + Integer.MAX_VALUE
+        if (pipelineChunkBytes < BlueFogConfig.MIN_PIPELINE_CHUNK_BYTES
+                || pipelineChunkBytes > BlueFogConfig.MAX_PIPELINE_CHUNK_BYTES) {
+            throw new IllegalArgumentException("pipelineChunkBytes must be in " + BlueFogConfig.MIN_PIPELINE_CHUNK_BYTES
+                    + ".." + BlueFogConfig.MAX_PIPELINE_CHUNK_BYTES
                     + ", got " + pipelineChunkBytes);
         }
     }
@@ -69,8 +75,9 @@ public record CollectivesConfig(long fusionThresholdBytes, long timeoutMillis, l
     }
 
     /**
-     * @return the defaults, overridden by {@value #FUSION_THRESHOLD_ENV}, {@value #TIMEOUT_ENV} and
-     *         {@value #PIPELINE_CHUNK_ENV} when set
+     * @return the defaults, overridden by {@value #FUSION_THRESHOLD_ENV}, {@value #TIMEOUT_ENV},
+     *         {@value #PIPELINE_CHUNK_ENV} and {@value #SKIP_NEGOTIATE_ENV} when set
+     * @throws io.bluefog.ConfigurationException if a {@code BLUEFOG_*} setting is invalid
      */
     public static CollectivesConfig fromEnvironment() {
         return from(BlueFogConfig.fromEnvironment());

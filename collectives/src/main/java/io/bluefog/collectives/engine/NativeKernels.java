@@ -1,5 +1,6 @@
 package io.bluefog.collectives.engine;
 
+import io.bluefog.config.BlueFogConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URL;
@@ -23,8 +24,8 @@ import org.slf4j.LoggerFactory;
  * loaded (logged once).
  */
 final class NativeKernels {
-    /** System property / environment variable; {@code false} disables the native kernel. */
-    static final String SETTING = "BLUEFOG_NATIVE_KERNELS";
+    /** System property / environment variable, read by {@link BlueFogConfig}; {@code false} disables the native kernel. */
+    static final String SETTING = BlueFogConfig.NATIVE_KERNELS;
     static final String RESOURCE = "native/linux-x86_64/libbluefog_kernels.so";
     private static final Logger LOG = LoggerFactory.getLogger(NativeKernels.class);
     private static final boolean LOADED = load();
@@ -34,11 +35,7 @@ final class NativeKernels {
 
     /** @return true if the kernel is loaded and not disabled by {@value #SETTING}=false */
     static boolean enabled() {
-        String v = System.getProperty(SETTING);
-        if (v == null) {
-            v = System.getenv(SETTING);
-        }
-        return LOADED && (v == null || !v.trim().equalsIgnoreCase("false"));
+        return LOADED && BlueFogConfig.fromEnvironment().nativeKernels();
     }
 
     /** @return true if the library was found and loaded (whatever {@value #SETTING} says) */

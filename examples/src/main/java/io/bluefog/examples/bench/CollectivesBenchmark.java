@@ -3,6 +3,7 @@ package io.bluefog.examples.bench;
 import io.bluefog.BlueFog;
 import io.bluefog.collectives.Collectives;
 import io.bluefog.comm.ReduceOp;
+import io.bluefog.examples.cli.JsonLines;
 import io.bluefog.examples.cli.TransportOptions;
 import io.bluefog.topology.Topologies;
 import io.bluefog.topology.Topology;
@@ -49,9 +50,9 @@ import picocli.CommandLine.Option;
 @Command(name = "collectives-bench", mixinStandardHelpOptions = true,
         description = "Median ms per call of bluefog-jvm collectives vs the same neighbor exchange in C/MPI.")
 public final class CollectivesBenchmark implements Callable<Integer> {
-    @Option(names = "--sizes", defaultValue = "4KB,1MB,25MB,100MB", split = ",",
+    @Option(names = "--sizes", defaultValue = "4KB,1MB,25MB,100MB", split = ",", converter = ByteSize.class,
             description = "tensor sizes in bytes with KB/MB suffixes (1 KB = 1024 B) (default: ${DEFAULT-VALUE})")
-    List<String> sizes;
+    List<Long> sizes;
 
     @Option(names = "--iterations", description = "timed calls per size (default: 200 for <= 64 KB, 40 for <= 4 MB, 10 above)")
     Integer iterations;
@@ -86,7 +87,22 @@ public final class CollectivesBenchmark implements Callable<Integer> {
         System.exit(new CommandLine(new CollectivesBenchmark()).execute(args));
     }
 
-    /** @return bytes of a size like {@code 4KB}, {@code 25MB} or {@code 512} */
+    /** {@code --sizes}: {@link #parseBytes}, whose error becomes picocli's usage error. */
+    static final class ByteSize implements CommandLine.ITypeConverter<Long> {
+        @Override
+        public Long convert(String value) {
+            try {
+                return parseBytes(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * @return bytes of a size like {@code 4KB}, {@code 25MB} or {@code 512}
+     * @throws IllegalArgumentException if not a positive multiple of 4 bytes with an optional B/KB/MB suffix
+     */
     static long parseBytes(String s) {
         String t = s.trim().toUpperCase(Locale.ROOT);
         long unit = 1;
@@ -112,7 +128,7 @@ public final class CollectivesBenchmark implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        long[] bytes = sizes.stream().mapToLong(CollectivesBenchmark::parseBytes).toArray();
+        long[] bytes = sizes.stream().mapToLong(Long::longValue).toArray();
         if (rounds < 1) {
             throw new IllegalArgumentException("--rounds must be >= 1, got " + rounds);
         }
@@ -218,11 +234,22 @@ public final class CollectivesBenchmark implements Callable<Integer> {
     private void print(int n, long bytes, Row r) {
         double ratio = r.ratioToC;
         if (json) {
-            out.printf(Locale.ROOT, "{\"np\":%d,\"bytes\":%d,\"operation\":\"%s\",\"iterations\":%d,\"rounds\":%d,"
-                            + "\"median_ms\":%.4f,\"ratio_to_c\":%s,\"ratio_min\":%s,\"ratio_max\":%s,"
-                            + "\"heap_bytes_per_call\":%s}%n", n, bytes, r.name, r.iterations, rounds, r.medianMillis,
-                    num(ratio), num(r.minRatio), num(r.maxRatio),
-                    r.heapBytesPerCall < 0 ? "null" : Long.toString(r.heapBytesPerCall));
+            out.println(JsonLines.object(g -> {
+                g.writeNumberField("np", n);
+                g.writeNumberField("bytes", bytes);
+                g.writeStringField("operation", r.name);
+                g.writeNumberField("iterations", r.iterations);
+                g.writeNumberField("rounds", rounds);
+                JsonLines.number(g, "median_ms", r.medianMillis);
+                JsonLines.number(g, "ratio_to_c", ratio);
+                JsonLines.number(g, "ratio_min", r.minRatio);
+                JsonLines.number(g, "ratio_max", r.maxRatio);
+                if (r.heapBytesPerCall < 0) {
+                    g.writeNullField("heap_bytes_per_call");
+                } else {
+                    g.writeNumberField("heap_bytes_per_call", r.heapBytesPerCall);
+                }
+            }));
         } else {
             out.printf(Locale.ROOT, "%-8s %-34s %6d %11.4f %9s %15s %14s%n", human(bytes), r.name, r.iterations,
                     r.medianMillis, Double.isNaN(ratio) ? "-" : String.format(Locale.ROOT, "%.3f", ratio),
@@ -230,10 +257,6 @@ public final class CollectivesBenchmark implements Callable<Integer> {
                     r.heapBytesPerCall < 0 ? "-" : Long.toString(r.heapBytesPerCall));
         }
         out.flush();
-    }
-
-    private static String num(double v) {
-        return Double.isNaN(v) ? "null" : String.format(Locale.ROOT, "%.3f", v);
     }
 
     static String human(long bytes) {

@@ -26,9 +26,22 @@ import picocli.CommandLine.Spec;
  * {@code Communicator.abort}), so its peers do not wait for it until their collectives time out.
  */
 public final class TransportOptions {
-    @Option(names = "--transport", description = "auto (the MPI ranks of bfrun/mpirun, else one rank) | local"
-            + " (--ranks threads of this JVM) (default: ${DEFAULT-VALUE})")
-    String transport = "auto";
+    /** Values of {@code --transport} (lower-case on the command line). */
+    public enum Transport {
+        /** The MPI ranks of bfrun/mpirun, else one rank of this process. */
+        AUTO,
+        /** {@code --ranks} threads of this JVM. */
+        LOCAL;
+
+        @Override
+        public String toString() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    @Option(names = "--transport", description = "${COMPLETION-CANDIDATES}: auto = the MPI ranks of bfrun/mpirun, else"
+            + " one rank; local = --ranks threads of this JVM (default: ${DEFAULT-VALUE})")
+    Transport transport = Transport.AUTO;
 
     @Option(names = "--ranks", description = "number of ranks with --transport local (default: ${DEFAULT-VALUE})")
     int ranks;
@@ -43,19 +56,16 @@ public final class TransportOptions {
 
     /** @return whether the ranks are threads of this JVM ({@code --transport local}) */
     public boolean local() {
-        return transport.equals("local");
+        return transport == Transport.LOCAL;
     }
 
     /**
      * Checks the options without running anything.
      *
-     * @throws CommandLine.ParameterException naming the option: an unknown transport, or fewer than one rank
+     * @throws CommandLine.ParameterException naming the option: fewer than one rank (an unknown
+     *                                        transport is refused by picocli while parsing)
      */
     public void validate() {
-        if (!transport.equals("auto") && !transport.equals("local")) {
-            throw new CommandLine.ParameterException(command.commandLine(),
-                    "--transport must be auto or local, got '" + transport + "'");
-        }
         if (ranks < 1) {
             throw new CommandLine.ParameterException(command.commandLine(), "--ranks must be >= 1, got " + ranks);
         }

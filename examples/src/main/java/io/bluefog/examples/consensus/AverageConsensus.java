@@ -3,6 +3,7 @@ package io.bluefog.examples.consensus;
 import io.bluefog.BlueFog;
 import io.bluefog.collectives.Collectives;
 import io.bluefog.comm.ReduceOp;
+import io.bluefog.examples.cli.JsonLines;
 import io.bluefog.examples.cli.TransportOptions;
 import io.bluefog.topology.Stochasticity;
 import io.bluefog.topology.TopologyValidation;
@@ -53,8 +54,24 @@ public final class AverageConsensus implements Callable<Integer> {
     @Option(names = "--size", defaultValue = "1000", description = "vector length d per rank (default: ${DEFAULT-VALUE})")
     int size;
 
-    @Option(names = "--dtype", defaultValue = "float32", description = "float32 or float64 (default: ${DEFAULT-VALUE})")
-    String dtype;
+    /** Values of {@code --dtype}. */
+    enum Dtype {
+        FLOAT32(DataType.FLOAT), FLOAT64(DataType.DOUBLE);
+
+        final DataType nd4j;
+
+        Dtype(DataType nd4j) {
+            this.nd4j = nd4j;
+        }
+
+        @Override
+        public String toString() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    @Option(names = "--dtype", defaultValue = "float32", description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
+    Dtype dtype;
 
     @Option(names = "--seed", defaultValue = "1", description = "random seed; rank r uses seed + r (default: ${DEFAULT-VALUE})")
     long seed;
@@ -86,9 +103,6 @@ public final class AverageConsensus implements Callable<Integer> {
         }
         if (size < 1) {
             throw new CommandLine.ParameterException(new CommandLine(this), "--size must be >= 1, got " + size);
-        }
-        if (!dtype.equals("float32") && !dtype.equals("float64")) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "--dtype must be float32 or float64, got " + dtype);
         }
         where.call(bf -> {
             run(bf);
@@ -125,7 +139,7 @@ public final class AverageConsensus implements Callable<Integer> {
         boolean dynamic = isDynamic();
         DynamicTopology schedule = validatedSchedule(n);
         double rho = dynamic ? Double.NaN : Spectral.rho(schedule.at(0));
-        DataType dt = dtype.equals("float64") ? DataType.DOUBLE : DataType.FLOAT;
+        DataType dt = dtype.nd4j;
         double[] errors = new double[iterations + 1];
         try (Collectives c = Collectives.of(bf)) {
             Nd4j.getRandom().setSeed(seed + bf.rank());
@@ -156,15 +170,19 @@ public final class AverageConsensus implements Callable<Integer> {
         String topology = this.topology.id();
         String name = dynamic ? schedule(n).toString() : topology;
         if (json) {
-            StringBuilder sb = new StringBuilder();
-            sb.append(String.format(Locale.ROOT, "{\"topology\":\"%s\",\"dynamic\":%b,\"ranks\":%d,\"size\":%d,\"dtype\":\"%s\",",
-                    topology, dynamic, n, size, dtype));
-            sb.append("\"rho\":").append(Double.isNaN(rho) ? "null" : String.format(Locale.ROOT, "%.6g", rho));
-            sb.append(",\"relative_error\":[");
-            for (int k = 0; k < errors.length; k++) {
-                sb.append(k == 0 ? "" : ",").append(String.format(Locale.ROOT, "%.6e", errors[k]));
-            }
-            out.println(sb.append("]}"));
+            out.println(JsonLines.object(g -> {
+                g.writeStringField("topology", topology);
+                g.writeBooleanField("dynamic", dynamic);
+                g.writeNumberField("ranks", n);
+                g.writeNumberField("size", size);
+                g.writeStringField("dtype", dtype.toString());
+                JsonLines.number(g, "rho", rho);
+                g.writeArrayFieldStart("relative_error");
+                for (double e : errors) {
+                    g.writeNumber(e);
+                }
+                g.writeEndArray();
+            }));
             return;
         }
         out.printf(Locale.ROOT, "# average consensus: %s%s, %d ranks, d = %d %s%s%n", name, dynamic ? " (dynamic)" : "", n,

@@ -1,84 +1,53 @@
 package io.bluefog.examples.convex;
 
-/** The few dense double-precision operations the serial references need (d is small). */
+import org.ejml.data.DMatrixRMaj;
+import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
+import org.ejml.dense.row.factory.LinearSolverFactory_DDRM;
+import org.ejml.interfaces.decomposition.EigenDecomposition_F64;
+import org.ejml.interfaces.linsol.LinearSolverDense;
+
+/**
+ * The dense double-precision operations the serial references need (d is small): Cholesky solve and
+ * symmetric eigenvalues from EJML, plus the vector products the problems use in their inner loops.
+ */
 final class DenseMath {
     private DenseMath() {
     }
 
     /**
-     * Solves H z = r for a symmetric positive definite H by Cholesky factorisation.
+     * Solves H z = r for a symmetric positive definite H by Cholesky factorisation (EJML's
+     * {@code LinearSolverFactory_DDRM.chol}).
      *
+     * @param h d x d, row-major, not modified
+     * @param r length d
      * @throws IllegalArgumentException if H is not (numerically) positive definite
      */
     static double[] solveSpd(double[][] h, double[] r) {
         int d = r.length;
-        double[][] l = new double[d][d];
-        for (int i = 0; i < d; i++) {
-            for (int j = 0; j <= i; j++) {
-                double s = h[i][j];
-                for (int k = 0; k < j; k++) {
-                    s -= l[i][k] * l[j][k];
-                }
-                if (i == j) {
-                    if (!(s > 0)) {
-                        throw new IllegalArgumentException("matrix is not positive definite (pivot " + i + " = " + s + ")");
-                    }
-                    l[i][i] = Math.sqrt(s);
-                } else {
-                    l[i][j] = s / l[j][j];
-                }
-            }
+        LinearSolverDense<DMatrixRMaj> chol = LinearSolverFactory_DDRM.chol(d);
+        if (!chol.setA(new DMatrixRMaj(h))) {
+            throw new IllegalArgumentException("matrix is not positive definite (Cholesky factorisation failed)");
         }
-        double[] y = new double[d];
-        for (int i = 0; i < d; i++) {
-            double s = r[i];
-            for (int k = 0; k < i; k++) {
-                s -= l[i][k] * y[k];
-            }
-            y[i] = s / l[i][i];
-        }
-        double[] z = new double[d];
-        for (int i = d - 1; i >= 0; i--) {
-            double s = y[i];
-            for (int k = i + 1; k < d; k++) {
-                s -= l[k][i] * z[k];
-            }
-            z[i] = s / l[i][i];
-        }
-        return z;
+        DMatrixRMaj z = new DMatrixRMaj(d, 1);
+        chol.solve(new DMatrixRMaj(d, 1, true, r), z);
+        return z.getData().clone();
     }
 
-    /** @return the largest eigenvalue of a symmetric positive semi-definite matrix (power iteration to 1e-14) */
+    /**
+     * @return the largest eigenvalue of a symmetric matrix (EJML's symmetric eigenvalue decomposition)
+     * @throws IllegalStateException if the decomposition does not converge
+     */
     static double largestEigenvalue(double[][] h) {
-        int d = h.length;
-        double[] v = new double[d];
-        java.util.Arrays.fill(v, 1.0 / Math.sqrt(d));
-        double lambda = 0;
-        for (int it = 0; it < 100_000; it++) {
-            double[] w = multiply(h, v);
-            double norm = norm(w);
-            if (norm == 0) {
-                return 0;
-            }
-            for (int i = 0; i < d; i++) {
-                w[i] /= norm;
-            }
-            double next = dot(w, multiply(h, w));
-            v = w;
-            if (Math.abs(next - lambda) <= 1e-14 * Math.abs(next)) {
-                return next;
-            }
-            lambda = next;
+        EigenDecomposition_F64<DMatrixRMaj> eig = DecompositionFactory_DDRM.eig(h.length, false, true);
+        if (!eig.decompose(new DMatrixRMaj(h))) {
+            throw new IllegalStateException("eigenvalue decomposition of a " + h.length + "x" + h.length
+                    + " symmetric matrix did not converge");
         }
-        return lambda;
-    }
-
-    static double[] multiply(double[][] a, double[] x) {
-        double[] y = new double[a.length];
-        for (int i = 0; i < a.length; i++) {
-            y[i] = dot(a[i], x);
+        double max = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < eig.getNumberOfEigenvalues(); i++) {
+            max = Math.max(max, eig.getEigenvalue(i).getReal());
         }
-        return y;
+        return max;
     }
 
     static double dot(double[] a, double[] b) {

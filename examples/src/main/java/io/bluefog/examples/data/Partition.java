@@ -3,7 +3,12 @@ package io.bluefog.examples.data;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Random;
+import org.apache.commons.rng.UniformRandomProvider;
+import org.apache.commons.rng.sampling.ListSampler;
+import org.apache.commons.rng.sampling.PermutationSampler;
+import org.apache.commons.rng.sampling.distribution.AhrensDieterMarsagliaTsangGammaSampler;
+import org.apache.commons.rng.sampling.distribution.SharedStateContinuousSampler;
+import org.apache.commons.rng.simple.RandomSource;
 
 /**
  * How the training set is split over ranks. Every rank computes the same split from the labels
@@ -18,10 +23,17 @@ import java.util.Random;
  *       approaches iid. As common implementations do, the draw is repeated (same seeded stream) until every
  *       rank has at least {@link #MIN_SAMPLES_PER_RANK} samples, so that no rank is left without data.</li>
  * </ul>
+ *
+ * <p>Randomness comes from Apache Commons RNG: one {@link #SOURCE} stream seeded with the given seed
+ * per split, its permutation and list shuffles, and its Gamma sampler (Marsaglia and Tsang, "A Simple
+ * Method for Generating Gamma Variables", ACM TOMS 26(3), 2000; Ahrens and Dieter's method for shape
+ * &lt; 1), so the same seed gives the same split on every rank and every run with the pinned library version.
  */
 public sealed interface Partition permits Partition.Iid, Partition.Dirichlet {
     /** Each rank gets at least this many samples under a Dirichlet split (when the data set is large enough). */
     int MIN_SAMPLES_PER_RANK = 10;
+    /** The generator of every split, seeded with the split's seed. */
+    RandomSource SOURCE = RandomSource.XO_RO_SHI_RO_128_PP;
 
     /**
      * Parses {@code iid} or {@code dirichlet:<alpha>} with alpha &gt; 0.
@@ -64,7 +76,8 @@ public sealed interface Partition permits Partition.Iid, Partition.Dirichlet {
         @Override
         public int[][] split(int[] labels, int numClasses, int numRanks, long seed) {
             checkRanks(numRanks);
-            int[] perm = permutation(labels.length, new Random(seed));
+            int[] perm = PermutationSampler.natural(labels.length);
+            PermutationSampler.shuffle(SOURCE.create(seed), perm);
             int[][] parts = new int[numRanks][];
             int n = labels.length;
             for (int r = 0; r < numRanks; r++) {
@@ -96,7 +109,7 @@ public sealed interface Partition permits Partition.Iid, Partition.Dirichlet {
         @Override
         public int[][] split(int[] labels, int numClasses, int numRanks, long seed) {
             checkRanks(numRanks);
-            Random rnd = new Random(seed);
+            UniformRandomProvider rnd = SOURCE.create(seed);
             List<List<Integer>> byClass = new ArrayList<>();
             for (int c = 0; c < numClasses; c++) {
                 byClass.add(new ArrayList<>());
@@ -116,8 +129,8 @@ public sealed interface Partition permits Partition.Iid, Partition.Dirichlet {
                 }
                 for (int c = 0; c < numClasses; c++) {
                     List<Integer> members = new ArrayList<>(byClass.get(c));
-                    java.util.Collections.shuffle(members, rnd);
-                    double[] p = Gamma.dirichlet(alpha, numRanks, rnd);
+                    ListSampler.shuffle(rnd, members);
+                    double[] p = sample(alpha, numRanks, rnd);
                     // Cumulative proportions -> cut points, as numpy's np.split(idx, cumsum(p)[:-1] * len).
                     double cum = 0;
                     int from = 0;
@@ -145,25 +158,34 @@ public sealed interface Partition permits Partition.Iid, Partition.Dirichlet {
         public String toString() {
             return "dirichlet:" + alpha;
         }
+
+        /**
+         * @return a draw of Dir(alpha, ..., alpha) of dimension k (non-negative, sums to 1): k independent
+         *         Gamma(alpha, 1) draws normalised to sum 1
+         */
+        static double[] sample(double alpha, int k, UniformRandomProvider rnd) {
+            SharedStateContinuousSampler gamma = AhrensDieterMarsagliaTsangGammaSampler.of(rnd, alpha, 1.0);
+            double[] g = new double[k];
+            double sum = 0;
+            for (int i = 0; i < k; i++) {
+                g[i] = gamma.sample();
+                sum += g[i];
+            }
+            if (sum == 0) {
+                // All draws underflowed (tiny alpha): the limit of Dir(alpha) as alpha -> 0 puts all mass on one coordinate.
+                g[rnd.nextInt(k)] = 1;
+                return g;
+            }
+            for (int i = 0; i < k; i++) {
+                g[i] /= sum;
+            }
+            return g;
+        }
     }
 
     private static void checkRanks(int numRanks) {
         if (numRanks < 1) {
             throw new IllegalArgumentException("numRanks must be >= 1, got " + numRanks);
         }
-    }
-
-    private static int[] permutation(int n, Random rnd) {
-        int[] perm = new int[n];
-        for (int i = 0; i < n; i++) {
-            perm[i] = i;
-        }
-        for (int i = n - 1; i > 0; i--) {
-            int j = rnd.nextInt(i + 1);
-            int t = perm[i];
-            perm[i] = perm[j];
-            perm[j] = t;
-        }
-        return perm;
     }
 }

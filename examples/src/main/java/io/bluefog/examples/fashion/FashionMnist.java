@@ -59,8 +59,8 @@ public final class FashionMnist implements Callable<Integer> {
     String topology;
 
     @Option(names = "--optimizer", defaultValue = "atc",
-            description = "allreduce|atc|awc|local-sgd|pga|exact-diffusion|gradient-tracking|push-sum (default: ${DEFAULT-VALUE})")
-    String optimizer;
+            description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
+    Algorithm optimizer;
 
     @Option(names = "--period", defaultValue = "4", description = "H: global average every H-th round (local-sgd, pga) (default: ${DEFAULT-VALUE})")
     int period;
@@ -68,8 +68,8 @@ public final class FashionMnist implements Callable<Integer> {
     @Option(names = "--communication-period", defaultValue = "1", description = "J: communicate every J-th step (default: ${DEFAULT-VALUE})")
     int communicationPeriod;
 
-    @Option(names = "--model", defaultValue = "mlp", description = "mlp|cnn (default: ${DEFAULT-VALUE})")
-    String model;
+    @Option(names = "--model", defaultValue = "mlp", description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
+    Models.Kind model;
 
     @Option(names = "--epochs", defaultValue = "3", description = "(default: ${DEFAULT-VALUE})")
     int epochs;
@@ -83,11 +83,12 @@ public final class FashionMnist implements Callable<Integer> {
     @Option(names = "--momentum", defaultValue = "0.9", description = "Nesterov momentum; 0 = plain SGD (default: ${DEFAULT-VALUE})")
     double momentum;
 
-    @Option(names = "--updater", defaultValue = "nesterov", description = "nesterov|momentum|sgd|adam (default: ${DEFAULT-VALUE})")
-    String updater;
+    @Option(names = "--updater", defaultValue = "nesterov", description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
+    Updater updater;
 
-    @Option(names = "--partition", defaultValue = "iid", description = "iid|dirichlet:<alpha> (default: ${DEFAULT-VALUE})")
-    String partition;
+    @Option(names = "--partition", defaultValue = "iid", converter = PartitionConverter.class,
+            description = "iid|dirichlet:<alpha> (default: ${DEFAULT-VALUE})")
+    Partition partition;
 
     @Option(names = "--seed", defaultValue = "42", description = "(default: ${DEFAULT-VALUE})")
     long seed;
@@ -142,11 +143,29 @@ public final class FashionMnist implements Callable<Integer> {
         return 0;
     }
 
+    /** The local update rule of {@code --updater} (lower-case names on the command line). */
+    enum Updater {
+        NESTEROV, MOMENTUM, SGD, ADAM;
+
+        @Override
+        public String toString() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** {@code --partition}: {@link Partition#parse}, whose error becomes picocli's usage error. */
+    static final class PartitionConverter implements CommandLine.ITypeConverter<Partition> {
+        @Override
+        public Partition convert(String value) {
+            try {
+                return Partition.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
     private void validate() {
-        Models.Kind.parse(model);
-        Algorithm.fromName(optimizer);
-        Partition.parse(partition);
-        localUpdater();
         if (epochs < 1) {
             throw new IllegalArgumentException("--epochs must be >= 1, got " + epochs);
         }
@@ -156,18 +175,12 @@ public final class FashionMnist implements Callable<Integer> {
     }
 
     private LocalUpdater localUpdater() {
-        switch (updater.toLowerCase(Locale.ROOT)) {
-            case "nesterov":
-                return momentum == 0 ? LocalUpdater.sgd(lr) : LocalUpdater.nesterov(lr, momentum);
-            case "momentum":
-                return LocalUpdater.momentum(lr, momentum);
-            case "sgd":
-                return LocalUpdater.sgd(lr);
-            case "adam":
-                return LocalUpdater.adam(lr, 0.9, 0.999, 1e-8);
-            default:
-                throw new IllegalArgumentException("--updater must be nesterov|momentum|sgd|adam, got '" + updater + "'");
-        }
+        return switch (updater) {
+            case NESTEROV -> momentum == 0 ? LocalUpdater.sgd(lr) : LocalUpdater.nesterov(lr, momentum);
+            case MOMENTUM -> LocalUpdater.momentum(lr, momentum);
+            case SGD -> LocalUpdater.sgd(lr);
+            case ADAM -> LocalUpdater.adam(lr, 0.9, 0.999, 1e-8);
+        };
     }
 
     /** One rank's whole job. Collective. */
@@ -177,8 +190,8 @@ public final class FashionMnist implements Callable<Integer> {
         boolean lead = rank == 0;
         // validated before any data is read: column stochastic for push-sum, doubly stochastic otherwise
         DynamicTopology schedule = TopologyCatalog.load(topology, size,
-                optimizer.equals("push-sum") ? Stochasticity.COLUMN : Stochasticity.DOUBLY);
-        Partition part = Partition.parse(partition);
+                optimizer == Algorithm.PUSH_SUM ? Stochasticity.COLUMN : Stochasticity.DOUBLY);
+        Partition part = partition;
         Shard shard = FashionMnistData.trainShard(dataDir, part, rank, size, seed, limitSamples);
         Shard test = FashionMnistData.testSet(dataDir, limitSamples);
         int total = limitSamples == 0 ? FashionMnistData.TRAIN_COUNT : Math.min(limitSamples, FashionMnistData.TRAIN_COUNT);
@@ -187,9 +200,9 @@ public final class FashionMnist implements Callable<Integer> {
         ShardIterator train = new ShardIterator(shard, batchSize, batches, seed * 1_000_003L + rank, true);
         DataSetIterator testIt = new ExistingDataSetIterator(test.toDataSet().batchBy(1000));
 
-        OptimizerConfig config = OptimizerConfig.builder(Algorithm.fromName(optimizer))
+        OptimizerConfig config = OptimizerConfig.builder(optimizer)
                 .updater(localUpdater()).topology(schedule).period(period).communicationPeriod(communicationPeriod).build();
-        MultiLayerNetwork net = Models.build(Models.Kind.parse(model), seed);
+        MultiLayerNetwork net = Models.build(model, seed);
         // the trainer communicates through the rank's collectives; closed when this rank's job is done
         try (Collectives collectives = Collectives.of(bf)) {
             DecentralizedTrainer trainer = new DecentralizedTrainer(collectives, bf.topology(), net, config);
@@ -230,16 +243,16 @@ public final class FashionMnist implements Callable<Integer> {
         Map<String, String> s = new LinkedHashMap<>();
         s.put("ranks", Integer.toString(size));
         s.put("transport", transportName);
-        s.put("model", model);
+        s.put("model", model.toString());
         s.put("parameters", Long.toString(numParams));
-        s.put("optimizer", optimizer);
+        s.put("optimizer", optimizer.cliName());
         s.put("topology", topology);
         s.put("period", Integer.toString(period));
         s.put("communication_period", Integer.toString(communicationPeriod));
         s.put("updater", localUpdater().toString());
         s.put("epochs", Integer.toString(epochs));
         s.put("batch_size", Integer.toString(batchSize));
-        s.put("partition", partition);
+        s.put("partition", partition.toString());
         s.put("seed", Long.toString(seed));
         s.put("limit_samples", Integer.toString(limitSamples));
         return s;

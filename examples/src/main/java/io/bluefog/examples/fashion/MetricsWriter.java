@@ -1,5 +1,10 @@
 package io.bluefog.examples.fashion;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.core.util.Separators;
+import io.bluefog.examples.cli.JsonLines;
 import io.bluefog.optimizers.dl4j.EpochMetrics;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
@@ -7,6 +12,7 @@ import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
 
 import java.io.IOException;
+import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,13 +22,14 @@ import java.util.Map;
 
 /**
  * Writes a run's per-epoch metrics as {@code metrics.csv}, {@code metrics.json} (run settings plus
- * the epochs) and {@code metrics.png} (test accuracy of the averaged and of rank 0's model and the
+ * the epochs, written with Jackson) and {@code metrics.png} (test accuracy of the averaged and of rank 0's model and the
  * training loss against the epoch, drawn with XChart).
  */
 public final class MetricsWriter {
     public static final String CSV = "metrics.csv";
     public static final String JSON = "metrics.json";
     public static final String PNG = "metrics.png";
+    private static final JsonFactory JSON_FACTORY = new JsonFactory();
     static final String CSV_HEADER = "epoch,train_loss,test_accuracy_averaged,test_accuracy_rank0,test_accuracy_mean_local,"
             + "consensus_distance,samples_per_second,communication_share,exchange_share,wait_share,overlapped,train_seconds,iterations";
 
@@ -48,45 +55,45 @@ public final class MetricsWriter {
         }
     }
 
+    /**
+     * @return {@code {"settings": {name: value, ...}, "epochs": [{"epoch": 1, ...}, ...]}}, pretty-printed
+     *         by Jackson; a non-finite number is written as {@code null}
+     */
     static String json(Map<String, String> settings, List<EpochMetrics> epochs) {
-        StringBuilder j = new StringBuilder("{\n  \"settings\": {");
-        boolean first = true;
-        for (Map.Entry<String, String> e : settings.entrySet()) {
-            j.append(first ? "\n" : ",\n").append("    ").append(quote(e.getKey())).append(": ").append(quote(e.getValue()));
-            first = false;
-        }
-        j.append("\n  },\n  \"epochs\": [");
-        for (int i = 0; i < epochs.size(); i++) {
-            EpochMetrics m = epochs.get(i);
-            j.append(i == 0 ? "\n" : ",\n").append(String.format(Locale.ROOT,
-                    "    {\"epoch\": %d, \"train_loss\": %s, \"test_accuracy_averaged\": %s, \"test_accuracy_rank0\": %s, "
-                            + "\"test_accuracy_mean_local\": %s, \"consensus_distance\": %s, \"samples_per_second\": %s, "
-                            + "\"communication_share\": %s, \"exchange_share\": %s, \"wait_share\": %s, \"overlapped\": %b, "
-                            + "\"train_seconds\": %s, \"iterations\": %d}",
-                    m.epoch(), num(m.trainLoss()), num(m.averagedAccuracy()), num(m.localAccuracy()),
-                    num(m.meanLocalAccuracy()), num(m.consensusDistance()), num(m.samplesPerSecond()),
-                    num(m.communicationShare()), num(m.exchangeShare()), num(m.waitShare()), m.overlapped(), num(m.trainSeconds()),
-                    m.iterations()));
-        }
-        return j.append("\n  ]\n}\n").toString();
-    }
-
-    private static String num(double v) {
-        return Double.isFinite(v) ? Double.toString(v) : "null";
-    }
-
-    private static String quote(String s) {
-        StringBuilder q = new StringBuilder("\"");
-        for (char c : s.toCharArray()) {
-            if (c == '"' || c == '\\') {
-                q.append('\\').append(c);
-            } else if (c < 0x20) {
-                q.append(String.format("\\u%04x", (int) c));
-            } else {
-                q.append(c);
+        StringWriter out = new StringWriter();
+        try (JsonGenerator g = JSON_FACTORY.createGenerator(out)) {
+            g.setPrettyPrinter(new DefaultPrettyPrinter().withSeparators(
+                    Separators.createDefaultInstance().withObjectFieldValueSpacing(Separators.Spacing.AFTER)));
+            g.writeStartObject();
+            g.writeObjectFieldStart("settings");
+            for (Map.Entry<String, String> e : settings.entrySet()) {
+                g.writeStringField(e.getKey(), e.getValue());
             }
+            g.writeEndObject();
+            g.writeArrayFieldStart("epochs");
+            for (EpochMetrics m : epochs) {
+                g.writeStartObject();
+                g.writeNumberField("epoch", m.epoch());
+                JsonLines.number(g, "train_loss", m.trainLoss());
+                JsonLines.number(g, "test_accuracy_averaged", m.averagedAccuracy());
+                JsonLines.number(g, "test_accuracy_rank0", m.localAccuracy());
+                JsonLines.number(g, "test_accuracy_mean_local", m.meanLocalAccuracy());
+                JsonLines.number(g, "consensus_distance", m.consensusDistance());
+                JsonLines.number(g, "samples_per_second", m.samplesPerSecond());
+                JsonLines.number(g, "communication_share", m.communicationShare());
+                JsonLines.number(g, "exchange_share", m.exchangeShare());
+                JsonLines.number(g, "wait_share", m.waitShare());
+                g.writeBooleanField("overlapped", m.overlapped());
+                JsonLines.number(g, "train_seconds", m.trainSeconds());
+                g.writeNumberField("iterations", m.iterations());
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write metrics JSON", e);
         }
-        return q.append('"').toString();
+        return out.append('\n').toString();
     }
 
     private static void plot(Path png, Map<String, String> settings, List<EpochMetrics> epochs) throws IOException {

@@ -35,6 +35,12 @@ public final class Models {
          */
         CNN;
 
+        /** @return the lower-case name the command line uses ({@code mlp}, {@code cnn}) */
+        @Override
+        public String toString() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
         /** @throws IllegalArgumentException naming {@code --model} */
         public static Kind parse(String name) {
             try {

@@ -2,6 +2,7 @@ package io.bluefog.examples.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -41,8 +42,9 @@ class TransportOptionsTest {
     @Test
     void badValuesAreParameterErrorsNamingTheOption() {
         CommandLine.ParameterException t = assertThrows(CommandLine.ParameterException.class,
-                () -> parse("--transport", "tcp").validate());
-        assertEquals("--transport must be auto or local, got 'tcp'", t.getMessage());
+                () -> parse("--transport", "tcp"));
+        assertTrue(t.getMessage().contains("--transport") && t.getMessage().contains("tcp")
+                && t.getMessage().contains("auto") && t.getMessage().contains("local"), t.getMessage());
         CommandLine.ParameterException r = assertThrows(CommandLine.ParameterException.class,
                 () -> parse("--transport", "local", "--ranks", "0").call(bf -> 0));
         assertEquals("--ranks must be >= 1, got 0", r.getMessage());

@@ -1,5 +1,7 @@
 package io.bluefog.examples.fashion;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.bluefog.examples.data.FashionMnistData;
 import io.bluefog.optimizers.dl4j.EpochMetrics;
 import org.junit.jupiter.api.Assumptions;
@@ -60,8 +62,16 @@ class FashionMnistSmokeTest {
         assertEquals("true", row[10], "AWC overlaps its combine with the gradient computation");
         assertTrue(exchange > 0 && wait >= 0 && exchange + wait < 1, "exchange " + exchange + ", waiting " + wait);
         assertEquals(32, Integer.parseInt(row[12]), "4096 samples / (2 ranks x 64) = 32 iterations");
-        String json = Files.readString(tmp.resolve(MetricsWriter.JSON));
-        assertTrue(json.contains("\"optimizer\": \"awc\"") && json.contains("\"epoch\": 1"), json);
+        JsonNode json = new ObjectMapper().readTree(tmp.resolve(MetricsWriter.JSON).toFile());
+        assertEquals("awc", json.path("settings").path("optimizer").asText(), json.toString());
+        assertEquals(1, json.path("epochs").size(), json.toString());
+        JsonNode epoch = json.path("epochs").get(0);
+        assertEquals(1, epoch.path("epoch").asInt());
+        assertEquals(32, epoch.path("iterations").asInt());
+        assertEquals(Double.parseDouble(row[2]), epoch.path("test_accuracy_averaged").asDouble(), 1e-4,
+                "the JSON and the CSV (4 decimals) agree");
+        // .ci/run reads the accuracy with grep: keep the '"name": value' spacing
+        assertTrue(Files.readString(tmp.resolve(MetricsWriter.JSON)).contains("\"test_accuracy_averaged\": "));
         byte[] png = Files.readAllBytes(tmp.resolve(MetricsWriter.PNG));
         assertArrayEquals(PNG_MAGIC, java.util.Arrays.copyOf(png, 4));
     }
@@ -77,8 +87,10 @@ class FashionMnistSmokeTest {
         } finally {
             System.setErr(old);
         }
-        assertEquals(1, code);
-        assertTrue(err.toString(StandardCharsets.UTF_8).contains("optimizer must be one of"), err.toString(StandardCharsets.UTF_8));
+        // A usage error (2), from picocli's converter, listing the candidates
+        String msg = err.toString(StandardCharsets.UTF_8);
+        assertEquals(2, code, msg);
+        assertTrue(msg.contains("--optimizer") && msg.contains("adamw") && msg.contains("exact-diffusion"), msg);
     }
 
     @Test

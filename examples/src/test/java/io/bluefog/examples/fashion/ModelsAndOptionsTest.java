@@ -31,4 +31,28 @@ class ModelsAndOptionsTest {
         }
         assertThrows(IllegalArgumentException.class, () -> Models.Kind.parse("resnet"));
     }
+
+    /** The help lists every value of the enum options (picocli's ${COMPLETION-CANDIDATES}), as typed on the command line. */
+    @Test
+    void helpListsTheChoicesOfEveryEnumOption() {
+        String usage = new picocli.CommandLine(new FashionMnist(System.out)).getUsageMessage();
+        assertTrue(usage.contains("mlp, cnn"), usage);
+        assertTrue(usage.contains("nesterov, momentum, sgd, adam"), usage);
+        assertTrue(usage.contains("exact-diffusion"), usage);
+        assertTrue(usage.contains("auto, local"), usage);
+    }
+
+    @Test
+    void enumOptionsAreConvertedByPicocli() {
+        FashionMnist job = new FashionMnist(System.out);
+        new picocli.CommandLine(job).parseArgs("--model", "cnn", "--updater", "adam", "--partition", "dirichlet:0.5",
+                "--optimizer", "gradient-tracking");
+        assertEquals(Models.Kind.CNN, job.model);
+        assertEquals(FashionMnist.Updater.ADAM, job.updater);
+        assertEquals("dirichlet:0.5", job.partition.toString());
+        assertEquals("gradient-tracking", job.optimizer.cliName());
+        picocli.CommandLine.ParameterException bad = assertThrows(picocli.CommandLine.ParameterException.class,
+                () -> new picocli.CommandLine(new FashionMnist(System.out)).parseArgs("--partition", "dirichlet:-1"));
+        assertTrue(bad.getMessage().contains("--partition") && bad.getMessage().contains("alpha"), bad.getMessage());
+    }
 }

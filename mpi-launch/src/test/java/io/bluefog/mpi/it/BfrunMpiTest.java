@@ -61,6 +61,59 @@ class BfrunMpiTest {
         assertEquals(3, r.exitCode(), () -> r.toString());
     }
 
+    /** The mpirun command line of a {@code --dry-run}, split into words (bfrun quotes none of ours). */
+    private static List<String> dryRun(List<String> env, String... args) {
+        List<String> cmd = new ArrayList<>(List.of("env"));
+        cmd.addAll(env);
+        cmd.add(bfrun.toString());
+        cmd.add("--dry-run");
+        cmd.addAll(List.of(args));
+        MpiRun.Result r = MpiRun.exec(cmd, BAD_INPUT_TIMEOUT);
+        assertEquals(0, r.exitCode(), () -> r.toString());
+        List<String> lines = r.lines().stream().filter(l -> l.startsWith("bfrun: ") && l.contains(" mpirun ")).toList();
+        assertEquals(1, lines.size(), () -> "expected one 'bfrun: ... mpirun ...' line: " + r);
+        assertFalse(r.output().contains("hello from rank"), () -> "a dry run must not start the job: " + r);
+        return List.of(lines.get(0).split(" "));
+    }
+
+    /** The names forwarded with {@code -x NAME}. */
+    private static List<String> forwarded(List<String> words) {
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i + 1 < words.size(); i++) {
+            if (words.get(i).equals("-x")) {
+                names.add(words.get(i + 1));
+            }
+        }
+        return names;
+    }
+
+    @Test
+    void everyBlueFogAndOmpVariableIsForwardedToRemoteRanks() {
+        List<String> words = dryRun(List.of("BLUEFOG_TIMEOUT_MILLIS=60000", "BLUEFOG_SKIP_NEGOTIATE=true",
+                "BLUEFOG_PIPELINE_CHUNK=4096", "BLUEFOG_NATIVE_KERNELS=false", "BLUEFOG_SOMETHING_NEW=1",
+                "OMP_PROC_BIND=close", "NOT_OURS=1"), "-np", "2", "hello");
+        List<String> names = forwarded(words);
+        for (String v : List.of("BLUEFOG_TIMEOUT_MILLIS", "BLUEFOG_SKIP_NEGOTIATE", "BLUEFOG_PIPELINE_CHUNK",
+                "BLUEFOG_NATIVE_KERNELS", "BLUEFOG_SOMETHING_NEW", "OMP_PROC_BIND", "OMP_NUM_THREADS")) {
+            assertTrue(names.contains(v), () -> v + " is not forwarded: " + words);
+        }
+        assertFalse(names.contains("NOT_OURS"), () -> "only BLUEFOG_* and OMP_* are forwarded: " + words);
+    }
+
+    @Test
+    void jvmTuningBelongsToFashionMnistOnly() {
+        List<String> hello = dryRun(List.of(), "-np", "2", "hello");
+        assertFalse(hello.stream().anyMatch(w -> w.startsWith("-Xmn") || w.startsWith("-XX:TieredStopAtLevel")),
+                () -> "hello must start with the JVM's defaults: " + hello);
+        List<String> fashion = dryRun(List.of(), "-np", "2", "fashion-mnist", "--epochs", "1");
+        assertTrue(fashion.contains("-Xmn320m"), () -> fashion.toString());
+        List<String> byClass = dryRun(List.of(), "-np", "2", "io.bluefog.examples.fashion.FashionMnist");
+        assertTrue(byClass.contains("-Xmn320m"), () -> "the example's class gets its options too: " + byClass);
+        List<String> overridden = dryRun(List.of("BLUEFOG_JAVA_OPTS=-Xmn128m"), "-np", "2", "fashion-mnist");
+        assertTrue(overridden.indexOf("-Xmn128m") > overridden.indexOf("-Xmn320m"),
+                () -> "BLUEFOG_JAVA_OPTS must come after the example's options: " + overridden);
+    }
+
     private static void assertRefused(MpiRun.Result r, String expectedFragment) {
         assertFalse(r.timedOut(), () -> r.toString());
         assertNotEquals(0, r.exitCode(), () -> "bad input must fail: " + r);

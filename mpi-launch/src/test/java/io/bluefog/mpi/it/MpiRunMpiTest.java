@@ -27,8 +27,9 @@ class MpiRunMpiTest {
     @Test
     void hangingJobIsKilledAtTheTimeout() {
         MpiRun.Result r = MpiRun.run(2, HANG_TIMEOUT, SleepForeverMain.class.getName());
+        // Not asserted: that the ranks printed "sleeping" within the timeout (JVM start-up depends on the
+        // machine's load). A job that could not start would end by itself instead of timing out.
         assertTrue(r.timedOut(), () -> r.toString());
-        assertTrue(r.output().contains("sleeping"), () -> r.toString());
         assertFalse(ProcessHandle.allProcesses().anyMatch(p -> p.info().arguments()
                         .map(args -> List.of(args).contains(SleepForeverMain.class.getName())).orElse(false)),
                 "a rank of the killed job is still running");

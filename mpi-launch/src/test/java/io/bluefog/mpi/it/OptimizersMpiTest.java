@@ -32,8 +32,12 @@ import static org.junit.jupiter.api.Assertions.fail;
  * started with the examples module's test and main classes and its runtime classpath
  * ({@code examples/target/classpath.txt}, written at {@code package}) in front of this module's test
  * classpath. In the {@code mpi} profile the reactor builds examples before mpi-launch.
+ *
+ * <p>Tagged {@code slow} (four ND4J JVMs solving every problem to 1e-8): {@code mvn -P mpi verify}
+ * skips it, {@code mvn -P mpi,slow verify} (run by {@code .ci/run}) runs it.
  */
 @Tag("mpi")
+@Tag("slow")
 class OptimizersMpiTest {
     private static final String SUITE = "io.bluefog.examples.convex.ConvexContractSuite";
     private static final String RUN_CONTRACT_SUITE = "io.bluefog.testing.RunContractSuite";
