@@ -480,7 +480,7 @@ public final class Collectives implements AutoCloseable {
             throw new IllegalArgumentException("machineTopology has " + machineTopology.size()
                     + " ranks but the job runs on " + bf.machineSize() + " machines");
         }
-        return Op.hierarchicalNeighborAllreduce(x, machineTopology);
+        return Op.hierarchicalNeighborAllreduce(x, NeighborPlan.of(machineTopology, bf.machineRank()), false);
     }
 
     // ---- pair gossip -------------------------------------------------------------------------

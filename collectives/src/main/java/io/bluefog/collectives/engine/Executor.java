@@ -4,7 +4,6 @@ import io.bluefog.CollectiveMismatchException;
 import io.bluefog.comm.Communicator;
 import io.bluefog.comm.ReduceOp;
 import io.bluefog.comm.Request;
-import io.bluefog.topology.Topology;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
@@ -84,6 +83,7 @@ final class Executor {
                 case NEIGHBOR_ALLGATHER -> first.future.complete(neighborAllgather(first));
                 case HIERARCHICAL_NEIGHBOR_ALLREDUCE -> first.future.complete(hierarchical(first));
                 case PAIR_GOSSIP -> first.future.complete(pairGossip(first));
+                case LOCAL_ALLREDUCE -> throw new UnsupportedOperationException("localAllreduce: not yet");
             }
         } finally {
             newResult = null;
@@ -631,11 +631,7 @@ final class Executor {
     private INDArray hierarchical(Op op) {
         int[] machineOf = machines();
         int machines = Arrays.stream(machineOf).max().orElse(0) + 1;
-        Topology mt = op.machineTopology;
-        if (mt.size() != machines) {
-            throw new IllegalArgumentException("machine topology has " + mt.size() + " ranks but the job runs on "
-                    + machines + " machines");
-        }
+        NeighborPlan mt = op.plan;
         int[] leader = new int[machines];
         Arrays.fill(leader, -1);
         List<List<Integer>> members = new ArrayList<>();
@@ -680,8 +676,8 @@ final class Executor {
         new Combiner(1.0, ones, in, avg, local).combineAll(n);
         blas().scal(n, 1.0 / (local.length + 1), avg);
         // 2. leaders mix with the machine topology.
-        int[] inMachines = mt.inNeighbors(me);
-        int[] outMachines = mt.outNeighbors(me);
+        int[] inMachines = mt.sources;
+        int[] outMachines = mt.destinations;
         INDArray[] fromLeaders = new INDArray[inMachines.length];
         recvs.clear();
         for (int k = 0; k < inMachines.length; k++) {
@@ -692,7 +688,7 @@ final class Executor {
             sends.add(comm.isend(Tensors.nio(avg), leader[m], TAG_DATA));
         }
         Waits.all(recvs, deadline, k -> "hierarchicalNeighborAllreduce data from leader " + leader[inMachines[k]]);
-        new Combiner(mt.selfWeight(me), mt.recvWeights(me), avg, flatOut, fromLeaders).combineAll(n);
+        new Combiner(mt.selfWeight, mt.sourceWeights, avg, flatOut, fromLeaders).combineAll(n);
         // 3. back to the machine's members.
         for (int r : mine) {
             sends.add(comm.isend(Tensors.nio(flatOut), r, TAG_DATA));
