@@ -58,8 +58,17 @@ public final class Op {
     /**
      * Allreduce among the ranks of this rank's machine (those with the same {@code machineRank};
      * BlueFog {@code allreduce(..., is_hierarchical_local=True)}). Every rank of the job calls it.
+     * The machine's lowest rank sums in ascending rank order and sends the result back, so the
+     * ranks of a machine hold bitwise equal results.
+     *
+     * @param op {@link ReduceOp#SUM} or {@link ReduceOp#AVG} (BlueFog's allreduce offers these two)
+     * @throws IllegalArgumentException for another op
      */
     public static Op localAllreduce(INDArray x, ReduceOp op, boolean inPlace) {
+        if (op != ReduceOp.SUM && op != ReduceOp.AVG) {
+            throw new IllegalArgumentException("localAllreduce supports SUM and AVG (as BlueFog's allreduce), got "
+                    + op);
+        }
         return new Op(OpKind.LOCAL_ALLREDUCE, Tensors.contiguous(x), inPlace ? x : null, op, -1, -1, null, 0, 0,
                 op.ordinal(), 0);
     }
