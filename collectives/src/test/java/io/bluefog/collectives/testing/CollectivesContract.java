@@ -14,12 +14,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.bluefog.BlueFog;
 import io.bluefog.CollectiveMismatchException;
 import io.bluefog.collectives.Collectives;
+import io.bluefog.collectives.Mixing;
 import io.bluefog.collectives.DynamicNeighbors;
 import io.bluefog.collectives.Handle;
 import io.bluefog.collectives.NeighborWeights;
-import io.bluefog.collectives.averaging.ExactDiffusion;
-import io.bluefog.collectives.averaging.GradientTracking;
-import io.bluefog.collectives.averaging.PeriodicGlobalAveraging;
 import io.bluefog.comm.ReduceOp;
 import io.bluefog.testing.ContractSuite;
 import io.bluefog.testing.RankCheck;
@@ -72,9 +70,6 @@ public final class CollectivesContract implements ContractSuite {
         m.put("neighborAllgatherOrder", CollectivesContract::neighborAllgatherOrder);
         m.put("pairGossip", CollectivesContract::pairGossip);
         m.put("hierarchicalNeighborAllreduce", CollectivesContract::hierarchicalNeighborAllreduce);
-        m.put("periodicGlobalAveraging", CollectivesContract::periodicGlobalAveraging);
-        m.put("exactDiffusionMatchesReference", CollectivesContract::exactDiffusionMatchesReference);
-        m.put("gradientTrackingMatchesReference", CollectivesContract::gradientTrackingMatchesReference);
         m.put("shapeMismatchFailsOnEveryRank", CollectivesContract::shapeMismatchFailsOnEveryRank);
         return m;
     }
@@ -192,7 +187,7 @@ public final class CollectivesContract implements ContractSuite {
                 assertFalse(out.isView(), "a new result owns its memory, so that close() frees it");
                 assertAll(expected, out, tolerance(dt, in.length + 1), "default neighborAllreduce");
                 assertAll(r, x, 0, "input unchanged");
-                assertAll(expected, c.neighborAllreduce(x, Topologies.exponential(n)), tolerance(dt, in.length + 1),
+                assertAll(expected, c.neighborAllreduce(x, Mixing.of(Topologies.exponential(n))), tolerance(dt, in.length + 1),
                         "explicit topology");
                 assertSame(x, c.neighborAllreduceInPlace(x));
                 assertAll(expected, x, tolerance(dt, in.length + 1), "in place");
@@ -293,12 +288,12 @@ public final class CollectivesContract implements ContractSuite {
         int next = (r + 1) % n;
         try (Collectives c = Collectives.of(bf)) {
             double expected = n == 1 ? r : n == 2 ? 0.5 : (r + prev + next) / 3.0;
-            assertAll(expected, c.neighborAllreduce(filled(r, DataType.FLOAT, 3), Topologies.ring(n)),
+            assertAll(expected, c.neighborAllreduce(filled(r, DataType.FLOAT, 3), Mixing.of(Topologies.ring(n))),
                     tolerance(DataType.FLOAT, 3), "bidirectional ring");
             if (n >= 2) {
-                assertAll((r + prev) / 2.0, c.neighborAllreduce(filled(r, DataType.FLOAT, 3), oneWayRing(n, -1)),
+                assertAll((r + prev) / 2.0, c.neighborAllreduce(filled(r, DataType.FLOAT, 3), Mixing.of(oneWayRing(n, -1))),
                         tolerance(DataType.FLOAT, 2), "ring receiving from r-1");
-                assertAll((r + next) / 2.0, c.neighborAllreduce(filled(r, DataType.FLOAT, 3), oneWayRing(n, +1)),
+                assertAll((r + next) / 2.0, c.neighborAllreduce(filled(r, DataType.FLOAT, 3), Mixing.of(oneWayRing(n, +1))),
                         tolerance(DataType.FLOAT, 2), "ring receiving from r+1");
             }
         }
@@ -333,7 +328,7 @@ public final class CollectivesContract implements ContractSuite {
         int n = bf.size();
         int r = bf.rank();
         try (Collectives c = Collectives.of(bf)) {
-            INDArray out = c.neighborAllreduce(filled(r, DataType.DOUBLE, 4), star(n));
+            INDArray out = c.neighborAllreduce(filled(r, DataType.DOUBLE, 4), Mixing.of(star(n)));
             double expected = r == 0 ? (n - 1) / 2.0 : r * (1 - 1.0 / n);
             assertAll(expected, out, tolerance(DataType.DOUBLE, n), "star");
         }
@@ -387,10 +382,10 @@ public final class CollectivesContract implements ContractSuite {
             double[] expected = SerialReference.mix(t.weightMatrix(), x, r);
             double tol = tolerance(DataType.FLOAT, t.inDegree(r) + 1);
             INDArray a = array(x[r], DataType.FLOAT, 3, 2);
-            assertSame(a, c.neighborAllreduceInPlace(a, t));
+            assertSame(a, c.neighborAllreduceInPlace(a, Mixing.of(t)));
             assertClose(expected, a, tol, "in place, topology");
             INDArray async = array(x[r], DataType.FLOAT, 3, 2);
-            assertSame(async, c.neighborAllreduceInPlaceAsync(async, t).join());
+            assertSame(async, c.neighborAllreduceInPlaceAsync(async, Mixing.of(t)).join());
             assertClose(a.dup().data().asDouble(), async, 0, "in place, nonblocking: the same bits as blocking");
             INDArray b = array(x[r], DataType.FLOAT, 3, 2);
             c.neighborAllreduceInPlace(b, NeighborWeights.fromTopology(t, r));
@@ -448,7 +443,7 @@ public final class CollectivesContract implements ContractSuite {
                 for (Topology t : topologies) {
                     double[][] w = t.weightMatrix();
                     double tol = tolerance(dt, t.inDegree(r) + 1);
-                    assertClose(SerialReference.mix(w, x, r), c.neighborAllreduce(mine, t), tol, t + " topology");
+                    assertClose(SerialReference.mix(w, x, r), c.neighborAllreduce(mine, Mixing.of(t)), tol, t + " topology");
                     assertClose(SerialReference.mix(w, x, r), c.neighborAllreduce(mine, NeighborWeights.fromTopology(t, r)),
                             tol, t + " as weights");
                     DynamicNeighbors.Builder b = DynamicNeighbors.builder().selfWeight(t.selfWeight(r));
@@ -564,125 +559,6 @@ public final class CollectivesContract implements ContractSuite {
             INDArray out = c.hierarchicalNeighborAllreduce(array(x[r], DataType.DOUBLE, 2, 2));
             assertShape(out, 2, 2);
             assertClose(expected, out, tolerance(DataType.DOUBLE, n + machines), "hierarchical");
-        }
-    }
-
-    static void periodicGlobalAveraging(BlueFog bf) {
-        int n = bf.size();
-        int r = bf.rank();
-        try (Collectives c = Collectives.of(bf)) {
-            PeriodicGlobalAveraging pga = new PeriodicGlobalAveraging(c, 3);
-            double[][] x = SerialReference.inputs(SEED, n, 5, DataType.DOUBLE);
-            double[][] w = bf.topology().weightMatrix();
-            INDArray mine = array(x[r], DataType.DOUBLE, 5);
-            for (int k = 1; k <= 6; k++) {
-                boolean global = pga.nextIsGlobal();
-                assertEquals(k % 3 == 0, global, "call " + k);
-                mine = pga.average(mine);
-                double[][] next = new double[n][];
-                for (int i = 0; i < n; i++) {
-                    next[i] = global ? SerialReference.mean(x) : SerialReference.mix(w, x, i);
-                }
-                x = next;
-                assertClose(x[r], mine, tolerance(DataType.DOUBLE, n) * k, "Gossip-PGA call " + k);
-            }
-        }
-    }
-
-    /** Quadratic local losses f_i(x) = |x - b_i|^2 / 2, so g_i(x) = x - b_i; the optimum is mean(b). */
-    static double[] gradient(double[] x, double[] b) {
-        double[] g = new double[x.length];
-        for (int e = 0; e < x.length; e++) {
-            g[e] = x[e] - b[e];
-        }
-        return g;
-    }
-
-    static void exactDiffusionMatchesReference(BlueFog bf) {
-        int n = bf.size();
-        int r = bf.rank();
-        double lr = 0.3;
-        int len = 4;
-        try (Collectives c = Collectives.of(bf)) {
-            Topology t = Topologies.exponential(n);
-            ExactDiffusion ed = new ExactDiffusion(c, t);
-            double[][] wbar = Topologies.lazy(t).weightMatrix();
-            double[][] b = SerialReference.inputs(SEED, n, len, DataType.DOUBLE);
-            double[][] x = new double[n][len];
-            double[][] psiPrev = new double[n][len];
-            INDArray mine = array(x[r], DataType.DOUBLE, len);
-            for (int k = 0; k < 150; k++) {
-                // Serial reference of every rank.
-                double[][] phi = new double[n][len];
-                double[][] psi = new double[n][len];
-                for (int i = 0; i < n; i++) {
-                    double[] g = gradient(x[i], b[i]);
-                    for (int e = 0; e < len; e++) {
-                        psi[i][e] = x[i][e] - lr * g[e];
-                        phi[i][e] = k == 0 ? psi[i][e] : psi[i][e] + x[i][e] - psiPrev[i][e];
-                    }
-                }
-                double[][] next = new double[n][];
-                for (int i = 0; i < n; i++) {
-                    next[i] = SerialReference.mix(wbar, phi, i);
-                }
-                psiPrev = psi;
-                x = next;
-                // Distributed.
-                INDArray g = mine.sub(array(b[r], DataType.DOUBLE, len));
-                INDArray psiMine = mine.sub(g.mul(lr));
-                mine = ed.step(psiMine, mine);
-                assertClose(x[r], mine, 1e-12, "Exact Diffusion step " + k);
-            }
-            assertClose(SerialReference.mean(b), mine, 1e-6, "Exact Diffusion reaches the optimum mean(b)");
-        }
-    }
-
-    static void gradientTrackingMatchesReference(BlueFog bf) {
-        int n = bf.size();
-        int r = bf.rank();
-        double lr = 0.2;
-        int len = 3;
-        try (Collectives c = Collectives.of(bf)) {
-            Topology t = Topologies.exponential(n);
-            double[][] w = t.weightMatrix();
-            GradientTracking gt = new GradientTracking(c, t);
-            double[][] b = SerialReference.inputs(SEED, n, len, DataType.DOUBLE);
-            double[][] x = new double[n][len];
-            double[][] y = new double[n][];
-            for (int i = 0; i < n; i++) {
-                y[i] = gradient(x[i], b[i]);
-            }
-            INDArray bMine = array(b[r], DataType.DOUBLE, len);
-            INDArray mine = array(x[r], DataType.DOUBLE, len);
-            gt.init(mine.sub(bMine));
-            for (int k = 0; k < 150; k++) {
-                double[][] nx = new double[n][];
-                double[][] ny = new double[n][];
-                for (int i = 0; i < n; i++) {
-                    double[] wx = SerialReference.mix(w, x, i);
-                    nx[i] = new double[len];
-                    for (int e = 0; e < len; e++) {
-                        nx[i][e] = wx[e] - lr * y[i][e];
-                    }
-                }
-                for (int i = 0; i < n; i++) {
-                    double[] wy = SerialReference.mix(w, y, i);
-                    double[] gNew = gradient(nx[i], b[i]);
-                    double[] gOld = gradient(x[i], b[i]);
-                    ny[i] = new double[len];
-                    for (int e = 0; e < len; e++) {
-                        ny[i][e] = wy[e] + gNew[e] - gOld[e];
-                    }
-                }
-                x = nx;
-                y = ny;
-                mine = gt.descend(mine, lr);
-                INDArray tracker = gt.track(mine.sub(bMine));
-                assertClose(x[r], mine, 1e-12, "DIGing x at step " + k);
-                assertClose(y[r], tracker, 1e-12, "DIGing y at step " + k);
-            }
-            assertClose(SerialReference.mean(b), mine, 1e-6, "gradient tracking reaches the optimum mean(b)");
         }
     }
 

@@ -2,6 +2,7 @@ package io.bluefog.examples.consensus;
 
 import io.bluefog.BlueFog;
 import io.bluefog.collectives.Collectives;
+import io.bluefog.collectives.Mixing;
 import io.bluefog.comm.ReduceOp;
 import io.bluefog.examples.cli.TransportOptions;
 import io.bluefog.topology.Topology;
@@ -125,7 +126,7 @@ public final class AverageConsensus implements Callable<Integer> {
             double meanNorm = mean.norm2Number().doubleValue();
             errors[0] = relativeError(c, x, mean, meanNorm);
             for (int k = 0; k < iterations; k++) {
-                c.neighborAllreduceInPlace(x, dynamic ? schedule.at(k) : fixed);
+                c.neighborAllreduceInPlace(x, Mixing.of(dynamic ? schedule.at(k) : fixed));
                 errors[k + 1] = relativeError(c, x, mean, meanNorm);
             }
         }
