@@ -252,7 +252,12 @@ public final class Collectives implements AutoCloseable {
         return localAllreduce(x, ReduceOp.AVG);
     }
 
-    /** Element-wise {@code op} over the ranks of this rank's machine; see {@link #localAllreduce(INDArray)}. */
+    /**
+     * Element-wise {@code op} over the ranks of this rank's machine; see {@link #localAllreduce(INDArray)}.
+     *
+     * @param op {@link ReduceOp#AVG} or {@link ReduceOp#SUM} (BlueFog's {@code average=True/False}), the same on every rank
+     * @throws IllegalArgumentException for another op
+     */
     public INDArray localAllreduce(INDArray x, ReduceOp op) {
         return run(allreduceOp(x, op, true, false));
     }
@@ -290,6 +295,10 @@ public final class Collectives implements AutoCloseable {
     private Op allreduceOp(INDArray x, ReduceOp op, boolean local, boolean inPlace) {
         check(x, "x");
         Objects.requireNonNull(op, "op");
+        if (local && op != ReduceOp.AVG && op != ReduceOp.SUM) {
+            throw new IllegalArgumentException("localAllreduce supports AVG and SUM (BlueFog's average=True/False), got "
+                    + op);
+        }
         return local ? Op.localAllreduce(x, op, inPlace) : Op.allreduce(x, op, inPlace);
     }
 
@@ -496,14 +505,17 @@ public final class Collectives implements AutoCloseable {
      * Hierarchical neighbor allreduce with {@code machineMixing} over machines for this call
      * (BlueFog's {@code hierarchical_neighbor_allreduce(tensor, self_weight, src_machine_weights,
      * dst_machine_weights)}): ranks and weights in it are machine ranks and machine weights, and every
-     * rank of a machine passes an equal value. As in BlueFog, explicit machine weights must name
-     * destinations as well as sources, so {@link NeighborWeights} (sources only) is not accepted.
+     * rank of a machine passes an equal value (the machine's lowest rank's is used). A
+     * {@link DynamicNeighbors}' send/receive sets are checked across machines unless built with
+     * {@code checkConsistency(false)} (BlueFog's {@code enable_topo_check}, whose default is false
+     * for this operation only); {@link NeighborWeights} (sources only) learn the destinations in one
+     * small allgather, as for {@link #neighborAllreduce(INDArray, Mixing)}. Unlike BlueFog, the
+     * machine sources need not be in-neighbors in the stored machine topology.
      *
      * @param machineMixing a {@link TopologyMixing} over {@code bf.machineSize()} nodes, or
-     *                      {@link DynamicNeighbors} over machine ranks
-     * @throws IllegalArgumentException if it is {@link NeighborWeights}, a topology's size differs
-     *                                  from the number of machines, or a machine rank is out of range
-     *                                  or this rank's own machine
+     *                      {@link NeighborWeights} / {@link DynamicNeighbors} over machine ranks
+     * @throws IllegalArgumentException if a topology's size differs from the number of machines, or
+     *                                  a machine rank is out of range or this rank's own machine
      */
     public INDArray hierarchicalNeighborAllreduce(INDArray x, Mixing machineMixing) {
         return run(hierarchicalOp(x, Objects.requireNonNull(machineMixing, "machineMixing"), false));
@@ -544,9 +556,6 @@ public final class Collectives implements AutoCloseable {
         NeighborPlan plan;
         if (machineMixing == null) {
             plan = NeighborPlan.of(bf.machineMixingTopology(), bf.machineRank());
-        } else if (machineMixing instanceof NeighborWeights) {
-            throw new IllegalArgumentException("hierarchicalNeighborAllreduce needs machine destinations as well as "
-                    + "sources: pass DynamicNeighbors over machine ranks or a machine topology, not NeighborWeights");
         } else {
             plan = plan(machineMixing, bf.machineRank(), bf.machineSize(), "machines");
         }

@@ -52,6 +52,7 @@ public final class MixingContract implements ContractSuite {
         m.put("inPlaceAsyncGlobalOperations", MixingContract::inPlaceAsyncGlobalOperations);
         m.put("weightedPairGossipInEveryForm", MixingContract::weightedPairGossipInEveryForm);
         m.put("hierarchicalWithStoredAndGivenMachineMixing", MixingContract::hierarchicalWithStoredAndGivenMachineMixing);
+        m.put("localAllreduceOverTheMachine", MixingContract::localAllreduceOverTheMachine);
         m.put("inferSourcesAndDestinations", MixingContract::inferSourcesAndDestinations);
         m.put("inferRejectsInvalidListsOnEveryRank", MixingContract::inferRejectsInvalidListsOnEveryRank);
         return m;
@@ -245,10 +246,46 @@ public final class MixingContract implements ContractSuite {
                     expected[e] = 0.5 * avg[me][e] + 0.5 * avg[prev][e];
                 }
                 assertClose(expected, c.hierarchicalNeighborAllreduce(mine, d), tol, "dynamic machine neighbors");
+                // The same with machine source weights only: destinations learnt in the call.
+                assertClose(expected, c.hierarchicalNeighborAllreduce(mine, NeighborWeights.of(0.5, Map.of(prev, 0.5))), tol,
+                        "machine NeighborWeights");
             }
             assertThrows(IllegalArgumentException.class,
-                    () -> c.hierarchicalNeighborAllreduce(mine, NeighborWeights.of(1.0, Map.of())),
-                    "machine weights without destinations");
+                    () -> c.hierarchicalNeighborAllreduce(mine, NeighborWeights.of(1.0, Map.of(me, 1.0))),
+                    "its own machine as a source");
+        }
+    }
+
+    static void localAllreduceOverTheMachine(BlueFog bf) {
+        int n = bf.size();
+        int r = bf.rank();
+        try (Collectives c = Collectives.of(bf)) {
+            int[] machineOf = machines(c, bf);
+            int me = bf.machineRank();
+            int[] mates = IntStream.range(0, n).filter(j -> machineOf[j] == me).toArray();
+            assertEquals(bf.localSize(), mates.length, "localSize is the machine's rank count");
+            double sum = Arrays.stream(mates).sum();
+            double avg = sum / mates.length;
+            for (DataType dt : new DataType[] {DataType.FLOAT, DataType.DOUBLE}) {
+                double tol = tolerance(dt, mates.length);
+                INDArray x = filled(r, dt, 2, 3);
+                assertClose(new double[] {avg, avg, avg, avg, avg, avg}, c.localAllreduce(x), tol, "local average " + dt);
+                assertClose(new double[] {r, r, r, r, r, r}, x, 0, "input unchanged");
+                assertClose(new double[] {sum, sum, sum, sum, sum, sum}, c.localAllreduceAsync(x, ReduceOp.SUM).join(), 0,
+                        "local SUM, nonblocking");
+                INDArray a = filled(r, dt, 3);
+                assertSame(a, c.localAllreduceInPlace(a));
+                assertClose(new double[] {avg, avg, avg}, a, tol, "local average in place");
+                INDArray b = filled(r, dt, 3);
+                assertSame(b, c.localAllreduceInPlaceAsync(b, ReduceOp.SUM).join());
+                assertClose(new double[] {sum, sum, sum}, b, 0, "local SUM in place, nonblocking");
+                assertThrows(IllegalArgumentException.class, () -> c.localAllreduce(b, ReduceOp.MAX),
+                        "BlueFog's local allreduce averages or sums");
+                INDArray d = filled(r, dt, 1);
+                assertSame(d, c.localAllreduceInPlaceAsync(d).join());
+                assertClose(new double[] {avg}, d, tol, "local average in place, nonblocking");
+                assertClose(new double[] {avg}, c.localAllreduce(filled(r, dt, 1), ReduceOp.AVG), tol, "local AVG");
+            }
         }
     }
 
