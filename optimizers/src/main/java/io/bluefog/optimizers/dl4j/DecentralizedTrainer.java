@@ -46,12 +46,12 @@ public final class DecentralizedTrainer {
 
     /**
      * @param bf     this rank's context (communication: {@code Collectives.of(bf)}; default topology:
-     *               {@code bf.topology()})
+     *               {@code bf.mixingTopology()}, the context's topology weighted as it was set)
      * @param model  an initialised MultiLayerNetwork or ComputationGraph, the same architecture on every rank
      * @param config the optimizer configuration, the same on every rank
      */
     public DecentralizedTrainer(BlueFog bf, Model model, OptimizerConfig config) {
-        this(Collectives.of(Objects.requireNonNull(bf, "bf")), bf.topology(), model, config);
+        this(Collectives.of(Objects.requireNonNull(bf, "bf")), bf.mixingTopology(), model, config);
     }
 
     /** As {@link #DecentralizedTrainer(BlueFog, Model, OptimizerConfig)} on given collectives. Collective. */
