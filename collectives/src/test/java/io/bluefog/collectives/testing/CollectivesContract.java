@@ -18,6 +18,7 @@ import io.bluefog.collectives.Mixing;
 import io.bluefog.collectives.DynamicNeighbors;
 import io.bluefog.collectives.Handle;
 import io.bluefog.collectives.NeighborWeights;
+import io.bluefog.collectives.engine.EngineOps;
 import io.bluefog.comm.ReduceOp;
 import io.bluefog.testing.ContractSuite;
 import io.bluefog.testing.RankCheck;
@@ -71,10 +72,44 @@ public final class CollectivesContract implements ContractSuite {
         m.put("pairGossip", CollectivesContract::pairGossip);
         m.put("hierarchicalNeighborAllreduce", CollectivesContract::hierarchicalNeighborAllreduce);
         m.put("shapeMismatchFailsOnEveryRank", CollectivesContract::shapeMismatchFailsOnEveryRank);
+        m.putAll(machineChecks());
+        return m;
+    }
+
+    /**
+     * The checks whose results depend on how ranks are spread over machines (localAllreduce,
+     * hierarchical neighborAllreduce with machine weights) and weighted pair gossip; also run on
+     * simulated multi-machine clusters by {@code MachineOpsTest}.
+     */
+    public static Map<String, RankCheck> machineChecks() {
+        Map<String, RankCheck> m = new LinkedHashMap<>();
+        m.put("localAllreduceOverMachines", CollectivesContract::localAllreduceOverMachines);
+        m.put("hierarchicalWithMachinePlans", CollectivesContract::hierarchicalWithMachinePlans);
+        m.put("weightedPairGossip", CollectivesContract::weightedPairGossip);
         return m;
     }
 
     // ---- helpers -----------------------------------------------------------------------------
+
+    /** @return the machine rank of every rank (one allgather) */
+    static int[] machineOfRanks(BlueFog bf) {
+        return Arrays.stream(EngineOps.allgather(bf, filled(bf.machineRank(), DataType.DOUBLE, 1)).data().asDouble())
+                .mapToInt(v -> (int) v).toArray();
+    }
+
+    /** @return a_m = the mean of the rank ids on machine m, for every machine */
+    static double[] machineMeans(int[] machineOf, int machines) {
+        double[] sum = new double[machines];
+        int[] count = new int[machines];
+        for (int j = 0; j < machineOf.length; j++) {
+            sum[machineOf[j]] += j;
+            count[machineOf[j]]++;
+        }
+        for (int m = 0; m < machines; m++) {
+            sum[m] /= count[m];
+        }
+        return sum;
+    }
 
     /** @return {@code In(r)} of the exponential graph */
     static int[] expIn(int r, int n) {
@@ -560,6 +595,112 @@ public final class CollectivesContract implements ContractSuite {
             assertShape(out, 2, 2);
             assertClose(expected, out, tolerance(DataType.DOUBLE, n + machines), "hierarchical");
         }
+    }
+
+    /**
+     * BlueFog {@code allreduce(x, is_hierarchical_local=True)} with x_r = r: AVG gives the mean of
+     * the rank ids on r's machine, SUM their sum (exact: small integers), in place into x.
+     */
+    static void localAllreduceOverMachines(BlueFog bf) {
+        int r = bf.rank();
+        int[] machineOf = machineOfRanks(bf);
+        double sum = 0;
+        int count = 0;
+        for (int j = 0; j < machineOf.length; j++) {
+            if (machineOf[j] == machineOf[r]) {
+                sum += j;
+                count++;
+            }
+        }
+        for (DataType dt : DTYPES) {
+            INDArray x = filled(r, dt, 3, 2);
+            INDArray avg = EngineOps.localAllreduce(bf, x, ReduceOp.AVG, false);
+            assertShape(avg, 3, 2);
+            assertEquals(dt, avg.dataType());
+            assertAll(sum / count, avg, tolerance(dt, count), "local average of x_r = r over machine " + machineOf[r]);
+            assertAll(r, x, 0, "input unchanged");
+            INDArray y = filled(r, dt, 5);
+            assertSame(y, EngineOps.localAllreduce(bf, y, ReduceOp.SUM, true));
+            assertAll(sum, y, 0, "in-place local SUM");
+        }
+        INDArray z = filled(r, DataType.FLOAT, 2);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> EngineOps.localAllreduce(bf, z, ReduceOp.MAX, false));
+        assertTrue(e.getMessage().contains("SUM and AVG"), e.getMessage());
+    }
+
+    /**
+     * BlueFog {@code hierarchical_neighbor_allreduce} with x_r = r and a_m the mean of the rank ids
+     * on machine m: with the exponential graph over machines, {@code sum_m' W[m][m'] a_m'}; with
+     * dynamic machine weights (machine m receives from m - 1 with weight 1/4, keeps 3/4, sends to
+     * m + 1, send/receive sets checked), {@code 3/4 a_m + 1/4 a_(m-1)}; both also in place.
+     */
+    static void hierarchicalWithMachinePlans(BlueFog bf) {
+        int r = bf.rank();
+        int machines = bf.machineSize();
+        int m = bf.machineRank();
+        double[] a = machineMeans(machineOfRanks(bf), machines);
+        Topology mt = Topologies.exponential(machines);
+        double[] row = mt.weightMatrix()[m];
+        double staticExpected = 0;
+        for (int k = 0; k < machines; k++) {
+            staticExpected += row[k] * a[k];
+        }
+        double tol = tolerance(DataType.DOUBLE, bf.size() + machines);
+        INDArray x = filled(r, DataType.DOUBLE, 2, 3);
+        INDArray out = EngineOps.hierarchicalNeighborAllreduce(bf, x, mt, false);
+        assertShape(out, 2, 3);
+        assertAll(staticExpected, out, tol, "hierarchical, exponential machine topology");
+        assertAll(r, x, 0, "input unchanged");
+        INDArray y = filled(r, DataType.FLOAT, 4);
+        assertSame(y, EngineOps.hierarchicalNeighborAllreduce(bf, y, mt, true));
+        assertAll(staticExpected, y, tolerance(DataType.FLOAT, bf.size() + machines), "hierarchical in place");
+
+        DynamicNeighbors.Builder d = DynamicNeighbors.builder().checkConsistency(true);
+        double dynamicExpected;
+        if (machines == 1) {
+            d.selfWeight(1.0);
+            dynamicExpected = a[0];
+        } else {
+            int from = Math.floorMod(m - 1, machines);
+            d.selfWeight(0.75).source(from, 0.25).destinations((m + 1) % machines);
+            dynamicExpected = 0.75 * a[m] + 0.25 * a[from];
+        }
+        INDArray z = filled(r, DataType.DOUBLE, 3);
+        assertSame(z, EngineOps.hierarchicalNeighborAllreduce(bf, z, d.build(), true));
+        assertAll(dynamicExpected, z, tol, "hierarchical, dynamic machine weights, in place");
+    }
+
+    /**
+     * BlueFog {@code pair_gossip(x, peer, self_weight, pair_weight)} with peer = r xor 1 (a rank
+     * without one sits out): with x_r = r, 3/4 r + 1/4 peer exactly; with equal weights on seeded
+     * random float32 inputs, both ranks of a pair hold the correctly rounded
+     * {@code 1/2 x_low + 1/2 x_high}, bit for bit; in place writes into x.
+     */
+    static void weightedPairGossip(BlueFog bf) {
+        int n = bf.size();
+        int r = bf.rank();
+        int peer = (r ^ 1) < n ? r ^ 1 : r;
+        double expected = peer == r ? r : 0.75 * r + 0.25 * peer;
+        INDArray x = filled(r, DataType.FLOAT, 2, 2);
+        INDArray out = EngineOps.pairGossip(bf, x, peer, 0.75, 0.25, false);
+        assertShape(out, 2, 2);
+        assertAll(expected, out, 0, "3/4 x_r + 1/4 x_peer");
+        assertAll(r, x, 0, "input unchanged");
+        INDArray y = filled(r, DataType.DOUBLE, 3);
+        assertSame(y, EngineOps.pairGossip(bf, y, peer, 0.75, 0.25, true));
+        assertAll(expected, y, 0, "in place");
+
+        double[][] v = SerialReference.inputs(SEED + 7, n, 9, DataType.FLOAT);
+        double[] half = new double[9];
+        for (int e = 0; e < 9; e++) {
+            half[e] = peer == r ? v[r][e] : (float) (0.5 * v[Math.min(r, peer)][e] + 0.5 * v[Math.max(r, peer)][e]);
+        }
+        assertClose(half, EngineOps.pairGossip(bf, array(v[r], DataType.FLOAT, 9), peer, 0.5, 0.5, false), 0,
+                "equal weights: correctly rounded, the same bits on both ranks");
+        INDArray w = array(v[r], DataType.FLOAT, 9);
+        EngineOps.pairGossip(bf, w, peer, 0.5, 0.5, true);
+        assertClose(half, w, 0, "equal weights in place");
     }
 
     static void shapeMismatchFailsOnEveryRank(BlueFog bf) {
