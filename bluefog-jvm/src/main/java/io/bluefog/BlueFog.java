@@ -16,7 +16,11 @@ import java.util.ServiceLoader;
  * (or {@link #of(Communicator)} inside a {@code LocalCluster}) and close it at the end; closing
  * shuts the transport down.
  *
- * <p>The default topology is the exponential graph over all ranks, as in BlueFog.
+ * <p>The default topology is the exponential graph over all ranks, as in BlueFog, averaged
+ * uniformly ({@link Weighting#UNIFORM}); the default machine topology (for
+ * {@code Collectives.hierarchicalNeighborAllreduce}) is the exponential graph over machines, also
+ * uniform. BlueFog has no default machine topology ({@code hierarchical_neighbor_allreduce} fails
+ * until {@code set_machine_topology} is called); we give one so the call works on any job.
  */
 public final class BlueFog implements AutoCloseable {
     /**
@@ -33,13 +37,22 @@ public final class BlueFog implements AutoCloseable {
     private final Communicator communicator;
     private final BlueFogConfig config;
     private final Timeline timeline;
-    private volatile Topology topology;
+    /** A static topology, how it is weighted, and the topology whose weights neighbor averages use. */
+    private record Static(Topology topology, Weighting weighting, Topology mixing) {
+        static Static of(Topology t, Weighting w) {
+            return new Static(t, w, w.apply(t));
+        }
+    }
+
+    private volatile Static ranks;
+    private volatile Static machines;
 
     private BlueFog(Communicator communicator, BlueFogConfig config) {
         this.communicator = Objects.requireNonNull(communicator, "communicator");
         this.config = Objects.requireNonNull(config, "config");
         this.timeline = Timeline.forRank(config, communicator.rank());
-        this.topology = Topologies.exponential(communicator.size());
+        this.ranks = Static.of(Topologies.exponential(communicator.size()), Weighting.UNIFORM);
+        this.machines = Static.of(Topologies.exponential(communicator.machineSize()), Weighting.UNIFORM);
     }
 
     /**
@@ -145,24 +158,117 @@ public final class BlueFog implements AutoCloseable {
         return communicator;
     }
 
-    /** @return the static topology neighbor operations use by default */
+    /**
+     * @return the static topology as it was set (BlueFog's {@code load_topology}); its weights are
+     *         used only when {@link #weighting()} is {@link Weighting#TOPOLOGY}
+     */
     public Topology topology() {
-        return topology;
+        return ranks.topology();
+    }
+
+    /** @return how neighbor averages over {@link #topology()} are weighted (BlueFog's {@code is_topo_weighted}) */
+    public Weighting weighting() {
+        return ranks.weighting();
     }
 
     /**
-     * Sets the static topology. Must be called by every rank with an equal topology before the next
-     * neighbor operation (not checked here; the collectives check their headers).
+     * @return the mixing matrix {@code Collectives.neighborAllreduce(x)} uses: {@link #topology()}
+     *         itself when weighted, else the same edges with the uniform weights {@code 1/(indeg + 1)}
+     */
+    public Topology mixingTopology() {
+        return ranks.mixing();
+    }
+
+    /** @return the ranks this rank receives from in {@link #topology()}, ascending, self excluded (BlueFog's {@code in_neighbor_ranks}) */
+    public int[] inNeighborRanks() {
+        return ranks.topology().inNeighbors(rank());
+    }
+
+    /** @return the ranks this rank sends to in {@link #topology()}, ascending, self excluded (BlueFog's {@code out_neighbor_ranks}) */
+    public int[] outNeighborRanks() {
+        return ranks.topology().outNeighbors(rank());
+    }
+
+    /**
+     * Sets the static topology, averaged uniformly over self and in-neighbors: the same as
+     * {@code setTopology(topology, Weighting.UNIFORM)}, BlueFog's {@code set_topology(topology)}
+     * (whose {@code is_weighted} defaults to false).
      *
      * @throws IllegalArgumentException if the topology's size differs from {@link #size()}
      */
     public void setTopology(Topology topology) {
-        Objects.requireNonNull(topology, "topology");
-        if (topology.size() != size()) {
-            throw new IllegalArgumentException(
-                    "topology has " + topology.size() + " ranks but the job has " + size());
+        setTopology(topology, Weighting.UNIFORM);
+    }
+
+    /**
+     * Sets the static topology and how neighbor averages over it are weighted (BlueFog's
+     * {@code set_topology(topology, is_weighted)}). Every rank must call it with an equal topology
+     * and weighting before its next neighbor operation; this is not checked here, but a rank whose
+     * mixing matrix differs makes the next neighbor operation fail with
+     * {@link CollectiveMismatchException} (the matrix is part of its header).
+     *
+     * @throws IllegalArgumentException if the topology's size differs from {@link #size()}
+     */
+    public void setTopology(Topology topology, Weighting weighting) {
+        requireSize(topology, size(), "topology", "ranks");
+        this.ranks = Static.of(topology, Objects.requireNonNull(weighting, "weighting"));
+    }
+
+    /**
+     * @return the machine topology as it was set (BlueFog's {@code load_machine_topology}):
+     *         {@link #machineSize()} nodes, node m is machine m
+     */
+    public Topology machineTopology() {
+        return machines.topology();
+    }
+
+    /** @return how averages over {@link #machineTopology()} are weighted (BlueFog's {@code is_machine_topo_weighted}) */
+    public Weighting machineWeighting() {
+        return machines.weighting();
+    }
+
+    /**
+     * @return the machine mixing matrix {@code Collectives.hierarchicalNeighborAllreduce(x)} uses:
+     *         {@link #machineTopology()} when weighted, else its edges with uniform weights
+     */
+    public Topology machineMixingTopology() {
+        return machines.mixing();
+    }
+
+    /** @return the machines this rank's machine receives from, ascending, itself excluded (BlueFog's {@code in_neighbor_machine_ranks}) */
+    public int[] inNeighborMachineRanks() {
+        return machines.topology().inNeighbors(machineRank());
+    }
+
+    /** @return the machines this rank's machine sends to, ascending, itself excluded (BlueFog's {@code out_neighbor_machine_ranks}) */
+    public int[] outNeighborMachineRanks() {
+        return machines.topology().outNeighbors(machineRank());
+    }
+
+    /** Sets the machine topology, averaged uniformly: {@code setMachineTopology(topology, Weighting.UNIFORM)}. */
+    public void setMachineTopology(Topology topology) {
+        setMachineTopology(topology, Weighting.UNIFORM);
+    }
+
+    /**
+     * Sets the machine topology hierarchical neighbor averages use by default (BlueFog's
+     * {@code set_machine_topology(topology, is_weighted)}); every rank must call it with an equal
+     * topology and weighting.
+     *
+     * @param topology {@link #machineSize()} nodes, node m is machine m
+     * @throws IllegalArgumentException if the topology's size differs from {@link #machineSize()}
+     */
+    public void setMachineTopology(Topology topology, Weighting weighting) {
+        requireSize(topology, machineSize(), "machine topology", "machines");
+        this.machines = Static.of(topology, Objects.requireNonNull(weighting, "weighting"));
+    }
+
+    private static void requireSize(Topology topology, int size, String what, String of) {
+        Objects.requireNonNull(topology, what);
+        if (topology.size() != size) {
+            throw new IllegalArgumentException(what + " has " + topology.size() + " nodes but the job has " + size
+                    + " " + of);
         }
-        this.topology = topology;
     }
 
     /** Writes the timeline (if recording) and closes the communicator. */

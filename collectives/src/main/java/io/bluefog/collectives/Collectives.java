@@ -6,32 +6,60 @@ import io.bluefog.collectives.engine.FutureHandle;
 import io.bluefog.collectives.engine.NeighborPlan;
 import io.bluefog.collectives.engine.Op;
 import io.bluefog.comm.ReduceOp;
-import io.bluefog.topology.Topologies;
-import io.bluefog.topology.Topology;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Tensor collectives of one rank over its {@link BlueFog} context, on ND4J arrays: global
- * (allreduce, broadcast, allgather, barrier) and decentralized (neighbor allreduce and allgather,
- * hierarchical neighbor allreduce, pair gossip), after BlueFog's {@code bluefog.torch} API (Ying et
- * al., "BlueFog: Make Decentralized Algorithms Practical for Optimization and Deep Learning",
- * arXiv:2111.04287, 2021).
+ * (allreduce, machine-local allreduce, broadcast, allgather, barrier) and decentralized (neighbor
+ * allreduce and allgather, hierarchical neighbor allreduce, pair gossip), after BlueFog's
+ * {@code bluefog.torch} API (Ying et al., "BlueFog: Make Decentralized Algorithms Practical for
+ * Optimization and Deep Learning", arXiv:2111.04287, 2021).
+ *
+ * <h2>One shape for every operation</h2>
+ * Every operation {@code op} comes in the same forms, with the same arguments:
+ * <table>
+ *   <caption>forms</caption>
+ *   <tr><th>form</th><th>returns</th><th>input</th><th>BlueFog</th></tr>
+ *   <tr><td>{@code op(x, ...)}</td><td>a new array</td><td>not modified</td><td>{@code op}</td></tr>
+ *   <tr><td>{@code opAsync(x, ...)}</td><td>{@link Handle} of a new array</td><td>not modified; must not be
+ *       written until the handle completes</td><td>{@code op_nonblocking}</td></tr>
+ *   <tr><td>{@code opInPlace(x, ...)}</td><td>{@code x}, overwritten with the result</td><td>modified</td>
+ *       <td>{@code op_}</td></tr>
+ *   <tr><td>{@code opInPlaceAsync(x, ...)}</td><td>{@link Handle} whose {@code join()} returns {@code x}</td>
+ *       <td>modified; must not be read or written until the handle completes</td>
+ *       <td>{@code op_nonblocking_}</td></tr>
+ * </table>
+ * The in-place forms exist for every operation whose result has the input's shape (allreduce,
+ * localAllreduce, broadcast, neighborAllreduce, hierarchicalNeighborAllreduce, pairGossip); the
+ * gathers (allgather, neighborAllgather) change the shape and have only the first two forms.
+ * The neighbor operations take one optional {@link Mixing} argument: a topology
+ * ({@link Mixing#of(io.bluefog.topology.Topology)}), this rank's explicit weights
+ * ({@link NeighborWeights}) or dynamic neighbors ({@link DynamicNeighbors}); without it they use
+ * the context's topology weighted as {@link BlueFog#setTopology(io.bluefog.topology.Topology,
+ * io.bluefog.Weighting)} said (uniform by default, as BlueFog). For example:
+ * <pre>{@code
+ * INDArray y = c.neighborAllreduce(x);                                  // bf's topology
+ * c.neighborAllreduceInPlace(x, Mixing.of(schedule.at(k)));             // iteration k's graph, in place
+ * Handle<INDArray> h = c.neighborAllreduceAsync(x, DynamicNeighbors.builder()
+ *         .selfWeight(0.5).source(prev, 0.5).destination(next).build()); // one peer each way
+ * }</pre>
  *
  * <h2>Collective contract (every method)</h2>
  * <ul>
  *   <li><b>Who calls:</b> every rank of the job, in the same order (operations are matched by call
- *       order).</li>
+ *       order), including {@code localAllreduce} and the hierarchical and pair operations.</li>
  *   <li><b>Tensors:</b> float32 or float64 ND4J arrays of any shape with at least one element;
- *       views and F-order arrays are accepted and copied to C order first. Unless the method is
- *       {@code ...InPlace}, the input is not modified and the result is a new C-order array of the
- *       input's dtype. The input of an {@code ...Async} call must not be modified until its handle
- *       completes.</li>
+ *       views and F-order arrays are accepted (copied to C order first; an in-place result is
+ *       written back into the view). The result has the input's shape and dtype (the gathers: see
+ *       each method).</li>
  *   <li><b>What must match:</b> the operation, dtype and shape on every rank (allgathers: all but
- *       the first dimension) and the operation's global parameters (reduce op, root, topology).</li>
+ *       the first dimension) and the operation's global parameters (reduce op, root, the kind of
+ *       mixing and, for a {@link TopologyMixing}, its mixing matrix).</li>
  *   <li><b>Mismatch:</b> before any data moves, every rank sends a small header (operation, dtype,
  *       shape, parameters, and the name given with {@link #named}) to rank 0, which checks them; on disagreement the call fails on every
  *       rank with {@link io.bluefog.CollectiveMismatchException} naming the ranks and what each
@@ -39,7 +67,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *       {@link CollectivesConfig#timeoutMillis()} makes the others fail with
  *       {@link io.bluefog.BlueFogTimeoutException}; after a timeout or a transport failure
  *       ({@link io.bluefog.CommunicationException}) this object is unusable.</li>
- *   <li><b>Bad arguments</b> (dtype, empty tensor, rank out of range) throw
+ *   <li><b>Bad arguments</b> (dtype, empty tensor, rank out of range, non-finite weight) throw
  *       {@link IllegalArgumentException} in the calling thread, before anything is queued.</li>
  * </ul>
  *
@@ -159,85 +187,163 @@ public final class Collectives implements AutoCloseable {
     // ---- allreduce ---------------------------------------------------------------------------
 
     /**
-     * Global average {@code (1/n) sum_r x_r} (MPI_Allreduce with sum, divided by n).
+     * Global average {@code (1/n) sum_r x_r} (BlueFog's {@code allreduce(tensor)}; MPI_Allreduce
+     * with sum, then times 1/n).
      *
-     * @param x float32/float64, same shape on every rank
+     * @param x same shape and dtype on every rank; not modified
      * @return a new array, x's shape and dtype
      */
     public INDArray allreduce(INDArray x) {
-        return run(allreduceOp(x));
+        return allreduce(x, ReduceOp.AVG);
     }
 
-    /** Element-wise {@code op} over all ranks ({@link ReduceOp#AVG} is the sum times 1/n, within one rounding of the sum divided by n); see {@link #allreduce(INDArray)}. */
+    /**
+     * Element-wise {@code op} over all ranks ({@link ReduceOp#AVG} is the sum times 1/n, within one
+     * rounding of the sum divided by n; {@code SUM} is BlueFog's {@code average=False}).
+     *
+     * @param op the same on every rank
+     * @return a new array, x's shape and dtype
+     */
     public INDArray allreduce(INDArray x, ReduceOp op) {
-        return run(allreduceOp(x, op));
+        return run(allreduceOp(x, op, false, false));
     }
 
     /** Nonblocking {@link #allreduce(INDArray)}. */
     public Handle<INDArray> allreduceAsync(INDArray x) {
-        return submit(allreduceOp(x));
-    }
-
-    private Op allreduceOp(INDArray x) {
-        return allreduceOp(x, ReduceOp.AVG);
+        return allreduceAsync(x, ReduceOp.AVG);
     }
 
     /** Nonblocking {@link #allreduce(INDArray, ReduceOp)}. */
     public Handle<INDArray> allreduceAsync(INDArray x, ReduceOp op) {
-        return submit(allreduceOp(x, op));
+        return submit(allreduceOp(x, op, false, false));
     }
 
-    private Op allreduceOp(INDArray x, ReduceOp op) {
-        check(x, "x");
-        Objects.requireNonNull(op, "op");
-        return Op.allreduce(x, op, false);
+    /** {@link #allreduce(INDArray)} written into {@code x} (BlueFog's {@code allreduce_}); returns {@code x}. */
+    public INDArray allreduceInPlace(INDArray x) {
+        return allreduceInPlace(x, ReduceOp.AVG);
     }
 
     /** {@link #allreduce(INDArray, ReduceOp)} written into {@code x}; returns {@code x}. */
     public INDArray allreduceInPlace(INDArray x, ReduceOp op) {
+        return run(allreduceOp(x, op, false, true));
+    }
+
+    /** Nonblocking {@link #allreduceInPlace(INDArray)} (BlueFog's {@code allreduce_nonblocking_}); {@code join()} returns {@code x}. */
+    public Handle<INDArray> allreduceInPlaceAsync(INDArray x) {
+        return allreduceInPlaceAsync(x, ReduceOp.AVG);
+    }
+
+    /** Nonblocking {@link #allreduceInPlace(INDArray, ReduceOp)}; {@code join()} returns {@code x}. */
+    public Handle<INDArray> allreduceInPlaceAsync(INDArray x, ReduceOp op) {
+        return submit(allreduceOp(x, op, false, true));
+    }
+
+    // ---- machine-local allreduce -------------------------------------------------------------
+
+    /**
+     * Average over the ranks of this rank's machine only (BlueFog's
+     * {@code allreduce(tensor, is_hierarchical_local=True)}): rank r gets
+     * {@code (1/k) sum_{s on machine(r)} x_s}, k the number of ranks on its machine. Every rank of
+     * the job calls it; what must match is checked over the whole job.
+     *
+     * @return a new array, x's shape and dtype
+     */
+    public INDArray localAllreduce(INDArray x) {
+        return localAllreduce(x, ReduceOp.AVG);
+    }
+
+    /**
+     * Element-wise {@code op} over the ranks of this rank's machine; see {@link #localAllreduce(INDArray)}.
+     *
+     * @param op {@link ReduceOp#AVG} or {@link ReduceOp#SUM} (BlueFog's {@code average=True/False}), the same on every rank
+     * @throws IllegalArgumentException for another op
+     */
+    public INDArray localAllreduce(INDArray x, ReduceOp op) {
+        return run(allreduceOp(x, op, true, false));
+    }
+
+    /** Nonblocking {@link #localAllreduce(INDArray)}. */
+    public Handle<INDArray> localAllreduceAsync(INDArray x) {
+        return localAllreduceAsync(x, ReduceOp.AVG);
+    }
+
+    /** Nonblocking {@link #localAllreduce(INDArray, ReduceOp)}. */
+    public Handle<INDArray> localAllreduceAsync(INDArray x, ReduceOp op) {
+        return submit(allreduceOp(x, op, true, false));
+    }
+
+    /** {@link #localAllreduce(INDArray)} written into {@code x}; returns {@code x}. */
+    public INDArray localAllreduceInPlace(INDArray x) {
+        return localAllreduceInPlace(x, ReduceOp.AVG);
+    }
+
+    /** {@link #localAllreduce(INDArray, ReduceOp)} written into {@code x}; returns {@code x}. */
+    public INDArray localAllreduceInPlace(INDArray x, ReduceOp op) {
+        return run(allreduceOp(x, op, true, true));
+    }
+
+    /** Nonblocking {@link #localAllreduceInPlace(INDArray)}; {@code join()} returns {@code x}. */
+    public Handle<INDArray> localAllreduceInPlaceAsync(INDArray x) {
+        return localAllreduceInPlaceAsync(x, ReduceOp.AVG);
+    }
+
+    /** Nonblocking {@link #localAllreduceInPlace(INDArray, ReduceOp)}; {@code join()} returns {@code x}. */
+    public Handle<INDArray> localAllreduceInPlaceAsync(INDArray x, ReduceOp op) {
+        return submit(allreduceOp(x, op, true, true));
+    }
+
+    private Op allreduceOp(INDArray x, ReduceOp op, boolean local, boolean inPlace) {
         check(x, "x");
         Objects.requireNonNull(op, "op");
-        return run(Op.allreduce(x, op, true));
+        if (local && op != ReduceOp.AVG && op != ReduceOp.SUM) {
+            throw new IllegalArgumentException("localAllreduce supports AVG and SUM (BlueFog's average=True/False), got "
+                    + op);
+        }
+        return local ? Op.localAllreduce(x, op, inPlace) : Op.allreduce(x, op, inPlace);
     }
 
     // ---- broadcast ---------------------------------------------------------------------------
 
     /**
-     * Copy of rank {@code root}'s tensor on every rank (MPI_Bcast).
+     * Copy of rank {@code root}'s tensor on every rank (BlueFog's {@code broadcast}; MPI_Bcast).
      *
-     * @param x    same shape and dtype on every rank (only root's values matter)
+     * @param x    same shape and dtype on every rank (only root's values matter); not modified
      * @param root 0 &le; root &lt; n, the same on every rank
      * @return a new array holding root's values
      */
     public INDArray broadcast(INDArray x, int root) {
-        return run(broadcastOp(x, root));
+        return run(broadcastOp(x, root, false));
     }
 
     /** Nonblocking {@link #broadcast(INDArray, int)}. */
     public Handle<INDArray> broadcastAsync(INDArray x, int root) {
-        return submit(broadcastOp(x, root));
+        return submit(broadcastOp(x, root, false));
     }
 
-    private Op broadcastOp(INDArray x, int root) {
-        check(x, "x");
-        checkRank(root, "root");
-        return Op.broadcast(x, root, false);
-    }
-
-    /** {@link #broadcast(INDArray, int)} written into {@code x} (e.g. to start all models equal); returns {@code x}. */
+    /** {@link #broadcast(INDArray, int)} written into {@code x} (BlueFog's {@code broadcast_}, e.g. to start all models equal); returns {@code x}. */
     public INDArray broadcastInPlace(INDArray x, int root) {
+        return run(broadcastOp(x, root, true));
+    }
+
+    /** Nonblocking {@link #broadcastInPlace(INDArray, int)} (BlueFog's {@code broadcast_nonblocking_}); {@code join()} returns {@code x}. */
+    public Handle<INDArray> broadcastInPlaceAsync(INDArray x, int root) {
+        return submit(broadcastOp(x, root, true));
+    }
+
+    private Op broadcastOp(INDArray x, int root, boolean inPlace) {
         check(x, "x");
         checkRank(root, "root");
-        return run(Op.broadcast(x, root, true));
+        return Op.broadcast(x, root, inPlace);
     }
 
     // ---- allgather ---------------------------------------------------------------------------
 
     /**
-     * Concatenation of every rank's tensor along dimension 0, in rank order (MPI_Allgatherv).
+     * Concatenation of every rank's tensor along dimension 0, in rank order (BlueFog's
+     * {@code allgather}; MPI_Allgatherv). No in-place form: the result has another shape.
      *
      * @param x at least one dimension; dimensions after the first equal on every rank, the first
-     *          may differ
+     *          may differ; not modified
      * @return a new array of shape {@code [sum_r x_r.shape[0], x.shape[1], ...]}
      */
     public INDArray allgather(INDArray x) {
@@ -258,254 +364,343 @@ public final class Collectives implements AutoCloseable {
 
     /** Returns once every rank has called it (after the operations queued before it were executed). */
     public void barrier() {
-        run(barrierOp());
+        run(Op.barrier());
     }
 
     /** Nonblocking {@link #barrier()}. */
     public Handle<Void> barrierAsync() {
-        return submit(barrierOp());
-    }
-
-    private Op barrierOp() {
-        return Op.barrier();
+        return submit(Op.barrier());
     }
 
     // ---- neighbor allreduce ------------------------------------------------------------------
 
     /**
-     * Partial averaging with the static topology {@code bf.topology()} (BlueFog's
-     * {@code neighbor_allreduce}): {@code x_i <- w_ii x_i + sum_{j in In(i)} w_ij x_j}.
+     * Partial averaging over the context's static topology, weighted as it was set (BlueFog's
+     * {@code neighbor_allreduce(tensor)}): {@code x_i <- w_ii x_i + sum_{j in In(i)} w_ij x_j} with
+     * {@code W = bf.mixingTopology()}, i.e. the uniform average {@code 1/(indeg_i + 1)} over self
+     * and in-neighbors after {@code bf.setTopology(t)}, the topology's weights after
+     * {@code bf.setTopology(t, Weighting.TOPOLOGY)}.
      *
-     * @param x same shape and dtype on every rank
+     * @param x same shape and dtype on every rank; not modified
      * @return a new array, x's shape and dtype
      */
     public INDArray neighborAllreduce(INDArray x) {
-        return run(neighborAllreduceOp(x));
+        return run(neighborAllreduceOp(x, null, false));
+    }
+
+    /**
+     * Partial averaging with {@code mixing} for this call only (BlueFog's
+     * {@code neighbor_allreduce(tensor, self_weight, src_weights, dst_weights)}): rank i computes
+     * {@code w_ii x_i + sum_j w_ij (d_{j->i} x_j)} over its sources j, {@code d_{j->i}} the
+     * destination weight rank j applied (1 unless {@link DynamicNeighbors} gives one). The sum is
+     * taken self term first, then sources in ascending rank order.
+     *
+     * @param mixing a {@link TopologyMixing} equal on every rank, or this rank's own
+     *               {@link NeighborWeights} or {@link DynamicNeighbors}
+     * @return a new array, x's shape and dtype
+     * @throws IllegalArgumentException if a topology's size differs from the job size, or a source
+     *                                  or destination is the calling rank or outside 0..n-1
+     * @throws io.bluefog.CollectiveMismatchException if ranks pass different kinds of mixing or
+     *         unequal topologies, or (checked {@link DynamicNeighbors}) a send has no matching receive
+     */
+    public INDArray neighborAllreduce(INDArray x, Mixing mixing) {
+        return run(neighborAllreduceOp(x, Objects.requireNonNull(mixing, "mixing"), false));
     }
 
     /** Nonblocking {@link #neighborAllreduce(INDArray)}. */
     public Handle<INDArray> neighborAllreduceAsync(INDArray x) {
-        return submit(neighborAllreduceOp(x));
+        return submit(neighborAllreduceOp(x, null, false));
     }
 
-    private Op neighborAllreduceOp(INDArray x) {
-        return neighborAllreduceOp(x, bf.topology());
+    /** Nonblocking {@link #neighborAllreduce(INDArray, Mixing)}. */
+    public Handle<INDArray> neighborAllreduceAsync(INDArray x, Mixing mixing) {
+        return submit(neighborAllreduceOp(x, Objects.requireNonNull(mixing, "mixing"), false));
     }
 
     /** {@link #neighborAllreduce(INDArray)} written into {@code x}; returns {@code x}. */
     public INDArray neighborAllreduceInPlace(INDArray x) {
-        return neighborAllreduceInPlace(x, bf.topology());
+        return run(neighborAllreduceOp(x, null, true));
+    }
+
+    /** {@link #neighborAllreduce(INDArray, Mixing)} written into {@code x}; returns {@code x}. */
+    public INDArray neighborAllreduceInPlace(INDArray x, Mixing mixing) {
+        return run(neighborAllreduceOp(x, Objects.requireNonNull(mixing, "mixing"), true));
     }
 
     /**
-     * Partial averaging with {@code t} for this call only (what dynamic schedules use: pass the
-     * schedule's topology of iteration k). Every rank must pass an equal topology.
-     *
-     * @throws IllegalArgumentException if {@code t.size()} differs from the job size
+     * Nonblocking {@link #neighborAllreduceInPlace(INDArray)}: allocates no result array. {@code x}
+     * must not be read or written until the handle completes; {@code join()} returns {@code x}.
      */
-    public INDArray neighborAllreduce(INDArray x, Topology t) {
-        return run(neighborAllreduceOp(x, t));
+    public Handle<INDArray> neighborAllreduceInPlaceAsync(INDArray x) {
+        return submit(neighborAllreduceOp(x, null, true));
     }
 
-    /** Nonblocking {@link #neighborAllreduce(INDArray, Topology)}. */
-    public Handle<INDArray> neighborAllreduceAsync(INDArray x, Topology t) {
-        return submit(neighborAllreduceOp(x, t));
+    /** Nonblocking {@link #neighborAllreduceInPlace(INDArray, Mixing)}; see {@link #neighborAllreduceInPlaceAsync(INDArray)}. */
+    public Handle<INDArray> neighborAllreduceInPlaceAsync(INDArray x, Mixing mixing) {
+        return submit(neighborAllreduceOp(x, Objects.requireNonNull(mixing, "mixing"), true));
     }
 
-    private Op neighborAllreduceOp(INDArray x, Topology t) {
+    private Op neighborAllreduceOp(INDArray x, Mixing mixing, boolean inPlace) {
         check(x, "x");
-        return Op.neighborAllreduce(x, plan(t), false);
-    }
-
-    /** {@link #neighborAllreduce(INDArray, Topology)} written into {@code x}; returns {@code x}. */
-    public INDArray neighborAllreduceInPlace(INDArray x, Topology t) {
-        check(x, "x");
-        return run(Op.neighborAllreduce(x, plan(t), true));
-    }
-
-    /**
-     * Nonblocking {@link #neighborAllreduceInPlace(INDArray, Topology)}: allocates no result array.
-     * {@code x} must not be read or written until the handle completes; {@code join()} returns {@code x}.
-     */
-    public Handle<INDArray> neighborAllreduceInPlaceAsync(INDArray x, Topology t) {
-        check(x, "x");
-        return submit(Op.neighborAllreduce(x, plan(t), true));
-    }
-
-    /**
-     * Partial averaging with explicit weights: {@code x_i <- w.selfWeight() x_i + sum_j w_ij x_j}
-     * over {@code w}'s sources, which need not be neighbors in the static topology. Each rank
-     * passes its own weights; ranks learn who receives from them through one small allgather of
-     * the source lists inside the call (use {@link DynamicNeighbors} to give destinations and
-     * avoid it). A rank without sources gets {@code selfWeight * x}.
-     *
-     * @throws IllegalArgumentException if a source is the calling rank or outside 0..n-1
-     */
-    public INDArray neighborAllreduce(INDArray x, NeighborWeights w) {
-        return run(neighborAllreduceOp(x, w));
-    }
-
-    /** Nonblocking {@link #neighborAllreduce(INDArray, NeighborWeights)}. */
-    public Handle<INDArray> neighborAllreduceAsync(INDArray x, NeighborWeights w) {
-        return submit(neighborAllreduceOp(x, w));
-    }
-
-    private Op neighborAllreduceOp(INDArray x, NeighborWeights w) {
-        check(x, "x");
-        return Op.neighborAllreduce(x, NeighborPlan.of(Objects.requireNonNull(w, "w"), rank(), size()), false);
-    }
-
-    /** {@link #neighborAllreduce(INDArray, NeighborWeights)} written into {@code x}; returns {@code x}. */
-    public INDArray neighborAllreduceInPlace(INDArray x, NeighborWeights w) {
-        check(x, "x");
-        return run(Op.neighborAllreduce(x,
-                NeighborPlan.of(Objects.requireNonNull(w, "w"), rank(), size()), true));
-    }
-
-    /**
-     * Dynamic partial averaging (BlueFog's {@code neighbor_allreduce} with {@code src_weights} and
-     * {@code dst_weights}): rank i sends {@code dstWeight_d * x_i} to each destination d and
-     * computes {@code selfWeight x_i + sum_j srcWeight_j * (received from j)}. Every send must be
-     * matched by a receive; with {@link DynamicNeighbors#checkConsistency()} this is verified on
-     * all ranks first and a mismatch raises {@link io.bluefog.CollectiveMismatchException} naming
-     * the ranks, otherwise an unmatched receive times out.
-     *
-     * @throws IllegalArgumentException if a source or destination is the calling rank or outside 0..n-1
-     */
-    public INDArray neighborAllreduce(INDArray x, DynamicNeighbors d) {
-        return run(neighborAllreduceOp(x, d));
-    }
-
-    /** Nonblocking {@link #neighborAllreduce(INDArray, DynamicNeighbors)}. */
-    public Handle<INDArray> neighborAllreduceAsync(INDArray x, DynamicNeighbors d) {
-        return submit(neighborAllreduceOp(x, d));
-    }
-
-    private Op neighborAllreduceOp(INDArray x, DynamicNeighbors d) {
-        check(x, "x");
-        return Op.neighborAllreduce(x, NeighborPlan.of(Objects.requireNonNull(d, "d"), rank(), size()), false);
-    }
-
-    /** {@link #neighborAllreduce(INDArray, DynamicNeighbors)} written into {@code x}; returns {@code x}. */
-    public INDArray neighborAllreduceInPlace(INDArray x, DynamicNeighbors d) {
-        check(x, "x");
-        return run(Op.neighborAllreduce(x,
-                NeighborPlan.of(Objects.requireNonNull(d, "d"), rank(), size()), true));
+        return Op.neighborAllreduce(x, rankPlan(mixing), inPlace);
     }
 
     // ---- neighbor allgather ------------------------------------------------------------------
 
     /**
-     * Concatenation along dimension 0 of the tensors of this rank's in-neighbors in the static
-     * topology, ascending rank order (BlueFog's {@code neighbor_allgather}); this rank's own
-     * tensor is not included.
+     * Concatenation along dimension 0 of the tensors of this rank's in-neighbors in the context's
+     * static topology, ascending rank order (BlueFog's {@code neighbor_allgather}); this rank's own
+     * tensor is not included. No in-place form: the result has another shape.
      *
-     * @param x at least one dimension; all but the first equal on every rank
+     * @param x at least one dimension; all but the first equal on every rank; not modified
      * @return a new array {@code [sum_j x_j.shape[0], ...]}; a rank without in-neighbors gets an
      *         array with first dimension 0
      */
     public INDArray neighborAllgather(INDArray x) {
-        return run(neighborAllgatherOp(x));
+        return run(neighborAllgatherOp(x, null));
+    }
+
+    /**
+     * Neighbor allgather with {@code mixing}'s sources and destinations (BlueFog's
+     * {@code neighbor_allgather(tensor, src_ranks, dst_ranks)}); its weights are ignored. Sources
+     * are concatenated in ascending rank order, except for {@link DynamicNeighbors}, whose sources
+     * keep the order they were added in.
+     */
+    public INDArray neighborAllgather(INDArray x, Mixing mixing) {
+        return run(neighborAllgatherOp(x, Objects.requireNonNull(mixing, "mixing")));
     }
 
     /** Nonblocking {@link #neighborAllgather(INDArray)}. */
     public Handle<INDArray> neighborAllgatherAsync(INDArray x) {
-        return submit(neighborAllgatherOp(x));
+        return submit(neighborAllgatherOp(x, null));
     }
 
-    private Op neighborAllgatherOp(INDArray x) {
+    /** Nonblocking {@link #neighborAllgather(INDArray, Mixing)}. */
+    public Handle<INDArray> neighborAllgatherAsync(INDArray x, Mixing mixing) {
+        return submit(neighborAllgatherOp(x, Objects.requireNonNull(mixing, "mixing")));
+    }
+
+    private Op neighborAllgatherOp(INDArray x, Mixing mixing) {
         checkGather(x);
-        return Op.neighborAllgather(x, plan(bf.topology()));
-    }
-
-    /**
-     * Dynamic neighbor allgather: receives from {@code d.sources()} (in that order) and sends
-     * {@code x} to {@code d.destinations()}; weights are ignored.
-     */
-    public INDArray neighborAllgather(INDArray x, DynamicNeighbors d) {
-        return run(neighborAllgatherOp(x, d));
-    }
-
-    /** Nonblocking {@link #neighborAllgather(INDArray, DynamicNeighbors)}. */
-    public Handle<INDArray> neighborAllgatherAsync(INDArray x, DynamicNeighbors d) {
-        return submit(neighborAllgatherOp(x, d));
-    }
-
-    private Op neighborAllgatherOp(INDArray x, DynamicNeighbors d) {
-        checkGather(x);
-        return Op.neighborAllgather(x, NeighborPlan.of(Objects.requireNonNull(d, "d"), rank(), size()));
+        return Op.neighborAllgather(x, mixing == null ? NeighborPlan.of(bf.topology(), rank()) : rankPlan(mixing));
     }
 
     // ---- hierarchical neighbor allreduce -----------------------------------------------------
 
     /**
-     * Hierarchical neighbor allreduce with the exponential graph over machines (BlueFog's
-     * {@code hierarchical_neighbor_allreduce}); see {@link #hierarchicalNeighborAllreduce(INDArray, Topology)}.
+     * Machine-level partial averaging over the context's machine topology, weighted as it was set
+     * (BlueFog's {@code hierarchical_neighbor_allreduce(tensor)} after {@code set_machine_topology}):
+     * the ranks of each machine average their tensors, the machines mix their averages with
+     * {@code M = bf.machineMixingTopology()} (node m is machine m), and every rank receives its
+     * machine's result: {@code x_i <- sum_m' M_{m(i) m'} avg(x on machine m')}.
+     *
+     * @param x same shape and dtype on every rank; not modified
+     * @return a new array, x's shape and dtype
      */
     public INDArray hierarchicalNeighborAllreduce(INDArray x) {
-        return run(hierarchicalNeighborAllreduceOp(x));
+        return run(hierarchicalOp(x, null, false));
+    }
+
+    /**
+     * Hierarchical neighbor allreduce with {@code machineMixing} over machines for this call
+     * (BlueFog's {@code hierarchical_neighbor_allreduce(tensor, self_weight, src_machine_weights,
+     * dst_machine_weights)}): ranks and weights in it are machine ranks and machine weights, and every
+     * rank of a machine passes an equal value (the machine's lowest rank's is used). A
+     * {@link DynamicNeighbors}' send/receive sets are checked across machines unless built with
+     * {@code checkConsistency(false)} (BlueFog's {@code enable_topo_check}, whose default is false
+     * for this operation only); {@link NeighborWeights} (sources only) learn the destinations in one
+     * small allgather, as for {@link #neighborAllreduce(INDArray, Mixing)}. Unlike BlueFog, the
+     * machine sources need not be in-neighbors in the stored machine topology.
+     *
+     * @param machineMixing a {@link TopologyMixing} over {@code bf.machineSize()} nodes, or
+     *                      {@link NeighborWeights} / {@link DynamicNeighbors} over machine ranks
+     * @throws IllegalArgumentException if a topology's size differs from the number of machines, or
+     *                                  a machine rank is out of range or this rank's own machine
+     */
+    public INDArray hierarchicalNeighborAllreduce(INDArray x, Mixing machineMixing) {
+        return run(hierarchicalOp(x, Objects.requireNonNull(machineMixing, "machineMixing"), false));
     }
 
     /** Nonblocking {@link #hierarchicalNeighborAllreduce(INDArray)}. */
     public Handle<INDArray> hierarchicalNeighborAllreduceAsync(INDArray x) {
-        return submit(hierarchicalNeighborAllreduceOp(x));
+        return submit(hierarchicalOp(x, null, false));
     }
 
-    private Op hierarchicalNeighborAllreduceOp(INDArray x) {
-        return hierarchicalNeighborAllreduceOp(x, Topologies.exponential(bf.machineSize()));
+    /** Nonblocking {@link #hierarchicalNeighborAllreduce(INDArray, Mixing)}. */
+    public Handle<INDArray> hierarchicalNeighborAllreduceAsync(INDArray x, Mixing machineMixing) {
+        return submit(hierarchicalOp(x, Objects.requireNonNull(machineMixing, "machineMixing"), false));
     }
 
-    /**
-     * Machine-level partial averaging: the ranks of each machine average their tensors at the
-     * machine's leader (its lowest rank), leaders mix the machine averages with
-     * {@code machineTopology} (rank m of it is machine m), and every rank receives its machine's
-     * result: {@code x_i <- sum_m' W_{m(i) m'} avg(x on machine m')}.
-     *
-     * @param machineTopology {@code bf.machineSize()} ranks, equal on every rank
-     * @throws IllegalArgumentException if its size differs from the number of machines
-     */
-    public INDArray hierarchicalNeighborAllreduce(INDArray x, Topology machineTopology) {
-        return run(hierarchicalNeighborAllreduceOp(x, machineTopology));
+    /** {@link #hierarchicalNeighborAllreduce(INDArray)} written into {@code x}; returns {@code x}. */
+    public INDArray hierarchicalNeighborAllreduceInPlace(INDArray x) {
+        return run(hierarchicalOp(x, null, true));
     }
 
-    /** Nonblocking {@link #hierarchicalNeighborAllreduce(INDArray, Topology)}. */
-    public Handle<INDArray> hierarchicalNeighborAllreduceAsync(INDArray x, Topology machineTopology) {
-        return submit(hierarchicalNeighborAllreduceOp(x, machineTopology));
+    /** {@link #hierarchicalNeighborAllreduce(INDArray, Mixing)} written into {@code x}; returns {@code x}. */
+    public INDArray hierarchicalNeighborAllreduceInPlace(INDArray x, Mixing machineMixing) {
+        return run(hierarchicalOp(x, Objects.requireNonNull(machineMixing, "machineMixing"), true));
     }
 
-    private Op hierarchicalNeighborAllreduceOp(INDArray x, Topology machineTopology) {
+    /** Nonblocking {@link #hierarchicalNeighborAllreduceInPlace(INDArray)}; {@code join()} returns {@code x}. */
+    public Handle<INDArray> hierarchicalNeighborAllreduceInPlaceAsync(INDArray x) {
+        return submit(hierarchicalOp(x, null, true));
+    }
+
+    /** Nonblocking {@link #hierarchicalNeighborAllreduceInPlace(INDArray, Mixing)}; {@code join()} returns {@code x}. */
+    public Handle<INDArray> hierarchicalNeighborAllreduceInPlaceAsync(INDArray x, Mixing machineMixing) {
+        return submit(hierarchicalOp(x, Objects.requireNonNull(machineMixing, "machineMixing"), true));
+    }
+
+    private Op hierarchicalOp(INDArray x, Mixing machineMixing, boolean inPlace) {
         check(x, "x");
-        Objects.requireNonNull(machineTopology, "machineTopology");
-        if (machineTopology.size() != bf.machineSize()) {
-            throw new IllegalArgumentException("machineTopology has " + machineTopology.size()
-                    + " ranks but the job runs on " + bf.machineSize() + " machines");
+        NeighborPlan plan;
+        if (machineMixing == null) {
+            plan = NeighborPlan.of(bf.machineMixingTopology(), bf.machineRank());
+        } else {
+            plan = plan(machineMixing, bf.machineRank(), bf.machineSize(), "machines");
         }
-        return Op.hierarchicalNeighborAllreduce(x, machineTopology);
+        return Op.hierarchicalNeighborAllreduce(x, plan, inPlace);
     }
 
     // ---- pair gossip -------------------------------------------------------------------------
 
     /**
-     * Pairwise averaging {@code (x_i + x_peer) / 2} (BlueFog's {@code pair_gossip}); both ranks of
-     * a pair compute the sum in the same order, so they hold bitwise equal results. Every rank
-     * calls it; pairs must be mutual ({@code peer(peer(i)) = i}, checked); {@code peer == rank}
-     * sits the round out and returns a copy of {@code x}.
-     *
-     * @throws IllegalArgumentException if {@code peer} is outside 0..n-1
+     * Pairwise averaging {@code (x_i + x_peer) / 2} (BlueFog's {@code pair_gossip(tensor,
+     * target_rank)}); see {@link #pairGossip(INDArray, int, double, double)}.
      */
     public INDArray pairGossip(INDArray x, int peer) {
-        return run(pairGossipOp(x, peer));
+        return pairGossip(x, peer, 0.5, 0.5);
+    }
+
+    /**
+     * Weighted pairwise averaging {@code selfWeight * x_i + pairWeight * x_peer} (BlueFog's
+     * {@code pair_gossip(tensor, target_rank, self_weight, pair_weight)}). Every rank calls it;
+     * pairs must be mutual ({@code peer(peer(i)) = i}, checked); both ranks of a pair sum in the
+     * same order, so with equal weights they hold bitwise equal results. {@code peer == rank} sits
+     * the round out and returns {@code x}'s values unchanged.
+     *
+     * @param selfWeight finite weight of this rank's tensor
+     * @param pairWeight finite weight of the peer's tensor
+     * @return a new array, x's shape and dtype
+     * @throws IllegalArgumentException if {@code peer} is outside 0..n-1 or a weight is not finite
+     */
+    public INDArray pairGossip(INDArray x, int peer, double selfWeight, double pairWeight) {
+        return run(pairGossipOp(x, peer, selfWeight, pairWeight, false));
     }
 
     /** Nonblocking {@link #pairGossip(INDArray, int)}. */
     public Handle<INDArray> pairGossipAsync(INDArray x, int peer) {
-        return submit(pairGossipOp(x, peer));
+        return pairGossipAsync(x, peer, 0.5, 0.5);
     }
 
-    private Op pairGossipOp(INDArray x, int peer) {
+    /** Nonblocking {@link #pairGossip(INDArray, int, double, double)}. */
+    public Handle<INDArray> pairGossipAsync(INDArray x, int peer, double selfWeight, double pairWeight) {
+        return submit(pairGossipOp(x, peer, selfWeight, pairWeight, false));
+    }
+
+    /** {@link #pairGossip(INDArray, int)} written into {@code x}; returns {@code x}. */
+    public INDArray pairGossipInPlace(INDArray x, int peer) {
+        return pairGossipInPlace(x, peer, 0.5, 0.5);
+    }
+
+    /** {@link #pairGossip(INDArray, int, double, double)} written into {@code x}; returns {@code x}. */
+    public INDArray pairGossipInPlace(INDArray x, int peer, double selfWeight, double pairWeight) {
+        return run(pairGossipOp(x, peer, selfWeight, pairWeight, true));
+    }
+
+    /** Nonblocking {@link #pairGossipInPlace(INDArray, int)}; {@code join()} returns {@code x}. */
+    public Handle<INDArray> pairGossipInPlaceAsync(INDArray x, int peer) {
+        return pairGossipInPlaceAsync(x, peer, 0.5, 0.5);
+    }
+
+    /** Nonblocking {@link #pairGossipInPlace(INDArray, int, double, double)}; {@code join()} returns {@code x}. */
+    public Handle<INDArray> pairGossipInPlaceAsync(INDArray x, int peer, double selfWeight, double pairWeight) {
+        return submit(pairGossipOp(x, peer, selfWeight, pairWeight, true));
+    }
+
+    private Op pairGossipOp(INDArray x, int peer, double selfWeight, double pairWeight, boolean inPlace) {
         check(x, "x");
         checkRank(peer, "peer");
-        return Op.pairGossip(x, peer);
+        NeighborWeights.checkFinite("selfWeight", selfWeight);
+        NeighborWeights.checkFinite("pairWeight", pairWeight);
+        return Op.pairGossip(x, peer, selfWeight, pairWeight, inPlace);
+    }
+
+    // ---- inferring sources and destinations --------------------------------------------------
+
+    /**
+     * The ranks that send to this rank, given every rank's destinations (BlueFog's
+     * {@code InferSourceFromDestinationRanks(dst_ranks, construct_adjacency_matrix=True)}): a
+     * collective built on one {@link #allgather} of an n-element row per rank, so every rank calls
+     * it, in the same order as its other collectives. Use it to build the {@link DynamicNeighbors}
+     * of a graph each rank knows only its own out-edges of.
+     *
+     * @param destinations distinct ranks in 0..n-1, not this rank (may be empty)
+     * @return this rank's sources, ascending, and the adjacency matrix of the whole graph
+     * @throws IllegalArgumentException on the rank whose list is invalid (out of range, repeated,
+     *         or its own rank), after the exchange
+     * @throws io.bluefog.CollectiveMismatchException on every other rank, naming the ranks whose
+     *         lists were invalid
+     */
+    public InferredNeighbors inferSourceRanks(int[] destinations) {
+        return infer(destinations, false);
+    }
+
+    /**
+     * The ranks this rank sends to, given every rank's sources (BlueFog's
+     * {@code InferDestinationFromSourceRanks}); see {@link #inferSourceRanks(int[])}.
+     *
+     * @param sources distinct ranks in 0..n-1, not this rank (may be empty)
+     * @return this rank's destinations, ascending, and the adjacency matrix of the whole graph
+     */
+    public InferredNeighbors inferDestinationRanks(int[] sources) {
+        return infer(sources, true);
+    }
+
+    private InferredNeighbors infer(int[] given, boolean givenAreSources) {
+        Objects.requireNonNull(given, givenAreSources ? "sources" : "destinations");
+        int n = size();
+        int me = rank();
+        String what = givenAreSources ? "source" : "destination";
+        String error = null;
+        double[] row = new double[n + 1]; // [invalid flag, indicator of the given ranks]
+        for (int r : given) {
+            if (r < 0 || r >= n) {
+                error = what + " rank " + r + " is outside 0.." + (n - 1);
+            } else if (r == me) {
+                error = what + " rank " + r + " is the calling rank";
+            } else if (row[r + 1] != 0) {
+                error = what + " rank " + r + " is listed twice";
+            } else {
+                row[r + 1] = 1;
+            }
+        }
+        row[0] = error == null ? 0 : 1;
+        INDArray all = allgather(Nd4j.createFromArray(new double[][] {row}));
+        java.util.List<Integer> bad = new java.util.ArrayList<>();
+        boolean[][] sends = new boolean[n][n]; // sends[i][j]: i sends to j
+        for (int k = 0; k < n; k++) {
+            if (all.getDouble(k, 0) != 0) {
+                bad.add(k);
+            }
+            for (int j = 0; j < n; j++) {
+                if (all.getDouble(k, j + 1) != 0) {
+                    if (givenAreSources) {
+                        sends[j][k] = true;
+                    } else {
+                        sends[k][j] = true;
+                    }
+                }
+            }
+        }
+        if (error != null) {
+            throw new IllegalArgumentException("rank " + me + ": " + error);
+        }
+        if (!bad.isEmpty()) {
+            throw new io.bluefog.CollectiveMismatchException("infer" + (givenAreSources ? "Destination" : "Source")
+                    + "Ranks: ranks " + bad + " passed invalid " + what + " lists");
+        }
+        return InferredNeighbors.of(sends, me, givenAreSources);
     }
 
     /** @return counters of this rank's communication thread */
@@ -542,12 +737,24 @@ public final class Collectives implements AutoCloseable {
         return new FutureHandle<>(engine.submit(op));
     }
 
-    private NeighborPlan plan(Topology t) {
-        Objects.requireNonNull(t, "topology");
-        if (t.size() != size()) {
-            throw new IllegalArgumentException("topology has " + t.size() + " ranks but the job has " + size());
+    /** The plan over ranks of {@code mixing}, or of the context's weighted topology when null. */
+    private NeighborPlan rankPlan(Mixing mixing) {
+        return mixing == null ? NeighborPlan.of(bf.mixingTopology(), rank()) : plan(mixing, rank(), size(), "ranks");
+    }
+
+    /** {@code me} is this rank's (or its machine's) index among {@code n} ranks (or machines). */
+    private static NeighborPlan plan(Mixing mixing, int me, int n, String of) {
+        if (mixing instanceof TopologyMixing t) {
+            if (t.weights().size() != n) {
+                throw new IllegalArgumentException("topology has " + t.weights().size() + " nodes but the job has " + n
+                        + " " + of);
+            }
+            return NeighborPlan.of(t.weights(), me);
         }
-        return NeighborPlan.of(t, rank());
+        if (mixing instanceof NeighborWeights w) {
+            return NeighborPlan.of(w, me, n);
+        }
+        return NeighborPlan.of((DynamicNeighbors) mixing, me, n);
     }
 
     private void checkRank(int r, String name) {

@@ -5,24 +5,25 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * One rank's part of a dynamic (per-iteration) neighbor exchange, as BlueFog's
+ * {@link Mixing} by one rank's part of a dynamic (per-iteration) neighbor exchange, as BlueFog's
  * {@code neighbor_allreduce(tensor, self_weight, src_weights, dst_weights)}: the self weight, the
  * sources it receives from with their weights, and the destinations it sends to, each with an
  * optional destination weight (what is sent to {@code d} is {@code dstWeight_d * x}; default 1).
  * A rank may send to peers it does not receive from and vice versa. The result on rank {@code i} is
  * {@code w_ii x_i + sum_j w_ij (dstWeight_{j->i} x_j)}, the sum taken in ascending source rank order.
  *
- * <p>Every send must have a matching receive on the other side. With {@link Builder#checkConsistency(boolean)
- * checkConsistency(true)} every rank's send and receive sets are exchanged first (one small
- * allgather) and a mismatch raises {@link io.bluefog.CollectiveMismatchException} on every rank,
- * naming the ranks; without the check an unmatched receive ends in a
- * {@link io.bluefog.BlueFogTimeoutException} after the configured timeout.
+ * <p>Every send must have a matching receive on the other side. By default (BlueFog's
+ * {@code enable_topo_check=True}) every rank's send and receive sets are exchanged first (one small
+ * allgather) and a mismatch raises {@link io.bluefog.CollectiveMismatchException} on every rank at
+ * once, naming the ranks; {@link Builder#checkConsistency(boolean) checkConsistency(false)} skips
+ * that exchange, and an unmatched receive then ends in a {@link io.bluefog.BlueFogTimeoutException}
+ * after the configured timeout.
  *
  * <p>Immutable. Sources keep the order they were added in (the order of
- * {@link Collectives#neighborAllgather(org.nd4j.linalg.api.ndarray.INDArray, DynamicNeighbors)});
+ * {@link Collectives#neighborAllgather(org.nd4j.linalg.api.ndarray.INDArray, Mixing)});
  * destinations are kept ascending.
  */
-public final class DynamicNeighbors {
+public final class DynamicNeighbors implements Mixing {
     private final double selfWeight;
     private final int[] sources;          // as given
     private final double[] sourceWeights; // aligned with sources
@@ -44,7 +45,7 @@ public final class DynamicNeighbors {
         this.checkConsistency = b.checkConsistency;
     }
 
-    /** @return a builder with self weight 1, no sources, no destinations and no consistency check */
+    /** @return a builder with self weight 1, no sources, no destinations and the consistency check on */
     public static Builder builder() {
         return new Builder();
     }
@@ -113,7 +114,7 @@ public final class DynamicNeighbors {
         private double selfWeight = 1.0;
         private final LinkedHashMap<Integer, Double> sources = new LinkedHashMap<>();
         private final LinkedHashMap<Integer, Double> destinations = new LinkedHashMap<>();
-        private boolean checkConsistency;
+        private boolean checkConsistency = true;
 
         private Builder() {
         }
@@ -161,7 +162,10 @@ public final class DynamicNeighbors {
             return this;
         }
 
-        /** @param check exchange every rank's send/receive sets first and fail clearly on a mismatch */
+        /**
+         * @param check exchange every rank's send/receive sets first and fail clearly on a mismatch
+         *              (default true, BlueFog's {@code enable_topo_check}); false saves that exchange
+         */
         public Builder checkConsistency(boolean check) {
             this.checkConsistency = check;
             return this;

@@ -7,8 +7,8 @@ import java.util.Objects;
 import java.util.TreeMap;
 
 /**
- * The mixing weights one rank applies in one {@link Collectives#neighborAllreduce(org.nd4j.linalg.api.ndarray.INDArray,
- * NeighborWeights) neighborAllreduce}: its self weight {@code w_ii} and a weight {@code w_ij} for every
+ * {@link Mixing} by the weights one rank applies in one {@link Collectives#neighborAllreduce(org.nd4j.linalg.api.ndarray.INDArray,
+ * Mixing) neighborAllreduce}: its self weight {@code w_ii} and a weight {@code w_ij} for every
  * source rank {@code j} it receives from. The result on rank {@code i} is
  * {@code w_ii x_i + sum_j w_ij x_j}, the sum taken in ascending rank order. Sources need not be
  * neighbors in the static topology; every rank learns who receives from it through a small
@@ -18,7 +18,7 @@ import java.util.TreeMap;
  * Whether a source is below the world size and differs from the calling rank is checked when the
  * value is used (the value does not know the rank).
  */
-public final class NeighborWeights {
+public final class NeighborWeights implements Mixing {
     private final double selfWeight;
     private final int[] sources;      // ascending
     private final double[] weights;   // aligned with sources

@@ -60,13 +60,13 @@ class SkipNegotiationTest {
                 INDArray x = filled(r, DataType.FLOAT, r == 0 ? 4 : 3);
                 if (r == 2) {
                     // Rank 2's neighbors 1 and 3 agree with it: (1 + 2 + 3) / 3.
-                    INDArray out = c.neighborAllreduce(x, Topologies.ring(n));
+                    INDArray out = c.neighborAllreduce(x, Mixing.of(Topologies.ring(n)));
                     for (double v : out.toDoubleVector()) {
                         assertEquals(2.0, v, TOLERANCE);
                     }
                 } else {
                     CollectiveMismatchException e = assertThrows(CollectiveMismatchException.class,
-                            () -> c.neighborAllreduce(x, Topologies.ring(n)));
+                            () -> c.neighborAllreduce(x, Mixing.of(Topologies.ring(n))));
                     String expected = r == 0 ? "its neighbor rank 1 called neighborAllreduce float32 [3]"
                             : "its neighbor rank 0 called neighborAllreduce float32 [4]";
                     assertTrue(e.getMessage().contains(expected), e.getMessage());

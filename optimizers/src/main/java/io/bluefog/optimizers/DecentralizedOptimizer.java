@@ -3,6 +3,7 @@ package io.bluefog.optimizers;
 import io.bluefog.BlueFog;
 import io.bluefog.collectives.Collectives;
 import io.bluefog.collectives.Handle;
+import io.bluefog.collectives.Mixing;
 import io.bluefog.comm.ReduceOp;
 import io.bluefog.optimizers.algorithms.Algorithms;
 import io.bluefog.optimizers.updaters.LocalUpdater;
@@ -141,12 +142,13 @@ public abstract class DecentralizedOptimizer {
 
     /**
      * Creates the configured built-in algorithm on this rank of a BlueFog job, communicating through the rank's
-     * shared {@link Collectives#of(BlueFog)}; the default topology is {@code bf.topology()}. Collective.
+     * shared {@link Collectives#of(BlueFog)}; the default topology is {@code bf.mixingTopology()} (the
+     * context's topology, weighted as {@link BlueFog#setTopology(Topology, io.bluefog.Weighting)} said). Collective.
      * The caller closes {@code Collectives.of(bf)} when the job is done (see "Communication").
      */
     public static DecentralizedOptimizer create(BlueFog bf, INDArray params, OptimizerConfig config) {
         Objects.requireNonNull(bf, "bf");
-        return create(Collectives.of(bf), bf.topology(), params, config);
+        return create(Collectives.of(bf), bf.mixingTopology(), params, config);
     }
 
     /**
@@ -252,7 +254,7 @@ public abstract class DecentralizedOptimizer {
     /** Neighbor averaging x &larr; W x in place, timed as communication. Collective. */
     protected final void mix(INDArray x, Topology w) {
         long t0 = System.nanoTime();
-        collectives.neighborAllreduceInPlace(x, w);
+        collectives.neighborAllreduceInPlace(x, Mixing.of(w));
         communicationNanos += System.nanoTime() - t0;
     }
 
@@ -262,7 +264,7 @@ public abstract class DecentralizedOptimizer {
      */
     protected final Handle<INDArray> startMix(INDArray x, Topology w) {
         long t0 = System.nanoTime();
-        Handle<INDArray> h = collectives.neighborAllreduceInPlaceAsync(x, w);
+        Handle<INDArray> h = collectives.neighborAllreduceInPlaceAsync(x, Mixing.of(w));
         communicationNanos += System.nanoTime() - t0;
         return h;
     }

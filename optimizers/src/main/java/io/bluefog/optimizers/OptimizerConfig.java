@@ -17,7 +17,7 @@ import java.util.Objects;
  * (see {@link LocalUpdater#of(org.nd4j.linalg.learning.config.IUpdater)}), while a
  * {@link DecentralizedOptimizer} created directly on a parameter vector needs one and throws
  * {@link IllegalArgumentException} without it; topology: the job's static topology
- * ({@code BlueFog.topology()}, the exponential graph unless set); communication every step (J = 1);
+ * ({@code BlueFog.mixingTopology()}: the exponential graph unless set, weighted as {@code setTopology} said); communication every step (J = 1);
  * period H = 1 (used by local SGD and Gossip-PGA; a custom optimizer may read it too); parameters broadcast from rank 0 at start.
  *
  * <p>Communication every J steps: at iterations k with (k + 1) mod J = 0 the algorithm mixes; at the

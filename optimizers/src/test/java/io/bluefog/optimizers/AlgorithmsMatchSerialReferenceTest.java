@@ -315,7 +315,7 @@ class AlgorithmsMatchSerialReferenceTest {
         List<String> messages = LocalCluster.call(2, bf -> {
             INDArray x = Nd4j.zeros(DataType.DOUBLE, 1, DIM);
             try (Collectives col = Collectives.of(bf)) {
-                DecentralizedOptimizer opt = DecentralizedOptimizer.create(col, bf.topology(), x, config);
+                DecentralizedOptimizer opt = DecentralizedOptimizer.create(col, bf.mixingTopology(), x, config);
                 opt.beginStep();
                 IllegalStateException e = assertThrows(IllegalStateException.class, opt::beginStep);
                 opt.step(x.dup());
@@ -339,7 +339,7 @@ class AlgorithmsMatchSerialReferenceTest {
             INDArray x = backing.get(NDArrayIndex.point(0), NDArrayIndex.interval(VIEW_OFFSET, VIEW_OFFSET + DIM));
             x.assign(bf.rank());
             try (Collectives col = Collectives.of(bf)) {
-                DecentralizedOptimizer opt = DecentralizedOptimizer.create(col, bf.topology(), x, config);
+                DecentralizedOptimizer opt = DecentralizedOptimizer.create(col, bf.mixingTopology(), x, config);
                 for (int k = 0; k < STEPS; k++) {
                     opt.step(x.mul(0.5));
                 }

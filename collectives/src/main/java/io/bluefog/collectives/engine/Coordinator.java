@@ -45,12 +45,16 @@ final class Coordinator {
     private final DoubleBuffer[] receiveBuffers;
     private final List<Request> requests = new ArrayList<>();
 
+    /** Polled while waiting: a rank whose engine failed ends the round at once. */
+    private final PeerFailures failures;
+
     Coordinator(Communicator comm, long timeoutMillis, long fusionThresholdBytes) {
         this.comm = comm;
         this.rank = comm.rank();
         this.size = comm.size();
         this.timeoutNanos = timeoutMillis * 1_000_000L;
         this.fusionThresholdBytes = fusionThresholdBytes;
+        this.failures = PeerFailures.of(comm);
         this.table = new double[rank == 0 ? size : 1][];
         this.receiveBuffers = new DoubleBuffer[rank == 0 ? size : 0];
         for (int r = 1; r < receiveBuffers.length; r++) {
@@ -86,7 +90,7 @@ final class Coordinator {
         requests.add(comm.irecv(verdictBuffer.clear(), 0, TAG_VERDICT));
         requests.add(comm.isend(sendBuffer, 0, TAG_HEADER));
         Waits.all(requests, deadline, k -> "rank 0 (the coordinator) to accept " + first.kind.apiName()
-                + " call #" + first.seq + " of rank " + rank + ": rank 0 has not made the matching call");
+                + " call #" + first.seq + " of rank " + rank + ": rank 0 has not made the matching call", failures);
         int batch = (int) verdictBuffer.get(0);
         int code = (int) verdictBuffer.get(1);
         if (code == OK) {
@@ -95,7 +99,7 @@ final class Coordinator {
         DoubleBuffer text = direct((int) verdictBuffer.get(2));
         requests.clear();
         requests.add(comm.irecv(text, 0, TAG_TEXT));
-        Waits.all(requests, deadline, k -> "the error text from rank 0");
+        Waits.all(requests, deadline, k -> "the error text from rank 0", failures);
         return new Verdict(0, code, decodeText(text));
     }
 
@@ -120,7 +124,7 @@ final class Coordinator {
                 if (System.nanoTime() - deadline > 0) {
                     return timedOut(done, deadline);
                 }
-                Waits.pause(start);
+                Waits.pause(start, failures);
             }
         }
         Verdict v = decide(table, fusionThresholdBytes);
@@ -155,7 +159,7 @@ final class Coordinator {
                 }
             }
         }
-        Waits.all(requests, deadline, k -> "a rank to receive rank 0's verdict");
+        Waits.all(requests, deadline, k -> "a rank to receive rank 0's verdict", failures);
     }
 
     private static DoubleBuffer encodeText(String s) {

@@ -24,10 +24,15 @@ import java.util.concurrent.locks.ReentrantLock;
  * every enqueue, and execution (all transport calls) is serialized by one lock, as the
  * Communicator SPI asks of collective methods.
  *
- * <p>Failure model: a mismatch that every rank detected in the same round (the coordinator's
- * verdict, an inconsistent send/receive set) fails only that operation and the engine carries on.
- * Anything else (timeouts, transport errors) leaves the ranks out of step, so the engine fails the
- * operation, every queued operation and every later submission.
+ * <p>Failure model: only a {@link CollectiveMismatchException} (a disagreement every rank detected
+ * alike: the coordinator's verdict, an inconsistent send/receive set, a disagreeing neighbor header
+ * with negotiation skipped) fails just that operation, and the engine carries on. Anything else
+ * (an exception raised inside an operation on this rank, a timeout, a transport error) leaves the
+ * ranks out of step, so the engine fails the operation, every queued operation and every later
+ * submission. An exception raised on this rank alone (anything but a timeout or another rank's
+ * failure) is also announced to every other rank ({@link PeerFailures}): their waits end at once
+ * with a {@link CommunicationException} naming this rank and the cause, instead of a timeout.
+ * The caller of the failed operation gets the original exception.
  */
 public final class Engine implements AutoCloseable {
     /** Timeline lane of the collectives. */
@@ -233,11 +238,8 @@ public final class Engine implements AutoCloseable {
         long t0 = System.nanoTime();
         try (Timeline.Span s = timeline.span(TIMELINE_LANE, "negotiate")) {
             v = coordinator.negotiate(ops);
-        } catch (BlueFogException e) {
-            fail(e, ops);
-            return;
         } catch (RuntimeException e) {
-            fail(new CommunicationException("rank " + rank + ": " + e, e), ops);
+            breakDown(e, List.of(), ops);
             return;
         }
         long t1 = System.nanoTime();
@@ -273,20 +275,33 @@ public final class Engine implements AutoCloseable {
         try (Timeline.Span s = timeline.span(TIMELINE_LANE, name)) {
             work.run();
             executeNanos += System.nanoTime() - startNanos;
-        } catch (CollectiveMismatchException | IllegalArgumentException e) {
+        } catch (CollectiveMismatchException e) {
             // Detected alike on every rank that takes part (with negotiation skipped: on both ends of
             // each disagreeing edge, after the agreeing edges moved their data): the ranks stay in step.
             for (Op op : batch) {
                 op.future.completeExceptionally(e);
             }
-        } catch (BlueFogException e) {
-            failAll(batch, e);
-            fail(e, rest);
         } catch (RuntimeException e) {
-            CommunicationException c = new CommunicationException("rank " + rank + ": " + e, e);
-            failAll(batch, c);
-            fail(c, rest);
+            breakDown(e, batch, rest);
         }
+    }
+
+    /**
+     * The failure model's second case: {@code e} ends {@code batch} (whose callers get {@code e}
+     * itself), the operations {@code rest} behind it, the queue and every later submission; unless
+     * it is a timeout or another rank's failure, the other ranks are told ({@link PeerFailures}).
+     */
+    private void breakDown(RuntimeException e, List<Op> batch, List<Op> rest) {
+        boolean local = !(e instanceof BlueFogTimeoutException || e instanceof PeerFailures.PeerFailureException);
+        BlueFogException broke = e instanceof BlueFogException b ? b
+                : new CommunicationException("rank " + rank + ": " + e, e);
+        if (local) {
+            executor.announceFailure(e);
+        }
+        for (Op op : batch) {
+            op.future.completeExceptionally(e);
+        }
+        fail(broke, rest);
     }
 
     private void fail(BlueFogException e, List<Op> ops) {

@@ -1,7 +1,6 @@
 package io.bluefog.collectives.engine;
 
 import io.bluefog.comm.ReduceOp;
-import io.bluefog.topology.Topology;
 import java.util.concurrent.CompletableFuture;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -20,8 +19,11 @@ public final class Op {
     final ReduceOp reduceOp;
     final int root;
     final int peer;
+    /** Rank-level plan (neighbor ops) or machine-level plan (hierarchical neighborAllreduce). */
     final NeighborPlan plan;
-    final Topology machineTopology;
+    /** Pair gossip: the weight of this rank's own tensor and of the peer's. */
+    final double selfWeight;
+    final double pairWeight;
     final long globalParam;
     final long localParam;
     final CompletableFuture<Object> future = new CompletableFuture<>();
@@ -29,7 +31,7 @@ public final class Op {
     String name; // the caller's operation name, or null
 
     private Op(OpKind kind, INDArray input, INDArray target, ReduceOp reduceOp, int root, int peer,
-               NeighborPlan plan, Topology machineTopology, long globalParam, long localParam) {
+               NeighborPlan plan, double selfWeight, double pairWeight, long globalParam, long localParam) {
         this.kind = kind;
         this.input = input;
         this.target = target;
@@ -37,45 +39,94 @@ public final class Op {
         this.root = root;
         this.peer = peer;
         this.plan = plan;
-        this.machineTopology = machineTopology;
+        this.selfWeight = selfWeight;
+        this.pairWeight = pairWeight;
         this.globalParam = globalParam;
         this.localParam = localParam;
     }
 
+    /**
+     * Allreduce over all ranks (BlueFog {@code allreduce}).
+     *
+     * @param inPlace the result is written into {@code x}, which the future then holds; else a new array
+     */
     public static Op allreduce(INDArray x, ReduceOp op, boolean inPlace) {
-        return new Op(OpKind.ALLREDUCE, Tensors.contiguous(x), inPlace ? x : null, op, -1, -1, null, null,
+        return new Op(OpKind.ALLREDUCE, Tensors.contiguous(x), inPlace ? x : null, op, -1, -1, null, 0, 0,
                 op.ordinal(), 0);
     }
 
+    /**
+     * Allreduce among the ranks of this rank's machine (those with the same {@code machineRank};
+     * BlueFog {@code allreduce(..., is_hierarchical_local=True)}). Every rank of the job calls it.
+     * The machine's lowest rank sums in ascending rank order and sends the result back, so the
+     * ranks of a machine hold bitwise equal results.
+     *
+     * @param op {@link ReduceOp#SUM} or {@link ReduceOp#AVG} (BlueFog's allreduce offers these two)
+     * @throws IllegalArgumentException for another op
+     */
+    public static Op localAllreduce(INDArray x, ReduceOp op, boolean inPlace) {
+        if (op != ReduceOp.SUM && op != ReduceOp.AVG) {
+            throw new IllegalArgumentException("localAllreduce supports SUM and AVG (as BlueFog's allreduce), got "
+                    + op);
+        }
+        return new Op(OpKind.LOCAL_ALLREDUCE, Tensors.contiguous(x), inPlace ? x : null, op, -1, -1, null, 0, 0,
+                op.ordinal(), 0);
+    }
+
+    /** Broadcast from {@code root} (BlueFog {@code broadcast}); in place: into {@code x}. */
     public static Op broadcast(INDArray x, int root, boolean inPlace) {
-        return new Op(OpKind.BROADCAST, Tensors.contiguous(x), inPlace ? x : null, null, root, -1, null, null, root, 0);
+        return new Op(OpKind.BROADCAST, Tensors.contiguous(x), inPlace ? x : null, null, root, -1, null, 0, 0, root,
+                0);
     }
 
+    /** Allgather along the first dimension, which may differ between ranks (BlueFog {@code allgather}). */
     public static Op allgather(INDArray x) {
-        return new Op(OpKind.ALLGATHER, Tensors.contiguous(x), null, null, -1, -1, null, null, 0, 0);
+        return new Op(OpKind.ALLGATHER, Tensors.contiguous(x), null, null, -1, -1, null, 0, 0, 0, 0);
     }
 
+    /** Barrier over all ranks. */
     public static Op barrier() {
-        return new Op(OpKind.BARRIER, null, null, null, -1, -1, null, null, 0, 0);
+        return new Op(OpKind.BARRIER, null, null, null, -1, -1, null, 0, 0, 0, 0);
     }
 
+    /** Weighted neighbor average with this rank's {@code plan} (BlueFog {@code neighbor_allreduce}). */
     public static Op neighborAllreduce(INDArray x, NeighborPlan plan, boolean inPlace) {
-        return new Op(OpKind.NEIGHBOR_ALLREDUCE, Tensors.contiguous(x), inPlace ? x : null, null, -1, -1, plan, null,
+        return new Op(OpKind.NEIGHBOR_ALLREDUCE, Tensors.contiguous(x), inPlace ? x : null, null, -1, -1, plan, 0, 0,
                 plan.globalParam(), plan.localParam());
     }
 
+    /** Concatenation of the sources' tensors in the plan's gather order (BlueFog {@code neighbor_allgather}). */
     public static Op neighborAllgather(INDArray x, NeighborPlan plan) {
-        return new Op(OpKind.NEIGHBOR_ALLGATHER, Tensors.contiguous(x), null, null, -1, -1, plan, null,
+        return new Op(OpKind.NEIGHBOR_ALLGATHER, Tensors.contiguous(x), null, null, -1, -1, plan, 0, 0,
                 plan.globalParam(), plan.localParam());
     }
 
-    public static Op hierarchicalNeighborAllreduce(INDArray x, Topology machineTopology) {
-        return new Op(OpKind.HIERARCHICAL_NEIGHBOR_ALLREDUCE, Tensors.contiguous(x), null, null, -1, -1, null,
-                machineTopology, machineTopology.hashCode() & 0xffffffffL, 0);
+    /**
+     * Hierarchical neighbor allreduce (BlueFog {@code hierarchical_neighbor_allreduce}): the machine
+     * average of {@code x}, mixed between machines with {@code machinePlan}, a plan over machines
+     * (its ranks are machine ranks: {@code NeighborPlan.of(machineTopology, machineRank)} or
+     * {@code NeighborPlan.of(dynamicNeighbors, machineRank, machineSize)}); every rank of a machine
+     * gets its machine's result and passes an equal plan.
+     */
+    public static Op hierarchicalNeighborAllreduce(INDArray x, NeighborPlan machinePlan, boolean inPlace) {
+        return new Op(OpKind.HIERARCHICAL_NEIGHBOR_ALLREDUCE, Tensors.contiguous(x), inPlace ? x : null, null, -1, -1,
+                machinePlan, 0, 0, machinePlan.globalParam(), machinePlan.localParam());
     }
 
+    /** {@link #pairGossip(INDArray, int, double, double, boolean)} with weights 0.5 and 0.5, not in place. */
     public static Op pairGossip(INDArray x, int peer) {
-        return new Op(OpKind.PAIR_GOSSIP, Tensors.contiguous(x), null, null, -1, peer, null, null, 0, peer);
+        return pairGossip(x, peer, 0.5, 0.5, false);
+    }
+
+    /**
+     * Weighted pair gossip (BlueFog {@code pair_gossip(tensor, target_rank, self_weight, pair_weight)}):
+     * {@code selfWeight * x_self + pairWeight * x_peer}, both ranks of a pair summing the low rank's
+     * term first (so with equal weights both hold bitwise equal results); {@code peer == rank}
+     * sits the round out and gets {@code x} unchanged.
+     */
+    public static Op pairGossip(INDArray x, int peer, double selfWeight, double pairWeight, boolean inPlace) {
+        return new Op(OpKind.PAIR_GOSSIP, Tensors.contiguous(x), inPlace ? x : null, null, -1, peer, null, selfWeight,
+                pairWeight, 0, Headers.mix(peer, Headers.mix(Double.hashCode(selfWeight), Double.hashCode(pairWeight))));
     }
 
     /** Gives the operation a name (null: none), set before it is submitted. */

@@ -9,7 +9,8 @@ public enum OpKind {
     NEIGHBOR_ALLREDUCE("neighborAllreduce", true, false),
     NEIGHBOR_ALLGATHER("neighborAllgather", false, true),
     HIERARCHICAL_NEIGHBOR_ALLREDUCE("hierarchicalNeighborAllreduce", false, false),
-    PAIR_GOSSIP("pairGossip", false, false);
+    PAIR_GOSSIP("pairGossip", false, false),
+    LOCAL_ALLREDUCE("localAllreduce", true, false);
 
     private final String apiName;
     private final boolean fusable;

@@ -39,17 +39,21 @@ final class Waits {
      * @param what describes request {@code k} for the timeout message, e.g. "data from rank 3"
      * @throws BlueFogTimeoutException naming the first request that did not complete in time
      */
-    static void all(List<Request> requests, long deadlineNanos, IntFunction<String> what) {
-        range(requests, 0, requests.size(), deadlineNanos, what);
+    static void all(List<Request> requests, long deadlineNanos, IntFunction<String> what, PeerFailures failures) {
+        range(requests, 0, requests.size(), deadlineNanos, what, failures);
     }
 
     /**
      * Waits until requests {@code from .. from + count - 1} are complete.
      *
      * @param what describes request {@code from + k} as {@code what.apply(k)} for the timeout message
+     * @param failures  polled while waiting (after the first spin), so that a rank whose engine
+     *                  failed ends the wait at once
      * @throws BlueFogTimeoutException naming the first request that did not complete in time
+     * @throws PeerFailures.PeerFailureException if another rank announced its failure meanwhile
      */
-    static void range(List<Request> requests, int from, int count, long deadlineNanos, IntFunction<String> what) {
+    static void range(List<Request> requests, int from, int count, long deadlineNanos, IntFunction<String> what,
+            PeerFailures failures) {
         long start = System.nanoTime();
         for (int k = 0; k < count; k++) {
             Request r = requests.get(from + k);
@@ -60,20 +64,24 @@ final class Waits {
                 if (System.nanoTime() - deadlineNanos > 0) {
                     throw new BlueFogTimeoutException("timed out waiting for " + what.apply(k));
                 }
-                pause(start);
+                pause(start, failures);
             }
         }
     }
 
     /**
      * One pause of a polling loop that started at {@code startNanos}: spin, then yield (only while a
-     * caller is blocked waiting, see {@link #WAITING_CALLERS}), then park.
+     * caller is blocked waiting, see {@link #WAITING_CALLERS}), then park; after the spin, each
+     * pause also polls {@code failures}.
      */
-    static void pause(long startNanos) {
+    static void pause(long startNanos, PeerFailures failures) {
         long waited = System.nanoTime() - startNanos;
         if (waited < SPIN_NANOS) {
             Thread.onSpinWait();
-        } else if (waited < YIELD_NANOS && WAITING_CALLERS.get() > 0) {
+            return;
+        }
+        failures.check();
+        if (waited < YIELD_NANOS && WAITING_CALLERS.get() > 0) {
             Thread.yield();
         } else {
             LockSupport.parkNanos(PARK_NANOS);

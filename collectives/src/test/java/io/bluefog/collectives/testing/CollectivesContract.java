@@ -14,12 +14,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.bluefog.BlueFog;
 import io.bluefog.CollectiveMismatchException;
 import io.bluefog.collectives.Collectives;
+import io.bluefog.collectives.Mixing;
 import io.bluefog.collectives.DynamicNeighbors;
 import io.bluefog.collectives.Handle;
 import io.bluefog.collectives.NeighborWeights;
-import io.bluefog.collectives.averaging.ExactDiffusion;
-import io.bluefog.collectives.averaging.GradientTracking;
-import io.bluefog.collectives.averaging.PeriodicGlobalAveraging;
+import io.bluefog.collectives.engine.EngineOps;
 import io.bluefog.comm.ReduceOp;
 import io.bluefog.testing.ContractSuite;
 import io.bluefog.testing.RankCheck;
@@ -72,14 +71,45 @@ public final class CollectivesContract implements ContractSuite {
         m.put("neighborAllgatherOrder", CollectivesContract::neighborAllgatherOrder);
         m.put("pairGossip", CollectivesContract::pairGossip);
         m.put("hierarchicalNeighborAllreduce", CollectivesContract::hierarchicalNeighborAllreduce);
-        m.put("periodicGlobalAveraging", CollectivesContract::periodicGlobalAveraging);
-        m.put("exactDiffusionMatchesReference", CollectivesContract::exactDiffusionMatchesReference);
-        m.put("gradientTrackingMatchesReference", CollectivesContract::gradientTrackingMatchesReference);
         m.put("shapeMismatchFailsOnEveryRank", CollectivesContract::shapeMismatchFailsOnEveryRank);
+        m.putAll(machineChecks());
+        return m;
+    }
+
+    /**
+     * The checks whose results depend on how ranks are spread over machines (localAllreduce,
+     * hierarchical neighborAllreduce with machine weights) and weighted pair gossip; also run on
+     * simulated multi-machine clusters by {@code MachineOpsTest}.
+     */
+    public static Map<String, RankCheck> machineChecks() {
+        Map<String, RankCheck> m = new LinkedHashMap<>();
+        m.put("localAllreduceOverMachines", CollectivesContract::localAllreduceOverMachines);
+        m.put("hierarchicalWithMachinePlans", CollectivesContract::hierarchicalWithMachinePlans);
+        m.put("weightedPairGossip", CollectivesContract::weightedPairGossip);
         return m;
     }
 
     // ---- helpers -----------------------------------------------------------------------------
+
+    /** @return the machine rank of every rank (one allgather) */
+    static int[] machineOfRanks(BlueFog bf) {
+        return Arrays.stream(EngineOps.allgather(bf, filled(bf.machineRank(), DataType.DOUBLE, 1)).data().asDouble())
+                .mapToInt(v -> (int) v).toArray();
+    }
+
+    /** @return a_m = the mean of the rank ids on machine m, for every machine */
+    static double[] machineMeans(int[] machineOf, int machines) {
+        double[] sum = new double[machines];
+        int[] count = new int[machines];
+        for (int j = 0; j < machineOf.length; j++) {
+            sum[machineOf[j]] += j;
+            count[machineOf[j]]++;
+        }
+        for (int m = 0; m < machines; m++) {
+            sum[m] /= count[m];
+        }
+        return sum;
+    }
 
     /** @return {@code In(r)} of the exponential graph */
     static int[] expIn(int r, int n) {
@@ -192,7 +222,7 @@ public final class CollectivesContract implements ContractSuite {
                 assertFalse(out.isView(), "a new result owns its memory, so that close() frees it");
                 assertAll(expected, out, tolerance(dt, in.length + 1), "default neighborAllreduce");
                 assertAll(r, x, 0, "input unchanged");
-                assertAll(expected, c.neighborAllreduce(x, Topologies.exponential(n)), tolerance(dt, in.length + 1),
+                assertAll(expected, c.neighborAllreduce(x, Mixing.of(Topologies.exponential(n))), tolerance(dt, in.length + 1),
                         "explicit topology");
                 assertSame(x, c.neighborAllreduceInPlace(x));
                 assertAll(expected, x, tolerance(dt, in.length + 1), "in place");
@@ -293,12 +323,12 @@ public final class CollectivesContract implements ContractSuite {
         int next = (r + 1) % n;
         try (Collectives c = Collectives.of(bf)) {
             double expected = n == 1 ? r : n == 2 ? 0.5 : (r + prev + next) / 3.0;
-            assertAll(expected, c.neighborAllreduce(filled(r, DataType.FLOAT, 3), Topologies.ring(n)),
+            assertAll(expected, c.neighborAllreduce(filled(r, DataType.FLOAT, 3), Mixing.of(Topologies.ring(n))),
                     tolerance(DataType.FLOAT, 3), "bidirectional ring");
             if (n >= 2) {
-                assertAll((r + prev) / 2.0, c.neighborAllreduce(filled(r, DataType.FLOAT, 3), oneWayRing(n, -1)),
+                assertAll((r + prev) / 2.0, c.neighborAllreduce(filled(r, DataType.FLOAT, 3), Mixing.of(oneWayRing(n, -1))),
                         tolerance(DataType.FLOAT, 2), "ring receiving from r-1");
-                assertAll((r + next) / 2.0, c.neighborAllreduce(filled(r, DataType.FLOAT, 3), oneWayRing(n, +1)),
+                assertAll((r + next) / 2.0, c.neighborAllreduce(filled(r, DataType.FLOAT, 3), Mixing.of(oneWayRing(n, +1))),
                         tolerance(DataType.FLOAT, 2), "ring receiving from r+1");
             }
         }
@@ -333,7 +363,7 @@ public final class CollectivesContract implements ContractSuite {
         int n = bf.size();
         int r = bf.rank();
         try (Collectives c = Collectives.of(bf)) {
-            INDArray out = c.neighborAllreduce(filled(r, DataType.DOUBLE, 4), star(n));
+            INDArray out = c.neighborAllreduce(filled(r, DataType.DOUBLE, 4), Mixing.of(star(n)));
             double expected = r == 0 ? (n - 1) / 2.0 : r * (1 - 1.0 / n);
             assertAll(expected, out, tolerance(DataType.DOUBLE, n), "star");
         }
@@ -387,10 +417,10 @@ public final class CollectivesContract implements ContractSuite {
             double[] expected = SerialReference.mix(t.weightMatrix(), x, r);
             double tol = tolerance(DataType.FLOAT, t.inDegree(r) + 1);
             INDArray a = array(x[r], DataType.FLOAT, 3, 2);
-            assertSame(a, c.neighborAllreduceInPlace(a, t));
+            assertSame(a, c.neighborAllreduceInPlace(a, Mixing.of(t)));
             assertClose(expected, a, tol, "in place, topology");
             INDArray async = array(x[r], DataType.FLOAT, 3, 2);
-            assertSame(async, c.neighborAllreduceInPlaceAsync(async, t).join());
+            assertSame(async, c.neighborAllreduceInPlaceAsync(async, Mixing.of(t)).join());
             assertClose(a.dup().data().asDouble(), async, 0, "in place, nonblocking: the same bits as blocking");
             INDArray b = array(x[r], DataType.FLOAT, 3, 2);
             c.neighborAllreduceInPlace(b, NeighborWeights.fromTopology(t, r));
@@ -448,7 +478,7 @@ public final class CollectivesContract implements ContractSuite {
                 for (Topology t : topologies) {
                     double[][] w = t.weightMatrix();
                     double tol = tolerance(dt, t.inDegree(r) + 1);
-                    assertClose(SerialReference.mix(w, x, r), c.neighborAllreduce(mine, t), tol, t + " topology");
+                    assertClose(SerialReference.mix(w, x, r), c.neighborAllreduce(mine, Mixing.of(t)), tol, t + " topology");
                     assertClose(SerialReference.mix(w, x, r), c.neighborAllreduce(mine, NeighborWeights.fromTopology(t, r)),
                             tol, t + " as weights");
                     DynamicNeighbors.Builder b = DynamicNeighbors.builder().selfWeight(t.selfWeight(r));
@@ -567,123 +597,110 @@ public final class CollectivesContract implements ContractSuite {
         }
     }
 
-    static void periodicGlobalAveraging(BlueFog bf) {
-        int n = bf.size();
+    /**
+     * BlueFog {@code allreduce(x, is_hierarchical_local=True)} with x_r = r: AVG gives the mean of
+     * the rank ids on r's machine, SUM their sum (exact: small integers), in place into x.
+     */
+    static void localAllreduceOverMachines(BlueFog bf) {
         int r = bf.rank();
-        try (Collectives c = Collectives.of(bf)) {
-            PeriodicGlobalAveraging pga = new PeriodicGlobalAveraging(c, 3);
-            double[][] x = SerialReference.inputs(SEED, n, 5, DataType.DOUBLE);
-            double[][] w = bf.topology().weightMatrix();
-            INDArray mine = array(x[r], DataType.DOUBLE, 5);
-            for (int k = 1; k <= 6; k++) {
-                boolean global = pga.nextIsGlobal();
-                assertEquals(k % 3 == 0, global, "call " + k);
-                mine = pga.average(mine);
-                double[][] next = new double[n][];
-                for (int i = 0; i < n; i++) {
-                    next[i] = global ? SerialReference.mean(x) : SerialReference.mix(w, x, i);
-                }
-                x = next;
-                assertClose(x[r], mine, tolerance(DataType.DOUBLE, n) * k, "Gossip-PGA call " + k);
+        int[] machineOf = machineOfRanks(bf);
+        double sum = 0;
+        int count = 0;
+        for (int j = 0; j < machineOf.length; j++) {
+            if (machineOf[j] == machineOf[r]) {
+                sum += j;
+                count++;
             }
         }
+        for (DataType dt : DTYPES) {
+            INDArray x = filled(r, dt, 3, 2);
+            INDArray avg = EngineOps.localAllreduce(bf, x, ReduceOp.AVG, false);
+            assertShape(avg, 3, 2);
+            assertEquals(dt, avg.dataType());
+            assertAll(sum / count, avg, tolerance(dt, count), "local average of x_r = r over machine " + machineOf[r]);
+            assertAll(r, x, 0, "input unchanged");
+            INDArray y = filled(r, dt, 5);
+            assertSame(y, EngineOps.localAllreduce(bf, y, ReduceOp.SUM, true));
+            assertAll(sum, y, 0, "in-place local SUM");
+        }
+        INDArray z = filled(r, DataType.FLOAT, 2);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> EngineOps.localAllreduce(bf, z, ReduceOp.MAX, false));
+        assertTrue(e.getMessage().contains("SUM and AVG"), e.getMessage());
     }
 
-    /** Quadratic local losses f_i(x) = |x - b_i|^2 / 2, so g_i(x) = x - b_i; the optimum is mean(b). */
-    static double[] gradient(double[] x, double[] b) {
-        double[] g = new double[x.length];
-        for (int e = 0; e < x.length; e++) {
-            g[e] = x[e] - b[e];
+    /**
+     * BlueFog {@code hierarchical_neighbor_allreduce} with x_r = r and a_m the mean of the rank ids
+     * on machine m: with the exponential graph over machines, {@code sum_m' W[m][m'] a_m'}; with
+     * dynamic machine weights (machine m receives from m - 1 with weight 1/4, keeps 3/4, sends to
+     * m + 1, send/receive sets checked), {@code 3/4 a_m + 1/4 a_(m-1)}; both also in place.
+     */
+    static void hierarchicalWithMachinePlans(BlueFog bf) {
+        int r = bf.rank();
+        int machines = bf.machineSize();
+        int m = bf.machineRank();
+        double[] a = machineMeans(machineOfRanks(bf), machines);
+        Topology mt = Topologies.exponential(machines);
+        double[] row = mt.weightMatrix()[m];
+        double staticExpected = 0;
+        for (int k = 0; k < machines; k++) {
+            staticExpected += row[k] * a[k];
         }
-        return g;
+        double tol = tolerance(DataType.DOUBLE, bf.size() + machines);
+        INDArray x = filled(r, DataType.DOUBLE, 2, 3);
+        INDArray out = EngineOps.hierarchicalNeighborAllreduce(bf, x, mt, false);
+        assertShape(out, 2, 3);
+        assertAll(staticExpected, out, tol, "hierarchical, exponential machine topology");
+        assertAll(r, x, 0, "input unchanged");
+        INDArray y = filled(r, DataType.FLOAT, 4);
+        assertSame(y, EngineOps.hierarchicalNeighborAllreduce(bf, y, mt, true));
+        assertAll(staticExpected, y, tolerance(DataType.FLOAT, bf.size() + machines), "hierarchical in place");
+
+        DynamicNeighbors.Builder d = DynamicNeighbors.builder().checkConsistency(true);
+        double dynamicExpected;
+        if (machines == 1) {
+            d.selfWeight(1.0);
+            dynamicExpected = a[0];
+        } else {
+            int from = Math.floorMod(m - 1, machines);
+            d.selfWeight(0.75).source(from, 0.25).destinations((m + 1) % machines);
+            dynamicExpected = 0.75 * a[m] + 0.25 * a[from];
+        }
+        INDArray z = filled(r, DataType.DOUBLE, 3);
+        assertSame(z, EngineOps.hierarchicalNeighborAllreduce(bf, z, d.build(), true));
+        assertAll(dynamicExpected, z, tol, "hierarchical, dynamic machine weights, in place");
     }
 
-    static void exactDiffusionMatchesReference(BlueFog bf) {
+    /**
+     * BlueFog {@code pair_gossip(x, peer, self_weight, pair_weight)} with peer = r xor 1 (a rank
+     * without one sits out): with x_r = r, 3/4 r + 1/4 peer exactly; with equal weights on seeded
+     * random float32 inputs, both ranks of a pair hold the correctly rounded
+     * {@code 1/2 x_low + 1/2 x_high}, bit for bit; in place writes into x.
+     */
+    static void weightedPairGossip(BlueFog bf) {
         int n = bf.size();
         int r = bf.rank();
-        double lr = 0.3;
-        int len = 4;
-        try (Collectives c = Collectives.of(bf)) {
-            Topology t = Topologies.exponential(n);
-            ExactDiffusion ed = new ExactDiffusion(c, t);
-            double[][] wbar = Topologies.lazy(t).weightMatrix();
-            double[][] b = SerialReference.inputs(SEED, n, len, DataType.DOUBLE);
-            double[][] x = new double[n][len];
-            double[][] psiPrev = new double[n][len];
-            INDArray mine = array(x[r], DataType.DOUBLE, len);
-            for (int k = 0; k < 150; k++) {
-                // Serial reference of every rank.
-                double[][] phi = new double[n][len];
-                double[][] psi = new double[n][len];
-                for (int i = 0; i < n; i++) {
-                    double[] g = gradient(x[i], b[i]);
-                    for (int e = 0; e < len; e++) {
-                        psi[i][e] = x[i][e] - lr * g[e];
-                        phi[i][e] = k == 0 ? psi[i][e] : psi[i][e] + x[i][e] - psiPrev[i][e];
-                    }
-                }
-                double[][] next = new double[n][];
-                for (int i = 0; i < n; i++) {
-                    next[i] = SerialReference.mix(wbar, phi, i);
-                }
-                psiPrev = psi;
-                x = next;
-                // Distributed.
-                INDArray g = mine.sub(array(b[r], DataType.DOUBLE, len));
-                INDArray psiMine = mine.sub(g.mul(lr));
-                mine = ed.step(psiMine, mine);
-                assertClose(x[r], mine, 1e-12, "Exact Diffusion step " + k);
-            }
-            assertClose(SerialReference.mean(b), mine, 1e-6, "Exact Diffusion reaches the optimum mean(b)");
-        }
-    }
+        int peer = (r ^ 1) < n ? r ^ 1 : r;
+        double expected = peer == r ? r : 0.75 * r + 0.25 * peer;
+        INDArray x = filled(r, DataType.FLOAT, 2, 2);
+        INDArray out = EngineOps.pairGossip(bf, x, peer, 0.75, 0.25, false);
+        assertShape(out, 2, 2);
+        assertAll(expected, out, 0, "3/4 x_r + 1/4 x_peer");
+        assertAll(r, x, 0, "input unchanged");
+        INDArray y = filled(r, DataType.DOUBLE, 3);
+        assertSame(y, EngineOps.pairGossip(bf, y, peer, 0.75, 0.25, true));
+        assertAll(expected, y, 0, "in place");
 
-    static void gradientTrackingMatchesReference(BlueFog bf) {
-        int n = bf.size();
-        int r = bf.rank();
-        double lr = 0.2;
-        int len = 3;
-        try (Collectives c = Collectives.of(bf)) {
-            Topology t = Topologies.exponential(n);
-            double[][] w = t.weightMatrix();
-            GradientTracking gt = new GradientTracking(c, t);
-            double[][] b = SerialReference.inputs(SEED, n, len, DataType.DOUBLE);
-            double[][] x = new double[n][len];
-            double[][] y = new double[n][];
-            for (int i = 0; i < n; i++) {
-                y[i] = gradient(x[i], b[i]);
-            }
-            INDArray bMine = array(b[r], DataType.DOUBLE, len);
-            INDArray mine = array(x[r], DataType.DOUBLE, len);
-            gt.init(mine.sub(bMine));
-            for (int k = 0; k < 150; k++) {
-                double[][] nx = new double[n][];
-                double[][] ny = new double[n][];
-                for (int i = 0; i < n; i++) {
-                    double[] wx = SerialReference.mix(w, x, i);
-                    nx[i] = new double[len];
-                    for (int e = 0; e < len; e++) {
-                        nx[i][e] = wx[e] - lr * y[i][e];
-                    }
-                }
-                for (int i = 0; i < n; i++) {
-                    double[] wy = SerialReference.mix(w, y, i);
-                    double[] gNew = gradient(nx[i], b[i]);
-                    double[] gOld = gradient(x[i], b[i]);
-                    ny[i] = new double[len];
-                    for (int e = 0; e < len; e++) {
-                        ny[i][e] = wy[e] + gNew[e] - gOld[e];
-                    }
-                }
-                x = nx;
-                y = ny;
-                mine = gt.descend(mine, lr);
-                INDArray tracker = gt.track(mine.sub(bMine));
-                assertClose(x[r], mine, 1e-12, "DIGing x at step " + k);
-                assertClose(y[r], tracker, 1e-12, "DIGing y at step " + k);
-            }
-            assertClose(SerialReference.mean(b), mine, 1e-6, "gradient tracking reaches the optimum mean(b)");
+        double[][] v = SerialReference.inputs(SEED + 7, n, 9, DataType.FLOAT);
+        double[] half = new double[9];
+        for (int e = 0; e < 9; e++) {
+            half[e] = peer == r ? v[r][e] : (float) (0.5 * v[Math.min(r, peer)][e] + 0.5 * v[Math.max(r, peer)][e]);
         }
+        assertClose(half, EngineOps.pairGossip(bf, array(v[r], DataType.FLOAT, 9), peer, 0.5, 0.5, false), 0,
+                "equal weights: correctly rounded, the same bits on both ranks");
+        INDArray w = array(v[r], DataType.FLOAT, 9);
+        EngineOps.pairGossip(bf, w, peer, 0.5, 0.5, true);
+        assertClose(half, w, 0, "equal weights in place");
     }
 
     static void shapeMismatchFailsOnEveryRank(BlueFog bf) {

@@ -2,6 +2,7 @@ package io.bluefog.examples.bench;
 
 import io.bluefog.BlueFog;
 import io.bluefog.collectives.Collectives;
+import io.bluefog.collectives.Mixing;
 import io.bluefog.comm.ReduceOp;
 import io.bluefog.examples.cli.JsonLines;
 import io.bluefog.examples.cli.TransportOptions;
@@ -163,10 +164,10 @@ public final class CollectivesBenchmark implements Callable<Integer> {
             }
             INDArray small = Nd4j.rand(DataType.FLOAT, 1024);
             for (int k = 0; k < jitWarmup; k++) {
-                c.neighborAllreduceInPlace(small, ring);
-                c.neighborAllreduce(small, ring).close();
-                c.neighborAllreduceInPlace(small, exp);
-                c.neighborAllreduceInPlace(small, onePeer.at(k));
+                c.neighborAllreduceInPlace(small, Mixing.of(ring));
+                c.neighborAllreduce(small, Mixing.of(ring)).close();
+                c.neighborAllreduceInPlace(small, Mixing.of(exp));
+                c.neighborAllreduceInPlace(small, Mixing.of(onePeer.at(k)));
                 c.allreduceInPlace(small, ReduceOp.AVG);
                 c.barrier();
             }
@@ -177,13 +178,13 @@ public final class CollectivesBenchmark implements Callable<Integer> {
                 List<String> names = new ArrayList<>();
                 List<IntConsumer> ops = new ArrayList<>();
                 names.add("neighborAllreduce ring (in place)");
-                ops.add(k -> c.neighborAllreduceInPlace(x, ring));
+                ops.add(k -> c.neighborAllreduceInPlace(x, Mixing.of(ring)));
                 names.add("neighborAllreduce ring (new array)");
-                ops.add(k -> c.neighborAllreduce(x, ring).close());
+                ops.add(k -> c.neighborAllreduce(x, Mixing.of(ring)).close());
                 names.add("neighborAllreduce exponential");
-                ops.add(k -> c.neighborAllreduceInPlace(x, exp));
+                ops.add(k -> c.neighborAllreduceInPlace(x, Mixing.of(exp)));
                 names.add("one-peer exponential (dynamic)");
-                ops.add(k -> c.neighborAllreduceInPlace(x, onePeer.at(k)));
+                ops.add(k -> c.neighborAllreduceInPlace(x, Mixing.of(onePeer.at(k))));
                 names.add("allreduce (average)");
                 ops.add(k -> c.allreduceInPlace(x, ReduceOp.AVG));
                 // Rounds interleave the C reference and every operation, so that a slow phase of the

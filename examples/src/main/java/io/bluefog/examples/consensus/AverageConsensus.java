@@ -2,6 +2,7 @@ package io.bluefog.examples.consensus;
 
 import io.bluefog.BlueFog;
 import io.bluefog.collectives.Collectives;
+import io.bluefog.collectives.Mixing;
 import io.bluefog.comm.ReduceOp;
 import io.bluefog.examples.cli.JsonLines;
 import io.bluefog.examples.cli.TransportOptions;
@@ -148,7 +149,7 @@ public final class AverageConsensus implements Callable<Integer> {
             double meanNorm = mean.norm2Number().doubleValue();
             errors[0] = relativeError(c, x, mean, meanNorm);
             for (int k = 0; k < iterations; k++) {
-                c.neighborAllreduceInPlace(x, schedule.at(k));
+                c.neighborAllreduceInPlace(x, Mixing.of(schedule.at(k)));
                 errors[k + 1] = relativeError(c, x, mean, meanNorm);
             }
         }

@@ -41,7 +41,7 @@ public final class ConvexRun {
         this.local = problem.local(bf.rank());
         this.collectives = Collectives.of(bf);
         this.x = Nd4j.createFromArray(start.clone()).reshape(1, start.length);
-        this.optimizer = DecentralizedOptimizer.create(collectives, bf.topology(), x, config);
+        this.optimizer = DecentralizedOptimizer.create(collectives, bf.mixingTopology(), x, config);
         this.solution = Nd4j.createFromArray(problem.solution()).reshape(x.shape());
         this.solutionNorm = DenseMath.norm(problem.solution());
     }

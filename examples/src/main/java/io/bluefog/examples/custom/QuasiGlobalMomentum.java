@@ -1,6 +1,7 @@
 package io.bluefog.examples.custom;
 
 import io.bluefog.collectives.Collectives;
+import io.bluefog.collectives.Mixing;
 import io.bluefog.topology.Topology;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -55,7 +56,7 @@ public final class QuasiGlobalMomentum {
         INDArray before = params.dup();
         INDArray m = momentumHat.mul(beta).addi(gradient);
         params.subi(m.muli(learningRate));
-        collectives.neighborAllreduceInPlace(params, topology);
+        collectives.neighborAllreduceInPlace(params, Mixing.of(topology));
         INDArray displacement = before.subi(params).divi(learningRate);
         momentumHat.muli(beta).addi(displacement.muli(1 - beta));
     }

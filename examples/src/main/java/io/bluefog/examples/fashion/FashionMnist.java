@@ -205,7 +205,7 @@ public final class FashionMnist implements Callable<Integer> {
         MultiLayerNetwork net = Models.build(model, seed);
         // the trainer communicates through the rank's collectives; closed when this rank's job is done
         try (Collectives collectives = Collectives.of(bf)) {
-            DecentralizedTrainer trainer = new DecentralizedTrainer(collectives, bf.topology(), net, config);
+            DecentralizedTrainer trainer = new DecentralizedTrainer(collectives, bf.mixingTopology(), net, config);
             Map<String, String> settings = settings(size, net.numParams(), bf.communicator().transportName());
             if (lead) {
                 out.printf(Locale.ROOT, "fashion-mnist: %d ranks (%s), model %s (%d parameters), %s on %s, %s, partition %s, "

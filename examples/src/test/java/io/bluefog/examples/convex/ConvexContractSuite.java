@@ -214,7 +214,7 @@ public class ConvexContractSuite implements ContractSuite {
         INDArray x = Nd4j.createFromArray(new Random(SEED + bf.rank()).doubles(DIMENSION).toArray()).reshape(1, DIMENSION);
         OptimizerConfig config = OptimizerConfig.builder(Algorithm.ATC).updater(LocalUpdater.sgd(1)).topology(Schedules.onePeerExponential(n))
                 .broadcastAtStart(false).build();
-        DecentralizedOptimizer opt = DecentralizedOptimizer.create(Collectives.of(bf), bf.topology(), x, config);
+        DecentralizedOptimizer opt = DecentralizedOptimizer.create(Collectives.of(bf), bf.mixingTopology(), x, config);
         INDArray zero = Nd4j.zeros(DataType.DOUBLE, 1, DIMENSION);
         double start = opt.consensusDistance();
         for (int k = 0; k < tau; k++) {

@@ -61,7 +61,7 @@ public final class DecentralizedTrainer {
      * A trainer with the built-in algorithm the configuration names. Collective.
      *
      * @param bf     this rank's context (communication: {@code Collectives.of(bf)}; default topology:
-     *               {@code bf.topology()})
+     *               {@code bf.mixingTopology()}, the context's topology weighted as it was set)
      * @param model  an initialised MultiLayerNetwork or ComputationGraph, the same architecture on every rank
      * @param config the optimizer configuration, the same on every rank; names an {@link io.bluefog.optimizers.Algorithm}
      * @throws IllegalArgumentException see {@link #DecentralizedTrainer(Collectives, Topology, Model, OptimizerConfig, OptimizerFactory)};
@@ -73,10 +73,11 @@ public final class DecentralizedTrainer {
 
     /**
      * A trainer with the optimizer {@code factory} makes, e.g. a user's subclass of
-     * {@link DecentralizedOptimizer} ({@code MyAlgorithm::new}). Collective.
+     * {@link DecentralizedOptimizer} ({@code MyAlgorithm::new}); the default topology is
+     * {@code bf.mixingTopology()}. Collective.
      */
     public DecentralizedTrainer(BlueFog bf, Model model, OptimizerConfig config, OptimizerFactory factory) {
-        this(Collectives.of(Objects.requireNonNull(bf, "bf")), bf.topology(), model, config, factory);
+        this(Collectives.of(Objects.requireNonNull(bf, "bf")), bf.mixingTopology(), model, config, factory);
     }
 
     /** As {@link #DecentralizedTrainer(BlueFog, Model, OptimizerConfig)} on given collectives. Collective. */
