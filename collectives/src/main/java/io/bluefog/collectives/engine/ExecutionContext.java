@@ -254,6 +254,14 @@ final class ExecutionContext {
         return machines;
     }
 
+    /** Clears the request lists for a step between a machine's ranks; @return this rank's machine leader */
+    private int startMachineStep() {
+        recvs.clear();
+        sends.clear();
+        Machines ms = machines();
+        return ms.leader()[ms.machineOf()[rank]];
+    }
+
     /**
      * Sum (or average) of {@code work} over the ranks of this rank's machine, at its leader: the
      * members send their {@code work} to the leader, which adds them to its own in ascending rank
@@ -262,18 +270,14 @@ final class ExecutionContext {
      * @return true on the leader (whose {@code work} now holds the result)
      */
     boolean reduceAtLeader(INDArray work, boolean average, String what) {
-        Machines ms = machines();
-        int me = ms.machineOf()[rank];
-        int leader = ms.leader()[me];
         long deadline = deadline();
-        recvs.clear();
-        sends.clear();
+        int leader = startMachineStep();
         if (leader != rank) {
             sends.add(comm.isend(Tensors.nio(work), leader, TAG_DATA));
             waitAll(sends, deadline, k -> "machine leader " + leader + " to receive " + what + " data from rank " + rank);
             return false;
         }
-        int[] mine = ms.membersOf(me);
+        int[] mine = machines.membersOf(machines.machineOf()[rank]);
         INDArray[] local = new INDArray[mine.length];
         for (int k = 0; k < local.length; k++) {
             local[k] = borrow(work.dataType(), work.length());
@@ -296,18 +300,14 @@ final class ExecutionContext {
      * ranks of its machine, which receive it into {@code result}.
      */
     void shareFromLeader(INDArray result, String what) {
-        Machines ms = machines();
-        int me = ms.machineOf()[rank];
-        int leader = ms.leader()[me];
         long deadline = deadline();
-        recvs.clear();
-        sends.clear();
+        int leader = startMachineStep();
         if (leader != rank) {
             recvs.add(comm.irecv(Tensors.nio(result), leader, TAG_DATA));
             waitAll(recvs, deadline, k -> what + " result from machine leader " + leader + " at rank " + rank);
             return;
         }
-        int[] mine = ms.membersOf(me);
+        int[] mine = machines.membersOf(machines.machineOf()[rank]);
         for (int r : mine) {
             sends.add(comm.isend(Tensors.nio(result), r, TAG_DATA));
         }

@@ -149,7 +149,7 @@ public final class Headers {
         sb.append(']');
         long g = (long) h[o + GLOBAL];
         switch (kind) {
-            case ALLREDUCE -> sb.append(" op ").append(io.bluefog.comm.ReduceOp.values()[(int) g]);
+            case ALLREDUCE, LOCAL_ALLREDUCE -> sb.append(" op ").append(io.bluefog.comm.ReduceOp.values()[(int) g]);
             case BROADCAST -> sb.append(" root ").append(g);
             case PAIR_GOSSIP -> sb.append(" peer ").append((long) h[o + PEER]);
             case NEIGHBOR_ALLREDUCE, NEIGHBOR_ALLGATHER, HIERARCHICAL_NEIGHBOR_ALLREDUCE ->
