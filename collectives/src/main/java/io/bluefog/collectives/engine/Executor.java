@@ -13,7 +13,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
-import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.blas.Level1;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -22,8 +21,8 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * Moves the data of an agreed batch and computes the results, on the communication thread.
  * Sends read the caller's off-heap buffer directly; receives land in pooled arrays; weighted sums
- * run as BLAS {@code scal}/{@code axpy} over flat arrays, self term first and then the sources in
- * ascending rank order, so results are bitwise reproducible from run to run.
+ * and averages run in {@link Combiner} (float64 accumulation, self term first and then the sources
+ * in ascending rank order, one rounding), so results are bitwise reproducible from run to run.
  */
 final class Executor {
     static final int TAG_DATA = 4;
@@ -35,7 +34,7 @@ final class Executor {
     private final int size;
     private final long timeoutNanos;
     private final long pipelineChunkBytes;
-    /** Combine with our one-pass native kernel (else BLAS), decided once per engine. */
+    /** Combine with the native kernel (else Combiner's Java loops), decided once per engine. */
     private final boolean useNativeKernel = NativeKernels.enabled();
     private final BufferPool pool = new BufferPool();
     private final List<Request> sends = new ArrayList<>();
@@ -193,10 +192,9 @@ final class Executor {
             }
         }
         if (first.kind == OpKind.ALLREDUCE && first.reduceOp == ReduceOp.AVG) {
-            // The sum, then one BLAS scal by 1/n (within one rounding of a division): a transport's own
-            // AVG may divide element by element in Java, and an ND4J op costs tens of microseconds to launch.
+            // BlueFog's average: the sum, then one correctly rounded division by n.
             comm.allreduce(Tensors.nio(work), ReduceOp.SUM);
-            FlatBlas.scalAll(work, 1.0 / size);
+            Combiner.divide(useNativeKernel, work, size);
         } else if (first.kind == OpKind.ALLREDUCE) {
             comm.allreduce(Tensors.nio(work), first.reduceOp);
         } else {
@@ -298,7 +296,7 @@ final class Executor {
                 sends.add(comm.isend(Tensors.nio(sendBase[k], dtype, from, count), plan.destinations[k], TAG_DATA));
             }
         }
-        Combiner combiner = new Combiner(plan.selfWeight, plan.sourceWeights, in, out, received);
+        Combiner combiner = Combiner.weighted(useNativeKernel, plan.selfWeight, plan.sourceWeights, in, out, received);
         for (int c = 0; c < chunks; c++) {
             long from = c * chunk;
             int count = (int) Math.min(chunk, n - from);
@@ -379,84 +377,6 @@ final class Executor {
     /** Elements per pipeline chunk of {@code dtype}. */
     private long chunkElements(DataType dtype) {
         return Math.max(1, pipelineChunkBytes / dtype.width());
-    }
-
-    /**
-     * Computes out[from..from+count) = self * in[..] + sum_k w_k * received_k[..], self term first and
-     * then the sources in ascending rank order, so that results are bitwise reproducible run to run:
-     * in one pass with the native kernel when it is loaded, else with BLAS scal and axpy.
-     */
-    private final class Combiner {
-        private final double self;
-        private final double[] weights;
-        private final boolean aliased;
-        private final int width;
-        private final boolean dbl;
-        private final long inAddress;
-        private final long outAddress;
-        private final long[] recvAddress;
-        private final long[] chunkAddress;
-        private final Pointer inP;
-        private final Pointer outP;
-        private final Pointer[] recvP;
-
-        /** For out = self * in + sum_k weights[k] * received[k], flat arrays of one dtype; out may be in. */
-        Combiner(double self, double[] weights, INDArray in, INDArray out, INDArray[] received) {
-            this.self = self;
-            this.weights = weights;
-            this.aliased = Tensors.sameMemory(out, in);
-            this.width = in.dataType().width();
-            this.dbl = in.dataType() == DataType.DOUBLE;
-            int ns = received.length;
-            if (useNativeKernel) {
-                inAddress = Tensors.address(in);
-                outAddress = Tensors.address(out);
-                recvAddress = new long[ns];
-                for (int k = 0; k < ns; k++) {
-                    recvAddress[k] = Tensors.address(received[k]);
-                }
-                chunkAddress = new long[ns];
-                inP = outP = null;
-                recvP = null;
-            } else {
-                inAddress = outAddress = 0;
-                recvAddress = chunkAddress = null;
-                inP = FlatBlas.pointer(in);
-                outP = aliased ? inP : FlatBlas.pointer(out);
-                recvP = new Pointer[ns];
-                for (int k = 0; k < ns; k++) {
-                    recvP[k] = FlatBlas.pointer(received[k]);
-                }
-            }
-        }
-
-        /** The whole length {@code n}, in pieces that fit the kernels' int counts. */
-        void combineAll(long n) {
-            for (long from = 0; from < n; from += Integer.MAX_VALUE) {
-                combine(from, (int) Math.min(Integer.MAX_VALUE, n - from));
-            }
-        }
-
-        void combine(long from, int count) {
-            if (useNativeKernel) {
-                long offset = from * width;
-                for (int k = 0; k < chunkAddress.length; k++) {
-                    chunkAddress[k] = recvAddress[k] + offset;
-                }
-                NativeKernels.weightedSum(dbl, outAddress + offset, inAddress + offset, self, chunkAddress, weights,
-                        chunkAddress.length, count);
-                return;
-            }
-            if (!aliased) {
-                FlatBlas.copy(count, inP, from, outP, from);
-            }
-            if (self != 1.0) {
-                FlatBlas.scal(count, self, outP, from);
-            }
-            for (int k = 0; k < recvP.length; k++) {
-                FlatBlas.axpy(count, weights[k], recvP[k], from, outP, from);
-            }
-        }
     }
 
     private void waitSends(long deadline, int[] destinations) {
@@ -675,10 +595,7 @@ final class Executor {
         }
         Waits.all(recvs, deadline, k -> "hierarchicalNeighborAllreduce data from rank " + mine.get(k));
         INDArray avg = borrow(dtype, n);
-        double[] ones = new double[local.length];
-        Arrays.fill(ones, 1.0);
-        new Combiner(1.0, ones, in, avg, local).combineAll(n);
-        blas().scal(n, 1.0 / (local.length + 1), avg);
+        Combiner.average(useNativeKernel, in, avg, local).combineAll(n);
         // 2. leaders mix with the machine topology.
         int[] inMachines = mt.inNeighbors(me);
         int[] outMachines = mt.outNeighbors(me);
@@ -692,7 +609,7 @@ final class Executor {
             sends.add(comm.isend(Tensors.nio(avg), leader[m], TAG_DATA));
         }
         Waits.all(recvs, deadline, k -> "hierarchicalNeighborAllreduce data from leader " + leader[inMachines[k]]);
-        new Combiner(mt.selfWeight(me), mt.recvWeights(me), avg, flatOut, fromLeaders).combineAll(n);
+        Combiner.weighted(useNativeKernel, mt.selfWeight(me), mt.recvWeights(me), avg, flatOut, fromLeaders).combineAll(n);
         // 3. back to the machine's members.
         for (int r : mine) {
             sends.add(comm.isend(Tensors.nio(flatOut), r, TAG_DATA));
