@@ -8,8 +8,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.IntFunction;
+import org.nd4j.linalg.api.blas.Level1;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * What every {@link Operation} shares on one rank: the transport, the pool of receive and scratch
@@ -40,12 +42,13 @@ final class ExecutionContext {
     private final DoubleBuffer setsSend;
     private final long timeoutNanos;
     private final long pipelineChunkBytes;
-    /** Combine with our one-pass native kernel (else BLAS), decided once per engine. */
+    /** Combine with the native kernel (else Combiner's Java loops), decided once per engine. */
     private final boolean useNativeKernel = NativeKernels.enabled();
     private final BufferPool pool = new BufferPool();
     private final List<INDArray> borrowed = new ArrayList<>();
     private INDArray newResult; // the array resultSpace created for a single op, until unpack hands it out
     private Machines machines;
+    private Level1 blas;
 
     ExecutionContext(Communicator comm, long timeoutMillis, long pipelineChunkBytes) {
         if (pipelineChunkBytes < 8) {
@@ -114,9 +117,23 @@ final class ExecutionContext {
 
     // ---- combine -----------------------------------------------------------------------------
 
-    /** @return the kernel for out = self * in + sum_k weights[k] * received[k] (see {@link Combiner}) */
+    /** @return the kernel for out = self * in + sum_k weights[k] * received[k] (see {@link Combiner#weighted}) */
     Combiner combiner(double self, double[] weights, INDArray in, INDArray out, INDArray[] received) {
-        return new Combiner(useNativeKernel, self, weights, in, out, received);
+        return Combiner.weighted(useNativeKernel, self, weights, in, out, received);
+    }
+
+    /** x = x / divisor in place, correctly rounded (see {@link Combiner#divide}). */
+    void divide(INDArray x, int divisor) {
+        Combiner.divide(useNativeKernel, x, divisor);
+    }
+
+    /** dst = w * src in the arrays' dtype (BLAS scal), flat arrays of one dtype and length. */
+    void scaled(INDArray src, double w, INDArray dst) {
+        if (blas == null) {
+            blas = Nd4j.getBlasWrapper().level1();
+        }
+        blas.copy(src, dst);
+        blas.scal(src.length(), w, dst);
     }
 
     // ---- fused batches -----------------------------------------------------------------------
@@ -284,13 +301,12 @@ final class ExecutionContext {
             recvs.add(comm.irecv(Tensors.nio(local[k]), mine[k], TAG_DATA));
         }
         waitAll(recvs, deadline, k -> what + " data from rank " + mine[k] + " at its machine leader " + rank);
-        if (mine.length > 0) {
+        if (average) {
+            Combiner.average(useNativeKernel, work, work, local).combineAll(work.length());
+        } else if (mine.length > 0) {
             double[] ones = new double[mine.length];
             Arrays.fill(ones, 1.0);
             combiner(1.0, ones, work, work, local).combineAll(work.length());
-        }
-        if (average) {
-            Combiner.average(work, mine.length + 1);
         }
         return true;
     }
