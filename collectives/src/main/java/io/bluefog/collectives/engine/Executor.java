@@ -13,10 +13,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
-import org.nd4j.linalg.api.blas.Level1;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Moves the data of an agreed batch and computes the results, on the communication thread.
@@ -46,7 +44,6 @@ final class Executor {
     private final DoubleBuffer oneDouble = Coordinator.direct(1);
     private final DoubleBuffer ownHeader = Coordinator.direct(Headers.LENGTH);
     private final DoubleBuffer peerHeaders;
-    private Level1 blas;
     private int[] machineOf; // rank -> machine, learnt on the first hierarchical call
 
     Executor(Communicator comm, long timeoutMillis, long pipelineChunkBytes) {
@@ -62,13 +59,6 @@ final class Executor {
         this.setsSend = Coordinator.direct(setLength);
         this.setsRecv = Coordinator.direct(setLength * size);
         this.peerHeaders = Coordinator.direct(Headers.LENGTH * Math.max(1, size));
-    }
-
-    private Level1 blas() {
-        if (blas == null) {
-            blas = Nd4j.getBlasWrapper().level1();
-        }
-        return blas;
     }
 
     /** Executes {@code batch} (one op, or several fusable ops) and completes their futures. */
@@ -191,8 +181,9 @@ final class Executor {
                 at += op.length();
             }
         }
-        if (first.kind == OpKind.ALLREDUCE && first.reduceOp == ReduceOp.AVG) {
-            // BlueFog's average: the sum, then one correctly rounded division by n.
+        if (first.kind == OpKind.ALLREDUCE && first.reduceOp == ReduceOp.AVG && first.dataType() != DataType.HALF) {
+            // BlueFog's average: the sum, then one correctly rounded division by n. (float16: the
+            // transport's AVG, which divides the wider sum before its one rounding to float16.)
             comm.allreduce(Tensors.nio(work), ReduceOp.SUM);
             Combiner.divide(useNativeKernel, work, size);
         } else if (first.kind == OpKind.ALLREDUCE) {
@@ -266,8 +257,7 @@ final class Executor {
             payload[k] = in;
             if (w != 1.0) {
                 payload[k] = borrow(dtype, n);
-                blas().copy(in, payload[k]);
-                blas().scal(n, w, payload[k]);
+                Combiner.weighted(useNativeKernel, w, new double[0], in, payload[k], new INDArray[0]).combineAll(n);
             }
         }
         // Every chunk's receives first, then its sends (chunk-major: the non-overtaking rule matches
@@ -511,7 +501,7 @@ final class Executor {
         INDArray flatOut = Tensors.flat(out);
         INDArray in = Tensors.flat(op.input);
         if (op.peer == rank) {
-            blas().copy(in, flatOut);
+            Tensors.copy(in, 0, flatOut, 0, op.length());
             return out;
         }
         long deadline = deadline();
@@ -524,9 +514,7 @@ final class Executor {
         // (x_low + x_high) / 2 in the same order on both ranks: bitwise equal results.
         INDArray low = rank < op.peer ? in : other;
         INDArray high = rank < op.peer ? other : in;
-        blas().copy(low, flatOut);
-        blas().axpy(op.length(), 1.0, high, flatOut);
-        blas().scal(op.length(), 0.5, flatOut);
+        Combiner.average(useNativeKernel, low, flatOut, new INDArray[] {high}).combineAll(op.length());
         waitSends(deadline, new int[] {op.peer});
         return out;
     }
