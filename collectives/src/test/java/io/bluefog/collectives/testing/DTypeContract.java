@@ -32,7 +32,8 @@ import org.nd4j.linalg.factory.Nd4j;
  *       accumulated in float64 and truncated toward zero. int64 values above 2^53 check that no
  *       step goes through float64 where it must not.</li>
  *   <li>float16: the float64 result rounded once to float16 (inputs are chosen so that the sums are
- *       exact in float16's wider accumulators on both transports).</li>
+ *       exact in float16's wider accumulators on both transports); allreduce's AVG is the
+ *       transport's, which divides the wider sum before rounding, so it too rounds once.</li>
  * </ul>
  * Results are compared exactly: every expected value is defined to the last bit.
  */
