@@ -2,6 +2,7 @@ package io.bluefog.collectives.engine;
 
 import io.bluefog.comm.ReduceOp;
 import java.util.List;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -18,8 +19,9 @@ final class AllreduceOperation implements Operation {
             // Sum (AVG: then divided) at the machine's leader in ascending rank order, then shared.
             ctx.reduceAtLeader(work, first.reduceOp == ReduceOp.AVG, "localAllreduce");
             ctx.shareFromLeader(work, "localAllreduce");
-        } else if (first.reduceOp == ReduceOp.AVG) {
-            // BlueFog's average: the sum, then one correctly rounded division by n.
+        } else if (first.reduceOp == ReduceOp.AVG && first.dataType() != DataType.HALF) {
+            // BlueFog's average: the sum, then one correctly rounded division by n. (float16: the
+            // transport's AVG, which divides the wider sum before its one rounding to float16.)
             ctx.comm.allreduce(Tensors.nio(work), ReduceOp.SUM);
             ctx.divide(work, ctx.size);
         } else {

@@ -8,10 +8,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.IntFunction;
-import org.nd4j.linalg.api.blas.Level1;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * What every {@link Operation} shares on one rank: the transport, the pool of receive and scratch
@@ -48,7 +46,6 @@ final class ExecutionContext {
     private final List<INDArray> borrowed = new ArrayList<>();
     private INDArray newResult; // the array resultSpace created for a single op, until unpack hands it out
     private Machines machines;
-    private Level1 blas;
 
     ExecutionContext(Communicator comm, long timeoutMillis, long pipelineChunkBytes) {
         if (pipelineChunkBytes < 8) {
@@ -127,13 +124,9 @@ final class ExecutionContext {
         Combiner.divide(useNativeKernel, x, divisor);
     }
 
-    /** dst = w * src in the arrays' dtype (BLAS scal), flat arrays of one dtype and length. */
+    /** dst = w * src, flat arrays of one dtype and length (see {@link Combiner#weighted}). */
     void scaled(INDArray src, double w, INDArray dst) {
-        if (blas == null) {
-            blas = Nd4j.getBlasWrapper().level1();
-        }
-        blas.copy(src, dst);
-        blas.scal(src.length(), w, dst);
+        Combiner.weighted(useNativeKernel, w, new double[0], src, dst, new INDArray[0]).combineAll(src.length());
     }
 
     // ---- fused batches -----------------------------------------------------------------------
