@@ -5,11 +5,11 @@ import io.bluefog.collectives.engine.Engine;
 import io.bluefog.collectives.engine.FutureHandle;
 import io.bluefog.collectives.engine.NeighborPlan;
 import io.bluefog.collectives.engine.Op;
+import io.bluefog.collectives.engine.Tensors;
 import io.bluefog.comm.ReduceOp;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -764,19 +764,7 @@ public final class Collectives implements AutoCloseable {
     }
 
     private static void check(INDArray x, String name) {
-        Objects.requireNonNull(x, name);
-        if (x.dataType() != DataType.FLOAT && x.dataType() != DataType.DOUBLE) {
-            throw new IllegalArgumentException(name + " must be float32 or float64, got " + x.dataType());
-        }
-        if (x.isEmpty() || x.length() == 0) {
-            throw new IllegalArgumentException(name + " must have at least one element, got shape "
-                    + java.util.Arrays.toString(x.shape()));
-        }
-        if (x.length() * x.dataType().width() > Integer.MAX_VALUE) {
-            // NIO buffers, and so the transports, address at most 2^31 - 1 bytes per message.
-            throw new IllegalArgumentException(name + " has " + x.length() * x.dataType().width()
-                    + " bytes; at most " + Integer.MAX_VALUE + " per tensor (split it)");
-        }
+        Tensors.checkTensor(x, name);
     }
 
     private static void checkGather(INDArray x) {
