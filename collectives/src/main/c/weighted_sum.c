@@ -1,97 +1,120 @@
 /*
- * The combine step of neighborAllreduce in one pass over memory:
+ * The combine step of neighborAllreduce (and the division of allreduce's average) in one pass over
+ * memory. Two forms, over n elements of float32 or float64:
  *
- *     out[i] = w_self * in[i] + w_0 * r_0[i] + w_1 * r_1[i] + ...     (i < n)
+ *     weighted:  out[i] = w_self * in[i] + w_0 * r_0[i] + w_1 * r_1[i] + ...
+ *     average:   out[i] = (in[i] + r_0[i] + r_1[i] + ...) / divisor
  *
- * accumulated left to right (self term first, then the sources in the order given, which the
- * engine keeps ascending by rank), so the result is the same as BLAS scal followed by one axpy per
- * source, without FMA contraction, and reproducible run to run. out may be in (in place); the
- * r_k are distinct from out. Up to four sources are fused into one loop; more continue in further
- * passes of up to four over out.
+ * Both accumulate in float64, left to right (self term first, then the sources in the order
+ * given, which the engine keeps ascending by rank), and round once to the element type at the end,
+ * so a float32 result is the float64 result rounded to float32. The average form is BlueFog's
+ * uniform neighbor_allreduce, which sums and then divides; its division is one correctly rounded
+ * float64 division, and float64 -> float32 rounding after it cannot differ from dividing exactly
+ * and rounding once (53 >= 2 * 24 + 2 bits). Built without FMA contraction, so Java code doing the
+ * same double operations in the same order (engine.Combiner's fallback) agrees bit for bit.
+ *
+ * Elements are processed in blocks of BLOCK held in a float64 accumulator on the stack: every
+ * source is added to the block before the block is rounded and stored, so any number of sources
+ * round once and nothing model-sized is allocated. out may be in (in place: a block is read before
+ * it is written); the r_k must not overlap out.
  *
  * Built by collectives/src/main/c/build.sh during the Maven build into the module's classes
  * (io/bluefog/collectives/engine/native/linux-x86_64/libbluefog_kernels.so) and loaded by
- * io.bluefog.collectives.engine.NativeKernels; without a C compiler the engine uses BLAS instead.
+ * io.bluefog.collectives.engine.NativeKernels; without a C compiler the engine uses Combiner's
+ * Java loops instead (the same results bit for bit).
  */
 #include <jni.h>
 #include <stdint.h>
 
-#define MAX_FUSED 4
+#define BLOCK 512
 
-#define DEFINE_WSUM(T, NAME)                                                                        \
-    static void NAME(T *out, const T *in, T a, const T *const *r, const T *w, int k, int64_t n) {  \
-        int64_t i;                                                                                  \
-        switch (k) {                                                                                \
-        case 0:                                                                                     \
-            for (i = 0; i < n; i++) out[i] = a * in[i];                                             \
-            break;                                                                                  \
-        case 1: {                                                                                   \
-            const T *r0 = r[0];                                                                     \
-            const T b0 = w[0];                                                                      \
-            for (i = 0; i < n; i++) out[i] = a * in[i] + b0 * r0[i];                                \
-            break;                                                                                  \
+/* Adds sources [j, j + m) (m <= 4) to the block, left to right: acc += b0 y0, then b1 y1, ... */
+#define ADD_SOURCES(T, SCALED)                                                                       \
+    do {                                                                                            \
+        const T *y0 = (const T *) (intptr_t) r[j] + start;                                          \
+        const double b0 = SCALED ? w[j] : 1.0;                                                      \
+        if (m == 1) {                                                                               \
+            for (int i = 0; i < len; i++) acc[i] = acc[i] + TERM(b0, y0);                           \
+        } else if (m == 2) {                                                                        \
+            const T *y1 = (const T *) (intptr_t) r[j + 1] + start;                                  \
+            const double b1 = SCALED ? w[j + 1] : 1.0;                                              \
+            for (int i = 0; i < len; i++) acc[i] = (acc[i] + TERM(b0, y0)) + TERM(b1, y1);          \
+        } else if (m == 3) {                                                                        \
+            const T *y1 = (const T *) (intptr_t) r[j + 1] + start;                                  \
+            const T *y2 = (const T *) (intptr_t) r[j + 2] + start;                                  \
+            const double b1 = SCALED ? w[j + 1] : 1.0, b2 = SCALED ? w[j + 2] : 1.0;                \
+            for (int i = 0; i < len; i++)                                                           \
+                acc[i] = ((acc[i] + TERM(b0, y0)) + TERM(b1, y1)) + TERM(b2, y2);                   \
+        } else {                                                                                    \
+            const T *y1 = (const T *) (intptr_t) r[j + 1] + start;                                  \
+            const T *y2 = (const T *) (intptr_t) r[j + 2] + start;                                  \
+            const T *y3 = (const T *) (intptr_t) r[j + 3] + start;                                  \
+            const double b1 = SCALED ? w[j + 1] : 1.0, b2 = SCALED ? w[j + 2] : 1.0;                \
+            const double b3 = SCALED ? w[j + 3] : 1.0;                                              \
+            for (int i = 0; i < len; i++)                                                           \
+                acc[i] = (((acc[i] + TERM(b0, y0)) + TERM(b1, y1)) + TERM(b2, y2)) + TERM(b3, y3);  \
         }                                                                                           \
-        case 2: {                                                                                   \
-            const T *r0 = r[0], *r1 = r[1];                                                         \
-            const T b0 = w[0], b1 = w[1];                                                           \
-            for (i = 0; i < n; i++) out[i] = (a * in[i] + b0 * r0[i]) + b1 * r1[i];                 \
-            break;                                                                                  \
-        }                                                                                           \
-        case 3: {                                                                                   \
-            const T *r0 = r[0], *r1 = r[1], *r2 = r[2];                                             \
-            const T b0 = w[0], b1 = w[1], b2 = w[2];                                                \
-            for (i = 0; i < n; i++) out[i] = ((a * in[i] + b0 * r0[i]) + b1 * r1[i]) + b2 * r2[i];  \
-            break;                                                                                  \
-        }                                                                                           \
-        default: {                                                                                  \
-            const T *r0 = r[0], *r1 = r[1], *r2 = r[2], *r3 = r[3];                                 \
-            const T b0 = w[0], b1 = w[1], b2 = w[2], b3 = w[3];                                     \
-            for (i = 0; i < n; i++)                                                                 \
-                out[i] = (((a * in[i] + b0 * r0[i]) + b1 * r1[i]) + b2 * r2[i]) + b3 * r3[i];       \
-            break;                                                                                  \
-        }                                                                                           \
+    } while (0)
+
+/*
+ * Compiled twice, for AVX2 and for the baseline, and picked by the CPU at load time (GCC function
+ * multi-versioning); "avx2" does not enable FMA, and -ffp-contract=off forbids contraction anyway,
+ * so both clones round identically.
+ */
+#define DEFINE_COMBINE(T, NAME)                                                                      \
+    __attribute__((target_clones("avx2", "default")))                                               \
+    static void NAME(T *out, const T *in, double a, const jlong *r, const jdouble *w, int k,       \
+                     int64_t n, double divisor) {                                                  \
+        double acc[BLOCK];                                                                          \
+        for (int64_t start = 0; start < n; start += BLOCK) {                                        \
+            int len = n - start < BLOCK ? (int) (n - start) : BLOCK;                                \
+            const T *x = in + start;                                                                \
+            T *o = out + start;                                                                     \
+            if (divisor > 0) {                                                                      \
+                for (int i = 0; i < len; i++) acc[i] = (double) x[i];                               \
+                for (int j = 0; j < k; j += 4) {                                                    \
+                    int m = k - j < 4 ? k - j : 4;                                                  \
+                    ADD_SOURCES(T, 0);                                                              \
+                }                                                                                   \
+                for (int i = 0; i < len; i++) o[i] = (T) (acc[i] / divisor);                        \
+            } else {                                                                                \
+                for (int i = 0; i < len; i++) acc[i] = a * (double) x[i];                           \
+                for (int j = 0; j < k; j += 4) {                                                    \
+                    int m = k - j < 4 ? k - j : 4;                                                  \
+                    ADD_SOURCES(T, 1);                                                              \
+                }                                                                                   \
+                for (int i = 0; i < len; i++) o[i] = (T) acc[i];                                    \
+            }                                                                                       \
         }                                                                                           \
     }
 
-DEFINE_WSUM(float, wsum_float)
-DEFINE_WSUM(double, wsum_double)
+/* b * y[i] in float64; for the average form b is 1.0 and the product exact. */
+#define TERM(b, y) ((b) * (double) (y)[i])
+
+DEFINE_COMBINE(float, combine_float)
+DEFINE_COMBINE(double, combine_double)
 
 /*
- * static native void weightedSum(boolean dbl, long out, long in, double self, long[] recv,
- *                                double[] weights, int k, long n)
- * Addresses are native byte addresses of element 0 of each range.
+ * static native void combine(boolean dbl, long out, long in, double self, long[] recv,
+ *                            double[] weights, int k, long n, int divisor)
+ * Addresses are native byte addresses of element 0 of each range. divisor > 0 selects the average
+ * form (self and weights are then ignored); divisor == 0 the weighted form.
  */
-JNIEXPORT void JNICALL Java_io_bluefog_collectives_engine_NativeKernels_weightedSum(
+JNIEXPORT void JNICALL Java_io_bluefog_collectives_engine_NativeKernels_combine(
         JNIEnv *env, jclass cls, jboolean dbl, jlong out, jlong in, jdouble self, jlongArray recv,
-        jdoubleArray weights, jint k, jlong n) {
+        jdoubleArray weights, jint k, jlong n, jint divisor) {
     (void) cls;
-    jlong addr[MAX_FUSED];
-    jdouble wd[MAX_FUSED];
-    int done = 0;
-    do {
-        int m = k - done < MAX_FUSED ? k - done : MAX_FUSED;
-        (*env)->GetLongArrayRegion(env, recv, done, m, addr);
-        (*env)->GetDoubleArrayRegion(env, weights, done, m, wd);
-        /* the first group carries the self term; later groups add to out (self weight 1, exact) */
-        jlong src = done == 0 ? in : out;
-        jdouble a = done == 0 ? self : 1.0;
-        if (dbl) {
-            const double *r[MAX_FUSED];
-            double w[MAX_FUSED];
-            for (int j = 0; j < m; j++) {
-                r[j] = (const double *) (intptr_t) addr[j];
-                w[j] = wd[j];
-            }
-            wsum_double((double *) (intptr_t) out, (const double *) (intptr_t) src, a, r, w, m, n);
-        } else {
-            const float *r[MAX_FUSED];
-            float w[MAX_FUSED];
-            for (int j = 0; j < m; j++) {
-                r[j] = (const float *) (intptr_t) addr[j];
-                w[j] = (float) wd[j];
-            }
-            wsum_float((float *) (intptr_t) out, (const float *) (intptr_t) src, (float) a, r, w, m, n);
-        }
-        done += m;
-    } while (done < k);
+    jlong *addr = k > 0 ? (*env)->GetLongArrayElements(env, recv, NULL) : NULL;
+    jdouble *w = k > 0 && divisor <= 0 ? (*env)->GetDoubleArrayElements(env, weights, NULL) : NULL;
+    if (k > 0 && (addr == NULL || (divisor <= 0 && w == NULL))) {
+        if (addr != NULL) (*env)->ReleaseLongArrayElements(env, recv, addr, JNI_ABORT);
+        return; /* OutOfMemoryError pending */
+    }
+    if (dbl) {
+        combine_double((double *) (intptr_t) out, (const double *) (intptr_t) in, self, addr, w, k, n, divisor);
+    } else {
+        combine_float((float *) (intptr_t) out, (const float *) (intptr_t) in, self, addr, w, k, n, divisor);
+    }
+    if (w != NULL) (*env)->ReleaseDoubleArrayElements(env, weights, w, JNI_ABORT);
+    if (addr != NULL) (*env)->ReleaseLongArrayElements(env, recv, addr, JNI_ABORT);
 }

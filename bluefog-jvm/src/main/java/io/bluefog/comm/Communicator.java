@@ -7,8 +7,11 @@ import java.nio.Buffer;
  * the collectives above it. One instance per rank.
  *
  * <h2>Buffers</h2>
- * Every data argument is a <em>direct</em> {@link java.nio.FloatBuffer} or
- * {@link java.nio.DoubleBuffer} (native byte order, as ND4J's {@code data().asNio()} views). An
+ * Every data argument is a <em>direct</em> {@link java.nio.FloatBuffer} (float32),
+ * {@link java.nio.DoubleBuffer} (float64), {@link java.nio.ShortBuffer} (float16 bit patterns,
+ * {@link Float16}), {@link java.nio.IntBuffer} (int32) or {@link java.nio.LongBuffer} (int64), in
+ * native byte order, as ND4J's {@code data().asNio()} views; {@link DType} says how each dtype is
+ * reduced. An
  * operation acts on the elements from the buffer's {@code position()} to its {@code limit()} and
  * leaves position and limit unchanged. Heap buffers, other buffer types, buffers not in native byte
  * order, read-only output buffers, or a dtype that differs between the buffers of one call raise
@@ -67,7 +70,7 @@ public interface Communicator extends AutoCloseable {
      * small messages may complete before the receive is posted, large ones only once it is (post
      * receives before waiting on sends).
      *
-     * @param buffer direct native-order Float/DoubleBuffer; read only
+     * @param buffer direct native-order data buffer; read only
      * @param dest   receiving rank, 0 &le; dest &lt; {@link #size()}
      * @param tag    0 &le; tag &le; {@link #maxTag()}
      * @return the request; {@link Request#waitFor()} returns once the buffer may be reused
@@ -81,7 +84,7 @@ public interface Communicator extends AutoCloseable {
      * {@code buffer.remaining()} elements of the buffer's dtype, otherwise the request fails with
      * {@link io.bluefog.CommunicationException} when waited for.
      *
-     * @param buffer direct native-order, writable Float/DoubleBuffer
+     * @param buffer direct native-order, writable data buffer
      * @param source sending rank, 0 &le; source &lt; {@link #size()}
      * @param tag    0 &le; tag &le; {@link #maxTag()}
      * @return the request; the buffer holds the message once {@link Request#waitFor()} returned
@@ -99,7 +102,7 @@ public interface Communicator extends AutoCloseable {
      * the result in {@code buffer}. Collective: every rank calls it with the same op, dtype and
      * element count.
      *
-     * @param buffer direct native-order, writable Float/DoubleBuffer; input and output
+     * @param buffer direct native-order, writable data buffer; input and output
      * @param op     SUM, AVG (sum / size), MIN or MAX
      * @throws IllegalArgumentException if the buffer is invalid or {@code op} is null
      */

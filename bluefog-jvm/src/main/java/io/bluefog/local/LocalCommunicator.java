@@ -6,8 +6,6 @@ import io.bluefog.comm.DType;
 import io.bluefog.comm.ReduceOp;
 import io.bluefog.comm.Request;
 import java.nio.Buffer;
-import java.nio.DoubleBuffer;
-import java.nio.FloatBuffer;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -111,19 +109,11 @@ final class LocalCommunicator implements Communicator {
         int n = world.size();
         int from = (int) ((long) count * rank / n);
         int to = (int) ((long) count * (rank + 1) / n);
-        if (dtype == DType.FLOAT32) {
-            FloatBuffer[] all = new FloatBuffer[n];
-            for (int r = 0; r < n; r++) {
-                all[r] = (FloatBuffer) round.calls[r].data();
-            }
-            Reductions.reduce(all, op, from, to);
-        } else {
-            DoubleBuffer[] all = new DoubleBuffer[n];
-            for (int r = 0; r < n; r++) {
-                all[r] = (DoubleBuffer) round.calls[r].data();
-            }
-            Reductions.reduce(all, op, from, to);
+        Buffer[] all = new Buffer[n];
+        for (int r = 0; r < n; r++) {
+            all[r] = round.calls[r].data();
         }
+        Reductions.reduce(all, dtype, op, from, to);
         world.rounds.depart(round, rank);
     }
 

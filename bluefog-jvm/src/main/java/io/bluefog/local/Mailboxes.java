@@ -6,6 +6,9 @@ import io.bluefog.comm.Request;
 import java.nio.Buffer;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.nio.LongBuffer;
+import java.nio.ShortBuffer;
 import java.util.ArrayDeque;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -114,17 +117,25 @@ final class Mailboxes {
 
     /** Bulk copy of all remaining elements of {@code src} into {@code dst} (a memcpy for direct, same-order buffers). */
     static void copy(Buffer dst, Buffer src, DType dtype) {
-        if (dtype == DType.FLOAT32) {
-            ((FloatBuffer) dst).duplicate().put(((FloatBuffer) src).duplicate());
-        } else {
-            ((DoubleBuffer) dst).duplicate().put(((DoubleBuffer) src).duplicate());
+        switch (dtype) {
+            case FLOAT32 -> ((FloatBuffer) dst).duplicate().put(((FloatBuffer) src).duplicate());
+            case FLOAT64 -> ((DoubleBuffer) dst).duplicate().put(((DoubleBuffer) src).duplicate());
+            case FLOAT16 -> ((ShortBuffer) dst).duplicate().put(((ShortBuffer) src).duplicate());
+            case INT32 -> ((IntBuffer) dst).duplicate().put(((IntBuffer) src).duplicate());
+            case INT64 -> ((LongBuffer) dst).duplicate().put(((LongBuffer) src).duplicate());
         }
     }
 
     private static Buffer heapCopy(Buffer data, DType dtype) {
-        if (dtype == DType.FLOAT32) {
-            return FloatBuffer.allocate(data.remaining()).put(((FloatBuffer) data).duplicate()).flip();
-        }
-        return DoubleBuffer.allocate(data.remaining()).put(((DoubleBuffer) data).duplicate()).flip();
+        int n = data.remaining();
+        Buffer copy = switch (dtype) {
+            case FLOAT32 -> FloatBuffer.allocate(n);
+            case FLOAT64 -> DoubleBuffer.allocate(n);
+            case FLOAT16 -> ShortBuffer.allocate(n);
+            case INT32 -> IntBuffer.allocate(n);
+            case INT64 -> LongBuffer.allocate(n);
+        };
+        copy(copy, data, dtype);
+        return copy;
     }
 }

@@ -2,6 +2,7 @@ package io.bluefog.testing;
 
 import static io.bluefog.testing.Elems.alloc;
 import static io.bluefog.testing.Elems.get;
+import static io.bluefog.testing.Elems.round;
 import static io.bluefog.testing.Elems.set;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -28,8 +29,11 @@ import org.junit.jupiter.api.function.Executable;
  * The contract of every {@link Communicator} primitive, written once for every transport (run as
  * threads by {@code LocalClusterContractTest}, under mpirun by {@code RunContractSuite}). Expected
  * values are closed forms in the rank ids r = 0..n-1 and element indices i; all values are small
- * integers, exact in float32 and float64, so sums are compared exactly whatever the summation
- * order. Only {@code AVG} (a division) is compared with a relative tolerance.
+ * integers, exact in float32, float64, int32 and int64, so sums are compared exactly whatever the
+ * summation order; float16 values are compared with the closed form rounded once to float16
+ * ({@link Elems#round}), which is what accumulating in a wider type gives. {@code AVG} of float32
+ * and float64 is compared with a relative tolerance; of int32/int64 exactly, truncated toward zero.
+ * Checks over dtypes run for every {@link DType}.
  *
  * <p>Every check makes the same collective calls on every rank, so a failing check cannot leave
  * the ranks out of step; bad-input checks only make calls that must throw before communicating.
@@ -46,7 +50,8 @@ public final class CommunicatorContract implements ContractSuite {
     /** How long rank 0 sleeps before the barrier, so that a barrier that does not wait is caught. */
     static final long BARRIER_SLEEP_MILLIS = 800;
 
-    private static final DType[] DTYPES = {DType.FLOAT32, DType.FLOAT64};
+    /** Every dtype of the SPI; large-message checks use float32/float64 only. */
+    private static final DType[] DTYPES = DType.values();
 
     @Override
     public Map<String, RankCheck> checks() {
@@ -137,14 +142,17 @@ public final class CommunicatorContract implements ContractSuite {
         }
         bf.communicator().allreduce(x, ReduceOp.SUM);
         for (int i = 0; i < len; i++) {
-            double expected = n * (n - 1) / 2.0 + (double) n * (i % 1000);
+            double expected = round(t, n * (n - 1) / 2.0 + (double) n * (i % 1000));
             if (get(x, i) != expected) {
                 assertEquals(expected, get(x, i), at(bf, t.label() + " sum of element " + i));
             }
         }
     }
 
-    /** x_r[i] = r + i: the average is (n-1)/2 + i. */
+    /**
+     * x_r[i] = r + i: the average is (n-1)/2 + i; for int32/int64 the sum divided by n truncated
+     * toward zero, i + floor((n-1)/2); for float16 the exact average rounded once to float16.
+     */
     static void allreduceAvg(BlueFog bf, DType t) {
         int n = bf.size();
         Buffer x = alloc(t, N);
@@ -152,9 +160,9 @@ public final class CommunicatorContract implements ContractSuite {
             set(x, i, bf.rank() + i);
         }
         bf.communicator().allreduce(x, ReduceOp.AVG);
-        double tol = t == DType.FLOAT32 ? AVG_REL_TOL_FLOAT32 : AVG_REL_TOL_FLOAT64;
+        double tol = t == DType.FLOAT32 ? AVG_REL_TOL_FLOAT32 : t == DType.FLOAT64 ? AVG_REL_TOL_FLOAT64 : 0;
         for (int i = 0; i < N; i++) {
-            double expected = (n - 1) / 2.0 + i;
+            double expected = t.isInteger() ? i + (n - 1) / 2 : round(t, (n - 1) / 2.0 + i);
             assertEquals(expected, get(x, i), tol * Math.max(1.0, Math.abs(expected)),
                     at(bf, t.label() + " average of element " + i));
         }
@@ -205,7 +213,7 @@ public final class CommunicatorContract implements ContractSuite {
             }
             bf.communicator().broadcast(x, root);
             for (int i = 0; i < len; i++) {
-                double expected = 1000 * root + (i % 1000);
+                double expected = round(t, 1000 * root + (i % 1000));
                 if (get(x, i) != expected) {
                     assertEquals(expected, get(x, i), at(bf, t.label() + " broadcast from " + root + " element " + i));
                 }
@@ -284,7 +292,7 @@ public final class CommunicatorContract implements ContractSuite {
         assertTrue(recv.test() && send.test(), at(bf, "test() is true after waitFor()"));
         recv.waitFor(); // idempotent
         for (int i = 0; i < len; i++) {
-            double expected = 1000 * prev + (i % 1000);
+            double expected = round(t, 1000 * prev + (i % 1000));
             if (get(in, i) != expected) {
                 assertEquals(expected, get(in, i), at(bf, t.label() + " ring message element " + i));
             }
@@ -322,7 +330,7 @@ public final class CommunicatorContract implements ContractSuite {
         for (int s = 0; s < n; s++) {
             for (int g = 1; g <= 2; g++) {
                 for (int k = 0; k < m; k++) {
-                    assertEquals(10000.0 * g + 100 * s + r + k, get(in[s][g], k),
+                    assertEquals(round(t, 10000.0 * g + 100 * s + r + k), get(in[s][g], k),
                             at(bf, t.label() + " message from " + s + " tag " + g));
                 }
             }

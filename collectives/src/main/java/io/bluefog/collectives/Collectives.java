@@ -5,11 +5,11 @@ import io.bluefog.collectives.engine.Engine;
 import io.bluefog.collectives.engine.FutureHandle;
 import io.bluefog.collectives.engine.NeighborPlan;
 import io.bluefog.collectives.engine.Op;
+import io.bluefog.collectives.engine.Tensors;
 import io.bluefog.comm.ReduceOp;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -53,7 +53,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * <ul>
  *   <li><b>Who calls:</b> every rank of the job, in the same order (operations are matched by call
  *       order), including {@code localAllreduce} and the hierarchical and pair operations.</li>
- *   <li><b>Tensors:</b> float32 or float64 ND4J arrays of any shape with at least one element;
+ *   <li><b>Tensors:</b> float32, float64, float16, int32 or int64 ND4J arrays of any shape with at
+ *       least one element (the rounding of averages per dtype is documented in
+ *       {@code io.bluefog.collectives.engine.Combiner}: float16/float32 accumulate in float64 and
+ *       round once, integer averages truncate toward zero);
  *       views and F-order arrays are accepted (copied to C order first; an in-place result is
  *       written back into the view). The result has the input's shape and dtype (the gathers: see
  *       each method).</li>
@@ -79,7 +82,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * ranks are fused into one message of at most {@link CollectivesConfig#fusionThresholdBytes()}
  * bytes. Sends read the arrays' off-heap memory directly; receive and fusion buffers are pooled.
  * A neighborAllreduce larger than {@link CollectivesConfig#pipelineChunkBytes()} moves in chunks of
- * that size, and each chunk is combined (BLAS {@code scal}/{@code axpy}) as soon as it has arrived,
+ * that size, and each chunk is combined (one pass of the native combine kernel, or its Java
+ * twin when the kernel is absent; both accumulate in float64 and round once) as soon as it has arrived,
  * while it is still in cache; an in-place call overwrites a chunk of its input only once every
  * destination has received it. Weighted sums are accumulated self term first, then sources in
  * ascending rank order, so results are reproducible run to run.
@@ -764,19 +768,7 @@ public final class Collectives implements AutoCloseable {
     }
 
     private static void check(INDArray x, String name) {
-        Objects.requireNonNull(x, name);
-        if (x.dataType() != DataType.FLOAT && x.dataType() != DataType.DOUBLE) {
-            throw new IllegalArgumentException(name + " must be float32 or float64, got " + x.dataType());
-        }
-        if (x.isEmpty() || x.length() == 0) {
-            throw new IllegalArgumentException(name + " must have at least one element, got shape "
-                    + java.util.Arrays.toString(x.shape()));
-        }
-        if (x.length() * x.dataType().width() > Integer.MAX_VALUE) {
-            // NIO buffers, and so the transports, address at most 2^31 - 1 bytes per message.
-            throw new IllegalArgumentException(name + " has " + x.length() * x.dataType().width()
-                    + " bytes; at most " + Integer.MAX_VALUE + " per tensor (split it)");
-        }
+        Tensors.checkTensor(x, name);
     }
 
     private static void checkGather(INDArray x) {

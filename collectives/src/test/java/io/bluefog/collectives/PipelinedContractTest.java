@@ -18,7 +18,7 @@ import org.junit.jupiter.api.TestFactory;
  * elements), so that every neighborAllreduce of the suite moves in several chunks, most with a
  * shorter last chunk: the chunked exchange and per-chunk combine must give the same closed forms
  * and serial references as one message. Run once with the native one-pass combine kernel (the
- * default when it is built) and once with the BLAS combine it falls back to.
+ * default when it is built) and once with the Java combine it falls back to.
  */
 class PipelinedContractTest {
     /** Not a multiple of 8 floats or 4 doubles: the suite's tensor lengths end in partial chunks. */

@@ -60,7 +60,7 @@ class SingleRankTest {
 
     @Test
     void badInputThrowsInTheCaller() {
-        assertThrows(IllegalArgumentException.class, () -> c.allreduce(Nd4j.zeros(DataType.INT, 3)));
+        assertThrows(IllegalArgumentException.class, () -> c.allreduce(Nd4j.zeros(DataType.BOOL, 3)));
         assertThrows(IllegalArgumentException.class, () -> c.broadcast(Nd4j.zeros(3), 1));
         assertThrows(IllegalArgumentException.class,
                 () -> c.neighborAllreduce(Nd4j.zeros(3), NeighborWeights.of(1, new int[] {1}, new double[] {1})));

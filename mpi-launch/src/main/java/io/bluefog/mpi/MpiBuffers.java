@@ -1,9 +1,15 @@
 package io.bluefog.mpi;
 
 import io.bluefog.comm.DType;
+import io.bluefog.comm.Float16;
 import java.nio.Buffer;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.nio.LongBuffer;
+import java.nio.ShortBuffer;
 import mpi.Datatype;
 import mpi.MPI;
 
@@ -48,23 +54,76 @@ final class MpiBuffers {
         DType.requireSame(DType.of(a, paramA), paramA, DType.of(b, paramB), paramB);
     }
 
+    /**
+     * @return the MPI datatype of the buffer's elements: MPI_FLOAT, MPI_DOUBLE, MPI_INT, MPI_LONG
+     *         (64-bit in Open MPI's Java bindings), and MPI_SHORT for float16 bit patterns, which
+     *         moves them unchanged (MPI has no float16 type; reductions go through
+     *         {@link #widen}/{@link #narrow})
+     */
     static Datatype datatype(Buffer buffer) {
-        return buffer instanceof FloatBuffer ? MPI.FLOAT : MPI.DOUBLE;
+        return switch (DType.of(buffer, "buffer")) {
+            case FLOAT32 -> MPI.FLOAT;
+            case FLOAT64 -> MPI.DOUBLE;
+            case FLOAT16 -> MPI.SHORT;
+            case INT32 -> MPI.INT;
+            case INT64 -> MPI.LONG;
+        };
     }
 
-    /** Divides the {@code remaining()} elements of {@code buffer} by {@code divisor}, in place. */
+    /** @return a new direct float32 buffer holding the float16 values of {@code halves} (exact) */
+    static FloatBuffer widen(ShortBuffer halves) {
+        int n = halves.remaining();
+        FloatBuffer f = ByteBuffer.allocateDirect(Math.max(1, n) * Float.BYTES).order(ByteOrder.nativeOrder())
+                .asFloatBuffer();
+        int from = halves.position();
+        for (int i = 0; i < n; i++) {
+            f.put(i, Float16.toFloat(halves.get(from + i)));
+        }
+        return f.limit(n);
+    }
+
+    /** Writes {@code floats[i] / divisor} rounded once to float16 into {@code halves}, for its remaining elements. */
+    static void narrow(FloatBuffer floats, ShortBuffer halves, int divisor) {
+        int from = halves.position();
+        for (int i = 0; i < halves.remaining(); i++) {
+            halves.put(from + i, Float16.fromDouble((double) floats.get(i) / divisor));
+        }
+    }
+
+    /**
+     * Divides the {@code remaining()} elements of {@code buffer} by {@code divisor}, in place: one
+     * correctly rounded division for float32/float64, truncation toward zero for int32/int64 (see
+     * {@link DType}). float16 averages are divided in {@link #narrow}.
+     */
     static void divide(Buffer buffer, int divisor) {
         int from = buffer.position();
         int to = buffer.limit();
-        if (buffer instanceof FloatBuffer f) {
-            for (int i = from; i < to; i++) {
-                f.put(i, f.get(i) / divisor);
+        switch (DType.of(buffer, "buffer")) {
+            case FLOAT32 -> {
+                FloatBuffer f = (FloatBuffer) buffer;
+                for (int i = from; i < to; i++) {
+                    f.put(i, f.get(i) / divisor);
+                }
             }
-        } else {
-            DoubleBuffer d = (DoubleBuffer) buffer;
-            for (int i = from; i < to; i++) {
-                d.put(i, d.get(i) / divisor);
+            case FLOAT64 -> {
+                DoubleBuffer d = (DoubleBuffer) buffer;
+                for (int i = from; i < to; i++) {
+                    d.put(i, d.get(i) / divisor);
+                }
             }
+            case INT32 -> {
+                IntBuffer b = (IntBuffer) buffer;
+                for (int i = from; i < to; i++) {
+                    b.put(i, b.get(i) / divisor);
+                }
+            }
+            case INT64 -> {
+                LongBuffer b = (LongBuffer) buffer;
+                for (int i = from; i < to; i++) {
+                    b.put(i, b.get(i) / divisor);
+                }
+            }
+            case FLOAT16 -> throw new IllegalStateException("float16 averages are divided while narrowing");
         }
     }
 }

@@ -6,6 +6,8 @@ import io.bluefog.comm.Communicator;
 import io.bluefog.comm.ReduceOp;
 import io.bluefog.comm.Request;
 import java.nio.Buffer;
+import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicBoolean;
 import mpi.Comm;
@@ -196,13 +198,18 @@ public final class MpiCommunicator implements Communicator {
             case MIN -> MPI.MIN;
             case MAX -> MPI.MAX;
         };
+        // float16: reduced as float32 (MPI has no float16), rounded once back (DType's contract).
+        boolean half = view instanceof ShortBuffer;
+        Buffer work = half ? MpiBuffers.widen((ShortBuffer) view) : view;
         try {
             // In place: MPI_Allreduce(MPI_IN_PLACE, buf, ...).
-            MPI.COMM_WORLD.allReduce(view, view.remaining(), MpiBuffers.datatype(view), mpiOp);
+            MPI.COMM_WORLD.allReduce(work, work.remaining(), MpiBuffers.datatype(work), mpiOp);
         } catch (MPIException e) {
             throw wrapHere("allreduce(" + op + ", " + view.remaining() + " elements)", e);
         }
-        if (op == ReduceOp.AVG) {
+        if (half) {
+            MpiBuffers.narrow((FloatBuffer) work, (ShortBuffer) view, op == ReduceOp.AVG ? size : 1);
+        } else if (op == ReduceOp.AVG) {
             MpiBuffers.divide(view, size);
         }
     }

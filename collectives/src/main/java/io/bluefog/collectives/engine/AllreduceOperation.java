@@ -2,6 +2,7 @@ package io.bluefog.collectives.engine;
 
 import io.bluefog.comm.ReduceOp;
 import java.util.List;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -15,14 +16,14 @@ final class AllreduceOperation implements Operation {
         Op first = batch.get(0);
         INDArray work = ctx.workingCopy(batch);
         if (first.kind == OpKind.LOCAL_ALLREDUCE) {
-            // Sum (AVG: then scaled) at the machine's leader in ascending rank order, then shared.
+            // Sum (AVG: then divided) at the machine's leader in ascending rank order, then shared.
             ctx.reduceAtLeader(work, first.reduceOp == ReduceOp.AVG, "localAllreduce");
             ctx.shareFromLeader(work, "localAllreduce");
-        } else if (first.reduceOp == ReduceOp.AVG) {
-            // The sum, then one scaling (Combiner.average): a transport's own AVG may divide element by
-            // element in Java, and an ND4J op costs tens of microseconds to launch.
+        } else if (first.reduceOp == ReduceOp.AVG && first.dataType() != DataType.HALF) {
+            // BlueFog's average: the sum, then one correctly rounded division by n. (float16: the
+            // transport's AVG, which divides the wider sum before its one rounding to float16.)
             ctx.comm.allreduce(Tensors.nio(work), ReduceOp.SUM);
-            Combiner.average(work, ctx.size);
+            ctx.divide(work, ctx.size);
         } else {
             ctx.comm.allreduce(Tensors.nio(work), first.reduceOp);
         }

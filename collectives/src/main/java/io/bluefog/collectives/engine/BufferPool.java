@@ -17,7 +17,7 @@ final class BufferPool {
     private final Map<Long, ArrayDeque<INDArray>> free = new HashMap<>();
 
     private static long key(DataType dtype, long length) {
-        return length * 2 + (dtype == DataType.DOUBLE ? 1 : 0);
+        return length * 8 + Tensors.code(dtype);
     }
 
     INDArray take(DataType dtype, long length) {

@@ -40,7 +40,7 @@ final class ExecutionContext {
     private final DoubleBuffer setsSend;
     private final long timeoutNanos;
     private final long pipelineChunkBytes;
-    /** Combine with our one-pass native kernel (else BLAS), decided once per engine. */
+    /** Combine with the native kernel (else Combiner's Java loops), decided once per engine. */
     private final boolean useNativeKernel = NativeKernels.enabled();
     private final BufferPool pool = new BufferPool();
     private final List<INDArray> borrowed = new ArrayList<>();
@@ -114,9 +114,19 @@ final class ExecutionContext {
 
     // ---- combine -----------------------------------------------------------------------------
 
-    /** @return the kernel for out = self * in + sum_k weights[k] * received[k] (see {@link Combiner}) */
+    /** @return the kernel for out = self * in + sum_k weights[k] * received[k] (see {@link Combiner#weighted}) */
     Combiner combiner(double self, double[] weights, INDArray in, INDArray out, INDArray[] received) {
-        return new Combiner(useNativeKernel, self, weights, in, out, received);
+        return Combiner.weighted(useNativeKernel, self, weights, in, out, received);
+    }
+
+    /** x = x / divisor in place, correctly rounded (see {@link Combiner#divide}). */
+    void divide(INDArray x, int divisor) {
+        Combiner.divide(useNativeKernel, x, divisor);
+    }
+
+    /** dst = w * src, flat arrays of one dtype and length (see {@link Combiner#weighted}). */
+    void scaled(INDArray src, double w, INDArray dst) {
+        Combiner.weighted(useNativeKernel, w, new double[0], src, dst, new INDArray[0]).combineAll(src.length());
     }
 
     // ---- fused batches -----------------------------------------------------------------------
@@ -254,6 +264,14 @@ final class ExecutionContext {
         return machines;
     }
 
+    /** Clears the request lists for a step between a machine's ranks; @return this rank's machine leader */
+    private int startMachineStep() {
+        recvs.clear();
+        sends.clear();
+        Machines ms = machines();
+        return ms.leader()[ms.machineOf()[rank]];
+    }
+
     /**
      * Sum (or average) of {@code work} over the ranks of this rank's machine, at its leader: the
      * members send their {@code work} to the leader, which adds them to its own in ascending rank
@@ -262,31 +280,26 @@ final class ExecutionContext {
      * @return true on the leader (whose {@code work} now holds the result)
      */
     boolean reduceAtLeader(INDArray work, boolean average, String what) {
-        Machines ms = machines();
-        int me = ms.machineOf()[rank];
-        int leader = ms.leader()[me];
         long deadline = deadline();
-        recvs.clear();
-        sends.clear();
+        int leader = startMachineStep();
         if (leader != rank) {
             sends.add(comm.isend(Tensors.nio(work), leader, TAG_DATA));
             waitAll(sends, deadline, k -> "machine leader " + leader + " to receive " + what + " data from rank " + rank);
             return false;
         }
-        int[] mine = ms.membersOf(me);
+        int[] mine = machines.membersOf(machines.machineOf()[rank]);
         INDArray[] local = new INDArray[mine.length];
         for (int k = 0; k < local.length; k++) {
             local[k] = borrow(work.dataType(), work.length());
             recvs.add(comm.irecv(Tensors.nio(local[k]), mine[k], TAG_DATA));
         }
         waitAll(recvs, deadline, k -> what + " data from rank " + mine[k] + " at its machine leader " + rank);
-        if (mine.length > 0) {
+        if (average) {
+            Combiner.average(useNativeKernel, work, work, local).combineAll(work.length());
+        } else if (mine.length > 0) {
             double[] ones = new double[mine.length];
             Arrays.fill(ones, 1.0);
             combiner(1.0, ones, work, work, local).combineAll(work.length());
-        }
-        if (average) {
-            Combiner.average(work, mine.length + 1);
         }
         return true;
     }
@@ -296,18 +309,14 @@ final class ExecutionContext {
      * ranks of its machine, which receive it into {@code result}.
      */
     void shareFromLeader(INDArray result, String what) {
-        Machines ms = machines();
-        int me = ms.machineOf()[rank];
-        int leader = ms.leader()[me];
         long deadline = deadline();
-        recvs.clear();
-        sends.clear();
+        int leader = startMachineStep();
         if (leader != rank) {
             recvs.add(comm.irecv(Tensors.nio(result), leader, TAG_DATA));
             waitAll(recvs, deadline, k -> what + " result from machine leader " + leader + " at rank " + rank);
             return;
         }
-        int[] mine = ms.membersOf(me);
+        int[] mine = machines.membersOf(machines.machineOf()[rank]);
         for (int r : mine) {
             sends.add(comm.isend(Tensors.nio(result), r, TAG_DATA));
         }

@@ -7,7 +7,8 @@ import java.util.Arrays;
  * disagree fail instead of hanging or mixing data). Encoded as {@link #LENGTH} doubles, every
  * field an integer below 2^52 so that doubles carry it exactly:
  * <pre>
- *  0 kind ordinal      1 dtype (1 float32, 2 float64)   2 number of dimensions   3 element count
+ *  0 kind ordinal      1 dtype (Tensors.code: 1 float32, 2 float64, 3 float16, 4 int32, 5 int64)
+ *  2 number of dimensions   3 element count
  *  4 call number on the sending rank (for messages only)  5 global parameter (must agree)
  *  6 local parameter (per rank; equal values may fuse)    7 peer (pair gossip), else -1
  *  8..15 the first 8 dimensions; with more than 8 dimensions slot 15 holds a hash of dims 7..
@@ -127,7 +128,7 @@ public final class Headers {
     }
 
     static long bytes(double[] h, int o) {
-        return (long) h[o + COUNT] * (h[o + DTYPE] == 2 ? 8 : 4);
+        return (long) h[o + COUNT] * Tensors.width((int) h[o + DTYPE]);
     }
 
     /** @return e.g. {@code allreduce float32 [3, 4]}, or {@code allreduce 'fc1.W' float32 [3, 4]} for a named call */
@@ -138,7 +139,7 @@ public final class Headers {
         if (name != null) {
             sb.append('\'').append(name).append("' ");
         }
-        sb.append(h[o + DTYPE] == 2 ? "float64" : h[o + DTYPE] == 1 ? "float32" : "-").append(" [");
+        sb.append(Tensors.label((int) h[o + DTYPE])).append(" [");
         int nd = (int) h[o + NDIMS];
         for (int d = 0; d < Math.min(nd, MAX_DIMS); d++) {
             sb.append(d == 0 ? "" : ", ").append((long) h[o + DIMS + d]);
@@ -149,7 +150,7 @@ public final class Headers {
         sb.append(']');
         long g = (long) h[o + GLOBAL];
         switch (kind) {
-            case ALLREDUCE -> sb.append(" op ").append(io.bluefog.comm.ReduceOp.values()[(int) g]);
+            case ALLREDUCE, LOCAL_ALLREDUCE -> sb.append(" op ").append(io.bluefog.comm.ReduceOp.values()[(int) g]);
             case BROADCAST -> sb.append(" root ").append(g);
             case PAIR_GOSSIP -> sb.append(" peer ").append((long) h[o + PEER]);
             case NEIGHBOR_ALLREDUCE, NEIGHBOR_ALLGATHER, HIERARCHICAL_NEIGHBOR_ALLREDUCE ->

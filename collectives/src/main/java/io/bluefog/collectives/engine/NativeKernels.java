@@ -14,13 +14,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The engine's own native kernel: neighborAllreduce's combine {@code out = w_self in + sum_k w_k r_k}
- * in one pass over memory ({@code src/main/c/weighted_sum.c}, built into this module's classes by
- * the Maven build when a C compiler is present). BLAS needs one pass per term ({@code scal}, then
- * an {@code axpy} per source), which is what separated the Java collective from the same exchange
- * written in C at 1 MB and above.
+ * (or {@code (in + sum_k r_k) / divisor} for uniform weights and allreduce's average) in one pass
+ * over memory, accumulated in float64 and rounded once ({@code src/main/c/weighted_sum.c}, built
+ * into this module's classes by the Maven build when a C compiler is present). {@link Combiner}
+ * holds the Java loops that compute the same results bit for bit when the kernel is absent.
  *
  * <p>Set {@value #SETTING} to {@code false} (system property or environment variable) to combine
- * with BLAS instead; the engine also falls back to BLAS when the library is missing or cannot be
+ * in Java instead; the engine also falls back to Java when the library is missing or cannot be
  * loaded (logged once).
  */
 final class NativeKernels {
@@ -51,7 +51,7 @@ final class NativeKernels {
         }
         URL url = NativeKernels.class.getResource(RESOURCE);
         if (url == null) {
-            LOG.info("native combine kernel not built into this jar; neighborAllreduce combines with BLAS");
+            LOG.info("native combine kernel not built into this jar; neighborAllreduce combines in Java");
             return false;
         }
         try {
@@ -69,18 +69,20 @@ final class NativeKernels {
             System.load(lib.toAbsolutePath().toString());
             return true;
         } catch (IOException | java.net.URISyntaxException | UnsatisfiedLinkError | SecurityException e) {
-            LOG.warn("cannot load the native combine kernel ({}); neighborAllreduce combines with BLAS", e.toString());
+            LOG.warn("cannot load the native combine kernel ({}); neighborAllreduce combines in Java", e.toString());
             return false;
         }
     }
 
     /**
-     * {@code out[i] = self * in[i] + sum_k weights[k] * recv_k[i]} for {@code i < n}, accumulated
-     * left to right (self term, then the sources in the given order) without fused multiply-adds.
-     * Arrays are float32 ({@code dbl = false}; weights rounded to float) or float64, given by the
-     * native byte address of their first element; {@code out} may equal {@code in}, the
+     * Weighted form ({@code divisor == 0}): {@code out[i] = self * in[i] + sum_k weights[k] * recv_k[i]};
+     * average form ({@code divisor > 0}, self and weights ignored):
+     * {@code out[i] = (in[i] + sum_k recv_k[i]) / divisor}; for {@code i < n}. Accumulated in float64
+     * left to right (self term, then the sources in the given order) without fused multiply-adds,
+     * rounded once to the element type. Arrays are float32 ({@code dbl = false}) or float64, given by
+     * the native byte address of their first element; {@code out} may equal {@code in}, the
      * {@code recv_k} must not overlap {@code out}.
      */
-    static native void weightedSum(boolean dbl, long out, long in, double self, long[] recv, double[] weights, int k,
-            long n);
+    static native void combine(boolean dbl, long out, long in, double self, long[] recv, double[] weights, int k,
+            long n, int divisor);
 }

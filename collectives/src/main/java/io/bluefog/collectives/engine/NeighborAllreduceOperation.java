@@ -73,8 +73,7 @@ final class NeighborAllreduceOperation implements Operation {
             payload[k] = in;
             if (w != 1.0) {
                 payload[k] = ctx.borrow(dtype, n);
-                Tensors.copy(in, 0, payload[k], 0, n);
-                FlatBlas.scalAll(payload[k], w);
+                ctx.scaled(in, w, payload[k]);
             }
         }
         // Every chunk's receives first, then its sends (chunk-major: the non-overtaking rule matches

@@ -148,7 +148,7 @@ public final class Op {
     }
 
     int dtypeCode() {
-        return input == null ? 0 : input.dataType() == DataType.DOUBLE ? 2 : 1;
+        return input == null ? 0 : Tensors.code(input.dataType());
     }
 
     DataType dataType() {

@@ -3,16 +3,71 @@ package io.bluefog.collectives.engine;
 import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.Objects;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Zero-copy views of ND4J arrays for the transport: an ND4J CPU array's {@code data().asNio()} is
- * a direct buffer over its off-heap memory, so its Float/Double view goes to the transport as is.
+ * The tensors the collectives accept, and zero-copy views of them for the transport: an ND4J CPU
+ * array's {@code data().asNio()} is a direct buffer over its off-heap memory, so its typed view
+ * (Float, Double, Short for float16, Int, Long) goes to the transport as is.
  */
 public final class Tensors {
+    /** The ND4J dtypes the collectives move, in the order of their header codes 1..5. */
+    private static final DataType[] SUPPORTED = {DataType.FLOAT, DataType.DOUBLE, DataType.HALF, DataType.INT,
+        DataType.LONG};
+    private static final String[] LABELS = {"float32", "float64", "float16", "int32", "int64"};
+
     private Tensors() {
+    }
+
+    /**
+     * The argument check of every collective's tensor: float32, float64, float16, int32 or int64
+     * ({@link io.bluefog.comm.DType}), at least one element, at most 2^31 - 1 bytes (what one NIO
+     * buffer, and so one transport message, addresses).
+     *
+     * @param x    the tensor
+     * @param name the parameter's name, used in the messages
+     * @throws NullPointerException     if {@code x} is null
+     * @throws IllegalArgumentException naming {@code name} if the dtype is another, the tensor is
+     *                                  empty or too large
+     */
+    public static void checkTensor(INDArray x, String name) {
+        Objects.requireNonNull(x, name);
+        if (code(x.dataType()) == 0) {
+            throw new IllegalArgumentException(name + " must be float32, float64, float16, int32 or int64, got "
+                    + x.dataType());
+        }
+        if (x.isEmpty() || x.length() == 0) {
+            throw new IllegalArgumentException(name + " must have at least one element, got shape "
+                    + Arrays.toString(x.shape()));
+        }
+        if (x.length() * x.dataType().width() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(name + " has " + x.length() * x.dataType().width()
+                    + " bytes; at most " + Integer.MAX_VALUE + " per tensor (split it)");
+        }
+    }
+
+    /** @return the dtype's code in operation headers (1 float32, 2 float64, 3 float16, 4 int32, 5 int64), 0 if unsupported */
+    static int code(DataType dtype) {
+        for (int k = 0; k < SUPPORTED.length; k++) {
+            if (SUPPORTED[k] == dtype) {
+                return k + 1;
+            }
+        }
+        return 0;
+    }
+
+    /** @return the label of a header dtype code ({@code "-"} for 0, no tensor) */
+    static String label(int code) {
+        return code >= 1 && code <= LABELS.length ? LABELS[code - 1] : "-";
+    }
+
+    /** @return the element width in bytes of a header dtype code (0 for none) */
+    static int width(int code) {
+        return code >= 1 && code <= SUPPORTED.length ? SUPPORTED[code - 1].width() : 0;
     }
 
     /** @return true if {@code x} owns its whole buffer in C order (then its buffer is the tensor) */
@@ -40,10 +95,21 @@ public final class Tensors {
         return bb;
     }
 
-    /** @return a Float/DoubleBuffer over {@code a}'s elements {@code [from, from + count)} */
+    /** @return a typed buffer (see {@link #typed}) over {@code a}'s elements {@code [from, from + count)} */
     static Buffer nio(INDArray a, long from, long count) {
-        ByteBuffer bb = bytes(a, from, count);
-        return a.dataType() == DataType.DOUBLE ? bb.asDoubleBuffer() : bb.asFloatBuffer();
+        return typed(bytes(a, from, count), a.dataType());
+    }
+
+    /** @return the view of {@code bb} for {@code dtype}: Float, Double, Short (float16 bits), Int or Long buffer */
+    static Buffer typed(ByteBuffer bb, DataType dtype) {
+        return switch (dtype) {
+            case FLOAT -> bb.asFloatBuffer();
+            case DOUBLE -> bb.asDoubleBuffer();
+            case HALF -> bb.asShortBuffer();
+            case INT -> bb.asIntBuffer();
+            case LONG -> bb.asLongBuffer();
+            default -> throw new IllegalArgumentException("unsupported dtype " + dtype);
+        };
     }
 
     /** @return a native-order byte view of all of {@code a}'s memory, to cut many ranges from with {@link #nio(ByteBuffer, DataType, long, long)} */
@@ -51,16 +117,16 @@ public final class Tensors {
         return bytes(a, 0, a.length());
     }
 
-    /** @return a Float/DoubleBuffer over elements {@code [from, from + count)} of {@code base} (from {@link #base}) */
+    /** @return a typed buffer over elements {@code [from, from + count)} of {@code base} (from {@link #base}) */
     static Buffer nio(ByteBuffer base, DataType dtype, long from, long count) {
         int es = dtype.width();
         ByteBuffer bb = base.duplicate().order(ByteOrder.nativeOrder());
         bb.limit(Math.toIntExact(base.position() + (from + count) * es));
         bb.position(Math.toIntExact(base.position() + from * es));
-        return dtype == DataType.DOUBLE ? bb.asDoubleBuffer() : bb.asFloatBuffer();
+        return typed(bb, dtype);
     }
 
-    /** @return a Float/DoubleBuffer over all of {@code a}'s elements */
+    /** @return a typed buffer over all of {@code a}'s elements */
     static Buffer nio(INDArray a) {
         return nio(a, 0, a.length());
     }

@@ -2,16 +2,18 @@ package io.bluefog.collectives.engine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.bluefog.CommunicationException;
 import io.bluefog.local.LocalCluster;
+import io.bluefog.testing.LocalContractTests;
 import io.bluefog.timeline.Timeline;
 import io.bluefog.topology.Topologies;
 import java.util.List;
-import java.util.concurrent.CompletionException;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicNode;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -22,22 +24,26 @@ import org.nd4j.linalg.factory.Nd4j;
  * only by timing out would fail with {@code BlueFogTimeoutException}, not with the cause.
  */
 class EngineFailureTest {
-    private static final long TIMEOUT_MILLIS = 120_000;
-    private static final int BAD_RANK = 1;
-    /** Neither a rank nor a machine of the world: the operation fails on the rank whose plan names it. */
-    private static final int NO_SUCH_RANK = 99;
+    private static final long TIMEOUT_MILLIS = EngineFailureContract.TIMEOUT_MILLIS;
+    private static final int BAD_RANK = EngineFailureContract.BAD_RANK;
+    private static final int NO_SUCH_RANK = EngineFailureContract.NO_SUCH_RANK;
 
     private static Engine engine(io.bluefog.BlueFog bf) {
         return new Engine(bf.communicator(), 1 << 20, TIMEOUT_MILLIS, 1 << 20, false, Timeline.disabled());
     }
 
     private static Throwable failureOf(Op op) {
-        CompletionException e = assertThrows(CompletionException.class, () -> op.future().join());
-        return e.getCause();
+        return EngineFailureContract.failureOf(op);
+    }
+
+    /** The transport-independent check (also run under mpirun), on worlds of 2, 3 and 5 ranks. */
+    @TestFactory
+    Stream<DynamicNode> contract() {
+        return LocalContractTests.forSizes(new EngineFailureContract(), 2, 3, 5);
     }
 
     @Test
-    void aFailureInsideAnOpOnOneRankEndsItOnEveryRankWithItsCause() {
+    void anIllegalArgumentInsideAnOpOnOneRankEndsItOnEveryRankWithItsCause() {
         int n = 4;
         // One rank per machine; every machine of the fully connected machine graph receives from
         // BAD_RANK's, whose plan names a machine that does not exist: it throws IllegalArgumentException
@@ -81,8 +87,8 @@ class EngineFailureTest {
     @Test
     void aRankThatDoesNotExchangeWithTheFailedRankLearnsOfItAtItsNextCall() {
         int n = 4;
-        // Ring: rank 3 neither sends to nor receives from rank 1, so its neighborAllreduce completes;
-        // its next call (a coordinator round that rank 1 never joins) ends with rank 1's cause (here
+        // Ring: rank 3 neither sends to nor receives from rank 1, so its neighborAllreduce may complete;
+        // then its next call (a coordinator round that rank 1 never joins) ends with rank 1's cause (here
         // an ArrayIndexOutOfBoundsException: any exception raised on one rank counts).
         List<String> outcome = LocalCluster.builder(n).timeoutMillis(TIMEOUT_MILLIS).build().call(bf -> {
             Engine engine = engine(bf);
@@ -96,7 +102,11 @@ class EngineFailureTest {
                     failureOf(op);
                     return "";
                 }
-                op.future().join();
+                // Its operation completes, or fails if the notice comes before its neighbors' data
+                // (its waits poll notices too); either way it ends with rank 1's cause at once.
+                if (op.future().isCompletedExceptionally()) {
+                    return failureOf(op).getMessage();
+                }
                 Op next = engine.runInCallerOrSubmit(Op.barrier());
                 return failureOf(next).getMessage();
             } finally {

@@ -12,38 +12,31 @@ import java.util.Random;
  *
  * <p>Exact reference: x* solves the normal equations (&Sigma;_i A_i&#7488;A_i) x = &Sigma;_i A_i&#7488;b_i (Cholesky).
  */
-public final class LeastSquares implements ConvexProblem {
-    private final int n;
-    private final int d;
+public final class LeastSquares extends GeneratedProblem {
     private final double[][][] a;
     private final double[][] b;
-    private final double[] solution;
-    private final double smoothness;
 
     private LeastSquares(int n, int d, double[][][] a, double[][] b) {
-        this.n = n;
-        this.d = d;
+        super(n, d, normalEquationsSolution(a, b, d), maxLocalCurvature(a, d, 1.0));
         this.a = a;
         this.b = b;
+    }
+
+    /** @return x* solving (&Sigma;_i A_i&#7488;A_i) x = &Sigma;_i A_i&#7488;b_i */
+    private static double[] normalEquationsSolution(double[][][] a, double[][] b, int d) {
         double[][] h = new double[d][d];
         double[] r = new double[d];
-        double l = 0;
-        for (int i = 0; i < n; i++) {
-            double[][] hi = new double[d][d];
-            int m = a[i].length;
-            for (int k = 0; k < m; k++) {
+        for (int i = 0; i < a.length; i++) {
+            for (int k = 0; k < a[i].length; k++) {
                 for (int p = 0; p < d; p++) {
                     r[p] += a[i][k][p] * b[i][k];
                     for (int q = 0; q < d; q++) {
-                        hi[p][q] += a[i][k][p] * a[i][k][q] / m;
                         h[p][q] += a[i][k][p] * a[i][k][q];
                     }
                 }
             }
-            l = Math.max(l, DenseMath.largestEigenvalue(hi));
         }
-        this.solution = DenseMath.solveSpd(h, r);
-        this.smoothness = l;
+        return DenseMath.solveSpd(h, r);
     }
 
     /**
@@ -85,30 +78,8 @@ public final class LeastSquares implements ConvexProblem {
     }
 
     @Override
-    public int ranks() {
-        return n;
-    }
-
-    @Override
-    public int dimension() {
-        return d;
-    }
-
-    @Override
-    public double[] solution() {
-        return solution.clone();
-    }
-
-    @Override
-    public double smoothness() {
-        return smoothness;
-    }
-
-    @Override
-    public LocalObjective local(int rank) {
-        if (rank < 0 || rank >= n) {
-            throw new IllegalArgumentException("rank " + rank + " is outside 0.." + (n - 1));
-        }
+    LocalObjective objective(int rank) {
+        int d = dimension();
         INDArray am = Nd4j.createFromArray(a[rank]);
         INDArray bm = Nd4j.createFromArray(b[rank]).reshape(b[rank].length, 1);
         int m = b[rank].length;

@@ -15,37 +15,17 @@ import java.util.Random;
  * <p>Exact reference: Newton's method on (1/n) &Sigma;_i f_i (Cholesky solves) until the step is below
  * 1e-15 relative, i.e. to machine precision. L = max_i (&lambda;_max(A_i&#7488;A_i)/(4m) + &lambda;).
  */
-public final class LogisticRegression implements ConvexProblem {
+public final class LogisticRegression extends GeneratedProblem {
     private static final int MAX_NEWTON_STEPS = 100;
-    private final int n;
-    private final int d;
     private final double lambda;
     private final double[][][] a;
     private final double[][] y;
-    private final double[] solution;
-    private final double smoothness;
 
     private LogisticRegression(int n, int d, double lambda, double[][][] a, double[][] y) {
-        this.n = n;
-        this.d = d;
+        super(n, d, newton(a, y, lambda, d), maxLocalCurvature(a, d, 4.0) + lambda);
         this.lambda = lambda;
         this.a = a;
         this.y = y;
-        double l = 0;
-        for (int i = 0; i < n; i++) {
-            int m = a[i].length;
-            double[][] hi = new double[d][d];
-            for (double[] row : a[i]) {
-                for (int p = 0; p < d; p++) {
-                    for (int q = 0; q < d; q++) {
-                        hi[p][q] += row[p] * row[q] / (4.0 * m);
-                    }
-                }
-            }
-            l = Math.max(l, DenseMath.largestEigenvalue(hi) + lambda);
-        }
-        this.smoothness = l;
-        this.solution = newton();
     }
 
     /**
@@ -79,7 +59,8 @@ public final class LogisticRegression implements ConvexProblem {
         return new LogisticRegression(ranks, dimension, lambda, a, y);
     }
 
-    private double[] newton() {
+    private static double[] newton(double[][][] a, double[][] y, double lambda, int d) {
+        int n = a.length;
         double[] x = new double[d];
         for (int step = 0; step < MAX_NEWTON_STEPS; step++) {
             double[] g = new double[d];
@@ -114,30 +95,8 @@ public final class LogisticRegression implements ConvexProblem {
     }
 
     @Override
-    public int ranks() {
-        return n;
-    }
-
-    @Override
-    public int dimension() {
-        return d;
-    }
-
-    @Override
-    public double[] solution() {
-        return solution.clone();
-    }
-
-    @Override
-    public double smoothness() {
-        return smoothness;
-    }
-
-    @Override
-    public LocalObjective local(int rank) {
-        if (rank < 0 || rank >= n) {
-            throw new IllegalArgumentException("rank " + rank + " is outside 0.." + (n - 1));
-        }
+    LocalObjective objective(int rank) {
+        int d = dimension();
         int m = a[rank].length;
         INDArray am = Nd4j.createFromArray(a[rank]);
         INDArray ym = Nd4j.createFromArray(y[rank]).reshape(m, 1);

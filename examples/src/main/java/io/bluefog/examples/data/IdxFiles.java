@@ -38,7 +38,7 @@ public final class IdxFiles {
      * @throws DatasetFileException if the file is missing, not gzip, has a wrong magic, count or label
      */
     public static int[] readLabels(Path file, int expectedCount, int numClasses) {
-        try (DataInputStream in = open(file)) {
+        return read(file, in -> {
             int magic = in.readInt();
             if (magic != LABELS_MAGIC) {
                 throw new DatasetFileException(file, String.format(
@@ -59,13 +59,7 @@ public final class IdxFiles {
                 }
             }
             return labels;
-        } catch (EOFException e) {
-            throw new DatasetFileException(file, "truncated (ends before the sizes in its header say)", e);
-        } catch (NoSuchFileException e) {
-            throw new DatasetFileException(file, "missing (install Debian's dataset-fashion-mnist or pass --data-dir)", e);
-        } catch (IOException e) {
-            throw new DatasetFileException(file, "cannot be read as gzipped IDX: " + e.getMessage(), e);
-        }
+        });
     }
 
     /**
@@ -87,7 +81,7 @@ public final class IdxFiles {
                         + ", got " + indices[k] + " at position " + k);
             }
         }
-        try (DataInputStream in = open(file)) {
+        return read(file, in -> {
             int magic = in.readInt();
             if (magic != IMAGES_MAGIC) {
                 throw new DatasetFileException(file, String.format(
@@ -115,6 +109,18 @@ public final class IdxFiles {
                 }
             }
             return out;
+        });
+    }
+
+    /** Reads one IDX section of a file. */
+    private interface Body<T> {
+        T read(DataInputStream in) throws IOException;
+    }
+
+    /** Runs {@code body} on the opened file and turns every I/O failure into one {@link DatasetFileException}. */
+    private static <T> T read(Path file, Body<T> body) {
+        try (DataInputStream in = open(file)) {
+            return body.read(in);
         } catch (EOFException e) {
             throw new DatasetFileException(file, "truncated (ends before the sizes in its header say)", e);
         } catch (NoSuchFileException e) {

@@ -1,5 +1,6 @@
 package io.bluefog.mpi.it;
 
+import io.bluefog.collectives.engine.EngineFailureContract;
 import io.bluefog.collectives.testing.CollectivesContract;
 import io.bluefog.config.BlueFogConfig;
 import io.bluefog.mpi.MpiRun;
@@ -42,5 +43,14 @@ class CollectivesMpiTest {
                 .filter(name -> !name.equals("shapeMismatchFailsOnEveryRank")).toArray(String[]::new);
         MpiRun.assertSuitePassed(4, List.of("-D" + BlueFogConfig.SKIP_NEGOTIATE + "=true"),
                 CollectivesContract.class.getName(), List.of(checks), checks);
+    }
+
+    /**
+     * An exception inside an operation on one rank ends the operation on every rank with that
+     * rank's cause, not a timeout (its own mpirun: it breaks the job's engines for good).
+     */
+    @Test
+    void oneRankFailureEndsTheOperationOnEveryRank() {
+        MpiRun.assertSuitePassed(3, EngineFailureContract.class.getName(), new EngineFailureContract().checks().keySet());
     }
 }
