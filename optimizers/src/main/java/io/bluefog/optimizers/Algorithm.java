@@ -47,7 +47,20 @@ public enum Algorithm {
      * edges): x_i &larr; x_i &minus; d(g(z_i)); [x; w]_i &larr; &Sigma;_j p_ij [x; w]_j; z_i = x_i / w_i; w^0 = 1. Assran, Loizou,
      * Ballas and Rabbat, "Stochastic Gradient Push for Distributed Deep Learning", ICML 2019.
      */
-    PUSH_SUM("push-sum");
+    PUSH_SUM("push-sum"),
+    /**
+     * CHOCO-SGD: local step, then gossip of compressed differences to public copies with consensus
+     * step gamma; made by {@link io.bluefog.optimizers.algorithms.ChocoSgd#factory} (it needs a
+     * compressor and gamma). Koloskova, Stich and Jaggi, ICML 2019; Koloskova et al., ICLR 2020.
+     */
+    CHOCO("choco"),
+    /**
+     * DiLoCo: H local steps, then the outer gradient x_start &minus; x averaged and applied by outer
+     * Nesterov momentum; made by {@link io.bluefog.optimizers.algorithms.DiLoCo#factory} (it needs the
+     * outer learning rate and momentum). Douillard et al., "DiLoCo: Distributed Low-Communication
+     * Training of Language Models", arXiv:2311.08105, 2023.
+     */
+    DILOCO("diloco");
 
     private final String cliName;
 

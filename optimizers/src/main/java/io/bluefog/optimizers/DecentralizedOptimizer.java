@@ -97,6 +97,7 @@ public abstract class DecentralizedOptimizer {
     private long iteration;
     private long round;
     private long communicationNanos;
+    private long bytesSent;
     /** {@link #localStep}'s result, reused; created on first use with the gradient's shape. */
     private INDArray work;
     /** {@link #beginStep()} was called for the coming iteration. */
@@ -253,6 +254,7 @@ public abstract class DecentralizedOptimizer {
 
     /** Neighbor averaging x &larr; W x in place, timed as communication. Collective. */
     protected final void mix(INDArray x, Topology w) {
+        countNeighborBytes(x, w);
         long t0 = System.nanoTime();
         collectives.neighborAllreduceInPlace(x, Mixing.of(w));
         communicationNanos += System.nanoTime() - t0;
@@ -263,6 +265,7 @@ public abstract class DecentralizedOptimizer {
      * {@link #finishMix} waits for it. {@code x} must not be read or written until then. Collective.
      */
     protected final Handle<INDArray> startMix(INDArray x, Topology w) {
+        countNeighborBytes(x, w);
         long t0 = System.nanoTime();
         Handle<INDArray> h = collectives.neighborAllreduceInPlaceAsync(x, Mixing.of(w));
         communicationNanos += System.nanoTime() - t0;
@@ -281,9 +284,49 @@ public abstract class DecentralizedOptimizer {
 
     /** Global averaging x &larr; (1/n) &Sigma;_j x_j in place, timed as communication. Collective. */
     protected final void average(INDArray x) {
+        int n = collectives.size();
+        bytesSent += Math.round(2.0 * (n - 1) / n * x.length() * x.dataType().width());
         long t0 = System.nanoTime();
         collectives.allreduceInPlace(x, ReduceOp.AVG);
         communicationNanos += System.nanoTime() - t0;
+    }
+
+    /**
+     * Neighbor allgather with w's sources and destinations (its weights are ignored): the
+     * concatenation along dimension 0 of the {@code x} of this rank's in-neighbors in {@code w}, in
+     * ascending rank order (see {@link Collectives#neighborAllgather(INDArray, Mixing)}); timed as
+     * communication and counted in {@link #bytesSent()}. For algorithms that exchange messages of
+     * their own (e.g. CHOCO-SGD's packed compressed updates in an INT32 array). Collective.
+     *
+     * @param x at least one dimension, the same shape and dtype on every rank; not modified
+     * @return a new array {@code [indegree * x.shape[0], ...]}
+     */
+    protected final INDArray neighborAllgather(INDArray x, Topology w) {
+        countNeighborBytes(x, w);
+        long t0 = System.nanoTime();
+        INDArray gathered = collectives.neighborAllgather(x, Mixing.of(w));
+        communicationNanos += System.nanoTime() - t0;
+        return gathered;
+    }
+
+    /** x goes to each out-neighbor of this rank in w once. */
+    private void countNeighborBytes(INDArray x, Topology w) {
+        bytesSent += (long) w.outNeighbors(collectives.rank()).length * x.length() * x.dataType().width();
+    }
+
+    /**
+     * Bytes this rank has sent through the protected helpers so far: for {@link #mix},
+     * {@link #startMix} and {@link #neighborAllgather} the array's bytes (length times the dtype's
+     * width) once per out-neighbor of this rank in the round's matrix, which is what the neighbor
+     * operations send; for {@link #average} {@code 2 (n-1)/n} times the array's bytes, what each rank
+     * sends in a ring allreduce (the engine's own allreduce algorithm may send a different amount).
+     * Message headers, the start's broadcast and calls made directly on {@link #collectives()} are not
+     * counted.
+     *
+     * @return cumulative bytes sent by this rank's optimizer
+     */
+    public final long bytesSent() {
+        return bytesSent;
     }
 
     /** @return the parameter vector this optimizer updates (the array passed at creation) */

@@ -9,11 +9,16 @@ import io.bluefog.examples.data.Shard;
 import io.bluefog.examples.data.ShardIterator;
 import io.bluefog.optimizers.Algorithm;
 import io.bluefog.optimizers.OptimizerConfig;
+import io.bluefog.optimizers.OptimizerFactory;
+import io.bluefog.optimizers.algorithms.ChocoSgd;
+import io.bluefog.optimizers.algorithms.DiLoCo;
+import io.bluefog.optimizers.compression.Compressor;
 import io.bluefog.optimizers.dl4j.DecentralizedTrainer;
 import io.bluefog.optimizers.dl4j.EpochMetrics;
 import io.bluefog.optimizers.dl4j.TrainingListener;
 import io.bluefog.optimizers.updaters.LocalUpdater;
 import io.bluefog.topology.Stochasticity;
+import io.bluefog.topology.catalog.ParsingConverter;
 import io.bluefog.topology.catalog.TopologyCatalog;
 import io.bluefog.topology.catalog.TopologyName;
 import io.bluefog.topology.dynamic.DynamicTopology;
@@ -62,8 +67,27 @@ public final class FashionMnist implements Callable<Integer> {
             description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
     Algorithm optimizer;
 
-    @Option(names = "--period", defaultValue = "4", description = "H: global average every H-th round (local-sgd, pga) (default: ${DEFAULT-VALUE})")
+    @Option(names = "--period", defaultValue = "4", description = "H: global average every H-th round (local-sgd, pga), "
+            + "inner steps per outer step (diloco) (default: ${DEFAULT-VALUE})")
     int period;
+
+    @Option(names = "--compressor", defaultValue = "top-k:0.01", converter = CompressorConverter.class,
+            description = "choco's compressor: identity|top-k:RHO|random-k:RHO|sign|qsgd:S (default: ${DEFAULT-VALUE})")
+    Compressor compressor;
+
+    @Option(names = "--consensus-step", defaultValue = "0.05",
+            description = "choco's consensus step gamma in (0, 1]; stronger compression needs a smaller one (4 ranks, "
+                    + "Nesterov 0.9: top-k:0.01 diverged at 0.5 and trained at 0.05; sign trained at 0.5) (default: ${DEFAULT-VALUE})")
+    double consensusStep;
+
+    @Option(names = "--outer-lr", defaultValue = "0.7", description = "diloco's outer learning rate (default: ${DEFAULT-VALUE}, the paper's)")
+    double outerLr;
+
+    @Option(names = "--outer-momentum", defaultValue = "0.9", description = "diloco's outer Nesterov momentum (default: ${DEFAULT-VALUE}, the paper's)")
+    double outerMomentum;
+
+    @Option(names = "--decentralized-outer", description = "diloco: mix the outer gradient with the topology instead of a global average")
+    boolean decentralizedOuter;
 
     @Option(names = "--communication-period", defaultValue = "1", description = "J: communicate every J-th step (default: ${DEFAULT-VALUE})")
     int communicationPeriod;
@@ -170,6 +194,22 @@ public final class FashionMnist implements Callable<Integer> {
         }
     }
 
+    /** {@code --compressor}: {@link Compressor#parse}. */
+    static final class CompressorConverter extends ParsingConverter<Compressor> {
+        CompressorConverter() {
+            super(Compressor::parse);
+        }
+    }
+
+    /** @return the factory of {@code --optimizer}: choco and diloco with their options, the built-in ones otherwise */
+    private OptimizerFactory optimizerFactory() {
+        return switch (optimizer) {
+            case CHOCO -> ChocoSgd.factory(compressor, consensusStep, seed);
+            case DILOCO -> DiLoCo.factory(outerLr, outerMomentum, decentralizedOuter);
+            default -> OptimizerFactory.builtIn();
+        };
+    }
+
     /** {@code --partition}: {@link Partition#parse}, whose error becomes picocli's usage error. */
     static final class PartitionConverter implements CommandLine.ITypeConverter<Partition> {
         @Override
@@ -222,7 +262,7 @@ public final class FashionMnist implements Callable<Integer> {
         MultiLayerNetwork net = Models.build(model, seed);
         // the trainer communicates through the rank's collectives; closed when this rank's job is done
         try (Collectives collectives = Collectives.of(bf)) {
-            DecentralizedTrainer trainer = new DecentralizedTrainer(collectives, bf.mixingTopology(), net, config);
+            DecentralizedTrainer trainer = new DecentralizedTrainer(collectives, bf.mixingTopology(), net, config, optimizerFactory());
             Map<String, String> settings = settings(size, net.numParams(), bf.communicator().transportName());
             if (lead) {
                 out.printf(Locale.ROOT, "fashion-mnist: %d ranks (%s), model %s (%d parameters), %s on %s, %s, partition %s, "
@@ -238,9 +278,9 @@ public final class FashionMnist implements Callable<Integer> {
                 history.add(m);
                 if (lead) {
                     out.printf(Locale.ROOT, "epoch %d/%d  loss %.4f  test acc: averaged %.4f, rank 0 %.4f  consensus %.3e  "
-                                    + "%.0f samples/s  communication %.1f%% (exchange %.1f%%, waiting %.1f%%%s)  (%.1f s)%n",
+                                    + "%.0f samples/s  %.0f bytes/step  communication %.1f%% (exchange %.1f%%, waiting %.1f%%%s)  (%.1f s)%n",
                             e, epochs, m.trainLoss(), m.averagedAccuracy(), m.localAccuracy(), m.consensusDistance(),
-                            m.samplesPerSecond(), 100 * m.communicationShare(), 100 * m.exchangeShare(),
+                            m.samplesPerSecond(), m.bytesSentPerStep(), 100 * m.communicationShare(), 100 * m.exchangeShare(),
                             100 * m.waitShare(), m.overlapped() ? ", partly hidden behind the gradient computation" : "",
                             m.trainSeconds());
                     MetricsWriter.write(metricsDir, settings, history);
@@ -266,6 +306,14 @@ public final class FashionMnist implements Callable<Integer> {
         s.put("topology", topology);
         s.put("period", Integer.toString(period));
         s.put("communication_period", Integer.toString(communicationPeriod));
+        if (optimizer == Algorithm.CHOCO) {
+            s.put("compressor", compressor.id());
+            s.put("consensus_step", Double.toString(consensusStep));
+        } else if (optimizer == Algorithm.DILOCO) {
+            s.put("outer_lr", Double.toString(outerLr));
+            s.put("outer_momentum", Double.toString(outerMomentum));
+            s.put("decentralized_outer", Boolean.toString(decentralizedOuter));
+        }
         s.put("updater", localUpdater().toString());
         s.put("epochs", Integer.toString(epochs));
         s.put("batch_size", Integer.toString(batchSize));

@@ -31,7 +31,7 @@ public final class MetricsWriter {
     public static final String PNG = "metrics.png";
     private static final JsonFactory JSON_FACTORY = new JsonFactory();
     static final String CSV_HEADER = "epoch,train_loss,test_accuracy_averaged,test_accuracy_rank0,test_accuracy_mean_local,"
-            + "consensus_distance,samples_per_second,communication_share,exchange_share,wait_share,overlapped,train_seconds,iterations";
+            + "consensus_distance,samples_per_second,communication_share,exchange_share,wait_share,overlapped,train_seconds,iterations,bytes_sent_per_step";
 
     private MetricsWriter() {
     }
@@ -42,10 +42,10 @@ public final class MetricsWriter {
             Files.createDirectories(dir);
             StringBuilder csv = new StringBuilder(CSV_HEADER).append('\n');
             for (EpochMetrics m : epochs) {
-                csv.append(String.format(Locale.ROOT, "%d,%.6f,%.4f,%.4f,%.4f,%.6e,%.1f,%.4f,%.4f,%.4f,%b,%.2f,%d%n",
+                csv.append(String.format(Locale.ROOT, "%d,%.6f,%.4f,%.4f,%.4f,%.6e,%.1f,%.4f,%.4f,%.4f,%b,%.2f,%d,%.1f%n",
                         m.epoch(), m.trainLoss(), m.averagedAccuracy(), m.localAccuracy(), m.meanLocalAccuracy(),
                         m.consensusDistance(), m.samplesPerSecond(), m.communicationShare(), m.exchangeShare(),
-                        m.waitShare(), m.overlapped(), m.trainSeconds(), m.iterations()));
+                        m.waitShare(), m.overlapped(), m.trainSeconds(), m.iterations(), m.bytesSentPerStep()));
             }
             Files.writeString(dir.resolve(CSV), csv);
             Files.writeString(dir.resolve(JSON), json(settings, epochs));
@@ -86,6 +86,7 @@ public final class MetricsWriter {
                 g.writeBooleanField("overlapped", m.overlapped());
                 JsonLines.number(g, "train_seconds", m.trainSeconds());
                 g.writeNumberField("iterations", m.iterations());
+                JsonLines.number(g, "bytes_sent_per_step", m.bytesSentPerStep());
                 g.writeEndObject();
             }
             g.writeEndArray();

@@ -41,6 +41,27 @@ class AverageConsensusTest {
         }
     }
 
+    /**
+     * Base-(k+1) graphs (Takezawa et al., NeurIPS 2023) reach the exact average after one period
+     * for sizes that are not powers of 2, where the one-peer exponential graph does not. float64:
+     * the error left is rounding of weights such as 8/12 (a few ulps of the values).
+     */
+    @Test
+    void base2GraphReachesTheExactAverageForSizesThatAreNotPowersOfTwo() {
+        double float64Exact = 1e-12;
+        for (int n : new int[] {6, 12, 24}) {
+            int period = io.bluefog.topology.dynamic.Schedules.baseGraph(n, 1).period();
+            double[] base = LocalCluster.call(n, parse(System.out, "--topology", "base-2", "--iterations",
+                    String.valueOf(period), "--size", "64", "--dtype", "float64")::run).get(0);
+            assertTrue(base[period - 1] > 1e-3, "n = " + n + ": not there one step early: " + base[period - 1]);
+            assertTrue(base[period] < float64Exact, "n = " + n + " after " + period + " steps: " + base[period]);
+            double[] exp = LocalCluster.call(n, parse(System.out, "--topology", "one-peer-exponential", "--iterations",
+                    String.valueOf(period), "--size", "64", "--dtype", "float64")::run).get(0);
+            assertTrue(exp[period] > 1e-6, "n = " + n + ": one-peer exponential after " + period + " steps: "
+                    + exp[period]);
+        }
+    }
+
     @Test
     void ringDecaysLikeRhoToTheK() {
         int n = 8;

@@ -5,6 +5,8 @@ import io.bluefog.collectives.Collectives;
 import io.bluefog.optimizers.Algorithm;
 import io.bluefog.optimizers.DecentralizedOptimizer;
 import io.bluefog.optimizers.OptimizerConfig;
+import io.bluefog.optimizers.algorithms.ChocoSgd;
+import io.bluefog.optimizers.compression.Compressor;
 import io.bluefog.optimizers.updaters.LocalUpdater;
 import io.bluefog.testing.ContractSuite;
 import io.bluefog.testing.RankCheck;
@@ -87,6 +89,8 @@ public class ConvexContractSuite implements ContractSuite {
         c.put("awc-diverges-where-atc-converges", ConvexContractSuite::largeStep);
         c.put("ring-consensus-decays-like-rho", ConvexContractSuite::ringConsensus);
         c.put("one-peer-exponential-consensus-exact", ConvexContractSuite::onePeerConsensus);
+        c.put("base-2-consensus-exact", ConvexContractSuite::base2Consensus);
+        c.put("choco-identity-equals-atc-least-squares", ConvexContractSuite::chocoIdentityIsAtc);
         c.replaceAll((name, check) -> closingCollectives(check));
         return c;
     }
@@ -226,6 +230,54 @@ public class ConvexContractSuite implements ContractSuite {
                     + " ranks the consensus distance is " + end + " (start " + start + ")");
         } else {
             assertTrue(end < start, "one-peer steps must reduce the consensus distance: " + start + " -> " + end);
+        }
+    }
+
+    /**
+     * Base-(k+1) graph with k = 1 (Takezawa et al., NeurIPS 2023): ATC with zero gradients reaches
+     * exact consensus after one period, for any number of ranks.
+     */
+    static void base2Consensus(BlueFog bf) {
+        io.bluefog.topology.dynamic.DynamicTopology schedule = Schedules.baseGraph(bf.size(), 1);
+        INDArray x = Nd4j.createFromArray(new Random(SEED + bf.rank()).doubles(DIMENSION).toArray()).reshape(1, DIMENSION);
+        OptimizerConfig config = OptimizerConfig.builder(Algorithm.ATC).updater(LocalUpdater.sgd(1)).topology(schedule)
+                .broadcastAtStart(false).build();
+        DecentralizedOptimizer opt = DecentralizedOptimizer.create(Collectives.of(bf), bf.mixingTopology(), x, config);
+        INDArray zero = Nd4j.zeros(DataType.DOUBLE, 1, DIMENSION);
+        double start = opt.consensusDistance();
+        for (int k = 0; k < schedule.period(); k++) {
+            opt.step(zero);
+        }
+        double end = opt.consensusDistance();
+        assertTrue(end <= EXACT_CONSENSUS * start, "after " + schedule.period() + " steps of " + schedule
+                + " the consensus distance is " + end + " (start " + start + ")");
+    }
+
+    /** CHOCO sends float32 differences: the identity compressor's rounding, relative to the parameters. */
+    static final double CHOCO_FLOAT32_MESSAGES = 1e-5;
+
+    /**
+     * CHOCO-SGD with the identity compressor and consensus step 1 (Koloskova et al., ICML 2019) takes
+     * the ATC D-SGD steps on the least-squares problem, up to the float32 rounding of its messages.
+     */
+    static void chocoIdentityIsAtc(BlueFog bf) {
+        ConvexProblem p = leastSquares(bf);
+        LocalObjective f = p.local(bf.rank());
+        Topology ring = Topologies.ring(bf.size());
+        OptimizerConfig config = OptimizerConfig.builder(Algorithm.CHOCO).updater(LocalUpdater.sgd(BIAS_STEP / p.smoothness()))
+                .topology(ring).build();
+        INDArray xc = Nd4j.zeros(DataType.DOUBLE, 1, p.dimension());
+        INDArray xa = Nd4j.zeros(DataType.DOUBLE, 1, p.dimension());
+        DecentralizedOptimizer choco = ChocoSgd.factory(Compressor.parse("identity"), 1.0, SEED)
+                .create(Collectives.of(bf), ring, xc, config);
+        DecentralizedOptimizer atc = DecentralizedOptimizer.create(Collectives.of(bf), ring, xa,
+                OptimizerConfig.builder(Algorithm.ATC).updater(LocalUpdater.sgd(BIAS_STEP / p.smoothness())).topology(ring).build());
+        for (int k = 0; k < CHUNK; k++) {
+            choco.step(f.gradient(xc));
+            atc.step(f.gradient(xa));
+            double scale = Math.max(1, xa.amaxNumber().doubleValue());
+            double diff = xc.sub(xa).amaxNumber().doubleValue();
+            assertTrue(diff <= CHOCO_FLOAT32_MESSAGES * scale, "step " + k + ": CHOCO identity differs from ATC by " + diff);
         }
     }
 }

@@ -76,6 +76,54 @@ class FashionMnistSmokeTest {
         assertArrayEquals(PNG_MAGIC, java.util.Arrays.copyOf(png, 4));
     }
 
+    /** Runs 1 epoch on 2,048 images on 2 ranks of a ring; returns the metrics JSON. */
+    private JsonNode smoke(Path dir, String... options) throws Exception {
+        List<String> args = new java.util.ArrayList<>(List.of("--transport", "local", "--ranks", "2", "--epochs", "1",
+                "--limit-samples", "2048", "--topology", "ring", "--quiet", "--metrics-dir", dir.toString()));
+        args.addAll(List.of(options));
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        int code = FashionMnist.run(args.toArray(String[]::new), new PrintStream(buf, true, StandardCharsets.UTF_8));
+        assertEquals(0, code, buf.toString(StandardCharsets.UTF_8));
+        assertTrue(buf.toString(StandardCharsets.UTF_8).contains("bytes/step"));
+        return new ObjectMapper().readTree(dir.resolve(MetricsWriter.JSON).toFile());
+    }
+
+    @Test
+    void chocoAndDilocoRunAndReportTheBytesTheySend() throws Exception {
+        Assumptions.assumeTrue(Files.isReadable(FashionMnistData.DEFAULT_DIR.resolve(FashionMnistData.TRAIN_IMAGES)),
+                "dataset-fashion-mnist not installed");
+        JsonNode choco = smoke(tmp.resolve("choco"), "--optimizer", "choco", "--compressor", "top-k:0.01", "--consensus-step", "0.5");
+        long params = Long.parseLong(choco.path("settings").path("parameters").asText());
+        assertEquals("top-k:0.01", choco.path("settings").path("compressor").asText());
+        JsonNode epoch = choco.path("epochs").get(0);
+        assertEquals(16, epoch.path("iterations").asInt(), "2048 samples / (2 ranks x 64)");
+        // a ring of 2: one out-neighbor; top-k 1%: k = ceil(0.01 d) int32 indices and float32 values
+        assertEquals(8.0 * Math.ceil(0.01 * params), epoch.path("bytes_sent_per_step").asDouble(), 0.0);
+        assertTrue(Double.isFinite(epoch.path("train_loss").asDouble()));
+
+        JsonNode diloco = smoke(tmp.resolve("diloco"), "--optimizer", "diloco", "--period", "4", "--outer-lr", "0.7",
+                "--outer-momentum", "0.9");
+        assertEquals("0.7", diloco.path("settings").path("outer_lr").asText());
+        // one allreduce of d float32 every 4 steps; a ring allreduce over 2 ranks sends 2 (n-1)/n = 1 times d floats
+        assertEquals(4.0 * params / 4, diloco.path("epochs").get(0).path("bytes_sent_per_step").asDouble(), 0.0);
+    }
+
+    @Test
+    void badCompressorIsAUsageError() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream old = System.err;
+        int code;
+        try {
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            code = FashionMnist.run(new String[] {"--transport", "local", "--optimizer", "choco", "--compressor", "top-k:2"}, System.out);
+        } finally {
+            System.setErr(old);
+        }
+        String msg = err.toString(StandardCharsets.UTF_8);
+        assertEquals(2, code, msg);
+        assertTrue(msg.contains("--compressor") && msg.contains("top-k:2"), msg);
+    }
+
     @Test
     void badOptionsExitWithOneClearMessage() {
         ByteArrayOutputStream err = new ByteArrayOutputStream();

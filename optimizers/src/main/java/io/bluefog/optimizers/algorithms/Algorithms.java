@@ -32,6 +32,12 @@ public final class Algorithms {
                 return new GradientTracking(collectives, defaultTopology, params, config);
             case PUSH_SUM:
                 return new PushSum(collectives, defaultTopology, params, config);
+            case CHOCO:
+                throw new IllegalArgumentException("choco needs a compressor and a consensus step: make it with "
+                        + "ChocoSgd.factory(compressor, gamma, seed) as the trainer's OptimizerFactory");
+            case DILOCO:
+                throw new IllegalArgumentException("diloco needs an outer learning rate and momentum: make it with "
+                        + "DiLoCo.factory(outerLr, outerMomentum, decentralized) as the trainer's OptimizerFactory");
             default:
                 throw new IllegalArgumentException("no implementation for algorithm " + config.algorithm());
         }

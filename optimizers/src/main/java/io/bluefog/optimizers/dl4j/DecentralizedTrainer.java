@@ -220,6 +220,7 @@ public final class DecentralizedTrainer {
         }
         long commBefore = optimizer.communicationNanos();
         long overlappedBefore = optimizer.overlappedRounds();
+        long bytesBefore = optimizer.bytesSent();
         CollectivesStatistics statsBefore = collectives.statistics();
         double lossSum = 0;
         long samples = 0;
@@ -244,13 +245,15 @@ public final class DecentralizedTrainer {
         // sum over ranks for all of them.
         double[] sums = sums(it == 0 ? 0 : lossSum / it, samples, seconds > 0 ? comm / seconds : 0,
                 seconds > 0 ? exchange / seconds : 0, seconds > 0 ? wait / seconds : 0,
-                optimizer.overlappedRounds() > overlappedBefore ? 1 : 0);
+                optimizer.overlappedRounds() > overlappedBefore ? 1 : 0,
+                it == 0 ? 0 : (double) (optimizer.bytesSent() - bytesBefore) / it);
         double meanLoss = sums[0] / n;
         double totalSamples = sums[1];
         double commShare = sums[2] / n;
         double exchangeShare = sums[3] / n;
         double waitShare = sums[4] / n;
         boolean overlapped = sums[5] > 0;
+        double bytesPerStep = sums[6] / n;
         double maxSeconds = maxOverRanks(seconds);
         double consensus = optimizer.consensusDistance();
         double averagedAcc = Double.NaN;
@@ -264,7 +267,7 @@ public final class DecentralizedTrainer {
             averagedAcc = evaluateAveraged(test).accuracy();
         }
         EpochMetrics m = new EpochMetrics(epoch, meanLoss, averagedAcc, localAcc, meanLocalAcc, consensus,
-                totalSamples / maxSeconds, commShare, exchangeShare, waitShare, overlapped, maxSeconds, it);
+                totalSamples / maxSeconds, commShare, exchangeShare, waitShare, overlapped, maxSeconds, it, bytesPerStep);
         for (TrainingListener l : listeners) {
             l.epochDone(m);
         }

@@ -24,9 +24,12 @@ package io.bluefog.optimizers.dl4j;
  *                             thread was blocked
  * @param trainSeconds         wall-clock training time of the epoch (max over ranks), evaluation excluded
  * @param iterations           iterations of the epoch (per rank)
+ * @param bytesSentPerStep     bytes each rank's optimizer sent per iteration in this epoch, mean over ranks
+ *                             ({@code DecentralizedOptimizer#bytesSent}: packed messages once per
+ *                             out-neighbor, a ring allreduce's share for global averages)
  */
 public record EpochMetrics(int epoch, double trainLoss, double averagedAccuracy, double localAccuracy,
                            double meanLocalAccuracy, double consensusDistance, double samplesPerSecond,
                            double communicationShare, double exchangeShare, double waitShare, boolean overlapped,
-                           double trainSeconds, int iterations) {
+                           double trainSeconds, int iterations, double bytesSentPerStep) {
 }

@@ -106,6 +106,14 @@ public final class TopologyCatalog {
                 return Schedules.innerOuterRing(n, p.ranksPerMachine());
             case INNER_OUTER_EXPONENTIAL:
                 return Schedules.innerOuterExponential(n, p.ranksPerMachine());
+            case BASE_2:
+                return Schedules.baseGraph(n, 1);
+            case BASE_3:
+                return Schedules.baseGraph(n, 2);
+            case BASE_4:
+                return Schedules.baseGraph(n, 3);
+            case BASE_5:
+                return Schedules.baseGraph(n, 4);
             default:
                 return Schedules.staticTopology(topology(name, n, p));
         }

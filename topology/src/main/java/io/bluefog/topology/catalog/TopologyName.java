@@ -40,7 +40,15 @@ public enum TopologyName {
     /** {@code inner-outer-ring}: {@link io.bluefog.topology.dynamic.Schedules#innerOuterRing(int, int)}. */
     INNER_OUTER_RING("inner-outer-ring", true, "one-peer"),
     /** {@code inner-outer-exponential}: {@link io.bluefog.topology.dynamic.Schedules#innerOuterExponential(int, int)}. */
-    INNER_OUTER_EXPONENTIAL("inner-outer-exponential", true, "one-peer");
+    INNER_OUTER_EXPONENTIAL("inner-outer-exponential", true, "one-peer"),
+    /** {@code base-2}: {@link io.bluefog.topology.dynamic.Schedules#baseGraph(int, int)} with k = 1 (one peer). */
+    BASE_2("base-2", true, "base-graph"),
+    /** {@code base-3}: {@link io.bluefog.topology.dynamic.Schedules#baseGraph(int, int)} with k = 2. */
+    BASE_3("base-3", true, "base-graph"),
+    /** {@code base-4}: {@link io.bluefog.topology.dynamic.Schedules#baseGraph(int, int)} with k = 3. */
+    BASE_4("base-4", true, "base-graph"),
+    /** {@code base-5}: {@link io.bluefog.topology.dynamic.Schedules#baseGraph(int, int)} with k = 4. */
+    BASE_5("base-5", true, "base-graph");
 
     private final String id;
     private final boolean dynamic;
@@ -62,7 +70,7 @@ public enum TopologyName {
         return dynamic;
     }
 
-    /** @return the name of the weights the catalogue gives it: uniform, metropolis or one-peer */
+    /** @return the name of the weights the catalogue gives it: uniform, metropolis, one-peer or base-graph */
     public String weights() {
         return weights;
     }

@@ -57,6 +57,41 @@ public final class Schedules {
     }
 
     /**
+     * Base-(k+1) graph (Takezawa, Sato, Bao, Niwa, Yamada, "Beyond Exponential Graph:
+     * Communication-Efficient Topologies for Decentralized Learning via Finite-time Convergence",
+     * NeurIPS 2023): a schedule of symmetric, doubly stochastic matrices in which every rank has at
+     * most {@code maxDegree} = k neighbors per iteration, and the product of the matrices of one
+     * period is exactly {@code 11^T/n} (up to floating-point rounding of the weights) for
+     * <em>every</em> n, not only powers of 2 as {@link #onePeerExponential(int)}.
+     *
+     * <p>Construction, following the paper's Simple Base-(k+1) and Base-(k+1) graphs (our own
+     * formulation, verified by the tests): when every prime factor of n is &le; k+1, the k-peer
+     * hyper-hypercube (ranks as mixed-radix numbers with radices &le; k+1; at each iteration the
+     * ranks differing in one digit average as a clique). Otherwise n is written in base k+1,
+     * {@code n = sum_l a_l (k+1)^{p_l}}; the ranks are split into consecutive groups of
+     * {@code a_l (k+1)^{p_l}}, which first average themselves by hyper-hypercubes; then, from the
+     * largest group down, every rank of the remaining smaller groups exchanges with one rank in each
+     * of the {@code a_l} blocks of the current group (weight {@code (k+1)^{p_l}/(ranks left)} per
+     * edge), and each block re-averages by its hyper-hypercube while the next groups are combined.
+     * As in the paper, when n = s r with s the (k+1)-smooth part, the construction inside blocks of
+     * r ranks followed by a hyper-hypercube across blocks is used when it is shorter. The period
+     * (the steps to the exact average) is at most {@code 2 floor(log_{k+1} n) + 2}.
+     *
+     * @param n         number of ranks, &ge; 1 (n = 1 gives W = [1], period 1)
+     * @param maxDegree k, the most neighbors of a rank at one iteration, &ge; 1
+     * @throws IllegalArgumentException if {@code n < 1} or {@code maxDegree < 1}
+     */
+    public static DynamicTopology baseGraph(int n, int maxDegree) {
+        requireSize(n, "n");
+        if (maxDegree < 1) {
+            throw new IllegalArgumentException("maxDegree must be >= 1, got " + maxDegree);
+        }
+        List<Topology> period = BaseGraph.period(n, maxDegree);
+        int p = period.size();
+        return new PeriodicSchedule("base-" + (maxDegree + 1), n, p, k -> period.get((int) (k % p)));
+    }
+
+    /**
      * One-peer rotation over a static graph, as BlueFog's {@code GetDynamicOnePeerSendRecvRanks}:
      * every rank sorts its out-neighbors clockwise (by {@code (j - i) mod n}) and at iteration k
      * sends to the {@code (k mod outdeg)}-th of them; it receives from every rank that picked it.

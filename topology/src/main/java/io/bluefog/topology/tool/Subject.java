@@ -30,7 +30,7 @@ record Subject(String graph, String weights, DynamicTopology schedule, Topology 
         if (name.isDynamic()) {
             if (o.weights != null) {
                 throw new IllegalArgumentException("--weights applies to static graphs only; " + name
-                        + " is a dynamic schedule with one-peer weights 1/2");
+                        + " is a dynamic schedule with its own weights (" + name.weights() + ")");
             }
             return new Subject(name.id(), name.weights(), TopologyCatalog.schedule(name, n, o.parameters()), null);
         }

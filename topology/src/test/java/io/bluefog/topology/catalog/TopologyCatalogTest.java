@@ -58,6 +58,22 @@ class TopologyCatalogTest {
     }
 
     @Test
+    void baseGraphNamesAreTheBaseGraphSchedules() {
+        TopologyName[] names = {TopologyName.BASE_2, TopologyName.BASE_3, TopologyName.BASE_4, TopologyName.BASE_5};
+        for (int k = 1; k <= 4; k++) {
+            TopologyName name = TopologyName.parse("base-" + (k + 1));
+            assertEquals(names[k - 1], name);
+            assertTrue(name.isDynamic());
+            DynamicTopology byName = TopologyCatalog.load(name.id(), 12, Stochasticity.DOUBLY);
+            DynamicTopology direct = Schedules.baseGraph(12, k);
+            assertEquals(direct.period(), byName.period());
+            for (int t = 0; t < direct.period(); t++) {
+                assertEquals(direct.at(t), byName.at(t), name + " t=" + t);
+            }
+        }
+    }
+
+    @Test
     void onePeerSchedules() {
         DynamicTopology exp = TopologyCatalog.onePeerSchedule(TopologyName.EXPONENTIAL, 8, CatalogParameters.DEFAULTS);
         for (int k = 0; k < 6; k++) {

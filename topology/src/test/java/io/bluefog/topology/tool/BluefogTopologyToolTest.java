@@ -73,6 +73,20 @@ class BluefogTopologyToolTest {
     }
 
     @Test
+    void analyzeBase2ReportsStepsToExactAverageWhereOnePeerExponentialHasNone() {
+        // 12 = 8 + 4 in base 2 (k = 1): the schedule's own period reaches 11^T/12.
+        Run base = run("analyze", "--graph", "base-2", "--size", "12");
+        assertEquals(0, base.status(), base.err());
+        String period = value(base.out(), "period");
+        assertEquals(period, value(base.out(), "steps_to_exact_average"));
+        assertEquals("1", value(base.out(), "max_messages_per_rank"));
+        assertEquals("base-graph", value(base.out(), "weights"));
+        Run exp = run("analyze", "--graph", "one-peer-exponential", "--size", "12");
+        assertEquals(0, exp.status(), exp.err());
+        assertEquals("-1", value(exp.out(), "steps_to_exact_average"));
+    }
+
+    @Test
     void analyzeFileAndExportRoundTrip(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("torus.graphml");
         Run export = run("export", "--graph", "torus", "--size", "9", "--format", "graphml", "-o", file.toString());

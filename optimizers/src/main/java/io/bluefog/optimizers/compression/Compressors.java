@@ -1,0 +1,414 @@
+package io.bluefog.optimizers.compression;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.SplittableRandom;
+
+/** The {@link Compressor} implementations. */
+public final class Compressors {
+    private Compressors() {
+    }
+
+    private static ByteBuffer buffer(int bytes) {
+        return ByteBuffer.allocate(bytes).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** @return k = ceil(rho d), at least 1 and at most d */
+    static int keep(double rho, int d) {
+        return (int) Math.max(1, Math.min(d, Math.ceil(rho * d - 1e-9)));
+    }
+
+    /** Q(v) = v, sent as d float32 values. delta = 1. */
+    public record Identity() implements Compressor {
+        @Override
+        public String id() {
+            return "identity";
+        }
+
+        @Override
+        public int packedBytes(int d) {
+            return 4 * d;
+        }
+
+        @Override
+        public byte[] encode(double[] v, long sharedSeed, SplittableRandom privateRandom) {
+            ByteBuffer b = buffer(packedBytes(v.length));
+            for (double x : v) {
+                b.putFloat((float) x);
+            }
+            return b.array();
+        }
+
+        @Override
+        public void decodeAdd(ByteBuffer m, long sharedSeed, double scale, double[] out) {
+            ByteBuffer b = m.order(ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < out.length; i++) {
+                out[i] += scale * b.getFloat();
+            }
+        }
+
+        @Override
+        public double delta(int d) {
+            return 1;
+        }
+    }
+
+    /**
+     * top-k: keeps the k = ceil(rho d) entries of largest magnitude (ties: lower index first), zero
+     * elsewhere; sent as k int32 indices and k float32 values (8k bytes). delta = k/d (Stich, Cordonnier
+     * and Jaggi, "Sparsified SGD with Memory", NeurIPS 2018).
+     *
+     * @param rho kept fraction in (0, 1]
+     */
+    public record TopK(double rho) implements Compressor {
+        @Override
+        public String id() {
+            return "top-k:" + rho;
+        }
+
+        @Override
+        public int packedBytes(int d) {
+            return 8 * keep(rho, d);
+        }
+
+        @Override
+        public byte[] encode(double[] v, long sharedSeed, SplittableRandom privateRandom) {
+            int d = v.length;
+            int k = keep(rho, d);
+            int[] idx = largest(v, k);
+            ByteBuffer b = buffer(packedBytes(d));
+            for (int i : idx) {
+                b.putInt(i);
+            }
+            for (int i : idx) {
+                b.putFloat((float) v[i]);
+            }
+            return b.array();
+        }
+
+        @Override
+        public void decodeAdd(ByteBuffer m, long sharedSeed, double scale, double[] out) {
+            ByteBuffer b = m.order(ByteOrder.LITTLE_ENDIAN);
+            int k = keep(rho, out.length);
+            int[] idx = new int[k];
+            for (int j = 0; j < k; j++) {
+                idx[j] = b.getInt();
+            }
+            for (int j = 0; j < k; j++) {
+                out[idx[j]] += scale * b.getFloat();
+            }
+        }
+
+        @Override
+        public double delta(int d) {
+            return (double) keep(rho, d) / d;
+        }
+
+        /** The indices of the k largest |v_i|, ascending; ties broken by the lower index. */
+        static int[] largest(double[] v, int k) {
+            int d = v.length;
+            if (k >= d) {
+                int[] all = new int[d];
+                for (int i = 0; i < d; i++) {
+                    all[i] = i;
+                }
+                return all;
+            }
+            double[] mag = new double[d];
+            for (int i = 0; i < d; i++) {
+                mag[i] = Math.abs(v[i]);
+            }
+            double threshold = kthLargest(mag.clone(), k);
+            int[] idx = new int[k];
+            int above = 0;
+            for (int i = 0; i < d; i++) {
+                if (mag[i] > threshold) {
+                    above++;
+                }
+            }
+            int ties = k - above;
+            int j = 0;
+            for (int i = 0; i < d && j < k; i++) {
+                if (mag[i] > threshold || (mag[i] == threshold && ties-- > 0)) {
+                    idx[j++] = i;
+                }
+            }
+            return idx;
+        }
+
+        /** Quickselect (Hoare's FIND) for the k-th largest value; reorders {@code a}. */
+        private static double kthLargest(double[] a, int k) {
+            int target = a.length - k; // k-th largest = (d-k)-th smallest, 0-based
+            int lo = 0;
+            int hi = a.length - 1;
+            SplittableRandom pivots = new SplittableRandom(a.length);
+            while (lo < hi) {
+                double pivot = a[lo + pivots.nextInt(hi - lo + 1)];
+                int i = lo;
+                int j = hi;
+                while (i <= j) {
+                    while (a[i] < pivot) {
+                        i++;
+                    }
+                    while (a[j] > pivot) {
+                        j--;
+                    }
+                    if (i <= j) {
+                        double t = a[i];
+                        a[i] = a[j];
+                        a[j] = t;
+                        i++;
+                        j--;
+                    }
+                }
+                if (target <= j) {
+                    hi = j;
+                } else if (target >= i) {
+                    lo = i;
+                } else {
+                    return a[target];
+                }
+            }
+            return a[target];
+        }
+    }
+
+    /**
+     * random-k: keeps k = ceil(rho d) entries at indices drawn uniformly without replacement from the
+     * shared seed (so only the k float32 values are sent, 4k bytes), zero elsewhere; unscaled, hence a
+     * contraction with delta = k/d (Koloskova et al., ICML 2019, rand_k).
+     *
+     * @param rho kept fraction in (0, 1]
+     */
+    public record RandomK(double rho) implements Compressor {
+        @Override
+        public String id() {
+            return "random-k:" + rho;
+        }
+
+        @Override
+        public int packedBytes(int d) {
+            return 4 * keep(rho, d);
+        }
+
+        @Override
+        public byte[] encode(double[] v, long sharedSeed, SplittableRandom privateRandom) {
+            int[] idx = indices(v.length, keep(rho, v.length), sharedSeed);
+            ByteBuffer b = buffer(packedBytes(v.length));
+            for (int i : idx) {
+                b.putFloat((float) v[i]);
+            }
+            return b.array();
+        }
+
+        @Override
+        public void decodeAdd(ByteBuffer m, long sharedSeed, double scale, double[] out) {
+            ByteBuffer b = m.order(ByteOrder.LITTLE_ENDIAN);
+            for (int i : indices(out.length, keep(rho, out.length), sharedSeed)) {
+                out[i] += scale * b.getFloat();
+            }
+        }
+
+        @Override
+        public double delta(int d) {
+            return (double) keep(rho, d) / d;
+        }
+
+        /** k distinct indices of 0..d-1, uniformly (Floyd's algorithm), in the order drawn. */
+        static int[] indices(int d, int k, long seed) {
+            SplittableRandom r = new SplittableRandom(seed);
+            java.util.HashSet<Integer> chosen = new java.util.HashSet<>(2 * k);
+            int[] out = new int[k];
+            int n = 0;
+            for (int j = d - k; j < d; j++) {
+                int t = r.nextInt(j + 1);
+                int pick = chosen.add(t) ? t : j;
+                if (pick == j) {
+                    chosen.add(j);
+                }
+                out[n++] = pick;
+            }
+            return out;
+        }
+    }
+
+    /**
+     * Scaled sign: Q(v) = (||v||_1 / d) sign(v) (sign(0) = +1), sent as one float32 scale and d bits
+     * (4 + ceil(d/8) bytes). delta = ||v||_1^2 / (d ||v||_2^2) &ge; 1/d (Karimireddy et al., "Error
+     * Feedback Fixes SignSGD", ICML 2019; Koloskova et al., ICLR 2020).
+     */
+    public record Sign() implements Compressor {
+        @Override
+        public String id() {
+            return "sign";
+        }
+
+        @Override
+        public int packedBytes(int d) {
+            return 4 + (d + 7) / 8;
+        }
+
+        @Override
+        public byte[] encode(double[] v, long sharedSeed, SplittableRandom privateRandom) {
+            int d = v.length;
+            double l1 = 0;
+            for (double x : v) {
+                l1 += Math.abs(x);
+            }
+            ByteBuffer b = buffer(packedBytes(d));
+            b.putFloat((float) (l1 / d));
+            byte[] bits = new byte[(d + 7) / 8];
+            for (int i = 0; i < d; i++) {
+                if (v[i] < 0) {
+                    bits[i >> 3] |= (byte) (1 << (i & 7));
+                }
+            }
+            b.put(bits);
+            return b.array();
+        }
+
+        @Override
+        public void decodeAdd(ByteBuffer m, long sharedSeed, double scale, double[] out) {
+            ByteBuffer b = m.order(ByteOrder.LITTLE_ENDIAN);
+            double s = scale * b.getFloat();
+            int d = out.length;
+            byte[] bits = new byte[(d + 7) / 8];
+            b.get(bits);
+            for (int i = 0; i < d; i++) {
+                out[i] += ((bits[i >> 3] >> (i & 7)) & 1) != 0 ? -s : s;
+            }
+        }
+
+        @Override
+        public double delta(int d) {
+            return 1.0 / d;
+        }
+    }
+
+    /**
+     * QSGD with s levels (Alistarh, Grubic, Li, Tomioka and Vojnovic, "QSGD: Communication-Efficient
+     * SGD via Gradient Quantization and Encoding", NeurIPS 2017): Q(v)_i = ||v||_2 sign(v_i) l_i / s,
+     * where l_i = floor(s |v_i| / ||v||_2) + 1 with probability s |v_i| / ||v||_2 - floor(...), else
+     * the floor; unbiased, omega = min(d/s^2, sqrt(d)/s). Sent as one float32 norm and, per entry, a
+     * sign bit and the level in ceil(log2(s + 1)) bits (fixed width, no Elias coding):
+     * 4 + ceil(d (1 + ceil(log2(s+1))) / 8) bytes. The levels are computed against the float32 norm
+     * that is sent, so the decoded Q is unbiased for that norm.
+     *
+     * @param levels s &ge; 1
+     */
+    public record Qsgd(int levels) implements Compressor {
+        @Override
+        public String id() {
+            return "qsgd:" + levels;
+        }
+
+        int bitsPerEntry() {
+            return 1 + (32 - Integer.numberOfLeadingZeros(levels)); // sign + ceil(log2(s+1)) level bits
+        }
+
+        @Override
+        public int packedBytes(int d) {
+            return 4 + (int) (((long) d * bitsPerEntry() + 7) / 8);
+        }
+
+        @Override
+        public byte[] encode(double[] v, long sharedSeed, SplittableRandom privateRandom) {
+            int d = v.length;
+            double sq = 0;
+            for (double x : v) {
+                sq += x * x;
+            }
+            float norm = (float) Math.sqrt(sq);
+            ByteBuffer b = buffer(packedBytes(d));
+            b.putFloat(norm);
+            int width = bitsPerEntry();
+            BitWriter w = new BitWriter(b);
+            for (int i = 0; i < d; i++) {
+                int level = 0;
+                if (norm > 0) {
+                    double r = levels * Math.abs(v[i]) / norm;
+                    int floor = (int) Math.floor(r);
+                    level = floor + (privateRandom.nextDouble() < r - floor ? 1 : 0);
+                    level = Math.min(level, levels); // |v_i| <= norm up to the float32 rounding of norm
+                }
+                w.write((level << 1) | (v[i] < 0 ? 1 : 0), width);
+            }
+            w.flush();
+            return b.array();
+        }
+
+        @Override
+        public void decodeAdd(ByteBuffer m, long sharedSeed, double scale, double[] out) {
+            ByteBuffer b = m.order(ByteOrder.LITTLE_ENDIAN);
+            double unit = scale * b.getFloat() / levels;
+            int width = bitsPerEntry();
+            BitReader r = new BitReader(b);
+            for (int i = 0; i < out.length; i++) {
+                int code = r.read(width);
+                int level = code >>> 1;
+                out[i] += (code & 1) != 0 ? -unit * level : unit * level;
+            }
+        }
+
+        @Override
+        public double omega(int d) {
+            return Math.min((double) d / ((double) levels * levels), Math.sqrt(d) / levels);
+        }
+
+        @Override
+        public double delta(int d) {
+            return chocoScale(d);
+        }
+    }
+
+    /** Writes fixed-width codes, least significant bit first, into a buffer. */
+    private static final class BitWriter {
+        private final ByteBuffer b;
+        private long acc;
+        private int bits;
+
+        BitWriter(ByteBuffer b) {
+            this.b = b;
+        }
+
+        void write(int code, int width) {
+            acc |= ((long) code) << bits;
+            bits += width;
+            while (bits >= 8) {
+                b.put((byte) acc);
+                acc >>>= 8;
+                bits -= 8;
+            }
+        }
+
+        void flush() {
+            if (bits > 0) {
+                b.put((byte) acc);
+                acc = 0;
+                bits = 0;
+            }
+        }
+    }
+
+    /** Reads what {@link BitWriter} wrote. */
+    private static final class BitReader {
+        private final ByteBuffer b;
+        private long acc;
+        private int bits;
+
+        BitReader(ByteBuffer b) {
+            this.b = b;
+        }
+
+        int read(int width) {
+            while (bits < width) {
+                acc |= ((long) (b.get() & 0xff)) << bits;
+                bits += 8;
+            }
+            int code = (int) (acc & ((1L << width) - 1));
+            acc >>>= width;
+            bits -= width;
+            return code;
+        }
+    }
+}
