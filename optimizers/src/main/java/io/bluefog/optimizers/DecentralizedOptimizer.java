@@ -7,6 +7,7 @@ import io.bluefog.collectives.Mixing;
 import io.bluefog.comm.ReduceOp;
 import io.bluefog.optimizers.algorithms.Algorithms;
 import io.bluefog.optimizers.updaters.LocalUpdater;
+import io.bluefog.optimizers.updaters.ParameterBlocks;
 import io.bluefog.topology.Topology;
 import io.bluefog.topology.dynamic.DynamicTopology;
 import io.bluefog.topology.dynamic.Schedules;
@@ -112,7 +113,8 @@ public abstract class DecentralizedOptimizer {
      * @param params          the parameter vector to optimise in place (FLOAT or DOUBLE)
      * @param config          the same on every rank
      * @throws IllegalArgumentException if a topology's size differs from the job size, params are not
-     *         FLOAT/DOUBLE, or the configuration names no local updater (before any communication)
+     *         FLOAT/DOUBLE, the configuration names no local updater, or its parameter blocks do not cover
+     *         the parameters exactly (before any communication)
      */
     protected DecentralizedOptimizer(Collectives collectives, Topology defaultTopology, INDArray params, OptimizerConfig config) {
         this.collectives = Objects.requireNonNull(collectives, "collectives");
@@ -134,7 +136,12 @@ public abstract class DecentralizedOptimizer {
             throw new IllegalArgumentException("the optimizer configuration names no local updater: set OptimizerConfig.Builder.updater "
                     + "(DecentralizedTrainer fills in the model's own DL4J updater)");
         }
-        this.updaterState = config.updater().newState(params.length(), dt);
+        ParameterBlocks blocks = config.blocks() != null ? config.blocks() : ParameterBlocks.single(params.length());
+        if (blocks.totalLength() != params.length()) {
+            throw new IllegalArgumentException("the configuration's parameter blocks cover " + blocks.totalLength()
+                    + " elements, the parameters have " + params.length() + ": " + blocks);
+        }
+        this.updaterState = config.updater().newState(blocks, dt);
         if (config.broadcastAtStart()) {
             collectives.broadcastInPlace(params, 0);
         }
@@ -249,6 +256,20 @@ public abstract class DecentralizedOptimizer {
         work.assign(gradient);
         updaterState.apply(work, iteration);
         return work;
+    }
+
+    /**
+     * @return &gamma;_k, the local updater's learning rate ({@link LocalUpdater#learningRate(long)}) at the
+     *         current iteration k, for algorithms whose update uses the rate outside the local step
+     *         (DecentLaM's correction, QG-DSGDm's momentum)
+     */
+    protected final double learningRate() {
+        return config.updater().learningRate(iteration);
+    }
+
+    /** @return the local updater this optimizer steps with */
+    protected final LocalUpdater updater() {
+        return config.updater();
     }
 
     /** Neighbor averaging x &larr; W x in place, timed as communication. Collective. */

@@ -38,7 +38,9 @@ import java.util.Objects;
  * {@link LocalUpdater#of}), which must be the same for every parameter of every layer. DL4J's own
  * update step ({@code fit}) is never run: the local updater replaces it. DL4J applies gradient
  * normalization and regularization (l1, l2, weight decay) in that step, so a model that uses them is
- * rejected rather than trained without them.
+ * rejected rather than trained without them. Unless the configuration names
+ * {@link OptimizerConfig#blocks()}, the local updater sees one parameter block per layer of the model
+ * (layer-wise updaters such as LARS compute one rate per layer).
  *
  * <h2>Lifecycle</h2>
  * Construct on every rank (collective: rank 0's initial parameters are broadcast when the
@@ -121,7 +123,14 @@ public final class DecentralizedTrainer {
         }
         this.collectives = Objects.requireNonNull(collectives, "collectives");
         ModelUpdater.requireNoUpdateStepSettings(model);
-        OptimizerConfig resolved = config.updater() != null ? config : config.toBuilder().updater(ModelUpdater.of(model)).build();
+        OptimizerConfig.Builder completed = config.toBuilder();
+        if (config.updater() == null) {
+            completed.updater(ModelUpdater.of(model));
+        }
+        if (config.blocks() == null) {
+            completed.blocks(ModelUpdater.layerBlocks(model));
+        }
+        OptimizerConfig resolved = completed.build();
         INDArray params = model.params();
         this.optimizer = Objects.requireNonNull(factory.create(collectives, defaultTopology, params, resolved), "the factory returned null");
         if (optimizer.parameters() != params) {
