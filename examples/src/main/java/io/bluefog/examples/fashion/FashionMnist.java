@@ -12,6 +12,7 @@ import io.bluefog.optimizers.OptimizerConfig;
 import io.bluefog.optimizers.dl4j.DecentralizedTrainer;
 import io.bluefog.optimizers.dl4j.EpochMetrics;
 import io.bluefog.optimizers.dl4j.TrainingListener;
+import io.bluefog.optimizers.updaters.LearningRateSchedule;
 import io.bluefog.optimizers.updaters.LocalUpdater;
 import io.bluefog.topology.Stochasticity;
 import io.bluefog.topology.catalog.TopologyCatalog;
@@ -79,6 +80,20 @@ public final class FashionMnist implements Callable<Integer> {
 
     @Option(names = "--lr", defaultValue = "0.05", description = "learning rate (default: ${DEFAULT-VALUE})")
     double lr;
+
+    @Option(names = "--lr-schedule", defaultValue = "constant", converter = LearningRateOption.Converter.class,
+            description = "constant|cosine|poly:<power>|step:<epochs>:<factor>; cosine and poly decay to 0 at the end"
+                    + " of training, after the warmup (default: ${DEFAULT-VALUE})")
+    LearningRateOption lrSchedule;
+
+    @Option(names = "--warmup-epochs", defaultValue = "0",
+            description = "linear learning-rate warmup over this many epochs (may be fractional) (default: ${DEFAULT-VALUE})")
+    double warmupEpochs;
+
+    @Option(names = "--lr-reference-batch", defaultValue = "0",
+            description = "linear scaling rule: --lr is the rate for a global batch of this many samples and is scaled"
+                    + " by (ranks x batch size) / this; 0 = no scaling (default: ${DEFAULT-VALUE})")
+    int lrReferenceBatch;
 
     @Option(names = "--momentum", defaultValue = "0.9", description = "Nesterov momentum; 0 = plain SGD (default: ${DEFAULT-VALUE})")
     double momentum;
@@ -172,14 +187,23 @@ public final class FashionMnist implements Callable<Integer> {
         if (batchSize < 1) {
             throw new IllegalArgumentException("--batch-size must be >= 1, got " + batchSize);
         }
+        if (!(warmupEpochs >= 0 && warmupEpochs <= epochs)) {
+            throw new IllegalArgumentException("--warmup-epochs must be in [0, --epochs = " + epochs + "], got " + warmupEpochs);
+        }
+        if (lrReferenceBatch < 0) {
+            throw new IllegalArgumentException("--lr-reference-batch must be >= 0, got " + lrReferenceBatch);
+        }
     }
 
-    private LocalUpdater localUpdater() {
+    /** The local updater of {@code --updater} with the schedule of {@code --lr-schedule}, {@code --warmup-epochs}, {@code --lr-reference-batch}. */
+    private LocalUpdater localUpdater(int size, int stepsPerEpoch) {
+        double base = lrReferenceBatch > 0 ? LearningRateSchedule.linearScaling(lr, lrReferenceBatch, (long) size * batchSize) : lr;
+        LearningRateSchedule rate = lrSchedule.schedule(base, stepsPerEpoch, epochs, warmupEpochs);
         return switch (updater) {
-            case NESTEROV -> momentum == 0 ? LocalUpdater.sgd(lr) : LocalUpdater.nesterov(lr, momentum);
-            case MOMENTUM -> LocalUpdater.momentum(lr, momentum);
-            case SGD -> LocalUpdater.sgd(lr);
-            case ADAM -> LocalUpdater.adam(lr, 0.9, 0.999, 1e-8);
+            case NESTEROV -> momentum == 0 ? LocalUpdater.sgd(rate) : LocalUpdater.nesterov(rate, momentum);
+            case MOMENTUM -> LocalUpdater.momentum(rate, momentum);
+            case SGD -> LocalUpdater.sgd(rate);
+            case ADAM -> LocalUpdater.adam(rate, 0.9, 0.999, 1e-8);
         };
     }
 
@@ -201,12 +225,12 @@ public final class FashionMnist implements Callable<Integer> {
         DataSetIterator testIt = new ExistingDataSetIterator(test.toDataSet().batchBy(1000));
 
         OptimizerConfig config = OptimizerConfig.builder(optimizer)
-                .updater(localUpdater()).topology(schedule).period(period).communicationPeriod(communicationPeriod).build();
+                .updater(localUpdater(size, batches)).topology(schedule).period(period).communicationPeriod(communicationPeriod).build();
         MultiLayerNetwork net = Models.build(model, seed);
         // the trainer communicates through the rank's collectives; closed when this rank's job is done
         try (Collectives collectives = Collectives.of(bf)) {
             DecentralizedTrainer trainer = new DecentralizedTrainer(collectives, bf.mixingTopology(), net, config);
-            Map<String, String> settings = settings(size, net.numParams(), bf.communicator().transportName());
+            Map<String, String> settings = settings(size, net.numParams(), bf.communicator().transportName(), config);
             if (lead) {
                 out.printf(Locale.ROOT, "fashion-mnist: %d ranks (%s), model %s (%d parameters), %s on %s, %s, partition %s, "
                                 + "%d batches of %d per rank per epoch%n", size, bf.communicator().transportName(), model,
@@ -239,7 +263,7 @@ public final class FashionMnist implements Callable<Integer> {
         }
     }
 
-    private Map<String, String> settings(int size, long numParams, String transportName) {
+    private Map<String, String> settings(int size, long numParams, String transportName, OptimizerConfig config) {
         Map<String, String> s = new LinkedHashMap<>();
         s.put("ranks", Integer.toString(size));
         s.put("transport", transportName);
@@ -249,7 +273,10 @@ public final class FashionMnist implements Callable<Integer> {
         s.put("topology", topology);
         s.put("period", Integer.toString(period));
         s.put("communication_period", Integer.toString(communicationPeriod));
-        s.put("updater", localUpdater().toString());
+        s.put("updater", config.updater().toString());
+        s.put("lr_schedule", lrSchedule.toString());
+        s.put("warmup_epochs", Double.toString(warmupEpochs));
+        s.put("lr_reference_batch", Integer.toString(lrReferenceBatch));
         s.put("epochs", Integer.toString(epochs));
         s.put("batch_size", Integer.toString(batchSize));
         s.put("partition", partition.toString());
