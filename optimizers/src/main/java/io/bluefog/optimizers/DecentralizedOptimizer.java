@@ -95,6 +95,7 @@ public abstract class DecentralizedOptimizer {
     private final INDArray params;
     private final DynamicTopology schedule;
     private final LocalUpdater.State updaterState;
+    private final int blockCount;
     private long iteration;
     private long round;
     private long communicationNanos;
@@ -103,6 +104,8 @@ public abstract class DecentralizedOptimizer {
     /** {@link #beginStep()} was called for the coming iteration. */
     private boolean begun;
     private long overlappedRounds;
+    /** {@link #setSampleGradientNorms}'s values for the coming step, or null. */
+    private double[] sampleGradientNorms;
 
     /**
      * Collective (broadcast from rank 0 when configured). Subclasses initialise their state from
@@ -142,6 +145,7 @@ public abstract class DecentralizedOptimizer {
                     + " elements, the parameters have " + params.length() + ": " + blocks);
         }
         this.updaterState = config.updater().newState(blocks, dt);
+        this.blockCount = blocks.count();
         if (config.broadcastAtStart()) {
             collectives.broadcastInPlace(params, 0);
         }
@@ -189,6 +193,7 @@ public abstract class DecentralizedOptimizer {
             round++;
         }
         iteration++;
+        sampleGradientNorms = null;
     }
 
     /**
@@ -210,6 +215,28 @@ public abstract class DecentralizedOptimizer {
         if (communicates() && begin(schedule.at(round), round)) {
             overlappedRounds++;
         }
+    }
+
+    /**
+     * Gives the coming {@link #step} the mean per-sample gradient norm of every parameter block, for a
+     * local updater that asks for them ({@link LocalUpdater#sampleGradientsPerStep()}, e.g. CLARS);
+     * {@link io.bluefog.optimizers.dl4j.DecentralizedTrainer} calls it. Local: no communication. They are
+     * passed to the local updater in the coming step and then forgotten.
+     *
+     * @param perBlock one finite value &ge; 0 per parameter block, in block order (copied)
+     * @throws IllegalArgumentException if the count differs from the number of blocks or a value is negative or not finite
+     */
+    public final void setSampleGradientNorms(double[] perBlock) {
+        Objects.requireNonNull(perBlock, "perBlock");
+        if (perBlock.length != blockCount) {
+            throw new IllegalArgumentException("got " + perBlock.length + " sample gradient norms, the parameters have " + blockCount + " blocks");
+        }
+        for (double v : perBlock) {
+            if (!(v >= 0) || Double.isInfinite(v)) {
+                throw new IllegalArgumentException("sample gradient norms must be finite and >= 0, got " + Arrays.toString(perBlock));
+            }
+        }
+        this.sampleGradientNorms = perBlock.clone();
     }
 
     /**
@@ -254,7 +281,7 @@ public abstract class DecentralizedOptimizer {
             work = Nd4j.createUninitialized(gradient.dataType(), gradient.shape(), 'c');
         }
         work.assign(gradient);
-        updaterState.apply(work, iteration);
+        updaterState.apply(work, new LocalUpdater.Context(params, iteration, sampleGradientNorms));
         return work;
     }
 

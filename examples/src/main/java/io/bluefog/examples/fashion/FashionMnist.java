@@ -12,6 +12,7 @@ import io.bluefog.optimizers.OptimizerConfig;
 import io.bluefog.optimizers.dl4j.DecentralizedTrainer;
 import io.bluefog.optimizers.dl4j.EpochMetrics;
 import io.bluefog.optimizers.dl4j.TrainingListener;
+import io.bluefog.optimizers.updaters.LayerwiseAdaptiveRate;
 import io.bluefog.optimizers.updaters.LearningRateSchedule;
 import io.bluefog.optimizers.updaters.LocalUpdater;
 import io.bluefog.topology.Stochasticity;
@@ -81,6 +82,14 @@ public final class FashionMnist implements Callable<Integer> {
     @Option(names = "--lr", defaultValue = "0.05", description = "learning rate (default: ${DEFAULT-VALUE})")
     double lr;
 
+    @Option(names = "--trust-coefficient", defaultValue = "0.01",
+            description = "eta of lars and clars: layer rate = lr x eta x |w_k| / gradient norm (default: ${DEFAULT-VALUE})")
+    double trustCoefficient;
+
+    @Option(names = "--clars-samples", defaultValue = "16",
+            description = "|J|: per-sample gradients per step for clars's mean gradient norm (default: ${DEFAULT-VALUE})")
+    int clarsSamples;
+
     @Option(names = "--lr-schedule", defaultValue = "constant", converter = LearningRateOption.Converter.class,
             description = "constant|cosine|poly:<power>|step:<epochs>:<factor>; cosine and poly decay to 0 at the end"
                     + " of training, after the warmup (default: ${DEFAULT-VALUE})")
@@ -95,7 +104,8 @@ public final class FashionMnist implements Callable<Integer> {
                     + " by (ranks x batch size) / this; 0 = no scaling (default: ${DEFAULT-VALUE})")
     int lrReferenceBatch;
 
-    @Option(names = "--momentum", defaultValue = "0.9", description = "Nesterov momentum; 0 = plain SGD (default: ${DEFAULT-VALUE})")
+    @Option(names = "--momentum", defaultValue = "0.9", description = "momentum of nesterov, momentum, lars, clars"
+            + " (and of decentlam's and qg-dsgdm's momentum updater); 0 with nesterov = plain SGD (default: ${DEFAULT-VALUE})")
     double momentum;
 
     @Option(names = "--updater", defaultValue = "nesterov", description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
@@ -160,7 +170,7 @@ public final class FashionMnist implements Callable<Integer> {
 
     /** The local update rule of {@code --updater} (lower-case names on the command line). */
     enum Updater {
-        NESTEROV, MOMENTUM, SGD, ADAM;
+        NESTEROV, MOMENTUM, SGD, ADAM, LARS, CLARS;
 
         @Override
         public String toString() {
@@ -190,6 +200,9 @@ public final class FashionMnist implements Callable<Integer> {
         if (!(warmupEpochs >= 0 && warmupEpochs <= epochs)) {
             throw new IllegalArgumentException("--warmup-epochs must be in [0, --epochs = " + epochs + "], got " + warmupEpochs);
         }
+        if (clarsSamples < 1) {
+            throw new IllegalArgumentException("--clars-samples must be >= 1, got " + clarsSamples);
+        }
         if (lrReferenceBatch < 0) {
             throw new IllegalArgumentException("--lr-reference-batch must be >= 0, got " + lrReferenceBatch);
         }
@@ -204,6 +217,8 @@ public final class FashionMnist implements Callable<Integer> {
             case MOMENTUM -> LocalUpdater.momentum(rate, momentum);
             case SGD -> LocalUpdater.sgd(rate);
             case ADAM -> LocalUpdater.adam(rate, 0.9, 0.999, 1e-8);
+            case LARS -> LayerwiseAdaptiveRate.lars(rate, trustCoefficient, momentum);
+            case CLARS -> LayerwiseAdaptiveRate.clars(rate, trustCoefficient, momentum, clarsSamples);
         };
     }
 

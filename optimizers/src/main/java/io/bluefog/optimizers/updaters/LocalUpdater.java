@@ -94,6 +94,16 @@ public abstract class LocalUpdater {
         return 0;
     }
 
+    /**
+     * @return how many per-sample gradients (the subset J of each mini-batch) the updater needs per step
+     *         to estimate the mean per-sample gradient norm of every parameter block; a
+     *         {@link io.bluefog.optimizers.dl4j.DecentralizedTrainer} computes them and passes the means in the
+     *         {@link Context}. Default 0 (none).
+     */
+    public int sampleGradientsPerStep() {
+        return 0;
+    }
+
     /** One rank's updater state; not thread-safe. */
     public interface State {
         /**
@@ -102,6 +112,29 @@ public abstract class LocalUpdater {
          * @param iteration the 0-based iteration k (the learning rate &gamma;_k and Adam's bias correction use it)
          */
         void apply(INDArray gradient, long iteration);
+
+        /**
+         * As {@link #apply(INDArray, long)}, with what a rule that looks beyond the gradient needs (the
+         * parameters for LARS, per-sample gradient norms for CLARS). The optimizers call this form;
+         * the default ignores the context.
+         */
+        default void apply(INDArray gradient, Context context) {
+            apply(gradient, context.iteration());
+        }
+    }
+
+    /**
+     * What an optimizer knows at a local step besides the gradient. Immutable view; the arrays must
+     * not be modified.
+     *
+     * @param parameters          this rank's current parameters x_i (the flat vector the step applies to)
+     * @param iteration           the 0-based iteration k
+     * @param sampleGradientNorms per parameter block, the mean over the step's sample subset J of the
+     *                            per-sample gradient norms (1/|J|) &Sigma;_{j&isin;J} ‖&nabla;_b f_j(x_i)‖&#8322;, when the
+     *                            updater asked for them ({@link #sampleGradientsPerStep()}) and the caller
+     *                            computed them; otherwise null
+     */
+    public record Context(INDArray parameters, long iteration, double[] sampleGradientNorms) {
     }
 
     /** Plain SGD, d = learningRate * g. */
