@@ -46,6 +46,29 @@ class UserUpdaterTest {
     }
 
     @Test
+    void blocksThatDoNotCoverTheParametersAndBadSampleNormsAreNamed() {
+        OptimizerConfig wrong = OptimizerConfig.builder(Algorithm.ATC).updater(LocalUpdater.sgd(0.1))
+                .blocks(ParameterBlocks.of(List.of("a", "b"), 1, 1)).topology(Topologies.ring(1)).build();
+        OptimizerConfig right = wrong.toBuilder().blocks(ParameterBlocks.of(List.of("a", "b"), 1, 2)).build();
+        List<String> messages = LocalCluster.call(1, bf -> {
+            try (Collectives c = Collectives.of(bf)) {
+                IllegalArgumentException cover = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                        () -> DecentralizedOptimizer.create(c, bf.mixingTopology(), Nd4j.zeros(DataType.DOUBLE, 1, 3), wrong));
+                DecentralizedOptimizer opt = DecentralizedOptimizer.create(c, bf.mixingTopology(), Nd4j.zeros(DataType.DOUBLE, 1, 3), right);
+                IllegalArgumentException count = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                        () -> opt.setSampleGradientNorms(new double[] {1}));
+                IllegalArgumentException negative = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                        () -> opt.setSampleGradientNorms(new double[] {1, -1}));
+                return cover.getMessage() + " | " + count.getMessage() + " | " + negative.getMessage();
+            }
+        });
+        String m = messages.get(0);
+        org.junit.jupiter.api.Assertions.assertTrue(m.contains("blocks cover 2 elements, the parameters have 3"), m);
+        org.junit.jupiter.api.Assertions.assertTrue(m.contains("got 1 sample gradient norms, the parameters have 2 blocks"), m);
+        org.junit.jupiter.api.Assertions.assertTrue(m.contains("finite and >= 0"), m);
+    }
+
+    @Test
     void aUserUpdaterStepsInsideAtc() {
         int n = 3;
         int dim = 3;
