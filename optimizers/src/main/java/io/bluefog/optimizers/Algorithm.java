@@ -43,12 +43,6 @@ public enum Algorithm {
      */
     GRADIENT_TRACKING("gradient-tracking"),
     /**
-     * Push-sum / Stochastic Gradient Push on a column-stochastic P (p_ij = 1/(outdeg(j)+1) over the topology's
-     * edges): x_i &larr; x_i &minus; d(g(z_i)); [x; w]_i &larr; &Sigma;_j p_ij [x; w]_j; z_i = x_i / w_i; w^0 = 1. Assran, Loizou,
-     * Ballas and Rabbat, "Stochastic Gradient Push for Distributed Deep Learning", ICML 2019.
-     */
-    PUSH_SUM("push-sum"),
-    /**
      * DecentLaM, decentralized large-batch momentum SGD: the ATC D-SGD step treated as a gradient and
      * fed to the local updater, y = W(x^k &minus; &gamma;_k g^k); g&#771;^k = (x^k &minus; y)/&gamma;_k; x^{k+1} = x^k &minus; d(g&#771;^k).
      * With the heavy-ball updater (m &larr; &beta; m + g&#771;, d = &gamma; m) this is
@@ -65,7 +59,13 @@ public enum Algorithm {
      * &gamma;_k and &beta; are the local updater's rate and {@link io.bluefog.optimizers.updaters.LocalUpdater#momentum()};
      * the updater's own state is not used.
      */
-    QG_DSGDM("qg-dsgdm");
+    QG_DSGDM("qg-dsgdm"),
+    /**
+     * Push-sum / Stochastic Gradient Push on a column-stochastic P (p_ij = 1/(outdeg(j)+1) over the topology's
+     * edges): x_i &larr; x_i &minus; d(g(z_i)); [x; w]_i &larr; &Sigma;_j p_ij [x; w]_j; z_i = x_i / w_i; w^0 = 1. Assran, Loizou,
+     * Ballas and Rabbat, "Stochastic Gradient Push for Distributed Deep Learning", ICML 2019.
+     */
+    PUSH_SUM("push-sum");
 
     private final String cliName;
 

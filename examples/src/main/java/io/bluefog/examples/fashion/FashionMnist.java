@@ -222,6 +222,12 @@ public final class FashionMnist implements Callable<Integer> {
         };
     }
 
+    /** @return the optimizer steps per epoch: one pass over the (limited) training set split over {@code size} ranks */
+    private int stepsPerEpoch(int size) {
+        int total = limitSamples == 0 ? FashionMnistData.TRAIN_COUNT : Math.min(limitSamples, FashionMnistData.TRAIN_COUNT);
+        return ShardIterator.batchesPerEpoch(total, size, batchSize);
+    }
+
     /** One rank's whole job. Collective. */
     List<EpochMetrics> runRank(BlueFog bf) {
         int rank = bf.rank();
@@ -233,8 +239,7 @@ public final class FashionMnist implements Callable<Integer> {
         Partition part = partition;
         Shard shard = FashionMnistData.trainShard(dataDir, part, rank, size, seed, limitSamples);
         Shard test = FashionMnistData.testSet(dataDir, limitSamples);
-        int total = limitSamples == 0 ? FashionMnistData.TRAIN_COUNT : Math.min(limitSamples, FashionMnistData.TRAIN_COUNT);
-        int batches = ShardIterator.batchesPerEpoch(total, size, batchSize);
+        int batches = stepsPerEpoch(size);
         // reused batches: the trainer is done with a batch before it asks for the next one
         ShardIterator train = new ShardIterator(shard, batchSize, batches, seed * 1_000_003L + rank, true);
         DataSetIterator testIt = new ExistingDataSetIterator(test.toDataSet().batchBy(1000));
@@ -245,7 +250,7 @@ public final class FashionMnist implements Callable<Integer> {
         // the trainer communicates through the rank's collectives; closed when this rank's job is done
         try (Collectives collectives = Collectives.of(bf)) {
             DecentralizedTrainer trainer = new DecentralizedTrainer(collectives, bf.mixingTopology(), net, config);
-            Map<String, String> settings = settings(size, net.numParams(), bf.communicator().transportName(), config);
+            Map<String, String> settings = settings(size, net.numParams(), bf.communicator().transportName());
             if (lead) {
                 out.printf(Locale.ROOT, "fashion-mnist: %d ranks (%s), model %s (%d parameters), %s on %s, %s, partition %s, "
                                 + "%d batches of %d per rank per epoch%n", size, bf.communicator().transportName(), model,
@@ -278,7 +283,7 @@ public final class FashionMnist implements Callable<Integer> {
         }
     }
 
-    private Map<String, String> settings(int size, long numParams, String transportName, OptimizerConfig config) {
+    private Map<String, String> settings(int size, long numParams, String transportName) {
         Map<String, String> s = new LinkedHashMap<>();
         s.put("ranks", Integer.toString(size));
         s.put("transport", transportName);
@@ -288,15 +293,15 @@ public final class FashionMnist implements Callable<Integer> {
         s.put("topology", topology);
         s.put("period", Integer.toString(period));
         s.put("communication_period", Integer.toString(communicationPeriod));
-        s.put("updater", config.updater().toString());
-        s.put("lr_schedule", lrSchedule.toString());
-        s.put("warmup_epochs", Double.toString(warmupEpochs));
-        s.put("lr_reference_batch", Integer.toString(lrReferenceBatch));
+        s.put("updater", localUpdater(size, stepsPerEpoch(size)).toString());
         s.put("epochs", Integer.toString(epochs));
         s.put("batch_size", Integer.toString(batchSize));
         s.put("partition", partition.toString());
         s.put("seed", Long.toString(seed));
         s.put("limit_samples", Integer.toString(limitSamples));
+        s.put("lr_schedule", lrSchedule.toString());
+        s.put("warmup_epochs", Double.toString(warmupEpochs));
+        s.put("lr_reference_batch", Integer.toString(lrReferenceBatch));
         return s;
     }
 
