@@ -22,6 +22,13 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * momentum too, which the paper shows amplifies the inconsistency bias of D-SGD as the batch grows.
  * With plain SGD as the local updater it is ATC D-SGD. Iterations without communication use W = I (g&#771; = g).
  * &gamma;_k is the local updater's rate at iteration k (its {@link io.bluefog.optimizers.updaters.LearningRateSchedule}).
+ *
+ * <p><b>Symmetric W.</b> The paper assumes a symmetric doubly stochastic W. With the heavy-ball updater the
+ * disagreement between ranks follows, per eigenvalue &lambda; of W, z^{k+1} = (&lambda; + &beta;) z^k &minus; &beta; z^{k&minus;1}, stable
+ * for every real &lambda; in (&minus;1, 1) but not for all complex ones: the directed exponential graph of 4 ranks
+ * (&lambda; = &plusmn;i/3) with &beta; = 0.9 has a root of modulus 1.15, and a Fashion-MNIST run on it diverged
+ * (consensus distance &times;10 per epoch) where D-SGD with momentum did not. Use a symmetric topology
+ * ({@code symmetric-exponential}, {@code ring}, ...).
  */
 final class DecentLam extends DecentralizedOptimizer {
     private INDArray mixed;
