@@ -43,6 +43,24 @@ public enum Algorithm {
      */
     GRADIENT_TRACKING("gradient-tracking"),
     /**
+     * DecentLaM, decentralized large-batch momentum SGD: the ATC D-SGD step treated as a gradient and
+     * fed to the local updater, y = W(x^k &minus; &gamma;_k g^k); g&#771;^k = (x^k &minus; y)/&gamma;_k; x^{k+1} = x^k &minus; d(g&#771;^k).
+     * With the heavy-ball updater (m &larr; &beta; m + g&#771;, d = &gamma; m) this is
+     * x^{k+1} = W(x^k &minus; &gamma; g^k) + &beta;(x^k &minus; x^{k&minus;1}): the momentum acts on the whole
+     * D-SGD step instead of on the gradient before mixing, which removes the momentum-amplified
+     * inconsistency bias of decentralized momentum SGD at large batch. Yuan, Chen, Huang, Zhang, Pan, Xu and
+     * Yin, "DecentLaM: Decentralized Momentum SGD for Large-batch Deep Training", ICCV 2021.
+     */
+    DECENTLAM("decentlam"),
+    /**
+     * QG-DSGDm, quasi-global momentum (heavy-ball form of Algorithm 1 of Lin, Karimireddy, Stich and Jaggi,
+     * "Quasi-Global Momentum: Accelerating Decentralized Deep Learning on Heterogeneous Data", ICML 2021):
+     * m = &beta; m&#770; + g; x^{k+1} = W(x^k &minus; &gamma;_k m); m&#770; &larr; &beta; m&#770; + (1 &minus; &beta;)(x^k &minus; x^{k+1})/&gamma;_k; m&#770;^0 = 0.
+     * &gamma;_k and &beta; are the local updater's rate and {@link io.bluefog.optimizers.updaters.LocalUpdater#momentum()};
+     * the updater's own state is not used.
+     */
+    QG_DSGDM("qg-dsgdm"),
+    /**
      * Push-sum / Stochastic Gradient Push on a column-stochastic P (p_ij = 1/(outdeg(j)+1) over the topology's
      * edges): x_i &larr; x_i &minus; d(g(z_i)); [x; w]_i &larr; &Sigma;_j p_ij [x; w]_j; z_i = x_i / w_i; w^0 = 1. Assran, Loizou,
      * Ballas and Rabbat, "Stochastic Gradient Push for Distributed Deep Learning", ICML 2019.

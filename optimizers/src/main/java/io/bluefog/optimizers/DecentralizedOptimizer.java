@@ -7,6 +7,7 @@ import io.bluefog.collectives.Mixing;
 import io.bluefog.comm.ReduceOp;
 import io.bluefog.optimizers.algorithms.Algorithms;
 import io.bluefog.optimizers.updaters.LocalUpdater;
+import io.bluefog.optimizers.updaters.ParameterBlocks;
 import io.bluefog.topology.Topology;
 import io.bluefog.topology.dynamic.DynamicTopology;
 import io.bluefog.topology.dynamic.Schedules;
@@ -94,6 +95,7 @@ public abstract class DecentralizedOptimizer {
     private final INDArray params;
     private final DynamicTopology schedule;
     private final LocalUpdater.State updaterState;
+    private final int blockCount;
     private long iteration;
     private long round;
     private long communicationNanos;
@@ -103,6 +105,8 @@ public abstract class DecentralizedOptimizer {
     /** {@link #beginStep()} was called for the coming iteration. */
     private boolean begun;
     private long overlappedRounds;
+    /** {@link #setSampleGradientNorms}'s values for the coming step, or null. */
+    private double[] sampleGradientNorms;
 
     /**
      * Collective (broadcast from rank 0 when configured). Subclasses initialise their state from
@@ -113,7 +117,8 @@ public abstract class DecentralizedOptimizer {
      * @param params          the parameter vector to optimise in place (FLOAT or DOUBLE)
      * @param config          the same on every rank
      * @throws IllegalArgumentException if a topology's size differs from the job size, params are not
-     *         FLOAT/DOUBLE, or the configuration names no local updater (before any communication)
+     *         FLOAT/DOUBLE, the configuration names no local updater, or its parameter blocks do not cover
+     *         the parameters exactly (before any communication)
      */
     protected DecentralizedOptimizer(Collectives collectives, Topology defaultTopology, INDArray params, OptimizerConfig config) {
         this.collectives = Objects.requireNonNull(collectives, "collectives");
@@ -135,7 +140,13 @@ public abstract class DecentralizedOptimizer {
             throw new IllegalArgumentException("the optimizer configuration names no local updater: set OptimizerConfig.Builder.updater "
                     + "(DecentralizedTrainer fills in the model's own DL4J updater)");
         }
-        this.updaterState = config.updater().newState(params.length(), dt);
+        ParameterBlocks blocks = config.blocks() != null ? config.blocks() : ParameterBlocks.single(params.length());
+        if (blocks.totalLength() != params.length()) {
+            throw new IllegalArgumentException("the configuration's parameter blocks cover " + blocks.totalLength()
+                    + " elements, the parameters have " + params.length() + ": " + blocks);
+        }
+        this.updaterState = config.updater().newState(blocks, dt);
+        this.blockCount = blocks.count();
         if (config.broadcastAtStart()) {
             collectives.broadcastInPlace(params, 0);
         }
@@ -183,6 +194,7 @@ public abstract class DecentralizedOptimizer {
             round++;
         }
         iteration++;
+        sampleGradientNorms = null;
     }
 
     /**
@@ -204,6 +216,28 @@ public abstract class DecentralizedOptimizer {
         if (communicates() && begin(schedule.at(round), round)) {
             overlappedRounds++;
         }
+    }
+
+    /**
+     * Gives the coming {@link #step} the mean per-sample gradient norm of every parameter block, for a
+     * local updater that asks for them ({@link LocalUpdater#sampleGradientsPerStep()}, e.g. CLARS);
+     * {@link io.bluefog.optimizers.dl4j.DecentralizedTrainer} calls it. Local: no communication. They are
+     * passed to the local updater in the coming step and then forgotten.
+     *
+     * @param perBlock one finite value &ge; 0 per parameter block, in block order (copied)
+     * @throws IllegalArgumentException if the count differs from the number of blocks or a value is negative or not finite
+     */
+    public final void setSampleGradientNorms(double[] perBlock) {
+        Objects.requireNonNull(perBlock, "perBlock");
+        if (perBlock.length != blockCount) {
+            throw new IllegalArgumentException("got " + perBlock.length + " sample gradient norms, the parameters have " + blockCount + " blocks");
+        }
+        for (double v : perBlock) {
+            if (!(v >= 0) || Double.isInfinite(v)) {
+                throw new IllegalArgumentException("sample gradient norms must be finite and >= 0, got " + Arrays.toString(perBlock));
+            }
+        }
+        this.sampleGradientNorms = perBlock.clone();
     }
 
     /**
@@ -248,8 +282,22 @@ public abstract class DecentralizedOptimizer {
             work = Nd4j.createUninitialized(gradient.dataType(), gradient.shape(), 'c');
         }
         work.assign(gradient);
-        updaterState.apply(work, iteration);
+        updaterState.apply(work, new LocalUpdater.Context(params, iteration, sampleGradientNorms));
         return work;
+    }
+
+    /**
+     * @return &gamma;_k, the local updater's learning rate ({@link LocalUpdater#learningRate(long)}) at the
+     *         current iteration k, for algorithms whose update uses the rate outside the local step
+     *         (DecentLaM's correction, QG-DSGDm's momentum)
+     */
+    protected final double learningRate() {
+        return config.updater().learningRate(iteration);
+    }
+
+    /** @return the local updater this optimizer steps with */
+    protected final LocalUpdater updater() {
+        return config.updater();
     }
 
     /** Neighbor averaging x &larr; W x in place, timed as communication. Collective. */

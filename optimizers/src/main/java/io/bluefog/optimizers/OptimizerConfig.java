@@ -1,6 +1,7 @@
 package io.bluefog.optimizers;
 
 import io.bluefog.optimizers.updaters.LocalUpdater;
+import io.bluefog.optimizers.updaters.ParameterBlocks;
 import io.bluefog.topology.Topology;
 import io.bluefog.topology.dynamic.DynamicTopology;
 import io.bluefog.topology.dynamic.Schedules;
@@ -29,6 +30,7 @@ import java.util.Objects;
 public final class OptimizerConfig {
     private final Algorithm algorithm;
     private final LocalUpdater updater;
+    private final ParameterBlocks blocks;
     private final DynamicTopology topology;
     private final int communicationPeriod;
     private final int period;
@@ -37,6 +39,7 @@ public final class OptimizerConfig {
     private OptimizerConfig(Builder b) {
         this.algorithm = b.algorithm;
         this.updater = b.updater;
+        this.blocks = b.blocks;
         this.topology = b.topology;
         this.communicationPeriod = b.communicationPeriod;
         this.period = b.period;
@@ -69,6 +72,15 @@ public final class OptimizerConfig {
         return updater;
     }
 
+    /**
+     * @return how the parameter vector splits into blocks for the local updater (layer-wise updaters
+     *         compute one rate per block), or null: one block (a
+     *         {@link io.bluefog.optimizers.dl4j.DecentralizedTrainer} fills in the model's layers)
+     */
+    public ParameterBlocks blocks() {
+        return blocks;
+    }
+
     /** @return the topology schedule, or null for the job's static topology */
     public DynamicTopology topology() {
         return topology;
@@ -92,6 +104,7 @@ public final class OptimizerConfig {
     public Builder toBuilder() {
         Builder b = new Builder(algorithm);
         b.updater = updater;
+        b.blocks = blocks;
         b.topology = topology;
         b.communicationPeriod = communicationPeriod;
         b.period = period;
@@ -110,6 +123,7 @@ public final class OptimizerConfig {
     public static final class Builder {
         private Algorithm algorithm;
         private LocalUpdater updater;
+        private ParameterBlocks blocks;
         private DynamicTopology topology;
         private int communicationPeriod = 1;
         private int period = 1;
@@ -122,6 +136,12 @@ public final class OptimizerConfig {
         /** The local updater (default: none, see the class comment). */
         public Builder updater(LocalUpdater updater) {
             this.updater = Objects.requireNonNull(updater, "updater");
+            return this;
+        }
+
+        /** The parameter blocks the local updater sees (default: none, see {@link OptimizerConfig#blocks()}). */
+        public Builder blocks(ParameterBlocks blocks) {
+            this.blocks = Objects.requireNonNull(blocks, "blocks");
             return this;
         }
 

@@ -120,6 +120,8 @@ class AlgorithmsMatchSerialReferenceTest {
                 case ALLREDUCE:
                     x = axpy(x, -LR, comm ? avg(g) : g);
                     break;
+                case DECENTLAM: // with plain SGD as the local updater DecentLaM is ATC,
+                case QG_DSGDM:  // and so is QG-DSGDm (momentum 0); MomentumAlgorithmsMatchSerialReferenceTest has their momentum
                 case ATC:
                     x = mul(w, axpy(x, -LR, g));
                     break;

@@ -16,6 +16,8 @@ import io.bluefog.optimizers.compression.Compressor;
 import io.bluefog.optimizers.dl4j.DecentralizedTrainer;
 import io.bluefog.optimizers.dl4j.EpochMetrics;
 import io.bluefog.optimizers.dl4j.TrainingListener;
+import io.bluefog.optimizers.updaters.LayerwiseAdaptiveRate;
+import io.bluefog.optimizers.updaters.LearningRateSchedule;
 import io.bluefog.optimizers.updaters.LocalUpdater;
 import io.bluefog.topology.Stochasticity;
 import io.bluefog.topology.catalog.ParsingConverter;
@@ -104,7 +106,30 @@ public final class FashionMnist implements Callable<Integer> {
     @Option(names = "--lr", defaultValue = "0.05", description = "learning rate (default: ${DEFAULT-VALUE})")
     double lr;
 
-    @Option(names = "--momentum", defaultValue = "0.9", description = "Nesterov momentum; 0 = plain SGD (default: ${DEFAULT-VALUE})")
+    @Option(names = "--trust-coefficient", defaultValue = "0.01",
+            description = "eta of lars and clars: layer rate = lr x eta x |w_k| / gradient norm (default: ${DEFAULT-VALUE})")
+    double trustCoefficient;
+
+    @Option(names = "--clars-samples", defaultValue = "16",
+            description = "|J|: per-sample gradients per step for clars's mean gradient norm (default: ${DEFAULT-VALUE})")
+    int clarsSamples;
+
+    @Option(names = "--lr-schedule", defaultValue = "constant", converter = LearningRateOption.Converter.class,
+            description = "constant|cosine|poly:<power>|step:<epochs>:<factor>; cosine and poly decay to 0 at the end"
+                    + " of training, after the warmup (default: ${DEFAULT-VALUE})")
+    LearningRateOption lrSchedule;
+
+    @Option(names = "--warmup-epochs", defaultValue = "0",
+            description = "linear learning-rate warmup over this many epochs (may be fractional) (default: ${DEFAULT-VALUE})")
+    double warmupEpochs;
+
+    @Option(names = "--lr-reference-batch", defaultValue = "0",
+            description = "linear scaling rule: --lr is the rate for a global batch of this many samples and is scaled"
+                    + " by (ranks x batch size) / this; 0 = no scaling (default: ${DEFAULT-VALUE})")
+    int lrReferenceBatch;
+
+    @Option(names = "--momentum", defaultValue = "0.9", description = "momentum of nesterov, momentum, lars, clars"
+            + " (and of decentlam's and qg-dsgdm's momentum updater); 0 with nesterov = plain SGD (default: ${DEFAULT-VALUE})")
     double momentum;
 
     @Option(names = "--updater", defaultValue = "nesterov", description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
@@ -186,7 +211,7 @@ public final class FashionMnist implements Callable<Integer> {
 
     /** The local update rule of {@code --updater} (lower-case names on the command line). */
     enum Updater {
-        NESTEROV, MOMENTUM, SGD, ADAM;
+        NESTEROV, MOMENTUM, SGD, ADAM, LARS, CLARS;
 
         @Override
         public String toString() {
@@ -229,15 +254,35 @@ public final class FashionMnist implements Callable<Integer> {
         if (batchSize < 1) {
             throw new IllegalArgumentException("--batch-size must be >= 1, got " + batchSize);
         }
+        if (!(warmupEpochs >= 0 && warmupEpochs <= epochs)) {
+            throw new IllegalArgumentException("--warmup-epochs must be in [0, --epochs = " + epochs + "], got " + warmupEpochs);
+        }
+        if (clarsSamples < 1) {
+            throw new IllegalArgumentException("--clars-samples must be >= 1, got " + clarsSamples);
+        }
+        if (lrReferenceBatch < 0) {
+            throw new IllegalArgumentException("--lr-reference-batch must be >= 0, got " + lrReferenceBatch);
+        }
     }
 
-    private LocalUpdater localUpdater() {
+    /** The local updater of {@code --updater} with the schedule of {@code --lr-schedule}, {@code --warmup-epochs}, {@code --lr-reference-batch}. */
+    private LocalUpdater localUpdater(int size, int stepsPerEpoch) {
+        double base = lrReferenceBatch > 0 ? LearningRateSchedule.linearScaling(lr, lrReferenceBatch, (long) size * batchSize) : lr;
+        LearningRateSchedule rate = lrSchedule.schedule(base, stepsPerEpoch, epochs, warmupEpochs);
         return switch (updater) {
-            case NESTEROV -> momentum == 0 ? LocalUpdater.sgd(lr) : LocalUpdater.nesterov(lr, momentum);
-            case MOMENTUM -> LocalUpdater.momentum(lr, momentum);
-            case SGD -> LocalUpdater.sgd(lr);
-            case ADAM -> LocalUpdater.adam(lr, 0.9, 0.999, 1e-8);
+            case NESTEROV -> momentum == 0 ? LocalUpdater.sgd(rate) : LocalUpdater.nesterov(rate, momentum);
+            case MOMENTUM -> LocalUpdater.momentum(rate, momentum);
+            case SGD -> LocalUpdater.sgd(rate);
+            case ADAM -> LocalUpdater.adam(rate, 0.9, 0.999, 1e-8);
+            case LARS -> LayerwiseAdaptiveRate.lars(rate, trustCoefficient, momentum);
+            case CLARS -> LayerwiseAdaptiveRate.clars(rate, trustCoefficient, momentum, clarsSamples);
         };
+    }
+
+    /** @return the optimizer steps per epoch: one pass over the (limited) training set split over {@code size} ranks */
+    private int stepsPerEpoch(int size) {
+        int total = limitSamples == 0 ? FashionMnistData.TRAIN_COUNT : Math.min(limitSamples, FashionMnistData.TRAIN_COUNT);
+        return ShardIterator.batchesPerEpoch(total, size, batchSize);
     }
 
     /** One rank's whole job. Collective. */
@@ -251,14 +296,13 @@ public final class FashionMnist implements Callable<Integer> {
         Partition part = partition;
         Shard shard = FashionMnistData.trainShard(dataDir, part, rank, size, seed, limitSamples);
         Shard test = FashionMnistData.testSet(dataDir, limitSamples);
-        int total = limitSamples == 0 ? FashionMnistData.TRAIN_COUNT : Math.min(limitSamples, FashionMnistData.TRAIN_COUNT);
-        int batches = ShardIterator.batchesPerEpoch(total, size, batchSize);
+        int batches = stepsPerEpoch(size);
         // reused batches: the trainer is done with a batch before it asks for the next one
         ShardIterator train = new ShardIterator(shard, batchSize, batches, seed * 1_000_003L + rank, true);
         DataSetIterator testIt = new ExistingDataSetIterator(test.toDataSet().batchBy(1000));
 
         OptimizerConfig config = OptimizerConfig.builder(optimizer)
-                .updater(localUpdater()).topology(schedule).period(period).communicationPeriod(communicationPeriod).build();
+                .updater(localUpdater(size, batches)).topology(schedule).period(period).communicationPeriod(communicationPeriod).build();
         MultiLayerNetwork net = Models.build(model, seed);
         // the trainer communicates through the rank's collectives; closed when this rank's job is done
         try (Collectives collectives = Collectives.of(bf)) {
@@ -314,12 +358,15 @@ public final class FashionMnist implements Callable<Integer> {
             s.put("outer_momentum", Double.toString(outerMomentum));
             s.put("decentralized_outer", Boolean.toString(decentralizedOuter));
         }
-        s.put("updater", localUpdater().toString());
+        s.put("updater", localUpdater(size, stepsPerEpoch(size)).toString());
         s.put("epochs", Integer.toString(epochs));
         s.put("batch_size", Integer.toString(batchSize));
         s.put("partition", partition.toString());
         s.put("seed", Long.toString(seed));
         s.put("limit_samples", Integer.toString(limitSamples));
+        s.put("lr_schedule", lrSchedule.toString());
+        s.put("warmup_epochs", Double.toString(warmupEpochs));
+        s.put("lr_reference_batch", Integer.toString(lrReferenceBatch));
         return s;
     }
 

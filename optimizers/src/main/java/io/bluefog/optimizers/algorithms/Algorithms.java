@@ -30,6 +30,10 @@ public final class Algorithms {
                 return new ExactDiffusion(collectives, defaultTopology, params, config);
             case GRADIENT_TRACKING:
                 return new GradientTracking(collectives, defaultTopology, params, config);
+            case DECENTLAM:
+                return new DecentLam(collectives, defaultTopology, params, config);
+            case QG_DSGDM:
+                return new QuasiGlobalMomentum(collectives, defaultTopology, params, config);
             case PUSH_SUM:
                 return new PushSum(collectives, defaultTopology, params, config);
             case CHOCO:

@@ -8,6 +8,7 @@ import io.bluefog.optimizers.DecentralizedOptimizer;
 import io.bluefog.optimizers.OptimizerConfig;
 import io.bluefog.optimizers.OptimizerFactory;
 import io.bluefog.optimizers.updaters.LocalUpdater;
+import io.bluefog.optimizers.updaters.ParameterBlocks;
 import io.bluefog.topology.Topology;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -17,6 +18,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.DataSet;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -38,7 +40,12 @@ import java.util.Objects;
  * {@link LocalUpdater#of}), which must be the same for every parameter of every layer. DL4J's own
  * update step ({@code fit}) is never run: the local updater replaces it. DL4J applies gradient
  * normalization and regularization (l1, l2, weight decay) in that step, so a model that uses them is
- * rejected rather than trained without them.
+ * rejected rather than trained without them. Unless the configuration names
+ * {@link OptimizerConfig#blocks()}, the local updater sees one parameter block per layer of the model
+ * (layer-wise updaters such as LARS compute one rate per layer). A local updater that asks for
+ * per-sample gradients ({@link LocalUpdater#sampleGradientsPerStep()}, CLARS) gets, every step, the mean
+ * per-sample gradient norm of every block over the first |J| examples of the batch, each computed by a
+ * backpropagation of that example alone (|J| extra backpropagations of one example per step).
  *
  * <h2>Lifecycle</h2>
  * Construct on every rank (collective: rank 0's initial parameters are broadcast when the
@@ -56,6 +63,10 @@ public final class DecentralizedTrainer {
     private int epoch;
     private Model evalCopy;
     private boolean alignGarbageCollections = true;
+    /** The local updater's parameter blocks (the model's layers unless the configuration names others). */
+    private final ParameterBlocks blocks;
+    /** |J|: per-sample gradients per step the local updater asks for (CLARS), 0 for none. */
+    private final int sampleSubset;
 
     /**
      * A trainer with the built-in algorithm the configuration names. Collective.
@@ -121,7 +132,16 @@ public final class DecentralizedTrainer {
         }
         this.collectives = Objects.requireNonNull(collectives, "collectives");
         ModelUpdater.requireNoUpdateStepSettings(model);
-        OptimizerConfig resolved = config.updater() != null ? config : config.toBuilder().updater(ModelUpdater.of(model)).build();
+        OptimizerConfig.Builder completed = config.toBuilder();
+        if (config.updater() == null) {
+            completed.updater(ModelUpdater.of(model));
+        }
+        if (config.blocks() == null) {
+            completed.blocks(ModelUpdater.layerBlocks(model));
+        }
+        OptimizerConfig resolved = completed.build();
+        this.blocks = resolved.blocks();
+        this.sampleSubset = resolved.updater().sampleGradientsPerStep();
         INDArray params = model.params();
         this.optimizer = Objects.requireNonNull(factory.create(collectives, defaultTopology, params, resolved), "the factory returned null");
         if (optimizer.parameters() != params) {
@@ -164,6 +184,9 @@ public final class DecentralizedTrainer {
     public double step(DataSet batch) {
         // AWC's combine reads only the current parameters: start it before DL4J computes the gradient.
         optimizer.beginStep();
+        if (sampleSubset > 0) {
+            optimizer.setSampleGradientNorms(sampleGradientNorms(batch));
+        }
         INDArray gradient = gradient(batch);
         optimizer.step(gradient);
         return model.score();
@@ -179,20 +202,47 @@ public final class DecentralizedTrainer {
      * (and a JavaCPP deallocator the garbage collector must process) on every step.
      */
     private INDArray gradient(DataSet batch) {
-        INDArray summed;
+        return summedGradient(batch.getFeatures(), batch.getLabels()).divi(batch.numExamples());
+    }
+
+    /** DL4J's backpropagation on these examples: the flattened gradient view, summed over them. */
+    private INDArray summedGradient(INDArray features, INDArray labels) {
         if (model instanceof MultiLayerNetwork net) {
-            net.setInput(batch.getFeatures());
-            net.setLabels(batch.getLabels());
+            net.setInput(features);
+            net.setLabels(labels);
             net.computeGradientAndScore();
-            summed = net.getFlattenedGradients();
-        } else {
-            ComputationGraph cg = (ComputationGraph) model;
-            cg.setInputs(batch.getFeatures());
-            cg.setLabels(batch.getLabels());
-            cg.computeGradientAndScore();
-            summed = cg.getFlattenedGradients();
+            return net.getFlattenedGradients();
         }
-        return summed.divi(batch.numExamples());
+        ComputationGraph cg = (ComputationGraph) model;
+        cg.setInputs(features);
+        cg.setLabels(labels);
+        cg.computeGradientAndScore();
+        return cg.getFlattenedGradients();
+    }
+
+    /**
+     * For a local updater that asks for |J| per-sample gradients (CLARS): per parameter block, the mean
+     * over the first min(|J|, B) examples j of the mini-batch of ‖&nabla;_b f_j(x)‖&#8322;, each gradient computed by
+     * DL4J on that example alone (one backpropagation per example). The batches come shuffled, so the
+     * first examples are a random subset J of the batch.
+     */
+    private double[] sampleGradientNorms(DataSet batch) {
+        int m = Math.min(sampleSubset, batch.numExamples());
+        double[] sums = new double[blocks.count()];
+        for (int j = 0; j < m; j++) {
+            INDArray features = batch.getFeatures().get(NDArrayIndex.interval(j, j + 1));
+            INDArray labels = batch.getLabels().get(NDArrayIndex.interval(j, j + 1));
+            INDArray g = summedGradient(features, labels);
+            INDArray flat = g.reshape(g.length());
+            for (int b = 0; b < sums.length; b++) {
+                long from = blocks.offset(b);
+                sums[b] += flat.get(NDArrayIndex.interval(from, from + blocks.length(b))).norm2Number().doubleValue();
+            }
+        }
+        for (int b = 0; b < sums.length; b++) {
+            sums[b] /= m;
+        }
+        return sums;
     }
 
     /**

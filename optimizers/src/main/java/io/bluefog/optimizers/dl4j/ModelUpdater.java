@@ -1,6 +1,7 @@
 package io.bluefog.optimizers.dl4j;
 
 import io.bluefog.optimizers.updaters.LocalUpdater;
+import io.bluefog.optimizers.updaters.ParameterBlocks;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.conf.GradientNormalization;
@@ -78,6 +79,40 @@ final class ModelUpdater {
             throw new IllegalArgumentException("DL4J applies regularization and gradient normalization in its own update step, "
                     + "which the decentralized trainer replaces; remove them from the model: " + String.join("; ", found));
         }
+    }
+
+    /**
+     * @param model an initialised MultiLayerNetwork or ComputationGraph
+     * @return one block per layer that has parameters (all of a layer's parameters, weights and biases,
+     *         form its block), in the order of the flattened {@code params()} view; a single block if the
+     *         layers' parameter views do not tile that vector in some order (then layer-wise updaters see one layer)
+     */
+    static ParameterBlocks layerBlocks(Model model) {
+        long total = model.params().length();
+        List<long[]> spans = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        long base = model.params().offset();
+        for (Layer layer : layers(model)) {
+            long n = layer.numParams();
+            if (n > 0 && layer.params() != null) {
+                spans.add(new long[] {layer.params().offset() - base, n, names.size()});
+                names.add(describe(layer, layer.conf().getLayer()));
+            }
+        }
+        spans.sort(java.util.Comparator.comparingLong(a -> a[0]));
+        long next = 0;
+        List<String> ordered = new ArrayList<>();
+        long[] lengths = new long[spans.size()];
+        for (int b = 0; b < spans.size(); b++) {
+            long[] span = spans.get(b);
+            if (span[0] != next) {
+                return ParameterBlocks.single(total);
+            }
+            next += span[1];
+            lengths[b] = span[1];
+            ordered.add(names.get((int) span[2]));
+        }
+        return next == total && !spans.isEmpty() ? ParameterBlocks.of(ordered, lengths) : ParameterBlocks.single(total);
     }
 
     private static Layer[] layers(Model model) {
