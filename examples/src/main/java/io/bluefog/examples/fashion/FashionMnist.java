@@ -199,7 +199,7 @@ public final class FashionMnist implements Callable<Integer> {
         if (parallelism.equals("pipeline")) {
             where.call(LOCAL_TIMEOUT_MILLIS, bf -> io.bluefog.examples.pipeline.PipelineFashionMnist.run(bf,
                     new io.bluefog.examples.pipeline.PipelineFashionMnist.Settings(dataDir, Models.build(model, seed), model.toString(),
-                            epochs, batchSize, microBatches, localUpdater(), seed, limitSamples), out));
+                            epochs, batchSize, microBatches, localUpdater(1, stepsPerEpoch(1)), seed, limitSamples), out));
             return 0;
         }
         if (!parallelism.equals("data")) {
