@@ -138,7 +138,23 @@ public final class Windows implements AutoCloseable {
      *                                     (message lists each rank's arguments)
      */
     public void winCreate(String name, INDArray tensor, boolean zeroInit) {
+        winCreate(name, tensor, zeroInit, null);
+    }
+
+    /**
+     * {@link #winCreate(String, INDArray, boolean)} over the edges of {@code topology} instead of
+     * the context's (e.g. an optimizer's own graph); the default update weights are then uniform,
+     * {@code 1/(indeg + 1)}. Collective; every rank passes an equal topology (not checked).
+     *
+     * @param topology the window's graph, {@link BlueFog#size()} nodes; null: the context's topology
+     * @throws IllegalArgumentException if the topology's size differs from the job's
+     */
+    public void winCreate(String name, INDArray tensor, boolean zeroInit, Topology topology) {
         checkName(name);
+        if (topology != null && topology.size() != comm.size()) {
+            throw new IllegalArgumentException("topology has " + topology.size() + " nodes but the job has "
+                    + comm.size() + " ranks");
+        }
         Objects.requireNonNull(tensor, "tensor");
         double[] desc = new double[12];
         String problem = null;
@@ -160,7 +176,7 @@ public final class Windows implements AutoCloseable {
         Window w;
         synchronized (lifecycle) {
             long id = nextWindowId++;
-            w = problem == null ? new Window(name, id, tensor, zeroInit) : null;
+            w = problem == null ? new Window(name, id, tensor, zeroInit, topology) : null;
             if (w != null) {
                 byId.put(id, w); // before the handshake: peers may put as soon as theirs returns
             }
@@ -495,21 +511,49 @@ public final class Windows implements AutoCloseable {
     }
 
     /**
-     * Waits until every in-neighbor's buffer of window {@code name} has version at least
-     * {@code minVersion} (e.g. 1: something new arrived from each since the last update), for a
+     * @return how many puts, accumulates and gets have written this rank's buffer for in-neighbor
+     *         {@code rank} since the window was created (never reset; with one write per step of
+     *         that neighbor, its step count as far as this rank knows)
+     * @throws IllegalArgumentException if the window is unknown or {@code rank} is not an in-neighbor
+     */
+    public long winWriteCount(String name, int rank) {
+        Window w = window(name);
+        int k = w.index(rank);
+        if (k < 0) {
+            throw new IllegalArgumentException("rank " + rank + " is not an in-neighbor of rank " + me
+                    + " in window '" + name + "' (in-neighbors " + Arrays.toString(w.in) + ")");
+        }
+        synchronized (w) {
+            return w.writes[k];
+        }
+    }
+
+    /**
+     * Waits until this rank's buffer of window {@code name} for each in-neighbor in {@code ranks}
+     * has seen at least {@code minWrites} writes in all ({@link #winWriteCount}): the wait of a
      * bound on staleness.
      *
-     * @throws BlueFogTimeoutException naming the ranks still behind if the timeout passes first
+     * @param ranks in-neighbors of the window
+     * @throws IllegalArgumentException if a rank is not an in-neighbor
+     * @throws BlueFogTimeoutException  naming the ranks still behind if the timeout passes first
      */
-    public void winAwaitVersions(String name, int minVersion) {
+    public void winAwaitWriteCount(String name, int[] ranks, long minWrites) {
         Window w = window(name);
+        int[] idx = new int[ranks.length];
+        for (int j = 0; j < ranks.length; j++) {
+            idx[j] = w.index(ranks[j]);
+            if (idx[j] < 0) {
+                throw new IllegalArgumentException("rank " + ranks[j] + " is not an in-neighbor of rank " + me
+                        + " in window '" + name + "'");
+            }
+        }
         long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
         synchronized (w) {
             while (true) {
                 List<Integer> behind = new ArrayList<>();
-                for (int k = 0; k < w.in.length; k++) {
-                    if (w.versions[k] < minVersion) {
-                        behind.add(w.in[k]);
+                for (int j = 0; j < idx.length; j++) {
+                    if (w.writes[idx[j]] < minWrites) {
+                        behind.add(ranks[j]);
                     }
                 }
                 if (behind.isEmpty()) {
@@ -517,8 +561,8 @@ public final class Windows implements AutoCloseable {
                 }
                 long left = deadline - System.nanoTime();
                 if (left <= 0 || w.freed) {
-                    throw new BlueFogTimeoutException("rank " + me + ": window '" + name + "': no new data from ranks "
-                            + behind + " within " + timeoutMillis + " ms");
+                    throw new BlueFogTimeoutException("rank " + me + ": window '" + name + "': ranks " + behind
+                            + " did not reach " + minWrites + " writes within " + timeoutMillis + " ms");
                 }
                 try {
                     w.wait(Math.max(1, left / 1_000_000L));
@@ -952,6 +996,7 @@ public final class Windows implements AutoCloseable {
         final INDArray[] buffers;
         final double[] pBuffers;
         final int[] versions;
+        final long[] writes;
         double p = 1;
         volatile boolean freed;
         // mutex: holder rank (-1 free) and FIFO waiters {rank, request id, granted}
@@ -961,17 +1006,17 @@ public final class Windows implements AutoCloseable {
         boolean locked;
         final java.util.ArrayDeque<Runnable> heldBack = new java.util.ArrayDeque<>();
 
-        Window(String name, long id, INDArray tensor, boolean zeroInit) {
+        Window(String name, long id, INDArray tensor, boolean zeroInit, Topology given) {
             this.name = name;
             this.id = id;
             this.tensor = tensor;
             this.dtype = tensor.dataType();
             this.shape = tensor.shape();
             this.count = tensor.length();
-            Topology t = bf.topology();
+            Topology t = given != null ? given : bf.topology();
             this.in = t.inNeighbors(me);
             this.out = t.outNeighbors(me);
-            Topology mix = bf.mixingTopology();
+            Topology mix = given != null ? io.bluefog.Weighting.UNIFORM.apply(given) : bf.mixingTopology();
             this.defaultSelfWeight = mix.selfWeight(me);
             Map<Integer, Double> nw = new TreeMap<>();
             int[] mixIn = mix.inNeighbors(me);
@@ -983,6 +1028,7 @@ public final class Windows implements AutoCloseable {
             this.buffers = new INDArray[in.length];
             this.pBuffers = new double[in.length];
             this.versions = new int[in.length];
+            this.writes = new long[in.length];
             for (int k = 0; k < in.length; k++) {
                 buffers[k] = zeroInit ? Nd4j.zeros(dtype, shape) : tensor.dup('c');
                 pBuffers[k] = zeroInit ? 0 : 1;
@@ -1207,6 +1253,7 @@ public final class Windows implements AutoCloseable {
                             }
                         }
                         w.versions[k]++;
+                        w.writes[k]++;
                         reply(src, ACK, request, 0);
                     });
                 }
@@ -1248,6 +1295,7 @@ public final class Windows implements AutoCloseable {
                             pw.pBuffers[k] = p.weight * pIn;
                         }
                         pw.versions[k]++;
+                        pw.writes[k]++;
                         p.done.complete(null);
                     });
                 }

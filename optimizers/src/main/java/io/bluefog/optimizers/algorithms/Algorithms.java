@@ -32,6 +32,10 @@ public final class Algorithms {
                 return new GradientTracking(collectives, defaultTopology, params, config);
             case PUSH_SUM:
                 return new PushSum(collectives, defaultTopology, params, config);
+            case ASYNC_PUSH_SUM:
+                return new io.bluefog.optimizers.async.AsyncPushSum(collectives, defaultTopology, params, config);
+            case WIN_PUT:
+                return new io.bluefog.optimizers.async.WinPut(collectives, defaultTopology, params, config);
             default:
                 throw new IllegalArgumentException("no implementation for algorithm " + config.algorithm());
         }
