@@ -20,7 +20,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * <p>State: the numerator x_i and the push-sum weight w_i (w^0 = 1) in one window tensor [x; w]
  * (zero-initialized buffers). One step, with no barrier:
  * <ol>
- *   <li>x_i &larr; x_i &minus; d(g(z_i)) (the local updater on the gradient at z_i);</li>
+ *   <li>x_i &larr; x_i &minus; w_i d(g(z_i)) (the local updater on the gradient at z_i, scaled by w_i, so that
+ *       z_i moves by exactly d);</li>
  *   <li>accumulate share&middot;[x; w]_i into each out-neighbor's buffer and keep share&middot;[x; w]_i
  *       ({@code winAccumulate} with self weight = destination weight = share);</li>
  *   <li>(staleness bound, see {@link WindowOptimizer})</li>
@@ -31,6 +32,12 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * Mass is conserved: &Sigma;_i x_i + (buffered) and &Sigma;_i w_i + (buffered) = n never change except by
  * the local steps, so without gradients every z_i converges to the average of the x_i^0 on a
  * strongly connected graph. {@link #close()} absorbs what is still buffered.
+ *
+ * <p>The step is scaled by w_i, unlike the synchronous {@code PUSH_SUM} (x_i &larr; x_i &minus; d): without
+ * a barrier w_i fluctuates widely (a rank that runs ahead of its in-neighbors halves it at every step
+ * on a ring), and the unscaled step moves z_i by d / w_i, which diverged in our Fashion-MNIST runs with
+ * a straggler. Where w_i = 1 (synchronous push-sum on a regular graph at its fixed point) the two agree;
+ * in general the fixed point weights the ranks' gradients by their w_i.
  */
 public final class AsyncPushSum extends WindowOptimizer {
     private final long n;
@@ -72,7 +79,8 @@ public final class AsyncPushSum extends WindowOptimizer {
 
     @Override
     protected void update(INDArray gradient, Topology w, long round) {
-        xPart.subi(localStep(gradient).reshape(n));
+        // x_i -= w_i d_i: z_i = x_i / w_i moves by exactly d_i whatever w_i (see the class comment)
+        xPart.subi(localStep(gradient).reshape(n).mul(xw.getDouble(n)));
         if (w != null) {
             windows().winAccumulate(xw, windowName(), share, dst);
             boundStaleness(round);

@@ -98,6 +98,8 @@ class AsyncOptimizersTest {
     // ---- heterogeneous least squares ----------------------------------------------------------
 
     private static final int DIM = 4;
+    /** Step 0.05 ends within this fraction of the initial distance (observed at most 0.036). */
+    private static final double NEAR_FRACTION = 0.1;
     private static final int ROWS = 6;
 
     /** Rank r's data A_r (ROWS x DIM), b_r, with a rank-dependent shift so the local optima differ. */
@@ -195,7 +197,9 @@ class AsyncOptimizersTest {
         System.out.println("async push-sum least squares: distance " + far + " (step 0.2), " + near + " (step 0.05)");
         double start = optimum(problem(n, 7)).norm2Number().doubleValue(); // x^0 = 0
         assertTrue(far < 0.5 * start, "step 0.2: distance " + far + " vs initial " + start);
-        assertTrue(near < 0.5 * far, "step 0.05 (" + near + ") is not closer than step 0.2 (" + far + ")");
+        assertTrue(near < NEAR_FRACTION * start, "step 0.05: distance " + near + " vs initial " + start);
+        // asynchrony makes the distances vary run to run (observed: 0.08..0.24 and 0.03..0.05); the order holds
+        assertTrue(near < far, "step 0.05 (" + near + ") is not closer than step 0.2 (" + far + ")");
     }
 
     @Test
