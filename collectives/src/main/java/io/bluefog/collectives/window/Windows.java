@@ -887,11 +887,12 @@ public final class Windows implements AutoCloseable {
         }
     }
 
+    /** Polling back-off: a few spins, then sleeps growing by 20 µs up to 500 µs (ranks may share cores). */
     static void backoff(int idle) {
-        if (idle < 50) {
+        if (idle < 10) {
             Thread.onSpinWait();
         } else {
-            LockSupport.parkNanos(Math.min(1_000_000L, 1_000L * (idle - 49)));
+            LockSupport.parkNanos(Math.min(500_000L, 20_000L * (idle - 9)));
         }
     }
 

@@ -23,7 +23,9 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  *   <li>x_i &larr; x_i &minus; w_i d(g(z_i)) (the local updater on the gradient at z_i, scaled by w_i, so that
  *       z_i moves by exactly d);</li>
  *   <li>accumulate share&middot;[x; w]_i into each out-neighbor's buffer and keep share&middot;[x; w]_i
- *       ({@code winAccumulate} with self weight = destination weight = share);</li>
+ *       ({@code winAccumulateAsync} with self weight = destination weight = share; the data are copied at
+ *       once, and the confirmation is awaited only at the next step, so the round trip overlaps the
+ *       gradient computation);</li>
  *   <li>(staleness bound, see {@link WindowOptimizer})</li>
  *   <li>[x; w]_i &larr; [x; w]_i + &Sigma;_s buffer_s, buffers zeroed ({@code winUpdateThenCollect}, under the
  *       rank's own mutex);</li>
@@ -82,7 +84,8 @@ public final class AsyncPushSum extends WindowOptimizer {
         // x_i -= w_i d_i: z_i = x_i / w_i moves by exactly d_i whatever w_i (see the class comment)
         xPart.subi(localStep(gradient).reshape(n).mul(xw.getDouble(n)));
         if (w != null) {
-            windows().winAccumulate(xw, windowName(), share, dst);
+            awaitWrite();
+            startWrite(windows().winAccumulateAsync(xw, windowName(), share, dst));
             boundStaleness(round);
             windows().winUpdateThenCollect(windowName());
         }

@@ -12,7 +12,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * Gradient Descent", ICML 2018). One step, with no barrier:
  * <ol>
  *   <li>x_i &larr; x_i &minus; d(g(x_i));</li>
- *   <li>{@code winPut} x_i into each out-neighbor's buffer for rank i (weight 1);</li>
+ *   <li>{@code winPutAsync} x_i into each out-neighbor's buffer for rank i (weight 1; copied at once,
+ *       confirmation awaited at the next step);</li>
  *   <li>(staleness bound, see {@link WindowOptimizer})</li>
  *   <li>x_i &larr; (x_i + &Sigma;_s b_s) / (indeg(i) + 1) over the newest copies b_s of the in-neighbors
  *       ({@code winUpdate} with the window's uniform weights, no reset).</li>
@@ -53,7 +54,8 @@ public final class WinPut extends WindowOptimizer {
         INDArray step = localStep(gradient);
         x.subi(step.reshape(x.shape()));
         if (w != null) {
-            windows().winPut(x, windowName());
+            awaitWrite();
+            startWrite(windows().winPutAsync(x, windowName(), 1.0, null));
             boundStaleness(round);
             windows().winUpdate(windowName());
         }

@@ -1,6 +1,7 @@
 package io.bluefog.optimizers.async;
 
 import io.bluefog.collectives.Collectives;
+import io.bluefog.collectives.Handle;
 import io.bluefog.collectives.window.Windows;
 import io.bluefog.optimizers.DecentralizedOptimizer;
 import io.bluefog.optimizers.OptimizerConfig;
@@ -35,6 +36,7 @@ public abstract class WindowOptimizer extends DecentralizedOptimizer implements 
     private final int maxStaleness;
     private final int[] inNeighbors;
     private long staleWaits;
+    private Handle<Void> pendingWrite;
     private boolean closed;
 
     /**
@@ -120,6 +122,25 @@ public abstract class WindowOptimizer extends DecentralizedOptimizer implements 
     }
 
     /**
+     * Waits for the confirmation of the write started by the previous step, if any: at most one
+     * write of this rank is in flight. Its data were copied when it started, and a destination's
+     * window service applies it whatever that rank's main thread does, so the wait is short and
+     * cannot deadlock.
+     */
+    protected final void awaitWrite() {
+        Handle<Void> h = pendingWrite;
+        pendingWrite = null;
+        if (h != null) {
+            h.join();
+        }
+    }
+
+    /** Records the write started in this step; {@link #awaitWrite()} or {@link #close()} awaits it. */
+    protected final void startWrite(Handle<Void> write) {
+        pendingWrite = write;
+    }
+
+    /**
      * Collective: waits for every rank (a barrier, so that no write is in flight), lets the
      * subclass absorb what is still in its buffers ({@link #drain()}), then frees the window.
      * Idempotent.
@@ -130,6 +151,7 @@ public abstract class WindowOptimizer extends DecentralizedOptimizer implements 
             return;
         }
         closed = true;
+        awaitWrite();
         collectives().barrier();
         drain();
         windows.winFree(windowName);
