@@ -78,12 +78,34 @@ public enum Algorithm {
      * outer learning rate and momentum). Douillard et al., "DiLoCo: Distributed Low-Communication
      * Training of Language Models", arXiv:2311.08105, 2023.
      */
-    DILOCO("diloco");
+    DILOCO("diloco"),
+    /**
+     * Asynchronous push-sum over a one-sided window ({@code io.bluefog.optimizers.async.AsyncPushSum}): as
+     * {@link #PUSH_SUM} on the static graph, but each rank accumulates its shares into its out-neighbors'
+     * buffers and collects what has arrived, with no barrier. Assran, Loizou, Ballas and Rabbat, ICML 2019
+     * (asynchronous SGP); BlueFog's {@code DistributedPushSumOptimizer}.
+     */
+    ASYNC_PUSH_SUM("async-push-sum"),
+    /**
+     * Asynchronous D-SGD with window puts ({@code io.bluefog.optimizers.async.WinPut}): x_i &larr; x_i &minus; d_i;
+     * put x_i to the out-neighbors; x_i &larr; uniform average of x_i and the newest copies received. Lian et al.,
+     * "Asynchronous Decentralized Parallel Stochastic Gradient Descent", ICML 2018; BlueFog's
+     * {@code DistributedWinPutOptimizer}.
+     */
+    WIN_PUT("win-put");
 
     private final String cliName;
 
     Algorithm(String cliName) {
         this.cliName = cliName;
+    }
+
+    /**
+     * @return true for the asynchronous algorithms on windows ({@link #ASYNC_PUSH_SUM}, {@link #WIN_PUT}):
+     *         no barrier in a step, so their iterates depend on timing and have no serial reference
+     */
+    public boolean asynchronous() {
+        return this == ASYNC_PUSH_SUM || this == WIN_PUT;
     }
 
     /** @return the name used by {@code --optimizer} */

@@ -13,6 +13,9 @@ import io.bluefog.optimizers.OptimizerFactory;
 import io.bluefog.optimizers.algorithms.ChocoSgd;
 import io.bluefog.optimizers.algorithms.DiLoCo;
 import io.bluefog.optimizers.compression.Compressor;
+import io.bluefog.optimizers.async.AsyncPushSum;
+import io.bluefog.optimizers.async.WinPut;
+import io.bluefog.optimizers.async.WindowOptimizer;
 import io.bluefog.optimizers.dl4j.DecentralizedTrainer;
 import io.bluefog.optimizers.dl4j.EpochMetrics;
 import io.bluefog.optimizers.dl4j.TrainingListener;
@@ -90,6 +93,15 @@ public final class FashionMnist implements Callable<Integer> {
 
     @Option(names = "--decentralized-outer", description = "diloco: mix the outer gradient with the topology instead of a global average")
     boolean decentralizedOuter;
+
+    @Option(names = "--max-staleness", defaultValue = "0",
+            description = "S: async-push-sum and win-put wait for a neighbor whose newest data is more than S rounds old;"
+                    + " 0 = unbounded (default: ${DEFAULT-VALUE})")
+    int maxStaleness;
+
+    @Option(names = "--straggler", converter = Straggler.Converter.class,
+            description = "RANK:MILLIS: that rank sleeps MILLIS ms after each of its steps, to measure the cost of a slow rank")
+    Straggler straggler;
 
     @Option(names = "--communication-period", defaultValue = "1", description = "J: communicate every J-th step (default: ${DEFAULT-VALUE})")
     int communicationPeriod;
@@ -231,6 +243,8 @@ public final class FashionMnist implements Callable<Integer> {
         return switch (optimizer) {
             case CHOCO -> ChocoSgd.factory(compressor, consensusStep, seed);
             case DILOCO -> DiLoCo.factory(outerLr, outerMomentum, decentralizedOuter);
+            case ASYNC_PUSH_SUM -> AsyncPushSum.factory(maxStaleness);
+            case WIN_PUT -> WinPut.factory(maxStaleness);
             default -> OptimizerFactory.builtIn();
         };
     }
@@ -292,7 +306,15 @@ public final class FashionMnist implements Callable<Integer> {
         boolean lead = rank == 0;
         // validated before any data is read: column stochastic for push-sum, doubly stochastic otherwise
         DynamicTopology schedule = TopologyCatalog.load(topology, size,
-                optimizer == Algorithm.PUSH_SUM ? Stochasticity.COLUMN : Stochasticity.DOUBLY);
+                optimizer == Algorithm.PUSH_SUM || optimizer == Algorithm.ASYNC_PUSH_SUM
+                        ? Stochasticity.COLUMN : Stochasticity.DOUBLY);
+        if (straggler != null && straggler.rank() >= size) {
+            throw new IllegalArgumentException("--straggler rank " + straggler.rank() + " is not a rank of this " + size
+                    + "-rank job");
+        }
+        if (maxStaleness < 0) {
+            throw new IllegalArgumentException("--max-staleness must be >= 0, got " + maxStaleness);
+        }
         Partition part = partition;
         Shard shard = FashionMnistData.trainShard(dataDir, part, rank, size, seed, limitSamples);
         Shard test = FashionMnistData.testSet(dataDir, limitSamples);
@@ -307,6 +329,10 @@ public final class FashionMnist implements Callable<Integer> {
         // the trainer communicates through the rank's collectives; closed when this rank's job is done
         try (Collectives collectives = Collectives.of(bf)) {
             DecentralizedTrainer trainer = new DecentralizedTrainer(collectives, bf.mixingTopology(), net, config, optimizerFactory());
+            TrainingListener slow = straggler == null ? null : straggler.listenerFor(rank);
+            if (slow != null) {
+                trainer.addListener(slow);
+            }
             Map<String, String> settings = settings(size, net.numParams(), bf.communicator().transportName());
             if (lead) {
                 out.printf(Locale.ROOT, "fashion-mnist: %d ranks (%s), model %s (%d parameters), %s on %s, %s, partition %s, "
@@ -329,6 +355,9 @@ public final class FashionMnist implements Callable<Integer> {
                             m.trainSeconds());
                     MetricsWriter.write(metricsDir, settings, history);
                 }
+            }
+            if (trainer.optimizer() instanceof WindowOptimizer windowed) {
+                windowed.close(); // collective: frees the asynchronous optimizer's window
             }
             if (lead) {
                 Runtime rt = Runtime.getRuntime();
@@ -358,6 +387,8 @@ public final class FashionMnist implements Callable<Integer> {
             s.put("outer_momentum", Double.toString(outerMomentum));
             s.put("decentralized_outer", Boolean.toString(decentralizedOuter));
         }
+        s.put("max_staleness", Integer.toString(maxStaleness));
+        s.put("straggler", straggler == null ? "none" : straggler.toString());
         s.put("updater", localUpdater(size, stepsPerEpoch(size)).toString());
         s.put("epochs", Integer.toString(epochs));
         s.put("batch_size", Integer.toString(batchSize));

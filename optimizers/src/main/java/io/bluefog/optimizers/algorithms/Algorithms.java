@@ -42,6 +42,10 @@ public final class Algorithms {
             case DILOCO:
                 throw new IllegalArgumentException("diloco needs an outer learning rate and momentum: make it with "
                         + "DiLoCo.factory(outerLr, outerMomentum, decentralized) as the trainer's OptimizerFactory");
+            case ASYNC_PUSH_SUM:
+                return new io.bluefog.optimizers.async.AsyncPushSum(collectives, defaultTopology, params, config);
+            case WIN_PUT:
+                return new io.bluefog.optimizers.async.WinPut(collectives, defaultTopology, params, config);
             default:
                 throw new IllegalArgumentException("no implementation for algorithm " + config.algorithm());
         }

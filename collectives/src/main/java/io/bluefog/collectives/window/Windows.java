@@ -1,0 +1,1340 @@
+package io.bluefog.collectives.window;
+
+import io.bluefog.BlueFog;
+import io.bluefog.BlueFogTimeoutException;
+import io.bluefog.CollectiveMismatchException;
+import io.bluefog.CommunicationException;
+import io.bluefog.collectives.Collectives;
+import io.bluefog.collectives.Handle;
+import io.bluefog.comm.Communicator;
+import io.bluefog.comm.Request;
+import io.bluefog.topology.Topology;
+import java.nio.Buffer;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.LongBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * BlueFog's one-sided communication windows ({@code bf.win_create}, {@code win_put},
+ * {@code win_get}, {@code win_accumulate}, {@code win_update}, {@code win_mutex},
+ * {@code win_associated_p}; Ying et al., "BlueFog: Make Decentralized Algorithms Practical for
+ * Optimization and Deep Learning", arXiv:2111.04287, 2021) on ND4J float32 and float64 arrays,
+ * for asynchronous algorithms: a rank writes into its neighbors' buffers, or reads their tensors,
+ * without the neighbor making a matching call.
+ *
+ * <h2>Model</h2>
+ * A window named {@code name} exists on every rank. Rank i's copy holds
+ * <ul>
+ *   <li>its <b>tensor</b> x_i: the array passed to {@link #winCreate} (kept by reference; {@link #winUpdate}
+ *       overwrites it in place and returns it, {@link #winGet} on a peer reads it);</li>
+ *   <li>one <b>receive buffer</b> b_ij per in-neighbor j of the context's topology at creation
+ *       ({@link BlueFog#inNeighborRanks()}), initialized to x_i, or to zeros with {@code zeroInit};</li>
+ *   <li>per buffer a <b>version</b>: how many puts, accumulates and gets wrote it since the last
+ *       {@link #winUpdate} that combined it (the staleness signal; {@link #winVersion});</li>
+ *   <li>the <b>associated p</b> (push-sum weight, 1 at creation) and one p buffer per in-neighbor
+ *       (1, or 0 with {@code zeroInit}), moved along with the tensor when
+ *       {@link #setAssociatedP(boolean) associated p} is on.</li>
+ * </ul>
+ * The neighbors are fixed at creation: later {@link BlueFog#setTopology} calls do not change an open
+ * window (BlueFog forbids changing the topology while windows are open; we do not check it).
+ *
+ * <h2>Transport</h2>
+ * One implementation for every {@link Communicator}: each rank runs a window service thread
+ * (started by the first {@code winCreate}, stopped when the last window is freed) that serves puts,
+ * accumulates, gets and mutex requests arriving as two-sided messages on tags {@value #TAG_CONTROL}
+ * (fixed-size headers) and {@value #TAG_DATA} (tensors), the way BlueFog serves its NCCL windows.
+ * A write is applied atomically with respect to {@link #winUpdate} and other writes; a put or
+ * accumulate completes (its handle's {@code join()} returns) once every destination has applied it.
+ * Every wait has the deadline {@code BLUEFOG_TIMEOUT_MILLIS} ({@link io.bluefog.config.BlueFogConfig#timeoutMillis()}).
+ *
+ * <h2>Which ranks call what</h2>
+ * {@link #winCreate} and {@link #winFree} are collective (every rank, same order, same name,
+ * shape and dtype); everything else is called by one rank alone. Every rank must have completed
+ * (joined) its operations on a window before it frees it; a put, accumulate, get or mutex request
+ * that reaches a rank which has begun freeing the window fails on the issuing rank with
+ * {@link WindowException}. A peer that died or stopped serving makes operations fail with
+ * {@link CommunicationException} or {@link BlueFogTimeoutException}, never hang.
+ *
+ * <h2>Errors</h2>
+ * Bad arguments (unknown window, wrong shape or dtype, a rank that is not a neighbor, a non-finite
+ * weight) throw {@link IllegalArgumentException} before anything is sent.
+ *
+ * <p>One instance per rank ({@link #of(BlueFog)}); thread-safe.
+ */
+public final class Windows implements AutoCloseable {
+    /** Tag of window control messages (fixed-size headers). */
+    public static final int TAG_CONTROL = 30001;
+    /** Tag of window tensor payloads. */
+    public static final int TAG_DATA = 30002;
+
+    private static final Map<BlueFog, Windows> INSTANCES = new ConcurrentHashMap<>();
+
+    static final int HEADER_LONGS = 8;
+    // header: [0] kind, [1] window id, [2] request id, [3] element count, [4] dtype code, [5] p bits, [6] error code
+    static final int PUT = 1, ACCUMULATE = 2, GET_REQUEST = 3, GET_REPLY = 4, ACK = 5, ERROR = 6, LOCK = 7,
+            GRANT = 8, UNLOCK = 9, STOP = 10;
+    static final int ERR_NO_WINDOW = 1, ERR_NOT_NEIGHBOR = 2, ERR_SHAPE = 3;
+
+    private final BlueFog bf;
+    private final Communicator comm;
+    private final int me;
+    private final long timeoutMillis;
+    private final Map<String, Window> byName = new ConcurrentHashMap<>();
+    private final Map<Long, Window> byId = new ConcurrentHashMap<>();
+    private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
+    private final AtomicLong nextRequest = new AtomicLong(1);
+    private final Object sendLock = new Object();
+    private final ConcurrentLinkedQueue<Object[]> inFlight = new ConcurrentLinkedQueue<>();
+    private final Object lifecycle = new Object();
+    private long nextWindowId = 1;
+    private volatile boolean associatedP;
+    private volatile Service service;
+
+    private Windows(BlueFog bf) {
+        this.bf = bf;
+        this.comm = bf.communicator();
+        this.me = bf.rank();
+        this.timeoutMillis = bf.config().timeoutMillis();
+    }
+
+    /** @return the rank's windows, created on the first call and shared until {@link #close()} */
+    public static Windows of(BlueFog bf) {
+        Objects.requireNonNull(bf, "bf");
+        return INSTANCES.computeIfAbsent(bf, Windows::new);
+    }
+
+    /** @return the deadline of every wait, in milliseconds ({@code BLUEFOG_TIMEOUT_MILLIS}) */
+    public long timeoutMillis() {
+        return timeoutMillis;
+    }
+
+    // ---- create / free -----------------------------------------------------------------------
+
+    /**
+     * Creates the window {@code name} over {@code tensor} (BlueFog's {@code win_create(tensor, name,
+     * zero_init)}). Collective: every rank calls it, in the same order relative to its other
+     * window creations and frees, with the same name and a tensor of the same shape and dtype.
+     * The window's in- and out-neighbors are those of {@link BlueFog#topology()} now; its default
+     * update weights are the row of {@link BlueFog#mixingTopology()} now.
+     *
+     * @param name     1 to {@value Collectives#MAX_NAME_LENGTH} characters, not the name of an open window
+     * @param tensor   float32 or float64, at least one element; kept by reference (views are not accepted)
+     * @param zeroInit true: receive buffers (and their p) start at zero; false: at {@code tensor} (and p = 1)
+     * @throws CollectiveMismatchException on every rank if the ranks passed different names, or
+     *                                     shapes or dtypes, or some rank's tensor or name was invalid
+     *                                     (message lists each rank's arguments)
+     */
+    public void winCreate(String name, INDArray tensor, boolean zeroInit) {
+        winCreate(name, tensor, zeroInit, null);
+    }
+
+    /**
+     * {@link #winCreate(String, INDArray, boolean)} over the edges of {@code topology} instead of
+     * the context's (e.g. an optimizer's own graph); the default update weights are then uniform,
+     * {@code 1/(indeg + 1)}. Collective; every rank passes an equal topology (not checked).
+     *
+     * @param topology the window's graph, {@link BlueFog#size()} nodes; null: the context's topology
+     * @throws IllegalArgumentException if the topology's size differs from the job's
+     */
+    public void winCreate(String name, INDArray tensor, boolean zeroInit, Topology topology) {
+        checkName(name);
+        if (topology != null && topology.size() != comm.size()) {
+            throw new IllegalArgumentException("topology has " + topology.size() + " nodes but the job has "
+                    + comm.size() + " ranks");
+        }
+        Objects.requireNonNull(tensor, "tensor");
+        double[] desc = new double[12];
+        String problem = null;
+        if (tensor.dataType() != DataType.FLOAT && tensor.dataType() != DataType.DOUBLE) {
+            problem = "dtype " + tensor.dataType() + " (windows take float32 or float64)";
+        } else if (tensor.isEmpty()) {
+            problem = "an empty tensor";
+        } else if (tensor.isView() || tensor.ordering() != 'c' || tensor.rank() > 9) {
+            problem = "a view, F-order or over-9-dimensional tensor";
+        } else if (byName.containsKey(name)) {
+            problem = "the name of an open window";
+        }
+        desc[0] = problem == null ? 1 : 0;
+        desc[1] = dtypeCode(tensor.dataType());
+        desc[2] = tensor.rank();
+        for (int d = 0; d < Math.min(tensor.rank(), 9); d++) {
+            desc[3 + d] = tensor.size(d);
+        }
+        Window w;
+        synchronized (lifecycle) {
+            long id = nextWindowId++;
+            w = problem == null ? new Window(name, id, tensor, zeroInit, topology) : null;
+            if (w != null) {
+                byId.put(id, w); // before the handshake: peers may put as soon as theirs returns
+            }
+            startService();
+        }
+        INDArray all;
+        try {
+            all = Collectives.of(bf).named("bf.winCreate." + name).allgather(Nd4j.createFromArray(desc).reshape(1, 12));
+        } catch (RuntimeException e) {
+            abandon(w);
+            throw e;
+        }
+        boolean ok = true;
+        StringBuilder each = new StringBuilder();
+        double[] first = all.getRow(0).toDoubleVector();
+        for (int r = 0; r < all.rows(); r++) {
+            double[] d = all.getRow(r).toDoubleVector();
+            ok &= d[0] == 1 && Arrays.equals(d, first);
+            each.append(r == 0 ? "" : "; ").append("rank ").append(r).append(": ").append(describe(d));
+        }
+        if (!ok) {
+            abandon(w);
+            throw new CollectiveMismatchException("winCreate('" + name + "'): ranks disagree or passed invalid tensors"
+                    + (problem == null ? "" : " (rank " + me + " passed " + problem + ")") + ": " + each);
+        }
+        byName.put(name, w);
+    }
+
+    private void abandon(Window w) {
+        synchronized (lifecycle) {
+            if (w != null) {
+                w.freed = true;
+                byId.remove(w.id);
+            }
+            if (byId.isEmpty() && byName.isEmpty()) {
+                // the creation failed on every rank alike, so every rank stops its service here
+                stopService();
+            }
+        }
+    }
+
+    private static String describe(double[] d) {
+        if (d[0] != 1) {
+            return "invalid";
+        }
+        long[] shape = new long[(int) d[2]];
+        for (int i = 0; i < shape.length; i++) {
+            shape[i] = (long) d[3 + i];
+        }
+        return (d[1] == 1 ? "float32 " : "float64 ") + Arrays.toString(shape);
+    }
+
+    /**
+     * Frees the window {@code name} (BlueFog's {@code win_free(name)}). Collective: every rank
+     * calls it in the same order. From the start of this call, puts, accumulates, gets and mutex
+     * requests for this window arriving from peers fail on their issuing rank with
+     * {@link WindowException}. Freeing the last open window stops the rank's window service.
+     * The name may be reused by a later {@link #winCreate}.
+     *
+     * @throws IllegalArgumentException if no window {@code name} is open on this rank
+     * @throws BlueFogTimeoutException  if some rank does not free it within the timeout
+     */
+    public void winFree(String name) {
+        Window w = window(name);
+        w.freed = true;
+        Collectives.of(bf).named("bf.winFree." + name).barrier();
+        synchronized (lifecycle) {
+            byName.remove(name);
+            byId.remove(w.id);
+            if (byName.isEmpty()) {
+                stopService();
+            }
+        }
+    }
+
+    /** Frees every open window, in name order (collective, like {@link #winFree}); BlueFog's {@code win_free()}. */
+    public void winFreeAll() {
+        for (String name : new java.util.TreeSet<>(byName.keySet())) {
+            winFree(name);
+        }
+    }
+
+    /** @return the names of the open windows, sorted */
+    public List<String> windowNames() {
+        return new ArrayList<>(new java.util.TreeSet<>(byName.keySet()));
+    }
+
+    // ---- put / accumulate / get --------------------------------------------------------------
+
+    /** {@link #winPut(INDArray, String, double, Map)} with self weight 1 and weight 1 to every out-neighbor. */
+    public void winPut(INDArray tensor, String name) {
+        winPutAsync(tensor, name, 1.0, null).join();
+    }
+
+    /**
+     * Writes {@code dstWeights[d] * tensor} into destination d's receive buffer for this rank, for
+     * every key d, then multiplies {@code tensor} in place by {@code selfWeight} (BlueFog's
+     * {@code win_put(tensor, name, self_weight, dst_weights)}). With associated p on, buffer d's p
+     * becomes {@code dstWeights[d] * p} and this rank's p is multiplied by {@code selfWeight}. Each
+     * destination's version for this rank grows by one. Returns once every destination applied it.
+     *
+     * @param tensor     the window's shape and dtype (usually the window's own tensor)
+     * @param dstWeights destination rank to weight, keys among the window's out-neighbors; null: every
+     *                   out-neighbor with weight 1
+     * @throws IllegalArgumentException if the window is unknown, the tensor does not match, a key
+     *                                  is not an out-neighbor or a weight is not finite
+     * @throws WindowException          if a destination has freed the window
+     * @throws BlueFogTimeoutException  if a destination did not confirm within the timeout
+     */
+    public void winPut(INDArray tensor, String name, double selfWeight, Map<Integer, Double> dstWeights) {
+        winPutAsync(tensor, name, selfWeight, dstWeights).join();
+    }
+
+    /** Like {@link #winPut(INDArray, String, double, Map)}, holding the destinations' mutexes for the duration (BlueFog's {@code require_mutex=True}). */
+    public void winPut(INDArray tensor, String name, double selfWeight, Map<Integer, Double> dstWeights,
+            boolean requireMutex) {
+        withMutex(name, dstWeights, requireMutex, () -> winPut(tensor, name, selfWeight, dstWeights));
+    }
+
+    /**
+     * Nonblocking {@link #winPut(INDArray, String, double, Map)} (BlueFog's {@code win_put_nonblocking}):
+     * the data are copied and {@code tensor} scaled before this returns; {@code join()} waits for
+     * every destination's confirmation.
+     */
+    public Handle<Void> winPutAsync(INDArray tensor, String name, double selfWeight, Map<Integer, Double> dstWeights) {
+        return write(PUT, tensor, name, selfWeight, dstWeights);
+    }
+
+    /** {@link #winAccumulate(INDArray, String, double, Map)} with self weight 1 and weight 1 to every out-neighbor. */
+    public void winAccumulate(INDArray tensor, String name) {
+        winAccumulateAsync(tensor, name, 1.0, null).join();
+    }
+
+    /**
+     * Adds {@code dstWeights[d] * tensor} into destination d's receive buffer for this rank, then
+     * multiplies {@code tensor} in place by {@code selfWeight} (BlueFog's {@code win_accumulate};
+     * SUM only). With associated p on, {@code dstWeights[d] * p} is added to buffer d's p and this
+     * rank's p is multiplied by {@code selfWeight}. Otherwise as {@link #winPut(INDArray, String, double, Map)}.
+     */
+    public void winAccumulate(INDArray tensor, String name, double selfWeight, Map<Integer, Double> dstWeights) {
+        winAccumulateAsync(tensor, name, selfWeight, dstWeights).join();
+    }
+
+    /** Like {@link #winAccumulate(INDArray, String, double, Map)}, holding the destinations' mutexes for the duration. */
+    public void winAccumulate(INDArray tensor, String name, double selfWeight, Map<Integer, Double> dstWeights,
+            boolean requireMutex) {
+        withMutex(name, dstWeights, requireMutex, () -> winAccumulate(tensor, name, selfWeight, dstWeights));
+    }
+
+    /** Nonblocking {@link #winAccumulate(INDArray, String, double, Map)} (BlueFog's {@code win_accumulate_nonblocking}). */
+    public Handle<Void> winAccumulateAsync(INDArray tensor, String name, double selfWeight,
+            Map<Integer, Double> dstWeights) {
+        return write(ACCUMULATE, tensor, name, selfWeight, dstWeights);
+    }
+
+    /** {@link #winGet(String, Map)} from every in-neighbor with weight 1. */
+    public void winGet(String name) {
+        winGetAsync(name, null).join();
+    }
+
+    /**
+     * Reads each source s's window tensor x_s (as it is when s serves the request) into this rank's
+     * receive buffer for s, times {@code srcWeights[s]} (BlueFog's {@code win_get(name, src_weights)}).
+     * With associated p on, the p buffer becomes {@code srcWeights[s] * p_s}. Each buffer's version
+     * grows by one.
+     *
+     * @param srcWeights source rank to weight, keys among the window's in-neighbors; null: every
+     *                   in-neighbor with weight 1
+     * @throws IllegalArgumentException if the window is unknown, a key is not an in-neighbor or a weight is not finite
+     * @throws WindowException          if a source has freed the window
+     * @throws BlueFogTimeoutException  if a source did not answer within the timeout
+     */
+    public void winGet(String name, Map<Integer, Double> srcWeights) {
+        winGetAsync(name, srcWeights).join();
+    }
+
+    /** Nonblocking {@link #winGet(String, Map)} (BlueFog's {@code win_get_nonblocking}). */
+    public Handle<Void> winGetAsync(String name, Map<Integer, Double> srcWeights) {
+        Window w = window(name);
+        TreeMap<Integer, Double> src = weights(srcWeights, w.in, "srcWeights", "in-neighbor", w);
+        WinHandle h = new WinHandle("winGet('" + name + "') on rank " + me);
+        for (Map.Entry<Integer, Double> e : src.entrySet()) {
+            long req = nextRequest.getAndIncrement();
+            h.add(e.getKey(), register(req, new Pending(e.getKey(), w, e.getValue(), "winGet('" + name + "')")));
+            send(e.getKey(), header(GET_REQUEST, w.id, req, 0, 0, 0, 0), null, null);
+        }
+        return h;
+    }
+
+    private Handle<Void> write(int kind, INDArray tensor, String name, double selfWeight, Map<Integer, Double> dstWeights) {
+        Window w = window(name);
+        w.checkTensor(tensor, "tensor");
+        finite(selfWeight, "selfWeight");
+        TreeMap<Integer, Double> dst = weights(dstWeights, w.out, "dstWeights", "out-neighbor", w);
+        String what = (kind == PUT ? "winPut('" : "winAccumulate('") + name + "')";
+        WinHandle h = new WinHandle(what + " on rank " + me);
+        double p;
+        synchronized (w) {
+            p = w.p;
+        }
+        for (Map.Entry<Integer, Double> e : dst.entrySet()) {
+            INDArray scaled = Nd4j.createUninitializedDetached(w.dtype, 'c', w.shape);
+            scaled.assign(tensor).muli(e.getValue());
+            long req = nextRequest.getAndIncrement();
+            h.add(e.getKey(), register(req, new Pending(e.getKey(), w, 0, what)));
+            send(e.getKey(), header(kind, w.id, req, w.count, dtypeCode(w.dtype),
+                    Double.doubleToRawLongBits(associatedP ? p * e.getValue() : 0), 0), nio(scaled), scaled);
+        }
+        if (selfWeight != 1.0) {
+            synchronized (w) {
+                tensor.muli(selfWeight);
+            }
+        }
+        if (associatedP) {
+            synchronized (w) {
+                w.p *= selfWeight;
+            }
+        }
+        return h;
+    }
+
+    // ---- update ------------------------------------------------------------------------------
+
+    /**
+     * {@link #winUpdate(String, double, Map, boolean)} with the default weights: the row of the
+     * context's mixing matrix at creation (uniform {@code 1/(indeg + 1)} unless the topology was set
+     * weighted), without reset (BlueFog's {@code win_update(name)}).
+     */
+    public INDArray winUpdate(String name) {
+        Window w = window(name);
+        return winUpdate(name, w.defaultSelfWeight, w.defaultNeighborWeights, false);
+    }
+
+    /**
+     * Combines in place: x ← selfWeight·x + Σ_s neighborWeights[s]·b_s, summed self first, then
+     * sources in ascending rank order, in the window's dtype; with associated p on, also
+     * p ← selfWeight·p + Σ_s neighborWeights[s]·p_s (BlueFog's {@code win_update(name, self_weight,
+     * neighbor_weights, reset)}). The versions of the combined buffers return to 0; with
+     * {@code reset} the combined buffers (and their p) are zeroed. Atomic with respect to incoming
+     * writes. Local: no other rank takes part.
+     *
+     * @param neighborWeights in-neighbor rank to weight (keys among the window's in-neighbors; absent
+     *                        ones do not take part)
+     * @return the window's tensor, updated
+     * @throws IllegalArgumentException if the window is unknown, a key is not an in-neighbor or a weight is not finite
+     */
+    public INDArray winUpdate(String name, double selfWeight, Map<Integer, Double> neighborWeights, boolean reset) {
+        Window w = window(name);
+        finite(selfWeight, "selfWeight");
+        Objects.requireNonNull(neighborWeights, "neighborWeights");
+        TreeMap<Integer, Double> nw = weights(neighborWeights, w.in, "neighborWeights", "in-neighbor", w);
+        synchronized (w) {
+            INDArray x = w.tensor;
+            if (selfWeight != 1.0) {
+                x.muli(selfWeight);
+            }
+            double p = selfWeight * w.p;
+            for (Map.Entry<Integer, Double> e : nw.entrySet()) {
+                int k = w.index(e.getKey());
+                x.addi(w.buffers[k].mul(e.getValue()));
+                p += e.getValue() * w.pBuffers[k];
+                w.versions[k] = 0;
+                if (reset) {
+                    w.buffers[k].assign(0);
+                    w.pBuffers[k] = 0;
+                }
+            }
+            if (associatedP) {
+                w.p = p;
+            }
+            return x;
+        }
+    }
+
+    /** {@link #winUpdate(String, double, Map, boolean)} holding this rank's own mutex of the window meanwhile. */
+    public INDArray winUpdate(String name, double selfWeight, Map<Integer, Double> neighborWeights, boolean reset,
+            boolean requireMutex) {
+        if (!requireMutex) {
+            return winUpdate(name, selfWeight, neighborWeights, reset);
+        }
+        try (WinMutex m = winMutex(name, null, true)) {
+            return winUpdate(name, selfWeight, neighborWeights, reset);
+        }
+    }
+
+    /**
+     * x ← x + Σ_s b_s over every in-neighbor, then zero the buffers (BlueFog's
+     * {@code win_update_then_collect}: self weight 1, neighbor weights 1, reset), holding this
+     * rank's own mutex meanwhile as BlueFog does by default.
+     *
+     * @return the window's tensor, updated
+     */
+    public INDArray winUpdateThenCollect(String name) {
+        Window w = window(name);
+        Map<Integer, Double> ones = new TreeMap<>();
+        for (int s : w.in) {
+            ones.put(s, 1.0);
+        }
+        return winUpdate(name, 1.0, ones, true, true);
+    }
+
+    // ---- versions, p, mutex, lock ------------------------------------------------------------
+
+    /**
+     * @return how many puts, accumulates and gets have written this rank's buffer for in-neighbor
+     *         {@code rank} since the last {@link #winUpdate} that combined it (BlueFog's
+     *         {@code get_win_version})
+     * @throws IllegalArgumentException if the window is unknown or {@code rank} is not an in-neighbor
+     */
+    public int winVersion(String name, int rank) {
+        Window w = window(name);
+        int k = w.index(rank);
+        if (k < 0) {
+            throw new IllegalArgumentException("rank " + rank + " is not an in-neighbor of rank " + me
+                    + " in window '" + name + "' (in-neighbors " + Arrays.toString(w.in) + ")");
+        }
+        synchronized (w) {
+            return w.versions[k];
+        }
+    }
+
+    /** @return in-neighbor rank to {@link #winVersion}, ascending */
+    public Map<Integer, Integer> winVersions(String name) {
+        Window w = window(name);
+        Map<Integer, Integer> v = new TreeMap<>();
+        synchronized (w) {
+            for (int k = 0; k < w.in.length; k++) {
+                v.put(w.in[k], w.versions[k]);
+            }
+        }
+        return v;
+    }
+
+    /**
+     * @return how many puts, accumulates and gets have written this rank's buffer for in-neighbor
+     *         {@code rank} since the window was created (never reset; with one write per step of
+     *         that neighbor, its step count as far as this rank knows)
+     * @throws IllegalArgumentException if the window is unknown or {@code rank} is not an in-neighbor
+     */
+    public long winWriteCount(String name, int rank) {
+        Window w = window(name);
+        int k = w.index(rank);
+        if (k < 0) {
+            throw new IllegalArgumentException("rank " + rank + " is not an in-neighbor of rank " + me
+                    + " in window '" + name + "' (in-neighbors " + Arrays.toString(w.in) + ")");
+        }
+        synchronized (w) {
+            return w.writes[k];
+        }
+    }
+
+    /**
+     * Waits until this rank's buffer of window {@code name} for each in-neighbor in {@code ranks}
+     * has seen at least {@code minWrites} writes in all ({@link #winWriteCount}): the wait of a
+     * bound on staleness.
+     *
+     * @param ranks in-neighbors of the window
+     * @throws IllegalArgumentException if a rank is not an in-neighbor
+     * @throws BlueFogTimeoutException  naming the ranks still behind if the timeout passes first
+     */
+    public void winAwaitWriteCount(String name, int[] ranks, long minWrites) {
+        Window w = window(name);
+        int[] idx = new int[ranks.length];
+        for (int j = 0; j < ranks.length; j++) {
+            idx[j] = w.index(ranks[j]);
+            if (idx[j] < 0) {
+                throw new IllegalArgumentException("rank " + ranks[j] + " is not an in-neighbor of rank " + me
+                        + " in window '" + name + "'");
+            }
+        }
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        synchronized (w) {
+            while (true) {
+                List<Integer> behind = new ArrayList<>();
+                for (int j = 0; j < idx.length; j++) {
+                    if (w.writes[idx[j]] < minWrites) {
+                        behind.add(ranks[j]);
+                    }
+                }
+                if (behind.isEmpty()) {
+                    return;
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0 || w.freed) {
+                    throw new BlueFogTimeoutException("rank " + me + ": window '" + name + "': ranks " + behind
+                            + " did not reach " + minWrites + " writes within " + timeoutMillis + " ms");
+                }
+                try {
+                    w.wait(Math.max(1, left / 1_000_000L));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new CommunicationException("interrupted waiting for window '" + name + "'", e);
+                }
+            }
+        }
+    }
+
+    /**
+     * Turns on or off (default off) moving the associated p with every put, accumulate, get and
+     * update of every window of this rank (BlueFog's {@code turn_on/off_win_ops_with_associated_p}).
+     * Every rank should set it alike.
+     */
+    public void setAssociatedP(boolean on) {
+        this.associatedP = on;
+    }
+
+    /** @return whether associated p is on */
+    public boolean associatedP() {
+        return associatedP;
+    }
+
+    /** @return this rank's associated p of window {@code name} (BlueFog's {@code win_associated_p}; 1 at creation) */
+    public double winAssociatedP(String name) {
+        Window w = window(name);
+        synchronized (w) {
+            return w.p;
+        }
+    }
+
+    /**
+     * Acquires the window's distributed mutexes (BlueFog's {@code win_mutex(name, for_self, ranks)}):
+     * with {@code forSelf} this rank's own; otherwise the mutex at each rank in {@code ranks}
+     * (null: the window's out-neighbors), in ascending rank order so that ranks cannot deadlock.
+     * Mutexes are granted first come, first served. They exclude other holders only: writes that
+     * do not require the mutex proceed (use {@link #winLock} to hold writes back).
+     *
+     * @throws BlueFogTimeoutException if a mutex was not granted within the timeout (those already
+     *                                 acquired are released)
+     * @throws WindowException         if a holder rank has freed the window
+     */
+    public WinMutex winMutex(String name, int[] ranks, boolean forSelf) {
+        Window w = window(name);
+        int[] targets = forSelf ? new int[] {me} : ranks == null ? w.out.clone() : ranks.clone();
+        Arrays.sort(targets);
+        for (int r : targets) {
+            checkRank(r, "ranks");
+        }
+        List<Integer> held = new ArrayList<>();
+        try {
+            for (int r : targets) {
+                if (r == me) {
+                    w.acquireLocal();
+                } else {
+                    long req = nextRequest.getAndIncrement();
+                    WinHandle h = new WinHandle("winMutex('" + name + "') of rank " + r + " for rank " + me);
+                    h.add(r, register(req, new Pending(r, w, 0, "winMutex('" + name + "')")));
+                    send(r, header(LOCK, w.id, req, 0, 0, 0, 0), null, null);
+                    h.join();
+                }
+                held.add(r);
+            }
+        } catch (RuntimeException e) {
+            release(w, held);
+            throw e;
+        }
+        return new WinMutex() {
+            private boolean closed;
+
+            @Override
+            public int[] ranks() {
+                return targets.clone();
+            }
+
+            @Override
+            public void close() {
+                if (!closed) {
+                    closed = true;
+                    release(w, held);
+                }
+            }
+        };
+    }
+
+    private void release(Window w, List<Integer> held) {
+        RuntimeException first = null;
+        for (int i = held.size() - 1; i >= 0; i--) {
+            int r = held.get(i);
+            try {
+                if (r == me) {
+                    w.releaseBy(me);
+                } else {
+                    long req = nextRequest.getAndIncrement();
+                    WinHandle h = new WinHandle("winMutex('" + w.name + "') release at rank " + r);
+                    h.add(r, register(req, new Pending(r, w, 0, "winMutex release")));
+                    send(r, header(UNLOCK, w.id, req, 0, 0, 0, 0), null, null);
+                    h.join();
+                }
+            } catch (RuntimeException e) {
+                first = first == null ? e : first;
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    private void withMutex(String name, Map<Integer, Double> dst, boolean requireMutex, Runnable op) {
+        if (!requireMutex) {
+            op.run();
+            return;
+        }
+        Window w = window(name);
+        int[] ranks = dst == null ? w.out : dst.keySet().stream().mapToInt(Integer::intValue).toArray();
+        try (WinMutex m = winMutex(name, ranks, false)) {
+            op.run();
+        }
+    }
+
+    /**
+     * Holds back every incoming put, accumulate and get reply into this rank's buffers of window
+     * {@code name} until the returned lock is closed (then they are applied in arrival order and
+     * confirmed), so that a sequence of reads and updates sees no interleaved writes. Writers wait
+     * meanwhile (up to their timeout). Local; use with try-with-resources.
+     */
+    public AutoCloseable winLock(String name) {
+        Window w = window(name);
+        w.lockLocal();
+        return new AutoCloseable() {
+            private boolean closed;
+
+            @Override
+            public void close() {
+                if (!closed) {
+                    closed = true;
+                    w.unlockLocal();
+                }
+            }
+        };
+    }
+
+    /** @return the receive buffer of window {@code name} for in-neighbor {@code rank}, a copy */
+    public INDArray winBuffer(String name, int rank) {
+        Window w = window(name);
+        int k = w.index(rank);
+        if (k < 0) {
+            throw new IllegalArgumentException("rank " + rank + " is not an in-neighbor of rank " + me
+                    + " in window '" + name + "'");
+        }
+        synchronized (w) {
+            return w.buffers[k].dup();
+        }
+    }
+
+    /** @return the window's in-neighbors (whose buffers this rank holds), ascending */
+    public int[] inNeighbors(String name) {
+        return window(name).in.clone();
+    }
+
+    /** @return the window's out-neighbors (into whose buffers this rank writes), ascending */
+    public int[] outNeighbors(String name) {
+        return window(name).out.clone();
+    }
+
+    /**
+     * Frees every open window (collective, see {@link #winFree}) and forgets this rank's instance.
+     */
+    @Override
+    public void close() {
+        try {
+            winFreeAll();
+        } finally {
+            INSTANCES.remove(bf, this);
+        }
+    }
+
+    // ---- plumbing ----------------------------------------------------------------------------
+
+    private Window window(String name) {
+        Objects.requireNonNull(name, "name");
+        Window w = byName.get(name);
+        if (w == null) {
+            throw new IllegalArgumentException("rank " + me + " has no open window named '" + name + "' (open: "
+                    + windowNames() + ")");
+        }
+        return w;
+    }
+
+    private static void checkName(String name) {
+        Objects.requireNonNull(name, "name");
+        if (name.isBlank() || name.length() > Collectives.MAX_NAME_LENGTH - 20) {
+            throw new IllegalArgumentException("window name must have 1.." + (Collectives.MAX_NAME_LENGTH - 20)
+                    + " characters and not be blank, got '" + name + "'");
+        }
+    }
+
+    private void checkRank(int r, String what) {
+        if (r < 0 || r >= comm.size()) {
+            throw new IllegalArgumentException(what + " contains rank " + r + ", outside 0.." + (comm.size() - 1));
+        }
+    }
+
+    private static void finite(double v, String what) {
+        if (!Double.isFinite(v)) {
+            throw new IllegalArgumentException(what + " must be finite, got " + v);
+        }
+    }
+
+    private TreeMap<Integer, Double> weights(Map<Integer, Double> given, int[] allowed, String what, String kind,
+            Window w) {
+        TreeMap<Integer, Double> m = new TreeMap<>();
+        if (given == null) {
+            for (int r : allowed) {
+                m.put(r, 1.0);
+            }
+            return m;
+        }
+        for (Map.Entry<Integer, Double> e : given.entrySet()) {
+            Integer r = Objects.requireNonNull(e.getKey(), what + " key");
+            Double v = Objects.requireNonNull(e.getValue(), what + " value");
+            if (Arrays.binarySearch(allowed, r) < 0) {
+                throw new IllegalArgumentException(what + " names rank " + r + ", which is not an " + kind + " of rank "
+                        + me + " in window '" + w.name + "' (" + kind + "s " + Arrays.toString(allowed) + ")");
+            }
+            finite(v, what + "[" + r + "]");
+            m.put(r, v);
+        }
+        return m;
+    }
+
+    static int dtypeCode(DataType t) {
+        return t == DataType.FLOAT ? 1 : t == DataType.DOUBLE ? 2 : 0;
+    }
+
+    static DataType dtypeOf(long code) {
+        return code == 1 ? DataType.FLOAT : DataType.DOUBLE;
+    }
+
+    static Buffer nio(INDArray a) {
+        ByteBuffer bb = a.data().asNio().order(ByteOrder.nativeOrder());
+        int es = a.dataType().width();
+        bb.limit(Math.toIntExact((a.offset() + a.length()) * es));
+        bb.position(Math.toIntExact(a.offset() * es));
+        ByteBuffer s = bb.slice().order(ByteOrder.nativeOrder());
+        return a.dataType() == DataType.FLOAT ? s.asFloatBuffer() : s.asDoubleBuffer();
+    }
+
+    static long[] header(int kind, long window, long request, long count, long dtype, long pBits, long error) {
+        return new long[] {kind, window, request, count, dtype, pBits, error, 0};
+    }
+
+    private Pending register(long req, Pending p) {
+        pending.put(req, p);
+        Service s = service;
+        if (s == null || s.failure != null) {
+            pending.remove(req);
+            throw new CommunicationException("rank " + me + ": the window service is not running"
+                    + (s == null ? "" : ": " + s.failure), s == null ? null : s.failure);
+        }
+        return p;
+    }
+
+    /** Sends a header and, if given, a payload; the pair is never interleaved with another's. */
+    private void send(int dest, long[] header, Buffer payload, Object keepAlive) {
+        LongBuffer h = ByteBuffer.allocateDirect(HEADER_LONGS * Long.BYTES).order(ByteOrder.nativeOrder()).asLongBuffer();
+        h.put(header).flip();
+        synchronized (sendLock) {
+            inFlight.add(new Object[] {comm.isend(h, dest, TAG_CONTROL), h});
+            if (payload != null) {
+                inFlight.add(new Object[] {comm.isend(payload, dest, TAG_DATA), payload, keepAlive});
+            }
+        }
+    }
+
+    private void testInFlight() {
+        for (var it = inFlight.iterator(); it.hasNext(); ) {
+            Object[] s = it.next();
+            if (((Request) s[0]).test()) {
+                ((Request) s[0]).waitFor(); // reports a failed send
+                it.remove();
+            }
+        }
+    }
+
+    private void startService() {
+        if (service == null) {
+            Service s = new Service();
+            service = s;
+            s.thread.start();
+        }
+    }
+
+    private void stopService() {
+        Service s = service;
+        if (s == null) {
+            return;
+        }
+        for (int r = 0; r < comm.size(); r++) {
+            send(r, header(STOP, 0, 0, 0, 0, 0, 0), null, null);
+        }
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        try {
+            s.thread.join(timeoutMillis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        service = null;
+        if (s.thread.isAlive()) {
+            s.stopNow = true;
+            throw new BlueFogTimeoutException("rank " + me + ": window service did not receive the end of service from ranks "
+                    + s.stillServing() + " within " + timeoutMillis + " ms (did every rank free its windows?)");
+        }
+        while (!inFlight.isEmpty() && System.nanoTime() < deadline) {
+            testInFlight();
+            Thread.onSpinWait();
+        }
+        if (s.failure != null) {
+            throw new CommunicationException("rank " + me + ": window service failed: " + s.failure.getMessage(), s.failure);
+        }
+    }
+
+    /** Polling back-off: a few spins, then sleeps growing by 20 µs up to 500 µs (ranks may share cores). */
+    static void backoff(int idle) {
+        if (idle < 10) {
+            Thread.onSpinWait();
+        } else {
+            LockSupport.parkNanos(Math.min(500_000L, 20_000L * (idle - 9)));
+        }
+    }
+
+    /** Waits for {@code r} with the deadline; polling, since a transport's own wait may have none. */
+    private void await(Request r, long deadlineNanos, String what) {
+        int idle = 0;
+        while (!r.test()) {
+            if (System.nanoTime() > deadlineNanos) {
+                throw new BlueFogTimeoutException("rank " + me + ": " + what + " did not complete within "
+                        + timeoutMillis + " ms");
+            }
+            backoff(idle++);
+        }
+        r.waitFor();
+    }
+
+    /** An outstanding request of this rank: who must answer, and for a get where the answer goes. */
+    private static final class Pending {
+        final int peer;
+        final Window window;
+        final double weight;
+        final String what;
+        final java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+
+        Pending(int peer, Window window, double weight, String what) {
+            this.peer = peer;
+            this.window = window;
+            this.weight = weight;
+            this.what = what;
+        }
+    }
+
+    /** The handle of a window operation: one confirmation per peer. */
+    private final class WinHandle implements Handle<Void> {
+        private final String what;
+        private final List<Pending> parts = new ArrayList<>();
+
+        WinHandle(String what) {
+            this.what = what;
+        }
+
+        void add(int peer, Pending p) {
+            parts.add(p);
+        }
+
+        @Override
+        public boolean poll() {
+            for (Pending p : parts) {
+                if (!p.done.isDone()) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        @Override
+        public Void join() {
+            long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+            List<Integer> late = new ArrayList<>();
+            RuntimeException failure = null;
+            for (Pending p : parts) {
+                try {
+                    p.done.get(Math.max(0, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS);
+                } catch (java.util.concurrent.TimeoutException e) {
+                    late.add(p.peer);
+                } catch (java.util.concurrent.ExecutionException e) {
+                    if (failure == null) {
+                        failure = e.getCause() instanceof RuntimeException re ? re
+                                : new CommunicationException(what + " failed", e.getCause());
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new CommunicationException(what + " interrupted", e);
+                }
+            }
+            if (!late.isEmpty()) {
+                for (Pending p : parts) {
+                    pending.values().remove(p);
+                }
+                throw new BlueFogTimeoutException(what + ": no answer from ranks " + late + " within " + timeoutMillis
+                        + " ms (dead, or not serving windows)");
+            }
+            if (failure != null) {
+                throw failure;
+            }
+            return null;
+        }
+    }
+
+    /** One window on this rank. Fields below {@code tensor} are guarded by the object's monitor. */
+    private final class Window {
+        final String name;
+        final long id;
+        final INDArray tensor;
+        final DataType dtype;
+        final long[] shape;
+        final long count;
+        final int[] in;
+        final int[] out;
+        final double defaultSelfWeight;
+        final Map<Integer, Double> defaultNeighborWeights;
+        final INDArray[] buffers;
+        final double[] pBuffers;
+        final int[] versions;
+        final long[] writes;
+        double p = 1;
+        volatile boolean freed;
+        // mutex: holder rank (-1 free) and FIFO waiters {rank, request id, granted}
+        int holder = -1;
+        final java.util.ArrayDeque<long[]> waiters = new java.util.ArrayDeque<>();
+        // winLock: held back writes
+        boolean locked;
+        final java.util.ArrayDeque<Runnable> heldBack = new java.util.ArrayDeque<>();
+
+        Window(String name, long id, INDArray tensor, boolean zeroInit, Topology given) {
+            this.name = name;
+            this.id = id;
+            this.tensor = tensor;
+            this.dtype = tensor.dataType();
+            this.shape = tensor.shape();
+            this.count = tensor.length();
+            Topology t = given != null ? given : bf.topology();
+            this.in = t.inNeighbors(me);
+            this.out = t.outNeighbors(me);
+            Topology mix = given != null ? io.bluefog.Weighting.UNIFORM.apply(given) : bf.mixingTopology();
+            this.defaultSelfWeight = mix.selfWeight(me);
+            Map<Integer, Double> nw = new TreeMap<>();
+            int[] mixIn = mix.inNeighbors(me);
+            double[] mixW = mix.recvWeights(me);
+            for (int k = 0; k < mixIn.length; k++) {
+                nw.put(mixIn[k], mixW[k]);
+            }
+            this.defaultNeighborWeights = nw;
+            this.buffers = new INDArray[in.length];
+            this.pBuffers = new double[in.length];
+            this.versions = new int[in.length];
+            this.writes = new long[in.length];
+            for (int k = 0; k < in.length; k++) {
+                buffers[k] = zeroInit ? Nd4j.zeros(dtype, shape) : tensor.dup('c');
+                pBuffers[k] = zeroInit ? 0 : 1;
+            }
+        }
+
+        int index(int rank) {
+            return Arrays.binarySearch(in, rank);
+        }
+
+        void checkTensor(INDArray x, String what) {
+            Objects.requireNonNull(x, what);
+            if (x.dataType() != dtype || !Arrays.equals(x.shape(), shape)) {
+                throw new IllegalArgumentException(what + " is " + x.dataType() + " " + Arrays.toString(x.shape())
+                        + " but window '" + name + "' is " + dtype + " " + Arrays.toString(shape));
+            }
+        }
+
+        /** Applies a write now, or after {@link #unlockLocal} if the window is locked. */
+        synchronized void write(Runnable apply) {
+            if (locked) {
+                heldBack.add(apply);
+            } else {
+                apply.run();
+                notifyAll();
+            }
+        }
+
+        synchronized void lockLocal() {
+            long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+            while (locked) {
+                waitUntil(deadline, "winLock('" + name + "')");
+            }
+            locked = true;
+        }
+
+        synchronized void unlockLocal() {
+            locked = false;
+            while (!heldBack.isEmpty()) {
+                heldBack.poll().run();
+            }
+            notifyAll();
+        }
+
+        synchronized void acquireLocal() {
+            if (freed) {
+                throw new IllegalArgumentException("window '" + name + "' is being freed");
+            }
+            if (holder == -1 && waiters.isEmpty()) {
+                holder = me;
+                return;
+            }
+            long[] ticket = {me, -1, 0};
+            waiters.add(ticket);
+            long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+            try {
+                while (ticket[2] == 0) {
+                    waitUntil(deadline, "winMutex('" + name + "') of rank " + me + " (held by rank " + holder + ")");
+                }
+            } catch (RuntimeException e) {
+                if (!waiters.remove(ticket) && ticket[2] == 1) {
+                    releaseBy(me);
+                }
+                throw e;
+            }
+        }
+
+        /** A remote request for the mutex: granted now or queued. */
+        synchronized void acquireRemote(int rank, long request) {
+            if (holder == -1 && waiters.isEmpty()) {
+                holder = rank;
+                send(rank, header(GRANT, id, request, 0, 0, 0, 0), null, null);
+            } else {
+                waiters.add(new long[] {rank, request, 0});
+            }
+        }
+
+        synchronized void releaseBy(int rank) {
+            if (holder != rank) {
+                return;
+            }
+            holder = -1;
+            long[] next = waiters.poll();
+            if (next != null) {
+                holder = (int) next[0];
+                if (next[0] == me && next[1] < 0) {
+                    next[2] = 1;
+                    notifyAll();
+                } else {
+                    send((int) next[0], header(GRANT, id, next[1], 0, 0, 0, 0), null, null);
+                }
+            }
+        }
+
+        private void waitUntil(long deadline, String what) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new BlueFogTimeoutException("rank " + me + ": " + what + " not obtained within " + timeoutMillis + " ms");
+            }
+            try {
+                wait(Math.max(1, left / 1_000_000L));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CommunicationException("interrupted: " + what, e);
+            }
+        }
+    }
+
+    /** The window service: serves the control messages of every rank until each has sent STOP. */
+    private final class Service implements Runnable {
+        final Thread thread;
+        final int n = comm.size();
+        final LongBuffer[] headers = new LongBuffer[n];
+        final Request[] receives = new Request[n];
+        final boolean[] stopped = new boolean[n];
+        volatile Throwable failure;
+        volatile boolean stopNow;
+
+        Service() {
+            thread = new Thread(this, "bluefog-window-service-" + me);
+            thread.setDaemon(true);
+            for (int r = 0; r < n; r++) {
+                headers[r] = ByteBuffer.allocateDirect(HEADER_LONGS * Long.BYTES).order(ByteOrder.nativeOrder())
+                        .asLongBuffer();
+                receives[r] = comm.irecv(headers[r], r, TAG_CONTROL);
+            }
+        }
+
+        List<Integer> stillServing() {
+            List<Integer> l = new ArrayList<>();
+            for (int r = 0; r < n; r++) {
+                if (!stopped[r]) {
+                    l.add(r);
+                }
+            }
+            return l;
+        }
+
+        @Override
+        public void run() {
+            int live = n;
+            int idle = 0;
+            try {
+                while (live > 0 && !stopNow) {
+                    boolean worked = false;
+                    for (int r = 0; r < n; r++) {
+                        if (stopped[r] || !receives[r].test()) {
+                            continue;
+                        }
+                        receives[r].waitFor();
+                        long[] h = new long[HEADER_LONGS];
+                        headers[r].get(0, h);
+                        worked = true;
+                        if (h[0] == STOP) {
+                            stopped[r] = true;
+                            live--;
+                            continue;
+                        }
+                        receives[r] = comm.irecv(headers[r], r, TAG_CONTROL);
+                        serve(r, h);
+                    }
+                    testInFlight();
+                    idle = worked ? 0 : idle + 1;
+                    backoff(idle);
+                }
+            } catch (Throwable t) {
+                failure = t;
+                CommunicationException e = t instanceof CommunicationException ce ? ce
+                        : new CommunicationException("rank " + me + ": window service failed: " + t, t);
+                for (Pending p : pending.values()) {
+                    p.done.completeExceptionally(e);
+                }
+                pending.clear();
+            }
+        }
+
+        private INDArray receivePayload(int source, long[] h) {
+            DataType dt = dtypeOf(h[4]);
+            INDArray tmp = Nd4j.createUninitializedDetached(dt, 'c', new long[] {h[3]});
+            await(comm.irecv(nio(tmp), source, TAG_DATA), System.nanoTime() + timeoutMillis * 1_000_000L,
+                    "window payload from rank " + source);
+            return tmp;
+        }
+
+        private void reply(int dest, int kind, long request, int error) {
+            send(dest, header(kind, 0, request, 0, 0, 0, error), null, null);
+        }
+
+        private void serve(int src, long[] h) {
+            int kind = (int) h[0];
+            Window w = byId.get(h[1]);
+            boolean gone = w == null || w.freed;
+            switch (kind) {
+                case PUT, ACCUMULATE -> {
+                    INDArray data = receivePayload(src, h);
+                    if (gone) {
+                        reply(src, ERROR, h[2], ERR_NO_WINDOW);
+                        return;
+                    }
+                    int k = w.index(src);
+                    if (k < 0) {
+                        reply(src, ERROR, h[2], ERR_NOT_NEIGHBOR);
+                        return;
+                    }
+                    if (data.length() != w.count || dtypeOf(h[4]) != w.dtype) {
+                        reply(src, ERROR, h[2], ERR_SHAPE);
+                        return;
+                    }
+                    double pIn = Double.longBitsToDouble(h[5]);
+                    long request = h[2];
+                    w.write(() -> {
+                        INDArray shaped = data.reshape(w.shape);
+                        if (kind == PUT) {
+                            w.buffers[k].assign(shaped);
+                            if (associatedP) {
+                                w.pBuffers[k] = pIn;
+                            }
+                        } else {
+                            w.buffers[k].addi(shaped);
+                            if (associatedP) {
+                                w.pBuffers[k] += pIn;
+                            }
+                        }
+                        w.versions[k]++;
+                        w.writes[k]++;
+                        reply(src, ACK, request, 0);
+                    });
+                }
+                case GET_REQUEST -> {
+                    if (gone) {
+                        reply(src, ERROR, h[2], ERR_NO_WINDOW);
+                        return;
+                    }
+                    if (Arrays.binarySearch(w.out, src) < 0) {
+                        reply(src, ERROR, h[2], ERR_NOT_NEIGHBOR);
+                        return;
+                    }
+                    INDArray copy = Nd4j.createUninitializedDetached(w.dtype, 'c', w.shape);
+                    double p;
+                    synchronized (w) {
+                        copy.assign(w.tensor);
+                        p = w.p;
+                    }
+                    send(src, header(GET_REPLY, 0, h[2], w.count, dtypeCode(w.dtype), Double.doubleToRawLongBits(p), 0),
+                            nio(copy), copy);
+                }
+                case GET_REPLY -> {
+                    INDArray data = receivePayload(src, h);
+                    Pending p = pending.remove(h[2]);
+                    if (p == null) {
+                        return; // its waiter gave up (timeout)
+                    }
+                    Window pw = p.window;
+                    int k = pw.index(src);
+                    if (pw.freed) {
+                        p.done.completeExceptionally(new WindowException("rank " + me + ": window '" + pw.name
+                                + "' was freed while its winGet from rank " + src + " was in flight"));
+                        return;
+                    }
+                    double pIn = Double.longBitsToDouble(h[5]);
+                    pw.write(() -> {
+                        pw.buffers[k].assign(data.reshape(pw.shape)).muli(p.weight);
+                        if (associatedP) {
+                            pw.pBuffers[k] = p.weight * pIn;
+                        }
+                        pw.versions[k]++;
+                        pw.writes[k]++;
+                        p.done.complete(null);
+                    });
+                }
+                case ACK, GRANT -> {
+                    Pending p = pending.remove(h[2]);
+                    if (p != null) {
+                        p.done.complete(null);
+                    }
+                }
+                case ERROR -> {
+                    Pending p = pending.remove(h[2]);
+                    if (p != null) {
+                        String why = switch ((int) h[6]) {
+                            case ERR_NO_WINDOW -> "rank " + src + " has no window '" + p.window.name
+                                    + "' (freed there, or never created)";
+                            case ERR_NOT_NEIGHBOR -> "rank " + src + " does not have rank " + me
+                                    + " as a neighbor in window '" + p.window.name + "'";
+                            default -> "rank " + src + " rejected the tensor's shape for window '" + p.window.name + "'";
+                        };
+                        p.done.completeExceptionally(new WindowException(p.what + " from rank " + me + " failed: " + why));
+                    }
+                }
+                case LOCK -> {
+                    if (gone) {
+                        reply(src, ERROR, h[2], ERR_NO_WINDOW);
+                        return;
+                    }
+                    w.acquireRemote(src, h[2]);
+                }
+                case UNLOCK -> {
+                    if (w != null) {
+                        w.releaseBy(src);
+                    }
+                    reply(src, ACK, h[2], 0);
+                }
+                default -> throw new CommunicationException("rank " + me + ": unknown window message kind " + kind
+                        + " from rank " + src);
+            }
+        }
+    }
+}

@@ -1,0 +1,165 @@
+package io.bluefog.optimizers.async;
+
+import io.bluefog.collectives.Collectives;
+import io.bluefog.collectives.Handle;
+import io.bluefog.collectives.window.Windows;
+import io.bluefog.optimizers.DecentralizedOptimizer;
+import io.bluefog.optimizers.OptimizerConfig;
+import io.bluefog.topology.Topology;
+import java.util.Arrays;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The common part of the asynchronous optimizers on one-sided {@link Windows}: the window's graph
+ * (the configured schedule's first graph, or the job's topology: asynchronous ranks do not share an
+ * iteration count, so the graph is static), a window name equal on every rank, the staleness bound
+ * and {@link #close()}.
+ *
+ * <h2>Asynchrony</h2>
+ * {@link #step} contains no barrier and no collective: a rank writes into its out-neighbors'
+ * buffers (their window service applies the write whatever their main thread is doing) and
+ * combines whatever has arrived in its own. A fast rank may therefore take many steps while a slow
+ * neighbor takes one. The {@linkplain #maxStaleness() staleness bound} S limits that: a rank whose
+ * newest data from an in-neighbor is more than S of its own communication rounds old waits (up to
+ * {@code BLUEFOG_TIMEOUT_MILLIS}) for that neighbor, the bounded delay of the asynchronous
+ * analyses (e.g. the thesis's AsySVRG, delay &le; S). S = 0 means unbounded.
+ *
+ * <h2>Lifecycle</h2>
+ * The constructor and {@link #close()} are collective (they create and free the window); every
+ * rank must still call {@code step} the same number of times before {@code close}, since
+ * {@link #averagedParameters()} and {@link #close()} synchronize the ranks.
+ */
+public abstract class WindowOptimizer extends DecentralizedOptimizer implements AutoCloseable {
+    private final Windows windows;
+    private final Topology graph;
+    private final String windowName;
+    private final int maxStaleness;
+    private final int[] inNeighbors;
+    private long staleWaits;
+    private Handle<Void> pendingWrite;
+    private boolean closed;
+
+    /**
+     * Collective: the base class's broadcast, then nothing else here (subclasses create the window
+     * with {@link #createWindow}).
+     *
+     * @param maxStaleness S &ge; 0; 0: no bound
+     * @throws IllegalArgumentException if {@code maxStaleness} is negative
+     */
+    protected WindowOptimizer(Collectives collectives, Topology defaultTopology, INDArray params, OptimizerConfig config,
+            int maxStaleness) {
+        super(collectives, defaultTopology, params, config);
+        if (maxStaleness < 0) {
+            throw new IllegalArgumentException("maxStaleness = " + maxStaleness + " must be >= 0 (0: unbounded)");
+        }
+        this.maxStaleness = maxStaleness;
+        this.windows = Windows.of(collectives.blueFog());
+        this.graph = config.topology() != null ? config.topology().at(0) : defaultTopology;
+        String base = getClass().getSimpleName();
+        int k = 0;
+        while (windows.windowNames().contains(base + "-" + k)) {
+            k++;
+        }
+        this.windowName = base + "-" + k;
+        this.inNeighbors = graph.inNeighbors(collectives.rank());
+    }
+
+    /** Creates this optimizer's window over {@code tensor} on {@link #graph()} (collective). */
+    protected final void createWindow(INDArray tensor, boolean zeroInit) {
+        windows.winCreate(windowName, tensor, zeroInit, graph);
+    }
+
+    /** @return the rank's windows */
+    protected final Windows windows() {
+        return windows;
+    }
+
+    /** @return the window's name, equal on every rank */
+    public final String windowName() {
+        return windowName;
+    }
+
+    /** @return the static graph the window was created on */
+    public final Topology graph() {
+        return graph;
+    }
+
+    /** @return S, the bound on staleness in own steps (0: none) */
+    public final int maxStaleness() {
+        return maxStaleness;
+    }
+
+    /** @return how many times this rank waited for a neighbor because of the staleness bound */
+    public final long staleWaits() {
+        return staleWaits;
+    }
+
+    /**
+     * The staleness bound, called by a subclass after its write of communication round
+     * {@code round} (0-based) and before it combines its buffers. Every round writes once to each
+     * out-neighbor, so an in-neighbor whose writes this rank has counted ({@link Windows#winWriteCount})
+     * number c has finished c rounds; its newest data is {@code round + 1 - c} rounds old. With a
+     * bound S, this waits until that age is at most S for every in-neighbor. The slowest rank never
+     * waits (its neighbors' writes of earlier rounds have all been applied: writes are confirmed),
+     * so the bound cannot deadlock, also when fast ranks have finished.
+     */
+    protected final void boundStaleness(long round) {
+        if (maxStaleness == 0 || inNeighbors.length == 0) {
+            return;
+        }
+        long need = round + 1 - maxStaleness;
+        int[] late = new int[inNeighbors.length];
+        int nLate = 0;
+        for (int s : inNeighbors) {
+            if (windows.winWriteCount(windowName, s) < need) {
+                late[nLate++] = s;
+            }
+        }
+        if (nLate > 0) {
+            staleWaits++;
+            windows.winAwaitWriteCount(windowName, Arrays.copyOf(late, nLate), need);
+        }
+    }
+
+    /**
+     * Waits for the confirmation of the write started by the previous step, if any: at most one
+     * write of this rank is in flight. Its data were copied when it started, and a destination's
+     * window service applies it whatever that rank's main thread does, so the wait is short and
+     * cannot deadlock.
+     */
+    protected final void awaitWrite() {
+        Handle<Void> h = pendingWrite;
+        pendingWrite = null;
+        if (h != null) {
+            h.join();
+        }
+    }
+
+    /** Records the write started in this step; {@link #awaitWrite()} or {@link #close()} awaits it. */
+    protected final void startWrite(Handle<Void> write) {
+        pendingWrite = write;
+    }
+
+    /**
+     * Collective: waits for every rank (a barrier, so that no write is in flight), lets the
+     * subclass absorb what is still in its buffers ({@link #drain()}), then frees the window.
+     * Idempotent.
+     */
+    @Override
+    public final void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        awaitWrite();
+        collectives().barrier();
+        drain();
+        windows.winFree(windowName);
+    }
+
+    /**
+     * Absorbs the data still in the buffers once no write is in flight; after it, the parameters
+     * are final. Called by {@link #close()} on every rank.
+     */
+    protected abstract void drain();
+}
