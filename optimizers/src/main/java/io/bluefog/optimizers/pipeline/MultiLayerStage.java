@@ -24,12 +24,16 @@ import org.nd4j.linalg.factory.Nd4j;
  * stage input of the micro-batch (GPipe's re-materialisation: DL4J layers keep only their last
  * input), then {@link Layer#backpropGradient(INDArray, LayerWorkspaceMgr)} and the preprocessors'
  * {@code backprop} run in reverse order. The last stage must end with the network's output layer
- * ({@link IOutputLayer}); its forward returns {@code computeScore} (the micro-batch's mean loss,
- * without regularisation) and its backward scales everything by the seed w_k.
+ * ({@link IOutputLayer}); its forward returns {@code computeScore} (ℓ_k, the micro-batch's mean
+ * loss, without regularisation) and its backward scales DL4J's output-layer gradients, which are
+ * those of the summed loss m_k ℓ_k, by w_k / m_k, so that every stage computes the gradient of
+ * Σ_k w_k ℓ_k.
  *
- * <p>Parameter gradients of the stage's layers are accumulated over the pass, w_k-weighted, under
- * DL4J's names ({@code "<layer>_W"}, {@code "<layer>_b"}, ...) in {@link #gradients()}; with
- * w_k = m_k/m they equal {@code computeGradientAndScore()}'s gradient of the whole batch. Layers
+ * <p>Parameter gradients of the stage's layers are accumulated over the pass under DL4J's names
+ * ({@code "<layer>_W"}, {@code "<layer>_b"}, ...) in {@link #gradients()}: the gradient of
+ * Σ_k w_k ℓ_k. With w_k = m_k/m that is the batch's mean-loss gradient, i.e.
+ * {@code computeGradientAndScore()}'s gradient of the whole batch divided by m (DL4J leaves that
+ * division to its updater). Layers
  * must be deterministic in training mode (no dropout: the recomputed forward would draw new masks).
  * Every rank may hold the whole network (same configuration and seed) and use only its layers.
  * Tensors cross stages in float64; the network's own dtype is used inside the stage.
@@ -189,7 +193,8 @@ public final class MultiLayerStage implements PipelineStage {
         double scale = 1.0;
         INDArray eps = null;
         if (last) {
-            scale = outputGradient.values()[0];
+            // DL4J's output layer returns gradients of the micro-batch's summed loss m_k ℓ_k
+            scale = outputGradient.values()[0] / m;
         } else {
             eps = toArray(outputGradient, dtype);
         }
