@@ -89,6 +89,9 @@ public final class DdgEngine {
     private final ArrayDeque<Stored> history = new ArrayDeque<>();
     private long iteration;
     private boolean finished;
+    private long forwardNanos;
+    private long backwardNanos;
+    private long waitNanos;
 
     /**
      * @param channel  this rank's stage channel: stage k − 1 of K
@@ -131,6 +134,24 @@ public final class DdgEngine {
         return method;
     }
 
+    /** @return seconds spent in this module's forward passes so far */
+    public double forwardSeconds() {
+        return forwardNanos * 1e-9;
+    }
+
+    /**
+     * @return seconds spent in this module's backward passes so far (each includes the recomputed
+     *         forward pass and, for DDG, swapping the stored weights in and out)
+     */
+    public double backwardSeconds() {
+        return backwardNanos * 1e-9;
+    }
+
+    /** @return seconds spent waiting for activations and error gradients so far */
+    public double waitSeconds() {
+        return waitNanos * 1e-9;
+    }
+
     /** @return the number of iterations run so far */
     public long iterations() {
         return iteration;
@@ -163,15 +184,19 @@ public final class DdgEngine {
         long t = iteration;
         // forward
         StageTensor x = input;
+        long t0 = System.nanoTime();
         if (!first) {
             try (Timeline.Span w = timeline.span(lane, "wait activation " + t)) {
                 x = channel.receiveActivation(tag(t), module.expectedInputShape()).tensor();
             }
         }
+        long t1 = System.nanoTime();
+        waitNanos += t1 - t0;
         StageTensor y;
         try (Timeline.Span f = timeline.span(lane, "forward " + t)) {
             y = module.forward(x, last ? labels : null);
         }
+        forwardNanos += System.nanoTime() - t1;
         history.addLast(new Stored(t, x, method == Method.DDG && staleness > 0 ? module.parameters() : null, y.shape()));
         double loss = Double.NaN;
         if (last) {
@@ -192,11 +217,14 @@ public final class DdgEngine {
                 throw new AssertionError("history holds sample " + stored.sample() + ", expected " + s);
             }
             StageTensor delta = null;
+            long t2 = System.nanoTime();
             if (!last) {
                 try (Timeline.Span w = timeline.span(lane, "wait gradient " + s)) {
                     delta = channel.receiveGradient(tag(s), stored.outputShape()).tensor();
                 }
             }
+            long t3 = System.nanoTime();
+            waitNanos += t3 - t2;
             DdgModule.Gradients g;
             try (Timeline.Span b = timeline.span(lane, "backward sample " + s + " (staleness " + staleness + ")")) {
                 if (stored.weights() != null) {
@@ -211,6 +239,7 @@ public final class DdgEngine {
                     g = module.backward(stored.input(), last ? labels : null, delta);
                 }
             }
+            backwardNanos += System.nanoTime() - t3;
             if (!first) {
                 channel.sendGradient(tag(s), t, g.inputGradient());
             }
