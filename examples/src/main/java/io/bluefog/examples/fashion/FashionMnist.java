@@ -106,11 +106,18 @@ public final class FashionMnist implements Callable<Integer> {
     @Mixin
     TransportOptions where = new TransportOptions(2);
 
+    @Option(names = "--parallelism", defaultValue = "data", converter = ModelParallelRun.ParallelismConverter.class,
+            description = "data: decentralized data parallelism with --optimizer; ddg / features-replay: the model split into"
+                    + " one module per rank, trained with delayed gradients / features replay (--updater sgd|momentum|adam)"
+                    + " (default: ${DEFAULT-VALUE})")
+    ModelParallelRun.Parallelism parallelism;
+
     @Option(names = "--quiet", description = "no progress bar")
     boolean quiet;
 
     private final PrintStream out;
     private List<EpochMetrics> lastMetrics = List.of();
+    private List<ModelParallelRun.Result> lastModelParallel = List.of();
 
     FashionMnist(PrintStream out) {
         this.out = out;
@@ -131,6 +138,11 @@ public final class FashionMnist implements Callable<Integer> {
         return cl.execute(args);
     }
 
+    /** @return the epochs of the last --parallelism ddg|features-replay run (rank 0's view) */
+    List<ModelParallelRun.Result> modelParallelResults() {
+        return lastModelParallel;
+    }
+
     /** @return the metrics of the last run (rank 0's view) */
     List<EpochMetrics> metrics() {
         return lastMetrics;
@@ -139,12 +151,19 @@ public final class FashionMnist implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         validate();
+        if (parallelism != ModelParallelRun.Parallelism.DATA) {
+            ModelParallelRun.Settings s = new ModelParallelRun.Settings(parallelism, model, seed, epochs, batchSize, lr, momentum,
+                    updater, dataDir, limitSamples, metricsDir);
+            ModelParallelRun.updater(s); // a bad --updater fails before any rank starts
+            lastModelParallel = where.call(LOCAL_TIMEOUT_MILLIS, bf -> ModelParallelRun.runRank(bf, s, LOCAL_TIMEOUT_MILLIS, out)).get(0);
+            return 0;
+        }
         lastMetrics = where.call(LOCAL_TIMEOUT_MILLIS, this::runRank).get(0);
         return 0;
     }
 
     /** The local update rule of {@code --updater} (lower-case names on the command line). */
-    enum Updater {
+    public enum Updater {
         NESTEROV, MOMENTUM, SGD, ADAM;
 
         @Override
