@@ -223,4 +223,39 @@ class GPipeEngineTest {
         // the first to give up is a neighbour of the stalled stage (0 waits for its gradient, 2 for its activation)
         assertTrue(e.getMessage().startsWith("stage 0 (rank 0)") || e.getMessage().startsWith("stage 2 (rank 2)"), e.getMessage());
     }
+
+    @Test
+    void everyForwardAndBackwardIsASpanOnItsStagesLane(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        int stages = 3;
+        int k = 4;
+        double[] weights = {0.25, 0.25, 0.25, 0.25};
+        LocalCluster.run(stages, bf -> {
+            StageChannel ch = StageChannel.oneStagePerRank(bf.communicator(), TIMEOUT_MILLIS);
+            try (Timeline timeline = Timeline.open(dir.resolve("pipe-").toString(), bf.rank())) {
+                List<StageTensor> inputs = new ArrayList<>();
+                for (int mb = 0; mb < k; mb++) {
+                    inputs.add(StageTensor.vector(input(mb)));
+                }
+                new GPipeEngine(ch, new FunctionStage(link(ch.stage(), stages), WIDTH), timeline)
+                        .run(ch.stage() == 0 ? inputs : null, weights);
+            }
+        });
+        java.util.regex.Pattern name = java.util.regex.Pattern.compile("\"name\"\\s*:\\s*\"([^\"]*)\"");
+        for (int s = 0; s < stages; s++) {
+            String text = java.nio.file.Files.readString(dir.resolve("pipe-" + s + ".json"));
+            List<String> spans = new ArrayList<>();
+            java.util.regex.Matcher m = name.matcher(text);
+            while (m.find()) {
+                spans.add(m.group(1));
+            }
+            String laneName = spans.contains("pipeline stage " + s) ? "pipeline stage " + s : null;
+            assertEquals("pipeline stage " + s, laneName);
+            for (int mb = 0; mb < k; mb++) {
+                assertTrue(spans.contains("forward " + mb), "stage " + s + ": " + spans);
+                assertTrue(spans.contains("backward " + mb), "stage " + s + ": " + spans);
+                assertEquals(s > 0, spans.contains("wait activation " + mb), "stage " + s + ": " + spans);
+                assertEquals(s < stages - 1, spans.contains("wait gradient " + mb), "stage " + s + ": " + spans);
+            }
+        }
+    }
 }
