@@ -67,7 +67,22 @@ final class ModelParallelRun {
 
     /** What the job was asked for. */
     record Settings(Parallelism parallelism, Models.Kind model, long seed, int epochs, int batchSize, double lr,
-            double momentum, FashionMnist.Updater updater, Path dataDir, int limitSamples, Path metricsDir) {
+            double momentum, FashionMnist.Updater updater, Path dataDir, int limitSamples, Path metricsDir, String split) {
+    }
+
+    /**
+     * @return the layer bounds of {@code --split} ("0,3,6"), or null for the balanced split
+     * @throws IllegalArgumentException naming {@code --split} if it is not a list of integers
+     */
+    static int[] split(Settings s) {
+        if (s.split() == null || s.split().isBlank()) {
+            return null;
+        }
+        try {
+            return java.util.Arrays.stream(s.split().split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--split must be layer bounds like 0,3,6, got '" + s.split() + "'");
+        }
     }
 
     /** One epoch on rank 0: the trainer's epoch and the test accuracy of the gathered network. */
@@ -110,7 +125,7 @@ final class ModelParallelRun {
         MultiLayerNetwork net = Models.build(s.model(), s.seed());
         List<Result> history = new ArrayList<>();
         try (Collectives collectives = Collectives.of(bf);
-                DdgTrainer trainer = new DdgTrainer(bf, collectives, net, method, updater(s), timeoutMillis)) {
+                DdgTrainer trainer = new DdgTrainer(bf, collectives, net, method, updater(s), timeoutMillis, split(s))) {
             if (lead) {
                 out.printf(Locale.ROOT, "fashion-mnist: --parallelism %s, model %s (%d parameters) split into %d modules at layers %s "
                                 + "(%s), %s, %d batches of %d per epoch%n", s.parallelism(), s.model(), net.numParams(), bf.size(),

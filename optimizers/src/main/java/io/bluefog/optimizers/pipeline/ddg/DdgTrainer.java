@@ -65,6 +65,7 @@ public final class DdgTrainer implements AutoCloseable {
     private final int[] bounds;
     private final long offset;
     private int epochs;
+    private boolean failed;
 
     /**
      * @param bf            this rank's BlueFog (its timeline gets the engine's spans)
@@ -77,13 +78,39 @@ public final class DdgTrainer implements AutoCloseable {
      */
     public DdgTrainer(BlueFog bf, Collectives collectives, MultiLayerNetwork net, Method method, DdgUpdater updater,
             long timeoutMillis) {
+        this(bf, collectives, net, method, updater, timeoutMillis, null);
+    }
+
+    /**
+     * As {@link #DdgTrainer(BlueFog, Collectives, MultiLayerNetwork, Method, DdgUpdater, long)} with
+     * the layer boundaries given.
+     *
+     * @param bounds b_0 = 0 &lt; b_1 &lt; … &lt; b_K = number of layers, K = world size (module k holds
+     *               layers [b_{k−1}, b_k)); null: {@link MultiLayerStage#balancedSplit}
+     * @throws IllegalArgumentException if the bounds are not such a sequence
+     */
+    public DdgTrainer(BlueFog bf, Collectives collectives, MultiLayerNetwork net, Method method, DdgUpdater updater,
+            long timeoutMillis, int[] bounds) {
         if (bf == null || collectives == null || net == null) {
             throw new IllegalArgumentException("bf, collectives and net must not be null");
         }
         this.bf = bf;
         this.collectives = collectives;
         this.net = net;
-        this.bounds = MultiLayerStage.balancedSplit(net, bf.size());
+        if (bounds == null) {
+            bounds = MultiLayerStage.balancedSplit(net, bf.size());
+        } else {
+            boolean ok = bounds.length == bf.size() + 1 && bounds[0] == 0 && bounds[bf.size()] == net.getnLayers();
+            for (int j = 0; ok && j < bf.size(); j++) {
+                ok = bounds[j] < bounds[j + 1];
+            }
+            if (!ok) {
+                throw new IllegalArgumentException("layer bounds " + Arrays.toString(bounds) + " must run 0 < ... < "
+                        + net.getnLayers() + " with " + (bf.size() + 1) + " entries (one module per rank)");
+            }
+            bounds = bounds.clone();
+        }
+        this.bounds = bounds;
         int k = bf.rank();
         this.module = new MultiLayerModule(net, bounds[k], bounds[k + 1]);
         long off = 0;
@@ -124,15 +151,20 @@ public final class DdgTrainer implements AutoCloseable {
         long start = System.nanoTime();
         long iterations = 0;
         double lossSum = 0;
-        while (train.hasNext()) {
-            DataSet batch = train.next();
-            StageTensor x = first ? tensor(batch.getFeatures()) : null;
-            StageTensor y = last ? tensor(batch.getLabels()) : null;
-            DdgEngine.Step step = engine.step(x, y);
-            if (last) {
-                lossSum += step.loss();
+        try {
+            while (train.hasNext()) {
+                DataSet batch = train.next();
+                StageTensor x = first ? tensor(batch.getFeatures()) : null;
+                StageTensor y = last ? tensor(batch.getLabels()) : null;
+                DdgEngine.Step step = engine.step(x, y);
+                if (last) {
+                    lossSum += step.loss();
+                }
+                iterations++;
             }
-            iterations++;
+        } catch (RuntimeException | Error e) {
+            failed = true;
+            throw e;
         }
         double seconds = (System.nanoTime() - start) * 1e-9;
         // slot layout: [loss sum, iterations, forward s (K), backward s (K), wait s (K)]
@@ -178,10 +210,15 @@ public final class DdgTrainer implements AutoCloseable {
         flat.assign(sum.castTo(flat.dataType()).reshape(flat.shape()));
     }
 
-    /** Ends the pipeline on this rank ({@link DdgEngine#finish}). Collective. */
+    /**
+     * Ends the pipeline on this rank ({@link DdgEngine#finish}). Collective. After an epoch that
+     * failed it does nothing (the other modules are gone: waiting for them would only add a timeout).
+     */
     @Override
     public void close() {
-        engine.finish();
+        if (!failed) {
+            engine.finish();
+        }
     }
 
     private static StageTensor tensor(INDArray a) {

@@ -82,4 +82,21 @@ class DdgTrainerTest {
             assertEquals(m1[i], net0[m0.length + i], 0.0);
         }
     }
+
+    @Test
+    void layerBoundsAreCheckedBeforeWork() {
+        LocalCluster.run(2, bf -> {
+            MultiLayerNetwork net = MultiLayerModuleTest.mlp();
+            try (Collectives c = Collectives.of(bf)) {
+                for (int[] bad : new int[][] {{0, 4}, {0, 2, 3}, {0, 0, 4}, {1, 2, 4}}) {
+                    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                            () -> new DdgTrainer(bf, c, net, Method.DDG, DdgUpdater.sgd(0.1), TIMEOUT_MILLIS, bad));
+                    assertTrue(e.getMessage().contains(java.util.Arrays.toString(bad)), e.getMessage());
+                }
+                try (DdgTrainer t = new DdgTrainer(bf, c, net, Method.DDG, DdgUpdater.sgd(0.1), TIMEOUT_MILLIS, new int[] {0, 3, 4})) {
+                    assertArrayEquals(new int[] {0, 3, 4}, t.bounds());
+                }
+            }
+        });
+    }
 }
