@@ -112,6 +112,10 @@ public final class FashionMnist implements Callable<Integer> {
                     + " (default: ${DEFAULT-VALUE})")
     ModelParallelRun.Parallelism parallelism;
 
+    @Option(names = "--split", description = "with --parallelism ddg|features-replay: layer bounds of the modules, e.g. 0,3,6"
+            + " (one module per rank); default: parameter counts as equal as a greedy cut allows")
+    String split;
+
     @Option(names = "--quiet", description = "no progress bar")
     boolean quiet;
 
@@ -153,8 +157,9 @@ public final class FashionMnist implements Callable<Integer> {
         validate();
         if (parallelism != ModelParallelRun.Parallelism.DATA) {
             ModelParallelRun.Settings s = new ModelParallelRun.Settings(parallelism, model, seed, epochs, batchSize, lr, momentum,
-                    updater, dataDir, limitSamples, metricsDir);
-            ModelParallelRun.updater(s); // a bad --updater fails before any rank starts
+                    updater, dataDir, limitSamples, metricsDir, split);
+            ModelParallelRun.updater(s); // a bad --updater or --split fails before any rank starts
+            ModelParallelRun.split(s);
             lastModelParallel = where.call(LOCAL_TIMEOUT_MILLIS, bf -> ModelParallelRun.runRank(bf, s, LOCAL_TIMEOUT_MILLIS, out)).get(0);
             return 0;
         }
