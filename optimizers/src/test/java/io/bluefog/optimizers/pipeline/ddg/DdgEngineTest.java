@@ -301,6 +301,38 @@ class DdgEngineTest {
     }
 
     @Test
+    void theTimelineRecordsEachModulesStaleness(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        int modules = 3;
+        LocalCluster.run(modules, bf -> {
+            StageChannel ch = StageChannel.oneStagePerRank(bf.communicator(), TIMEOUT_MILLIS);
+            try (Timeline timeline = Timeline.open(dir.resolve("ddg-").toString(), bf.rank())) {
+                DdgEngine engine = new DdgEngine(ch, module(ch.stage(), modules), DdgUpdater.sgd(0.1), Method.DDG, timeline);
+                for (long t = 0; t < ITERATIONS; t++) {
+                    engine.step(sample(t), label(t));
+                }
+                engine.finish();
+            }
+        });
+        java.util.regex.Pattern name = java.util.regex.Pattern.compile("\"name\"\\s*:\\s*\"([^\"]*)\"");
+        for (int k = 0; k < modules; k++) {
+            String text = java.nio.file.Files.readString(dir.resolve("ddg-" + k + ".json"));
+            List<String> spans = new ArrayList<>();
+            java.util.regex.Matcher m = name.matcher(text);
+            while (m.find()) {
+                spans.add(m.group(1));
+            }
+            int staleness = modules - 1 - k;
+            assertTrue(spans.contains("ddg module " + (k + 1)), "module " + (k + 1) + ": " + spans);
+            for (int t = 0; t < ITERATIONS; t++) {
+                assertTrue(spans.contains("forward " + t), "module " + (k + 1) + ": " + spans);
+                assertTrue(spans.contains("update " + t), "module " + (k + 1) + ": " + spans);
+                assertEquals(t + staleness < ITERATIONS, spans.contains("backward sample " + t + " (staleness " + staleness + ")"),
+                        "module " + (k + 1) + ", sample " + t + ": " + spans);
+            }
+        }
+    }
+
+    @Test
     void aModuleThatThrowsEndsTheRunOnEveryRank() {
         int modules = 3;
         IllegalStateException boom = new IllegalStateException("module 2 broke");
