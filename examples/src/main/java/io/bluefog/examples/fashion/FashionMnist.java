@@ -107,10 +107,14 @@ public final class FashionMnist implements Callable<Integer> {
     TransportOptions where = new TransportOptions(2);
 
     @Option(names = "--parallelism", defaultValue = "data", converter = ModelParallelRun.ParallelismConverter.class,
-            description = "data: decentralized data parallelism with --optimizer; ddg / features-replay: the model split into"
-                    + " one module per rank, trained with delayed gradients / features replay (--updater sgd|momentum|adam)"
-                    + " (default: ${DEFAULT-VALUE})")
+            description = "data (every rank a model copy, gossip); pipeline (the model split over the ranks at layer "
+                    + "boundaries, GPipe micro-batches); ddg / features-replay (the model split into one module per rank, "
+                    + "trained with delayed gradients / features replay, --updater sgd|momentum|adam); with all but data "
+                    + "--optimizer, --topology, --partition do not apply (default: ${DEFAULT-VALUE})")
     ModelParallelRun.Parallelism parallelism;
+
+    @Option(names = "--micro-batches", defaultValue = "4", description = "K with --parallelism pipeline (default: ${DEFAULT-VALUE})")
+    int microBatches;
 
     @Option(names = "--split", description = "with --parallelism ddg|features-replay: layer bounds of the modules, e.g. 0,3,6"
             + " (one module per rank); default: parameter counts as equal as a greedy cut allows")
@@ -155,6 +159,12 @@ public final class FashionMnist implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         validate();
+        if (parallelism == ModelParallelRun.Parallelism.PIPELINE) {
+            where.call(LOCAL_TIMEOUT_MILLIS, bf -> io.bluefog.examples.pipeline.PipelineFashionMnist.run(bf,
+                    new io.bluefog.examples.pipeline.PipelineFashionMnist.Settings(dataDir, Models.build(model, seed), model.toString(),
+                            epochs, batchSize, microBatches, localUpdater(), seed, limitSamples), out));
+            return 0;
+        }
         if (parallelism != ModelParallelRun.Parallelism.DATA) {
             ModelParallelRun.Settings s = new ModelParallelRun.Settings(parallelism, model, seed, epochs, batchSize, lr, momentum,
                     updater, dataDir, limitSamples, metricsDir, split);

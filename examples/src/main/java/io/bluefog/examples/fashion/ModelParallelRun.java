@@ -23,7 +23,7 @@ import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import picocli.CommandLine;
 
 /**
- * The main job's model-parallel modes, {@code --parallelism ddg} and
+ * The main job's delayed-gradient model-parallel modes, {@code --parallelism ddg} and
  * {@code --parallelism features-replay}: the network is split into K = world size modules, module k
  * on rank k − 1, and trained with {@link DdgTrainer} (decoupled parallel backpropagation with
  * delayed gradients or features replay, Huo's thesis chapters 5 and 6). Every rank reads the whole
@@ -41,6 +41,8 @@ final class ModelParallelRun {
     enum Parallelism {
         /** decentralized data parallelism: every rank trains the whole model (--optimizer) */
         DATA,
+        /** GPipe pipeline (io.bluefog.examples.pipeline.PipelineFashionMnist) */
+        PIPELINE,
         /** decoupled parallel backpropagation with delayed gradients */
         DDG,
         /** features replay */
@@ -61,7 +63,7 @@ final class ModelParallelRun {
                     return p;
                 }
             }
-            throw new CommandLine.TypeConversionException("--parallelism must be data, ddg or features-replay, got '" + value + "'");
+            throw new CommandLine.TypeConversionException("--parallelism must be data, pipeline, ddg or features-replay, got '" + value + "'");
         }
     }
 
@@ -113,6 +115,9 @@ final class ModelParallelRun {
         if (bf.size() > layers) {
             throw new IllegalArgumentException("--parallelism " + s.parallelism() + " puts one module per rank: " + bf.size()
                     + " ranks but model " + s.model() + " has only " + layers + " layers");
+        }
+        if (s.parallelism() != Parallelism.DDG && s.parallelism() != Parallelism.FEATURES_REPLAY) {
+            throw new IllegalArgumentException("ModelParallelRun runs --parallelism ddg or features-replay, not " + s.parallelism());
         }
         DdgEngine.Method method = s.parallelism() == Parallelism.DDG ? DdgEngine.Method.DDG : DdgEngine.Method.FEATURES_REPLAY;
         Shard all = FashionMnistData.trainShard(s.dataDir(), Partition.parse("iid"), 0, 1, s.seed(), s.limitSamples());

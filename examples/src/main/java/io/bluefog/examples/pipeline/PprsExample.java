@@ -137,7 +137,7 @@ public final class PprsExample implements Callable<Integer> {
     }
 
     private static GPipeEngine engine(BlueFog bf, List<ChainFunction> chain, int inputLength, StageChannel ch) {
-        return new GPipeEngine(ch, new FunctionStage(chain.get(ch.stage()), ch.stage() == 0 ? inputLength : inputLength), bf.timeline());
+        return new GPipeEngine(ch, new FunctionStage(chain.get(ch.stage()), inputLength), bf.timeline());
     }
 
     // ------------------------------------------------------------------------------------ convex

@@ -44,7 +44,7 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
 class MultiLayerPipelineTest {
     /** float64 networks; the pipeline sums micro-batch gradients, DL4J sums rows at once: rounding only. */
     private static final double RELATIVE_TOLERANCE = 1e-10;
-    private static final int BATCH = 10;
+    static final int BATCH = 10;
     private static final long TIMEOUT_MILLIS = 60_000;
 
     static MultiLayerNetwork mlp() {
