@@ -167,19 +167,26 @@ public final class FashionMnist implements Callable<Integer> {
     @Mixin
     TransportOptions where = new TransportOptions(2);
 
-    @Option(names = "--parallelism", defaultValue = "data",
-            description = "data (every rank a model copy, gossip) or pipeline (the model split over the ranks at layer "
-                    + "boundaries, GPipe micro-batches; --optimizer, --topology, --partition do not apply) (default: ${DEFAULT-VALUE})")
-    String parallelism;
+    @Option(names = "--parallelism", defaultValue = "data", converter = ModelParallelRun.ParallelismConverter.class,
+            description = "data (every rank a model copy, gossip); pipeline (the model split over the ranks at layer "
+                    + "boundaries, GPipe micro-batches); ddg / features-replay (the model split into one module per rank, "
+                    + "trained with delayed gradients / features replay, --updater sgd|momentum|adam); with all but data "
+                    + "--optimizer, --topology, --partition do not apply (default: ${DEFAULT-VALUE})")
+    ModelParallelRun.Parallelism parallelism;
 
     @Option(names = "--micro-batches", defaultValue = "4", description = "K with --parallelism pipeline (default: ${DEFAULT-VALUE})")
     int microBatches;
+
+    @Option(names = "--split", description = "with --parallelism ddg|features-replay: layer bounds of the modules, e.g. 0,3,6"
+            + " (one module per rank); default: parameter counts as equal as a greedy cut allows")
+    String split;
 
     @Option(names = "--quiet", description = "no progress bar")
     boolean quiet;
 
     private final PrintStream out;
     private List<EpochMetrics> lastMetrics = List.of();
+    private List<ModelParallelRun.Result> lastModelParallel = List.of();
 
     FashionMnist(PrintStream out) {
         this.out = out;
@@ -200,6 +207,11 @@ public final class FashionMnist implements Callable<Integer> {
         return cl.execute(args);
     }
 
+    /** @return the epochs of the last --parallelism ddg|features-replay run (rank 0's view) */
+    List<ModelParallelRun.Result> modelParallelResults() {
+        return lastModelParallel;
+    }
+
     /** @return the metrics of the last run (rank 0's view) */
     List<EpochMetrics> metrics() {
         return lastMetrics;
@@ -208,21 +220,26 @@ public final class FashionMnist implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         validate();
-        if (parallelism.equals("pipeline")) {
+        if (parallelism == ModelParallelRun.Parallelism.PIPELINE) {
             where.call(LOCAL_TIMEOUT_MILLIS, bf -> io.bluefog.examples.pipeline.PipelineFashionMnist.run(bf,
                     new io.bluefog.examples.pipeline.PipelineFashionMnist.Settings(dataDir, Models.build(model, seed), model.toString(),
                             epochs, batchSize, microBatches, localUpdater(1, stepsPerEpoch(1)), seed, limitSamples), out));
             return 0;
         }
-        if (!parallelism.equals("data")) {
-            throw new IllegalArgumentException("--parallelism must be data or pipeline, got " + parallelism);
+        if (parallelism != ModelParallelRun.Parallelism.DATA) {
+            ModelParallelRun.Settings s = new ModelParallelRun.Settings(parallelism, model, seed, epochs, batchSize, lr, momentum,
+                    updater, dataDir, limitSamples, metricsDir, split);
+            ModelParallelRun.updater(s); // a bad --updater or --split fails before any rank starts
+            ModelParallelRun.split(s);
+            lastModelParallel = where.call(LOCAL_TIMEOUT_MILLIS, bf -> ModelParallelRun.runRank(bf, s, LOCAL_TIMEOUT_MILLIS, out)).get(0);
+            return 0;
         }
         lastMetrics = where.call(LOCAL_TIMEOUT_MILLIS, this::runRank).get(0);
         return 0;
     }
 
     /** The local update rule of {@code --updater} (lower-case names on the command line). */
-    enum Updater {
+    public enum Updater {
         NESTEROV, MOMENTUM, SGD, ADAM, LARS, CLARS;
 
         @Override
