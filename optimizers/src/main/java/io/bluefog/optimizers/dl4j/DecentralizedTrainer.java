@@ -54,6 +54,8 @@ public final class DecentralizedTrainer {
     private final DecentralizedOptimizer optimizer;
     private final List<TrainingListener> listeners = new ArrayList<>();
     private int epoch;
+    /** Steps taken so far (all epochs), for error messages. */
+    private long steps;
     private Model evalCopy;
     private boolean alignGarbageCollections = true;
 
@@ -160,13 +162,24 @@ public final class DecentralizedTrainer {
      * One decentralized step on a mini-batch. Collective.
      *
      * @return this rank's mini-batch loss at the parameters before the step
+     * @throws TrainingDivergedException if the loss is NaN or infinite, naming the rank and the step
+     *         (1 for the trainer's first); raised before the step's update, so the rank's parameters
+     *         and its neighbors are left as they were (the job ends: the other ranks fail in their
+     *         next collective, or the MPI job aborts)
      */
     public double step(DataSet batch) {
+        steps++;
         // AWC's combine reads only the current parameters: start it before DL4J computes the gradient.
         optimizer.beginStep();
         INDArray gradient = gradient(batch);
+        double loss = model.score();
+        if (!Double.isFinite(loss)) {
+            throw new TrainingDivergedException(collectives.rank(), steps, "rank " + collectives.rank()
+                    + ": the training loss is " + loss + " at step " + steps + " (epoch " + Math.max(1, epoch)
+                    + "): training diverged (learning rate too large?); stopped before the step's update");
+        }
         optimizer.step(gradient);
-        return model.score();
+        return loss;
     }
 
     /**
