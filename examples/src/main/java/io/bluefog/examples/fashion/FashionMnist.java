@@ -24,6 +24,8 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -109,6 +111,9 @@ public final class FashionMnist implements Callable<Integer> {
     @Option(names = "--quiet", description = "no progress bar")
     boolean quiet;
 
+    @Spec
+    CommandSpec spec;
+
     private final PrintStream out;
     private List<EpochMetrics> lastMetrics = List.of();
 
@@ -120,10 +125,17 @@ public final class FashionMnist implements Callable<Integer> {
         System.exit(run(args, System.out));
     }
 
-    /** Parses and runs; returns the exit code (0 success, 1 error, 2 bad usage). */
+    /**
+     * Parses and runs; returns the exit code (0 success, 1 error, 2 bad usage). Usage errors are one
+     * line {@code fashion-mnist: ...} (printed by rank 0 only under MPI) and are found before any
+     * data is read or any training step runs: option values, the topology (and a weight-matrix
+     * file) for the number of ranks, more ranks than training samples, a batch larger than a rank's
+     * share of the samples, an unwritable {@code --metrics-dir}.
+     */
     public static int run(String[] args, PrintStream out) {
         FashionMnist job = new FashionMnist(out);
         CommandLine cl = new CommandLine(job);
+        cl.setParameterExceptionHandler(TransportOptions.oneLineUsageErrors());
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
             cmd.getErr().println("fashion-mnist: " + e.getMessage());
             return 1;
@@ -139,6 +151,14 @@ public final class FashionMnist implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         validate();
+        if (where.local()) {
+            // Checked here, before LocalCluster starts --ranks threads.
+            checkRanksAndBatch(where.ranks());
+            String problem = metricsDirProblem();
+            if (problem != null) {
+                throw usage(problem);
+            }
+        }
         lastMetrics = where.call(LOCAL_TIMEOUT_MILLIS, this::runRank).get(0);
         return 0;
     }
@@ -165,12 +185,64 @@ public final class FashionMnist implements Callable<Integer> {
         }
     }
 
+    private CommandLine.ParameterException usage(String message) {
+        return new CommandLine.ParameterException(spec.commandLine(), message);
+    }
+
     private void validate() {
         if (epochs < 1) {
-            throw new IllegalArgumentException("--epochs must be >= 1, got " + epochs);
+            throw usage("--epochs must be >= 1, got " + epochs);
         }
         if (batchSize < 1) {
-            throw new IllegalArgumentException("--batch-size must be >= 1, got " + batchSize);
+            throw usage("--batch-size must be >= 1, got " + batchSize);
+        }
+        if (limitSamples < 0) {
+            throw usage("--limit-samples must be >= 0, got " + limitSamples);
+        }
+    }
+
+    /** @return the number of training samples the job uses */
+    private int trainingSamples() {
+        return limitSamples == 0 ? FashionMnistData.TRAIN_COUNT : Math.min(limitSamples, FashionMnistData.TRAIN_COUNT);
+    }
+
+    /** Every rank needs a sample, and a batch must fit in a rank's share of the training set. */
+    private void checkRanksAndBatch(int size) {
+        int total = trainingSamples();
+        if (size > total) {
+            throw usage(size + " ranks are more than the " + total + " training samples (every rank needs at least one)");
+        }
+        int share = total / size;
+        if (batchSize > share) {
+            throw usage("--batch-size " + batchSize + " is larger than a rank's share of the training set ("
+                    + total + " samples / " + size + " ranks = " + share + ")");
+        }
+    }
+
+    /** @return why {@code --metrics-dir} cannot be written (created if missing), or null if it can */
+    private String metricsDirProblem() {
+        try {
+            java.nio.file.Files.createDirectories(metricsDir);
+            java.nio.file.Path probe = java.nio.file.Files.createTempFile(metricsDir, ".write-check-", ".tmp");
+            java.nio.file.Files.delete(probe);
+            return null;
+        } catch (java.io.IOException | SecurityException e) {
+            return "--metrics-dir " + metricsDir + " is not writable (" + e + ")";
+        }
+    }
+
+    /**
+     * The metrics directory check under MPI: rank 0 (the only rank that writes there) checks and
+     * tells the others. Collective.
+     */
+    private void checkMetricsDirWithRank0(BlueFog bf) {
+        String problem = bf.rank() == 0 ? metricsDirProblem() : null;
+        java.nio.IntBuffer flag = java.nio.ByteBuffer.allocateDirect(Integer.BYTES)
+                .order(java.nio.ByteOrder.nativeOrder()).asIntBuffer();
+        flag.put(0, problem == null ? 0 : 1);
+        bf.communicator().broadcast(flag, 0);
+        if (flag.get(0) != 0) {
+            throw usage(problem != null ? problem : "--metrics-dir " + metricsDir + " is not writable on rank 0");
         }
     }
 
@@ -188,13 +260,22 @@ public final class FashionMnist implements Callable<Integer> {
         int rank = bf.rank();
         int size = bf.size();
         boolean lead = rank == 0;
+        checkRanksAndBatch(size);
         // validated before any data is read: column stochastic for push-sum, doubly stochastic otherwise
-        DynamicTopology schedule = TopologyCatalog.load(topology, size,
-                optimizer == Algorithm.PUSH_SUM ? Stochasticity.COLUMN : Stochasticity.DOUBLY);
+        DynamicTopology schedule;
+        try {
+            schedule = TopologyCatalog.load(topology, size,
+                    optimizer == Algorithm.PUSH_SUM ? Stochasticity.COLUMN : Stochasticity.DOUBLY);
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
+        }
+        if (!where.local()) {
+            checkMetricsDirWithRank0(bf);
+        }
         Partition part = partition;
         Shard shard = FashionMnistData.trainShard(dataDir, part, rank, size, seed, limitSamples);
         Shard test = FashionMnistData.testSet(dataDir, limitSamples);
-        int total = limitSamples == 0 ? FashionMnistData.TRAIN_COUNT : Math.min(limitSamples, FashionMnistData.TRAIN_COUNT);
+        int total = trainingSamples();
         int batches = ShardIterator.batchesPerEpoch(total, size, batchSize);
         // reused batches: the trainer is done with a batch before it asks for the next one
         ShardIterator train = new ShardIterator(shard, batchSize, batches, seed * 1_000_003L + rank, true);

@@ -125,10 +125,61 @@ class FashionMnistSmokeTest {
         } finally {
             System.setErr(old);
         }
-        assertEquals(1, code);
+        assertEquals(2, code, "a bad topology file is a usage error");
         String msg = err.toString(StandardCharsets.UTF_8);
         assertTrue(msg.contains(matrix + ": rank 0: column sum (self weight + send weights) is 0.5, expected 1 for a "
                 + "doubly-stochastic matrix"), msg);
         assertTrue(!msg.contains("missing"), msg);
+    }
+
+    /** Runs the job with stderr captured; returns {exit code, stderr}. */
+    private static Object[] runCapturingErr(String... args) {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream old = System.err;
+        int code;
+        try {
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            code = FashionMnist.run(args, System.out);
+        } finally {
+            System.setErr(old);
+        }
+        return new Object[] {code, err.toString(StandardCharsets.UTF_8)};
+    }
+
+    private static void assertOneLineUsageError(Object[] result, String expected) {
+        String msg = (String) result[1];
+        assertEquals(2, result[0], msg);
+        assertEquals(1, msg.lines().count(), () -> "exactly one line: " + msg);
+        assertTrue(msg.startsWith("fashion-mnist: ") && msg.contains(expected), msg);
+    }
+
+    /** Before: 3000 ranks on 2048 samples grew to 6 GB; now refused before any rank starts. */
+    @Test
+    void moreRanksThanTrainingSamplesIsAUsageError() {
+        assertOneLineUsageError(runCapturingErr("--transport", "local", "--ranks", "3000", "--limit-samples", "2048",
+                "--quiet", "--data-dir", tmp.toString(), "--metrics-dir", tmp.resolve("m").toString()),
+                "3000 ranks are more than the 2048 training samples");
+    }
+
+    /** Before: --batch-size 2000000000 was an OutOfMemoryError stack trace. */
+    @Test
+    void aBatchLargerThanARanksShareIsAUsageError() {
+        assertOneLineUsageError(runCapturingErr("--transport", "local", "--ranks", "2", "--batch-size", "2000000000",
+                "--quiet", "--data-dir", tmp.toString(), "--metrics-dir", tmp.resolve("m").toString()),
+                "--batch-size 2000000000 is larger than a rank's share of the training set (60000 samples / 2 ranks = 30000)");
+        assertOneLineUsageError(runCapturingErr("--transport", "local", "--ranks", "4", "--batch-size", "600",
+                "--limit-samples", "2048", "--quiet", "--data-dir", tmp.toString(), "--metrics-dir",
+                tmp.resolve("m").toString()), "(2048 samples / 4 ranks = 512)");
+    }
+
+    /** Before: an unwritable --metrics-dir was found after epoch 1 had trained. Now before any data is read. */
+    @Test
+    void anUnwritableMetricsDirIsAUsageErrorBeforeTraining() throws Exception {
+        Path file = Files.writeString(tmp.resolve("not-a-directory"), "x");
+        Path metrics = file.resolve("metrics");
+        // No data in --data-dir: the metrics directory must fail first.
+        assertOneLineUsageError(runCapturingErr("--transport", "local", "--ranks", "2", "--quiet",
+                "--data-dir", tmp.toString(), "--metrics-dir", metrics.toString()),
+                "--metrics-dir " + metrics + " is not writable");
     }
 }
