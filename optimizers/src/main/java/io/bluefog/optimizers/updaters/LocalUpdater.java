@@ -173,17 +173,33 @@ public final class LocalUpdater {
          * @param iteration the 0-based iteration (Adam's bias correction uses it)
          */
         void apply(INDArray gradient, long iteration);
+
+        /**
+         * The arrays that hold this state (momentum, Adam's moments), for checkpoints: a checkpoint
+         * saves copies, a resume writes saved values into them in place. Default: none (a state
+         * that keeps values elsewhere is not restored by a resume).
+         */
+        default java.util.List<INDArray> stateArrays() {
+            return java.util.List.of();
+        }
     }
 
     private static final class Nd4jState implements State {
         private final GradientUpdater<?> updater;
         private final long numParams;
+        /** ND4J's updater keeps all its state in this view (null: stateless, e.g. SGD). */
+        private final INDArray view;
 
         Nd4jState(IUpdater config, long numParams, DataType dtype) {
             this.numParams = numParams;
             long stateSize = config.stateSize(numParams);
-            INDArray view = stateSize == 0 ? null : Nd4j.zeros(dtype, 1, stateSize);
+            this.view = stateSize == 0 ? null : Nd4j.zeros(dtype, 1, stateSize);
             this.updater = config.instantiate(view, true);
+        }
+
+        @Override
+        public java.util.List<INDArray> stateArrays() {
+            return view == null ? java.util.List.of() : java.util.List.of(view);
         }
 
         @Override
@@ -205,6 +221,11 @@ public final class LocalUpdater {
 
         HeavyBall(long numParams, DataType dtype) {
             this.velocity = Nd4j.zeros(dtype, numParams);
+        }
+
+        @Override
+        public java.util.List<INDArray> stateArrays() {
+            return java.util.List.of(velocity);
         }
 
         @Override
