@@ -101,6 +101,14 @@ public final class FashionMnist implements Callable<Integer> {
     @Option(names = "--data-dir", defaultValue = "/usr/share/datasets/fashion-mnist", description = "(default: ${DEFAULT-VALUE})")
     Path dataDir;
 
+    @Option(names = "--checkpoint-dir", description = "save a checkpoint of every rank here at the end of every epoch"
+            + " (atomic files, a MANIFEST per checkpoint; the 2 newest kept)")
+    Path checkpointDir;
+
+    @Option(names = "--resume", description = "continue from the newest complete checkpoint in --checkpoint-dir"
+            + " (--epochs is the total; the same ranks, algorithm and topology); none there: start afresh")
+    boolean resume;
+
     @Option(names = "--limit-samples", defaultValue = "0",
             description = "use only the first N training (and at most N test) images, for smoke runs; 0 = all (default: ${DEFAULT-VALUE})")
     int limitSamples;
@@ -199,6 +207,9 @@ public final class FashionMnist implements Callable<Integer> {
         if (limitSamples < 0) {
             throw usage("--limit-samples must be >= 0, got " + limitSamples);
         }
+        if (resume && checkpointDir == null) {
+            throw usage("--resume needs --checkpoint-dir");
+        }
     }
 
     /** @return the number of training samples the job uses */
@@ -221,13 +232,41 @@ public final class FashionMnist implements Callable<Integer> {
 
     /** @return why {@code --metrics-dir} cannot be written (created if missing), or null if it can */
     private String metricsDirProblem() {
+        return writableProblem("--metrics-dir", metricsDir);
+    }
+
+    /** @return why {@code dir} cannot be written (created if missing), or null if it can */
+    private static String writableProblem(String option, Path dir) {
         try {
-            java.nio.file.Files.createDirectories(metricsDir);
-            java.nio.file.Path probe = java.nio.file.Files.createTempFile(metricsDir, ".write-check-", ".tmp");
+            java.nio.file.Files.createDirectories(dir);
+            java.nio.file.Path probe = java.nio.file.Files.createTempFile(dir, ".write-check-", ".tmp");
             java.nio.file.Files.delete(probe);
             return null;
         } catch (java.io.IOException | SecurityException e) {
-            return "--metrics-dir " + metricsDir + " is not writable (" + e + ")";
+            return option + " " + dir + " is not writable (" + e + ")";
+        }
+    }
+
+    /**
+     * The checkpoint directory check: every rank writes its own file there, so every rank checks, and
+     * the ranks agree (rank 0 reports the first rank that cannot write). Collective.
+     */
+    private void checkCheckpointDir(BlueFog bf) {
+        if (checkpointDir == null) {
+            return;
+        }
+        String problem = writableProblem("--checkpoint-dir", checkpointDir);
+        java.nio.IntBuffer mine = java.nio.ByteBuffer.allocateDirect(Integer.BYTES)
+                .order(java.nio.ByteOrder.nativeOrder()).asIntBuffer();
+        mine.put(0, problem == null ? 0 : 1);
+        java.nio.IntBuffer all = java.nio.ByteBuffer.allocateDirect(Integer.BYTES * bf.size())
+                .order(java.nio.ByteOrder.nativeOrder()).asIntBuffer();
+        bf.communicator().allgather(mine, all);
+        for (int r = 0; r < bf.size(); r++) {
+            if (all.get(r) != 0) {
+                throw usage(problem != null ? "rank " + bf.rank() + ": " + problem
+                        : "--checkpoint-dir " + checkpointDir + " is not writable on rank " + r);
+            }
         }
     }
 
@@ -272,6 +311,7 @@ public final class FashionMnist implements Callable<Integer> {
         if (!where.local()) {
             checkMetricsDirWithRank0(bf);
         }
+        checkCheckpointDir(bf);
         Partition part = partition;
         Shard shard = FashionMnistData.trainShard(dataDir, part, rank, size, seed, limitSamples);
         Shard test = FashionMnistData.testSet(dataDir, limitSamples);
@@ -297,7 +337,16 @@ public final class FashionMnist implements Callable<Integer> {
                 }
             }
             List<EpochMetrics> history = new ArrayList<>();
-            for (int e = 1; e <= epochs; e++) {
+            if (resume) {
+                java.util.Optional<byte[]> position = trainer.resume(checkpointDir);
+                position.ifPresent(train::restorePosition);
+                if (lead) {
+                    out.printf(Locale.ROOT, position.isPresent()
+                            ? "resumed from %s after epoch %d (step %d)%n" : "no checkpoint in %s: starting afresh%n",
+                            checkpointDir, trainer.epoch(), trainer.steps());
+                }
+            }
+            for (int e = trainer.epoch() + 1; e <= epochs; e++) {
                 EpochMetrics m = trainer.fitEpoch(train, testIt);
                 history.add(m);
                 if (lead) {
@@ -308,6 +357,9 @@ public final class FashionMnist implements Callable<Integer> {
                             100 * m.waitShare(), m.overlapped() ? ", partly hidden behind the gradient computation" : "",
                             m.trainSeconds());
                     MetricsWriter.write(metricsDir, settings, history);
+                }
+                if (checkpointDir != null) {
+                    trainer.saveCheckpoint(checkpointDir, train.position());
                 }
             }
             if (lead) {

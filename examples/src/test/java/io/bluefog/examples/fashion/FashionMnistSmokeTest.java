@@ -182,4 +182,50 @@ class FashionMnistSmokeTest {
                 "--data-dir", tmp.toString(), "--metrics-dir", metrics.toString()),
                 "--metrics-dir " + metrics + " is not writable");
     }
+
+    /**
+     * Stopped after epoch 1 (its checkpoint on disk) and resumed with --resume, the job's epoch 2 has
+     * exactly the numbers of an uninterrupted 2-epoch run: train loss, test accuracies and consensus
+     * distance are functions of every rank's parameters, so equal doubles mean the same models.
+     */
+    @Test
+    void stoppedAfterAnEpochAndResumedMatchesAnUninterruptedRun() throws Exception {
+        Assumptions.assumeTrue(Files.isReadable(FashionMnistData.DEFAULT_DIR.resolve(FashionMnistData.TRAIN_IMAGES)),
+                "dataset-fashion-mnist not installed");
+        String[] common = {"--transport", "local", "--ranks", "2", "--limit-samples", "1024", "--optimizer",
+                "exact-diffusion", "--topology", "ring", "--quiet"};
+        Path whole = tmp.resolve("whole");
+        assertEquals(0, FashionMnist.run(concat(common, "--epochs", "2", "--metrics-dir", whole.toString()), System.out));
+        Path ckpt = tmp.resolve("ckpt");
+        Path first = tmp.resolve("first");
+        assertEquals(0, FashionMnist.run(concat(common, "--epochs", "1", "--metrics-dir", first.toString(),
+                "--checkpoint-dir", ckpt.toString()), System.out));
+        assertTrue(Files.isRegularFile(ckpt.resolve("step-000000000008").resolve("MANIFEST")),
+                "1024 samples / (2 ranks x 64) = 8 steps: checkpoint after step 8");
+        Path second = tmp.resolve("second");
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        assertEquals(0, FashionMnist.run(concat(common, "--epochs", "2", "--metrics-dir", second.toString(),
+                "--checkpoint-dir", ckpt.toString(), "--resume"), new PrintStream(buf, true, StandardCharsets.UTF_8)));
+        assertTrue(buf.toString(StandardCharsets.UTF_8).contains("resumed from " + ckpt + " after epoch 1 (step 8)"),
+                buf.toString(StandardCharsets.UTF_8));
+        ObjectMapper json = new ObjectMapper();
+        JsonNode expected = json.readTree(whole.resolve(MetricsWriter.JSON).toFile()).path("epochs").get(1);
+        JsonNode resumed = json.readTree(second.resolve(MetricsWriter.JSON).toFile()).path("epochs").get(0);
+        assertEquals(2, resumed.path("epoch").asInt(), resumed.toString());
+        for (String field : List.of("train_loss", "test_accuracy_averaged", "test_accuracy_rank0", "consensus_distance")) {
+            assertEquals(expected.path(field).asDouble(), resumed.path(field).asDouble(), 0.0, field);
+        }
+    }
+
+    @Test
+    void resumeWithoutACheckpointDirIsAUsageError() {
+        assertOneLineUsageError(runCapturingErr("--transport", "local", "--ranks", "2", "--resume", "--quiet"),
+                "--resume needs --checkpoint-dir");
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
+    }
 }
