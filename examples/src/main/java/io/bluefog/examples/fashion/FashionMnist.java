@@ -124,6 +124,11 @@ public final class FashionMnist implements Callable<Integer> {
 
     private final PrintStream out;
     private List<EpochMetrics> lastMetrics = List.of();
+    /** For the metrics directory's run marker. */
+    private String commandLine = "fashion-mnist";
+    private final java.time.Instant started = java.time.Instant.now();
+    /** The first failure to write the metrics files, reported at the end (training goes on). */
+    private volatile String metricsFailure;
 
     FashionMnist(PrintStream out) {
         this.out = out;
@@ -142,6 +147,7 @@ public final class FashionMnist implements Callable<Integer> {
      */
     public static int run(String[] args, PrintStream out) {
         FashionMnist job = new FashionMnist(out);
+        job.commandLine = "fashion-mnist " + String.join(" ", args);
         CommandLine cl = new CommandLine(job);
         cl.setParameterExceptionHandler(TransportOptions.oneLineUsageErrors());
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
@@ -294,8 +300,55 @@ public final class FashionMnist implements Callable<Integer> {
         };
     }
 
-    /** One rank's whole job. Collective. */
+    /**
+     * One rank's whole job ({@link #train}), with rank 0 marking the metrics directory: status
+     * {@code running} at the start, then {@code finished} or {@code failed: <reason>}. Collective.
+     */
     List<EpochMetrics> runRank(BlueFog bf) {
+        boolean lead = bf.rank() == 0;
+        try {
+            List<EpochMetrics> history = train(bf);
+            if (lead) {
+                mark(metricsFailure == null ? "finished" : "finished; metrics not written: " + metricsFailure);
+            }
+            return history;
+        } catch (RuntimeException | Error e) {
+            if (lead && markerStarted) {
+                mark("failed: " + e);
+            }
+            throw e;
+        }
+    }
+
+    private volatile boolean markerStarted;
+
+    /** Rewrites the run marker; a failure to write it is reported and otherwise ignored. */
+    private void mark(String status) {
+        try {
+            MetricsWriter.markRun(metricsDir, commandLine, started, status);
+        } catch (java.io.IOException | RuntimeException e) {
+            System.err.println("fashion-mnist: warning: cannot update " + metricsDir.resolve(MetricsWriter.RUN) + ": " + e);
+        }
+    }
+
+    /**
+     * Writes the metrics files after an epoch; a failure (a full disk) is reported on stderr and
+     * remembered for the run marker, and does not stop or fail the training.
+     */
+    void writeMetrics(Map<String, String> settings, List<EpochMetrics> history) {
+        try {
+            MetricsWriter.write(metricsDir, settings, history);
+        } catch (RuntimeException e) {
+            String reason = e.getMessage() + (e.getCause() == null ? "" : ": " + e.getCause());
+            if (metricsFailure == null) {
+                metricsFailure = reason;
+            }
+            System.err.println("fashion-mnist: warning: metrics not written (training goes on): " + reason);
+        }
+    }
+
+    /** The training of one rank. Collective. */
+    private List<EpochMetrics> train(BlueFog bf) {
         int rank = bf.rank();
         int size = bf.size();
         boolean lead = rank == 0;
@@ -312,6 +365,14 @@ public final class FashionMnist implements Callable<Integer> {
             checkMetricsDirWithRank0(bf);
         }
         checkCheckpointDir(bf);
+        if (lead) {
+            try {
+                MetricsWriter.startRun(metricsDir, commandLine, started);
+                markerStarted = true;
+            } catch (java.io.IOException e) {
+                System.err.println("fashion-mnist: warning: cannot mark " + metricsDir + " with this run: " + e);
+            }
+        }
         Partition part = partition;
         Shard shard = FashionMnistData.trainShard(dataDir, part, rank, size, seed, limitSamples);
         Shard test = FashionMnistData.testSet(dataDir, limitSamples);
@@ -356,7 +417,7 @@ public final class FashionMnist implements Callable<Integer> {
                             m.samplesPerSecond(), 100 * m.communicationShare(), 100 * m.exchangeShare(),
                             100 * m.waitShare(), m.overlapped() ? ", partly hidden behind the gradient computation" : "",
                             m.trainSeconds());
-                    MetricsWriter.write(metricsDir, settings, history);
+                    writeMetrics(settings, history);
                 }
                 if (checkpointDir != null) {
                     trainer.saveCheckpoint(checkpointDir, train.position());

@@ -17,6 +17,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The main job's smoke run: 1 epoch on 4,096 images, 2 ranks on LocalCluster; checks the metrics files. */
@@ -227,5 +228,53 @@ class FashionMnistSmokeTest {
         String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, all, a.length, b.length);
         return all;
+    }
+
+    /**
+     * The metrics directory names its run: a finished run says finished with its command line; a
+     * later run that fails in the same directory says failed, and the earlier run's metrics are
+     * renamed so that they cannot pass for the failed run's.
+     */
+    @Test
+    void theMetricsDirSaysWhichRunWroteItAndWhetherItFailed() throws Exception {
+        Assumptions.assumeTrue(Files.isReadable(FashionMnistData.DEFAULT_DIR.resolve(FashionMnistData.TRAIN_IMAGES)),
+                "dataset-fashion-mnist not installed");
+        Path metrics = tmp.resolve("metrics");
+        assertEquals(0, FashionMnist.run(new String[] {"--transport", "local", "--ranks", "2", "--epochs", "1",
+                "--limit-samples", "512", "--quiet", "--metrics-dir", metrics.toString()}, System.out));
+        java.util.Properties run = new java.util.Properties();
+        run.load(new java.io.StringReader(Files.readString(metrics.resolve(MetricsWriter.RUN))));
+        assertEquals("finished", run.getProperty("status"), run.toString());
+        assertTrue(run.getProperty("command").contains("--limit-samples 512"), run.toString());
+        assertTrue(Files.isRegularFile(metrics.resolve(MetricsWriter.CSV)));
+        // A second run in the same directory fails (no data): it says so, and the old metrics are renamed.
+        Object[] failed = runCapturingErr("--transport", "local", "--ranks", "2", "--epochs", "1", "--quiet",
+                "--data-dir", tmp.resolve("no-data").toString(), "--metrics-dir", metrics.toString());
+        assertEquals(1, failed[0], (String) failed[1]);
+        run.load(new java.io.StringReader(Files.readString(metrics.resolve(MetricsWriter.RUN))));
+        assertTrue(run.getProperty("status").startsWith("failed: ") && run.getProperty("status").contains("missing"),
+                run.toString());
+        assertTrue(run.getProperty("command").contains("no-data"), run.toString());
+        assertFalse(Files.exists(metrics.resolve(MetricsWriter.CSV)), "the failed run has no metrics of its own");
+        assertTrue(Files.isRegularFile(metrics.resolve(MetricsWriter.CSV + MetricsWriter.PREVIOUS)));
+    }
+
+    /** A metrics file that cannot be written (a full disk, here a path under a regular file) is reported, not fatal. */
+    @Test
+    void aMetricsWriteFailureIsReportedAndDoesNotFailTheTraining() throws Exception {
+        FashionMnist job = new FashionMnist(System.out);
+        Path file = Files.writeString(tmp.resolve("plain-file"), "x");
+        new picocli.CommandLine(job).parseArgs("--metrics-dir", file.resolve("metrics").toString());
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream old = System.err;
+        try {
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            job.writeMetrics(java.util.Map.of(), List.of());
+        } finally {
+            System.setErr(old);
+        }
+        String msg = err.toString(StandardCharsets.UTF_8);
+        assertTrue(msg.startsWith("fashion-mnist: warning: metrics not written (training goes on): cannot write metrics to "
+                + file.resolve("metrics")), msg);
     }
 }
