@@ -59,7 +59,8 @@ import mpi.Op;
  * <h2>Abort</h2>
  * {@link #abort} starts an {@link AbortWatchdog} before {@code MPI_Abort}: if the abort has not
  * ended the process after {@link AbortWatchdog#GRACE_MILLIS}, the rank halts itself with the abort's
- * exit status.
+ * exit status. Before the abort every open timeline of the process is completed
+ * ({@link io.bluefog.timeline.Timeline#closeAllForAbort()}).
  */
 public final class MpiCommunicator implements Communicator {
     private static final AtomicBoolean INITIALIZED = new AtomicBoolean();
@@ -419,6 +420,8 @@ public final class MpiCommunicator implements Communicator {
                 + (cause == null ? "" : ": " + cause));
         System.err.flush();
         AbortWatchdog.start(AbortWatchdog.GRACE_MILLIS, code, Runtime.getRuntime()::halt);
+        // The job's trace up to this moment, complete on disk (bounded by the watchdog).
+        io.bluefog.timeline.Timeline.closeAllForAbort();
         try {
             MPI.COMM_WORLD.abort(code);
         } catch (MPIException | RuntimeException e) {
