@@ -322,7 +322,10 @@ public final class DecentralizedTrainer {
         // this barrier their wait for rank 0 would be timed inside this epoch's first exchange and
         // billed as communication of this epoch; with it the wait is outside the epoch's time, like
         // the evaluation that precedes it.
-        collectives.barrier();
+        // Named with the epoch (as the metrics below): a rank that took fewer or more steps than its
+        // peers meets them at a differently named call and fails naming both, instead of pairing
+        // its epoch-end calls with their steps.
+        collectives.named("epoch " + epoch + " start").barrier();
         // Then every rank empties its young generation, so that the ranks' young collections in
         // this epoch come at the same steps (see YoungCollection). After the barrier, not before:
         // a rank waiting in a collective allocates too, so emptying before a long wait would not
@@ -417,11 +420,13 @@ public final class DecentralizedTrainer {
 
     /** Maximum of a scalar over all ranks, on every rank. Collective. */
     private double maxOverRanks(double value) {
-        return collectives.allreduceInPlace(Nd4j.createFromArray(value), ReduceOp.MAX).getDouble(0);
+        return collectives.named("epoch " + epoch + " metrics").allreduceInPlace(Nd4j.createFromArray(value), ReduceOp.MAX)
+                .getDouble(0);
     }
 
     /** Element-wise sums of several scalars over all ranks, on every rank, in one allreduce. Collective. */
     private double[] sums(double... values) {
-        return collectives.allreduceInPlace(Nd4j.createFromArray(values), ReduceOp.SUM).toDoubleVector();
+        return collectives.named("epoch " + epoch + " metrics").allreduceInPlace(Nd4j.createFromArray(values), ReduceOp.SUM)
+                .toDoubleVector();
     }
 }

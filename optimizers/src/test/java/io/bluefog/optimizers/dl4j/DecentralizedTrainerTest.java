@@ -107,6 +107,27 @@ class DecentralizedTrainerTest {
                 "rank 0's parameters stayed finite");
     }
 
+    /**
+     * A rank whose data iterator yields one batch fewer than its peer's: the job names its epoch-end
+     * calls, so the short rank's metrics allreduce meets its peer's last step and both fail with a
+     * CollectiveMismatchException naming both calls, instead of pairing the wrong calls.
+     */
+    @Test
+    void aRankThatTakesOneStepFewerFailsAtTheEpochsNamedCalls() {
+        io.bluefog.CollectiveMismatchException e = assertThrows(io.bluefog.CollectiveMismatchException.class,
+                () -> LocalCluster.call(2, bf -> {
+                    try (Collectives ignored = Collectives.of(bf)) {
+                        MultiLayerNetwork net = new MultiLayerNetwork(conf(new Sgd(0.1)));
+                        net.init();
+                        DecentralizedTrainer t = new DecentralizedTrainer(bf, net, OptimizerConfig.builder(Algorithm.ATC).build());
+                        List<DataSet> mine = batches(bf.rank() == 1 ? 3 : 4, 16, 1);
+                        return t.fitEpoch(new ExistingDataSetIterator(mine), null);
+                    }
+                }));
+        assertTrue(e.getMessage().contains("'epoch 1 metrics'") && e.getMessage().contains("neighborAllreduce"),
+                e.getMessage());
+    }
+
     @Test
     void oneRankStepsExactlyAsDl4jsOwnFit() {
         assertStepsAsDl4jFit(new Nesterovs(0.05, 0.9), new NoOp(), LocalUpdater.nesterov(0.05, 0.9));
