@@ -279,10 +279,6 @@ public final class Timeline implements AutoCloseable {
             if (closed) {
                 return;
             }
-            long lost = dropped.get();
-            if (lost > 0) {
-                enqueue(new Event("dropped_events: " + lost, "i", nowMicros(), NO_DURATION, 0, null));
-            }
             closed = true;
         }
         OPEN.remove(this);
@@ -297,6 +293,11 @@ public final class Timeline implements AutoCloseable {
             }
             if (writeFailure != null) {
                 throw writeFailure;
+            }
+            long lost = dropped.get();
+            if (lost > 0) {
+                // Written here, after the writer finished: the queue may still have been full.
+                write(g, new Event("dropped_events: " + lost, "i", nowMicros(), NO_DURATION, 0, null));
             }
             g.writeEndArray();
             g.writeStringField("displayTimeUnit", "ms");
