@@ -21,6 +21,7 @@ import org.nd4j.linalg.factory.Nd4j;
  *   <li>{@code engine-sigstop}: every rank repeats a 4 Mi-element {@code Collectives.allreduce};
  *       after its first one the last rank stops itself with SIGSTOP, in or between its calls.</li>
  * </ul>
+ * {@code loop} (for {@link MultiHostMpiTest}): every rank allreduces forever.
  * Every other rank prints {@code rank R timed out: <message>} and then rethrows (the job aborts).
  */
 public final class StallingRankMain {
@@ -33,6 +34,18 @@ public final class StallingRankMain {
         Communicator comm = bf.communicator();
         int last = bf.size() - 1;
         try {
+            if (mode.equals("loop")) {
+                // Every rank: allreduce forever (until the job is ended from outside: a killed rank,
+                // a network failure); "rank R looping" once the first call completed.
+                FloatBuffer one = ByteBuffer.allocateDirect(Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+                for (long i = 0; ; i++) {
+                    comm.allreduce(one, ReduceOp.SUM);
+                    if (i == 0) {
+                        System.out.println("rank " + bf.rank() + " looping on " + comm.hostname());
+                        System.out.flush();
+                    }
+                }
+            }
             if (mode.equals("engine-sigstop")) {
                 Collectives c = Collectives.of(bf);
                 var x = Nd4j.ones(org.nd4j.linalg.api.buffer.DataType.FLOAT, 4 << 20);
