@@ -116,6 +116,14 @@ public final class FashionMnist implements Callable<Integer> {
     @Mixin
     TransportOptions where = new TransportOptions(2);
 
+    @Option(names = "--parallelism", defaultValue = "data",
+            description = "data (every rank a model copy, gossip) or pipeline (the model split over the ranks at layer "
+                    + "boundaries, GPipe micro-batches; --optimizer, --topology, --partition do not apply) (default: ${DEFAULT-VALUE})")
+    String parallelism;
+
+    @Option(names = "--micro-batches", defaultValue = "4", description = "K with --parallelism pipeline (default: ${DEFAULT-VALUE})")
+    int microBatches;
+
     @Option(names = "--quiet", description = "no progress bar")
     boolean quiet;
 
@@ -165,6 +173,15 @@ public final class FashionMnist implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         validate();
+        if (parallelism.equals("pipeline")) {
+            where.call(LOCAL_TIMEOUT_MILLIS, bf -> io.bluefog.examples.pipeline.PipelineFashionMnist.run(bf,
+                    new io.bluefog.examples.pipeline.PipelineFashionMnist.Settings(dataDir, Models.build(model, seed), model.toString(),
+                            epochs, batchSize, microBatches, localUpdater(), seed, limitSamples), out));
+            return 0;
+        }
+        if (!parallelism.equals("data")) {
+            throw usage("--parallelism must be data or pipeline, got " + parallelism);
+        }
         if (where.local()) {
             // Checked here, before LocalCluster starts --ranks threads.
             checkRanksAndBatch(where.ranks());

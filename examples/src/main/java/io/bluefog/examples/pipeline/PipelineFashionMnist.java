@@ -1,0 +1,96 @@
+package io.bluefog.examples.pipeline;
+
+import io.bluefog.BlueFog;
+import io.bluefog.collectives.pipeline.StageChannel;
+import io.bluefog.examples.data.FashionMnistData;
+import io.bluefog.examples.data.Partition;
+import io.bluefog.examples.data.Shard;
+import io.bluefog.examples.data.ShardIterator;
+import io.bluefog.optimizers.pipeline.MultiLayerStage;
+import io.bluefog.optimizers.pipeline.PipelineTrainer;
+import io.bluefog.optimizers.updaters.LocalUpdater;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import org.deeplearning4j.datasets.iterator.ExistingDataSetIterator;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.evaluation.classification.Evaluation;
+import org.nd4j.linalg.dataset.DataSet;
+
+/**
+ * {@code fashion-mnist --parallelism pipeline --micro-batches K}: the model split over the ranks at
+ * layer boundaries balanced by parameter count ({@link MultiLayerStage#balancedSplit}), every batch
+ * of {@code --batch-size} rows (the same batches on every rank: the whole training set, shuffled
+ * with {@code --seed}) in K micro-batches through {@link PipelineTrainer}. Synchronous, so the run
+ * follows single-process training on the same batches; after each epoch the stages' parameters are
+ * broadcast to every rank and rank 0 reports the test accuracy.
+ */
+public final class PipelineFashionMnist {
+    /** The options of the main job this mode uses. */
+    public record Settings(Path dataDir, MultiLayerNetwork net, String modelName, int epochs, int batchSize, int microBatches,
+            LocalUpdater updater, long seed, int limitSamples) {
+    }
+
+    private PipelineFashionMnist() {
+    }
+
+    /** One rank's job. Every rank calls it. @return rank 0's final test accuracy (NaN elsewhere) */
+    public static double run(BlueFog bf, Settings s, PrintStream out) {
+        if (s.microBatches() < 1) {
+            throw new IllegalArgumentException("--micro-batches must be >= 1, got " + s.microBatches());
+        }
+        MultiLayerNetwork net = s.net();
+        int stages = bf.size();
+        if (stages > net.getnLayers()) {
+            throw new IllegalArgumentException("--parallelism pipeline needs at most " + net.getnLayers()
+                    + " ranks for this model (one layer at least per stage), got " + stages);
+        }
+        int[] bounds = MultiLayerStage.balancedSplit(net, stages);
+        Shard shard = FashionMnistData.trainShard(s.dataDir(), Partition.parse("iid"), 0, 1, s.seed(), s.limitSamples());
+        Shard test = FashionMnistData.testSet(s.dataDir(), s.limitSamples());
+        int total = s.limitSamples() == 0 ? FashionMnistData.TRAIN_COUNT : Math.min(s.limitSamples(), FashionMnistData.TRAIN_COUNT);
+        int batches = ShardIterator.batchesPerEpoch(total, 1, s.batchSize());
+        ShardIterator train = new ShardIterator(shard, s.batchSize(), batches, s.seed() * 1_000_003L, true);
+        StageChannel ch = StageChannel.oneStagePerRank(bf.communicator(), bf.config().timeoutMillis());
+        PipelineTrainer trainer = new PipelineTrainer(ch, net, bounds, s.microBatches(), s.updater(), bf.timeline());
+        boolean lead = bf.rank() == 0;
+        if (lead) {
+            out.printf(Locale.ROOT, "fashion-mnist: pipeline over %d ranks (%s), model %s (%d parameters), stages at layers %s, "
+                            + "%d micro-batches of a batch of %d, %s, %d batches per epoch%n", stages,
+                    bf.communicator().transportName(), s.modelName(), net.numParams(), Arrays.toString(bounds), s.microBatches(),
+                    s.batchSize(), s.updater(), batches);
+        }
+        double accuracy = Double.NaN;
+        for (int e = 1; e <= s.epochs(); e++) {
+            long start = System.nanoTime();
+            double lossSum = 0;
+            int n = 0;
+            train.reset();
+            while (train.hasNext()) {
+                DataSet b = train.next();
+                int rows = (int) b.getFeatures().size(0);
+                double loss = trainer.fit(b.getFeatures(), b.getLabels(), rows);
+                if (!Double.isNaN(loss)) {
+                    lossSum += loss;
+                    n++;
+                }
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            // the last stage knows the loss; everyone gets every stage's parameters
+            trainer.gatherParameters(bf.communicator());
+            java.nio.DoubleBuffer lossBuf = java.nio.ByteBuffer.allocateDirect(Double.BYTES)
+                    .order(java.nio.ByteOrder.nativeOrder()).asDoubleBuffer();
+            lossBuf.put(0, n == 0 ? 0 : lossSum / n);
+            bf.communicator().broadcast(lossBuf, ch.rankOf(stages - 1));
+            if (lead) {
+                Evaluation eval = net.evaluate(new ExistingDataSetIterator(test.toDataSet().batchBy(1000)));
+                accuracy = eval.accuracy();
+                out.printf(Locale.ROOT, "epoch %d/%d  loss %.4f  test acc %.4f  %.0f samples/s  (%.1f s)%n", e, s.epochs(),
+                        lossBuf.get(0), accuracy, total / seconds, seconds);
+                out.flush();
+            }
+        }
+        return accuracy;
+    }
+}

@@ -1,0 +1,221 @@
+package io.bluefog.optimizers.pipeline;
+
+import io.bluefog.collectives.pipeline.StageTensor;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.api.layers.IOutputLayer;
+import org.deeplearning4j.nn.conf.InputPreProcessor;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Layers {@code [fromLayer, toLayer)} of a Deeplearning4j {@link MultiLayerNetwork} as one pipeline
+ * stage, split at layer boundaries. Forward: each layer's input preprocessor (e.g. DL4J's
+ * {@code CnnToFeedForwardPreProcessor}) then {@link Layer#activate(INDArray, boolean,
+ * LayerWorkspaceMgr)} in training mode. Backward: the stage's forward is recomputed from the stored
+ * stage input of the micro-batch (GPipe's re-materialisation: DL4J layers keep only their last
+ * input), then {@link Layer#backpropGradient(INDArray, LayerWorkspaceMgr)} and the preprocessors'
+ * {@code backprop} run in reverse order. The last stage must end with the network's output layer
+ * ({@link IOutputLayer}); its forward returns {@code computeScore} (ℓ_k, the micro-batch's mean
+ * loss, without regularisation) and its backward scales DL4J's output-layer gradients, which are
+ * those of the summed loss m_k ℓ_k, by w_k / m_k, so that every stage computes the gradient of
+ * Σ_k w_k ℓ_k.
+ *
+ * <p>Parameter gradients of the stage's layers are accumulated over the pass under DL4J's names
+ * ({@code "<layer>_W"}, {@code "<layer>_b"}, ...) in {@link #gradients()}: the gradient of
+ * Σ_k w_k ℓ_k. With w_k = m_k/m that is the batch's mean-loss gradient, i.e.
+ * {@code computeGradientAndScore()}'s gradient of the whole batch divided by m (DL4J leaves that
+ * division to its updater). Layers
+ * must be deterministic in training mode (no dropout: the recomputed forward would draw new masks).
+ * Every rank may hold the whole network (same configuration and seed) and use only its layers.
+ * Tensors cross stages in float64; the network's own dtype is used inside the stage.
+ */
+public final class MultiLayerStage implements PipelineStage {
+    private final MultiLayerNetwork net;
+    private final int fromLayer;
+    private final int toLayer;
+    private final boolean last;
+    private final DataType dtype;
+    private final LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
+    private final Map<Integer, INDArray> stageInputs = new HashMap<>();
+    private final Map<String, INDArray> gradients = new LinkedHashMap<>();
+    private List<INDArray> labels;
+
+    /**
+     * @param net       an initialised network
+     * @param fromLayer first layer of the stage, 0 &le; fromLayer &lt; toLayer
+     * @param toLayer   one past the stage's last layer, &le; number of layers; the stage is the last
+     *                  one exactly when {@code toLayer} equals the number of layers
+     * @throws IllegalArgumentException if the range is empty or out of bounds
+     */
+    public MultiLayerStage(MultiLayerNetwork net, int fromLayer, int toLayer) {
+        if (net == null) {
+            throw new IllegalArgumentException("net must not be null");
+        }
+        int n = net.getnLayers();
+        if (fromLayer < 0 || fromLayer >= toLayer || toLayer > n) {
+            throw new IllegalArgumentException("layers [" + fromLayer + ", " + toLayer + ") are not a non-empty range of the "
+                    + n + " layers");
+        }
+        this.net = net;
+        this.fromLayer = fromLayer;
+        this.toLayer = toLayer;
+        this.last = toLayer == n;
+        if (last && !(net.getLayer(n - 1) instanceof IOutputLayer)) {
+            throw new IllegalArgumentException("the last stage must end with an output layer; layer " + (n - 1) + " is "
+                    + net.getLayer(n - 1).getClass().getSimpleName());
+        }
+        this.dtype = net.getLayerWiseConfigurations().getDataType();
+        if (net.getFlattenedGradients() == null) {
+            net.initGradientsView();
+        }
+    }
+
+    /**
+     * Splits layers into {@code stages} contiguous ranges with parameter counts as equal as a greedy
+     * cut allows (each stage at least one layer).
+     *
+     * @return boundaries b_0 = 0 &lt; b_1 &lt; ... &lt; b_Δ = number of layers; stage s is [b_s, b_{s+1})
+     * @throws IllegalArgumentException if {@code stages} is not in [1, number of layers]
+     */
+    public static int[] balancedSplit(MultiLayerNetwork net, int stages) {
+        int n = net.getnLayers();
+        if (stages < 1 || stages > n) {
+            throw new IllegalArgumentException("stages = " + stages + " must be in [1, " + n + "] (one layer at least per stage)");
+        }
+        long[] params = new long[n];
+        long total = 0;
+        for (int j = 0; j < n; j++) {
+            params[j] = net.getLayer(j).numParams();
+            total += params[j];
+        }
+        int[] bounds = new int[stages + 1];
+        bounds[stages] = n;
+        long acc = 0;
+        int j = 0;
+        for (int s = 1; s < stages; s++) {
+            long target = total * s / stages;
+            // take at least one layer, leave at least one per remaining stage
+            acc += params[j++];
+            while (j < n - (stages - s) && acc + params[j] / 2 < target) {
+                acc += params[j++];
+            }
+            bounds[s] = j;
+        }
+        return bounds;
+    }
+
+    /** Labels of micro-batches 0..K−1 (last stage only), before {@link GPipeEngine#run}. */
+    public void setLabels(List<INDArray> labels) {
+        if (!last) {
+            throw new IllegalStateException("only the last stage takes labels");
+        }
+        this.labels = List.copyOf(labels);
+    }
+
+    /** @return true if this stage ends with the output layer */
+    public boolean isLast() {
+        return last;
+    }
+
+    /** @return the accumulated parameter gradients of this stage's layers, by DL4J name; copies */
+    public Map<String, INDArray> gradients() {
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        gradients.forEach((k, v) -> out.put(k, v.dup()));
+        return out;
+    }
+
+    @Override
+    public void zeroGradients() {
+        stageInputs.clear();
+        gradients.clear();
+    }
+
+    private static INDArray toArray(StageTensor t, DataType dtype) {
+        return Nd4j.create(t.values(), t.shape(), 'c').castTo(dtype);
+    }
+
+    private static StageTensor toTensor(INDArray a) {
+        INDArray d = a.castTo(DataType.DOUBLE).dup('c');
+        return new StageTensor(d.shape(), d.data().asDouble());
+    }
+
+    /** Runs the stage's layers on {@code x}; the output layer only gets its input (and labels). */
+    private INDArray runLayers(int microBatch, INDArray x) {
+        int m = (int) x.size(0);
+        for (int j = fromLayer; j < toLayer; j++) {
+            InputPreProcessor pre = net.getLayerWiseConfigurations().getInputPreProcess(j);
+            if (pre != null) {
+                x = pre.preProcess(x, m, mgr);
+            }
+            Layer layer = net.getLayer(j);
+            if (last && j == toLayer - 1) {
+                if (labels == null || microBatch >= labels.size()) {
+                    throw new IllegalStateException("no labels for micro-batch " + microBatch + " (call setLabels before the pass)");
+                }
+                layer.setInput(x, mgr);
+                ((IOutputLayer) layer).setLabels(labels.get(microBatch).castTo(dtype));
+            } else {
+                x = layer.activate(x, true, mgr);
+            }
+        }
+        return x;
+    }
+
+    @Override
+    public StageTensor forward(int microBatch, StageTensor input) {
+        INDArray x = toArray(input, dtype);
+        stageInputs.put(microBatch, x);
+        INDArray y = runLayers(microBatch, x);
+        if (last) {
+            double score = ((IOutputLayer) net.getLayer(toLayer - 1)).computeScore(0.0, true, mgr);
+            return StageTensor.vector(score);
+        }
+        return toTensor(y);
+    }
+
+    @Override
+    public StageTensor backward(int microBatch, StageTensor outputGradient) {
+        INDArray x = stageInputs.remove(microBatch);
+        if (x == null) {
+            throw new IllegalStateException("backward of micro-batch " + microBatch + " without its forward");
+        }
+        int m = (int) x.size(0);
+        runLayers(microBatch, x);
+        double scale = 1.0;
+        INDArray eps = null;
+        if (last) {
+            // DL4J's output layer returns gradients of the micro-batch's summed loss m_k ℓ_k
+            scale = outputGradient.values()[0] / m;
+        } else {
+            eps = toArray(outputGradient, dtype);
+        }
+        for (int j = toLayer - 1; j >= fromLayer; j--) {
+            Pair<Gradient, INDArray> p = net.getLayer(j).backpropGradient(eps, mgr);
+            for (Map.Entry<String, INDArray> e : p.getFirst().gradientForVariable().entrySet()) {
+                INDArray g = e.getValue().castTo(DataType.DOUBLE).mul(scale);
+                gradients.merge(j + "_" + e.getKey(), g, INDArray::addi);
+            }
+            eps = p.getSecond();
+            InputPreProcessor pre = net.getLayerWiseConfigurations().getInputPreProcess(j);
+            if (pre != null && eps != null) {
+                eps = pre.backprop(eps, m, mgr);
+            }
+        }
+        if (eps == null) {
+            throw new IllegalStateException("layer " + fromLayer + " returned no input gradient");
+        }
+        if (scale != 1.0) {
+            eps = eps.mul(scale);
+        }
+        return toTensor(eps);
+    }
+}
