@@ -48,6 +48,10 @@ class StallMpiTest {
         assertTrue(r.output().contains(expected), () -> "missing '" + expected + "': " + r);
         assertTrue(r.output().contains("timed out after " + TIMEOUT_MILLIS + " ms (BLUEFOG_TIMEOUT_MILLIS) waiting for rank "
                 + last + ", not heard from"), () -> "the stalled rank is not named: " + r);
+        // The stall inspector warned at half the timeout, naming the same rank.
+        assertTrue(r.output().contains("[bluefog] rank 0: stall warning: "), () -> "no stall warning: " + r);
+        assertTrue(r.output().matches("(?s).*rank 0: stall warning: [^\\n]* has waited \\d+ ms for rank " + last
+                + ", not heard from.*"), () -> "the stall warning does not name rank " + last + ": " + r);
         for (String line : r.lines()) {
             if (line.contains(" timed out: ")) {
                 assertTrue(line.contains("waiting for rank " + last + ","), () -> "wrong rank named: " + line);
