@@ -9,17 +9,27 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One rank's activity timeline in the Chrome trace-event format (open the file in
  * {@code chrome://tracing} or Perfetto), as BlueFog and Horovod write with {@code BLUEFOG_TIMELINE}.
  *
- * <p>File: {@code <prefix><rank>.json}, written when the timeline is closed, holding
- * {@code {"traceEvents": [...], "displayTimeUnit": "ms"}}. Every event has {@code pid} = the rank
+ * <p>File: {@code <prefix><rank>.json}, holding {@code {"traceEvents": [...], "displayTimeUnit": "ms"}}
+ * once the timeline is closed. The file is streamed, in Horovod's design: {@link #open} creates it
+ * and starts a writer thread; recording puts events into a bounded queue
+ * ({@value #QUEUE_CAPACITY} events; when it is full an event is dropped and counted, never blocking
+ * the recording thread, and the count is written at close as a {@code dropped_events} instant) and
+ * the writer thread writes them and flushes whenever the queue runs empty, so a job that crashes
+ * leaves the events up to its last moments on disk. {@link #closeAllForAbort()} (called by the MPI
+ * transport before {@code MPI_Abort}) drains and completes every open timeline of the process. Every event has {@code pid} = the rank
  * and {@code tid} = an activity lane (a small integer per lane name, in order of first use, named by
  * a {@code thread_name} metadata event); {@code ts} and {@code dur} are microseconds since the Unix
  * epoch (wall clock at creation plus a monotonic offset, so that the ranks of one job line up).
@@ -41,19 +51,76 @@ public final class Timeline implements AutoCloseable {
     private record Event(String name, String phase, long tsMicros, long durationMicros, int tid, String argName) {
     }
 
+    /** Events the queue between recording threads and the writer thread holds at most. */
+    public static final int QUEUE_CAPACITY = 1 << 16;
+    /** How long {@link #close()} waits for the writer thread to drain the queue. */
+    static final long CLOSE_WAIT_MILLIS = 30_000;
+    /** Every open recording timeline of this process, for {@link #closeAllForAbort()}. */
+    private static final Set<Timeline> OPEN = ConcurrentHashMap.newKeySet();
+
     private final Path file;
     private final int rank;
     private final long originEpochMicros;
     private final long originNanos;
     private final Map<String, Integer> lanes = new LinkedHashMap<>();
-    private final List<Event> events = new ArrayList<>();
-    private boolean closed;
+    private final BlockingQueue<Event> queue;
+    private final AtomicLong dropped = new AtomicLong();
+    private final Thread writer;
+    private volatile boolean closed;
+    private volatile IOException writeFailure;
+    private OutputStream out;
+    private JsonGenerator g;
 
     private Timeline(Path file, int rank) {
         this.file = file;
         this.rank = rank;
         this.originEpochMicros = System.currentTimeMillis() * 1000L;
         this.originNanos = System.nanoTime();
+        this.queue = file == null ? null : new ArrayBlockingQueue<>(QUEUE_CAPACITY);
+        this.writer = file == null ? null : new Thread(this::writeLoop, "bluefog-timeline-" + rank);
+    }
+
+    /** Creates the file, writes the header and starts the writer thread. */
+    private void start() {
+        try {
+            Path parent = file.toAbsolutePath().getParent();
+            if (parent != null) {
+                Files.createDirectories(parent);
+            }
+            out = Files.newOutputStream(file);
+            g = JSON.createGenerator(out, JsonEncoding.UTF8);
+            g.writeStartObject();
+            g.writeArrayFieldStart("traceEvents");
+            g.flush();
+        } catch (IOException e) {
+            throw new BlueFogException("cannot write timeline " + file + ": " + e.getMessage(), e);
+        }
+        writer.setDaemon(true);
+        writer.start();
+        OPEN.add(this);
+    }
+
+    /** The writer thread: writes queued events, flushing whenever the queue runs empty, until closed and drained. */
+    private void writeLoop() {
+        try {
+            while (true) {
+                Event e = queue.poll(50, TimeUnit.MILLISECONDS);
+                if (e == null) {
+                    if (closed && queue.isEmpty()) {
+                        return;
+                    }
+                    continue;
+                }
+                write(g, e);
+                if (queue.isEmpty()) {
+                    g.flush();
+                }
+            }
+        } catch (IOException e) {
+            writeFailure = e;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** @return a timeline that records nothing and writes no file */
@@ -74,6 +141,7 @@ public final class Timeline implements AutoCloseable {
             throw new IllegalArgumentException("rank = " + rank + " must be >= 0");
         }
         Timeline t = new Timeline(Path.of(prefix + rank + ".json"), rank);
+        t.start();
         t.metadata("process_name", 0, "rank " + rank);
         return t;
     }
@@ -162,47 +230,80 @@ public final class Timeline implements AutoCloseable {
             lanes.put(lane, tid);
             metadata("thread_name", tid, lane);
         }
-        events.add(new Event(name, phase, tsMicros, durationMicros, tid, null));
+        enqueue(new Event(name, phase, tsMicros, durationMicros, tid, null));
     }
 
     private void metadata(String kind, int tid, String name) {
-        events.add(new Event(kind, "M", 0, NO_DURATION, tid, name));
+        enqueue(new Event(kind, "M", 0, NO_DURATION, tid, name));
+    }
+
+    private void enqueue(Event e) {
+        if (!queue.offer(e)) {
+            dropped.incrementAndGet();
+        }
+    }
+
+    /** @return events dropped because the queue was full */
+    public long droppedEvents() {
+        return dropped.get();
     }
 
     /**
-     * Writes the file (recording timelines only) and stops recording. Idempotent.
+     * Completes every open recording timeline of this process (as {@link #close()}, errors ignored),
+     * so that a job about to be aborted leaves complete files. Called by the MPI transport before
+     * {@code MPI_Abort}.
+     */
+    public static void closeAllForAbort() {
+        for (Timeline t : OPEN) {
+            try {
+                t.close();
+            } catch (RuntimeException e) {
+                // aborting anyway: the error that causes the abort is the one to report
+            }
+        }
+    }
+
+    /**
+     * Stops recording, lets the writer thread write every queued event, and completes the file
+     * (recording timelines only). Idempotent.
      *
-     * @throws BlueFogException if the file cannot be written (message names the file)
+     * @throws BlueFogException if the file cannot be written, or the writer has not drained the
+     *         queue within {@value #CLOSE_WAIT_MILLIS} ms (message names the file)
      */
     @Override
     public void close() {
         if (!isEnabled()) {
             return;
         }
-        List<Event> snapshot;
         synchronized (this) {
             if (closed) {
                 return;
             }
             closed = true;
-            snapshot = new ArrayList<>(events);
+        }
+        OPEN.remove(this);
+        try {
+            writer.join(CLOSE_WAIT_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         try {
-            Path parent = file.toAbsolutePath().getParent();
-            if (parent != null) {
-                Files.createDirectories(parent);
+            if (writer.isAlive()) {
+                throw new IOException("the timeline writer did not finish within " + CLOSE_WAIT_MILLIS + " ms");
             }
-            try (OutputStream out = Files.newOutputStream(file);
-                 JsonGenerator g = JSON.createGenerator(out, JsonEncoding.UTF8)) {
-                g.writeStartObject();
-                g.writeArrayFieldStart("traceEvents");
-                for (Event e : snapshot) {
-                    write(g, e);
-                }
-                g.writeEndArray();
-                g.writeStringField("displayTimeUnit", "ms");
-                g.writeEndObject();
+            if (writeFailure != null) {
+                throw writeFailure;
             }
+            long lost = dropped.get();
+            if (lost > 0) {
+                // Written here, after the writer finished: the queue may still have been full.
+                write(g, new Event("dropped_events: " + lost, "i", nowMicros(), NO_DURATION, 0, null));
+            }
+            g.writeEndArray();
+            g.writeStringField("displayTimeUnit", "ms");
+            g.writeEndObject();
+            g.close();
+            out.close();
         } catch (IOException e) {
             throw new BlueFogException("cannot write timeline " + file + ": " + e.getMessage(), e);
         }

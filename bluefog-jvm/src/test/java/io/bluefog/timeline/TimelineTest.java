@@ -156,4 +156,48 @@ class TimelineTest {
         assertThrows(IllegalArgumentException.class, () -> Timeline.open(" ", 0));
         assertThrows(IllegalArgumentException.class, () -> Timeline.open("x", -1));
     }
+
+    /**
+     * Streamed: recorded events reach the file while the timeline is open (a crashed job leaves
+     * them), and closeAllForAbort completes every open file as valid JSON.
+     */
+    @Test
+    void eventsReachTheFileBeforeCloseAndAbortCompletesIt() throws Exception {
+        Timeline t = Timeline.open(dir.resolve("stream-").toString(), 3);
+        t.instant("step", "step 1");
+        t.complete("allreduce", "grad", t.nowMicros(), 5);
+        Path file = dir.resolve("stream-3.json");
+        // The writer thread writes and flushes when its queue runs empty; wait for it (no speed assumed:
+        // a generous hang guard only).
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+        while (!(Files.exists(file) && Files.readString(file).contains("\"step 1\"")
+                && Files.readString(file).contains("\"grad\""))) {
+            assertTrue(System.nanoTime() < deadline, "events not streamed to " + file);
+            Thread.sleep(10);
+        }
+        Timeline.closeAllForAbort();
+        List<Map<String, Object>> events = events(file);
+        assertEquals(3.0, only(events, "i", "step 1").get("pid"));
+        assertEquals(5.0, only(events, "X", "grad").get("dur"));
+        t.instant("step", "after close"); // ignored
+        t.close(); // idempotent
+        assertTrue(events(file).stream().noneMatch(e -> "after close".equals(e.get("name"))));
+    }
+
+    /** A full queue drops events (counted, written at close) instead of blocking the recording thread or growing. */
+    @Test
+    void aFullQueueDropsAndCountsInsteadOfGrowing() throws Exception {
+        Timeline t = Timeline.open(dir.resolve("full-").toString(), 0);
+        int n = 4 * Timeline.QUEUE_CAPACITY;
+        for (int i = 0; i < n; i++) {
+            t.instant("lane", "e");
+        }
+        long dropped = t.droppedEvents();
+        t.close();
+        List<Map<String, Object>> events = events(dir.resolve("full-0.json"));
+        long written = events.stream().filter(e -> "e".equals(e.get("name"))).count();
+        assertEquals(n, written + dropped, "every event is written or counted as dropped");
+        long markers = events.stream().filter(e -> ("dropped_events: " + dropped).equals(e.get("name"))).count();
+        assertEquals(dropped > 0 ? 1 : 0, markers, "the dropped count is written once when events were dropped");
+    }
 }

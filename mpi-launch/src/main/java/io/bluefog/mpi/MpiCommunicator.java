@@ -1,7 +1,9 @@
 package io.bluefog.mpi;
 
 import io.bluefog.BlueFogException;
+import io.bluefog.BlueFogTimeoutException;
 import io.bluefog.CommunicationException;
+import io.bluefog.config.BlueFogConfig;
 import io.bluefog.comm.Communicator;
 import io.bluefog.comm.ReduceOp;
 import io.bluefog.comm.Request;
@@ -9,6 +11,8 @@ import java.nio.Buffer;
 import java.nio.FloatBuffer;
 import java.nio.ShortBuffer;
 import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.atomic.AtomicBoolean;
 import mpi.Comm;
 import mpi.Intracomm;
@@ -37,6 +41,26 @@ import mpi.Op;
  * forever and the uncaught-exception handler that aborts the job would never run. A rank that was
  * not closed (killed by mpirun after another rank aborted, or a program that forgot to close) does
  * not finalize, and mpirun reports the job as failed.
+ *
+ * <h2>Deadlines</h2>
+ * Every collective ({@code allreduce}, {@code broadcast}, {@code allgather}, {@code allgatherv},
+ * {@code barrier}) is started as MPI's nonblocking form ({@code MPI_Iallreduce}, {@code MPI_Ibcast},
+ * {@code MPI_Iallgather}, {@code MPI_Iallgatherv}, {@code MPI_Ibarrier}) and polled: when it has
+ * not completed after {@code BLUEFOG_TIMEOUT_MILLIS} ({@link BlueFogConfig#timeoutMillis()}, read
+ * from the environment when MPI is initialised) it raises {@link BlueFogTimeoutException} naming
+ * the operation, this rank's collective call number and the ranks that have not entered that call
+ * (from {@link Arrivals} tokens), or saying that every rank entered it and it made no progress (a
+ * rank stalled inside it, or the network failed). After a timeout the communicator's collectives
+ * refuse to run ({@link CommunicationException}): the timed-out MPI request still owns its buffer.
+ * A stall inspector in the spirit of Horovod's: a collective still waiting after half the timeout
+ * ({@link #stallWarningMillis()}; 60 s at the default 120 s, Horovod's default stall-check time)
+ * prints one warning line on stderr naming the ranks it waits for.
+ *
+ * <h2>Abort</h2>
+ * {@link #abort} starts an {@link AbortWatchdog} before {@code MPI_Abort}: if the abort has not
+ * ended the process after {@link AbortWatchdog#GRACE_MILLIS}, the rank halts itself with the abort's
+ * exit status. Before the abort every open timeline of the process is completed
+ * ({@link io.bluefog.timeline.Timeline#closeAllForAbort()}).
  */
 public final class MpiCommunicator implements Communicator {
     private static final AtomicBoolean INITIALIZED = new AtomicBoolean();
@@ -53,6 +77,16 @@ public final class MpiCommunicator implements Communicator {
     private volatile boolean closed;
     /** Set by {@link #abort}: the shutdown hook must not finalize an aborting process. */
     private volatile boolean aborting;
+    private final long timeoutMillis;
+    private final Arrivals arrivals;
+    /** The collective that timed out (its request still owns its buffer), or null. */
+    private volatile String timedOut;
+
+    /** Busy-poll a collective this long before yielding, as MPI's own blocking calls do. */
+    static final long SPIN_NANOS = 50_000;
+    /** Then yield until this much time has passed, then park {@link #PARK_NANOS} between polls. */
+    static final long YIELD_NANOS = 2_000_000;
+    static final long PARK_NANOS = 50_000;
 
     private MpiCommunicator() throws MPIException {
         Intracomm world = MPI.COMM_WORLD;
@@ -80,6 +114,71 @@ public final class MpiCommunicator implements Communicator {
         local.bcast(machine, 2, MPI.INT, 0);
         machineRank = machine[0];
         machineSize = machine[1];
+        timeoutMillis = BlueFogConfig.fromEnvironment().timeoutMillis();
+        arrivals = new Arrivals(world);
+    }
+
+    /** @return the deadline of one collective in milliseconds ({@code BLUEFOG_TIMEOUT_MILLIS}) */
+    public long timeoutMillis() {
+        return timeoutMillis;
+    }
+
+    /** @return how long a collective waits before its stall warning: half of {@link #timeoutMillis()} */
+    public long stallWarningMillis() {
+        return Math.max(1, timeoutMillis / 2);
+    }
+
+    /**
+     * Polls a started nonblocking collective until it completes or {@link #timeoutMillis()} has
+     * passed; prints the stall warning at {@link #stallWarningMillis()}.
+     *
+     * @param what the operation, e.g. {@code allreduce(SUM, 10 elements)}
+     * @param call this rank's collective call number ({@link Arrivals#enter()})
+     * @throws BlueFogTimeoutException when the deadline passes
+     */
+    private void await(mpi.Request request, String what, long call) throws MPIException {
+        long start = System.nanoTime();
+        long warnAt = start + stallWarningMillis() * 1_000_000L;
+        long deadline = start + timeoutMillis * 1_000_000L;
+        boolean warned = false;
+        while (!request.test()) {
+            long now = System.nanoTime();
+            long waited = now - start;
+            if (waited < SPIN_NANOS) {
+                Thread.onSpinWait();
+                continue;
+            }
+            if (!warned && now - warnAt >= 0) {
+                warned = true;
+                arrivals.poll();
+                System.err.println("[bluefog] rank " + rank + ": stall warning: " + what + " (collective call #"
+                        + call + ") has waited " + waited / 1_000_000 + " ms for " + waitingFor(call)
+                        + "; it times out after " + timeoutMillis + " ms (BLUEFOG_TIMEOUT_MILLIS)");
+                System.err.flush();
+            }
+            if (now - deadline >= 0) {
+                arrivals.poll();
+                timedOut = what + " (collective call #" + call + ")";
+                throw new BlueFogTimeoutException("rank " + rank + ": " + what + " (collective call #" + call
+                        + ") timed out after " + timeoutMillis + " ms (BLUEFOG_TIMEOUT_MILLIS) waiting for "
+                        + waitingFor(call));
+            }
+            if (waited < YIELD_NANOS) {
+                Thread.yield();
+            } else {
+                LockSupport.parkNanos(PARK_NANOS);
+            }
+        }
+    }
+
+    /** @return e.g. "ranks [3] not heard from (they have not entered this call)" */
+    private String waitingFor(long call) {
+        List<Integer> missing = arrivals.notEntered(call);
+        if (missing.isEmpty()) {
+            return "a call every rank has entered: no progress (a rank stalled inside it, or the network failed)";
+        }
+        return (missing.size() == 1 ? "rank " + missing.get(0) : "ranks " + missing)
+                + ", not heard from (not entered this call)";
     }
 
     /**
@@ -133,6 +232,16 @@ public final class MpiCommunicator implements Communicator {
     private void checkOpen() {
         if (closed) {
             throw new CommunicationException("rank " + rank + ": the MPI communicator is closed");
+        }
+    }
+
+    /** {@link #checkOpen()}, and no collective timed out before (its request still owns its buffer). */
+    private void checkCollective() {
+        checkOpen();
+        String failed = timedOut;
+        if (failed != null) {
+            throw new CommunicationException("rank " + rank + ": the MPI communicator is unusable after " + failed
+                    + " timed out");
         }
     }
 
@@ -192,7 +301,7 @@ public final class MpiCommunicator implements Communicator {
         if (op == null) {
             throw new IllegalArgumentException("op is null");
         }
-        checkOpen();
+        checkCollective();
         Op mpiOp = switch (op) {
             case SUM, AVG -> MPI.SUM;
             case MIN -> MPI.MIN;
@@ -203,7 +312,9 @@ public final class MpiCommunicator implements Communicator {
         Buffer work = half ? MpiBuffers.widen((ShortBuffer) view) : view;
         try {
             // In place: MPI_Allreduce(MPI_IN_PLACE, buf, ...).
-            MPI.COMM_WORLD.allReduce(work, work.remaining(), MpiBuffers.datatype(work), mpiOp);
+            String what = "allreduce(" + op + ", " + view.remaining() + " elements)";
+            long call = arrivals.enter();
+            await(MPI.COMM_WORLD.iAllReduce(work, work.remaining(), MpiBuffers.datatype(work), mpiOp), what, call);
         } catch (MPIException e) {
             throw wrapHere("allreduce(" + op + ", " + view.remaining() + " elements)", e);
         }
@@ -219,9 +330,11 @@ public final class MpiCommunicator implements Communicator {
         checkPeer(root, "root");
         // Only the receivers write into their buffers; the root's may be read-only.
         Buffer view = root == rank ? MpiBuffers.readable(buffer, "buffer") : MpiBuffers.writable(buffer, "buffer");
-        checkOpen();
+        checkCollective();
         try {
-            MPI.COMM_WORLD.bcast(view, view.remaining(), MpiBuffers.datatype(view), root);
+            long call = arrivals.enter();
+            await(MPI.COMM_WORLD.iBcast(view, view.remaining(), MpiBuffers.datatype(view), root),
+                    "broadcast(root " + root + ", " + view.remaining() + " elements)", call);
         } catch (MPIException e) {
             throw wrapHere("broadcast(root " + root + ", " + view.remaining() + " elements)", e);
         }
@@ -237,9 +350,11 @@ public final class MpiCommunicator implements Communicator {
             throw new IllegalArgumentException("recv has " + r.remaining() + " elements but size() * send.remaining() = "
                     + size + " * " + n + " = " + ((long) n * size));
         }
-        checkOpen();
+        checkCollective();
         try {
-            MPI.COMM_WORLD.allGather(s, n, MpiBuffers.datatype(s), r, n, MpiBuffers.datatype(r));
+            long call = arrivals.enter();
+            await(MPI.COMM_WORLD.iAllGather(s, n, MpiBuffers.datatype(s), r, n, MpiBuffers.datatype(r)),
+                    "allgather(" + n + " elements per rank)", call);
         } catch (MPIException e) {
             throw wrapHere("allgather(" + n + " elements per rank)", e);
         }
@@ -269,10 +384,11 @@ public final class MpiCommunicator implements Communicator {
         if (r.remaining() != total) {
             throw new IllegalArgumentException("recv has " + r.remaining() + " elements but sum(counts) = " + total);
         }
-        checkOpen();
+        checkCollective();
         try {
-            MPI.COMM_WORLD.allGatherv(s, counts[rank], MpiBuffers.datatype(s), r, counts.clone(), displs,
-                    MpiBuffers.datatype(r));
+            long call = arrivals.enter();
+            await(MPI.COMM_WORLD.iAllGatherv(s, counts[rank], MpiBuffers.datatype(s), r, counts.clone(), displs,
+                    MpiBuffers.datatype(r)), "allgatherv(counts " + Arrays.toString(counts) + ")", call);
         } catch (MPIException e) {
             throw wrapHere("allgatherv(counts " + Arrays.toString(counts) + ")", e);
         }
@@ -280,9 +396,10 @@ public final class MpiCommunicator implements Communicator {
 
     @Override
     public void barrier() {
-        checkOpen();
+        checkCollective();
         try {
-            MPI.COMM_WORLD.barrier();
+            long call = arrivals.enter();
+            await(MPI.COMM_WORLD.iBarrier(), "barrier", call);
         } catch (MPIException e) {
             throw wrapHere("barrier", e);
         }
@@ -302,6 +419,9 @@ public final class MpiCommunicator implements Communicator {
         System.err.println("[bluefog] rank " + rank + " aborts the MPI job (exit " + code + ")"
                 + (cause == null ? "" : ": " + cause));
         System.err.flush();
+        AbortWatchdog.start(AbortWatchdog.GRACE_MILLIS, code, Runtime.getRuntime()::halt);
+        // The job's trace up to this moment, complete on disk (bounded by the watchdog).
+        io.bluefog.timeline.Timeline.closeAllForAbort();
         try {
             MPI.COMM_WORLD.abort(code);
         } catch (MPIException | RuntimeException e) {
@@ -326,6 +446,7 @@ public final class MpiCommunicator implements Communicator {
             return;
         }
         try {
+            arrivals.cancel();
             local.free();
             MPI.Finalize();
         } catch (MPIException e) {

@@ -153,6 +153,99 @@ public abstract class DecentralizedOptimizer {
     }
 
     /**
+     * The arrays of this rank's algorithm state besides the parameters and the local updater's
+     * (Exact Diffusion's &psi;, gradient tracking's y and previous gradient, push-sum's [x; w]),
+     * modified in place by {@link #restoreState}. Subclasses with state between steps override it;
+     * state that lives only inside one step (AWC's overlapped W x) is not part of it. Default: none.
+     */
+    protected java.util.List<INDArray> algorithmState() {
+        return java.util.List.of();
+    }
+
+    /** Called at the end of {@link #restoreState}, to re-derive flags from the restored counters. Default: nothing. */
+    protected void afterRestore() {
+    }
+
+    /**
+     * Copies of this rank's whole optimizer state between steps, for a checkpoint: iteration and round
+     * counters, then the parameters, the local updater's arrays and {@link #algorithmState()}, in
+     * that order. Local to this rank (no communication). Call between steps, not between
+     * {@link #beginStep()} and {@link #step}.
+     *
+     * @throws IllegalStateException between {@code beginStep()} and {@code step}
+     */
+    public final OptimizerState saveState() {
+        if (begun) {
+            throw new IllegalStateException("saveState() between beginStep() and step() (iteration " + iteration + ")");
+        }
+        java.util.List<INDArray> copies = new java.util.ArrayList<>();
+        for (INDArray a : stateArrays()) {
+            copies.add(a.dup());
+        }
+        return new OptimizerState(iteration, round, copies);
+    }
+
+    /**
+     * Writes a state from {@link #saveState()} (of an optimizer of the same algorithm, configuration
+     * and model on the same rank) into this one, in place, so that the following steps are those the
+     * saved optimizer would have taken, to the last bit. Local to this rank.
+     *
+     * @throws IllegalArgumentException if the number, lengths or dtypes of the arrays differ (a
+     *         different algorithm, updater or model), naming the first that differs
+     */
+    public final void restoreState(OptimizerState state) {
+        Objects.requireNonNull(state, "state");
+        java.util.List<INDArray> mine = stateArrays();
+        if (mine.size() != state.arrays().size()) {
+            throw new IllegalArgumentException("the saved optimizer state has " + state.arrays().size()
+                    + " arrays but this optimizer (" + config + ") has " + mine.size()
+                    + ": saved by a different algorithm or local updater");
+        }
+        for (int k = 0; k < mine.size(); k++) {
+            INDArray to = mine.get(k);
+            INDArray from = state.arrays().get(k);
+            if (to.length() != from.length() || to.dataType() != from.dataType()) {
+                throw new IllegalArgumentException("saved optimizer state array " + k + " has " + from.length() + " "
+                        + from.dataType() + " elements, this optimizer's " + to.length() + " " + to.dataType()
+                        + ": saved for a different model or algorithm");
+            }
+        }
+        for (int k = 0; k < mine.size(); k++) {
+            INDArray to = mine.get(k);
+            to.assign(state.arrays().get(k).reshape(to.shape()));
+        }
+        iteration = state.iteration();
+        round = state.round();
+        begun = false;
+        afterRestore();
+    }
+
+    /**
+     * What a checkpoint must match to be resumed by this optimizer: the configuration (algorithm,
+     * local updater, periods), the number of ranks and a hash of the mixing topology's first
+     * {@code min(period, 64)} matrices (64 when the schedule has no period), e.g.
+     * {@code "atc nesterov(lr=0.05, momentum=0.9) J=1 H=1; ranks 4; topology 3f2a..."}. The same on
+     * every rank.
+     */
+    public final String fingerprint() {
+        int p = schedule.period();
+        int count = p <= 0 ? 64 : Math.min(p, 64);
+        long h = schedule.size();
+        for (int k = 0; k < count; k++) {
+            h = 31 * h + schedule.at(k).hashCode();
+        }
+        return config + "; ranks " + collectives.size() + "; topology " + Long.toHexString(h);
+    }
+
+    private java.util.List<INDArray> stateArrays() {
+        java.util.List<INDArray> all = new java.util.ArrayList<>();
+        all.add(params);
+        all.addAll(updaterState.stateArrays());
+        all.addAll(algorithmState());
+        return all;
+    }
+
+    /**
      * Creates the configured built-in algorithm on this rank of a BlueFog job, communicating through the rank's
      * shared {@link Collectives#of(BlueFog)}; the default topology is {@code bf.mixingTopology()} (the
      * context's topology, weighted as {@link BlueFog#setTopology(Topology, io.bluefog.Weighting)} said). Collective.

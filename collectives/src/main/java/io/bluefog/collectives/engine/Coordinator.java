@@ -222,7 +222,7 @@ final class Coordinator {
     private static String mismatchText(double[][] msgs) {
         Map<String, List<Integer>> groups = new TreeMap<>();
         for (int r = 0; r < msgs.length; r++) {
-            groups.computeIfAbsent(Headers.describe(msgs[r], 1), d -> new ArrayList<>()).add(r);
+            groups.computeIfAbsent(Headers.describeCall(msgs[r], 1), d -> new ArrayList<>()).add(r);
         }
         StringBuilder sb = new StringBuilder("ranks called different collectives (rank 0 at its call #")
                 .append(Headers.seq(msgs[0], 1)).append("): ");
@@ -232,6 +232,13 @@ final class Coordinator {
             sb.append(sep).append(ranks.size() == 1 ? "rank " + ranks.get(0) : "ranks " + ranks)
                     .append(" called ").append(e.getKey());
             sep = "; ";
+        }
+        boolean sameOperation = true;
+        for (int r = 1; r < msgs.length; r++) {
+            sameOperation &= Headers.describe(msgs[r], 1).equals(Headers.describe(msgs[0], 1));
+        }
+        if (sameOperation) {
+            sb.append(" (the same operation at different call numbers: a rank skipped or added a collective call)");
         }
         return sb.toString();
     }

@@ -160,6 +160,11 @@ public final class Headers {
         return sb.toString();
     }
 
+    /** @return {@link #describe} followed by the call number, e.g. {@code allreduce float32 [3] op SUM (call #14)} */
+    static String describeCall(double[] h, int o) {
+        return describe(h, o) + " (call #" + seq(h, o) + ")";
+    }
+
     static long seq(double[] h, int o) {
         return (long) h[o + SEQ];
     }

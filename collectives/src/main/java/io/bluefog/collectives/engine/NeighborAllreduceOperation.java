@@ -171,11 +171,11 @@ final class NeighborAllreduceOperation implements Operation {
         INDArray in = Tensors.flat(op.input);
         exchangeAndCombine(ctx, agreeing, ctx.everyRank, in, ctx.borrow(op.dataType(), op.length()),
                 "neighborAllreduce");
-        StringBuilder sb = new StringBuilder("rank " + rank + " called " + Headers.describe(own, 0));
+        StringBuilder sb = new StringBuilder("rank " + rank + " called " + Headers.describeCall(own, 0));
         for (int k = 0; k < peers.length; k++) {
             if (disagree.contains(peers[k])) {
                 sb.append("; its neighbor rank ").append(peers[k]).append(" called ")
-                        .append(Headers.describe(theirs, k * Headers.LENGTH));
+                        .append(Headers.describeCall(theirs, k * Headers.LENGTH));
             }
         }
         throw new CollectiveMismatchException(sb.append(" (checked between neighbors: negotiation is skipped)")

@@ -54,6 +54,37 @@ public final class TransportOptions {
         this.ranks = defaultRanks;
     }
 
+    /**
+     * A usage error found alike on every rank of an MPI job (from the same options and world size),
+     * on a rank other than 0: it ends this rank with the usage exit status like rank 0's error, but
+     * is not printed, so that the job prints the line once.
+     */
+    public static final class SilentUsageError extends CommandLine.ParameterException {
+        private static final long serialVersionUID = 1L;
+
+        SilentUsageError(CommandLine.ParameterException e) {
+            super(e.getCommandLine(), e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The usage-error handler of an example: prints {@code <name>: <message>} once (nothing for a
+     * {@link SilentUsageError}) and returns 2, BSD's {@code EX_USAGE}-style status picocli uses.
+     */
+    public static CommandLine.IParameterExceptionHandler oneLineUsageErrors() {
+        return (e, args) -> {
+            if (!(e instanceof SilentUsageError)) {
+                e.getCommandLine().getErr().println(e.getCommandLine().getCommandName() + ": " + e.getMessage());
+            }
+            return 2;
+        };
+    }
+
+    /** @return the {@code --ranks} option (the number of ranks with {@code --transport local}) */
+    public int ranks() {
+        return ranks;
+    }
+
     /** @return whether the ranks are threads of this JVM ({@code --transport local}) */
     public boolean local() {
         return transport == Transport.LOCAL;
@@ -90,6 +121,10 @@ public final class TransportOptions {
         try (BlueFog bf = BlueFog.init(new String[0])) {
             try {
                 return Collections.singletonList(rankMain.apply(bf));
+            } catch (CommandLine.ParameterException e) {
+                // A usage error every rank reached alike before communicating: no abort (no rank
+                // waits for another), every rank exits with the usage status, only rank 0 prints.
+                throw bf.rank() == 0 ? e : new SilentUsageError(e);
             } catch (Exception e) {
                 if (bf.size() > 1) {
                     // End every rank now, with the reason, instead of leaving the peers to time out.

@@ -17,7 +17,10 @@ import java.util.zip.GZIPInputStream;
  * data in row-major order).
  *
  * <p>Images are read as a stream and only the requested rows are kept, so a rank holds only its
- * shard in memory. Every format problem raises {@link DatasetFileException} naming the file.
+ * shard in memory. Every file is read to its end, whatever rows are kept, so that gzip's CRC-32 and
+ * length trailer (RFC 1952) is checked for the whole file: a flipped bit anywhere, a truncated file
+ * or bytes beyond the records the header declares are errors, not silently different data. Every
+ * format problem raises {@link DatasetFileException} naming the file.
  */
 public final class IdxFiles {
     /** Magic number of an unsigned-byte IDX file with 1 dimension (labels). */
@@ -58,6 +61,7 @@ public final class IdxFiles {
                             + " is outside 0.." + (numClasses - 1));
                 }
             }
+            expectEnd(file, in, count + " labels");
             return labels;
         });
     }
@@ -98,9 +102,9 @@ public final class IdxFiles {
             byte[] buf = new byte[pixels];
             float[][] out = new float[indices.length][];
             int next = 0;
-            for (int i = 0; i < count && next < indices.length; i++) {
-                in.readFully(buf);
-                if (indices[next] == i) {
+            for (int i = 0; i < count; i++) {
+                in.readFully(buf); // every image, kept or not: the gzip trailer is checked at the end
+                if (next < indices.length && indices[next] == i) {
                     float[] img = new float[pixels];
                     for (int p = 0; p < pixels; p++) {
                         img[p] = (buf[p] & 0xff) / 255f;
@@ -108,6 +112,7 @@ public final class IdxFiles {
                     out[next++] = img;
                 }
             }
+            expectEnd(file, in, count + " images");
             return out;
         });
     }
@@ -117,12 +122,22 @@ public final class IdxFiles {
         T read(DataInputStream in) throws IOException;
     }
 
+    /** Reads to the end of the stream (which makes GZIPInputStream check the CRC and length trailer). */
+    private static void expectEnd(Path file, DataInputStream in, String records) throws IOException {
+        if (in.read() != -1) {
+            throw new DatasetFileException(file, "holds more data than the " + records + " its header declares");
+        }
+    }
+
     /** Runs {@code body} on the opened file and turns every I/O failure into one {@link DatasetFileException}. */
     private static <T> T read(Path file, Body<T> body) {
         try (DataInputStream in = open(file)) {
             return body.read(in);
         } catch (EOFException e) {
             throw new DatasetFileException(file, "truncated (ends before the sizes in its header say)", e);
+        } catch (java.util.zip.ZipException e) {
+            throw new DatasetFileException(file, "corrupt (gzip check failed: " + e.getMessage()
+                    + "; re-download or reinstall the data set)", e);
         } catch (NoSuchFileException e) {
             throw new DatasetFileException(file, "missing (install Debian's dataset-fashion-mnist or pass --data-dir)", e);
         } catch (IOException e) {

@@ -39,7 +39,7 @@ public final class ShardIterator implements DataSetIterator {
     private final transient Shard shard;
     private final int batchSize;
     private final int batchesPerEpoch;
-    private final transient Random rnd;
+    private transient Random rnd;
     private int[] perm;
     private int cursor;
     private int served;
@@ -87,6 +87,60 @@ public final class ShardIterator implements DataSetIterator {
         this.rnd = new Random(seed);
         this.perm = shuffled();
         this.reuseBatches = reuseBatches;
+    }
+
+    /**
+     * The position of the sample stream (the shuffling RNG's state, the current permutation, the
+     * cursor in it and the batches served this epoch), for a checkpoint: an iterator over the same
+     * shard given these bytes by {@link #restorePosition} yields the batches this one would yield next.
+     */
+    public byte[] position() {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
+            out.writeObject(rnd);
+            out.writeInt(perm.length);
+            for (int i : perm) {
+                out.writeInt(i);
+            }
+            out.writeInt(cursor);
+            out.writeInt(served);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
+    }
+
+    /**
+     * Continues from a {@link #position()} of an iterator over the same shard.
+     *
+     * @throws IllegalArgumentException if the bytes are not such a position or belong to a shard of
+     *         another size
+     */
+    public void restorePosition(byte[] position) {
+        try (java.io.ObjectInputStream in = new java.io.ObjectInputStream(new java.io.ByteArrayInputStream(position))) {
+            in.setObjectInputFilter(java.io.ObjectInputFilter.Config.createFilter("java.util.Random;!*"));
+            Random r = (Random) in.readObject();
+            int n = in.readInt();
+            if (n != shard.size()) {
+                throw new IllegalArgumentException("the saved position is for a shard of " + n + " samples, this one has "
+                        + shard.size());
+            }
+            int[] p = new int[n];
+            for (int i = 0; i < n; i++) {
+                p[i] = in.readInt();
+            }
+            int c = in.readInt();
+            int s = in.readInt();
+            if (c < 0 || c > n || s < 0 || s > batchesPerEpoch) {
+                throw new IllegalArgumentException("the saved position (cursor " + c + ", batch " + s + ") is out of range");
+            }
+            rnd = r;
+            perm = p;
+            cursor = c;
+            served = s;
+        } catch (java.io.IOException | ClassNotFoundException | ClassCastException e) {
+            throw new IllegalArgumentException("not a saved data position: " + e, e);
+        }
     }
 
     /**

@@ -34,6 +34,8 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -160,6 +162,14 @@ public final class FashionMnist implements Callable<Integer> {
     @Option(names = "--data-dir", defaultValue = "/usr/share/datasets/fashion-mnist", description = "(default: ${DEFAULT-VALUE})")
     Path dataDir;
 
+    @Option(names = "--checkpoint-dir", description = "save a checkpoint of every rank here at the end of every epoch"
+            + " (atomic files, a MANIFEST per checkpoint; the 2 newest kept)")
+    Path checkpointDir;
+
+    @Option(names = "--resume", description = "continue from the newest complete checkpoint in --checkpoint-dir"
+            + " (--epochs is the total; the same ranks, algorithm and topology); none there: start afresh")
+    boolean resume;
+
     @Option(names = "--limit-samples", defaultValue = "0",
             description = "use only the first N training (and at most N test) images, for smoke runs; 0 = all (default: ${DEFAULT-VALUE})")
     int limitSamples;
@@ -184,9 +194,17 @@ public final class FashionMnist implements Callable<Integer> {
     @Option(names = "--quiet", description = "no progress bar")
     boolean quiet;
 
+    @Spec
+    CommandSpec spec;
+
     private final PrintStream out;
     private List<EpochMetrics> lastMetrics = List.of();
     private List<ModelParallelRun.Result> lastModelParallel = List.of();
+    /** For the metrics directory's run marker. */
+    private String commandLine = "fashion-mnist";
+    private final java.time.Instant started = java.time.Instant.now();
+    /** The first failure to write the metrics files, reported at the end (training goes on). */
+    private volatile String metricsFailure;
 
     FashionMnist(PrintStream out) {
         this.out = out;
@@ -196,10 +214,18 @@ public final class FashionMnist implements Callable<Integer> {
         System.exit(run(args, System.out));
     }
 
-    /** Parses and runs; returns the exit code (0 success, 1 error, 2 bad usage). */
+    /**
+     * Parses and runs; returns the exit code (0 success, 1 error, 2 bad usage). Usage errors are one
+     * line {@code fashion-mnist: ...} (printed by rank 0 only under MPI) and are found before any
+     * data is read or any training step runs: option values, the topology (and a weight-matrix
+     * file) for the number of ranks, more ranks than training samples, a batch larger than a rank's
+     * share of the samples, an unwritable {@code --metrics-dir}.
+     */
     public static int run(String[] args, PrintStream out) {
         FashionMnist job = new FashionMnist(out);
+        job.commandLine = "fashion-mnist " + String.join(" ", args);
         CommandLine cl = new CommandLine(job);
+        cl.setParameterExceptionHandler(TransportOptions.oneLineUsageErrors());
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
             cmd.getErr().println("fashion-mnist: " + e.getMessage());
             return 1;
@@ -233,6 +259,14 @@ public final class FashionMnist implements Callable<Integer> {
             ModelParallelRun.split(s);
             lastModelParallel = where.call(LOCAL_TIMEOUT_MILLIS, bf -> ModelParallelRun.runRank(bf, s, LOCAL_TIMEOUT_MILLIS, out)).get(0);
             return 0;
+        }
+        if (where.local()) {
+            // Checked here, before LocalCluster starts --ranks threads.
+            checkRanksAndBatch(where.ranks());
+            String problem = metricsDirProblem();
+            if (problem != null) {
+                throw usage(problem);
+            }
         }
         lastMetrics = where.call(LOCAL_TIMEOUT_MILLIS, this::runRank).get(0);
         return 0;
@@ -278,12 +312,99 @@ public final class FashionMnist implements Callable<Integer> {
         }
     }
 
+    private CommandLine.ParameterException usage(String message) {
+        return new CommandLine.ParameterException(spec.commandLine(), message);
+    }
+
     private void validate() {
+        if (checkpointDir != null && (optimizer == Algorithm.CHOCO || optimizer.asynchronous())) {
+            throw usage("--checkpoint-dir: --optimizer " + optimizer + " cannot be checkpointed yet"
+                    + (optimizer.asynchronous() ? " (an asynchronous run's window contents depend on timing)" : ""));
+        }
         if (epochs < 1) {
-            throw new IllegalArgumentException("--epochs must be >= 1, got " + epochs);
+            throw usage("--epochs must be >= 1, got " + epochs);
         }
         if (batchSize < 1) {
-            throw new IllegalArgumentException("--batch-size must be >= 1, got " + batchSize);
+            throw usage("--batch-size must be >= 1, got " + batchSize);
+        }
+        if (limitSamples < 0) {
+            throw usage("--limit-samples must be >= 0, got " + limitSamples);
+        }
+        if (resume && checkpointDir == null) {
+            throw usage("--resume needs --checkpoint-dir");
+        }
+    }
+
+    /** @return the number of training samples the job uses */
+    private int trainingSamples() {
+        return limitSamples == 0 ? FashionMnistData.TRAIN_COUNT : Math.min(limitSamples, FashionMnistData.TRAIN_COUNT);
+    }
+
+    /** Every rank needs a sample, and a batch must fit in a rank's share of the training set. */
+    private void checkRanksAndBatch(int size) {
+        int total = trainingSamples();
+        if (size > total) {
+            throw usage(size + " ranks are more than the " + total + " training samples (every rank needs at least one)");
+        }
+        int share = total / size;
+        if (batchSize > share) {
+            throw usage("--batch-size " + batchSize + " is larger than a rank's share of the training set ("
+                    + total + " samples / " + size + " ranks = " + share + ")");
+        }
+    }
+
+    /** @return why {@code --metrics-dir} cannot be written (created if missing), or null if it can */
+    private String metricsDirProblem() {
+        return writableProblem("--metrics-dir", metricsDir);
+    }
+
+    /** @return why {@code dir} cannot be written (created if missing), or null if it can */
+    private static String writableProblem(String option, Path dir) {
+        try {
+            java.nio.file.Files.createDirectories(dir);
+            java.nio.file.Path probe = java.nio.file.Files.createTempFile(dir, ".write-check-", ".tmp");
+            java.nio.file.Files.delete(probe);
+            return null;
+        } catch (java.io.IOException | SecurityException e) {
+            return option + " " + dir + " is not writable (" + e + ")";
+        }
+    }
+
+    /**
+     * The checkpoint directory check: every rank writes its own file there, so every rank checks, and
+     * the ranks agree (rank 0 reports the first rank that cannot write). Collective.
+     */
+    private void checkCheckpointDir(BlueFog bf) {
+        if (checkpointDir == null) {
+            return;
+        }
+        String problem = writableProblem("--checkpoint-dir", checkpointDir);
+        java.nio.IntBuffer mine = java.nio.ByteBuffer.allocateDirect(Integer.BYTES)
+                .order(java.nio.ByteOrder.nativeOrder()).asIntBuffer();
+        mine.put(0, problem == null ? 0 : 1);
+        java.nio.IntBuffer all = java.nio.ByteBuffer.allocateDirect(Integer.BYTES * bf.size())
+                .order(java.nio.ByteOrder.nativeOrder()).asIntBuffer();
+        bf.communicator().allgather(mine, all);
+        for (int r = 0; r < bf.size(); r++) {
+            if (all.get(r) != 0) {
+                throw usage(problem != null ? "rank " + bf.rank() + ": " + problem
+                        : "--checkpoint-dir " + checkpointDir + " is not writable on rank " + r);
+            }
+        }
+    }
+
+    /**
+     * The metrics directory check under MPI: rank 0 (the only rank that writes there) checks and
+     * tells the others. Collective.
+     */
+    private void checkMetricsDirWithRank0(BlueFog bf) {
+        String problem = bf.rank() == 0 ? metricsDirProblem() : null;
+        java.nio.IntBuffer flag = java.nio.ByteBuffer.allocateDirect(Integer.BYTES)
+                .order(java.nio.ByteOrder.nativeOrder()).asIntBuffer();
+        flag.put(0, problem == null ? 0 : 1);
+        bf.communicator().broadcast(flag, 0);
+        if (flag.get(0) != 0) {
+            throw usage(problem != null ? problem : "--metrics-dir " + metricsDir + " is not writable on rank 0");
         }
         if (!(warmupEpochs >= 0 && warmupEpochs <= epochs)) {
             throw new IllegalArgumentException("--warmup-epochs must be in [0, --epochs = " + epochs + "], got " + warmupEpochs);
@@ -312,25 +433,88 @@ public final class FashionMnist implements Callable<Integer> {
 
     /** @return the optimizer steps per epoch: one pass over the (limited) training set split over {@code size} ranks */
     private int stepsPerEpoch(int size) {
-        int total = limitSamples == 0 ? FashionMnistData.TRAIN_COUNT : Math.min(limitSamples, FashionMnistData.TRAIN_COUNT);
-        return ShardIterator.batchesPerEpoch(total, size, batchSize);
+        return ShardIterator.batchesPerEpoch(trainingSamples(), size, batchSize);
     }
 
-    /** One rank's whole job. Collective. */
+    /**
+     * One rank's whole job ({@link #train}), with rank 0 marking the metrics directory: status
+     * {@code running} at the start, then {@code finished} or {@code failed: <reason>}. Collective.
+     */
     List<EpochMetrics> runRank(BlueFog bf) {
+        boolean lead = bf.rank() == 0;
+        try {
+            List<EpochMetrics> history = train(bf);
+            if (lead) {
+                mark(metricsFailure == null ? "finished" : "finished; metrics not written: " + metricsFailure);
+            }
+            return history;
+        } catch (RuntimeException | Error e) {
+            if (lead && markerStarted) {
+                mark("failed: " + e);
+            }
+            throw e;
+        }
+    }
+
+    private volatile boolean markerStarted;
+
+    /** Rewrites the run marker; a failure to write it is reported and otherwise ignored. */
+    private void mark(String status) {
+        try {
+            MetricsWriter.markRun(metricsDir, commandLine, started, status);
+        } catch (java.io.IOException | RuntimeException e) {
+            System.err.println("fashion-mnist: warning: cannot update " + metricsDir.resolve(MetricsWriter.RUN) + ": " + e);
+        }
+    }
+
+    /**
+     * Writes the metrics files after an epoch; a failure (a full disk) is reported on stderr and
+     * remembered for the run marker, and does not stop or fail the training.
+     */
+    void writeMetrics(Map<String, String> settings, List<EpochMetrics> history) {
+        try {
+            MetricsWriter.write(metricsDir, settings, history);
+        } catch (RuntimeException e) {
+            String reason = e.getMessage() + (e.getCause() == null ? "" : ": " + e.getCause());
+            if (metricsFailure == null) {
+                metricsFailure = reason;
+            }
+            System.err.println("fashion-mnist: warning: metrics not written (training goes on): " + reason);
+        }
+    }
+
+    /** The training of one rank. Collective. */
+    private List<EpochMetrics> train(BlueFog bf) {
         int rank = bf.rank();
         int size = bf.size();
         boolean lead = rank == 0;
+        checkRanksAndBatch(size);
         // validated before any data is read: column stochastic for push-sum, doubly stochastic otherwise
-        DynamicTopology schedule = TopologyCatalog.load(topology, size,
-                optimizer == Algorithm.PUSH_SUM || optimizer == Algorithm.ASYNC_PUSH_SUM
-                        ? Stochasticity.COLUMN : Stochasticity.DOUBLY);
+        DynamicTopology schedule;
+        try {
+            schedule = TopologyCatalog.load(topology, size,
+                    optimizer == Algorithm.PUSH_SUM || optimizer == Algorithm.ASYNC_PUSH_SUM
+                            ? Stochasticity.COLUMN : Stochasticity.DOUBLY);
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
+        }
         if (straggler != null && straggler.rank() >= size) {
-            throw new IllegalArgumentException("--straggler rank " + straggler.rank() + " is not a rank of this " + size
-                    + "-rank job");
+            throw usage("--straggler rank " + straggler.rank() + " is not a rank of this " + size + "-rank job");
         }
         if (maxStaleness < 0) {
-            throw new IllegalArgumentException("--max-staleness must be >= 0, got " + maxStaleness);
+            throw usage("--max-staleness must be >= 0, got " + maxStaleness);
+        }
+        if (!where.local()) {
+            checkMetricsDirWithRank0(bf);
+        }
+        checkCheckpointDir(bf);
+        if (lead) {
+            try {
+                MetricsWriter.startRun(metricsDir, commandLine, started);
+                markerStarted = true;
+            } catch (java.io.IOException e) {
+                System.err.println("fashion-mnist: warning: cannot mark " + metricsDir + " with this run: " + e);
+            }
         }
         Partition part = partition;
         Shard shard = FashionMnistData.trainShard(dataDir, part, rank, size, seed, limitSamples);
@@ -360,7 +544,16 @@ public final class FashionMnist implements Callable<Integer> {
                 }
             }
             List<EpochMetrics> history = new ArrayList<>();
-            for (int e = 1; e <= epochs; e++) {
+            if (resume) {
+                java.util.Optional<byte[]> position = trainer.resume(checkpointDir);
+                position.ifPresent(train::restorePosition);
+                if (lead) {
+                    out.printf(Locale.ROOT, position.isPresent()
+                            ? "resumed from %s after epoch %d (step %d)%n" : "no checkpoint in %s: starting afresh%n",
+                            checkpointDir, trainer.epoch(), trainer.steps());
+                }
+            }
+            for (int e = trainer.epoch() + 1; e <= epochs; e++) {
                 EpochMetrics m = trainer.fitEpoch(train, testIt);
                 history.add(m);
                 if (lead) {
@@ -370,7 +563,10 @@ public final class FashionMnist implements Callable<Integer> {
                             m.samplesPerSecond(), m.bytesSentPerStep(), 100 * m.communicationShare(), 100 * m.exchangeShare(),
                             100 * m.waitShare(), m.overlapped() ? ", partly hidden behind the gradient computation" : "",
                             m.trainSeconds());
-                    MetricsWriter.write(metricsDir, settings, history);
+                    writeMetrics(settings, history);
+                }
+                if (checkpointDir != null) {
+                    trainer.saveCheckpoint(checkpointDir, train.position());
                 }
             }
             if (trainer.optimizer() instanceof WindowOptimizer windowed) {

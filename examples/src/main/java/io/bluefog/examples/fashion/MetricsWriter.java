@@ -17,18 +17,33 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import io.bluefog.optimizers.dl4j.Checkpoints;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
 import java.util.Locale;
+import java.util.Properties;
 import java.util.Map;
 
 /**
  * Writes a run's per-epoch metrics as {@code metrics.csv}, {@code metrics.json} (run settings plus
  * the epochs, written with Jackson) and {@code metrics.png} (test accuracy of the averaged and of rank 0's model and the
- * training loss against the epoch, drawn with XChart).
+ * training loss against the epoch, drawn with XChart), and marks the directory with the run that
+ * writes it ({@value #RUN}: command line, start time, host, process id and status {@code running},
+ * {@code finished} or {@code failed: <reason>}).
+ *
+ * <p>Every file is written atomically ({@link Checkpoints#writeAtomically}: temporary file, fsync,
+ * rename), so a crash leaves the previous complete file, never a truncated one (a crash used to
+ * leave {@code metrics.png} empty).
  */
 public final class MetricsWriter {
     public static final String CSV = "metrics.csv";
     public static final String JSON = "metrics.json";
     public static final String PNG = "metrics.png";
+    /** The run marker: who writes this directory, since when, and how it ended. */
+    public static final String RUN = "run.properties";
+    /** Suffix a previous run's metrics files get when a new run starts in the same directory. */
+    public static final String PREVIOUS = ".previous";
     private static final JsonFactory JSON_FACTORY = new JsonFactory();
     static final String CSV_HEADER = "epoch,train_loss,test_accuracy_averaged,test_accuracy_rank0,test_accuracy_mean_local,"
             + "consensus_distance,samples_per_second,communication_share,exchange_share,wait_share,overlapped,train_seconds,iterations,bytes_sent_per_step";
@@ -47,9 +62,9 @@ public final class MetricsWriter {
                         m.consensusDistance(), m.samplesPerSecond(), m.communicationShare(), m.exchangeShare(),
                         m.waitShare(), m.overlapped(), m.trainSeconds(), m.iterations(), m.bytesSentPerStep()));
             }
-            Files.writeString(dir.resolve(CSV), csv);
-            Files.writeString(dir.resolve(JSON), json(settings, epochs));
-            plot(dir.resolve(PNG), settings, epochs);
+            Checkpoints.writeAtomically(dir.resolve(CSV), csv.toString().getBytes(StandardCharsets.UTF_8));
+            Checkpoints.writeAtomically(dir.resolve(JSON), json(settings, epochs).getBytes(StandardCharsets.UTF_8));
+            Checkpoints.writeAtomically(dir.resolve(PNG), plot(settings, epochs));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write metrics to " + dir, e);
         }
@@ -97,7 +112,44 @@ public final class MetricsWriter {
         return out.append('\n').toString();
     }
 
-    private static void plot(Path png, Map<String, String> settings, List<EpochMetrics> epochs) throws IOException {
+    /**
+     * Starts a run in {@code dir}: renames a previous run's metrics files to {@code <name>.previous}
+     * (so that they cannot pass for this run's) and writes {@value #RUN} with status {@code running}.
+     */
+    public static void startRun(Path dir, String commandLine, Instant started) throws IOException {
+        Files.createDirectories(dir);
+        for (String name : List.of(CSV, JSON, PNG)) {
+            Path old = dir.resolve(name);
+            if (Files.exists(old)) {
+                Files.move(old, dir.resolve(name + PREVIOUS), StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+        markRun(dir, commandLine, started, "running");
+    }
+
+    /** Rewrites {@value #RUN} with {@code status} (and the time it was set). */
+    public static void markRun(Path dir, String commandLine, Instant started, String status) throws IOException {
+        Properties p = new Properties();
+        p.setProperty("command", commandLine);
+        p.setProperty("started", started.toString());
+        p.setProperty("host", hostName());
+        p.setProperty("pid", Long.toString(ProcessHandle.current().pid()));
+        p.setProperty("status", status);
+        p.setProperty("status_time", Instant.now().toString());
+        StringWriter w = new StringWriter();
+        p.store(w, "bluefog-jvm fashion-mnist run");
+        Checkpoints.writeAtomically(dir.resolve(RUN), w.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static String hostName() {
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
+    private static byte[] plot(Map<String, String> settings, List<EpochMetrics> epochs) throws IOException {
         System.setProperty("java.awt.headless", "true");
         int k = epochs.size();
         double[] x = new double[k];
@@ -121,8 +173,6 @@ public final class MetricsWriter {
         l.setYAxisGroup(1);
         chart.setYAxisGroupTitle(1, "train loss");
         chart.getStyler().setYAxisGroupPosition(1, org.knowm.xchart.style.Styler.YAxisPosition.Right);
-        String name = png.getFileName().toString();
-        BitmapEncoder.saveBitmap(chart, png.resolveSibling(name.substring(0, name.length() - 4)).toString(),
-                BitmapEncoder.BitmapFormat.PNG);
+        return BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
     }
 }

@@ -87,6 +87,66 @@ class IdxFilesTest {
                 .getMessage().contains(plain.toString()));
     }
 
+    /**
+     * A single-bit flip anywhere after the gzip header (compressed data, CRC-32, length) is an error,
+     * also when the flipped bit lies in rows the rank does not keep: the whole stream is read and
+     * gzip's trailer checked. The only flips that pass are those that change no data: unused padding
+     * bits after deflate's end-of-block code. (Bytes 4..9 of the header, time stamp and OS, are not
+     * covered by gzip's checks.)
+     */
+    @Test
+    void everyBitFlipAfterTheGzipHeaderIsReportedAsCorruptOrChangesNothing() throws IOException {
+        byte[] data = new byte[4 * 3 * 3];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = (byte) (i * 37 + 11);
+        }
+        byte[] good = idx(IdxFiles.IMAGES_MAGIC, new int[] {4, 3, 3}, data);
+        Path ok = write("ok.gz", good);
+        int[] all = {0, 1, 2, 3};
+        float[][] expected = IdxFiles.readImages(ok, 4, 3, 3, all);
+        int detected = 0;
+        int harmless = 0;
+        for (int at = 10; at < good.length; at++) {
+            for (int bit = 0; bit < 8; bit++) {
+                byte[] bad = good.clone();
+                bad[at] ^= (byte) (1 << bit);
+                Path f = write("flip.gz", bad);
+                try {
+                    IdxFiles.readImages(f, 4, 3, 3, new int[] {0});
+                } catch (DatasetFileException e) {
+                    assertTrue(e.getMessage().startsWith(f.toString()), e.getMessage());
+                    detected++;
+                    continue;
+                }
+                float[][] got = IdxFiles.readImages(f, 4, 3, 3, all);
+                for (int i = 0; i < all.length; i++) {
+                    assertArrayEquals(expected[i], got[i], "undetected flip at byte " + at + " bit " + bit + " changed image " + i);
+                }
+                harmless++;
+            }
+        }
+        assertEquals(8 * (good.length - 10), detected + harmless);
+        // Padding lives in the last deflate byte only: fewer than 8 harmless flips.
+        assertTrue(harmless < 8, "harmless flips: " + harmless);
+        // A flip in the CRC itself says what failed.
+        byte[] crc = good.clone();
+        crc[crc.length - 8] ^= 1;
+        Path f = write("crc.gz", crc);
+        String m = assertThrows(DatasetFileException.class, () -> IdxFiles.readImages(f, 4, 3, 3, new int[] {0}))
+                .getMessage();
+        assertTrue(m.contains("corrupt (gzip check failed"), m);
+    }
+
+    @Test
+    void moreDataThanTheHeaderDeclaresIsReported() throws IOException {
+        Path images = write("long.gz", idx(IdxFiles.IMAGES_MAGIC, new int[] {2, 2, 2}, new byte[12]));
+        assertTrue(assertThrows(DatasetFileException.class, () -> IdxFiles.readImages(images, 2, 2, 2, new int[] {0}))
+                .getMessage().contains("holds more data than the 2 images its header declares"));
+        Path labels = write("long-labels.gz", idx(IdxFiles.LABELS_MAGIC, new int[] {2}, new byte[] {1, 2, 3}));
+        assertTrue(assertThrows(DatasetFileException.class, () -> IdxFiles.readLabels(labels, 2, 10))
+                .getMessage().contains("holds more data than the 2 labels its header declares"));
+    }
+
     @Test
     void missingFileSaysMissing() {
         Path f = tmp.resolve("nope.gz");

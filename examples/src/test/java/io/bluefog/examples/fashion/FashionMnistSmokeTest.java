@@ -17,6 +17,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The main job's smoke run: 1 epoch on 4,096 images, 2 ranks on LocalCluster; checks the metrics files. */
@@ -173,10 +174,155 @@ class FashionMnistSmokeTest {
         } finally {
             System.setErr(old);
         }
-        assertEquals(1, code);
+        assertEquals(2, code, "a bad topology file is a usage error");
         String msg = err.toString(StandardCharsets.UTF_8);
         assertTrue(msg.contains(matrix + ": rank 0: column sum (self weight + send weights) is 0.5, expected 1 for a "
                 + "doubly-stochastic matrix"), msg);
         assertTrue(!msg.contains("missing"), msg);
+    }
+
+    /** Runs the job with stderr captured; returns {exit code, stderr}. */
+    private static Object[] runCapturingErr(String... args) {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream old = System.err;
+        int code;
+        try {
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            code = FashionMnist.run(args, System.out);
+        } finally {
+            System.setErr(old);
+        }
+        return new Object[] {code, err.toString(StandardCharsets.UTF_8)};
+    }
+
+    private static void assertOneLineUsageError(Object[] result, String expected) {
+        String msg = (String) result[1];
+        assertEquals(2, result[0], msg);
+        assertEquals(1, msg.lines().count(), () -> "exactly one line: " + msg);
+        assertTrue(msg.startsWith("fashion-mnist: ") && msg.contains(expected), msg);
+    }
+
+    /** Before: 3000 ranks on 2048 samples grew to 6 GB; now refused before any rank starts. */
+    @Test
+    void moreRanksThanTrainingSamplesIsAUsageError() {
+        assertOneLineUsageError(runCapturingErr("--transport", "local", "--ranks", "3000", "--limit-samples", "2048",
+                "--quiet", "--data-dir", tmp.toString(), "--metrics-dir", tmp.resolve("m").toString()),
+                "3000 ranks are more than the 2048 training samples");
+    }
+
+    /** Before: --batch-size 2000000000 was an OutOfMemoryError stack trace. */
+    @Test
+    void aBatchLargerThanARanksShareIsAUsageError() {
+        assertOneLineUsageError(runCapturingErr("--transport", "local", "--ranks", "2", "--batch-size", "2000000000",
+                "--quiet", "--data-dir", tmp.toString(), "--metrics-dir", tmp.resolve("m").toString()),
+                "--batch-size 2000000000 is larger than a rank's share of the training set (60000 samples / 2 ranks = 30000)");
+        assertOneLineUsageError(runCapturingErr("--transport", "local", "--ranks", "4", "--batch-size", "600",
+                "--limit-samples", "2048", "--quiet", "--data-dir", tmp.toString(), "--metrics-dir",
+                tmp.resolve("m").toString()), "(2048 samples / 4 ranks = 512)");
+    }
+
+    /** Before: an unwritable --metrics-dir was found after epoch 1 had trained. Now before any data is read. */
+    @Test
+    void anUnwritableMetricsDirIsAUsageErrorBeforeTraining() throws Exception {
+        Path file = Files.writeString(tmp.resolve("not-a-directory"), "x");
+        Path metrics = file.resolve("metrics");
+        // No data in --data-dir: the metrics directory must fail first.
+        assertOneLineUsageError(runCapturingErr("--transport", "local", "--ranks", "2", "--quiet",
+                "--data-dir", tmp.toString(), "--metrics-dir", metrics.toString()),
+                "--metrics-dir " + metrics + " is not writable");
+    }
+
+    /**
+     * Stopped after epoch 1 (its checkpoint on disk) and resumed with --resume, the job's epoch 2 has
+     * exactly the numbers of an uninterrupted 2-epoch run: train loss, test accuracies and consensus
+     * distance are functions of every rank's parameters, so equal doubles mean the same models.
+     */
+    @Test
+    void stoppedAfterAnEpochAndResumedMatchesAnUninterruptedRun() throws Exception {
+        Assumptions.assumeTrue(Files.isReadable(FashionMnistData.DEFAULT_DIR.resolve(FashionMnistData.TRAIN_IMAGES)),
+                "dataset-fashion-mnist not installed");
+        String[] common = {"--transport", "local", "--ranks", "2", "--limit-samples", "1024", "--optimizer",
+                "exact-diffusion", "--topology", "ring", "--quiet"};
+        Path whole = tmp.resolve("whole");
+        assertEquals(0, FashionMnist.run(concat(common, "--epochs", "2", "--metrics-dir", whole.toString()), System.out));
+        Path ckpt = tmp.resolve("ckpt");
+        Path first = tmp.resolve("first");
+        assertEquals(0, FashionMnist.run(concat(common, "--epochs", "1", "--metrics-dir", first.toString(),
+                "--checkpoint-dir", ckpt.toString()), System.out));
+        assertTrue(Files.isRegularFile(ckpt.resolve("step-000000000008").resolve("MANIFEST")),
+                "1024 samples / (2 ranks x 64) = 8 steps: checkpoint after step 8");
+        Path second = tmp.resolve("second");
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        assertEquals(0, FashionMnist.run(concat(common, "--epochs", "2", "--metrics-dir", second.toString(),
+                "--checkpoint-dir", ckpt.toString(), "--resume"), new PrintStream(buf, true, StandardCharsets.UTF_8)));
+        assertTrue(buf.toString(StandardCharsets.UTF_8).contains("resumed from " + ckpt + " after epoch 1 (step 8)"),
+                buf.toString(StandardCharsets.UTF_8));
+        ObjectMapper json = new ObjectMapper();
+        JsonNode expected = json.readTree(whole.resolve(MetricsWriter.JSON).toFile()).path("epochs").get(1);
+        JsonNode resumed = json.readTree(second.resolve(MetricsWriter.JSON).toFile()).path("epochs").get(0);
+        assertEquals(2, resumed.path("epoch").asInt(), resumed.toString());
+        for (String field : List.of("train_loss", "test_accuracy_averaged", "test_accuracy_rank0", "consensus_distance")) {
+            assertEquals(expected.path(field).asDouble(), resumed.path(field).asDouble(), 0.0, field);
+        }
+    }
+
+    @Test
+    void resumeWithoutACheckpointDirIsAUsageError() {
+        assertOneLineUsageError(runCapturingErr("--transport", "local", "--ranks", "2", "--resume", "--quiet"),
+                "--resume needs --checkpoint-dir");
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
+    }
+
+    /**
+     * The metrics directory names its run: a finished run says finished with its command line; a
+     * later run that fails in the same directory says failed, and the earlier run's metrics are
+     * renamed so that they cannot pass for the failed run's.
+     */
+    @Test
+    void theMetricsDirSaysWhichRunWroteItAndWhetherItFailed() throws Exception {
+        Assumptions.assumeTrue(Files.isReadable(FashionMnistData.DEFAULT_DIR.resolve(FashionMnistData.TRAIN_IMAGES)),
+                "dataset-fashion-mnist not installed");
+        Path metrics = tmp.resolve("metrics");
+        assertEquals(0, FashionMnist.run(new String[] {"--transport", "local", "--ranks", "2", "--epochs", "1",
+                "--limit-samples", "512", "--quiet", "--metrics-dir", metrics.toString()}, System.out));
+        java.util.Properties run = new java.util.Properties();
+        run.load(new java.io.StringReader(Files.readString(metrics.resolve(MetricsWriter.RUN))));
+        assertEquals("finished", run.getProperty("status"), run.toString());
+        assertTrue(run.getProperty("command").contains("--limit-samples 512"), run.toString());
+        assertTrue(Files.isRegularFile(metrics.resolve(MetricsWriter.CSV)));
+        // A second run in the same directory fails (no data): it says so, and the old metrics are renamed.
+        Object[] failed = runCapturingErr("--transport", "local", "--ranks", "2", "--epochs", "1", "--quiet",
+                "--data-dir", tmp.resolve("no-data").toString(), "--metrics-dir", metrics.toString());
+        assertEquals(1, failed[0], (String) failed[1]);
+        run.load(new java.io.StringReader(Files.readString(metrics.resolve(MetricsWriter.RUN))));
+        assertTrue(run.getProperty("status").startsWith("failed: ") && run.getProperty("status").contains("missing"),
+                run.toString());
+        assertTrue(run.getProperty("command").contains("no-data"), run.toString());
+        assertFalse(Files.exists(metrics.resolve(MetricsWriter.CSV)), "the failed run has no metrics of its own");
+        assertTrue(Files.isRegularFile(metrics.resolve(MetricsWriter.CSV + MetricsWriter.PREVIOUS)));
+    }
+
+    /** A metrics file that cannot be written (a full disk, here a path under a regular file) is reported, not fatal. */
+    @Test
+    void aMetricsWriteFailureIsReportedAndDoesNotFailTheTraining() throws Exception {
+        FashionMnist job = new FashionMnist(System.out);
+        Path file = Files.writeString(tmp.resolve("plain-file"), "x");
+        new picocli.CommandLine(job).parseArgs("--metrics-dir", file.resolve("metrics").toString());
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream old = System.err;
+        try {
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            job.writeMetrics(java.util.Map.of(), List.of());
+        } finally {
+            System.setErr(old);
+        }
+        String msg = err.toString(StandardCharsets.UTF_8);
+        assertTrue(msg.startsWith("fashion-mnist: warning: metrics not written (training goes on): cannot write metrics to "
+                + file.resolve("metrics")), msg);
     }
 }

@@ -134,6 +134,29 @@ class BfrunMpiTest {
         assertRefused(bfrun(BAD_INPUT_TIMEOUT, "-np", np, "hello"), "-np");
     }
 
+    /** Numbers that wrapped in bash arithmetic (one rank, or a huge count that ate memory) are refused. */
+    @ParameterizedTest(name = "-np {0}")
+    @ValueSource(strings = {"18446744073709551617", "99999999999999999999", "4097", "00000000000000000004097"})
+    void rankCountAboveTheBoundIsAUsageError(String np) {
+        MpiRun.Result r = bfrun(BAD_INPUT_TIMEOUT, "--dry-run", "-np", np, "hello");
+        assertRefused(r, "-np " + np + " is larger than the maximum 4096");
+        assertEquals(2, r.exitCode(), r::toString);
+    }
+
+    @Test
+    void moreRanksThanFourPerCoreNeedExplicitOversubscribe() {
+        // bfrun counts physical cores, at most the hardware threads the JVM sees.
+        int threads = Runtime.getRuntime().availableProcessors();
+        org.junit.jupiter.api.Assumptions.assumeTrue(4 * threads + 1 <= 4096, "machine too large for the bound");
+        String np = Integer.toString(4 * threads + 1);
+        MpiRun.Result r = bfrun(BAD_INPUT_TIMEOUT, "--dry-run", "-np", np, "hello");
+        assertRefused(r, "ranks per core of this machine");
+        assertEquals(2, r.exitCode(), r::toString);
+        MpiRun.Result ok = bfrun(BAD_INPUT_TIMEOUT, "--dry-run", "--oversubscribe", "-np", np, "hello");
+        assertEquals(0, ok.exitCode(), ok::toString);
+        assertTrue(ok.output().contains("--oversubscribe"), ok::toString);
+    }
+
     @Test
     void missingValueIsRefused() {
         assertRefused(bfrun(BAD_INPUT_TIMEOUT, "hello", "-np"), "missing -np");

@@ -51,7 +51,8 @@ class OptimizersMpiTest {
         return Files.isDirectory(sibling) ? sibling : here.resolve("examples").resolve("target");
     }
 
-    private static List<String> examplesClasspath() throws Exception {
+    /** The examples module's test and main classes and runtime classpath (skips the test when not built). */
+    static List<String> examplesClasspath() throws Exception {
         Path target = examplesTarget();
         Path listing = target.resolve("classpath.txt");
         Assumptions.assumeTrue(Files.isReadable(listing) && Files.isDirectory(target.resolve("test-classes")),

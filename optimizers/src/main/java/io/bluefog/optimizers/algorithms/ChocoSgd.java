@@ -180,4 +180,16 @@ public final class ChocoSgd extends DecentralizedOptimizer {
         z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
         return z ^ (z >>> 31);
     }
+
+    /**
+     * Not checkpointable yet: the public copies live in Java arrays and random-k's private generator
+     * has no saved state, so a resume could not continue bit-identically.
+     *
+     * @throws UnsupportedOperationException always
+     */
+    @Override
+    protected java.util.List<INDArray> algorithmState() {
+        throw new UnsupportedOperationException("choco cannot be checkpointed yet (its public copies and"
+                + " compressor random state are not saved); run it without --checkpoint-dir");
+    }
 }

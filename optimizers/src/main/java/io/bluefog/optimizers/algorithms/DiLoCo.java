@@ -92,4 +92,9 @@ public final class DiLoCo extends DecentralizedOptimizer {
         start.subi(delta.addi(velocity.mul(outerMomentum)).muli(outerLr));
         x.assign(start);
     }
+
+    @Override
+    protected java.util.List<INDArray> algorithmState() {
+        return java.util.List.of(start, velocity);
+    }
 }

@@ -34,4 +34,9 @@ final class ExactDiffusion extends DecentralizedOptimizer {
             mix(x, Topologies.lazy(w));
         }
     }
+
+    @Override
+    protected java.util.List<INDArray> algorithmState() {
+        return java.util.List.of(psiPrev);
+    }
 }

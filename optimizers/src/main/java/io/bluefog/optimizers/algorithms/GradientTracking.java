@@ -52,4 +52,14 @@ final class GradientTracking extends DecentralizedOptimizer {
         }
         x.assign(xPart.sub(d.reshape(n)).reshape(x.shape()));
     }
+
+    @Override
+    protected java.util.List<INDArray> algorithmState() {
+        return java.util.List.of(xy, previousGradient);
+    }
+
+    @Override
+    protected void afterRestore() {
+        started = iteration() > 0;
+    }
 }

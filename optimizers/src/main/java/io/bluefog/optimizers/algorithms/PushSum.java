@@ -47,4 +47,9 @@ final class PushSum extends DecentralizedOptimizer {
     double pushSumWeight() {
         return xw.getDouble(n);
     }
+
+    @Override
+    protected java.util.List<INDArray> algorithmState() {
+        return java.util.List.of(xw);
+    }
 }

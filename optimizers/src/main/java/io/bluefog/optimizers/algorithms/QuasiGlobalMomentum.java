@@ -47,4 +47,9 @@ final class QuasiGlobalMomentum extends DecentralizedOptimizer {
         // mhat = beta mhat + (1 - beta) (before - x) / lr
         momentumHat.muli(beta).addi(before.subi(x).muli((1 - beta) / lr));
     }
+
+    @Override
+    protected java.util.List<INDArray> algorithmState() {
+        return java.util.List.of(momentumHat);
+    }
 }

@@ -162,4 +162,16 @@ public abstract class WindowOptimizer extends DecentralizedOptimizer implements 
      * are final. Called by {@link #close()} on every rank.
      */
     protected abstract void drain();
+
+    /**
+     * Not checkpointable: what the neighbors' windows hold at a given moment depends on timing, so
+     * no per-rank state can resume an asynchronous run bit-identically.
+     *
+     * @throws UnsupportedOperationException always
+     */
+    @Override
+    protected java.util.List<INDArray> algorithmState() {
+        throw new UnsupportedOperationException("the asynchronous optimizers cannot be checkpointed (the windows'"
+                + " contents depend on timing); run them without --checkpoint-dir");
+    }
 }

@@ -61,6 +61,8 @@ public final class DecentralizedTrainer {
     private final DecentralizedOptimizer optimizer;
     private final List<TrainingListener> listeners = new ArrayList<>();
     private int epoch;
+    /** Steps taken so far (all epochs), for error messages. */
+    private long steps;
     private Model evalCopy;
     private boolean alignGarbageCollections = true;
     /** The local updater's parameter blocks (the model's layers unless the configuration names others). */
@@ -150,6 +152,106 @@ public final class DecentralizedTrainer {
         }
     }
 
+    /** Complete checkpoints {@link #saveCheckpoint} keeps in its directory (older ones are deleted). */
+    public static final int CHECKPOINTS_KEPT = 2;
+
+    /**
+     * Saves a checkpoint of every rank into {@code dir} (see {@link Checkpoints} for the layout and
+     * the atomic writes): this rank's parameters, local updater state (momentum, Adam's moments),
+     * algorithm state (Exact Diffusion's &psi;, gradient tracking's y, push-sum's weight), its step
+     * and epoch counters and the caller's {@code extra} bytes (e.g. the data iterator's position and
+     * RNG state). Rank 0 writes the MANIFEST once every rank's file is on disk, then deletes all but
+     * the {@value #CHECKPOINTS_KEPT} newest complete checkpoints. Collective; call between steps.
+     *
+     * @param dir   a directory every rank can write (shared by the ranks, or one per host)
+     * @param extra the caller's state, returned by {@link #resume}; not null
+     * @return the step the checkpoint was taken after
+     * @throws Checkpoints.CheckpointException if this rank cannot write its file (naming it)
+     */
+    public long saveCheckpoint(java.nio.file.Path dir, byte[] extra) {
+        Objects.requireNonNull(dir, "dir");
+        Objects.requireNonNull(extra, "extra");
+        int rank = collectives.rank();
+        int size = collectives.size();
+        String fingerprint = optimizer.fingerprint();
+        java.nio.file.Path stepDir = Checkpoints.stepDir(dir, steps);
+        try {
+            Checkpoints.writeRank(stepDir, rank, size, fingerprint, steps, epoch, optimizer.saveState(), extra);
+        } catch (java.io.IOException e) {
+            throw new Checkpoints.CheckpointException("rank " + rank + ": cannot write its checkpoint in " + stepDir + ": " + e, e);
+        }
+        collectives.named("checkpoint " + steps).barrier();
+        if (rank == 0) {
+            try {
+                Checkpoints.writeManifest(stepDir, size, fingerprint, steps, epoch);
+                Checkpoints.prune(dir, CHECKPOINTS_KEPT);
+            } catch (java.io.IOException e) {
+                throw new Checkpoints.CheckpointException("rank 0: cannot complete the checkpoint " + stepDir + ": " + e, e);
+            }
+        }
+        collectives.named("checkpoint " + steps + " complete").barrier();
+        return steps;
+    }
+
+    /**
+     * Continues from the newest complete checkpoint in {@code dir}, if there is one: restores this
+     * rank's optimizer state (parameters included, in the model's {@code params()} view), the step
+     * and epoch counters, and returns the caller's extra bytes. The steps that follow are those the
+     * job that wrote the checkpoint would have taken, to the last bit, given the same data. Collective
+     * (the ranks check that they found the same checkpoint).
+     *
+     * @return the extra bytes saved with the checkpoint, or empty when {@code dir} holds none
+     * @throws Checkpoints.CheckpointException if the ranks see different newest checkpoints, or the
+     *         checkpoint was written by a job with another number of ranks, algorithm, updater,
+     *         topology or model, or a file is missing or corrupt (each naming the file and the reason)
+     */
+    public java.util.Optional<byte[]> resume(java.nio.file.Path dir) {
+        Objects.requireNonNull(dir, "dir");
+        int rank = collectives.rank();
+        long found;
+        try {
+            found = Checkpoints.newestComplete(dir).orElse(-1);
+        } catch (java.io.IOException e) {
+            throw new Checkpoints.CheckpointException("rank " + rank + ": cannot list " + dir + ": " + e, e);
+        }
+        double low = collectives.named("resume: newest checkpoint (min)")
+                .allreduceInPlace(Nd4j.createFromArray((double) found), ReduceOp.MIN).getDouble(0);
+        double high = collectives.named("resume: newest checkpoint (max)")
+                .allreduceInPlace(Nd4j.createFromArray((double) found), ReduceOp.MAX).getDouble(0);
+        if (low != high) {
+            throw new Checkpoints.CheckpointException("ranks found different newest complete checkpoints in " + dir
+                    + " (steps " + (long) low + " to " + (long) high + "; -1: none): resume needs the same checkpoint on every rank");
+        }
+        if (found < 0) {
+            return java.util.Optional.empty();
+        }
+        Checkpoints.Saved saved;
+        try {
+            saved = Checkpoints.read(dir, found, rank, collectives.size(), optimizer.fingerprint());
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new Checkpoints.CheckpointException("rank " + rank + ": checkpoint file missing: " + e.getFile(), e);
+        } catch (java.io.IOException | RuntimeException e) {
+            if (e instanceof Checkpoints.CheckpointException c) {
+                throw c;
+            }
+            throw new Checkpoints.CheckpointException("rank " + rank + ": cannot read the checkpoint of step " + found
+                    + " in " + dir + ": " + e, e);
+        }
+        try {
+            optimizer.restoreState(saved.state());
+        } catch (IllegalArgumentException e) {
+            throw new Checkpoints.CheckpointException(Checkpoints.stepDir(dir, found) + ": " + e.getMessage(), e);
+        }
+        steps = saved.step();
+        epoch = saved.epoch();
+        return java.util.Optional.of(saved.extra());
+    }
+
+    /** @return the steps this trainer has taken (restored by {@link #resume}) */
+    public long steps() {
+        return steps;
+    }
+
     public DecentralizedTrainer addListener(TrainingListener listener) {
         listeners.add(Objects.requireNonNull(listener, "listener"));
         return this;
@@ -180,16 +282,27 @@ public final class DecentralizedTrainer {
      * One decentralized step on a mini-batch. Collective.
      *
      * @return this rank's mini-batch loss at the parameters before the step
+     * @throws TrainingDivergedException if the loss is NaN or infinite, naming the rank and the step
+     *         (1 for the trainer's first); raised before the step's update, so the rank's parameters
+     *         and its neighbors are left as they were (the job ends: the other ranks fail in their
+     *         next collective, or the MPI job aborts)
      */
     public double step(DataSet batch) {
+        steps++;
         // AWC's combine reads only the current parameters: start it before DL4J computes the gradient.
         optimizer.beginStep();
         if (sampleSubset > 0) {
             optimizer.setSampleGradientNorms(sampleGradientNorms(batch));
         }
         INDArray gradient = gradient(batch);
+        double loss = model.score();
+        if (!Double.isFinite(loss)) {
+            throw new TrainingDivergedException(collectives.rank(), steps, "rank " + collectives.rank()
+                    + ": the training loss is " + loss + " at step " + steps + " (epoch " + Math.max(1, epoch)
+                    + "): training diverged (learning rate too large?); stopped before the step's update");
+        }
         optimizer.step(gradient);
-        return model.score();
+        return loss;
     }
 
     /**
@@ -259,7 +372,10 @@ public final class DecentralizedTrainer {
         // this barrier their wait for rank 0 would be timed inside this epoch's first exchange and
         // billed as communication of this epoch; with it the wait is outside the epoch's time, like
         // the evaluation that precedes it.
-        collectives.barrier();
+        // Named with the epoch (as the metrics below): a rank that took fewer or more steps than its
+        // peers meets them at a differently named call and fails naming both, instead of pairing
+        // its epoch-end calls with their steps.
+        collectives.named("epoch " + epoch + " start").barrier();
         // Then every rank empties its young generation, so that the ranks' young collections in
         // this epoch come at the same steps (see YoungCollection). After the barrier, not before:
         // a rank waiting in a collective allocates too, so emptying before a long wait would not
@@ -357,11 +473,13 @@ public final class DecentralizedTrainer {
 
     /** Maximum of a scalar over all ranks, on every rank. Collective. */
     private double maxOverRanks(double value) {
-        return collectives.allreduceInPlace(Nd4j.createFromArray(value), ReduceOp.MAX).getDouble(0);
+        return collectives.named("epoch " + epoch + " metrics").allreduceInPlace(Nd4j.createFromArray(value), ReduceOp.MAX)
+                .getDouble(0);
     }
 
     /** Element-wise sums of several scalars over all ranks, on every rank, in one allreduce. Collective. */
     private double[] sums(double... values) {
-        return collectives.allreduceInPlace(Nd4j.createFromArray(values), ReduceOp.SUM).toDoubleVector();
+        return collectives.named("epoch " + epoch + " metrics").allreduceInPlace(Nd4j.createFromArray(values), ReduceOp.SUM)
+                .toDoubleVector();
     }
 }

@@ -158,6 +158,11 @@ public final class LayerwiseAdaptiveRate extends LocalUpdater {
         }
 
         @Override
+        public java.util.List<INDArray> stateArrays() {
+            return java.util.List.of(delta);
+        }
+
+        @Override
         public void apply(INDArray gradient, long iteration) {
             throw new IllegalStateException((complete ? "CLARS" : "LARS") + " needs the parameters: call apply(gradient, Context)");
         }

@@ -121,6 +121,15 @@ public abstract class LocalUpdater {
         default void apply(INDArray gradient, Context context) {
             apply(gradient, context.iteration());
         }
+
+        /**
+         * The arrays that hold this state (momentum, Adam's moments), for checkpoints: a checkpoint
+         * saves copies, a resume writes saved values into them in place. Default: none (a state
+         * that keeps values elsewhere is not restored by a resume).
+         */
+        default java.util.List<INDArray> stateArrays() {
+            return java.util.List.of();
+        }
     }
 
     /**
@@ -291,6 +300,11 @@ public abstract class LocalUpdater {
             }
 
             @Override
+            public java.util.List<INDArray> stateArrays() {
+                return java.util.List.of(velocity);
+            }
+
+            @Override
             public void apply(INDArray gradient, long iteration) {
                 if (gradient.length() != velocity.length()) {
                     throw new IllegalArgumentException("gradient has " + gradient.length() + " elements, expected " + velocity.length());
@@ -325,12 +339,18 @@ public abstract class LocalUpdater {
     private static final class Nd4jState implements State {
         private final GradientUpdater<?> updater;
         private final long numParams;
+        private final INDArray view; // the updater's state (null: stateless)
 
         Nd4jState(IUpdater config, long numParams, DataType dtype) {
             this.numParams = numParams;
             long stateSize = config.stateSize(numParams);
-            INDArray view = stateSize == 0 ? null : Nd4j.zeros(dtype, 1, stateSize);
+            this.view = stateSize == 0 ? null : Nd4j.zeros(dtype, 1, stateSize);
             this.updater = config.instantiate(view, true);
+        }
+
+        @Override
+        public java.util.List<INDArray> stateArrays() {
+            return view == null ? java.util.List.of() : java.util.List.of(view);
         }
 
         @Override

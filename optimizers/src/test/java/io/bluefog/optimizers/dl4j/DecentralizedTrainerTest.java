@@ -72,6 +72,62 @@ class DecentralizedTrainerTest {
         return out;
     }
 
+    /**
+     * A NaN in rank 1's third mini-batch makes its loss NaN: the job stops at that step with a
+     * {@link TrainingDivergedException} naming rank 1 and step 3, not at the evaluation; rank 0's
+     * parameters never saw a NaN.
+     */
+    @Test
+    void aNonFiniteLossStopsTheJobAtTheFirstSuchStepNamingRankAndStep() {
+        List<DataSet> data = batches(5, 16, 1);
+        int n = 2;
+        INDArray[] rank0Params = new INDArray[1];
+        TrainingDivergedException e = assertThrows(TrainingDivergedException.class, () -> LocalCluster.call(n, bf -> {
+            try (Collectives ignored = Collectives.of(bf)) {
+                MultiLayerNetwork net = new MultiLayerNetwork(conf(new Sgd(0.1)));
+                net.init();
+                DecentralizedTrainer t = new DecentralizedTrainer(bf, net, OptimizerConfig.builder(Algorithm.ATC).build());
+                for (int k = 0; k < data.size(); k++) {
+                    DataSet d = data.get(k).copy();
+                    if (bf.rank() == 1 && k == 2) {
+                        d.getFeatures().putScalar(0, 0, Double.NaN);
+                    }
+                    if (bf.rank() == 0) {
+                        rank0Params[0] = net.params().dup();
+                    }
+                    t.step(d);
+                }
+                return null;
+            }
+        }));
+        assertEquals(1, e.rank(), e.getMessage());
+        assertEquals(3, e.step(), e.getMessage());
+        assertTrue(e.getMessage().startsWith("rank 1: the training loss is NaN at step 3 (epoch 1)"), e.getMessage());
+        assertTrue(rank0Params[0] != null && !rank0Params[0].isNaN().any() && !rank0Params[0].isInfinite().any(),
+                "rank 0's parameters stayed finite");
+    }
+
+    /**
+     * A rank whose data iterator yields one batch fewer than its peer's: the job names its epoch-end
+     * calls, so the short rank's metrics allreduce meets its peer's last step and both fail with a
+     * CollectiveMismatchException naming both calls, instead of pairing the wrong calls.
+     */
+    @Test
+    void aRankThatTakesOneStepFewerFailsAtTheEpochsNamedCalls() {
+        io.bluefog.CollectiveMismatchException e = assertThrows(io.bluefog.CollectiveMismatchException.class,
+                () -> LocalCluster.call(2, bf -> {
+                    try (Collectives ignored = Collectives.of(bf)) {
+                        MultiLayerNetwork net = new MultiLayerNetwork(conf(new Sgd(0.1)));
+                        net.init();
+                        DecentralizedTrainer t = new DecentralizedTrainer(bf, net, OptimizerConfig.builder(Algorithm.ATC).build());
+                        List<DataSet> mine = batches(bf.rank() == 1 ? 3 : 4, 16, 1);
+                        return t.fitEpoch(new ExistingDataSetIterator(mine), null);
+                    }
+                }));
+        assertTrue(e.getMessage().contains("'epoch 1 metrics'") && e.getMessage().contains("neighborAllreduce"),
+                e.getMessage());
+    }
+
     @Test
     void oneRankStepsExactlyAsDl4jsOwnFit() {
         assertStepsAsDl4jFit(new Nesterovs(0.05, 0.9), new NoOp(), LocalUpdater.nesterov(0.05, 0.9));
