@@ -72,7 +72,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * Bad arguments (unknown window, wrong shape or dtype, a rank that is not a neighbor, a non-finite
  * weight) throw {@link IllegalArgumentException} before anything is sent.
  *
- * <p>One instance per rank ({@link #of(BlueFog)}); thread-safe.
+ * <p>One instance per rank ({@link #of(BlueFog)}); thread-safe. Free every window (or {@link #close()}
+ * this object) before closing the {@link BlueFog} context: the window service keeps receives posted
+ * on the transport until the last window is freed.
  */
 public final class Windows implements AutoCloseable {
     /** Tag of window control messages (fixed-size headers). */
