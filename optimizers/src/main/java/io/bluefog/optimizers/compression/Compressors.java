@@ -13,6 +13,20 @@ public final class Compressors {
         return ByteBuffer.allocate(bytes).order(ByteOrder.LITTLE_ENDIAN);
     }
 
+    /** Writes {@code (float) v[i]} for each i of {@code idx}, in that order (top-k, random-k). */
+    private static void putValuesAt(ByteBuffer b, double[] v, int[] idx) {
+        for (int i : idx) {
+            b.putFloat((float) v[i]);
+        }
+    }
+
+    /** Reads one float32 for each i of {@code idx}, in that order, and adds {@code scale} times it to out[i]. */
+    private static void addValuesAt(ByteBuffer b, int[] idx, double scale, double[] out) {
+        for (int i : idx) {
+            out[i] += scale * b.getFloat();
+        }
+    }
+
     /** @return k = ceil(rho d), at least 1 and at most d */
     static int keep(double rho, int d) {
         return (int) Math.max(1, Math.min(d, Math.ceil(rho * d - 1e-9)));
@@ -80,9 +94,7 @@ public final class Compressors {
             for (int i : idx) {
                 b.putInt(i);
             }
-            for (int i : idx) {
-                b.putFloat((float) v[i]);
-            }
+            putValuesAt(b, v, idx);
             return b.array();
         }
 
@@ -94,9 +106,7 @@ public final class Compressors {
             for (int j = 0; j < k; j++) {
                 idx[j] = b.getInt();
             }
-            for (int j = 0; j < k; j++) {
-                out[idx[j]] += scale * b.getFloat();
-            }
+            addValuesAt(b, idx, scale, out);
         }
 
         @Override
@@ -195,18 +205,13 @@ public final class Compressors {
         public byte[] encode(double[] v, long sharedSeed, SplittableRandom privateRandom) {
             int[] idx = indices(v.length, keep(rho, v.length), sharedSeed);
             ByteBuffer b = buffer(packedBytes(v.length));
-            for (int i : idx) {
-                b.putFloat((float) v[i]);
-            }
+            putValuesAt(b, v, idx);
             return b.array();
         }
 
         @Override
         public void decodeAdd(ByteBuffer m, long sharedSeed, double scale, double[] out) {
-            ByteBuffer b = m.order(ByteOrder.LITTLE_ENDIAN);
-            for (int i : indices(out.length, keep(rho, out.length), sharedSeed)) {
-                out[i] += scale * b.getFloat();
-            }
+            addValuesAt(m.order(ByteOrder.LITTLE_ENDIAN), indices(out.length, keep(rho, out.length), sharedSeed), scale, out);
         }
 
         @Override

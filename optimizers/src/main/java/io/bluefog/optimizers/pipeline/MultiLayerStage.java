@@ -7,14 +7,10 @@ import java.util.List;
 import java.util.Map;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.layers.IOutputLayer;
-import org.deeplearning4j.nn.conf.InputPreProcessor;
-import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
-import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Layers {@code [fromLayer, toLayer)} of a Deeplearning4j {@link MultiLayerNetwork} as one pipeline
@@ -39,12 +35,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * Tensors cross stages in float64; the network's own dtype is used inside the stage.
  */
 public final class MultiLayerStage implements PipelineStage {
-    private final MultiLayerNetwork net;
-    private final int fromLayer;
-    private final int toLayer;
-    private final boolean last;
-    private final DataType dtype;
-    private final LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
+    private final LayerRange range;
     private final Map<Integer, INDArray> stageInputs = new HashMap<>();
     private final Map<String, INDArray> gradients = new LinkedHashMap<>();
     private List<INDArray> labels;
@@ -57,26 +48,7 @@ public final class MultiLayerStage implements PipelineStage {
      * @throws IllegalArgumentException if the range is empty or out of bounds
      */
     public MultiLayerStage(MultiLayerNetwork net, int fromLayer, int toLayer) {
-        if (net == null) {
-            throw new IllegalArgumentException("net must not be null");
-        }
-        int n = net.getnLayers();
-        if (fromLayer < 0 || fromLayer >= toLayer || toLayer > n) {
-            throw new IllegalArgumentException("layers [" + fromLayer + ", " + toLayer + ") are not a non-empty range of the "
-                    + n + " layers");
-        }
-        this.net = net;
-        this.fromLayer = fromLayer;
-        this.toLayer = toLayer;
-        this.last = toLayer == n;
-        if (last && !(net.getLayer(n - 1) instanceof IOutputLayer)) {
-            throw new IllegalArgumentException("the last stage must end with an output layer; layer " + (n - 1) + " is "
-                    + net.getLayer(n - 1).getClass().getSimpleName());
-        }
-        this.dtype = net.getLayerWiseConfigurations().getDataType();
-        if (net.getFlattenedGradients() == null) {
-            net.initGradientsView();
-        }
+        this.range = new LayerRange(net, fromLayer, toLayer, "stage");
     }
 
     /**
@@ -115,7 +87,7 @@ public final class MultiLayerStage implements PipelineStage {
 
     /** Labels of micro-batches 0..K−1 (last stage only), before {@link GPipeEngine#run}. */
     public void setLabels(List<INDArray> labels) {
-        if (!last) {
+        if (!range.isLast()) {
             throw new IllegalStateException("only the last stage takes labels");
         }
         this.labels = List.copyOf(labels);
@@ -123,7 +95,7 @@ public final class MultiLayerStage implements PipelineStage {
 
     /** @return true if this stage ends with the output layer */
     public boolean isLast() {
-        return last;
+        return range.isLast();
     }
 
     /** @return the accumulated parameter gradients of this stage's layers, by DL4J name; copies */
@@ -139,47 +111,25 @@ public final class MultiLayerStage implements PipelineStage {
         gradients.clear();
     }
 
-    private static INDArray toArray(StageTensor t, DataType dtype) {
-        return Nd4j.create(t.values(), t.shape(), 'c').castTo(dtype);
-    }
-
-    private static StageTensor toTensor(INDArray a) {
-        INDArray d = a.castTo(DataType.DOUBLE).dup('c');
-        return new StageTensor(d.shape(), d.data().asDouble());
-    }
-
     /** Runs the stage's layers on {@code x}; the output layer only gets its input (and labels). */
     private INDArray runLayers(int microBatch, INDArray x) {
-        int m = (int) x.size(0);
-        for (int j = fromLayer; j < toLayer; j++) {
-            InputPreProcessor pre = net.getLayerWiseConfigurations().getInputPreProcess(j);
-            if (pre != null) {
-                x = pre.preProcess(x, m, mgr);
+        return range.forward(x, () -> {
+            if (labels == null || microBatch >= labels.size()) {
+                throw new IllegalStateException("no labels for micro-batch " + microBatch + " (call setLabels before the pass)");
             }
-            Layer layer = net.getLayer(j);
-            if (last && j == toLayer - 1) {
-                if (labels == null || microBatch >= labels.size()) {
-                    throw new IllegalStateException("no labels for micro-batch " + microBatch + " (call setLabels before the pass)");
-                }
-                layer.setInput(x, mgr);
-                ((IOutputLayer) layer).setLabels(labels.get(microBatch).castTo(dtype));
-            } else {
-                x = layer.activate(x, true, mgr);
-            }
-        }
-        return x;
+            return labels.get(microBatch).castTo(range.dtype());
+        });
     }
 
     @Override
     public StageTensor forward(int microBatch, StageTensor input) {
-        INDArray x = toArray(input, dtype);
+        INDArray x = range.toArray(input);
         stageInputs.put(microBatch, x);
         INDArray y = runLayers(microBatch, x);
-        if (last) {
-            double score = ((IOutputLayer) net.getLayer(toLayer - 1)).computeScore(0.0, true, mgr);
-            return StageTensor.vector(score);
+        if (range.isLast()) {
+            return StageTensor.vector(range.score());
         }
-        return toTensor(y);
+        return LayerRange.toTensor(y);
     }
 
     @Override
@@ -190,32 +140,25 @@ public final class MultiLayerStage implements PipelineStage {
         }
         int m = (int) x.size(0);
         runLayers(microBatch, x);
-        double scale = 1.0;
-        INDArray eps = null;
-        if (last) {
+        double scale;
+        INDArray eps;
+        if (range.isLast()) {
             // DL4J's output layer returns gradients of the micro-batch's summed loss m_k ℓ_k
             scale = outputGradient.values()[0] / m;
+            eps = null;
         } else {
-            eps = toArray(outputGradient, dtype);
+            scale = 1.0;
+            eps = range.toArray(outputGradient);
         }
-        for (int j = toLayer - 1; j >= fromLayer; j--) {
-            Pair<Gradient, INDArray> p = net.getLayer(j).backpropGradient(eps, mgr);
-            for (Map.Entry<String, INDArray> e : p.getFirst().gradientForVariable().entrySet()) {
+        eps = range.backward(eps, m, (j, layer, gradient) -> {
+            for (Map.Entry<String, INDArray> e : gradient.gradientForVariable().entrySet()) {
                 INDArray g = e.getValue().castTo(DataType.DOUBLE).mul(scale);
                 gradients.merge(j + "_" + e.getKey(), g, INDArray::addi);
             }
-            eps = p.getSecond();
-            InputPreProcessor pre = net.getLayerWiseConfigurations().getInputPreProcess(j);
-            if (pre != null && eps != null) {
-                eps = pre.backprop(eps, m, mgr);
-            }
-        }
-        if (eps == null) {
-            throw new IllegalStateException("layer " + fromLayer + " returned no input gradient");
-        }
+        });
         if (scale != 1.0) {
             eps = eps.mul(scale);
         }
-        return toTensor(eps);
+        return LayerRange.toTensor(eps);
     }
 }

@@ -1,12 +1,10 @@
 package io.bluefog.optimizers.pipeline.ddg;
 
 import io.bluefog.collectives.pipeline.StageTensor;
+import io.bluefog.optimizers.pipeline.LayerRange;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.layers.IOutputLayer;
-import org.deeplearning4j.nn.conf.InputPreProcessor;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
-import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -28,14 +26,10 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * network's own dtype is used inside.
  */
 public final class MultiLayerModule implements DdgModule {
+    private final LayerRange range;
     private final MultiLayerNetwork net;
-    private final int fromLayer;
-    private final int toLayer;
-    private final boolean last;
-    private final DataType dtype;
     private final long offset;
     private final int count;
-    private final LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
 
     /**
      * @param net       an initialised network (every rank may hold the whole network, same
@@ -47,41 +41,15 @@ public final class MultiLayerModule implements DdgModule {
      *                                  does not end with an output layer
      */
     public MultiLayerModule(MultiLayerNetwork net, int fromLayer, int toLayer) {
-        if (net == null) {
-            throw new IllegalArgumentException("net must not be null");
-        }
-        int n = net.getnLayers();
-        if (fromLayer < 0 || fromLayer >= toLayer || toLayer > n) {
-            throw new IllegalArgumentException("layers [" + fromLayer + ", " + toLayer + ") are not a non-empty range of the "
-                    + n + " layers");
-        }
+        this.range = new LayerRange(net, fromLayer, toLayer, "module");
         this.net = net;
-        this.fromLayer = fromLayer;
-        this.toLayer = toLayer;
-        this.last = toLayer == n;
-        if (last && !(net.getLayer(n - 1) instanceof IOutputLayer)) {
-            throw new IllegalArgumentException("the last module must end with an output layer; layer " + (n - 1) + " is "
-                    + net.getLayer(n - 1).getClass().getSimpleName());
-        }
-        this.dtype = net.getLayerWiseConfigurations().getDataType();
-        if (net.getFlattenedGradients() == null) {
-            net.initGradientsView();
-        }
-        long off = 0;
-        for (int j = 0; j < fromLayer; j++) {
-            off += net.getLayer(j).numParams();
-        }
-        long c = 0;
-        for (int j = fromLayer; j < toLayer; j++) {
-            c += net.getLayer(j).numParams();
-        }
-        this.offset = off;
-        this.count = Math.toIntExact(c);
+        this.offset = range.parameterOffset();
+        this.count = Math.toIntExact(range.parameterCount());
     }
 
     /** @return true if this module ends with the output layer */
     public boolean isLast() {
-        return last;
+        return range.isLast();
     }
 
     @Override
@@ -104,7 +72,7 @@ public final class MultiLayerModule implements DdgModule {
     @Override
     public void setParameters(double[] parameters) {
         if (parameters.length != count) {
-            throw new IllegalArgumentException("module of layers [" + fromLayer + ", " + toLayer + ") has " + count
+            throw new IllegalArgumentException("module of layers [" + range.fromLayer() + ", " + range.toLayer() + ") has " + count
                     + " parameters, got " + parameters.length);
         }
         if (count == 0) {
@@ -115,74 +83,43 @@ public final class MultiLayerModule implements DdgModule {
         flat.reshape(flat.length()).get(NDArrayIndex.interval(offset, offset + count)).assign(src);
     }
 
-    private static INDArray toArray(StageTensor t, DataType dtype) {
-        return Nd4j.create(t.values(), t.shape(), 'c').castTo(dtype);
-    }
-
-    private static StageTensor toTensor(INDArray a) {
-        INDArray d = a.castTo(DataType.DOUBLE).dup('c');
-        return new StageTensor(d.shape(), d.data().asDouble());
-    }
-
     private INDArray runLayers(INDArray x, StageTensor labels) {
-        int m = (int) x.size(0);
-        for (int j = fromLayer; j < toLayer; j++) {
-            InputPreProcessor pre = net.getLayerWiseConfigurations().getInputPreProcess(j);
-            if (pre != null) {
-                x = pre.preProcess(x, m, mgr);
+        return range.forward(x, () -> {
+            if (labels == null) {
+                throw new IllegalArgumentException("the last module needs labels");
             }
-            Layer layer = net.getLayer(j);
-            if (last && j == toLayer - 1) {
-                if (labels == null) {
-                    throw new IllegalArgumentException("the last module needs labels");
-                }
-                layer.setInput(x, mgr);
-                ((IOutputLayer) layer).setLabels(toArray(labels, dtype));
-            } else {
-                x = layer.activate(x, true, mgr);
-            }
-        }
-        return x;
+            return range.toArray(labels);
+        });
     }
 
     @Override
     public StageTensor forward(StageTensor input, StageTensor labels) {
-        INDArray y = runLayers(toArray(input, dtype), labels);
-        if (last) {
-            return StageTensor.vector(((IOutputLayer) net.getLayer(toLayer - 1)).computeScore(0.0, true, mgr));
+        INDArray y = runLayers(range.toArray(input), labels);
+        if (range.isLast()) {
+            return StageTensor.vector(range.score());
         }
-        return toTensor(y);
+        return LayerRange.toTensor(y);
     }
 
     @Override
     public Gradients backward(StageTensor input, StageTensor labels, StageTensor outputGradient) {
-        INDArray x = toArray(input, dtype);
+        INDArray x = range.toArray(input);
         int m = (int) x.size(0);
         runLayers(x, labels);
-        INDArray eps = last ? null : toArray(outputGradient, dtype).mul(m);
+        INDArray eps = range.isLast() ? null : range.toArray(outputGradient).mul(m);
         double[] grad = new double[count];
-        int pos = count;
-        for (int j = toLayer - 1; j >= fromLayer; j--) {
-            Layer layer = net.getLayer(j);
-            Pair<org.deeplearning4j.nn.gradient.Gradient, INDArray> p = layer.backpropGradient(eps, mgr);
+        int[] pos = {count};
+        eps = range.backward(eps, m, (j, layer, gradient) -> {
             int np = Math.toIntExact(layer.numParams());
-            pos -= np;
+            pos[0] -= np;
             if (np > 0) {
                 double[] g = layer.getGradientsViewArray().castTo(DataType.DOUBLE).dup().data().asDouble();
                 for (int i = 0; i < np; i++) {
-                    grad[pos + i] = g[i] / m;
+                    grad[pos[0] + i] = g[i] / m;
                 }
             }
-            eps = p.getSecond();
-            InputPreProcessor pre = net.getLayerWiseConfigurations().getInputPreProcess(j);
-            if (pre != null && eps != null) {
-                eps = pre.backprop(eps, m, mgr);
-            }
-        }
-        if (eps == null) {
-            throw new IllegalStateException("layer " + fromLayer + " returned no input gradient");
-        }
-        return new Gradients(toTensor(eps.div(m)), grad);
+        });
+        return new Gradients(LayerRange.toTensor(eps.div(m)), grad);
     }
 
     @Override
