@@ -32,7 +32,7 @@ class FashionMnistReliabilityMpiTest {
     Path tmp;
 
     private static MpiRun.Result job(String... args) throws Exception {
-        List<String> examples = OptimizersMpiTest.examplesClasspath();
+        List<String> examples = ExamplesSuiteUnderMpirun.examplesClasspath();
         List<String> cmd = new ArrayList<>(MpiRun.command(2, MAIN, List.of(args)));
         int cpIndex = cmd.indexOf("-cp") + 1;
         cmd.set(cpIndex, String.join(File.pathSeparator, examples) + File.pathSeparator + cmd.get(cpIndex));
