@@ -94,6 +94,51 @@ public final class LogisticRegression extends GeneratedProblem {
         return x;
     }
 
+    /**
+     * Rank {@code rank}'s rows as a finite sum for {@link io.bluefog.optimizers.svrg.AsySvrg}:
+     * f_k(x) = log(1 + exp(&minus;y_k a_k&middot;x)) + (&lambda;/2)‖x‖&sup2; per row, so the mean over all
+     * ranks' rows (equal m per rank) is this problem's objective and {@link #solution()} its minimiser.
+     *
+     * @param rank 0 &le; rank &lt; {@link #ranks()}
+     */
+    public io.bluefog.optimizers.svrg.FiniteSum finiteSum(int rank) {
+        if (rank < 0 || rank >= a.length) {
+            throw new IllegalArgumentException("rank must be in 0.." + (a.length - 1) + ", got " + rank);
+        }
+        double[][] rows = a[rank];
+        double[] labels = y[rank];
+        int d = dimension();
+        return new io.bluefog.optimizers.svrg.FiniteSum() {
+            @Override
+            public int dimension() {
+                return d;
+            }
+
+            @Override
+            public int samples() {
+                return rows.length;
+            }
+
+            @Override
+            public double addGradient(double[] x, int[] idx, double[] gradient) {
+                int count = idx == null ? rows.length : idx.length;
+                double loss = 0;
+                double sq = DenseMath.dot(x, x);
+                for (int c = 0; c < count; c++) {
+                    int k = idx == null ? c : idx[c];
+                    double z = labels[k] * DenseMath.dot(rows[k], x);
+                    // log(1 + exp(-z)), stable for both signs
+                    loss += (z > 0 ? Math.log1p(Math.exp(-z)) : -z + Math.log1p(Math.exp(z))) + 0.5 * lambda * sq;
+                    double s = 1.0 / (1.0 + Math.exp(z)); // sigma(-z)
+                    for (int p = 0; p < d; p++) {
+                        gradient[p] += -labels[k] * s * rows[k][p] + lambda * x[p];
+                    }
+                }
+                return loss;
+            }
+        };
+    }
+
     @Override
     LocalObjective objective(int rank) {
         int d = dimension();
