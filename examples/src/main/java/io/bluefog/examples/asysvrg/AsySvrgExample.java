@@ -218,16 +218,25 @@ public final class AsySvrgExample implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         check();
-        Map<Method, AsySvrgResult> results = new LinkedHashMap<>();
         double[][] optimum = new double[1][];
-        for (Method m : method.methods()) {
-            List<AsySvrgResult> r = where.call(bf -> {
-                if (bf.size() < 2) {
-                    throw new CommandLine.ParameterException(new CommandLine(this), "asysvrg needs >= 2 ranks, got " + bf.size());
-                }
-                return runOne(bf, m, optimum);
-            });
-            results.put(m, r.get(0));
+        int[] mpiRank = {0};
+        // One job (one MPI initialisation) runs every method in turn.
+        List<Map<Method, AsySvrgResult>> perRank = where.call(bf -> {
+            if (bf.size() < 2) {
+                throw new CommandLine.ParameterException(new CommandLine(this), "asysvrg needs >= 2 ranks, got " + bf.size());
+            }
+            if (!where.local()) {
+                mpiRank[0] = bf.rank();
+            }
+            Map<Method, AsySvrgResult> byMethod = new LinkedHashMap<>();
+            for (Method m : method.methods()) {
+                byMethod.put(m, runOne(bf, m, optimum));
+            }
+            return byMethod;
+        });
+        Map<Method, AsySvrgResult> results = perRank.get(0);
+        if (mpiRank[0] != 0) {
+            return 0; // rank 0 reports (every rank holds the same results)
         }
         Map<Integer, AsySvrgResult> speedup = new LinkedHashMap<>();
         for (int k : speedupWorkers) {
