@@ -43,7 +43,7 @@ import org.nd4j.linalg.factory.Nd4j;
  *   <li>Snapshot (collective, every rank): w̃^s &larr; w^s broadcast from the server; each worker
  *       computes &nabla;^k f(w̃^s) = &Sigma;_{i &le; n_k} &nabla;f_i(w̃^s) and the loss sum; one allreduce
  *       (SUM, fixed order) gives &mu; = &nabla;f(w̃^s) = (1/n) &Sigma;_k &nabla;^k f(w̃^s) and F(w̃^s) on every rank
- *       (Algorithm 2 lines 3-5, Algorithm 3's flag branch; the server needs no data).</li>
+ *       (Algorithm 2: broadcast w̃^s, receive and sum the workers' gradients, broadcast ∇f(w̃^s); Algorithm 3's "flag" branch; the server needs no data).</li>
  *   <li>Inner loop (asynchronous): each worker reads w_{t-&tau;}, draws a mini-batch I_t of |I_t|
  *       local samples uniformly with replacement, computes
  *       v = (1/|I_t|) &Sigma;_{i &isin; I_t} (&nabla;f_i(w_{t-&tau;}) - &nabla;f_i(w̃^s)) + &mu; (eq. (2.33); SGD epochs:
@@ -160,7 +160,7 @@ public final class AsySvrg {
             long start = System.nanoTime();
             double[] wt = null;
             for (int s = 0; s <= epochs; s++) {
-                // Snapshot: Algorithm 2 lines 2-5, Algorithm 3 "flag" branch.
+                // Snapshot: Algorithm 2 (w̃ ← w, broadcast, sum the gradients, broadcast μ), Algorithm 3 "flag" branch.
                 INDArray snap = rank == SERVER ? x.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, d)).dup()
                         : Nd4j.zeros(DataType.DOUBLE, d);
                 wt = coll.broadcastInPlace(snap, SERVER).toDoubleVector();
