@@ -101,10 +101,10 @@ public final class AsySvrgExample implements Callable<Integer> {
             description = "sgd, svrg, sgd-svrg or all (default: ${DEFAULT-VALUE})")
     Methods method;
 
-    @Option(names = "--epochs", description = "outer iterations (default: 30 logistic, 20 fashion-mnist)")
+    @Option(names = "--epochs", description = "outer iterations (default: 30 logistic, 10 fashion-mnist)")
     Integer epochs;
 
-    @Option(names = "--sgd-epochs", defaultValue = "5", description = "SGD epochs before SVRG in sgd-svrg (default: ${DEFAULT-VALUE})")
+    @Option(names = "--sgd-epochs", defaultValue = "3", description = "SGD epochs before SVRG in sgd-svrg (default: ${DEFAULT-VALUE})")
     int sgdEpochs;
 
     @Option(names = "--batch-size", defaultValue = "10", description = "|I_t| (default: ${DEFAULT-VALUE})")
@@ -113,7 +113,7 @@ public final class AsySvrgExample implements Callable<Integer> {
     @Option(names = "--inner-steps", defaultValue = "0", description = "m, updates per epoch; 0: n / batch size (default: ${DEFAULT-VALUE})")
     int innerSteps;
 
-    @Option(names = "--lr", description = "SVRG's constant step size eta (default: 0.2 logistic, 0.05 fashion-mnist)")
+    @Option(names = "--lr", description = "SVRG's constant step size eta (default: 0.2 logistic, 0.025 fashion-mnist)")
     Double lr;
 
     @Option(names = "--sgd-lr", description = "SGD's alpha in alpha/(1+s)^beta (default: 0.2 logistic, 0.05 fashion-mnist)")
@@ -179,8 +179,8 @@ public final class AsySvrgExample implements Callable<Integer> {
 
     /** @return the config of {@code m} for a job with {@code workers} workers holding {@code n} samples in all */
     AsySvrgConfig config(Method m, int n) {
-        int e = epochs != null ? epochs : logistic() ? 30 : 20;
-        double eta = lr != null ? lr : logistic() ? 0.2 : 0.05;
+        int e = epochs != null ? epochs : logistic() ? 30 : 10;
+        double eta = lr != null ? lr : logistic() ? 0.2 : 0.025;
         double alpha = sgdLr != null ? sgdLr : logistic() ? 0.2 : 0.05;
         int inner = innerSteps > 0 ? innerSteps : Math.max(1, n / batchSize);
         return new AsySvrgConfig(m, e, m == Method.SGD_SVRG ? Math.min(sgdEpochs, e) : 0, inner, batchSize, eta, alpha,
