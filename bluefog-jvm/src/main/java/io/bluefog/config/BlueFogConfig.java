@@ -1,6 +1,7 @@
 package io.bluefog.config;
 
 import io.bluefog.ConfigurationException;
+import io.bluefog.device.DeviceChoice;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -20,8 +21,8 @@ import java.util.regex.Pattern;
  * <p>Which settings come from BlueFog: {@value #LOG_LEVEL}, {@value #FUSION_THRESHOLD} and
  * {@value #TIMELINE} have BlueFog's (and Horovod's) names and meaning; {@value #SKIP_NEGOTIATE} is the
  * environment form of BlueFog's {@code bf.set_skip_negotiate_stage(True)} (BlueFog sets that
- * stage from Python only). {@value #TIMEOUT_MILLIS}, {@value #PIPELINE_CHUNK}, {@value #NATIVE_KERNELS} and
- * {@value #TRANSPORT} are bluefog-jvm's own. {@code BLUEFOG_JAVA_OPTS} is read by {@code bfrun} only
+ * stage from Python only). {@value #TIMEOUT_MILLIS}, {@value #PIPELINE_CHUNK}, {@value #NATIVE_KERNELS},
+ * {@value #TRANSPORT} and {@value #DEVICE} are bluefog-jvm's own. {@code BLUEFOG_JAVA_OPTS} is read by {@code bfrun} only
  * (JVM options of the ranks), not by the runtime.
  *
  * <table>
@@ -44,6 +45,9 @@ import java.util.regex.Pattern;
  *   <tr><td>{@value #TRANSPORT}</td><td>transport {@code BlueFog.init} uses, by its provider name
  *       ({@code mpi}, {@code local}); lower-case letters, digits, '-' and '_'</td><td>unset: the first
  *       available provider, else {@code local}</td></tr>
+ *   <tr><td>{@value #DEVICE}</td><td>{@code auto}: a CUDA GPU when one is usable, else the CPU;
+ *       {@code cpu}; {@code cuda}: a GPU or an error. Local rank r takes GPU {@code r mod count}
+ *       (BlueFog's rule); see {@code io.bluefog.device.Devices#select}</td><td>auto</td></tr>
  * </table>
  *
  * <p>Booleans accept true/false, 1/0 and yes/no, case-insensitively. Bad values raise
@@ -59,10 +63,11 @@ public final class BlueFogConfig {
     public static final String SKIP_NEGOTIATE = "BLUEFOG_SKIP_NEGOTIATE";
     public static final String NATIVE_KERNELS = "BLUEFOG_NATIVE_KERNELS";
     public static final String TRANSPORT = "BLUEFOG_TRANSPORT";
+    public static final String DEVICE = "BLUEFOG_DEVICE";
 
     /** Every variable read here, in the order of the table above. */
     public static final List<String> VARIABLES = List.of(LOG_LEVEL, FUSION_THRESHOLD, TIMELINE, PIPELINE_CHUNK,
-            SKIP_NEGOTIATE, TIMEOUT_MILLIS, NATIVE_KERNELS, TRANSPORT);
+            SKIP_NEGOTIATE, TIMEOUT_MILLIS, NATIVE_KERNELS, TRANSPORT, DEVICE);
 
     public static final LogLevel DEFAULT_LOG_LEVEL = LogLevel.WARNING;
     public static final long DEFAULT_FUSION_THRESHOLD_BYTES = 8L * 1024 * 1024;
@@ -83,7 +88,7 @@ public final class BlueFogConfig {
 
     private static final BlueFogConfig DEFAULTS =
             new BlueFogConfig(DEFAULT_LOG_LEVEL, false, DEFAULT_FUSION_THRESHOLD_BYTES, null, DEFAULT_TIMEOUT_MILLIS,
-                    DEFAULT_PIPELINE_CHUNK_BYTES, false, true, null);
+                    DEFAULT_PIPELINE_CHUNK_BYTES, false, true, null, DeviceChoice.AUTO);
 
     private final LogLevel logLevel;
     private final boolean logLevelSet;
@@ -94,10 +99,11 @@ public final class BlueFogConfig {
     private final boolean skipNegotiation;
     private final boolean nativeKernels;
     private final String transport;
+    private final DeviceChoice device;
 
     private BlueFogConfig(LogLevel logLevel, boolean logLevelSet, long fusionThresholdBytes, String timelinePrefix,
             long timeoutMillis, long pipelineChunkBytes, boolean skipNegotiation, boolean nativeKernels,
-            String transport) {
+            String transport, DeviceChoice device) {
         this.logLevel = logLevel;
         this.logLevelSet = logLevelSet;
         this.fusionThresholdBytes = fusionThresholdBytes;
@@ -107,6 +113,7 @@ public final class BlueFogConfig {
         this.skipNegotiation = skipNegotiation;
         this.nativeKernels = nativeKernels;
         this.transport = transport;
+        this.device = device;
     }
 
     /** @return every setting at its default */
@@ -149,6 +156,7 @@ public final class BlueFogConfig {
         String skip = blankToNull(variables.get(SKIP_NEGOTIATE));
         String kernels = blankToNull(variables.get(NATIVE_KERNELS));
         String transport = blankToNull(variables.get(TRANSPORT));
+        String device = blankToNull(variables.get(DEVICE));
         if (transport != null && !TRANSPORT_NAME.matcher(transport).matches()) {
             throw new ConfigurationException(TRANSPORT + "='" + transport
                     + "' is not a transport name (lower-case letters, digits, '-' and '_', e.g. mpi or local)");
@@ -164,7 +172,8 @@ public final class BlueFogConfig {
                         : parseLong(PIPELINE_CHUNK, chunk, MIN_PIPELINE_CHUNK_BYTES, MAX_PIPELINE_CHUNK_BYTES),
                 skip != null && parseBoolean(SKIP_NEGOTIATE, skip),
                 kernels == null || parseBoolean(NATIVE_KERNELS, kernels),
-                transport);
+                transport,
+                device == null ? DeviceChoice.AUTO : DeviceChoice.parse(DEVICE, device));
     }
 
     /** @return the log level ({@value #LOG_LEVEL}) */
@@ -216,16 +225,27 @@ public final class BlueFogConfig {
         return Optional.ofNullable(transport);
     }
 
+    /** @return the device kind the ranks must use ({@value #DEVICE}); {@link DeviceChoice#AUTO} by default */
+    public DeviceChoice device() {
+        return device;
+    }
+
+    /** @return a copy with the given {@value #DEVICE} setting */
+    public BlueFogConfig withDevice(DeviceChoice device) {
+        return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis,
+                pipelineChunkBytes, skipNegotiation, nativeKernels, transport, Objects.requireNonNull(device, "device"));
+    }
+
     /** @return a copy with the given {@value #SKIP_NEGOTIATE} setting */
     public BlueFogConfig withSkipNegotiation(boolean skip) {
         return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis,
-                pipelineChunkBytes, skip, nativeKernels, transport);
+                pipelineChunkBytes, skip, nativeKernels, transport, device);
     }
 
     /** @return a copy with {@code logLevel} */
     public BlueFogConfig withLogLevel(LogLevel logLevel) {
         return new BlueFogConfig(Objects.requireNonNull(logLevel, "logLevel"), true, fusionThresholdBytes,
-                timelinePrefix, timeoutMillis, pipelineChunkBytes, skipNegotiation, nativeKernels, transport);
+                timelinePrefix, timeoutMillis, pipelineChunkBytes, skipNegotiation, nativeKernels, transport, device);
     }
 
     /**
@@ -238,13 +258,13 @@ public final class BlueFogConfig {
                     + MAX_FUSION_THRESHOLD_BYTES);
         }
         return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis,
-                pipelineChunkBytes, skipNegotiation, nativeKernels, transport);
+                pipelineChunkBytes, skipNegotiation, nativeKernels, transport, device);
     }
 
     /** @return a copy writing timelines to {@code <prefix><rank>.json}; null or blank disables the timeline */
     public BlueFogConfig withTimelinePrefix(String prefix) {
         return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, blankToNull(prefix), timeoutMillis,
-                pipelineChunkBytes, skipNegotiation, nativeKernels, transport);
+                pipelineChunkBytes, skipNegotiation, nativeKernels, transport, device);
     }
 
     /**
@@ -256,7 +276,7 @@ public final class BlueFogConfig {
             throw new ConfigurationException("timeoutMillis = " + timeoutMillis + " must be positive");
         }
         return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis,
-                pipelineChunkBytes, skipNegotiation, nativeKernels, transport);
+                pipelineChunkBytes, skipNegotiation, nativeKernels, transport, device);
     }
 
     /**
@@ -269,7 +289,7 @@ public final class BlueFogConfig {
                     + MIN_PIPELINE_CHUNK_BYTES + ".." + MAX_PIPELINE_CHUNK_BYTES);
         }
         return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis,
-                pipelineChunkBytes, skipNegotiation, nativeKernels, transport);
+                pipelineChunkBytes, skipNegotiation, nativeKernels, transport, device);
     }
 
     private static String blankToNull(String s) {
@@ -306,13 +326,13 @@ public final class BlueFogConfig {
                 && fusionThresholdBytes == c.fusionThresholdBytes && Objects.equals(timelinePrefix, c.timelinePrefix)
                 && timeoutMillis == c.timeoutMillis && pipelineChunkBytes == c.pipelineChunkBytes
                 && skipNegotiation == c.skipNegotiation && nativeKernels == c.nativeKernels
-                && Objects.equals(transport, c.transport);
+                && Objects.equals(transport, c.transport) && device == c.device;
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis, pipelineChunkBytes,
-                skipNegotiation, nativeKernels, transport);
+                skipNegotiation, nativeKernels, transport, device);
     }
 
     @Override
@@ -321,6 +341,6 @@ public final class BlueFogConfig {
                 + "=" + (timelinePrefix == null ? "(unset)" : timelinePrefix) + ", " + TIMEOUT_MILLIS + "="
                 + timeoutMillis + ", " + PIPELINE_CHUNK + "=" + pipelineChunkBytes + ", " + SKIP_NEGOTIATE + "="
                 + skipNegotiation + ", " + NATIVE_KERNELS + "=" + nativeKernels + ", " + TRANSPORT + "="
-                + (transport == null ? "(unset)" : transport);
+                + (transport == null ? "(unset)" : transport) + ", " + DEVICE + "=" + device;
     }
 }

@@ -14,13 +14,16 @@ import org.slf4j.LoggerFactory;
  * ({@link UnsatisfiedLinkError}, {@link NoClassDefFoundError}, {@code CudaException}, ...), the
  * count is 0 and the reason is logged at debug level. The probe runs once per JVM.
  *
- * <p>Nothing in bluefog-jvm uses the chosen device yet: the collectives, the optimizers, the trainer
- * and the examples compute and communicate in host memory (ND4J's CPU backend). This package and
- * {@link CudaVector} are the groundwork of GPU support to come.
+ * <p>{@link #select(DeviceChoice, int)} applies a job's {@code --device} / {@code BLUEFOG_DEVICE}
+ * choice; {@code hello} and the main job report the result. The collectives, the optimizers and the
+ * trainer still compute and communicate in host memory (ND4J's CPU backend): a rank placed on a GPU
+ * is told which one, but no training or collective path runs on it yet (issue 14).
  */
 public final class Devices {
     private static final Logger LOG = LoggerFactory.getLogger(Devices.class);
     private static volatile Integer cudaDeviceCount;
+    /** Why the probe found no device (set with {@link #cudaDeviceCount} when it is 0). */
+    private static volatile String unavailableReason = "not probed";
 
     private Devices() {
     }
@@ -59,6 +62,52 @@ public final class Devices {
         return forLocalRank(bf.localRank());
     }
 
+    /**
+     * One rank's device under a job's choice, probing CUDA once per JVM: {@code select(choice,
+     * localRank, cudaDeviceCount())}. Call it before ND4J or any other CUDA user initialises.
+     *
+     * @param choice {@code --device} or {@code BlueFogConfig.device()}
+     * @param localRank the rank's index on its machine, &ge; 0
+     * @throws DeviceException if {@code choice} is {@link DeviceChoice#CUDA} and no CUDA GPU is usable,
+     *         with the probe's reason
+     * @throws IllegalArgumentException if {@code localRank < 0}
+     */
+    public static Device select(DeviceChoice choice, int localRank) {
+        return select(choice, localRank, cudaDeviceCount());
+    }
+
+    /**
+     * The placement rule with the device count given, a pure function (testable without GPUs):
+     * {@code cpu} gives {@link Device#CPU}; {@code auto} gives {@code cuda:(localRank mod count)} when
+     * {@code count > 0}, else the CPU; {@code cuda} gives {@code cuda:(localRank mod count)}, or fails
+     * when {@code count == 0}. The modulo rule is BlueFog's ({@code torch.cuda.set_device(bf.local_rank())}
+     * with one GPU per local rank, wrapping when there are more ranks than GPUs).
+     *
+     * @throws DeviceException if {@code choice} is {@code CUDA} and {@code deviceCount == 0}
+     * @throws IllegalArgumentException if {@code localRank < 0} or {@code deviceCount < 0}
+     */
+    public static Device select(DeviceChoice choice, int localRank, int deviceCount) {
+        java.util.Objects.requireNonNull(choice, "choice");
+        Device d = forLocalRank(localRank, deviceCount);
+        return switch (choice) {
+            case CPU -> Device.CPU;
+            case AUTO -> d;
+            case CUDA -> {
+                if (!d.isCuda()) {
+                    throw new DeviceException("device cuda was asked for (--device cuda or BLUEFOG_DEVICE=cuda) but no"
+                            + " CUDA GPU is usable on this machine (" + unavailableReason()
+                            + "); use --device auto or cpu");
+                }
+                yield d;
+            }
+        };
+    }
+
+    /** @return why no CUDA device is usable ("not probed" before the first probe; empty text if one is) */
+    public static String unavailableReason() {
+        return unavailableReason;
+    }
+
     /** The placement rule, with the device count given (testable without GPUs). */
     static Device forLocalRank(int localRank, int deviceCount) {
         if (localRank < 0) {
@@ -76,10 +125,12 @@ public final class Devices {
             int[] count = new int[1];
             JCuda.cudaGetDeviceCount(count);
             LOG.debug("JCuda found {} CUDA device(s)", count[0]);
+            unavailableReason = count[0] > 0 ? "" : "the CUDA runtime reports 0 devices";
             return Math.max(0, count[0]);
         } catch (LinkageError | RuntimeException e) {
             // No natives for this platform, no libcudart/libcuda, no GPU, or a driver too old.
             LOG.debug("CUDA unavailable, using the CPU: {}", e.toString());
+            unavailableReason = "JCuda: " + e;
             return 0;
         }
     }

@@ -29,6 +29,7 @@ class BlueFogConfigTest {
         assertFalse(c.skipNegotiation());
         assertTrue(c.nativeKernels());
         assertEquals(Optional.empty(), c.transport());
+        assertEquals(io.bluefog.device.DeviceChoice.AUTO, c.device());
         assertEquals(BlueFogConfig.defaults(), c);
     }
 
@@ -42,7 +43,8 @@ class BlueFogConfigTest {
                 "BLUEFOG_PIPELINE_CHUNK", "4096",
                 "BLUEFOG_SKIP_NEGOTIATE", "True",
                 "BLUEFOG_NATIVE_KERNELS", "false",
-                "BLUEFOG_TRANSPORT", "mpi"));
+                "BLUEFOG_TRANSPORT", "mpi",
+                "BLUEFOG_DEVICE", "CPU"));
         assertEquals(LogLevel.DEBUG, c.logLevel());
         assertTrue(c.logLevelSet());
         assertEquals(0L, c.fusionThresholdBytes());
@@ -52,6 +54,9 @@ class BlueFogConfigTest {
         assertTrue(c.skipNegotiation());
         assertFalse(c.nativeKernels());
         assertEquals(Optional.of("mpi"), c.transport());
+        assertEquals(io.bluefog.device.DeviceChoice.CPU, c.device());
+        assertEquals(io.bluefog.device.DeviceChoice.CUDA,
+                BlueFogConfig.defaults().withDevice(io.bluefog.device.DeviceChoice.CUDA).device());
         assertEquals(BlueFogConfig.MAX_FUSION_THRESHOLD_BYTES,
                 BlueFogConfig.from(Map.of("BLUEFOG_FUSION_THRESHOLD", "2147483647")).fusionThresholdBytes());
         assertEquals(LogLevel.WARNING, BlueFogConfig.from(Map.of("BLUEFOG_LOG_LEVEL", "Warn")).logLevel());
@@ -72,7 +77,8 @@ class BlueFogConfigTest {
                 Map.entry("BLUEFOG_TIMEOUT_MILLIS", "soon"),
                 Map.entry("BLUEFOG_PIPELINE_CHUNK", "4"),
                 Map.entry("BLUEFOG_PIPELINE_CHUNK", "4294967296"),
-                Map.entry("BLUEFOG_SKIP_NEGOTIATE", "maybe"))) {
+                Map.entry("BLUEFOG_SKIP_NEGOTIATE", "maybe"),
+                Map.entry("BLUEFOG_DEVICE", "gpu"))) {
             ConfigurationException e = assertThrows(ConfigurationException.class,
                     () -> BlueFogConfig.from(Map.of(bad.getKey(), bad.getValue())), bad.toString());
             assertTrue(e.getMessage().startsWith(bad.getKey() + "='" + bad.getValue() + "'"), e.getMessage());
@@ -119,8 +125,8 @@ class BlueFogConfigTest {
     @Test
     void everyVariableIsListed() {
         assertEquals(List.of("BLUEFOG_LOG_LEVEL", "BLUEFOG_FUSION_THRESHOLD", "BLUEFOG_TIMELINE", "BLUEFOG_PIPELINE_CHUNK",
-                "BLUEFOG_SKIP_NEGOTIATE", "BLUEFOG_TIMEOUT_MILLIS", "BLUEFOG_NATIVE_KERNELS", "BLUEFOG_TRANSPORT"),
-                BlueFogConfig.VARIABLES);
+                "BLUEFOG_SKIP_NEGOTIATE", "BLUEFOG_TIMEOUT_MILLIS", "BLUEFOG_NATIVE_KERNELS", "BLUEFOG_TRANSPORT",
+                "BLUEFOG_DEVICE"), BlueFogConfig.VARIABLES);
         assertEquals(BlueFogConfig.TRANSPORT, BlueFog.TRANSPORT_ENV);
     }
 
@@ -130,7 +136,8 @@ class BlueFogConfigTest {
      */
     @ParameterizedTest(name = "{0}={1}")
     @CsvSource({"BLUEFOG_FUSION_THRESHOLD, 4294967296", "BLUEFOG_NATIVE_KERNELS, sometimes",
-            "BLUEFOG_TRANSPORT, no-such-transport", "BLUEFOG_PIPELINE_CHUNK, 2", "BLUEFOG_TIMEOUT_MILLIS, -5"})
+            "BLUEFOG_TRANSPORT, no-such-transport", "BLUEFOG_PIPELINE_CHUNK, 2", "BLUEFOG_TIMEOUT_MILLIS, -5",
+            "BLUEFOG_DEVICE, tpu"})
     void initAndOfRefuseBadSettings(String variable, String value) {
         String old = System.getProperty(variable);
         System.setProperty(variable, value);

@@ -30,6 +30,47 @@ class DevicesTest {
     }
 
     @Test
+    void selectionUnderEachChoiceIsAPureFunctionOfLocalRankAndCount() {
+        assertEquals(Device.CPU, Devices.select(DeviceChoice.CPU, 3, 4), "cpu even with GPUs");
+        assertEquals(Device.CPU, Devices.select(DeviceChoice.CPU, 3, 0));
+        assertEquals(Device.cuda(3), Devices.select(DeviceChoice.AUTO, 3, 4));
+        assertEquals(Device.cuda(1), Devices.select(DeviceChoice.AUTO, 5, 2), "more ranks than GPUs wrap");
+        assertEquals(Device.CPU, Devices.select(DeviceChoice.AUTO, 5, 0), "auto without a GPU is the CPU");
+        assertEquals(Device.cuda(0), Devices.select(DeviceChoice.CUDA, 8, 8));
+        DeviceException e = assertThrows(DeviceException.class, () -> Devices.select(DeviceChoice.CUDA, 0, 0));
+        assertTrue(e.getMessage().contains("device cuda was asked for") && e.getMessage().contains("no CUDA GPU"),
+                e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Devices.select(DeviceChoice.AUTO, -1, 2));
+        assertThrows(NullPointerException.class, () -> Devices.select(null, 0, 2));
+    }
+
+    @Test
+    void onThisMachineCpuAndAutoWorkAndCudaFailsClearlyWithoutAGpu() {
+        assertEquals(Device.CPU, Devices.select(DeviceChoice.CPU, 1));
+        int count = Devices.cudaDeviceCount();
+        assertEquals(count == 0 ? Device.CPU : Device.cuda(1 % count), Devices.select(DeviceChoice.AUTO, 1));
+        if (count == 0) {
+            DeviceException e = assertThrows(DeviceException.class, () -> Devices.select(DeviceChoice.CUDA, 0));
+            assertTrue(e.getMessage().contains(Devices.unavailableReason()), e.getMessage());
+            assertTrue(!Devices.unavailableReason().isEmpty() && !Devices.unavailableReason().equals("not probed"),
+                    "the probe says why: " + Devices.unavailableReason());
+        } else {
+            assertEquals(Device.cuda(0), Devices.select(DeviceChoice.CUDA, 0));
+        }
+    }
+
+    @Test
+    void deviceChoiceParsing() {
+        assertEquals(DeviceChoice.AUTO, DeviceChoice.parse("x", "auto"));
+        assertEquals(DeviceChoice.CPU, DeviceChoice.parse("x", " CPU "));
+        assertEquals(DeviceChoice.CUDA, DeviceChoice.parse("x", "Cuda"));
+        io.bluefog.ConfigurationException e = assertThrows(io.bluefog.ConfigurationException.class,
+                () -> DeviceChoice.parse("BLUEFOG_DEVICE", "gpu"));
+        assertEquals("BLUEFOG_DEVICE='gpu' must be auto, cpu or cuda", e.getMessage());
+        assertEquals("cuda", DeviceChoice.CUDA.toString());
+    }
+
+    @Test
     void probingNeverCrashesAndAgreesWithPlacement() {
         int count = Devices.cudaDeviceCount();
         assertTrue(count >= 0);

@@ -194,6 +194,10 @@ public final class FashionMnist implements Callable<Integer> {
     @Option(names = "--quiet", description = "no progress bar")
     boolean quiet;
 
+    @Option(names = "--device", converter = DeviceConverter.class, description = "auto|cpu|cuda: auto = a GPU when one is"
+            + " usable (local rank r on GPU r mod count), else the CPU; cuda = a GPU or an error (default: BLUEFOG_DEVICE, else auto)")
+    io.bluefog.device.DeviceChoice device;
+
     @Spec
     CommandSpec spec;
 
@@ -316,7 +320,27 @@ public final class FashionMnist implements Callable<Integer> {
         return new CommandLine.ParameterException(spec.commandLine(), message);
     }
 
+    /** {@code --device}: {@link io.bluefog.device.DeviceChoice#parse}. */
+    static final class DeviceConverter implements CommandLine.ITypeConverter<io.bluefog.device.DeviceChoice> {
+        @Override
+        public io.bluefog.device.DeviceChoice convert(String value) {
+            try {
+                return io.bluefog.device.DeviceChoice.parse("--device", value);
+            } catch (io.bluefog.ConfigurationException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
     private void validate() {
+        if (device == null) {
+            device = io.bluefog.config.BlueFogConfig.fromEnvironment().device();
+        }
+        try {
+            io.bluefog.device.Devices.select(device, 0); // --device cuda without a GPU fails here, before any work
+        } catch (io.bluefog.device.DeviceException e) {
+            throw usage(e.getMessage());
+        }
         if (checkpointDir != null && (optimizer == Algorithm.CHOCO || optimizer.asynchronous())) {
             throw usage("--checkpoint-dir: --optimizer " + optimizer + " cannot be checkpointed yet"
                     + (optimizer.asynchronous() ? " (an asynchronous run's window contents depend on timing)" : ""));
@@ -483,11 +507,24 @@ public final class FashionMnist implements Callable<Integer> {
         }
     }
 
+    /**
+     * The device as rank 0's first line reports it: a GPU chosen while ND4J runs its CPU backend (the
+     * default build, without {@code -P cuda}) is said to be placement only, since the training then runs
+     * on the CPU.
+     */
+    private static String deviceNote(io.bluefog.device.Device placed) {
+        boolean cudaBackend = org.nd4j.linalg.factory.Nd4j.getBackend().getClass().getName().toLowerCase(Locale.ROOT)
+                .contains("cuda");
+        return placed.isCuda() && !cudaBackend ? placed + " (placement only: ND4J's CPU backend trains; build with -P cuda)"
+                : placed.toString();
+    }
+
     /** The training of one rank. Collective. */
     private List<EpochMetrics> train(BlueFog bf) {
         int rank = bf.rank();
         int size = bf.size();
         boolean lead = rank == 0;
+        io.bluefog.device.Device placed = io.bluefog.device.Devices.select(device, bf.localRank());
         checkRanksAndBatch(size);
         // validated before any data is read: column stochastic for push-sum, doubly stochastic otherwise
         DynamicTopology schedule;
@@ -537,8 +574,8 @@ public final class FashionMnist implements Callable<Integer> {
             Map<String, String> settings = settings(size, net.numParams(), bf.communicator().transportName());
             if (lead) {
                 out.printf(Locale.ROOT, "fashion-mnist: %d ranks (%s), model %s (%d parameters), %s on %s, %s, partition %s, "
-                                + "%d batches of %d per rank per epoch%n", size, bf.communicator().transportName(), model,
-                        net.numParams(), optimizer, topology, config.updater(), part, batches, batchSize);
+                                + "%d batches of %d per rank per epoch, rank 0 on device %s%n", size, bf.communicator().transportName(), model,
+                        net.numParams(), optimizer, topology, config.updater(), part, batches, batchSize, deviceNote(placed));
                 if (!quiet) {
                     trainer.addListener(new ProgressBar(batches));
                 }

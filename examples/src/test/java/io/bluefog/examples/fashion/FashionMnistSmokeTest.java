@@ -41,6 +41,9 @@ class FashionMnistSmokeTest {
         String out = buf.toString(StandardCharsets.UTF_8);
         assertEquals(0, code, out);
         assertTrue(out.contains("epoch 1/1"), out);
+        // --device unset and BLUEFOG_DEVICE unset in the test JVM: auto, reported on rank 0's first line
+        assertTrue(out.lines().findFirst().orElse("").contains("rank 0 on device "
+                + io.bluefog.device.Devices.select(io.bluefog.device.DeviceChoice.AUTO, 0)), out);
         List<String> csv = Files.readAllLines(tmp.resolve(MetricsWriter.CSV));
         assertEquals(2, csv.size(), "header + one epoch: " + csv);
         assertEquals(MetricsWriter.CSV_HEADER, csv.get(0));
@@ -200,6 +203,33 @@ class FashionMnistSmokeTest {
         assertEquals(2, result[0], msg);
         assertEquals(1, msg.lines().count(), () -> "exactly one line: " + msg);
         assertTrue(msg.startsWith("fashion-mnist: ") && msg.contains(expected), msg);
+    }
+
+    @Test
+    void deviceCudaWithoutAGpuIsAUsageErrorBeforeAnyWork() {
+        Assumptions.assumeFalse(io.bluefog.device.Devices.cudaAvailable(),
+                "a CUDA GPU is usable on this machine, so --device cuda is valid here");
+        // no data in --data-dir: the device must fail first
+        assertOneLineUsageError(runCapturingErr("--transport", "local", "--ranks", "2", "--quiet", "--device", "cuda",
+                "--data-dir", tmp.toString(), "--metrics-dir", tmp.resolve("m").toString()),
+                "device cuda was asked for (--device cuda or BLUEFOG_DEVICE=cuda) but no CUDA GPU is usable");
+    }
+
+    @Test
+    void deviceValuesOtherThanAutoCpuCudaAreUsageErrors() {
+        assertOneLineUsageError(runCapturingErr("--transport", "local", "--device", "gpu"),
+                "--device='gpu' must be auto, cpu or cuda");
+    }
+
+    @Test
+    void deviceCpuAndAutoPassValidationOnAnyMachine() {
+        // both pass the device check and fail later, at the missing data (exit 1, not the usage status 2)
+        for (String d : new String[] {"cpu", "auto", "CPU"}) {
+            Object[] r = runCapturingErr("--transport", "local", "--ranks", "1", "--quiet", "--device", d,
+                    "--data-dir", tmp.toString(), "--metrics-dir", tmp.resolve("m-" + d).toString());
+            assertEquals(1, r[0], () -> d + ": " + r[1]);
+            assertTrue(((String) r[1]).contains("missing"), () -> d + ": " + r[1]);
+        }
     }
 
     /** Before: 3000 ranks on 2048 samples grew to 6 GB; now refused before any rank starts. */

@@ -169,7 +169,7 @@ class BfrunMpiTest {
         MpiRun.Result r = bfrun(HELLO_TIMEOUT, "-np", Integer.toString(np), "hello");
         assertEquals(0, r.exitCode(), () -> r.toString());
         Pattern line = Pattern.compile("hello from rank (\\d+) of " + np
-                + " \\(local rank (\\d+) of " + np + ", machine 0 of 1\\) on \\S+ via mpi: allreduce sum of ranks = "
+                + " \\(local rank (\\d+) of " + np + ", machine 0 of 1\\) on \\S+ via mpi, device (\\S+): allreduce sum of ranks = "
                 + (np * (np - 1) / 2) + ", expected " + (np * (np - 1) / 2) + ": OK");
         boolean[] seen = new boolean[np];
         for (String l : r.lines()) {
@@ -177,6 +177,8 @@ class BfrunMpiTest {
             if (m.matches()) {
                 int rank = Integer.parseInt(m.group(1));
                 assertEquals(rank, Integer.parseInt(m.group(2)), "one machine: local rank = rank");
+                assertEquals(io.bluefog.device.Devices.select(io.bluefog.device.DeviceChoice.AUTO, rank).toString(),
+                        m.group(3), "BLUEFOG_DEVICE unset = auto: local rank r on GPU r mod count, else cpu");
                 assertFalse(seen[rank], () -> "rank printed twice: " + r);
                 seen[rank] = true;
             }

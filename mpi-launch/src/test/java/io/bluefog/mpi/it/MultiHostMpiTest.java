@@ -60,7 +60,7 @@ class MultiHostMpiTest {
         for (int rank = 0; rank < 4; rank++) {
             String machine = rank < 2 ? "machine 0 of 2) on bf-host-a" : "machine 1 of 2) on bf-host-b";
             Pattern p = Pattern.compile("hello from rank " + rank + " of 4 \\(local rank " + (rank % 2) + " of 2, "
-                    + Pattern.quote(machine) + " via mpi: .*: OK");
+                    + Pattern.quote(machine) + " via mpi, device \\S+: .*: OK");
             assertTrue(p.matcher(r.output()).find(), "rank " + rank + " on " + machine + ":\n" + r);
         }
     }
