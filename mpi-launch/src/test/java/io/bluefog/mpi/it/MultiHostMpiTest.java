@@ -80,6 +80,48 @@ class MultiHostMpiTest {
     }
 
     /**
+     * The main job ({@code fashion-mnist}, 1024 samples, 1 epoch, 4 ranks) gives the same numbers on
+     * two hosts with 2 ranks each as on one host with 4: every number of metrics.json that does not
+     * measure time is equal as written (full precision).
+     */
+    @Test
+    void theMainJobGivesTheSameNumbersOnTwoHostsAsOnOne() throws Exception {
+        ExamplesSuiteUnderMpirun.examplesClasspath(); // skips the test when the examples module is not built
+        Path dir = Files.createTempDirectory("multihost-fashion");
+        try {
+            String job = "mpi-launch/bfrun -np 4 %s fashion-mnist --limit-samples 1024 --epochs 1 --quiet --metrics-dir " + dir;
+            MpiRun.Result r = onTwoHosts(String.format(job, "", "") + "/one && "
+                    + String.format(job, "-H \"$H\" --extra-mpi-flags \"$F\"") + "/two");
+            assertEquals(0, r.exitCode(), r::toString);
+            assertTrue(r.output().contains("fashion-mnist: 4 ranks (mpi"), r::toString);
+            String one = Files.readString(dir.resolve("one/metrics.json"));
+            String two = Files.readString(dir.resolve("two/metrics.json"));
+            for (String field : List.of("train_loss", "test_accuracy_averaged", "test_accuracy_rank0",
+                    "test_accuracy_mean_local", "consensus_distance", "bytes_sent_per_step", "iterations")) {
+                List<String> a = values(one, field);
+                assertEquals(1, a.size(), () -> field + " in " + one);
+                assertEquals(a, values(two, field), () -> field + " differs between one host and two:\n" + one + "\n" + two);
+            }
+        } finally {
+            try (var files = Files.walk(dir)) {
+                for (Path f : (Iterable<Path>) files.sorted(java.util.Comparator.reverseOrder())::iterator) {
+                    Files.deleteIfExists(f);
+                }
+            }
+        }
+    }
+
+    /** @return every value of {@code "field": value} in a metrics.json, as written */
+    private static List<String> values(String json, String field) {
+        List<String> out = new java.util.ArrayList<>();
+        Matcher m = Pattern.compile("\"" + field + "\": ([^,\\s}]+)").matcher(json);
+        while (m.find()) {
+            out.add(m.group(1));
+        }
+        return out;
+    }
+
+    /**
      * Starts the looping job, waits until all 4 ranks loop, does {@code fault}, and prints how many
      * milliseconds the job took to end after it ("ENDED <ms> <status>").
      */
