@@ -31,6 +31,8 @@ class MultiHostMpiTest {
     static final long TIMEOUT_MILLIS = 3_000;
     /** bfrun's abort grace (20 s) plus its TERM-then-KILL wait (5 s), and the ranks' own watchdog. */
     static final long GRACE_MILLIS = 25_000 + AbortWatchdogAccess.graceMillis();
+    /** The main job's collective timeout (its startup reads the data set before the first collective). */
+    static final long JOB_TIMEOUT_MILLIS = 120_000;
     /** Startup of 4 JVMs on a loaded 2-core machine; a hang guard only. */
     static final Duration JOB_LIMIT = Duration.ofMinutes(4);
 
@@ -89,7 +91,9 @@ class MultiHostMpiTest {
         ExamplesSuiteUnderMpirun.examplesClasspath(); // skips the test when the examples module is not built
         Path dir = Files.createTempDirectory("multihost-fashion");
         try {
-            String job = "mpi-launch/bfrun -np 4 %s fashion-mnist --limit-samples 1024 --epochs 1 --quiet --metrics-dir " + dir;
+            // The default timeout, not the fault tests' 3 s: rank 0 reads and checks the data before
+            // its first collective, which on a loaded machine can take longer than that.
+            String job = "BLUEFOG_TIMEOUT_MILLIS=" + JOB_TIMEOUT_MILLIS + " mpi-launch/bfrun -np 4 %s fashion-mnist --limit-samples 1024 --epochs 1 --quiet --metrics-dir " + dir;
             MpiRun.Result r = onTwoHosts(String.format(job, "", "") + "/one && "
                     + String.format(job, "-H \"$H\" --extra-mpi-flags \"$F\"") + "/two");
             assertEquals(0, r.exitCode(), r::toString);
