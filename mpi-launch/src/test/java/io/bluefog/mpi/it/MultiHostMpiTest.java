@@ -148,6 +148,7 @@ class MultiHostMpiTest {
     void takingTheLinkDownEndsTheJobWithinTimeoutPlusGrace() {
         MpiRun.Result r = faultWhileLooping("ip -n \"$TWO_HOSTS_NETNS_B\" link set \"$TWO_HOSTS_LINK_B\" down");
         long ms = endedAfterMillis(r);
+        System.out.println("[time to fail] link down between the hosts: the job ended " + ms + " ms after it");
         assertTrue(ms < TIMEOUT_MILLIS + GRACE_MILLIS, "ended " + ms + " ms after the link went down:\n" + r);
         assertTrue(r.output().contains("timed out after " + TIMEOUT_MILLIS + " ms (BLUEFOG_TIMEOUT_MILLIS) waiting for "),
                 r::toString);
@@ -160,6 +161,7 @@ class MultiHostMpiTest {
                 + "if tr '\\0' ' ' < /proc/$p/cmdline | grep -q StallingRankMain; then kill -KILL $p; echo KILLED $p; break; fi; done");
         assertTrue(r.output().contains("KILLED "), r::toString);
         long ms = endedAfterMillis(r);
+        System.out.println("[time to fail] a rank killed on the second host: the job ended " + ms + " ms after the kill");
         assertTrue(ms < TIMEOUT_MILLIS + GRACE_MILLIS, "ended " + ms + " ms after the kill:\n" + r);
     }
 }

@@ -31,6 +31,8 @@ class StallMpiTest {
         List<String> command = new java.util.ArrayList<>(MpiRun.command(np,
                 List.of("-DBLUEFOG_TIMEOUT_MILLIS=" + TIMEOUT_MILLIS), StallingRankMain.class.getName(), List.of(mode)));
         MpiRun.Result r = MpiRun.exec(command, LIMIT.plusSeconds(30));
+        System.out.println("[time to fail] " + mode + ", np " + np + ": mpirun ended after " + r.elapsed().toMillis()
+                + " ms (JVM startup and the test's own delays included)");
         assertFalse(r.timedOut(), () -> "job hung: " + r);
         assertNotEquals(0, r.exitCode(), () -> "job must fail: " + r);
         assertTrue(r.elapsed().compareTo(LIMIT) < 0, () -> "job took longer than " + LIMIT + ": " + r);
