@@ -32,7 +32,7 @@ final class Arrivals {
     private final mpi.Request[] receives;
     /** Token sends not yet seen complete, with their buffers (which MPI reads until then). */
     private final List<Object[]> sends = new ArrayList<>();
-    private long calls;
+    private volatile long calls;
 
     Arrivals(Intracomm world) throws MPIException {
         this.comm = world.dup();
@@ -74,6 +74,11 @@ final class Arrivals {
             }
         }
         poll();
+        return calls;
+    }
+
+    /** @return this rank's current collective call number (the last {@link #enter()}'s; 0 before the first) */
+    long calls() {
         return calls;
     }
 

@@ -49,8 +49,10 @@ import mpi.Op;
  * not completed after {@code BLUEFOG_TIMEOUT_MILLIS} ({@link BlueFogConfig#timeoutMillis()}, read
  * from the environment when MPI is initialised) it raises {@link BlueFogTimeoutException} naming
  * the operation, this rank's collective call number and the ranks that have not entered that call
- * (from {@link Arrivals} tokens), or saying that every rank entered it and it made no progress (a
- * rank stalled inside it, or the network failed). After a timeout the communicator's collectives
+ * (from {@link Arrivals} tokens); when every rank entered it, a {@link Liveness} check (a ping to
+ * every peer, answered by each rank's responder thread, {@link #livenessWaitMillis()} to answer)
+ * names the ranks that stalled inside it (stopped, paused or cut off), or says that every rank
+ * answered and the network between them failed. After a timeout the communicator's collectives
  * refuse to run ({@link CommunicationException}): the timed-out MPI request still owns its buffer.
  * A stall inspector in the spirit of Horovod's: a collective still waiting after half the timeout
  * ({@link #stallWarningMillis()}; 60 s at the default 120 s, Horovod's default stall-check time)
@@ -79,6 +81,7 @@ public final class MpiCommunicator implements Communicator {
     private volatile boolean aborting;
     private final long timeoutMillis;
     private final Arrivals arrivals;
+    private final Liveness liveness;
     /** The collective that timed out (its request still owns its buffer), or null. */
     private volatile String timedOut;
 
@@ -116,6 +119,7 @@ public final class MpiCommunicator implements Communicator {
         machineSize = machine[1];
         timeoutMillis = BlueFogConfig.fromEnvironment().timeoutMillis();
         arrivals = new Arrivals(world);
+        liveness = new Liveness(world, arrivals::calls);
     }
 
     /** @return the deadline of one collective in milliseconds ({@code BLUEFOG_TIMEOUT_MILLIS}) */
@@ -171,14 +175,44 @@ public final class MpiCommunicator implements Communicator {
         }
     }
 
-    /** @return e.g. "ranks [3] not heard from (they have not entered this call)" */
-    private String waitingFor(long call) {
+    /**
+     * @return e.g. "ranks [3], not heard from (not entered this call)"; when every rank has entered
+     *         the call, the result of a {@link Liveness} check of every peer naming the ranks that did
+     *         not answer it, e.g. "rank 2, which did not answer a liveness check within 300 ms (stopped
+     *         or unreachable inside this call; ranks [0, 1] answered, in calls [5, 5])"
+     */
+    private String waitingFor(long call) throws MPIException {
         List<Integer> missing = arrivals.notEntered(call);
-        if (missing.isEmpty()) {
-            return "a call every rank has entered: no progress (a rank stalled inside it, or the network failed)";
+        if (!missing.isEmpty()) {
+            return (missing.size() == 1 ? "rank " + missing.get(0) : "ranks " + missing)
+                    + ", not heard from (not entered this call)";
         }
-        return (missing.size() == 1 ? "rank " + missing.get(0) : "ranks " + missing)
-                + ", not heard from (not entered this call)";
+        List<Integer> peers = new java.util.ArrayList<>();
+        for (int p = 0; p < size; p++) {
+            if (p != rank) {
+                peers.add(p);
+            }
+        }
+        long wait = livenessWaitMillis();
+        java.util.Map<Integer, Long> answered = liveness.check(peers, wait);
+        List<Integer> silent = new java.util.ArrayList<>(peers);
+        silent.removeAll(answered.keySet());
+        String answers = answered.isEmpty() ? "none answered"
+                : (answered.size() == 1 ? "rank " : "ranks ") + (answered.size() == 1
+                        ? answered.keySet().iterator().next() + " answered, in call #" + answered.values().iterator().next()
+                        : answered.keySet() + " answered, in calls " + answered.values());
+        if (silent.isEmpty()) {
+            return "a call every rank has entered: no progress, although every rank answered a liveness check ("
+                    + answers + "; the network between them failed?)";
+        }
+        return (silent.size() == 1 ? "rank " + silent.get(0) + ", which" : "ranks " + silent + ", which")
+                + " did not answer a liveness check within " + wait + " ms (stopped or unreachable inside this call, "
+                + "which every rank entered; " + answers + ")";
+    }
+
+    /** How long a liveness check waits for the answers: a tenth of the timeout, within 50..1000 ms. */
+    long livenessWaitMillis() {
+        return Math.min(1000, Math.max(50, timeoutMillis / 10));
     }
 
     /**
@@ -446,6 +480,7 @@ public final class MpiCommunicator implements Communicator {
             return;
         }
         try {
+            liveness.close();
             arrivals.cancel();
             local.free();
             MPI.Finalize();

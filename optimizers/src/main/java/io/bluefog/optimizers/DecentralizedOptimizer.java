@@ -78,8 +78,13 @@ import java.util.Objects;
  * </ul>
  * Every communication in {@code update} and {@code begin} is collective: all ranks must make the same
  * calls in the same order in each iteration (the collectives raise
- * {@link io.bluefog.CollectiveMismatchException} when shapes, dtypes or topologies differ, but a call
- * that some rank skips leaves the others waiting until the timeout). Decide what to communicate only
+ * {@link io.bluefog.CollectiveMismatchException} when shapes, dtypes or topologies differ). The helpers
+ * name every call they make with the iteration and the call's index in it ({@code 'step 7 call 1'},
+ * see {@link Collectives#named}), so a rank that skips or adds a helper call fails with a
+ * {@code CollectiveMismatchException} on every rank naming both calls, at the first call where the
+ * ranks' names differ: later in the same iteration, or at the latest at the next iteration's first
+ * call (identical calls cannot be told apart before that: the calls up to there are paired by
+ * order), never at the epoch's end. Calls made directly on {@link #collectives()} are not named. Decide what to communicate only
  * from values equal on every rank ({@code w}, {@code round}, {@link #iteration()}, the configuration),
  * never from local data. The iteration and round counters, the schedule, the updater state and the
  * timing are private to this class and advanced by {@link #step}; {@code step}, {@code beginStep} and
@@ -98,6 +103,8 @@ public abstract class DecentralizedOptimizer {
     private final int blockCount;
     private long iteration;
     private long round;
+    /** Index of the helpers' next call in the current iteration, for its name ({@link #nextCall}). */
+    private int callInIteration;
     private long communicationNanos;
     private long bytesSent;
     /** {@link #localStep}'s result, reused; created on first use with the gradient's shape. */
@@ -287,6 +294,7 @@ public abstract class DecentralizedOptimizer {
             round++;
         }
         iteration++;
+        callInIteration = 0;
         sampleGradientNorms = null;
     }
 
@@ -397,7 +405,7 @@ public abstract class DecentralizedOptimizer {
     protected final void mix(INDArray x, Topology w) {
         countNeighborBytes(x, w);
         long t0 = System.nanoTime();
-        collectives.neighborAllreduceInPlace(x, Mixing.of(w));
+        nextCall().neighborAllreduceInPlace(x, Mixing.of(w));
         communicationNanos += System.nanoTime() - t0;
     }
 
@@ -408,7 +416,7 @@ public abstract class DecentralizedOptimizer {
     protected final Handle<INDArray> startMix(INDArray x, Topology w) {
         countNeighborBytes(x, w);
         long t0 = System.nanoTime();
-        Handle<INDArray> h = collectives.neighborAllreduceInPlaceAsync(x, Mixing.of(w));
+        Handle<INDArray> h = nextCall().neighborAllreduceInPlaceAsync(x, Mixing.of(w));
         communicationNanos += System.nanoTime() - t0;
         return h;
     }
@@ -428,7 +436,7 @@ public abstract class DecentralizedOptimizer {
         int n = collectives.size();
         bytesSent += Math.round(2.0 * (n - 1) / n * x.length() * x.dataType().width());
         long t0 = System.nanoTime();
-        collectives.allreduceInPlace(x, ReduceOp.AVG);
+        nextCall().allreduceInPlace(x, ReduceOp.AVG);
         communicationNanos += System.nanoTime() - t0;
     }
 
@@ -445,9 +453,17 @@ public abstract class DecentralizedOptimizer {
     protected final INDArray neighborAllgather(INDArray x, Topology w) {
         countNeighborBytes(x, w);
         long t0 = System.nanoTime();
-        INDArray gathered = collectives.neighborAllgather(x, Mixing.of(w));
+        INDArray gathered = nextCall().neighborAllgather(x, Mixing.of(w));
         communicationNanos += System.nanoTime() - t0;
         return gathered;
+    }
+
+    /**
+     * The collectives named for the helpers' next call: {@code "step <iteration> call <index>"}, the
+     * index counting the helper calls of this iteration from 0 (see the class comment).
+     */
+    private Collectives nextCall() {
+        return collectives.named("step " + iteration + " call " + callInIteration++);
     }
 
     /** x goes to each out-neighbor of this rank in w once. */

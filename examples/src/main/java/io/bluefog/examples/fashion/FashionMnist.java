@@ -166,6 +166,11 @@ public final class FashionMnist implements Callable<Integer> {
             + " (atomic files, a MANIFEST per checkpoint; the 2 newest kept)")
     Path checkpointDir;
 
+    @Option(names = "--checkpoint-steps", defaultValue = "0", description = "also save a checkpoint every N steps"
+            + " (counted over all epochs) inside an epoch, which --resume continues mid-epoch; 0 = only at epoch ends"
+            + " (default: ${DEFAULT-VALUE})")
+    long checkpointSteps;
+
     @Option(names = "--resume", description = "continue from the newest complete checkpoint in --checkpoint-dir"
             + " (--epochs is the total; the same ranks, algorithm and topology); none there: start afresh")
     boolean resume;
@@ -356,6 +361,12 @@ public final class FashionMnist implements Callable<Integer> {
         }
         if (resume && checkpointDir == null) {
             throw usage("--resume needs --checkpoint-dir");
+        }
+        if (checkpointSteps < 0) {
+            throw usage("--checkpoint-steps must be >= 0, got " + checkpointSteps);
+        }
+        if (checkpointSteps > 0 && checkpointDir == null) {
+            throw usage("--checkpoint-steps needs --checkpoint-dir");
         }
     }
 
@@ -581,16 +592,20 @@ public final class FashionMnist implements Callable<Integer> {
                 }
             }
             List<EpochMetrics> history = new ArrayList<>();
+            if (checkpointSteps > 0) {
+                trainer.checkpointEverySteps(checkpointDir, checkpointSteps, train::position);
+            }
             if (resume) {
                 java.util.Optional<byte[]> position = trainer.resume(checkpointDir);
                 position.ifPresent(train::restorePosition);
                 if (lead) {
                     out.printf(Locale.ROOT, position.isPresent()
-                            ? "resumed from %s after epoch %d (step %d)%n" : "no checkpoint in %s: starting afresh%n",
-                            checkpointDir, trainer.epoch(), trainer.steps());
+                            ? "resumed from %s after epoch %d (step %d)%s%n" : "no checkpoint in %s: starting afresh%n",
+                            checkpointDir, trainer.epochsCompleted(), trainer.steps(),
+                            trainer.epochsCompleted() < trainer.epoch() ? ", inside epoch " + trainer.epoch() : "");
                 }
             }
-            for (int e = trainer.epoch() + 1; e <= epochs; e++) {
+            for (int e = trainer.epochsCompleted() + 1; e <= epochs; e++) {
                 EpochMetrics m = trainer.fitEpoch(train, testIt);
                 history.add(m);
                 if (lead) {

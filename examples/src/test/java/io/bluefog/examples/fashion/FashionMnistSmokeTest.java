@@ -6,6 +6,8 @@ import io.bluefog.examples.data.FashionMnistData;
 import io.bluefog.optimizers.dl4j.EpochMetrics;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
@@ -182,6 +184,29 @@ class FashionMnistSmokeTest {
         assertTrue(msg.contains(matrix + ": rank 0: column sum (self weight + send weights) is 0.5, expected 1 for a "
                 + "doubly-stochastic matrix"), msg);
         assertTrue(!msg.contains("missing"), msg);
+    }
+
+    /**
+     * Every bad weight matrix of issue 11 (before: trained to garbage with exit 0, or a late DL4J NaN
+     * error) is one usage line naming the file, the rank and the fault, before any data is read.
+     * W[i][j] is the weight rank i gives rank j's value: rows are receive weights, columns send weights.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "not stochastic (0.9 0.9 / 0.5 0.5)|atc|0.9 0.9;0.5 0.5|rank 0: row sum (self weight + receive weights) is 1.8, expected 1 for a doubly-stochastic matrix",
+            "row-stochastic only|atc|0.5 0.5;0 1|rank 0: column sum (self weight + send weights) is 0.5, expected 1 for a doubly-stochastic matrix",
+            "column-stochastic only|atc|0.5 0;0.5 1|rank 0: row sum (self weight + receive weights) is 0.5, expected 1 for a doubly-stochastic matrix",
+            "row-stochastic only, push-sum|push-sum|0.5 0.5;0 1|rank 0: column sum (self weight + send weights) is 0.5, expected 1 for a column-stochastic matrix",
+            "zero self weight|atc|0 1;1 0|rank 0: self weight is 0.0; a positive self weight (self loop) is required",
+            "negative weights|atc|1.5 -0.5;-0.5 1.5|rank 0: weight -0.5 of in-neighbor 1 is negative"})
+    void everyBadMixingMatrixIsOneUsageLineBeforeAnyDataIsRead(String name, String optimizer, String rows, String expected)
+            throws Exception {
+        Path matrix = tmp.resolve("w-" + name.hashCode() + ".matrix");
+        Files.writeString(matrix, rows.replace(';', '\n') + "\n");
+        // no data in --data-dir: the topology must be the first thing that fails
+        assertOneLineUsageError(runCapturingErr("--transport", "local", "--ranks", "2", "--quiet", "--optimizer", optimizer,
+                "--topology", matrix.toString(), "--data-dir", tmp.toString(), "--metrics-dir", tmp.resolve("m").toString()),
+                matrix + ": " + expected);
     }
 
     /** Runs the job with stderr captured; returns {exit code, stderr}. */

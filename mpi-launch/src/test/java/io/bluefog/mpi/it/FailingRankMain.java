@@ -14,6 +14,8 @@ import java.nio.ByteOrder;
  *   <li>{@code worker-thread}: the exception ends a worker thread while the last rank's main thread
  *       keeps waiting for a message that never comes; the process stays alive, so only the MPI
  *       transport's abort handler can end the job.</li>
+ *   <li>{@code timeline}: as {@code main}, after every rank recorded an event "before the failure"
+ *       on its timeline ({@code -DBLUEFOG_TIMELINE=prefix}).</li>
  *   <li>{@code try-block}: the exception leaves a try-with-resources block around the context, so
  *       the failing rank closes its communicator before the handler runs; closing must not block
  *       (MPI_Finalize is collective and the others wait in a barrier).</li>
@@ -34,9 +36,12 @@ public final class FailingRankMain {
         }
         BlueFog bf = BlueFog.init(args);
         int last = bf.size() - 1;
+        if (mode.equals("timeline")) {
+            bf.timeline().instant("test", "before the failure");
+        }
         if (bf.rank() == last) {
             RuntimeException failure = failure(bf);
-            if (mode.equals("main")) {
+            if (mode.equals("main") || mode.equals("timeline")) {
                 throw failure;
             }
             Thread worker = new Thread(() -> {

@@ -31,6 +31,8 @@ class MultiHostMpiTest {
     static final long TIMEOUT_MILLIS = 3_000;
     /** bfrun's abort grace (20 s) plus its TERM-then-KILL wait (5 s), and the ranks' own watchdog. */
     static final long GRACE_MILLIS = 25_000 + AbortWatchdogAccess.graceMillis();
+    /** The main job's collective timeout (its startup reads the data set before the first collective). */
+    static final long JOB_TIMEOUT_MILLIS = 120_000;
     /** Startup of 4 JVMs on a loaded 2-core machine; a hang guard only. */
     static final Duration JOB_LIMIT = Duration.ofMinutes(4);
 
@@ -80,6 +82,50 @@ class MultiHostMpiTest {
     }
 
     /**
+     * The main job ({@code fashion-mnist}, 1024 samples, 1 epoch, 4 ranks) gives the same numbers on
+     * two hosts with 2 ranks each as on one host with 4: every number of metrics.json that does not
+     * measure time is equal as written (full precision).
+     */
+    @Test
+    void theMainJobGivesTheSameNumbersOnTwoHostsAsOnOne() throws Exception {
+        ExamplesSuiteUnderMpirun.examplesClasspath(); // skips the test when the examples module is not built
+        Path dir = Files.createTempDirectory("multihost-fashion");
+        try {
+            // The default timeout, not the fault tests' 3 s: rank 0 reads and checks the data before
+            // its first collective, which on a loaded machine can take longer than that.
+            String job = "BLUEFOG_TIMEOUT_MILLIS=" + JOB_TIMEOUT_MILLIS + " mpi-launch/bfrun -np 4 %s fashion-mnist --limit-samples 1024 --epochs 1 --quiet --metrics-dir " + dir;
+            MpiRun.Result r = onTwoHosts(String.format(job, "", "") + "/one && "
+                    + String.format(job, "-H \"$H\" --extra-mpi-flags \"$F\"") + "/two");
+            assertEquals(0, r.exitCode(), r::toString);
+            assertTrue(r.output().contains("fashion-mnist: 4 ranks (mpi"), r::toString);
+            String one = Files.readString(dir.resolve("one/metrics.json"));
+            String two = Files.readString(dir.resolve("two/metrics.json"));
+            for (String field : List.of("train_loss", "test_accuracy_averaged", "test_accuracy_rank0",
+                    "test_accuracy_mean_local", "consensus_distance", "bytes_sent_per_step", "iterations")) {
+                List<String> a = values(one, field);
+                assertEquals(1, a.size(), () -> field + " in " + one);
+                assertEquals(a, values(two, field), () -> field + " differs between one host and two:\n" + one + "\n" + two);
+            }
+        } finally {
+            try (var files = Files.walk(dir)) {
+                for (Path f : (Iterable<Path>) files.sorted(java.util.Comparator.reverseOrder())::iterator) {
+                    Files.deleteIfExists(f);
+                }
+            }
+        }
+    }
+
+    /** @return every value of {@code "field": value} in a metrics.json, as written */
+    private static List<String> values(String json, String field) {
+        List<String> out = new java.util.ArrayList<>();
+        Matcher m = Pattern.compile("\"" + field + "\": ([^,\\s}]+)").matcher(json);
+        while (m.find()) {
+            out.add(m.group(1));
+        }
+        return out;
+    }
+
+    /**
      * Starts the looping job, waits until all 4 ranks loop, does {@code fault}, and prints how many
      * milliseconds the job took to end after it ("ENDED <ms> <status>").
      */
@@ -102,6 +148,7 @@ class MultiHostMpiTest {
     void takingTheLinkDownEndsTheJobWithinTimeoutPlusGrace() {
         MpiRun.Result r = faultWhileLooping("ip -n \"$TWO_HOSTS_NETNS_B\" link set \"$TWO_HOSTS_LINK_B\" down");
         long ms = endedAfterMillis(r);
+        System.out.println("[time to fail] link down between the hosts: the job ended " + ms + " ms after it");
         assertTrue(ms < TIMEOUT_MILLIS + GRACE_MILLIS, "ended " + ms + " ms after the link went down:\n" + r);
         assertTrue(r.output().contains("timed out after " + TIMEOUT_MILLIS + " ms (BLUEFOG_TIMEOUT_MILLIS) waiting for "),
                 r::toString);
@@ -114,6 +161,7 @@ class MultiHostMpiTest {
                 + "if tr '\\0' ' ' < /proc/$p/cmdline | grep -q StallingRankMain; then kill -KILL $p; echo KILLED $p; break; fi; done");
         assertTrue(r.output().contains("KILLED "), r::toString);
         long ms = endedAfterMillis(r);
+        System.out.println("[time to fail] a rank killed on the second host: the job ended " + ms + " ms after the kill");
         assertTrue(ms < TIMEOUT_MILLIS + GRACE_MILLIS, "ended " + ms + " ms after the kill:\n" + r);
     }
 }

@@ -31,6 +31,8 @@ class StallMpiTest {
         List<String> command = new java.util.ArrayList<>(MpiRun.command(np,
                 List.of("-DBLUEFOG_TIMEOUT_MILLIS=" + TIMEOUT_MILLIS), StallingRankMain.class.getName(), List.of(mode)));
         MpiRun.Result r = MpiRun.exec(command, LIMIT.plusSeconds(30));
+        System.out.println("[time to fail] " + mode + ", np " + np + ": mpirun ended after " + r.elapsed().toMillis()
+                + " ms (JVM startup and the test's own delays included)");
         assertFalse(r.timedOut(), () -> "job hung: " + r);
         assertNotEquals(0, r.exitCode(), () -> "job must fail: " + r);
         assertTrue(r.elapsed().compareTo(LIMIT) < 0, () -> "job took longer than " + LIMIT + ": " + r);
@@ -57,6 +59,29 @@ class StallMpiTest {
                 assertTrue(line.contains("waiting for rank " + last + ","), () -> "wrong rank named: " + line);
             }
         }
+    }
+
+    /**
+     * Every rank entered a 16 MB allreduce, in which rank 0 was stopped (SIGSTOP): the others' stall
+     * warning and timeout name it as the rank that did not answer their liveness check, where they
+     * said "no progress" before.
+     */
+    @ParameterizedTest(name = "np = {0}")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {2, 3})
+    void aRankStoppedInsideACallEveryRankEnteredIsNamed(int np) {
+        MpiRun.Result r = run(np, "sigstop-inside");
+        int stopped = 0;
+        assertTrue(r.output().matches("(?s).*rank \\d+ timed out: BlueFogTimeoutException: rank \\d+: allreduce.*"),
+                () -> "no rank reports the timeout: " + r);
+        for (String line : r.lines()) {
+            if (line.contains(" timed out: ")) {
+                assertTrue(line.contains("waiting for rank " + stopped + ", which did not answer a liveness check within "),
+                        () -> "the stopped rank is not named: " + line);
+            }
+        }
+        assertTrue(r.output().matches("(?s).*\\[bluefog\\] rank \\d+: stall warning: [^\\n]* has waited \\d+ ms for rank "
+                + stopped + ", which did not answer a liveness check.*"), () -> "no stall warning naming rank " + stopped + ": " + r);
+        assertFalse(r.output().contains("completed a collective"), r::toString);
     }
 
     @Test

@@ -18,6 +18,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * <ul>
  *   <li>{@code allreduce}, {@code broadcast}, {@code allgather}, {@code barrier}: the transport's
  *       collective directly (no header agreement before it); the last rank never calls it.</li>
+ *   <li>{@code sigstop-inside}: rank 0 enters the transport's 16 MB allreduce at once and stops
+ *       itself with SIGSTOP 2 s later, inside it (waiting for its peers); the others enter the same
+ *       allreduce only 5 s after the start, so every rank has entered a call that cannot progress.</li>
  *   <li>{@code engine-sigstop}: every rank repeats a 4 Mi-element {@code Collectives.allreduce};
  *       after its first one the last rank stops itself with SIGSTOP, in or between its calls.</li>
  * </ul>
@@ -45,6 +48,29 @@ public final class StallingRankMain {
                         System.out.flush();
                     }
                 }
+            }
+            if (mode.equals("sigstop-inside")) {
+                long start = System.nanoTime();
+                comm.barrier();
+                if (bf.rank() == 0) {
+                    Thread stopper = new Thread(() -> {
+                        try {
+                            Thread.sleep(2_000);
+                            new ProcessBuilder("kill", "-STOP", Long.toString(ProcessHandle.current().pid())).start();
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
+                        }
+                    });
+                    stopper.setDaemon(true);
+                    stopper.start();
+                } else {
+                    Thread.sleep(Math.max(0, 5_000 - (System.nanoTime() - start) / 1_000_000));
+                }
+                // 16 MB: far above the eager limits, so the stopped rank's part cannot complete without it
+                FloatBuffer b = ByteBuffer.allocateDirect((4 << 20) * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+                comm.allreduce(b, ReduceOp.SUM);
+                System.out.println("rank " + bf.rank() + " completed a collective the last rank was stopped in");
+                return;
             }
             if (mode.equals("engine-sigstop")) {
                 Collectives c = Collectives.of(bf);

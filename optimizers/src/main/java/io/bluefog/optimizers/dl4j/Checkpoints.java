@@ -36,20 +36,34 @@ import org.nd4j.linalg.factory.Nd4j;
  * file in the same directory, forced to disk ({@code fsync}), renamed over the target, and the
  * directory forced, so a crash leaves either the old file or the new one, never a part.
  *
- * <p>A rank file holds: the magic {@code BFCKPT1}, rank, number of ranks, the optimizer's
+ * <p>A rank file holds: the magic {@code BFCKPT2}, rank, number of ranks, the optimizer's
  * {@link io.bluefog.optimizers.DecentralizedOptimizer#fingerprint() fingerprint}, step, epoch,
- * iteration and round counters, the state arrays (ND4J's binary form, exact), the caller's extra
+ * the progress of an epoch in progress (a mid-epoch checkpoint, {@code --checkpoint-steps}: its
+ * iterations done, their loss sum, samples and bytes sent; absent between epochs), iteration and
+ * round counters, the state arrays (ND4J's binary form, exact), the caller's extra
  * bytes (e.g. the data iterator's position), and a CRC-32 of all of it.
  */
 public final class Checkpoints {
     static final String MANIFEST = "MANIFEST";
-    private static final byte[] MAGIC = "BFCKPT1\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] MAGIC = "BFCKPT2\n".getBytes(StandardCharsets.US_ASCII);
 
     private Checkpoints() {
     }
 
     /** What one rank's file holds. */
-    public record Saved(long step, int epoch, OptimizerState state, byte[] extra) {
+    public record Saved(long step, int epoch, EpochProgress progress, OptimizerState state, byte[] extra) {
+    }
+
+    /**
+     * The progress of the epoch a mid-epoch checkpoint was taken in ({@link DecentralizedTrainer#fitEpoch}
+     * continues it on resume), so that the epoch's metrics come out as in an uninterrupted run.
+     *
+     * @param iterations iterations of the epoch done (1..the epoch's iterations)
+     * @param lossSum    sum of their mini-batch losses on this rank
+     * @param samples    their samples on this rank
+     * @param bytesSent  bytes the optimizer sent in them ({@code DecentralizedOptimizer#bytesSent})
+     */
+    public record EpochProgress(int iterations, double lossSum, long samples, long bytesSent) {
     }
 
     /** @return the directory of the checkpoint taken after {@code step} steps */
@@ -90,7 +104,7 @@ public final class Checkpoints {
     }
 
     static void writeRank(Path stepDir, int rank, int size, String fingerprint, long step, int epoch,
-            OptimizerState state, byte[] extra) throws IOException {
+            EpochProgress progress, OptimizerState state, byte[] extra) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (DataOutputStream out = new DataOutputStream(bytes)) {
             out.write(MAGIC);
@@ -99,6 +113,13 @@ public final class Checkpoints {
             out.writeUTF(fingerprint);
             out.writeLong(step);
             out.writeInt(epoch);
+            out.writeBoolean(progress != null);
+            if (progress != null) {
+                out.writeInt(progress.iterations());
+                out.writeDouble(progress.lossSum());
+                out.writeLong(progress.samples());
+                out.writeLong(progress.bytesSent());
+            }
             out.writeLong(state.iteration());
             out.writeLong(state.round());
             out.writeInt(state.arrays().size());
@@ -214,7 +235,8 @@ public final class Checkpoints {
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(all, 0, all.length - Long.BYTES))) {
             byte[] magic = in.readNBytes(MAGIC.length);
             if (!Arrays.equals(magic, MAGIC)) {
-                throw new CheckpointException(file + ": not a bluefog-jvm checkpoint");
+                throw new CheckpointException(file + ": not a bluefog-jvm checkpoint of this version (magic "
+                        + new String(MAGIC, StandardCharsets.US_ASCII).strip() + ")");
             }
             int r = in.readInt();
             int n = in.readInt();
@@ -225,6 +247,8 @@ public final class Checkpoints {
                 throw new CheckpointException(file + ": holds rank " + r + " of " + n + " at step " + s
                         + ", expected rank " + rank + " of " + size + " at step " + step);
             }
+            EpochProgress progress = in.readBoolean()
+                    ? new EpochProgress(in.readInt(), in.readDouble(), in.readLong(), in.readLong()) : null;
             long iteration = in.readLong();
             long round = in.readLong();
             int count = in.readInt();
@@ -233,7 +257,7 @@ public final class Checkpoints {
                 arrays.add(Nd4j.read(in));
             }
             byte[] extra = in.readNBytes(in.readInt());
-            return new Saved(step, epoch, new OptimizerState(iteration, round, arrays), extra);
+            return new Saved(step, epoch, progress, new OptimizerState(iteration, round, arrays), extra);
         }
     }
 

@@ -69,6 +69,12 @@ public final class DecentralizedTrainer {
     private final ParameterBlocks blocks;
     /** |J|: per-sample gradients per step the local updater asks for (CLARS), 0 for none. */
     private final int sampleSubset;
+    /** Mid-epoch checkpoints ({@link #checkpointEverySteps}): directory, period in steps (0: none), the caller's state. */
+    private java.nio.file.Path stepCheckpointDir;
+    private long checkpointSteps;
+    private java.util.function.Supplier<byte[]> checkpointExtra;
+    /** The epoch {@link #fitEpoch} must continue after a resume from a mid-epoch checkpoint; null otherwise. */
+    private Checkpoints.EpochProgress resumedProgress;
 
     /**
      * A trainer with the built-in algorithm the configuration names. Collective.
@@ -169,6 +175,11 @@ public final class DecentralizedTrainer {
      * @throws Checkpoints.CheckpointException if this rank cannot write its file (naming it)
      */
     public long saveCheckpoint(java.nio.file.Path dir, byte[] extra) {
+        return saveCheckpoint(dir, extra, null);
+    }
+
+    /** As {@link #saveCheckpoint(java.nio.file.Path, byte[])}, inside an epoch when {@code progress} is not null. */
+    private long saveCheckpoint(java.nio.file.Path dir, byte[] extra, Checkpoints.EpochProgress progress) {
         Objects.requireNonNull(dir, "dir");
         Objects.requireNonNull(extra, "extra");
         int rank = collectives.rank();
@@ -176,7 +187,7 @@ public final class DecentralizedTrainer {
         String fingerprint = optimizer.fingerprint();
         java.nio.file.Path stepDir = Checkpoints.stepDir(dir, steps);
         try {
-            Checkpoints.writeRank(stepDir, rank, size, fingerprint, steps, epoch, optimizer.saveState(), extra);
+            Checkpoints.writeRank(stepDir, rank, size, fingerprint, steps, epoch, progress, optimizer.saveState(), extra);
         } catch (java.io.IOException e) {
             throw new Checkpoints.CheckpointException("rank " + rank + ": cannot write its checkpoint in " + stepDir + ": " + e, e);
         }
@@ -199,6 +210,11 @@ public final class DecentralizedTrainer {
      * and epoch counters, and returns the caller's extra bytes. The steps that follow are those the
      * job that wrote the checkpoint would have taken, to the last bit, given the same data. Collective
      * (the ranks check that they found the same checkpoint).
+     *
+     * <p>A checkpoint taken inside an epoch ({@link #checkpointEverySteps}) leaves that epoch in
+     * progress ({@link #epochsCompleted()} is one less than {@link #epoch()}): the next
+     * {@link #fitEpoch} continues it without resetting the training iterator, whose position the
+     * caller restores from the extra bytes, and reports the whole epoch's loss, samples and bytes.
      *
      * @return the extra bytes saved with the checkpoint, or empty when {@code dir} holds none
      * @throws Checkpoints.CheckpointException if the ranks see different newest checkpoints, or the
@@ -244,7 +260,38 @@ public final class DecentralizedTrainer {
         }
         steps = saved.step();
         epoch = saved.epoch();
+        resumedProgress = saved.progress();
         return java.util.Optional.of(saved.extra());
+    }
+
+    /**
+     * Makes {@link #fitEpoch} save a checkpoint into {@code dir} after every {@code everySteps}-th step
+     * of the job (the step counter, {@link #steps()}, counts over all epochs), except after an epoch's
+     * last step, where the caller saves its end-of-epoch checkpoint ({@link #saveCheckpoint}) after
+     * the epoch's metrics. Such a mid-epoch checkpoint also holds the epoch's progress, so that
+     * {@link #resume} continues inside the epoch. Its time counts as training time of the epoch.
+     * Call on every rank with the same arguments.
+     *
+     * @param dir        as for {@link #saveCheckpoint}
+     * @param everySteps &ge; 1
+     * @param extra      the caller's state at the moment of the checkpoint, e.g. the training iterator's
+     *                   position after the step ({@code ShardIterator::position}); called on this rank's thread
+     * @throws IllegalArgumentException if {@code everySteps < 1}
+     */
+    public DecentralizedTrainer checkpointEverySteps(java.nio.file.Path dir, long everySteps,
+            java.util.function.Supplier<byte[]> extra) {
+        if (everySteps < 1) {
+            throw new IllegalArgumentException("checkpoint period must be >= 1 step, got " + everySteps);
+        }
+        this.stepCheckpointDir = Objects.requireNonNull(dir, "dir");
+        this.checkpointExtra = Objects.requireNonNull(extra, "extra");
+        this.checkpointSteps = everySteps;
+        return this;
+    }
+
+    /** @return epochs completed: {@link #epoch()}, less one while a resumed epoch is still in progress */
+    public int epochsCompleted() {
+        return resumedProgress != null ? epoch - 1 : epoch;
     }
 
     /** @return the steps this trainer has taken (restored by {@link #resume}) */
@@ -365,8 +412,14 @@ public final class DecentralizedTrainer {
      * @return the job-wide metrics, also passed to the listeners
      */
     public EpochMetrics fitEpoch(DataSetIterator train, DataSetIterator test) {
-        epoch++;
-        train.reset();
+        // After a resume from a mid-epoch checkpoint: continue that epoch where the caller's restored
+        // iterator stands, with the loss, samples and bytes of its iterations already done.
+        Checkpoints.EpochProgress resumed = resumedProgress;
+        resumedProgress = null;
+        if (resumed == null) {
+            epoch++;
+            train.reset();
+        }
         // Wait until every rank is ready: rank 0 does work of its own between epochs (printing,
         // writing the metrics files and the plot) while the others already enter this epoch. Without
         // this barrier their wait for rank 0 would be timed inside this epoch's first exchange and
@@ -386,11 +439,11 @@ public final class DecentralizedTrainer {
         }
         long commBefore = optimizer.communicationNanos();
         long overlappedBefore = optimizer.overlappedRounds();
-        long bytesBefore = optimizer.bytesSent();
+        long bytesBefore = optimizer.bytesSent() - (resumed == null ? 0 : resumed.bytesSent());
         CollectivesStatistics statsBefore = collectives.statistics();
-        double lossSum = 0;
-        long samples = 0;
-        int it = 0;
+        double lossSum = resumed == null ? 0 : resumed.lossSum();
+        long samples = resumed == null ? 0 : resumed.samples();
+        int it = resumed == null ? 0 : resumed.iterations();
         while (train.hasNext()) {
             org.nd4j.linalg.dataset.DataSet batch = train.next();
             double loss = step(batch);
@@ -400,6 +453,11 @@ public final class DecentralizedTrainer {
                 l.iterationDone(epoch, it, -1, loss);
             }
             it++;
+            // every rank's iterator yields the same number of batches: the ranks agree on hasNext()
+            if (checkpointSteps > 0 && steps % checkpointSteps == 0 && train.hasNext()) {
+                saveCheckpoint(stepCheckpointDir, checkpointExtra.get(),
+                        new Checkpoints.EpochProgress(it, lossSum, samples, optimizer.bytesSent() - bytesBefore));
+            }
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         double comm = (optimizer.communicationNanos() - commBefore) / 1e9;

@@ -119,6 +119,171 @@ class CheckpointResumeTest {
         }
     }
 
+    static final int EPOCHS = 2;
+    static final int BATCHES = 5;
+    static final int CHECKPOINT_STEPS = 3;
+
+    /** Rank r's batches, {@link #batch}(r, g) for the job's g-th batch; its position is g and the batches served this epoch. */
+    private static final class Batches implements org.nd4j.linalg.dataset.api.iterator.DataSetIterator {
+        private final int rank;
+        private int global;
+        private int served;
+
+        Batches(int rank) {
+            this.rank = rank;
+        }
+
+        byte[] position() {
+            return (global + " " + served).getBytes(StandardCharsets.UTF_8);
+        }
+
+        void restore(byte[] position) {
+            String[] f = new String(position, StandardCharsets.UTF_8).split(" ");
+            global = Integer.parseInt(f[0]);
+            served = Integer.parseInt(f[1]);
+        }
+
+        @Override
+        public DataSet next(int num) {
+            served++;
+            return CheckpointResumeTest.batch(rank, global++);
+        }
+
+        @Override
+        public DataSet next() {
+            return next(8);
+        }
+
+        @Override
+        public boolean hasNext() {
+            return served < BATCHES;
+        }
+
+        @Override
+        public void reset() {
+            served = 0;
+        }
+
+        @Override
+        public int inputColumns() {
+            return 4;
+        }
+
+        @Override
+        public int totalOutcomes() {
+            return 3;
+        }
+
+        @Override
+        public boolean resetSupported() {
+            return true;
+        }
+
+        @Override
+        public boolean asyncSupported() {
+            return false;
+        }
+
+        @Override
+        public int batch() {
+            return 8;
+        }
+
+        @Override
+        public void setPreProcessor(org.nd4j.linalg.dataset.api.DataSetPreProcessor p) {
+        }
+
+        @Override
+        public org.nd4j.linalg.dataset.api.DataSetPreProcessor getPreProcessor() {
+            return null;
+        }
+
+        @Override
+        public List<String> getLabels() {
+            return null;
+        }
+    }
+
+    /** The job "dies" here: thrown by every rank after the step, as a crash would end it. */
+    private static final class Crash extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Crash(long step) {
+            super("crashed after step " + step);
+        }
+    }
+
+    /** What a run of the epoch loop returns on one rank: its parameters and the last epoch's metrics. */
+    private record EpochRun(float[] params, EpochMetrics last) {
+    }
+
+    /**
+     * The job's epoch loop as {@code fashion-mnist} runs it: {@link #EPOCHS} epochs of {@link #BATCHES}
+     * batches, a checkpoint every {@link #CHECKPOINT_STEPS} steps and at every epoch end, resumed from
+     * {@code dir} first when {@code resume}; every rank throws {@link Crash} after step {@code crashAfter}
+     * (never when negative).
+     */
+    private static List<EpochRun> epochs(Algorithm a, Path dir, boolean resume, long crashAfter, long initSeed) {
+        List<EpochRun> runs = new ArrayList<>();
+        LocalCluster.call(RANKS, bf -> {
+            try (Collectives c = Collectives.of(bf)) {
+                MultiLayerNetwork net = model(initSeed);
+                DecentralizedTrainer t = new DecentralizedTrainer(c, bf.mixingTopology(), net, config(a, RANKS));
+                Batches train = new Batches(bf.rank());
+                t.checkpointEverySteps(dir, CHECKPOINT_STEPS, train::position);
+                t.addListener(new TrainingListener() {
+                    @Override
+                    public void iterationDone(int epoch, int iteration, int of, double loss) {
+                        if (t.steps() == crashAfter) {
+                            throw new Crash(crashAfter);
+                        }
+                    }
+                });
+                if (resume) {
+                    train.restore(t.resume(dir).orElseThrow());
+                }
+                EpochMetrics last = null;
+                for (int e = t.epochsCompleted() + 1; e <= EPOCHS; e++) {
+                    last = t.fitEpoch(train, null);
+                    t.saveCheckpoint(dir, train.position());
+                }
+                return new EpochRun(net.params().dup().data().asFloat(), last);
+            }
+        }).forEach(r -> runs.add((EpochRun) r));
+        return runs;
+    }
+
+    /**
+     * Killed after step {@code crash} (inside epoch 1 or 2) and resumed from the newest complete
+     * checkpoint, which {@code --checkpoint-steps} took inside an epoch: the parameters and the last
+     * epoch's loss, bytes and consensus equal an uninterrupted run's to the last bit.
+     */
+    @ParameterizedTest(name = "{0}, killed after step {1}")
+    @org.junit.jupiter.params.provider.CsvSource({"ATC, 4", "ATC, 7", "EXACT_DIFFUSION, 4", "EXACT_DIFFUSION, 7",
+            "PUSH_SUM, 4", "PUSH_SUM, 7", "GRADIENT_TRACKING, 7", "AWC, 7"})
+    void killedMidEpochAndResumedFromAStepCheckpointContinuesBitIdentically(Algorithm a, long crash) throws Exception {
+        List<EpochRun> uninterrupted = epochs(a, tmp.resolve("whole-" + a), false, -1, 7);
+        Path dir = tmp.resolve("ckpt-" + a + "-" + crash);
+        Exception died = assertThrows(Exception.class, () -> epochs(a, dir, false, crash, 7));
+        assertTrue(String.valueOf(died).contains("crashed after step " + crash)
+                || (died.getCause() != null && String.valueOf(died.getCause()).contains("crashed after step " + crash)), died::toString);
+        // The newest complete checkpoint is a mid-epoch one: step 3 (epoch 1, 3 of 5) or step 6 (epoch 2, 1 of 5).
+        long newest = Checkpoints.newestComplete(dir).getAsLong();
+        assertEquals(crash / CHECKPOINT_STEPS * CHECKPOINT_STEPS, newest);
+        assertTrue(newest % BATCHES != 0, "the checkpoint resumed from must lie inside an epoch, got step " + newest);
+        List<EpochRun> resumed = epochs(a, dir, true, -1, 99);
+        for (int r = 0; r < RANKS; r++) {
+            assertArrayEquals(uninterrupted.get(r).params(), resumed.get(r).params(), a + ": rank " + r + " differs after resuming");
+            EpochMetrics u = uninterrupted.get(r).last();
+            EpochMetrics v = resumed.get(r).last();
+            assertEquals(EPOCHS, v.epoch());
+            assertEquals(u.trainLoss(), v.trainLoss(), 0.0, "epoch 2's loss");
+            assertEquals(u.bytesSentPerStep(), v.bytesSentPerStep(), 0.0, "epoch 2's bytes per step");
+            assertEquals(u.consensusDistance(), v.consensusDistance(), 0.0, "epoch 2's consensus distance");
+            assertEquals(BATCHES, v.iterations());
+        }
+    }
+
     @Test
     void resumingWithOtherRanksOrTopologyIsAClearError() throws Exception {
         Path dir = tmp.resolve("ckpt");
