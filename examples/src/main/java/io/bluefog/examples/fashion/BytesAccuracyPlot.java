@@ -18,7 +18,8 @@ import org.knowm.xchart.XYSeries;
 /**
  * Test accuracy of the averaged model against the bytes each rank has sent, one series per run:
  * {@code BytesAccuracyPlot OUT.png METRICS_DIR...}, each directory holding a fashion-mnist
- * {@code metrics.json}. The x value after epoch e is the sum over epochs 1..e of
+ * {@code metrics.json}; a series is labelled with the optimizer and its compressor and consensus
+ * step (choco) or period (diloco). The x value after epoch e is the sum over epochs 1..e of
  * {@code bytes_sent_per_step * iterations} (bytes per rank, drawn in MB on a log axis).
  */
 public final class BytesAccuracyPlot {
@@ -59,6 +60,9 @@ public final class BytesAccuracyPlot {
         String label = settings.getOrDefault("optimizer", "?");
         if (settings.containsKey("compressor")) {
             label += " " + settings.get("compressor");
+            if (settings.containsKey("consensus_step")) {
+                label += " \u03b3=" + settings.get("consensus_step");
+            }
         } else if (label.equals("diloco")) {
             label += " H=" + settings.get("period");
         }

@@ -25,10 +25,10 @@ class BytesAccuracyPlotTest {
         Path a = tmp.resolve("atc");
         Path c = tmp.resolve("choco");
         MetricsWriter.write(a, Map.of("optimizer", "atc"), List.of(epoch(1, 0.8, 10, 1000), epoch(2, 0.85, 10, 1000)));
-        MetricsWriter.write(c, Map.of("optimizer", "choco", "compressor", "sign"),
+        MetricsWriter.write(c, Map.of("optimizer", "choco", "compressor", "sign", "consensus_step", "0.5"),
                 List.of(epoch(1, 0.7, 10, 30), epoch(2, 0.8, 12, 30)));
         BytesAccuracyPlot.Run run = BytesAccuracyPlot.read(Files.readString(c.resolve(MetricsWriter.JSON)));
-        assertEquals("choco sign", run.label());
+        assertEquals("choco sign \u03b3=0.5", run.label());
         assertArrayEquals(new double[] {300, 660}, run.bytes(), 0.0);
         assertArrayEquals(new double[] {0.7, 0.8}, run.accuracy(), 1e-4);
         Path png = tmp.resolve("acc.png");

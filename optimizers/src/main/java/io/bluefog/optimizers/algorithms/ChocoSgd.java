@@ -32,9 +32,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@code s_i = sum_j w_ij x&#770;_j} (j = i included), updated by {@code s_i += sum_j w_ij q_j}: the
  * memory-efficient form of ICLR 2020, Algorithm 1, equal to keeping every x&#770;_j because W is
  * fixed. The messages are exchanged with
- * {@link DecentralizedOptimizer#neighborAllgather(INDArray, Topology)} as INT32 arrays of
- * {@code ceil(packedBytes/4)} elements, so {@link #bytesSent()} counts the packed size (plus at
- * most 3 bytes of padding) per out-neighbor. Iterations that do not communicate
+ * {@link DecentralizedOptimizer#neighborAllgather(INDArray, Topology)} as INT32 arrays: one word
+ * holding the message's length in bytes, then the message in {@code ceil(bytes/4)} words (QSGD's
+ * messages differ in length from rank to rank and round to round; the allgather carries arrays of
+ * different lengths). {@link #bytesSent()} counts these arrays, the real payload on the wire: the
+ * encoded size plus at most 7 bytes of length word and padding, per out-neighbor. Iterations that do not communicate
  * ({@link OptimizerConfig#communicationPeriod()}) take the local step only.
  *
  * <p>With the identity compressor and gamma = 1 this is ATC D-SGD (x^{t+1} = W x^{t+1/2}), up to
@@ -82,7 +84,7 @@ public final class ChocoSgd extends DecentralizedOptimizer {
         this.mixedHat = new double[d];
         this.x = new double[d];
         this.diff = new double[d];
-        this.privateRandom = new SplittableRandom(mix(seed, -1, collectives.rank()));
+        this.privateRandom = privateRandom(seed, collectives.rank());
     }
 
     /** Checks the arguments before the base constructor communicates. */
@@ -138,8 +140,9 @@ public final class ChocoSgd extends DecentralizedOptimizer {
         }
         byte[] message = compressor.encode(diff, mix(seed, round, me), privateRandom);
         int ints = (message.length + 3) / 4;
-        int[] words = new int[ints];
-        ByteBuffer.wrap(Arrays.copyOf(message, 4 * ints)).order(ByteOrder.LITTLE_ENDIAN).asIntBuffer().get(words);
+        int[] words = new int[1 + ints];
+        words[0] = message.length;
+        ByteBuffer.wrap(Arrays.copyOf(message, 4 * ints)).order(ByteOrder.LITTLE_ENDIAN).asIntBuffer().get(words, 1, ints);
         INDArray gathered = neighborAllgather(Nd4j.createFromArray(words), w);
 
         // own copy and its weight in the mixed copies
@@ -161,16 +164,34 @@ public final class ChocoSgd extends DecentralizedOptimizer {
         int[] all = gathered.toIntVector();
         ByteBuffer bytes = ByteBuffer.allocate(4 * all.length).order(ByteOrder.LITTLE_ENDIAN);
         bytes.asIntBuffer().put(all);
+        int at = 0; // word index of the next message's length word
         for (int m = 0; m < in.length; m++) {
             int j = in[order[m]];
+            int length = at < all.length ? all[at] : -1;
+            int max = compressor.maxPackedBytes(d);
+            if (length < 0 || length > max || at + 1 + (length + 3) / 4 > all.length) {
+                throw new IllegalStateException("CHOCO-SGD: the message from rank " + j + " at round " + round
+                        + " has length " + length + " bytes (at most " + max + " expected, "
+                        + 4 * (all.length - at - 1) + " received)");
+            }
             ByteBuffer slice = bytes.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-            slice.position(4 * ints * m);
+            slice.position(4 * (at + 1)).limit(4 * (at + 1) + length);
             compressor.decodeAdd(slice, mix(seed, round, j), scale * weights[order[m]], mixedHat);
+            if (slice.remaining() != 0) {
+                throw new IllegalStateException("CHOCO-SGD: the message from rank " + j + " at round " + round
+                        + " was not read to its end (" + slice.remaining() + " of " + length + " bytes left)");
+            }
+            at += 1 + (length + 3) / 4;
         }
         for (int i = 0; i < d; i++) {
             x[i] += gamma * (mixedHat[i] - xHat[i]);
         }
         flat.assign(Nd4j.createFromArray(x).castTo(params.dataType()));
+    }
+
+    /** The sender's own generator of a rank (QSGD's stochastic rounding); package-private for the serial reference test. */
+    static SplittableRandom privateRandom(long seed, int rank) {
+        return new SplittableRandom(mix(seed, -1, rank));
     }
 
     /** A seed for (round, rank) from the job's seed (SplitMix64 finaliser over the three). */

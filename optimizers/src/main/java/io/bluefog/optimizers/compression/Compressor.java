@@ -7,10 +7,12 @@ import java.util.SplittableRandom;
 /**
  * A compression operator Q for communication-compressed gossip (CHOCO-SGD, Koloskova, Stich and
  * Jaggi, "Decentralized Stochastic Optimization and Gossip Algorithms with Compressed
- * Communication", ICML 2019), with its packed wire format: {@link #encode} writes exactly
- * {@link #packedBytes(int)} bytes (indices and values for the sparsifiers, bits and a scale for
- * sign, levels and a norm for QSGD; values as float32, little-endian), and {@link #decodeAdd}
- * adds the dense Q(v) the message stands for to a vector.
+ * Communication", ICML 2019), with its packed wire format: {@link #encode} writes at most
+ * {@link #maxPackedBytes(int)} bytes (exactly that many for the fixed-size formats: indices and
+ * values for the sparsifiers, bits and a scale for sign; QSGD's Elias-coded levels and norm have a
+ * variable length; values as float32, little-endian), and {@link #decodeAdd} adds the dense Q(v)
+ * the message stands for to a vector. Every message is self-delimiting: its decoder reads exactly
+ * the bytes its encoder wrote.
  *
  * <p>Randomness: {@code sharedSeed} is known to the sender and every receiver (random-k draws its
  * indices from it, so they are not sent); {@code privateRandom} only to the sender (QSGD's
@@ -33,9 +35,10 @@ public sealed interface Compressor permits Compressors.Identity, Compressors.Top
 
     /**
      * @param d vector length, &ge; 1
-     * @return bytes of the packed message of a vector of length d
+     * @return the largest number of bytes of the packed message of a vector of length d: the exact
+     *         size for identity, top-k, random-k and sign, a bound for QSGD (whose size depends on v)
      */
-    int packedBytes(int d);
+    int maxPackedBytes(int d);
 
     /**
      * Packs Q(v).
@@ -43,14 +46,15 @@ public sealed interface Compressor permits Compressors.Identity, Compressors.Top
      * @param v             the vector, length d &ge; 1; not modified
      * @param sharedSeed    randomness every receiver knows (random-k's indices)
      * @param privateRandom the sender's own randomness (QSGD's rounding)
-     * @return a new array of {@link #packedBytes(int) packedBytes(v.length)} bytes
+     * @return a new array of at most {@link #maxPackedBytes(int) maxPackedBytes(v.length)} bytes
      */
     byte[] encode(double[] v, long sharedSeed, SplittableRandom privateRandom);
 
     /**
      * Adds {@code scale * Q(v)} decoded from a message to {@code out}.
      *
-     * @param message    a message of {@link #encode}, read from its position on (the position advances)
+     * @param message    a message of {@link #encode}, read from its position on; the position advances
+     *                   by exactly the message's length
      * @param sharedSeed the seed the sender encoded with
      * @param scale      the factor applied to Q(v)
      * @param out        length d, the length the sender encoded

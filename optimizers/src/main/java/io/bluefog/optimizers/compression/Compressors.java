@@ -2,6 +2,7 @@ package io.bluefog.optimizers.compression;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /** The {@link Compressor} implementations. */
@@ -40,13 +41,13 @@ public final class Compressors {
         }
 
         @Override
-        public int packedBytes(int d) {
+        public int maxPackedBytes(int d) {
             return 4 * d;
         }
 
         @Override
         public byte[] encode(double[] v, long sharedSeed, SplittableRandom privateRandom) {
-            ByteBuffer b = buffer(packedBytes(v.length));
+            ByteBuffer b = buffer(maxPackedBytes(v.length));
             for (double x : v) {
                 b.putFloat((float) x);
             }
@@ -81,7 +82,7 @@ public final class Compressors {
         }
 
         @Override
-        public int packedBytes(int d) {
+        public int maxPackedBytes(int d) {
             return 8 * keep(rho, d);
         }
 
@@ -90,7 +91,7 @@ public final class Compressors {
             int d = v.length;
             int k = keep(rho, d);
             int[] idx = largest(v, k);
-            ByteBuffer b = buffer(packedBytes(d));
+            ByteBuffer b = buffer(maxPackedBytes(d));
             for (int i : idx) {
                 b.putInt(i);
             }
@@ -197,14 +198,14 @@ public final class Compressors {
         }
 
         @Override
-        public int packedBytes(int d) {
+        public int maxPackedBytes(int d) {
             return 4 * keep(rho, d);
         }
 
         @Override
         public byte[] encode(double[] v, long sharedSeed, SplittableRandom privateRandom) {
             int[] idx = indices(v.length, keep(rho, v.length), sharedSeed);
-            ByteBuffer b = buffer(packedBytes(v.length));
+            ByteBuffer b = buffer(maxPackedBytes(v.length));
             putValuesAt(b, v, idx);
             return b.array();
         }
@@ -249,7 +250,7 @@ public final class Compressors {
         }
 
         @Override
-        public int packedBytes(int d) {
+        public int maxPackedBytes(int d) {
             return 4 + (d + 7) / 8;
         }
 
@@ -260,7 +261,7 @@ public final class Compressors {
             for (double x : v) {
                 l1 += Math.abs(x);
             }
-            ByteBuffer b = buffer(packedBytes(d));
+            ByteBuffer b = buffer(maxPackedBytes(d));
             b.putFloat((float) (l1 / d));
             byte[] bits = new byte[(d + 7) / 8];
             for (int i = 0; i < d; i++) {
@@ -294,10 +295,19 @@ public final class Compressors {
      * QSGD with s levels (Alistarh, Grubic, Li, Tomioka and Vojnovic, "QSGD: Communication-Efficient
      * SGD via Gradient Quantization and Encoding", NeurIPS 2017): Q(v)_i = ||v||_2 sign(v_i) l_i / s,
      * where l_i = floor(s |v_i| / ||v||_2) + 1 with probability s |v_i| / ||v||_2 - floor(...), else
-     * the floor; unbiased, omega = min(d/s^2, sqrt(d)/s). Sent as one float32 norm and, per entry, a
-     * sign bit and the level in ceil(log2(s + 1)) bits (fixed width, no Elias coding):
-     * 4 + ceil(d (1 + ceil(log2(s+1))) / 8) bytes. The levels are computed against the float32 norm
-     * that is sent, so the decoded Q is unbiased for that norm.
+     * the floor; unbiased, omega = min(d/s^2, sqrt(d)/s). The levels are computed against the float32
+     * norm that is sent, so the decoded Q is unbiased for that norm.
+     *
+     * <p>Wire format: the paper's Elias coding (Section 3.1, "Efficient coding"), variable length.
+     * One float32 norm (4 bytes, little-endian), then a bit stream (least significant bit of each byte
+     * first, zero-padded to a whole byte) holding Elias gamma(nnz + 1), where nnz is the number of
+     * nonzero levels, and for each nonzero entry i in ascending order: gamma(i - previous) (previous =
+     * the index of the nonzero before it, -1 for the first), one sign bit (1 = negative) and
+     * gamma(l_i). gamma(x) for x &ge; 1 is floor(log2 x) zero bits followed by the binary digits of x,
+     * most significant first: 2 floor(log2 x) + 1 bits. The expected number of nonzeros is at most
+     * s (s + sqrt(d)) (the paper's Lemma 3.1), so for s much smaller than sqrt(d) the message is far
+     * smaller than the d (1 + log2(s + 1)) bits of fixed-width levels. {@link #maxPackedBytes} is the
+     * size when every level is s.
      *
      * @param levels s &ge; 1
      */
@@ -307,13 +317,10 @@ public final class Compressors {
             return "qsgd:" + levels;
         }
 
-        int bitsPerEntry() {
-            return 1 + (32 - Integer.numberOfLeadingZeros(levels)); // sign + ceil(log2(s+1)) level bits
-        }
-
         @Override
-        public int packedBytes(int d) {
-            return 4 + (int) (((long) d * bitsPerEntry() + 7) / 8);
+        public int maxPackedBytes(int d) {
+            long bits = EliasGamma.length(d + 1L) + (long) d * (EliasGamma.length(1) + 1 + EliasGamma.length(levels));
+            return (int) Math.min(Integer.MAX_VALUE, 4 + (bits + 7) / 8);
         }
 
         @Override
@@ -324,21 +331,34 @@ public final class Compressors {
                 sq += x * x;
             }
             float norm = (float) Math.sqrt(sq);
-            ByteBuffer b = buffer(packedBytes(d));
-            b.putFloat(norm);
-            int width = bitsPerEntry();
-            BitWriter w = new BitWriter(b);
+            int[] level = new int[d];
+            int nonzero = 0;
             for (int i = 0; i < d; i++) {
-                int level = 0;
                 if (norm > 0) {
                     double r = levels * Math.abs(v[i]) / norm;
                     int floor = (int) Math.floor(r);
-                    level = floor + (privateRandom.nextDouble() < r - floor ? 1 : 0);
-                    level = Math.min(level, levels); // |v_i| <= norm up to the float32 rounding of norm
+                    int l = floor + (privateRandom.nextDouble() < r - floor ? 1 : 0);
+                    level[i] = Math.min(l, levels); // |v_i| <= norm up to the float32 rounding of norm
+                    if (level[i] != 0) {
+                        nonzero++;
+                    }
                 }
-                w.write((level << 1) | (v[i] < 0 ? 1 : 0), width);
             }
-            w.flush();
+            BitWriter w = new BitWriter(maxPackedBytes(d) - 4);
+            EliasGamma.write(w, nonzero + 1L);
+            int previous = -1;
+            for (int i = 0; i < d; i++) {
+                if (level[i] != 0) {
+                    EliasGamma.write(w, i - previous);
+                    w.writeBit(v[i] < 0 ? 1 : 0);
+                    EliasGamma.write(w, level[i]);
+                    previous = i;
+                }
+            }
+            byte[] bits = w.toByteArray();
+            ByteBuffer b = buffer(4 + bits.length);
+            b.putFloat(norm);
+            b.put(bits);
             return b.array();
         }
 
@@ -346,12 +366,21 @@ public final class Compressors {
         public void decodeAdd(ByteBuffer m, long sharedSeed, double scale, double[] out) {
             ByteBuffer b = m.order(ByteOrder.LITTLE_ENDIAN);
             double unit = scale * b.getFloat() / levels;
-            int width = bitsPerEntry();
             BitReader r = new BitReader(b);
-            for (int i = 0; i < out.length; i++) {
-                int code = r.read(width);
-                int level = code >>> 1;
-                out[i] += (code & 1) != 0 ? -unit * level : unit * level;
+            long nonzero = EliasGamma.read(r) - 1;
+            if (nonzero < 0 || nonzero > out.length) {
+                throw new IllegalArgumentException("qsgd message says " + nonzero + " nonzero levels for length " + out.length);
+            }
+            long i = -1;
+            for (long k = 0; k < nonzero; k++) {
+                i += EliasGamma.read(r);
+                boolean negative = r.readBit() != 0;
+                long level = EliasGamma.read(r);
+                if (i >= out.length || level > levels) {
+                    throw new IllegalArgumentException("qsgd message has level " + level + " at index " + i
+                            + " (length " + out.length + ", " + levels + " levels)");
+                }
+                out[(int) i] += negative ? -unit * level : unit * level;
             }
         }
 
@@ -366,54 +395,101 @@ public final class Compressors {
         }
     }
 
-    /** Writes fixed-width codes, least significant bit first, into a buffer. */
-    private static final class BitWriter {
-        private final ByteBuffer b;
-        private long acc;
-        private int bits;
-
-        BitWriter(ByteBuffer b) {
-            this.b = b;
+    /**
+     * Elias gamma code of positive integers (Elias, "Universal codeword sets and representations of
+     * the integers", IEEE Trans. Inf. Theory 21(2), 1975), as QSGD's coding uses it.
+     */
+    static final class EliasGamma {
+        private EliasGamma() {
         }
 
-        void write(int code, int width) {
-            acc |= ((long) code) << bits;
-            bits += width;
-            while (bits >= 8) {
-                b.put((byte) acc);
-                acc >>>= 8;
-                bits -= 8;
+        /** @return bits of gamma(x): 2 floor(log2 x) + 1 */
+        static int length(long x) {
+            return 2 * (63 - Long.numberOfLeadingZeros(x)) + 1;
+        }
+
+        /** Writes floor(log2 x) zeros, then x's binary digits, most significant first. */
+        static void write(BitWriter w, long x) {
+            if (x < 1) {
+                throw new IllegalArgumentException("Elias gamma codes integers >= 1, got " + x);
+            }
+            int n = 63 - Long.numberOfLeadingZeros(x);
+            for (int k = 0; k < n; k++) {
+                w.writeBit(0);
+            }
+            for (int k = n; k >= 0; k--) {
+                w.writeBit((int) (x >>> k) & 1);
             }
         }
 
-        void flush() {
-            if (bits > 0) {
-                b.put((byte) acc);
+        /** @throws IllegalArgumentException on a code longer than 63 bits (not one of {@link #write}'s) */
+        static long read(BitReader r) {
+            int n = 0;
+            while (r.readBit() == 0) {
+                if (++n > 62) {
+                    throw new IllegalArgumentException("Elias gamma code longer than 63 bits");
+                }
+            }
+            long x = 1;
+            for (int k = 0; k < n; k++) {
+                x = (x << 1) | r.readBit();
+            }
+            return x;
+        }
+    }
+
+    /** Writes bits, least significant bit of each byte first, into a growing array. */
+    static final class BitWriter {
+        private byte[] out;
+        private int bytes;
+        private int acc;
+        private int bits;
+
+        BitWriter(int capacityBytes) {
+            out = new byte[Math.max(16, Math.min(capacityBytes, 1 << 16))];
+        }
+
+        void writeBit(int bit) {
+            acc |= (bit & 1) << bits;
+            if (++bits == 8) {
+                if (bytes == out.length) {
+                    out = Arrays.copyOf(out, 2 * out.length);
+                }
+                out[bytes++] = (byte) acc;
                 acc = 0;
                 bits = 0;
             }
         }
+
+        /** @return the bits written, the last byte zero-padded */
+        byte[] toByteArray() {
+            byte[] result = Arrays.copyOf(out, bytes + (bits > 0 ? 1 : 0));
+            if (bits > 0) {
+                result[bytes] = (byte) acc;
+            }
+            return result;
+        }
     }
 
-    /** Reads what {@link BitWriter} wrote. */
-    private static final class BitReader {
+    /** Reads what {@link BitWriter} wrote, fetching a byte only when its first bit is needed. */
+    static final class BitReader {
         private final ByteBuffer b;
-        private long acc;
+        private int acc;
         private int bits;
 
         BitReader(ByteBuffer b) {
             this.b = b;
         }
 
-        int read(int width) {
-            while (bits < width) {
-                acc |= ((long) (b.get() & 0xff)) << bits;
-                bits += 8;
+        int readBit() {
+            if (bits == 0) {
+                acc = b.get() & 0xff;
+                bits = 8;
             }
-            int code = (int) (acc & ((1L << width) - 1));
-            acc >>>= width;
-            bits -= width;
-            return code;
+            int bit = acc & 1;
+            acc >>>= 1;
+            bits--;
+            return bit;
         }
     }
 }

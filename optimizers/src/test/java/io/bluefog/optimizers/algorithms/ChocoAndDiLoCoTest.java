@@ -120,9 +120,14 @@ class ChocoAndDiLoCoTest {
 
     /**
      * Serial CHOCO-SGD (ICML 2019, Algorithm 2) with every public copy kept separately: xhat[j] is
-     * everyone's copy of rank j. Only for deterministic compressors (the seeds are not reproduced).
+     * everyone's copy of rank j. Reproduces the ranks' private generators (QSGD's rounding) from
+     * {@code seed}, not the shared seeds (random-k's).
      */
-    private static double[][][] chocoReference(Topology topology, Compressor q, double gamma) {
+    private static double[][][] chocoReference(Topology topology, Compressor q, double gamma, long seed) {
+        java.util.SplittableRandom[] own = new java.util.SplittableRandom[N];
+        for (int i = 0; i < N; i++) {
+            own[i] = ChocoSgd.privateRandom(seed, i);
+        }
         double[][] w = topology.weightMatrix();
         double[][] c = centers();
         double[][] x = starts();
@@ -137,7 +142,7 @@ class ChocoAndDiLoCoTest {
                     diff[p] = x[i][p] - xhat[i][p];
                 }
                 double[] qi = new double[DIM];
-                q.decodeAdd(ByteBuffer.wrap(q.encode(diff, 0, null)), 0, scale, qi);
+                q.decodeAdd(ByteBuffer.wrap(q.encode(diff, 0, own[i])), 0, scale, qi);
                 for (int p = 0; p < DIM; p++) {
                     xhat[i][p] += qi[p];
                 }
@@ -169,12 +174,13 @@ class ChocoAndDiLoCoTest {
     }
 
     @Test
-    void chocoMatchesItsSerialEquationsWithTopKAndSign() {
+    void chocoMatchesItsSerialEquationsWithTopKSignAndQsgd() {
+        // QSGD's Elias-coded messages differ in length between ranks and rounds
         Topology ring = Topologies.ring(N);
-        for (String form : new String[] {"top-k:0.1", "sign"}) {
+        for (String form : new String[] {"top-k:0.1", "sign", "qsgd:2", "qsgd:16"}) {
             Compressor q = Compressor.parse(form);
             List<double[][]> got = run(ChocoSgd.factory(q, 0.4, 7), Algorithm.CHOCO, ring, 1);
-            assertTrace(chocoReference(ring, q, 0.4), got, TOLERANCE, "CHOCO " + form);
+            assertTrace(chocoReference(ring, q, 0.4, 7), got, TOLERANCE, "CHOCO " + form);
         }
     }
 
@@ -182,7 +188,7 @@ class ChocoAndDiLoCoTest {
     void chocoTopKDiffersFromAtc() {
         // the reference above is not ATC in disguise: top-k 10% on 20 coordinates sends 2 of them
         Topology ring = Topologies.ring(N);
-        double[][][] choco = chocoReference(ring, Compressor.parse("top-k:0.1"), 0.4);
+        double[][][] choco = chocoReference(ring, Compressor.parse("top-k:0.1"), 0.4, 7);
         double[][][] atc = atcReference(ring);
         assertTrue(Math.abs(choco[STEPS - 1][0][0] - atc[STEPS - 1][0][0]) > 1e-3);
     }
@@ -212,10 +218,11 @@ class ChocoAndDiLoCoTest {
         // ring: 2 out-neighbors; DIM = 20 float64 values are 160 bytes
         assertEquals(2 * 160, bytesPerStep(OptimizerFactory.builtIn(), Algorithm.ATC, 1));
         assertEquals(Math.round(2.0 * 4 / 5 * 160), bytesPerStep(OptimizerFactory.builtIn(), Algorithm.ALLREDUCE, 1));
-        // top-k 10%: k = 2, 2 int32 indices + 2 float32 values = 16 bytes per neighbor
-        assertEquals(2 * 16, bytesPerStep(ChocoSgd.factory(Compressor.parse("top-k:0.1"), 0.5, 1), Algorithm.CHOCO, 1));
-        // sign: float32 scale + 3 bytes of bits = 7, padded to 2 int32 = 8
-        assertEquals(2 * 8, bytesPerStep(ChocoSgd.factory(Compressor.parse("sign"), 0.5, 1), Algorithm.CHOCO, 1));
+        // every CHOCO message is one int32 length word and the message padded to whole int32 words
+        // top-k 10%: k = 2, 2 int32 indices + 2 float32 values = 16 bytes, + 4 = 20 per neighbor
+        assertEquals(2 * 20, bytesPerStep(ChocoSgd.factory(Compressor.parse("top-k:0.1"), 0.5, 1), Algorithm.CHOCO, 1));
+        // sign: float32 scale + 3 bytes of bits = 7, padded to 8, + 4 = 12
+        assertEquals(2 * 12, bytesPerStep(ChocoSgd.factory(Compressor.parse("sign"), 0.5, 1), Algorithm.CHOCO, 1));
         // DiLoCo H = 3: one allreduce of 160 bytes every 3 steps
         assertEquals(Math.round(2.0 * 4 / 5 * 160) / 3.0, bytesPerStep(DiLoCo.factory(1, 0, false), Algorithm.DILOCO, 3), 1e-9);
     }

@@ -42,7 +42,7 @@ class CompressorTest {
         Compressor q = Compressor.parse("top-k:0.05");
         byte[] m = q.encode(v, 0, new SplittableRandom(1));
         assertEquals(8 * 50, m.length);
-        assertEquals(q.packedBytes(d), m.length);
+        assertEquals(q.maxPackedBytes(d), m.length);
         double[] got = decode(q, m, d, 0);
         Integer[] bySize = IntStream.range(0, d).boxed().toArray(Integer[]::new);
         Arrays.sort(bySize, Comparator.comparingDouble((Integer i) -> -Math.abs(v[i])));
@@ -106,7 +106,7 @@ class CompressorTest {
         double s = 5.0 / 5; // ||v||_1 / d
         assertArrayEquals(new double[] {s, -s, s, s, -s}, decode(q, m, 5, 0), FLOAT32);
         int d = 1001;
-        assertEquals(4 + 126, q.packedBytes(d));
+        assertEquals(4 + 126, q.maxPackedBytes(d));
         double[] w = gaussian(d, 9);
         double l1 = Arrays.stream(w).map(Math::abs).sum();
         double[] got = decode(q, q.encode(w, 0, null), d, 0);
@@ -121,7 +121,6 @@ class CompressorTest {
         int s = 4;
         double[] v = gaussian(d, 11);
         Compressors.Qsgd q = new Compressors.Qsgd(s);
-        assertEquals(4 + (d * 4 + 7) / 8, q.packedBytes(d)); // sign + 3 level bits for s = 4
         double norm = Math.sqrt(Arrays.stream(v).map(x -> x * x).sum());
         float norm32 = (float) norm;
         int samples = 40000;
@@ -149,6 +148,101 @@ class CompressorTest {
         assertEquals(1 / (1 + q.omega(d)), q.chocoScale(d), 0.0);
     }
 
+    /** Elias gamma: the code of 1..5 bit by bit, lengths 2 floor(log2 x) + 1, and a round trip up to 2^62. */
+    @Test
+    void eliasGammaCodesAndLengths() {
+        Compressors.BitWriter w = new Compressors.BitWriter(4);
+        for (long x = 1; x <= 5; x++) {
+            Compressors.EliasGamma.write(w, x);
+        }
+        // 1 -> 1; 2 -> 010; 3 -> 011; 4 -> 00100; 5 -> 00101; written least significant bit first
+        String stream = "1" + "010" + "011" + "00100" + "00101";
+        byte[] bytes = w.toByteArray();
+        assertEquals((stream.length() + 7) / 8, bytes.length);
+        for (int k = 0; k < stream.length(); k++) {
+            assertEquals(stream.charAt(k) - '0', (bytes[k / 8] >> (k % 8)) & 1, "bit " + k);
+        }
+        assertEquals(1, Compressors.EliasGamma.length(1));
+        assertEquals(3, Compressors.EliasGamma.length(3));
+        assertEquals(5, Compressors.EliasGamma.length(4));
+        assertEquals(125, Compressors.EliasGamma.length(1L << 62));
+        long[] xs = {1, 2, 7, 8, 1000, 235147, (1L << 62) + 12345};
+        Compressors.BitWriter many = new Compressors.BitWriter(1);
+        long bits = 0;
+        for (long x : xs) {
+            Compressors.EliasGamma.write(many, x);
+            bits += Compressors.EliasGamma.length(x);
+        }
+        byte[] m = many.toByteArray();
+        assertEquals((bits + 7) / 8, m.length);
+        Compressors.BitReader r = new Compressors.BitReader(ByteBuffer.wrap(m));
+        for (long x : xs) {
+            assertEquals(x, Compressors.EliasGamma.read(r));
+        }
+        assertThrows(IllegalArgumentException.class, () -> Compressors.EliasGamma.write(many, 0));
+    }
+
+    /**
+     * QSGD's Elias-coded message: the decoded Q(v) is exact (the levels times the float32 norm over
+     * s), the message's size is exactly the code length of its nonzero levels (gamma(nnz + 1) and
+     * per nonzero gamma(gap) + sign + gamma(level)), never above maxPackedBytes, and the mean number
+     * of nonzeros is within Lemma 3.1's s (s + sqrt(d)).
+     */
+    @Test
+    void qsgdEliasMessageIsExactAndSizedByItsCode() {
+        int d = 20000;
+        double[] v = gaussian(d, 13);
+        double norm = Math.sqrt(Arrays.stream(v).map(x -> x * x).sum());
+        for (int s : new int[] {1, 4, 16, 64, 1024}) {
+            Compressors.Qsgd q = new Compressors.Qsgd(s);
+            SplittableRandom rng = new SplittableRandom(s);
+            double meanNonzero = 0;
+            int draws = 20;
+            for (int t = 0; t < draws; t++) {
+                byte[] m = q.encode(v, 0, rng);
+                double[] got = decode(q, m, d, 0);
+                double unit = (float) norm / (double) s;
+                long bits = 0;
+                int nonzero = 0;
+                int previous = -1;
+                for (int i = 0; i < d; i++) {
+                    long level = Math.round(Math.abs(got[i]) / unit);
+                    assertEquals(level * unit, Math.abs(got[i]), 0.0, "entry " + i + " is a level times ||v||/s");
+                    assertTrue(level <= s);
+                    if (level != 0) {
+                        assertEquals(Math.signum(v[i]), Math.signum(got[i]), "sign of entry " + i);
+                        bits += Compressors.EliasGamma.length(i - previous) + 1 + Compressors.EliasGamma.length(level);
+                        previous = i;
+                        nonzero++;
+                    }
+                }
+                bits += Compressors.EliasGamma.length(nonzero + 1L);
+                assertEquals(4 + (bits + 7) / 8, m.length, "qsgd:" + s + " size = norm + code bits");
+                assertTrue(m.length <= q.maxPackedBytes(d));
+                meanNonzero += (double) nonzero / draws;
+            }
+            assertTrue(meanNonzero <= s * (s + Math.sqrt(d)), "E nnz = " + meanNonzero + " <= s (s + sqrt d)");
+        }
+        // for s well below sqrt(d) the code is far below fixed-width levels (1 + ceil(log2(s+1)) bits per entry)
+        byte[] m16 = new Compressors.Qsgd(16).encode(v, 0, new SplittableRandom(3));
+        assertTrue(8L * m16.length < d * 6 / 3, "qsgd:16 " + 8L * m16.length + " bits < a third of " + d * 6 + " fixed-width bits");
+        // a zero vector is the norm and gamma(1)
+        assertEquals(5, new Compressors.Qsgd(4).encode(new double[d], 0, new SplittableRandom(1)).length);
+        assertArrayEquals(new double[d], decode(new Compressors.Qsgd(4), new Compressors.Qsgd(4).encode(new double[d], 0, null), d, 0), 0.0);
+    }
+
+    @Test
+    void qsgdRejectsAMessageClaimingMoreNonzerosThanEntries() {
+        Compressors.BitWriter w = new Compressors.BitWriter(4);
+        Compressors.EliasGamma.write(w, 12); // nnz = 11 for d = 10
+        byte[] bits = w.toByteArray();
+        ByteBuffer m = ByteBuffer.allocate(4 + bits.length).order(java.nio.ByteOrder.LITTLE_ENDIAN).putFloat(1f).put(bits);
+        m.flip();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new Compressors.Qsgd(4).decodeAdd(m, 0, 1, new double[10]));
+        assertTrue(e.getMessage().contains("11 nonzero"), e.getMessage());
+    }
+
     @Test
     void identityRoundTripsInFloat32() {
         double[] v = gaussian(33, 1);
@@ -164,7 +258,7 @@ class CompressorTest {
     @Test
     void messagesFollowEachOtherInOneBuffer() {
         // decodeAdd reads exactly one message: two messages back to back decode independently
-        for (String form : new String[] {"identity", "top-k:0.3", "random-k:0.3", "sign", "qsgd:16"}) {
+        for (String form : new String[] {"identity", "top-k:0.3", "random-k:0.3", "sign", "qsgd:16", "qsgd:2"}) {
             Compressor q = Compressor.parse(form);
             double[] a = gaussian(21, 1);
             double[] b = gaussian(21, 2);
