@@ -20,7 +20,18 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * DecentLaM's recursion x^{k+1} = W(x^k &minus; &gamma; g^k) + &beta;(x^k &minus; x^{k&minus;1}), whereas decentralized
  * momentum SGD (ATC with that updater: m^{k+1} = &beta; m^k + g^k, x^{k+1} = W(x^k &minus; &gamma; m^{k+1})) mixes the
  * momentum too, which the paper shows amplifies the inconsistency bias of D-SGD as the batch grows.
- * With plain SGD as the local updater it is ATC D-SGD. Iterations without communication use W = I (g&#771; = g).
+ * With plain SGD as the local updater it is ATC D-SGD.
+ *
+ * <p><b>What this was checked against.</b> The paper's text (arXiv:2104.11981, ICCV 2021) was not
+ * reachable from the project's tools (searches for its Algorithm 1 found only abstracts and reviews).
+ * The update was checked line by line against a public third-party PyTorch implementation of DecentLaM
+ * (class {@code DecentLaMOptimizer}, written for comparisons with DSGDm and QG-DSGDm; found in a code index
+ * that does not name its repository): per node i it forms x_i &minus; &gamma;(g_i + &lambda; x_i), averages that
+ * with its neighbors (uniform weights), sets g&#771;_i = (x_i &minus; average)/&gamma;, then m_i &larr; &beta; m_i + g&#771;_i and
+ * x_i &larr; x_i &minus; &gamma; m_i. That is the recursion above with the heavy-ball updater, W = that uniform
+ * matrix and weight decay &lambda; (which the trainer here leaves to the user's gradient, &lambda; = 0). The
+ * update therefore needs {@code LocalUpdater.momentum(γ, β)} to be DecentLaM; another updater (e.g. the
+ * default Nesterov of fashion-mnist) gives a Nesterov variant of it. Iterations without communication use W = I (g&#771; = g).
  * &gamma;_k is the local updater's rate at iteration k (its {@link io.bluefog.optimizers.updaters.LearningRateSchedule}).
  *
  * <p><b>Symmetric W.</b> The paper assumes a symmetric doubly stochastic W. With the heavy-ball updater the
