@@ -192,7 +192,7 @@ public final class FashionMnist implements Callable<Integer> {
     @Option(names = "--micro-batches", defaultValue = "4", description = "K with --parallelism pipeline (default: ${DEFAULT-VALUE})")
     int microBatches;
 
-    @Option(names = "--split", description = "with --parallelism ddg|features-replay: layer bounds of the modules, e.g. 0,3,6"
+    @Option(names = "--split", description = "with --parallelism pipeline|ddg|features-replay: layer bounds of the stages/modules, e.g. 0,3,6"
             + " (one module per rank); default: parameter counts as equal as a greedy cut allows")
     String split;
 
@@ -256,9 +256,10 @@ public final class FashionMnist implements Callable<Integer> {
     public Integer call() throws Exception {
         validate();
         if (parallelism == ModelParallelRun.Parallelism.PIPELINE) {
+            int[] stageBounds = ModelParallelRun.parseSplit(split);
             where.call(LOCAL_TIMEOUT_MILLIS, bf -> io.bluefog.examples.pipeline.PipelineFashionMnist.run(bf,
                     new io.bluefog.examples.pipeline.PipelineFashionMnist.Settings(dataDir, Models.build(model, seed), model.toString(),
-                            epochs, batchSize, microBatches, localUpdater(1, stepsPerEpoch(1)), seed, limitSamples), out));
+                            epochs, batchSize, microBatches, localUpdater(1, stepsPerEpoch(1)), seed, limitSamples, metricsDir, stageBounds), out));
             return 0;
         }
         if (parallelism != ModelParallelRun.Parallelism.DATA) {

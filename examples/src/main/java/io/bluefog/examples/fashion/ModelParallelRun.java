@@ -32,7 +32,8 @@ import picocli.CommandLine;
  * gathered into every rank's network and rank 0 evaluates it on the test set. Rank 0 prints each
  * epoch and writes {@value #CSV} into {@code --metrics-dir}: the loss, the test accuracy, seconds
  * per iteration and, per module, its staleness K − k and mean forward, backward and waiting seconds
- * per iteration.
+ * per iteration; the last rank writes the loss of every iteration against training time,
+ * {@value LossTrace#CSV}.
  */
 final class ModelParallelRun {
     static final String CSV = "model-parallel.csv";
@@ -77,13 +78,21 @@ final class ModelParallelRun {
      * @throws IllegalArgumentException naming {@code --split} if it is not a list of integers
      */
     static int[] split(Settings s) {
-        if (s.split() == null || s.split().isBlank()) {
+        return parseSplit(s.split());
+    }
+
+    /**
+     * @return the layer bounds of a {@code --split} value ("0,3,6"), or null for null or blank
+     * @throws IllegalArgumentException naming {@code --split} if it is not a list of integers
+     */
+    static int[] parseSplit(String split) {
+        if (split == null || split.isBlank()) {
             return null;
         }
         try {
-            return java.util.Arrays.stream(s.split().split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
+            return java.util.Arrays.stream(split.split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--split must be layer bounds like 0,3,6, got '" + s.split() + "'");
+            throw new IllegalArgumentException("--split must be layer bounds like 0,3,6, got '" + split + "'");
         }
     }
 
@@ -130,6 +139,7 @@ final class ModelParallelRun {
         DataSetIterator testIt = new ExistingDataSetIterator(test.toDataSet().batchBy(1000));
         MultiLayerNetwork net = Models.build(s.model(), s.seed());
         List<Result> history = new ArrayList<>();
+        LossTrace trace = new LossTrace(); // recorded and written by the last rank only
         try (Collectives collectives = Collectives.of(bf);
                 DdgTrainer trainer = new DdgTrainer(bf, collectives, net, method, updater(s), timeoutMillis, split(s))) {
             if (lead) {
@@ -139,7 +149,12 @@ final class ModelParallelRun {
                                 .toString().toLowerCase(Locale.ROOT) + " lr " + s.lr(), batches, s.batchSize());
             }
             for (int e = 1; e <= s.epochs(); e++) {
-                DdgTrainer.Epoch epoch = trainer.fitEpoch(train);
+                trace.startEpoch();
+                DdgTrainer.Epoch epoch = trainer.fitEpoch(train, trace::record);
+                trace.endEpoch();
+                if (bf.rank() == bf.size() - 1) {
+                    trace.write(s.metricsDir());
+                }
                 trainer.synchronizeNetwork();
                 double accuracy = lead ? net.evaluate(testIt).accuracy() : Double.NaN;
                 if (lead) {

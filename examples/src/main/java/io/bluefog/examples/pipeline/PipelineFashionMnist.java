@@ -20,16 +20,18 @@ import org.nd4j.linalg.dataset.DataSet;
 
 /**
  * {@code fashion-mnist --parallelism pipeline --micro-batches K}: the model split over the ranks at
- * layer boundaries balanced by parameter count ({@link MultiLayerStage#balancedSplit}), every batch
+ * the layer boundaries of {@code --split}, or by default balanced by parameter count
+ * ({@link MultiLayerStage#balancedSplit}; the trainer rejects bounds that do not fit), every batch
  * of {@code --batch-size} rows (the same batches on every rank: the whole training set, shuffled
  * with {@code --seed}) in K micro-batches through {@link PipelineTrainer}. Synchronous, so the run
  * follows single-process training on the same batches; after each epoch the stages' parameters are
- * broadcast to every rank and rank 0 reports the test accuracy.
+ * broadcast to every rank and rank 0 reports the test accuracy. The last stage writes the loss of
+ * every iteration against training time into {@code --metrics-dir} ({@link io.bluefog.examples.fashion.LossTrace}).
  */
 public final class PipelineFashionMnist {
     /** The options of the main job this mode uses. */
     public record Settings(Path dataDir, MultiLayerNetwork net, String modelName, int epochs, int batchSize, int microBatches,
-            LocalUpdater updater, long seed, int limitSamples) {
+            LocalUpdater updater, long seed, int limitSamples, Path metricsDir, int[] bounds) {
     }
 
     private PipelineFashionMnist() {
@@ -46,7 +48,7 @@ public final class PipelineFashionMnist {
             throw new IllegalArgumentException("--parallelism pipeline needs at most " + net.getnLayers()
                     + " ranks for this model (one layer at least per stage), got " + stages);
         }
-        int[] bounds = MultiLayerStage.balancedSplit(net, stages);
+        int[] bounds = s.bounds() != null ? s.bounds() : MultiLayerStage.balancedSplit(net, stages);
         Shard shard = FashionMnistData.trainShard(s.dataDir(), Partition.parse("iid"), 0, 1, s.seed(), s.limitSamples());
         Shard test = FashionMnistData.testSet(s.dataDir(), s.limitSamples());
         int total = s.limitSamples() == 0 ? FashionMnistData.TRAIN_COUNT : Math.min(s.limitSamples(), FashionMnistData.TRAIN_COUNT);
@@ -62,21 +64,33 @@ public final class PipelineFashionMnist {
                     s.batchSize(), s.updater(), batches);
         }
         double accuracy = Double.NaN;
+        boolean lastStage = ch.stage() == stages - 1;
+        io.bluefog.examples.fashion.LossTrace trace = new io.bluefog.examples.fashion.LossTrace();
         for (int e = 1; e <= s.epochs(); e++) {
             long start = System.nanoTime();
             double lossSum = 0;
             int n = 0;
             train.reset();
+            trace.startEpoch();
+            long iteration = 0;
             while (train.hasNext()) {
                 DataSet b = train.next();
                 int rows = (int) b.getFeatures().size(0);
                 double loss = trainer.fit(b.getFeatures(), b.getLabels(), rows);
+                iteration++;
+                if (lastStage) {
+                    trace.record(iteration, loss);
+                }
                 if (!Double.isNaN(loss)) {
                     lossSum += loss;
                     n++;
                 }
             }
             double seconds = (System.nanoTime() - start) / 1e9;
+            trace.endEpoch();
+            if (lastStage) {
+                trace.write(s.metricsDir());
+            }
             // the last stage knows the loss; everyone gets every stage's parameters
             trainer.gatherParameters(bf.communicator());
             java.nio.DoubleBuffer lossBuf = java.nio.ByteBuffer.allocateDirect(Double.BYTES)

@@ -18,11 +18,14 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@code --parallelism ddg|features-replay}: one epoch on 4,096 images, the MLP split over 2 ranks
- * on LocalCluster; checks the printed epoch, the staleness columns and the accuracy.
+ * on LocalCluster; checks the printed epoch, the staleness columns, the accuracy and the loss trace;
+ * and {@code --parallelism pipeline --split} with its loss trace.
  */
 class ModelParallelSmokeTest {
     /** After one epoch on 4,096 images with Adam an MLP is far above chance (0.1). */
     private static final double MIN_SMOKE_ACCURACY = 0.5;
+    /** loss-trace.csv and model-parallel.csv print 6 decimals. */
+    private static final double TRACE_ROUNDING = 2e-6;
 
     @TempDir
     Path tmp;
@@ -50,6 +53,25 @@ class ModelParallelSmokeTest {
         double acc = Double.parseDouble(row[header.indexOf("test_accuracy")]);
         assertTrue(loss > 0 && loss < 2.5, "loss " + loss);
         assertTrue(acc > MIN_SMOKE_ACCURACY && acc <= 1, "accuracy " + acc);
+        // the last rank's per-iteration trace: 4,096 / 64 iterations whose mean is the epoch's loss
+        List<String> trace = Files.readAllLines(tmp.resolve(LossTrace.CSV));
+        assertEquals(1 + 4096 / 64, trace.size(), "header + one line per iteration");
+        double mean = trace.stream().skip(1).mapToDouble(l -> Double.parseDouble(l.split(",")[3])).average().orElseThrow();
+        assertEquals(loss, mean, TRACE_ROUNDING, "mean of loss-trace.csv against the epoch's train_loss");
+    }
+
+    @Test
+    void pipelineTakesTheSplitAndWritesTheLossTrace() throws Exception {
+        Assumptions.assumeTrue(Files.isReadable(FashionMnistData.DEFAULT_DIR.resolve(FashionMnistData.TRAIN_IMAGES)),
+                "dataset-fashion-mnist not installed");
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        int code = FashionMnist.run(new String[] {"--transport", "local", "--ranks", "2", "--epochs", "1", "--parallelism",
+                "pipeline", "--split", "0,1,3", "--updater", "sgd", "--lr", "0.05", "--limit-samples", "1024", "--quiet",
+                "--metrics-dir", tmp.toString()}, new PrintStream(buf, true, StandardCharsets.UTF_8));
+        String out = buf.toString(StandardCharsets.UTF_8);
+        assertEquals(0, code, out);
+        assertTrue(out.contains("stages at layers [0, 1, 3]"), out);
+        assertEquals(1 + 1024 / 64, Files.readAllLines(tmp.resolve(LossTrace.CSV)).size());
     }
 
     @Test

@@ -85,6 +85,58 @@ public final class MultiLayerStage implements PipelineStage {
         return bounds;
     }
 
+    /**
+     * Splits layers with measured costs (e.g. forward plus backward seconds per iteration) into
+     * {@code stages} contiguous ranges, each at least one layer, so that the largest range cost is
+     * as small as possible: exact, by dynamic programming over the O(n²·stages) prefix splits
+     * (linear partition problem). A pipeline's or DDG's iteration is bounded below by its slowest
+     * stage, which this minimises; {@link #balancedSplit} balances parameter counts instead, which
+     * for a CNN leaves most of the compute (the convolutions, few parameters) in one stage. Among
+     * equally good splits the one with the earliest boundaries is returned.
+     *
+     * @param layerCost cost of each layer, finite and &ge; 0, length = number of layers
+     * @return boundaries b_0 = 0 &lt; b_1 &lt; ... &lt; b_Δ = layerCost.length
+     * @throws IllegalArgumentException if {@code stages} is not in [1, layerCost.length] or a cost is
+     *                                  negative or not finite
+     */
+    public static int[] minMaxSplit(double[] layerCost, int stages) {
+        int n = layerCost.length;
+        if (stages < 1 || stages > n) {
+            throw new IllegalArgumentException("stages = " + stages + " must be in [1, " + n + "] (one layer at least per stage)");
+        }
+        double[] prefix = new double[n + 1];
+        for (int j = 0; j < n; j++) {
+            if (!(layerCost[j] >= 0) || Double.isInfinite(layerCost[j])) {
+                throw new IllegalArgumentException("layer " + j + " cost = " + layerCost[j] + " must be finite and >= 0");
+            }
+            prefix[j + 1] = prefix[j] + layerCost[j];
+        }
+        // best[s][j]: smallest max cost splitting layers [0, j) into s stages; cut[s][j]: start of the last stage
+        double[][] best = new double[stages + 1][n + 1];
+        int[][] cut = new int[stages + 1][n + 1];
+        for (double[] row : best) {
+            java.util.Arrays.fill(row, Double.POSITIVE_INFINITY);
+        }
+        best[0][0] = 0;
+        for (int s = 1; s <= stages; s++) {
+            for (int j = s; j <= n - (stages - s); j++) {
+                for (int i = s - 1; i < j; i++) {
+                    double v = Math.max(best[s - 1][i], prefix[j] - prefix[i]);
+                    if (v < best[s][j]) {
+                        best[s][j] = v;
+                        cut[s][j] = i;
+                    }
+                }
+            }
+        }
+        int[] bounds = new int[stages + 1];
+        bounds[stages] = n;
+        for (int s = stages; s >= 1; s--) {
+            bounds[s - 1] = cut[s][bounds[s]];
+        }
+        return bounds;
+    }
+
     /** Labels of micro-batches 0..K−1 (last stage only), before {@link GPipeEngine#run}. */
     public void setLabels(List<INDArray> labels) {
         if (!range.isLast()) {

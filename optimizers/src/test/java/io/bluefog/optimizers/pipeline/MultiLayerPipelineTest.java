@@ -1,5 +1,6 @@
 package io.bluefog.optimizers.pipeline;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -178,5 +179,63 @@ class MultiLayerPipelineTest {
         }
         assertThrows(IllegalArgumentException.class, () -> MultiLayerStage.balancedSplit(net, 5));
         assertThrows(IllegalArgumentException.class, () -> new MultiLayerStage(net, 2, 2));
+    }
+
+    @Test
+    void minMaxSplitIsTheBestContiguousSplitByBruteForce() {
+        // closed forms: the CNN-like costs [1, 0, 7, 0, 2, 0] (one dominant layer)
+        assertArrayEquals(new int[] {0, 3, 6}, MultiLayerStage.minMaxSplit(new double[] {1, 0, 7, 0, 2, 0}, 2));
+        assertArrayEquals(new int[] {0, 1, 2, 3}, MultiLayerStage.minMaxSplit(new double[] {5, 5, 5}, 3));
+        assertArrayEquals(new int[] {0, 4}, MultiLayerStage.minMaxSplit(new double[] {1, 2, 3, 4}, 1));
+        java.util.Random rnd = new java.util.Random(7);
+        for (int trial = 0; trial < 200; trial++) {
+            int n = 1 + rnd.nextInt(7);
+            double[] cost = new double[n];
+            for (int j = 0; j < n; j++) {
+                cost[j] = rnd.nextInt(4) == 0 ? 0 : rnd.nextDouble();
+            }
+            int stages = 1 + rnd.nextInt(n);
+            int[] b = MultiLayerStage.minMaxSplit(cost, stages);
+            assertEquals(0, b[0]);
+            assertEquals(n, b[stages]);
+            for (int s = 0; s < stages; s++) {
+                assertTrue(b[s] < b[s + 1], java.util.Arrays.toString(b));
+            }
+            assertEquals(bruteForceMinMax(cost, stages, 0), maxStageCost(cost, b), 0.0, java.util.Arrays.toString(cost) + " " + stages);
+        }
+        assertThrows(IllegalArgumentException.class, () -> MultiLayerStage.minMaxSplit(new double[] {1, 2}, 3));
+        assertThrows(IllegalArgumentException.class, () -> MultiLayerStage.minMaxSplit(new double[] {1, -2}, 1));
+        assertThrows(IllegalArgumentException.class, () -> MultiLayerStage.minMaxSplit(new double[] {Double.NaN}, 1));
+    }
+
+    private static double maxStageCost(double[] cost, int[] b) {
+        double max = 0;
+        for (int s = 0; s + 1 < b.length; s++) {
+            double sum = 0;
+            for (int j = b[s]; j < b[s + 1]; j++) {
+                sum += cost[j];
+            }
+            max = Math.max(max, sum);
+        }
+        return max;
+    }
+
+    /** Smallest max stage cost of layers [from, n) in {@code stages} non-empty contiguous stages, by enumeration. */
+    private static double bruteForceMinMax(double[] cost, int stages, int from) {
+        int n = cost.length;
+        if (stages == 1) {
+            double sum = 0;
+            for (int j = from; j < n; j++) {
+                sum += cost[j];
+            }
+            return sum;
+        }
+        double best = Double.POSITIVE_INFINITY;
+        double first = 0;
+        for (int end = from + 1; end <= n - (stages - 1); end++) {
+            first += cost[end - 1];
+            best = Math.min(best, Math.max(first, bruteForceMinMax(cost, stages - 1, end)));
+        }
+        return best;
     }
 }

@@ -138,6 +138,26 @@ public final class DdgTrainer implements AutoCloseable {
      * @return the epoch's loss and per-module times, the same on every rank
      */
     public Epoch fitEpoch(DataSetIterator train) {
+        return fitEpoch(train, null);
+    }
+
+    /** Called on the last rank after every iteration of {@link #fitEpoch(DataSetIterator, IterationListener)}. */
+    @FunctionalInterface
+    public interface IterationListener {
+        /**
+         * @param iteration 1-based within the epoch
+         * @param loss      the last module's loss of this iteration's batch (mean over its rows)
+         */
+        void iteration(long iteration, double loss);
+    }
+
+    /**
+     * As {@link #fitEpoch(DataSetIterator)}, and on the last rank (module K, which alone knows the
+     * loss) calls {@code listener} after every iteration; other ranks ignore it. Collective.
+     *
+     * @param listener null for none
+     */
+    public Epoch fitEpoch(DataSetIterator train, IterationListener listener) {
         if (train.resetSupported()) {
             train.reset();
         }
@@ -157,10 +177,13 @@ public final class DdgTrainer implements AutoCloseable {
                 StageTensor x = first ? tensor(batch.getFeatures()) : null;
                 StageTensor y = last ? tensor(batch.getLabels()) : null;
                 DdgEngine.Step step = engine.step(x, y);
+                iterations++;
                 if (last) {
                     lossSum += step.loss();
+                    if (listener != null) {
+                        listener.iteration(iterations, step.loss());
+                    }
                 }
-                iterations++;
             }
         } catch (RuntimeException | Error e) {
             failed = true;
