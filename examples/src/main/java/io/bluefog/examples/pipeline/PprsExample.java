@@ -42,6 +42,9 @@ import picocli.CommandLine.Option;
  * bound 3LRd^{1/4}/(T+1) + LRd^{−1/4}/(2K), and GD / Nesterov's AGD (γ = 0, K = 1, step
  * R/(L√T)) over the same pipeline; plus f(y_t) against the simulated time 2t(K + Δ' − 1) for the
  * real Δ and for Δ' = {@code --simulated-stages}.</li>
+ * <li>{@code --experiment adversarial}: the paper's Figure 3 (Section 6, eq. 17) on Fashion-MNIST, simulated
+ * depth: see {@link AdversarialExperiment}. The ranks share the (image, target) pairs; the time axis is
+ * the model's 2T(K + Δ − 1) for each Δ of {@code --delays}, not the ranks'.</li>
  * <li>{@code --experiment schedule}: K = 1, 2, 4, 8, 16 micro-batches through Δ stages that each do
  * the same dense work per stage-step; the measured time per iteration against the model
  * 2(K + Δ − 1) t_step and against the same work on one rank (2KΔ t_step), i.e. the utilisation
@@ -54,7 +57,7 @@ import picocli.CommandLine.Option;
 public final class PprsExample implements Callable<Integer> {
     /** Values of {@code --experiment}. */
     enum Experiment {
-        CONVEX, SCHEDULE;
+        CONVEX, SCHEDULE, ADVERSARIAL;
 
         @Override
         public String toString() {
@@ -89,6 +92,52 @@ public final class PprsExample implements Callable<Integer> {
     @Option(names = "--repeats", defaultValue = "5", description = "schedule: timed passes per K (default: ${DEFAULT-VALUE})")
     int repeats;
 
+    @Option(names = "--data-dir", defaultValue = "/usr/share/datasets/fashion-mnist",
+            description = "adversarial: Fashion-MNIST directory (default: ${DEFAULT-VALUE})")
+    Path dataDir;
+
+    @Option(names = "--train-samples", defaultValue = "6000",
+            description = "adversarial: training images for the CNN's one SGD epoch, 0 = all 60,000 (default: ${DEFAULT-VALUE})")
+    int trainSamples;
+
+    @Option(names = "--test-samples", defaultValue = "2000",
+            description = "adversarial: test images for the accuracy and the pairs (default: ${DEFAULT-VALUE})")
+    int testSamples;
+
+    @Option(names = "--model-file",
+            description = "adversarial: a DL4J model zip to attack; if it does not exist the trained CNN is saved there")
+    Path modelFile;
+
+    @Option(names = "--pairs", defaultValue = "2", description = "adversarial: (image, target) pairs P (default: ${DEFAULT-VALUE}; the paper: 100)")
+    int pairs;
+
+    @Option(names = "--budget-iterations", defaultValue = "20",
+            description = "adversarial: GD iterations of the simulated-time budget 2*B*D of each D (default: ${DEFAULT-VALUE})")
+    int budgetIterations;
+
+    @Option(names = "--lambda", defaultValue = "10", description = "adversarial: lambda of eq. 17 (default: ${DEFAULT-VALUE}; "
+            + "the paper: 300, under which no method goes below the start on our 28x28 images in [0, 1])")
+    double lambda;
+
+    @Option(names = "--samples", defaultValue = "2,10,100", split = ",", description = "adversarial: K of PPRS (default: ${DEFAULT-VALUE})")
+    int[] samples;
+
+    @Option(names = "--delays", defaultValue = "20,200", split = ",",
+            description = "adversarial: simulated depths D (default: ${DEFAULT-VALUE})")
+    int[] delays;
+
+    @Option(names = "--lr-grid", defaultValue = "1e-2,1e-3,1e-4", split = ",",
+            description = "adversarial: learning rates tried (default: ${DEFAULT-VALUE}; the paper: 1e-3,...,1e-7, "
+                    + "where 1e-2 was often best here)")
+    double[] lrGrid;
+
+    @Option(names = "--gamma-grid", defaultValue = "1e-2,1e-3", split = ",",
+            description = "adversarial: gamma tried for PPRS (default: ${DEFAULT-VALUE}; the paper: 1e-3,...,1e-7)")
+    double[] gammaGrid;
+
+    @Option(names = "--seed", defaultValue = "1", description = "adversarial: seed of the CNN, the pairs and the noise (default: ${DEFAULT-VALUE})")
+    long seed;
+
     @Option(names = "--metrics-dir", defaultValue = "pprs-metrics", description = "where JSON and PNG go (default: ${DEFAULT-VALUE})")
     Path metricsDir;
 
@@ -100,6 +149,8 @@ public final class PprsExample implements Callable<Integer> {
 
     private final PrintStream out;
     private static final long TIMEOUT_MILLIS = 120_000;
+    /** the ranks of the adversarial experiment meet once per grid point: a grid point may take minutes */
+    private static final long ADVERSARIAL_TIMEOUT_MILLIS = 1_800_000;
     private static final long PROBLEM_SEED = 2024;
     private static final int[] SCHEDULE_MICRO_BATCHES = {1, 2, 4, 8, 16};
 
@@ -126,8 +177,22 @@ public final class PprsExample implements Callable<Integer> {
                 throw new CommandLine.ParameterException(cl, "--iterations must all be >= 1, got " + t);
             }
         }
-        where.call(TIMEOUT_MILLIS, bf -> {
-            Map<String, Object> result = experiment == Experiment.CONVEX ? convex(bf) : schedule(bf);
+        AdversarialExperiment.Settings adversarial = null;
+        if (experiment == Experiment.ADVERSARIAL) {
+            try {
+                adversarial = new AdversarialExperiment.Settings(dataDir, trainSamples, testSamples, pairs, budgetIterations, lambda,
+                        samples, delays, lrGrid, gammaGrid, 0.99, seed, modelFile);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(cl, e.getMessage());
+            }
+        }
+        AdversarialExperiment.Settings adv = adversarial;
+        where.call(experiment == Experiment.ADVERSARIAL ? ADVERSARIAL_TIMEOUT_MILLIS : TIMEOUT_MILLIS, bf -> {
+            Map<String, Object> result = switch (experiment) {
+                case CONVEX -> convex(bf);
+                case SCHEDULE -> schedule(bf);
+                case ADVERSARIAL -> AdversarialExperiment.run(bf, adv, json ? System.err : out);
+            };
             if (bf.rank() == 0) {
                 report(result);
             }
@@ -356,16 +421,16 @@ public final class PprsExample implements Callable<Integer> {
             g.useDefaultPrettyPrinter();
             write(g, result);
         }
-        if (experiment == Experiment.CONVEX) {
-            plotConvex(result, metricsDir.resolve(base));
-        } else {
-            plotSchedule(result, metricsDir.resolve(base));
+        switch (experiment) {
+            case CONVEX -> plotConvex(result, metricsDir.resolve(base));
+            case SCHEDULE -> plotSchedule(result, metricsDir.resolve(base));
+            case ADVERSARIAL -> plotAdversarial(result, metricsDir.resolve(base));
         }
         if (json) {
             out.println(Files.readString(jsonFile).replaceAll("\\s*\\n\\s*", " "));
         } else {
             printTable(result);
-            out.println("wrote " + jsonFile + " and " + metricsDir.resolve(base + ".png"));
+            out.println("wrote " + jsonFile + " and " + metricsDir.resolve(base) + "*.png");
         }
         out.flush();
     }
@@ -413,7 +478,24 @@ public final class PprsExample implements Callable<Integer> {
     @SuppressWarnings("unchecked")
     private void printTable(Map<String, Object> result) {
         List<Map<String, Object>> rows = (List<Map<String, Object>>) result.get("rows");
-        if (experiment == Experiment.CONVEX) {
+        if (experiment == Experiment.ADVERSARIAL) {
+            out.printf(Locale.ROOT, "# eq. 17 on Fashion-MNIST: %s ranks, %s pairs, lambda %s, CNN test accuracy %.4f, initial loss %.4f (%.0f s)%n",
+                    result.get("ranks"), result.get("pairs"), result.get("lambda"), result.get("test_accuracy"),
+                    result.get("initial_loss"), result.get("seconds"));
+            for (Map<String, Object> d : (List<Map<String, Object>>) result.get("per_delta")) {
+                out.printf(Locale.ROOT, "D = %s, budget %s stage-steps: best of the grid per method%n", d.get("delta"),
+                        d.get("budget_stage_steps"));
+                out.println("  method         lr       gamma     mu     T   final_loss");
+                for (Map<String, Object> r : (List<Map<String, Object>>) d.get("best")) {
+                    if (r.containsKey("diverged_everywhere")) {
+                        out.printf(Locale.ROOT, "  %-11s  diverged for every grid point%n", r.get("method"));
+                    } else {
+                        out.printf(Locale.ROOT, "  %-11s %8.0e %8.0e %6.2f %5d %12.6g%n", r.get("method"), r.get("lr"), r.get("gamma"),
+                                r.get("mu"), r.get("iterations"), r.get("final_loss"));
+                    }
+                }
+            }
+        } else if (experiment == Experiment.CONVEX) {
             out.printf(Locale.ROOT, "# PPRS on ||A_D...A_1 theta - b||_1: d = %d, stages = %d, L = %.4g, R = %.4g, f(theta0) = %.4g, %d seeds%n",
                     result.get("dimension"), result.get("stages"), result.get("lipschitz"), result.get("radius"),
                     result.get("f_theta0"), result.get("seeds"));
@@ -466,6 +548,25 @@ public final class PprsExample implements Callable<Integer> {
             addTimeSeries(right, "AGD, D=" + delta, curves.get("agd"), 2.0 * delta);
         }
         BitmapEncoder.saveBitmap(right, base + "-time", BitmapEncoder.BitmapFormat.PNG);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void plotAdversarial(Map<String, Object> result, Path base) throws IOException {
+        for (Map<String, Object> d : (List<Map<String, Object>>) result.get("per_delta")) {
+            XYChart chart = new XYChartBuilder().width(1000).height(560)
+                    .title("eq. 17 on Fashion-MNIST (CNN), mean over " + result.get("pairs") + " pairs, D = " + d.get("delta")
+                            + " (simulated)")
+                    .xAxisTitle("simulated time 2t(K + D - 1), stage-steps").yAxisTitle("loss").build();
+            for (Map<String, Object> r : (List<Map<String, Object>>) d.get("best")) {
+                if (r.containsKey("diverged_everywhere")) {
+                    continue;
+                }
+                String name = String.format(Locale.ROOT, "%s (lr %.0e%s)", r.get("method"), r.get("lr"),
+                        ((Double) r.get("gamma")) > 0 ? String.format(Locale.ROOT, ", gamma %.0e", r.get("gamma")) : "");
+                chart.addSeries(name, (double[]) r.get("simulated_time"), (double[]) r.get("loss")).setMarker(SeriesMarkers.NONE);
+            }
+            BitmapEncoder.saveBitmap(chart, base + "-delta" + d.get("delta"), BitmapEncoder.BitmapFormat.PNG);
+        }
     }
 
     private static void addTimeSeries(XYChart chart, String name, double[] values, double stepsPerIteration) {
