@@ -96,6 +96,10 @@ public final class PprsExample implements Callable<Integer> {
             description = "convex: the T tried by each method in the sweep (default: ${DEFAULT-VALUE})")
     int[] sweepIterations;
 
+    @Option(names = "--sweep-gd-iterations", defaultValue = "3200,12800,51200", split = ",",
+            description = "convex: further T tried by GD and AGD only in the sweep (they need ~(RL/epsilon)^2) (default: ${DEFAULT-VALUE})")
+    int[] sweepGdIterations;
+
     @Option(names = "--epsilon-fraction", defaultValue = "0.1",
             description = "convex: epsilon of the sweep as a fraction of f(theta0) - f* (default: ${DEFAULT-VALUE})")
     double epsilonFraction;
@@ -191,7 +195,7 @@ public final class PprsExample implements Callable<Integer> {
             throw new CommandLine.ParameterException(cl, "--dimension, --seeds, --simulated-stages, --width, --work and --repeats must be >= 1");
         }
         if (sweepDimension < 1 || !(epsilonFraction > 0 && epsilonFraction < 1) || Arrays.stream(sweepDelays).anyMatch(v -> v < 1)
-                || Arrays.stream(sweepIterations).anyMatch(v -> v < 1)) {
+                || Arrays.stream(sweepIterations).anyMatch(v -> v < 1) || Arrays.stream(sweepGdIterations).anyMatch(v -> v < 1)) {
             throw new CommandLine.ParameterException(cl, "--sweep-dimension, --sweep-delays and --sweep-iterations must be >= 1 and "
                     + "--epsilon-fraction in (0, 1)");
         }
@@ -301,7 +305,8 @@ public final class PprsExample implements Callable<Integer> {
      * Time to reach ε against the depth Δ (issue 15: it should grow like (RL/ε)² + (RL/ε)Δd^{1/4}
      * for PPRS, like (RL/ε)²Δ for GD). On {@link MaxChainProblem} (d = {@code --sweep-dimension},
      * δ = 1, α = 1/√d, so R = 1), for every T of {@code --sweep-iterations}: PPRS with Theorem 3's
-     * preset (mean curve over {@code --seeds}) and GD / AGD with step R/(L√T), all in this thread
+     * preset (mean curve over {@code --seeds}) and GD / AGD with step R/(L√T) (also for the T of
+     * {@code --sweep-gd-iterations}), all in this thread
      * (the function does not depend on Δ). t_ε is the first iteration whose f(y_t) − f* ≤ ε
      * (mean over seeds for PPRS), ε = {@code --epsilon-fraction}·(f(0) − f*). For each simulated Δ
      * a method's time is the smallest 2·t_ε·(K + Δ − 1) over its runs that reach ε (K = 1 for
@@ -315,10 +320,11 @@ public final class PprsExample implements Callable<Integer> {
         double gap0 = Pprs.value(p.chain(), theta0) - fStar;
         double eps = epsilonFraction * gap0;
         List<Map<String, Object>> runs = new ArrayList<>();
-        for (int t : sweepIterations) {
+        for (int t : java.util.stream.IntStream.concat(Arrays.stream(sweepIterations), Arrays.stream(sweepGdIterations)).toArray()) {
+            boolean gdOnly = Arrays.stream(sweepIterations).noneMatch(v -> v == t);
             double[] mean = new double[t];
             int k = 0;
-            for (int seed = 0; seed < seeds; seed++) {
+            for (int seed = 0; seed < (gdOnly ? 0 : seeds); seed++) {
                 PprsConfig c = PprsConfig.theorem3(t, d, p.radius(), p.lipschitz(), seed);
                 k = c.samples();
                 Pprs.Result r = new Pprs(c).runSerial(p.chain(), theta0, (i, g, y) -> { });
@@ -326,7 +332,9 @@ public final class PprsExample implements Callable<Integer> {
                     mean[i] += (Pprs.value(p.chain(), r.history().get(i)) - fStar) / seeds;
                 }
             }
-            runs.add(sweepRun("PPRS", t, k, mean, eps));
+            if (!gdOnly) {
+                runs.add(sweepRun("PPRS", t, k, mean, eps));
+            }
             double step = p.radius() / (p.lipschitz() * Math.sqrt(t));
             for (String name : List.of("GD", "AGD")) {
                 PprsConfig c = name.equals("GD") ? PprsConfig.gradientDescent(t, step) : PprsConfig.nesterov(t, step);
