@@ -60,7 +60,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * exists (a DL4J {@link ModelSerializer} zip, loaded by every rank); with a {@code modelFile} that
  * does not exist the trained model is saved there. The trained parameters are broadcast, so every
  * rank holds the same network. Pairs are dealt to ranks round-robin; the per-rank sums of F are
- * summed with an allreduce.
+ * summed with an allreduce. A rank's Gaussian noise is seeded with (seed, rank), so PPRS's numbers
+ * depend on the number of ranks (GD and AGD's do not, up to the float32 network's rounding).
  */
 final class AdversarialExperiment {
     /** The paper's grid of learning rates and smoothing parameters γ. */
