@@ -192,6 +192,12 @@ public final class FashionMnist implements Callable<Integer> {
     @Option(names = "--micro-batches", defaultValue = "4", description = "K with --parallelism pipeline (default: ${DEFAULT-VALUE})")
     int microBatches;
 
+    @Option(names = "--stage-balance", defaultValue = "params",
+            converter = io.bluefog.examples.pipeline.PipelineFashionMnist.StageBalanceConverter.class,
+            description = "with --parallelism pipeline and no --split: cut the layers into stages by parameter count (params) or by the "
+                    + "forward+backward time rank 0 measures per layer (time) (default: ${DEFAULT-VALUE})")
+    io.bluefog.examples.pipeline.PipelineFashionMnist.StageBalance stageBalance;
+
     @Option(names = "--split", description = "with --parallelism pipeline|ddg|features-replay: layer bounds of the stages/modules, e.g. 0,3,6"
             + " (one module per rank); default: parameter counts as equal as a greedy cut allows")
     String split;
@@ -259,7 +265,8 @@ public final class FashionMnist implements Callable<Integer> {
             int[] stageBounds = ModelParallelRun.parseSplit(split);
             where.call(LOCAL_TIMEOUT_MILLIS, bf -> io.bluefog.examples.pipeline.PipelineFashionMnist.run(bf,
                     new io.bluefog.examples.pipeline.PipelineFashionMnist.Settings(dataDir, Models.build(model, seed), model.toString(),
-                            epochs, batchSize, microBatches, localUpdater(1, stepsPerEpoch(1)), seed, limitSamples, metricsDir, stageBounds), out));
+                            epochs, batchSize, microBatches, localUpdater(1, stepsPerEpoch(1)), seed, limitSamples, metricsDir, stageBounds,
+                            stageBalance), out));
             return 0;
         }
         if (parallelism != ModelParallelRun.Parallelism.DATA) {

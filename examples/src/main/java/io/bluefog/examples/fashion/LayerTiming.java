@@ -14,7 +14,7 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  * {@code --parallelism ddg|features-replay}) and prints T_F and T_B of the whole network, the
  * ideal DDG iteration T_F + T_B/K (thesis Table 3) and the splits for K modules balanced by
  * parameter count ({@link MultiLayerStage#balancedSplit}, the default of {@code --split}) and by
- * measured time ({@link MultiLayerStage#minMaxSplit} of forward + backward), with the slowest
+ * measured time ({@link MultiLayerStage.timeBalancedSplit} of forward + backward), with the slowest
  * module's share of the compute for each.
  *
  * <p>{@code LayerTiming [--model cnn|mlp] [--batch-size 64] [--repeats 20] [--max-modules 4]};
@@ -87,7 +87,7 @@ public final class LayerTiming {
         System.out.printf(Locale.ROOT, "T_F %.2f ms, T_B %.2f ms, T_F + T_B %.2f ms%n", 1e3 * tf, 1e3 * tb, 1e3 * (tf + tb));
         for (int k = 2; k <= Math.min(maxModules, n); k++) {
             int[] byParams = MultiLayerStage.balancedSplit(net, k);
-            int[] byTime = MultiLayerStage.minMaxSplit(cost, k);
+            int[] byTime = MultiLayerStage.timeBalancedSplit(cost, k);
             System.out.printf(Locale.ROOT, "K=%d: T_F + T_B/K %.2f ms; split by parameters %s slowest module %.1f%%; by time %s slowest %.1f%%%n",
                     k, 1e3 * (tf + tb / k), Arrays.toString(byParams), 100 * slowest(cost, byParams) / (tf + tb),
                     Arrays.toString(byTime), 100 * slowest(cost, byTime) / (tf + tb));

@@ -41,7 +41,12 @@ import picocli.CommandLine.Option;
  * for each T the mean over {@code --seeds} of f(y_T) with the theorem's preset, against eq. 13's
  * bound 3LRd^{1/4}/(T+1) + LRd^{−1/4}/(2K), and GD / Nesterov's AGD (γ = 0, K = 1, step
  * R/(L√T)) over the same pipeline; plus f(y_t) against the simulated time 2t(K + Δ' − 1) for the
- * real Δ and for Δ' = {@code --simulated-stages}.</li>
+ * real Δ and for Δ' = {@code --simulated-stages}. Then the depth sweep on rank 0: the time to reach ε
+ * against Δ for PPRS, GD and AGD on the supplement's hard function ({@link MaxChainProblem}, eq. 8
+ * with k = 0), Δ simulated ({@link #deltaSweep}); written to {@code pprs-convex-delta.png}.</li>
+ * <li>{@code --experiment adversarial}: the paper's Figure 3 (Section 6, eq. 17) on Fashion-MNIST, simulated
+ * depth: see {@link AdversarialExperiment}. The ranks share the (image, target) pairs; the time axis is
+ * the model's 2T(K + Δ − 1) for each Δ of {@code --delays}, not the ranks'.</li>
  * <li>{@code --experiment schedule}: K = 1, 2, 4, 8, 16 micro-batches through Δ stages that each do
  * the same dense work per stage-step; the measured time per iteration against the model
  * 2(K + Δ − 1) t_step and against the same work on one rank (2KΔ t_step), i.e. the utilisation
@@ -54,7 +59,7 @@ import picocli.CommandLine.Option;
 public final class PprsExample implements Callable<Integer> {
     /** Values of {@code --experiment}. */
     enum Experiment {
-        CONVEX, SCHEDULE;
+        CONVEX, SCHEDULE, ADVERSARIAL;
 
         @Override
         public String toString() {
@@ -79,6 +84,26 @@ public final class PprsExample implements Callable<Integer> {
             description = "second Δ for the simulated-time curves of convex (default: ${DEFAULT-VALUE})")
     int simulatedStages;
 
+    @Option(names = "--sweep-delays", defaultValue = "1,4,16,64,256,1024", split = ",",
+            description = "convex: simulated depths D of the time-to-epsilon sweep (default: ${DEFAULT-VALUE})")
+    int[] sweepDelays;
+
+    @Option(names = "--sweep-dimension", defaultValue = "256",
+            description = "convex: d of the sweep's max function (default: ${DEFAULT-VALUE})")
+    int sweepDimension;
+
+    @Option(names = "--sweep-iterations", defaultValue = "25,50,100,200,400,800,1600", split = ",",
+            description = "convex: the T tried by each method in the sweep (default: ${DEFAULT-VALUE})")
+    int[] sweepIterations;
+
+    @Option(names = "--sweep-gd-iterations", defaultValue = "3200,12800,51200", split = ",",
+            description = "convex: further T tried by GD and AGD only in the sweep (they need ~(RL/epsilon)^2) (default: ${DEFAULT-VALUE})")
+    int[] sweepGdIterations;
+
+    @Option(names = "--epsilon-fraction", defaultValue = "0.1",
+            description = "convex: epsilon of the sweep as a fraction of f(theta0) - f* (default: ${DEFAULT-VALUE})")
+    double epsilonFraction;
+
     @Option(names = "--width", defaultValue = "256", description = "schedule: vector width per stage (default: ${DEFAULT-VALUE})")
     int width;
 
@@ -88,6 +113,52 @@ public final class PprsExample implements Callable<Integer> {
 
     @Option(names = "--repeats", defaultValue = "5", description = "schedule: timed passes per K (default: ${DEFAULT-VALUE})")
     int repeats;
+
+    @Option(names = "--data-dir", defaultValue = "/usr/share/datasets/fashion-mnist",
+            description = "adversarial: Fashion-MNIST directory (default: ${DEFAULT-VALUE})")
+    Path dataDir;
+
+    @Option(names = "--train-samples", defaultValue = "6000",
+            description = "adversarial: training images for the CNN's one SGD epoch, 0 = all 60,000 (default: ${DEFAULT-VALUE})")
+    int trainSamples;
+
+    @Option(names = "--test-samples", defaultValue = "2000",
+            description = "adversarial: test images for the accuracy and the pairs (default: ${DEFAULT-VALUE})")
+    int testSamples;
+
+    @Option(names = "--model-file",
+            description = "adversarial: a DL4J model zip to attack; if it does not exist the trained CNN is saved there")
+    Path modelFile;
+
+    @Option(names = "--pairs", defaultValue = "2", description = "adversarial: (image, target) pairs P (default: ${DEFAULT-VALUE}; the paper: 100)")
+    int pairs;
+
+    @Option(names = "--budget-iterations", defaultValue = "20",
+            description = "adversarial: GD iterations of the simulated-time budget 2*B*D of each D (default: ${DEFAULT-VALUE})")
+    int budgetIterations;
+
+    @Option(names = "--lambda", defaultValue = "10", description = "adversarial: lambda of eq. 17 (default: ${DEFAULT-VALUE}; "
+            + "the paper: 300, under which no method goes below the start on our 28x28 images in [0, 1])")
+    double lambda;
+
+    @Option(names = "--samples", defaultValue = "2,10,100", split = ",", description = "adversarial: K of PPRS (default: ${DEFAULT-VALUE})")
+    int[] samples;
+
+    @Option(names = "--delays", defaultValue = "20,200", split = ",",
+            description = "adversarial: simulated depths D (default: ${DEFAULT-VALUE})")
+    int[] delays;
+
+    @Option(names = "--lr-grid", defaultValue = "1e-2,1e-3,1e-4", split = ",",
+            description = "adversarial: learning rates tried (default: ${DEFAULT-VALUE}; the paper: 1e-3,...,1e-7, "
+                    + "where 1e-2 was often best here)")
+    double[] lrGrid;
+
+    @Option(names = "--gamma-grid", defaultValue = "1e-2,1e-3", split = ",",
+            description = "adversarial: gamma tried for PPRS (default: ${DEFAULT-VALUE}; the paper: 1e-3,...,1e-7)")
+    double[] gammaGrid;
+
+    @Option(names = "--seed", defaultValue = "1", description = "adversarial: seed of the CNN, the pairs and the noise (default: ${DEFAULT-VALUE})")
+    long seed;
 
     @Option(names = "--metrics-dir", defaultValue = "pprs-metrics", description = "where JSON and PNG go (default: ${DEFAULT-VALUE})")
     Path metricsDir;
@@ -100,6 +171,8 @@ public final class PprsExample implements Callable<Integer> {
 
     private final PrintStream out;
     private static final long TIMEOUT_MILLIS = 120_000;
+    /** the ranks of the adversarial experiment meet once per grid point: a grid point may take minutes */
+    private static final long ADVERSARIAL_TIMEOUT_MILLIS = 1_800_000;
     private static final long PROBLEM_SEED = 2024;
     private static final int[] SCHEDULE_MICRO_BATCHES = {1, 2, 4, 8, 16};
 
@@ -121,13 +194,32 @@ public final class PprsExample implements Callable<Integer> {
         if (dimension < 1 || seeds < 1 || simulatedStages < 1 || width < 1 || work < 1 || repeats < 1) {
             throw new CommandLine.ParameterException(cl, "--dimension, --seeds, --simulated-stages, --width, --work and --repeats must be >= 1");
         }
+        if (sweepDimension < 1 || !(epsilonFraction > 0 && epsilonFraction < 1) || Arrays.stream(sweepDelays).anyMatch(v -> v < 1)
+                || Arrays.stream(sweepIterations).anyMatch(v -> v < 1) || Arrays.stream(sweepGdIterations).anyMatch(v -> v < 1)) {
+            throw new CommandLine.ParameterException(cl, "--sweep-dimension, --sweep-delays and --sweep-iterations must be >= 1 and "
+                    + "--epsilon-fraction in (0, 1)");
+        }
         for (int t : iterations) {
             if (t < 1) {
                 throw new CommandLine.ParameterException(cl, "--iterations must all be >= 1, got " + t);
             }
         }
-        where.call(TIMEOUT_MILLIS, bf -> {
-            Map<String, Object> result = experiment == Experiment.CONVEX ? convex(bf) : schedule(bf);
+        AdversarialExperiment.Settings adversarial = null;
+        if (experiment == Experiment.ADVERSARIAL) {
+            try {
+                adversarial = new AdversarialExperiment.Settings(dataDir, trainSamples, testSamples, pairs, budgetIterations, lambda,
+                        samples, delays, lrGrid, gammaGrid, 0.99, seed, modelFile);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(cl, e.getMessage());
+            }
+        }
+        AdversarialExperiment.Settings adv = adversarial;
+        where.call(experiment == Experiment.ADVERSARIAL ? ADVERSARIAL_TIMEOUT_MILLIS : TIMEOUT_MILLIS, bf -> {
+            Map<String, Object> result = switch (experiment) {
+                case CONVEX -> convex(bf);
+                case SCHEDULE -> schedule(bf);
+                case ADVERSARIAL -> AdversarialExperiment.run(bf, adv, json ? System.err : out);
+            };
             if (bf.rank() == 0) {
                 report(result);
             }
@@ -203,7 +295,101 @@ public final class PprsExample implements Callable<Integer> {
         result.put("rows", rows);
         result.put("simulated_stages", simulatedStages);
         result.put("curves", curves);
+        if (first) {
+            result.put("delta_sweep", deltaSweep());
+        }
         return result;
+    }
+
+    /**
+     * Time to reach ε against the depth Δ (issue 15: it should grow like (RL/ε)² + (RL/ε)Δd^{1/4}
+     * for PPRS, like (RL/ε)²Δ for GD). On {@link MaxChainProblem} (d = {@code --sweep-dimension},
+     * δ = 1, α = 1/√d, so R = 1), for every T of {@code --sweep-iterations}: PPRS with Theorem 3's
+     * preset (mean curve over {@code --seeds}) and GD / AGD with step R/(L√T) (also for the T of
+     * {@code --sweep-gd-iterations}), all in this thread
+     * (the function does not depend on Δ). t_ε is the first iteration whose f(y_t) − f* ≤ ε
+     * (mean over seeds for PPRS), ε = {@code --epsilon-fraction}·(f(0) − f*). For each simulated Δ
+     * a method's time is the smallest 2·t_ε·(K + Δ − 1) over its runs that reach ε (K = 1 for
+     * GD/AGD), in stage-steps.
+     */
+    private Map<String, Object> deltaSweep() {
+        int d = sweepDimension;
+        MaxChainProblem p = MaxChainProblem.generate(d, 2, 1.0, 1.0 / Math.sqrt(d));
+        double fStar = p.optimum();
+        double[] theta0 = new double[d];
+        double gap0 = Pprs.value(p.chain(), theta0) - fStar;
+        double eps = epsilonFraction * gap0;
+        List<Map<String, Object>> runs = new ArrayList<>();
+        for (int t : java.util.stream.IntStream.concat(Arrays.stream(sweepIterations), Arrays.stream(sweepGdIterations)).toArray()) {
+            boolean gdOnly = Arrays.stream(sweepIterations).noneMatch(v -> v == t);
+            double[] mean = new double[t];
+            int k = 0;
+            for (int seed = 0; seed < (gdOnly ? 0 : seeds); seed++) {
+                PprsConfig c = PprsConfig.theorem3(t, d, p.radius(), p.lipschitz(), seed);
+                k = c.samples();
+                Pprs.Result r = new Pprs(c).runSerial(p.chain(), theta0, (i, g, y) -> { });
+                for (int i = 0; i < t; i++) {
+                    mean[i] += (Pprs.value(p.chain(), r.history().get(i)) - fStar) / seeds;
+                }
+            }
+            if (!gdOnly) {
+                runs.add(sweepRun("PPRS", t, k, mean, eps));
+            }
+            double step = p.radius() / (p.lipschitz() * Math.sqrt(t));
+            for (String name : List.of("GD", "AGD")) {
+                PprsConfig c = name.equals("GD") ? PprsConfig.gradientDescent(t, step) : PprsConfig.nesterov(t, step);
+                Pprs.Result r = new Pprs(c).runSerial(p.chain(), theta0, (i, g, y) -> { });
+                double[] gap = new double[t];
+                for (int i = 0; i < t; i++) {
+                    gap[i] = Pprs.value(p.chain(), r.history().get(i)) - fStar;
+                }
+                runs.add(sweepRun(name, t, 1, gap, eps));
+            }
+        }
+        Map<String, double[]> times = new LinkedHashMap<>();
+        for (String name : List.of("PPRS", "GD", "AGD")) {
+            double[] best = new double[sweepDelays.length];
+            for (int i = 0; i < sweepDelays.length; i++) {
+                best[i] = Double.POSITIVE_INFINITY;
+                for (Map<String, Object> r : runs) {
+                    Integer te = (Integer) r.get("t_eps");
+                    if (r.get("method").equals(name) && te != null) {
+                        best[i] = Math.min(best[i], 2.0 * te * ((Integer) r.get("K") + sweepDelays[i] - 1));
+                    }
+                }
+            }
+            times.put(name, best);
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("problem", "eq. 8 with k = 0, beta = 0: delta max_i theta_i + alpha/2 ||theta||^2, delta = 1, alpha = 1/sqrt(d)");
+        out.put("dimension", d);
+        out.put("f_star", fStar);
+        out.put("radius", p.radius());
+        out.put("lipschitz", p.lipschitz());
+        out.put("epsilon", eps);
+        out.put("delays", Arrays.stream(sweepDelays).asDoubleStream().toArray());
+        out.put("time_to_epsilon", times);
+        out.put("runs", runs);
+        return out;
+    }
+
+    private static Map<String, Object> sweepRun(String method, int t, int k, double[] gap, double eps) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("method", method);
+        r.put("T", t);
+        r.put("K", k);
+        r.put("final_gap", gap[t - 1]);
+        Integer te = null;
+        for (int i = 0; i < t; i++) {
+            if (gap[i] <= eps) {
+                te = i + 1;
+                break;
+            }
+        }
+        if (te != null) {
+            r.put("t_eps", te);
+        }
+        return r;
     }
 
     private static double[] historyValues(L1ChainProblem p, Pprs.Result r) {
@@ -356,16 +542,16 @@ public final class PprsExample implements Callable<Integer> {
             g.useDefaultPrettyPrinter();
             write(g, result);
         }
-        if (experiment == Experiment.CONVEX) {
-            plotConvex(result, metricsDir.resolve(base));
-        } else {
-            plotSchedule(result, metricsDir.resolve(base));
+        switch (experiment) {
+            case CONVEX -> plotConvex(result, metricsDir.resolve(base));
+            case SCHEDULE -> plotSchedule(result, metricsDir.resolve(base));
+            case ADVERSARIAL -> plotAdversarial(result, metricsDir.resolve(base));
         }
         if (json) {
             out.println(Files.readString(jsonFile).replaceAll("\\s*\\n\\s*", " "));
         } else {
             printTable(result);
-            out.println("wrote " + jsonFile + " and " + metricsDir.resolve(base + ".png"));
+            out.println("wrote " + jsonFile + " and " + metricsDir.resolve(base) + "*.png");
         }
         out.flush();
     }
@@ -413,11 +599,37 @@ public final class PprsExample implements Callable<Integer> {
     @SuppressWarnings("unchecked")
     private void printTable(Map<String, Object> result) {
         List<Map<String, Object>> rows = (List<Map<String, Object>>) result.get("rows");
-        if (experiment == Experiment.CONVEX) {
+        if (experiment == Experiment.ADVERSARIAL) {
+            out.printf(Locale.ROOT, "# eq. 17 on Fashion-MNIST: %s ranks, %s pairs, lambda %s, CNN test accuracy %.4f, initial loss %.4f (%.0f s)%n",
+                    result.get("ranks"), result.get("pairs"), result.get("lambda"), result.get("test_accuracy"),
+                    result.get("initial_loss"), result.get("seconds"));
+            for (Map<String, Object> d : (List<Map<String, Object>>) result.get("per_delta")) {
+                out.printf(Locale.ROOT, "D = %s, budget %s stage-steps: best of the grid per method%n", d.get("delta"),
+                        d.get("budget_stage_steps"));
+                out.println("  method         lr       gamma     mu     T   final_loss");
+                for (Map<String, Object> r : (List<Map<String, Object>>) d.get("best")) {
+                    if (r.containsKey("diverged_everywhere")) {
+                        out.printf(Locale.ROOT, "  %-11s  diverged for every grid point%n", r.get("method"));
+                    } else {
+                        out.printf(Locale.ROOT, "  %-11s %8.0e %8.0e %6.2f %5d %12.6g%n", r.get("method"), r.get("lr"), r.get("gamma"),
+                                r.get("mu"), r.get("iterations"), r.get("final_loss"));
+                    }
+                }
+            }
+        } else if (experiment == Experiment.CONVEX) {
             out.printf(Locale.ROOT, "# PPRS on ||A_D...A_1 theta - b||_1: d = %d, stages = %d, L = %.4g, R = %.4g, f(theta0) = %.4g, %d seeds%n",
                     result.get("dimension"), result.get("stages"), result.get("lipschitz"), result.get("radius"),
                     result.get("f_theta0"), result.get("seeds"));
             out.println("     T    K   pprs_mean_error   eq13_bound   gd_error    agd_error   pprs_steps   gd_steps");
+            Map<String, Object> sweep = (Map<String, Object>) result.get("delta_sweep");
+            out.printf(Locale.ROOT, "# stage-steps to f - f* <= %.4g on %s, d = %s (inf: not reached)%n", sweep.get("epsilon"),
+                    sweep.get("problem"), sweep.get("dimension"));
+            out.println("# D        " + Arrays.stream((double[]) sweep.get("delays")).mapToObj(v -> String.format(Locale.ROOT, "%11.0f", v))
+                    .reduce("", String::concat));
+            for (Map.Entry<String, double[]> e : ((Map<String, double[]>) sweep.get("time_to_epsilon")).entrySet()) {
+                out.println(String.format(Locale.ROOT, "# %-8s ", e.getKey()) + Arrays.stream(e.getValue())
+                        .mapToObj(v -> String.format(Locale.ROOT, "%11.4g", v)).reduce("", String::concat));
+            }
             for (Map<String, Object> r : rows) {
                 out.printf(Locale.ROOT, "%6d %4d   %14.6g %12.6g %10.6g %12.6g %12d %10d%n", r.get("T"), r.get("K"),
                         r.get("pprs_mean_error"), r.get("eq13_bound"), r.get("gd_error"), r.get("agd_error"),
@@ -466,6 +678,47 @@ public final class PprsExample implements Callable<Integer> {
             addTimeSeries(right, "AGD, D=" + delta, curves.get("agd"), 2.0 * delta);
         }
         BitmapEncoder.saveBitmap(right, base + "-time", BitmapEncoder.BitmapFormat.PNG);
+
+        Map<String, Object> sweep = (Map<String, Object>) result.get("delta_sweep");
+        XYChart delta = new XYChartBuilder().width(1000).height(560)
+                .title(String.format(Locale.ROOT, "time to f - f* <= %.3g on delta max theta_i + alpha/2 |theta|^2, d = %s",
+                        sweep.get("epsilon"), sweep.get("dimension")))
+                .xAxisTitle("depth D (simulated)").yAxisTitle("stage-steps to epsilon").build();
+        delta.getStyler().setXAxisLogarithmic(true);
+        delta.getStyler().setYAxisLogarithmic(true);
+        double[] ds = (double[]) sweep.get("delays");
+        for (Map.Entry<String, double[]> e : ((Map<String, double[]>) sweep.get("time_to_epsilon")).entrySet()) {
+            List<double[]> pts = new ArrayList<>();
+            for (int i = 0; i < ds.length; i++) {
+                if (Double.isFinite(e.getValue()[i])) {
+                    pts.add(new double[] {ds[i], e.getValue()[i]});
+                }
+            }
+            if (!pts.isEmpty()) {
+                delta.addSeries(e.getKey(), pts.stream().mapToDouble(v -> v[0]).toArray(), pts.stream().mapToDouble(v -> v[1]).toArray())
+                        .setMarker(SeriesMarkers.CIRCLE);
+            }
+        }
+        BitmapEncoder.saveBitmap(delta, base + "-delta", BitmapEncoder.BitmapFormat.PNG);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void plotAdversarial(Map<String, Object> result, Path base) throws IOException {
+        for (Map<String, Object> d : (List<Map<String, Object>>) result.get("per_delta")) {
+            XYChart chart = new XYChartBuilder().width(1000).height(560)
+                    .title("eq. 17 on Fashion-MNIST (CNN), mean over " + result.get("pairs") + " pairs, D = " + d.get("delta")
+                            + " (simulated)")
+                    .xAxisTitle("simulated time 2t(K + D - 1), stage-steps").yAxisTitle("loss").build();
+            for (Map<String, Object> r : (List<Map<String, Object>>) d.get("best")) {
+                if (r.containsKey("diverged_everywhere")) {
+                    continue;
+                }
+                String name = String.format(Locale.ROOT, "%s (lr %.0e%s)", r.get("method"), r.get("lr"),
+                        ((Double) r.get("gamma")) > 0 ? String.format(Locale.ROOT, ", gamma %.0e", r.get("gamma")) : "");
+                chart.addSeries(name, (double[]) r.get("simulated_time"), (double[]) r.get("loss")).setMarker(SeriesMarkers.NONE);
+            }
+            BitmapEncoder.saveBitmap(chart, base + "-delta" + d.get("delta"), BitmapEncoder.BitmapFormat.PNG);
+        }
     }
 
     private static void addTimeSeries(XYChart chart, String name, double[] values, double stepsPerIteration) {

@@ -27,8 +27,10 @@ class PprsExampleTest {
     @Test
     void convexWritesJsonAndPngAndStaysBelowTheBound(@TempDir Path dir) throws Exception {
         String out = run("--experiment", "convex", "--transport", "local", "--ranks", "2", "--iterations", "10,40",
-                "--seeds", "2", "--metrics-dir", dir.toString(), "--json");
+                "--seeds", "2", "--sweep-dimension", "16", "--sweep-iterations", "25,100", "--sweep-gd-iterations", "400",
+                "--sweep-delays", "1,64", "--epsilon-fraction", "0.5", "--metrics-dir", dir.toString(), "--json");
         assertTrue(Files.size(dir.resolve("pprs-convex.png")) > 0);
+        assertTrue(Files.size(dir.resolve("pprs-convex-delta.png")) > 0);
         assertTrue(Files.size(dir.resolve("pprs-convex-time.png")) > 0);
         String json = Files.readString(dir.resolve("pprs-convex.json"));
         assertTrue(out.contains("\"experiment\" : \"convex\""), out);
@@ -39,6 +41,7 @@ class PprsExampleTest {
             assertTrue(Double.parseDouble(m.group(1)) <= Double.parseDouble(m.group(2)), m.group());
         }
         assertEquals(2, rows, json);
+        assertTrue(json.contains("\"time_to_epsilon\""), json);
     }
 
     @Test
@@ -56,5 +59,8 @@ class PprsExampleTest {
     void badOptionsAreRejected() {
         assertEquals(2, new CommandLine(new PprsExample()).execute("--experiment", "convex", "--seeds", "0"));
         assertEquals(2, new CommandLine(new PprsExample()).execute("--experiment", "nope"));
+        assertEquals(2, new CommandLine(new PprsExample()).execute("--experiment", "adversarial", "--pairs", "0"));
+        assertEquals(2, new CommandLine(new PprsExample()).execute("--experiment", "adversarial", "--lr-grid", "-1"));
+        assertEquals(2, new CommandLine(new PprsExample()).execute("--experiment", "convex", "--epsilon-fraction", "1.5"));
     }
 }

@@ -86,55 +86,109 @@ public final class MultiLayerStage implements PipelineStage {
     }
 
     /**
-     * Splits layers with measured costs (e.g. forward plus backward seconds per iteration) into
-     * {@code stages} contiguous ranges, each at least one layer, so that the largest range cost is
-     * as small as possible: exact, by dynamic programming over the O(n²·stages) prefix splits
-     * (linear partition problem). A pipeline's or DDG's iteration is bounded below by its slowest
-     * stage, which this minimises; {@link #balancedSplit} balances parameter counts instead, which
-     * for a CNN leaves most of the compute (the convolutions, few parameters) in one stage. Among
-     * equally good splits the one with the earliest boundaries is returned.
+     * Splits n consecutive layers with the given costs into {@code stages} contiguous ranges (each
+     * at least one layer) minimising the largest stage cost, the pipeline's bottleneck: the exact
+     * linear-partition optimum by dynamic programming over (stages, first layers), O(n²Δ). The
+     * layers after the first stage are split optimally as well (recursively), and among the first
+     * stages that achieve that the shortest is taken, so the result depends only on {@code layerCosts}: feed it the same measured times on every
+     * rank (e.g. rank 0's {@link #measureLayerSeconds}, broadcast) and every rank cuts alike.
      *
-     * @param layerCost cost of each layer, finite and &ge; 0, length = number of layers
-     * @return boundaries b_0 = 0 &lt; b_1 &lt; ... &lt; b_Δ = layerCost.length
-     * @throws IllegalArgumentException if {@code stages} is not in [1, layerCost.length] or a cost is
-     *                                  negative or not finite
+     * @param layerCosts per-layer cost (e.g. seconds of forward plus backward), finite and &ge; 0, length n
+     * @return boundaries b_0 = 0 &lt; b_1 &lt; ... &lt; b_Δ = n; stage s is [b_s, b_{s+1})
+     * @throws IllegalArgumentException if {@code stages} is not in [1, n] or a cost is negative or not finite
      */
-    public static int[] minMaxSplit(double[] layerCost, int stages) {
-        int n = layerCost.length;
+    public static int[] timeBalancedSplit(double[] layerCosts, int stages) {
+        int n = layerCosts.length;
         if (stages < 1 || stages > n) {
             throw new IllegalArgumentException("stages = " + stages + " must be in [1, " + n + "] (one layer at least per stage)");
         }
         double[] prefix = new double[n + 1];
         for (int j = 0; j < n; j++) {
-            if (!(layerCost[j] >= 0) || Double.isInfinite(layerCost[j])) {
-                throw new IllegalArgumentException("layer " + j + " cost = " + layerCost[j] + " must be finite and >= 0");
+            if (!(layerCosts[j] >= 0) || Double.isInfinite(layerCosts[j])) {
+                throw new IllegalArgumentException("layer " + j + " has cost " + layerCosts[j] + "; costs must be finite and >= 0");
             }
-            prefix[j + 1] = prefix[j] + layerCost[j];
+            prefix[j + 1] = prefix[j] + layerCosts[j];
         }
-        // best[s][j]: smallest max cost splitting layers [0, j) into s stages; cut[s][j]: start of the last stage
+        // best[s][j]: the smallest bottleneck of layers [j, n) in s stages; cut[s][j]: the earliest end of the first of them
         double[][] best = new double[stages + 1][n + 1];
         int[][] cut = new int[stages + 1][n + 1];
-        for (double[] row : best) {
-            java.util.Arrays.fill(row, Double.POSITIVE_INFINITY);
+        for (int j = 0; j < n; j++) {
+            best[1][j] = prefix[n] - prefix[j];
+            cut[1][j] = n;
         }
-        best[0][0] = 0;
-        for (int s = 1; s <= stages; s++) {
-            for (int j = s; j <= n - (stages - s); j++) {
-                for (int i = s - 1; i < j; i++) {
-                    double v = Math.max(best[s - 1][i], prefix[j] - prefix[i]);
+        for (int s = 2; s <= stages; s++) {
+            for (int j = 0; j <= n - s; j++) {
+                best[s][j] = Double.POSITIVE_INFINITY;
+                for (int e = j + 1; e <= n - s + 1; e++) {
+                    double v = Math.max(prefix[e] - prefix[j], best[s - 1][e]);
                     if (v < best[s][j]) {
                         best[s][j] = v;
-                        cut[s][j] = i;
+                        cut[s][j] = e;
                     }
                 }
             }
         }
         int[] bounds = new int[stages + 1];
-        bounds[stages] = n;
+        int j = 0;
         for (int s = stages; s >= 1; s--) {
-            bounds[s - 1] = cut[s][bounds[s]];
+            bounds[stages - s] = j;
+            j = cut[s][j];
         }
+        bounds[stages] = n;
         return bounds;
+    }
+
+    /**
+     * Times each layer's forward (training mode, with its input preprocessor) and backward
+     * ({@code backpropGradient}, then the preprocessor's {@code backprop}) on one batch, as
+     * {@link LayerRange} runs them, and returns the median over {@code repeats} passes of the sum
+     * per layer, in seconds. Wall-clock: the numbers depend on the machine and its load, so split
+     * once (e.g. on rank 0) and share the times, not the measurement.
+     *
+     * @param features a batch of the network's input, shape [m, ...]
+     * @param labels   its labels, shape [m, classes]
+     * @param repeats  timed passes (after one untimed warm-up), &ge; 1
+     * @return seconds per layer, length n
+     */
+    public static double[] measureLayerSeconds(MultiLayerNetwork net, INDArray features, INDArray labels, int repeats) {
+        if (repeats < 1) {
+            throw new IllegalArgumentException("repeats = " + repeats + " must be >= 1");
+        }
+        int n = net.getnLayers();
+        LayerRange[] ranges = new LayerRange[n];
+        for (int j = 0; j < n; j++) {
+            ranges[j] = new LayerRange(net, j, j + 1, "layer");
+        }
+        int m = (int) features.size(0);
+        INDArray f = features.castTo(ranges[0].dtype());
+        INDArray y = labels.castTo(ranges[0].dtype());
+        double[][] samples = new double[n][repeats];
+        for (int r = -1; r < repeats; r++) {
+            INDArray x = f;
+            long[] nanos = new long[n];
+            for (int j = 0; j < n; j++) {
+                long t0 = System.nanoTime();
+                x = ranges[j].forward(x, () -> y);
+                nanos[j] += System.nanoTime() - t0;
+            }
+            INDArray eps = null;
+            for (int j = n - 1; j >= 0; j--) {
+                long t0 = System.nanoTime();
+                eps = ranges[j].backward(eps, m, (i, l, g) -> { });
+                nanos[j] += System.nanoTime() - t0;
+            }
+            if (r >= 0) {
+                for (int j = 0; j < n; j++) {
+                    samples[j][r] = nanos[j] / 1e9;
+                }
+            }
+        }
+        double[] out = new double[n];
+        for (int j = 0; j < n; j++) {
+            java.util.Arrays.sort(samples[j]);
+            out[j] = repeats % 2 == 1 ? samples[j][repeats / 2] : (samples[j][repeats / 2 - 1] + samples[j][repeats / 2]) / 2;
+        }
+        return out;
     }
 
     /** Labels of micro-batches 0..K−1 (last stage only), before {@link GPipeEngine#run}. */

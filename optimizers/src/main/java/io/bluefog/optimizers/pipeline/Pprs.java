@@ -128,6 +128,36 @@ public final class Pprs {
     }
 
     /**
+     * Computes G_t for one iteration from its K points in whatever way the caller likes (e.g. the K
+     * points as one batch of a network, for simulated-time experiments such as the paper's Section 6).
+     */
+    @FunctionalInterface
+    public interface GradientOracle {
+        /**
+         * @param points the K points x_t + γX_k (x_t itself when γ = 0), each of length d; not to be modified
+         * @return G_t = (1/K) Σ_k ∇f(points[k]), length d
+         */
+        double[] averagedGradient(double[][] points);
+    }
+
+    /**
+     * The same iterates (x_t, y_t, the perturbations and μ_t of this config) with G_t from
+     * {@code oracle}, in this thread.
+     *
+     * @throws IllegalArgumentException if theta0 is empty or the oracle is null
+     * @throws IllegalStateException    if the oracle returns a gradient whose length is not d
+     */
+    public Result run(GradientOracle oracle, double[] theta0, IterationListener listener) {
+        if (oracle == null) {
+            throw new IllegalArgumentException("oracle must not be null");
+        }
+        if (theta0 == null || theta0.length == 0) {
+            throw new IllegalArgumentException("theta0 must be non-empty");
+        }
+        return iterate(theta0, listener, points -> new Object[] {oracle.averagedGradient(points), new double[0]});
+    }
+
+    /**
      * The same iterates with the whole chain in this thread: g_k by the serial chain rule, weighted
      * 1/K and summed in micro-batch order as {@link GPipeEngine} does, so the two agree exactly.
      *

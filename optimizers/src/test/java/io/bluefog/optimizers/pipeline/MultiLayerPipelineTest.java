@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -166,6 +167,88 @@ class MultiLayerPipelineTest {
         }
     }
 
+    /** The largest stage cost of {@code bounds}. */
+    private static double bottleneck(double[] costs, int[] bounds) {
+        double worst = 0;
+        for (int s = 0; s + 1 < bounds.length; s++) {
+            double c = 0;
+            for (int j = bounds[s]; j < bounds[s + 1]; j++) {
+                c += costs[j];
+            }
+            worst = Math.max(worst, c);
+        }
+        return worst;
+    }
+
+    /** The smallest bottleneck over every split of costs into stages ranges, by enumeration. */
+    private static double bruteForceBottleneck(double[] costs, int stages, int from) {
+        if (stages == 1) {
+            double c = 0;
+            for (int j = from; j < costs.length; j++) {
+                c += costs[j];
+            }
+            return c;
+        }
+        double best = Double.POSITIVE_INFINITY;
+        double head = 0;
+        for (int e = from + 1; e <= costs.length - stages + 1; e++) {
+            head += costs[e - 1];
+            best = Math.min(best, Math.max(head, bruteForceBottleneck(costs, stages - 1, e)));
+        }
+        return best;
+    }
+
+    @Test
+    void timeBalancedSplitMinimisesTheSlowestStage() {
+        // one slow layer at the end: it gets a stage of its own, the rest share the others
+        assertArrayEquals(new int[] {0, 4, 5}, MultiLayerStage.timeBalancedSplit(new double[] {1, 1, 1, 1, 4}, 2));
+        // a parameter-count split of a CNN would not see that the small conv layers are the slow ones
+        assertArrayEquals(new int[] {0, 1, 3, 6},
+                MultiLayerStage.timeBalancedSplit(new double[] {5, 1, 3, 0.5, 0.5, 0.2}, 3));
+        // ties: the earliest boundaries
+        assertArrayEquals(new int[] {0, 1, 2, 4}, MultiLayerStage.timeBalancedSplit(new double[] {1, 1, 1, 1}, 3));
+        assertArrayEquals(new int[] {0, 3}, MultiLayerStage.timeBalancedSplit(new double[] {1, 2, 3}, 1));
+        assertArrayEquals(new int[] {0, 1, 2, 3}, MultiLayerStage.timeBalancedSplit(new double[] {1, 2, 3}, 3));
+        SplittableRandom rnd = new SplittableRandom(7);
+        for (int trial = 0; trial < 200; trial++) {
+            int n = 1 + rnd.nextInt(9);
+            double[] costs = new double[n];
+            for (int j = 0; j < n; j++) {
+                costs[j] = rnd.nextInt(4) == 0 ? 0 : rnd.nextDouble() * 10;
+            }
+            int stages = 1 + rnd.nextInt(n);
+            int[] b = MultiLayerStage.timeBalancedSplit(costs, stages);
+            assertEquals(stages + 1, b.length);
+            assertEquals(0, b[0]);
+            assertEquals(n, b[stages]);
+            for (int s = 0; s < stages; s++) {
+                assertTrue(b[s] < b[s + 1], java.util.Arrays.toString(b));
+            }
+            assertEquals(bruteForceBottleneck(costs, stages, 0), bottleneck(costs, b), 0.0, java.util.Arrays.toString(costs));
+        }
+        assertThrows(IllegalArgumentException.class, () -> MultiLayerStage.timeBalancedSplit(new double[] {1, 2}, 3));
+        assertThrows(IllegalArgumentException.class, () -> MultiLayerStage.timeBalancedSplit(new double[] {1, -2}, 1));
+        assertThrows(IllegalArgumentException.class, () -> MultiLayerStage.timeBalancedSplit(new double[] {1, Double.NaN}, 1));
+    }
+
+    @Test
+    void measuredLayerTimesCoverEveryLayerAndFeedTheSplit() {
+        MultiLayerNetwork net = mlp();
+        INDArray x = Nd4j.rand(DataType.DOUBLE, BATCH, (int) net.getLayer(0).getParam("W").size(0));
+        INDArray y = Nd4j.zeros(DataType.DOUBLE, BATCH, (int) net.getLayer(net.getnLayers() - 1).getParam("W").size(1));
+        for (int i = 0; i < BATCH; i++) {
+            y.putScalar(i, i % y.size(1), 1.0);
+        }
+        double[] t = MultiLayerStage.measureLayerSeconds(net, x, y, 3);
+        assertEquals(net.getnLayers(), t.length);
+        for (double v : t) {
+            assertTrue(v >= 0 && Double.isFinite(v), java.util.Arrays.toString(t));
+        }
+        int[] b = MultiLayerStage.timeBalancedSplit(t, 2);
+        assertEquals(3, b.length);
+        assertThrows(IllegalArgumentException.class, () -> MultiLayerStage.measureLayerSeconds(net, x, y, 0));
+    }
+
     @Test
     void balancedSplitGivesEveryStageALayerAndCoversTheNetwork() {
         MultiLayerNetwork net = mlp();
@@ -181,61 +264,4 @@ class MultiLayerPipelineTest {
         assertThrows(IllegalArgumentException.class, () -> new MultiLayerStage(net, 2, 2));
     }
 
-    @Test
-    void minMaxSplitIsTheBestContiguousSplitByBruteForce() {
-        // closed forms: the CNN-like costs [1, 0, 7, 0, 2, 0] (one dominant layer)
-        assertArrayEquals(new int[] {0, 3, 6}, MultiLayerStage.minMaxSplit(new double[] {1, 0, 7, 0, 2, 0}, 2));
-        assertArrayEquals(new int[] {0, 1, 2, 3}, MultiLayerStage.minMaxSplit(new double[] {5, 5, 5}, 3));
-        assertArrayEquals(new int[] {0, 4}, MultiLayerStage.minMaxSplit(new double[] {1, 2, 3, 4}, 1));
-        java.util.Random rnd = new java.util.Random(7);
-        for (int trial = 0; trial < 200; trial++) {
-            int n = 1 + rnd.nextInt(7);
-            double[] cost = new double[n];
-            for (int j = 0; j < n; j++) {
-                cost[j] = rnd.nextInt(4) == 0 ? 0 : rnd.nextDouble();
-            }
-            int stages = 1 + rnd.nextInt(n);
-            int[] b = MultiLayerStage.minMaxSplit(cost, stages);
-            assertEquals(0, b[0]);
-            assertEquals(n, b[stages]);
-            for (int s = 0; s < stages; s++) {
-                assertTrue(b[s] < b[s + 1], java.util.Arrays.toString(b));
-            }
-            assertEquals(bruteForceMinMax(cost, stages, 0), maxStageCost(cost, b), 0.0, java.util.Arrays.toString(cost) + " " + stages);
-        }
-        assertThrows(IllegalArgumentException.class, () -> MultiLayerStage.minMaxSplit(new double[] {1, 2}, 3));
-        assertThrows(IllegalArgumentException.class, () -> MultiLayerStage.minMaxSplit(new double[] {1, -2}, 1));
-        assertThrows(IllegalArgumentException.class, () -> MultiLayerStage.minMaxSplit(new double[] {Double.NaN}, 1));
-    }
-
-    private static double maxStageCost(double[] cost, int[] b) {
-        double max = 0;
-        for (int s = 0; s + 1 < b.length; s++) {
-            double sum = 0;
-            for (int j = b[s]; j < b[s + 1]; j++) {
-                sum += cost[j];
-            }
-            max = Math.max(max, sum);
-        }
-        return max;
-    }
-
-    /** Smallest max stage cost of layers [from, n) in {@code stages} non-empty contiguous stages, by enumeration. */
-    private static double bruteForceMinMax(double[] cost, int stages, int from) {
-        int n = cost.length;
-        if (stages == 1) {
-            double sum = 0;
-            for (int j = from; j < n; j++) {
-                sum += cost[j];
-            }
-            return sum;
-        }
-        double best = Double.POSITIVE_INFINITY;
-        double first = 0;
-        for (int end = from + 1; end <= n - (stages - 1); end++) {
-            first += cost[end - 1];
-            best = Math.min(best, Math.max(first, bruteForceMinMax(cost, stages - 1, end)));
-        }
-        return best;
-    }
 }

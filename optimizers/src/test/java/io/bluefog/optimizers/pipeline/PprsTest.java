@@ -144,6 +144,38 @@ class PprsTest {
         assertArrayEquals(serial.y(), pipelined.y(), 0.0);
     }
 
+    @Test
+    void oracleRunGivesTheSerialIteratesAndSeesThePerturbedPoints() {
+        PprsConfig config = new PprsConfig(10, 3, 0.05, 0.2, PprsConfig.Momentum.nesterov(), 5);
+        List<ChainFunction> chain = smoothChain();
+        List<double[][]> seen = new ArrayList<>();
+        Pprs.Result viaOracle = new Pprs(config).run(points -> {
+            seen.add(points);
+            double[] sum = new double[points[0].length];
+            double[] losses = new double[points.length];
+            for (int k = 0; k < points.length; k++) {
+                double[] g = Pprs.gradient(chain, points[k], 1.0 / points.length, losses, k);
+                for (int i = 0; i < sum.length; i++) {
+                    sum[i] += g[i];
+                }
+            }
+            return sum;
+        }, start(), (t, g, y) -> { });
+        Pprs.Result serial = new Pprs(config).runSerial(chain, start(), (t, g, y) -> { });
+        assertArrayEquals(serial.y(), viaOracle.y(), 0.0);
+        assertEquals(10, seen.size());
+        assertEquals(3, seen.get(0).length);
+        // iteration 0 is at x_0 = θ_0 perturbed by γ X_k
+        double[][] noise = Pprs.perturbations(5, 0, 3, WIDTH);
+        for (int k = 0; k < 3; k++) {
+            for (int i = 0; i < WIDTH; i++) {
+                assertEquals(start()[i] + 0.2 * noise[k][i], seen.get(0)[k][i], 0.0);
+            }
+        }
+        assertThrows(IllegalStateException.class,
+                () -> new Pprs(config).run(points -> new double[1], start(), (t, g, y) -> { }));
+    }
+
     /** f(θ) = ‖A_3 A_2 A_1 θ − b‖₁ over d = 16 with b = A θ*, so f* = 0, R = ‖θ*‖ from θ_0 = 0. */
     static final int D = 16;
 
