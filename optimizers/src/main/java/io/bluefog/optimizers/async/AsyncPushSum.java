@@ -84,10 +84,14 @@ public final class AsyncPushSum extends WindowOptimizer {
         // x_i -= w_i d_i: z_i = x_i / w_i moves by exactly d_i whatever w_i (see the class comment)
         xPart.subi(localStep(gradient).reshape(n).mul(xw.getDouble(n)));
         if (w != null) {
-            awaitWrite();
-            startWrite(windows().winAccumulateAsync(xw, windowName(), share, dst));
-            boundStaleness(round);
-            windows().winUpdateThenCollect(windowName());
+            // the window operations and the waits are this step's communication (communicationNanos)
+            communicate(() -> {
+                awaitWrite();
+                startWrite(windows().winAccumulateAsync(xw, windowName(), share, dst));
+                boundStaleness(round);
+                windows().winUpdateThenCollect(windowName());
+            });
+            countWrite(xw);
         }
         deBias();
     }
