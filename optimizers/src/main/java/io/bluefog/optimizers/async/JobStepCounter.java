@@ -16,11 +16,12 @@ import org.nd4j.linalg.factory.Nd4j;
  * al., ICML 2019 §asynchronous, and of BlueFog's asynchronous optimizers, where each rank runs at its
  * own speed).
  *
- * <p>Implementation: a one-element window on the fully connected graph; every {@link #stepped()}
- * puts it to every other rank ({@code winPutAsync}, confirmed at the next call), and each rank's
- * write counts ({@link Windows#winWriteCount}) are then the other ranks' step counts as far as it
- * knows. {@link #jobSteps()} is a lower bound of the true count that catches up within one message
- * delay, so an epoch may overshoot its budget by the steps taken while the last writes travel.
+ * <p>Implementation: a one-element window on the fully connected graph holding each rank's own
+ * step count; {@link #stepped()} puts the new count to every other rank ({@code winPutAsync}) when
+ * its previous put has been confirmed and otherwise leaves it to a later step (puts overwrite, so
+ * the newest count wins; the step never blocks on it), and each rank's buffers hold the other ranks'
+ * counts as far as it knows. {@link #jobSteps()} is a lower bound of the true count that catches up
+ * within a message delay, so an epoch may overshoot its budget by the steps taken meanwhile.
  *
  * <p>Collective: the constructor and {@link #close()} (window create and free); the rest is local.
  * Not thread-safe (call from the training thread).
@@ -31,6 +32,8 @@ public final class JobStepCounter implements AutoCloseable {
     private final int[] others;
     private final INDArray token = Nd4j.zeros(DataType.DOUBLE, 1);
     private long mine;
+    /** The count carried by this rank's newest message. */
+    private long published;
     private Handle<Void> pending;
     private boolean closed;
 
@@ -52,21 +55,40 @@ public final class JobStepCounter implements AutoCloseable {
         windows.winCreate(name, token, true, Topologies.fullyConnected(n));
     }
 
-    /** Counts one step of this rank and tells the other ranks (nonblocking; the previous message is awaited first). */
+    /**
+     * Counts one step of this rank and, unless its previous message is still unconfirmed, sends the
+     * new count to the other ranks (nonblocking).
+     */
     public void stepped() {
         mine++;
+        if (pending != null && !pending.poll()) {
+            return; // a later step, or awaitPending, sends the newer count
+        }
         awaitPending();
+        publish();
+    }
+
+    private void publish() {
         if (others.length > 0) {
+            token.putScalar(0, (double) mine);
+            published = mine;
             pending = windows.winPutAsync(token, name, 1.0, null);
         }
     }
 
-    /** Waits for the confirmation of this rank's last message, so that every rank has counted all its steps. */
+    /**
+     * Waits until every other rank has this rank's current count (sends it if the last message
+     * carried an older one), so that the counts are exact once the ranks meet in a collective.
+     */
     public void awaitPending() {
         Handle<Void> h = pending;
         pending = null;
         if (h != null) {
             h.join();
+        }
+        if (others.length > 0 && published != mine) {
+            publish();
+            awaitPending();
         }
     }
 
@@ -76,14 +98,14 @@ public final class JobStepCounter implements AutoCloseable {
     }
 
     /**
-     * @return the steps of all ranks so far as this rank knows them: its own plus every other rank's
-     *         confirmed messages (exact once every rank has called {@link #awaitPending()} and met the
-     *         others in a collective)
+     * @return the steps of all ranks so far as this rank knows them: its own plus the newest count
+     *         that arrived from every other rank (exact once every rank has called {@link #awaitPending()}
+     *         and met the others in a collective)
      */
     public long jobSteps() {
         long total = mine;
         for (int r : others) {
-            total += windows.winWriteCount(name, r);
+            total += (long) windows.winBuffer(name, r).getDouble(0);
         }
         return total;
     }
