@@ -61,10 +61,14 @@ public final class JobStepCounter implements AutoCloseable {
      */
     public void stepped() {
         mine++;
-        if (pending != null && !pending.poll()) {
-            return; // a later step, or awaitPending, sends the newer count
+        Handle<Void> h = pending;
+        if (h != null) {
+            if (!h.poll()) {
+                return; // a later step, or awaitPending, sends the newer count
+            }
+            pending = null;
+            h.join(); // done: returns at once, or throws the put's failure
         }
-        awaitPending();
         publish();
     }
 
