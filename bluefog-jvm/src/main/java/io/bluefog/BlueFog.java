@@ -46,6 +46,8 @@ public final class BlueFog implements AutoCloseable {
 
     private volatile Static ranks;
     private volatile Static machines;
+    /** What forbids {@link #setTopology} now ({@link #holdTopology}), e.g. "window 'x'"; sorted. */
+    private final java.util.Set<String> topologyHolders = new java.util.concurrent.ConcurrentSkipListSet<>();
 
     private BlueFog(Communicator communicator, BlueFogConfig config) {
         this.communicator = Objects.requireNonNull(communicator, "communicator");
@@ -195,6 +197,7 @@ public final class BlueFog implements AutoCloseable {
      * (whose {@code is_weighted} defaults to false).
      *
      * @throws IllegalArgumentException if the topology's size differs from {@link #size()}
+     * @throws IllegalStateException    if a window is open on this rank (see {@link #holdTopology})
      */
     public void setTopology(Topology topology) {
         setTopology(topology, Weighting.UNIFORM);
@@ -207,11 +210,53 @@ public final class BlueFog implements AutoCloseable {
      * mixing matrix differs makes the next neighbor operation fail with
      * {@link CollectiveMismatchException} (the matrix is part of its header).
      *
+     * <p>Refused while something holds the topology ({@link #holdTopology}): an open window's
+     * neighbors are those of the topology at its creation, so, as in BlueFog (whose
+     * {@code set_topology} fails with "there are window object uncleared" until {@code win_free}),
+     * the topology cannot change until every window is freed. Checked on this rank before anything
+     * changes; the topology stays as it was.
+     *
      * @throws IllegalArgumentException if the topology's size differs from {@link #size()}
+     * @throws IllegalStateException    if something holds the topology (an open window), naming each holder
      */
     public void setTopology(Topology topology, Weighting weighting) {
         requireSize(topology, size(), "topology", "ranks");
+        Objects.requireNonNull(weighting, "weighting");
+        if (!topologyHolders.isEmpty()) {
+            throw new IllegalStateException("rank " + rank() + ": setTopology refused: the topology cannot change while "
+                    + String.join(", ", topologyHolders) + " " + (topologyHolders.size() == 1 ? "is" : "are")
+                    + " open (a window's neighbors are fixed at its creation); free them first"
+                    + " (Windows.winFree / winFreeAll), as BlueFog's set_topology requires");
+        }
         this.ranks = Static.of(topology, Objects.requireNonNull(weighting, "weighting"));
+    }
+
+    /**
+     * Forbids {@link #setTopology} on this rank until {@link #releaseTopology(String)} with the same
+     * holder: called by {@code Windows.winCreate} for every window (holder {@code "window 'NAME'"}),
+     * whose neighbors must stay those of the topology at its creation. Local to this rank.
+     *
+     * @param holder non-blank, named in {@link #setTopology}'s error; holding twice is one hold
+     * @throws IllegalArgumentException if {@code holder} is blank
+     */
+    public void holdTopology(String holder) {
+        if (Objects.requireNonNull(holder, "holder").isBlank()) {
+            throw new IllegalArgumentException("a topology holder needs a name");
+        }
+        topologyHolders.add(holder);
+    }
+
+    /**
+     * Ends {@code holder}'s {@link #holdTopology}; releasing a holder that holds nothing does nothing.
+     * Local to this rank.
+     */
+    public void releaseTopology(String holder) {
+        topologyHolders.remove(Objects.requireNonNull(holder, "holder"));
+    }
+
+    /** @return what currently forbids {@link #setTopology} on this rank (e.g. {@code window 'x'}), sorted; empty if nothing */
+    public java.util.List<String> topologyHolders() {
+        return java.util.List.copyOf(topologyHolders);
     }
 
     /**

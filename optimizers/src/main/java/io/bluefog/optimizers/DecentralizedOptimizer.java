@@ -74,7 +74,8 @@ import java.util.Objects;
  *       each call advances its state, e.g. the momentum, so call it once per iteration),
  *       {@link #mix(INDArray, Topology)} (x &larr; W x), {@link #average(INDArray)} (global average), and
  *       {@link #collectives()} for any other collective. The helpers time their communication into
- *       {@link #communicationNanos()}; calls made directly on {@code collectives()} are not counted.</li>
+ *       {@link #communicationNanos()}; other communication (calls made directly on {@code collectives()},
+ *       window operations) counts only when wrapped in {@link #communicate}.</li>
  * </ul>
  * Every communication in {@code update} and {@code begin} is collective: all ranks must make the same
  * calls in the same order in each iteration (the collectives raise
@@ -466,6 +467,35 @@ public abstract class DecentralizedOptimizer {
         return collectives.named("step " + iteration + " call " + callInIteration++);
     }
 
+    /**
+     * Runs {@code communication} (communication the helpers above do not cover, e.g. the window
+     * operations of the asynchronous optimizers: puts, accumulates, updates and waits for staleness
+     * or for a write's confirmation) on the calling thread, timing its wall-clock time into
+     * {@link #communicationNanos()} like the helpers' own communication.
+     */
+    protected final void communicate(Runnable communication) {
+        long t0 = System.nanoTime();
+        try {
+            communication.run();
+        } finally {
+            communicationNanos += System.nanoTime() - t0;
+        }
+    }
+
+    /**
+     * Adds {@code bytes} to {@link #bytesSent()}, for communication that does not go through
+     * {@link #mix}, {@link #startMix}, {@link #average} or {@link #neighborAllgather}.
+     *
+     * @param bytes &ge; 0, the payload bytes this rank sent
+     * @throws IllegalArgumentException if {@code bytes} is negative
+     */
+    protected final void countBytesSent(long bytes) {
+        if (bytes < 0) {
+            throw new IllegalArgumentException("bytes = " + bytes + " must be >= 0");
+        }
+        bytesSent += bytes;
+    }
+
     /** x goes to each out-neighbor of this rank in w once. */
     private void countNeighborBytes(INDArray x, Topology w) {
         bytesSent += (long) w.outNeighbors(collectives.rank()).length * x.length() * x.dataType().width();
@@ -476,7 +506,9 @@ public abstract class DecentralizedOptimizer {
      * {@link #startMix} and {@link #neighborAllgather} the array's bytes (length times the dtype's
      * width) once per out-neighbor of this rank in the round's matrix, which is what the neighbor
      * operations send; for {@link #average} {@code 2 (n-1)/n} times the array's bytes, what each rank
-     * sends in a ring allreduce (the engine's own allreduce algorithm may send a different amount).
+     * sends in a ring allreduce (the engine's own allreduce algorithm may send a different amount);
+     * plus what subclasses count with {@link #countBytesSent} (the asynchronous optimizers: the
+     * window tensor's bytes once per out-neighbor per write).
      * Message headers, the start's broadcast and calls made directly on {@link #collectives()} are not
      * counted.
      *
@@ -507,8 +539,9 @@ public abstract class DecentralizedOptimizer {
 
     /**
      * @return wall-clock nanoseconds this rank's calling thread spent blocked in the optimizer's
-     *         communication (waiting included); communication started by {@link #beginStep()}
-     *         counts only for the time {@code step} still waits for it
+     *         communication (waiting included): the protected helpers and {@link #communicate};
+     *         communication started by {@link #beginStep()} counts only for the time {@code step}
+     *         still waits for it
      */
     public final long communicationNanos() {
         return communicationNanos;

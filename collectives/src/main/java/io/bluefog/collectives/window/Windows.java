@@ -48,8 +48,10 @@ import org.nd4j.linalg.factory.Nd4j;
  *       (1, or 0 with {@code zeroInit}), moved along with the tensor when
  *       {@link #setAssociatedP(boolean) associated p} is on.</li>
  * </ul>
- * The neighbors are fixed at creation: later {@link BlueFog#setTopology} calls do not change an open
- * window (BlueFog forbids changing the topology while windows are open; we do not check it).
+ * The neighbors are fixed at creation: while any window is open on a rank, {@link BlueFog#setTopology}
+ * on that rank fails with {@link IllegalStateException} naming the open windows (as BlueFog's
+ * {@code set_topology} refuses while windows are uncleared); each window holds the topology
+ * ({@link BlueFog#holdTopology}) from the start of its {@link #winCreate} to the end of its {@link #winFree}.
  *
  * <h2>Transport</h2>
  * One implementation for every {@link Communicator}: each rank runs a window service thread
@@ -181,6 +183,7 @@ public final class Windows implements AutoCloseable {
             w = problem == null ? new Window(name, id, tensor, zeroInit, topology) : null;
             if (w != null) {
                 byId.put(id, w); // before the handshake: peers may put as soon as theirs returns
+                bf.holdTopology(holder(name));
             }
             startService();
         }
@@ -212,12 +215,18 @@ public final class Windows implements AutoCloseable {
             if (w != null) {
                 w.freed = true;
                 byId.remove(w.id);
+                bf.releaseTopology(holder(w.name));
             }
             if (byId.isEmpty() && byName.isEmpty()) {
                 // the creation failed on every rank alike, so every rank stops its service here
                 stopService();
             }
         }
+    }
+
+    /** The name under which window {@code name} holds the context's topology. */
+    private static String holder(String name) {
+        return "window '" + name + "'";
     }
 
     private static String describe(double[] d) {
@@ -248,6 +257,7 @@ public final class Windows implements AutoCloseable {
         synchronized (lifecycle) {
             byName.remove(name);
             byId.remove(w.id);
+            bf.releaseTopology(holder(name));
             if (byName.isEmpty()) {
                 stopService();
             }

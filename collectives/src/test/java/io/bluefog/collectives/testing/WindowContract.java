@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.bluefog.BlueFog;
 import io.bluefog.CollectiveMismatchException;
+import io.bluefog.Weighting;
 import io.bluefog.collectives.Collectives;
 import io.bluefog.collectives.window.WinMutex;
 import io.bluefog.collectives.window.Windows;
@@ -48,6 +49,7 @@ public final class WindowContract implements ContractSuite {
         m.put("mutexAccumulatesSumExactly", WindowContract::mutexAccumulatesSumExactly);
         m.put("mutexExcludesAnotherHolder", WindowContract::mutexExcludesAnotherHolder);
         m.put("freeThenReuseName", WindowContract::freeThenReuseName);
+        m.put("setTopologyRefusedWhileOpen", WindowContract::setTopologyRefusedWhileOpen);
         m.put("createMismatchFailsEveryRank", WindowContract::createMismatchFailsEveryRank);
         m.put("badArgumentsBeforeAnythingMoves", WindowContract::badArgumentsBeforeAnythingMoves);
         return m;
@@ -315,6 +317,36 @@ public final class WindowContract implements ContractSuite {
         win.winFree("reuse");
     }
 
+    /**
+     * BlueFog's set_topology fails while windows are uncleared: both forms of setTopology throw on
+     * every rank, naming every open window, and leave the topology as it was, until the last
+     * window is freed; a failed creation holds nothing.
+     */
+    static void setTopologyRefusedWhileOpen(BlueFog bf) {
+        Topology ring = Topologies.ring(bf.size());
+        Topology exp = Topologies.exponential(bf.size());
+        bf.setTopology(ring);
+        int r = bf.rank();
+        Windows win = Windows.of(bf);
+        win.winCreate("held", filled(r, DataType.DOUBLE, 2), false);
+        win.winCreate("alsoHeld", filled(r, DataType.FLOAT, 1), true, exp);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> bf.setTopology(exp));
+        assertTrue(e.getMessage().contains("window 'held'") && e.getMessage().contains("window 'alsoHeld'"), e.getMessage());
+        assertThrows(IllegalStateException.class, () -> bf.setTopology(exp, Weighting.TOPOLOGY));
+        assertTrue(bf.topology() == ring && bf.weighting() == Weighting.UNIFORM, "the topology is unchanged");
+        win.winFree("held");
+        e = assertThrows(IllegalStateException.class, () -> bf.setTopology(exp));
+        assertFalse(e.getMessage().contains("'held'"), e.getMessage());
+        win.winFree("alsoHeld");
+        assertTrue(bf.topologyHolders().isEmpty(), "holders after the frees: " + bf.topologyHolders());
+        bf.setTopology(exp);
+        assertTrue(bf.topology() == exp);
+        // a creation that fails (here on every rank: a float16 tensor) leaves the topology free
+        assertThrows(CollectiveMismatchException.class, () -> win.winCreate("bad", Nd4j.zeros(DataType.HALF, 2), false));
+        assertTrue(bf.topologyHolders().isEmpty(), "holders after a failed creation: " + bf.topologyHolders());
+        bf.setTopology(ring);
+    }
+
     static void createMismatchFailsEveryRank(BlueFog bf) {
         int n = bf.size();
         Windows win = Windows.of(bf);
@@ -323,6 +355,7 @@ public final class WindowContract implements ContractSuite {
         CollectiveMismatchException e = assertThrows(CollectiveMismatchException.class, () -> win.winCreate("bad", x, false));
         assertTrue(e.getMessage().contains("rank " + (n - 1)), e.getMessage());
         assertTrue(win.windowNames().isEmpty());
+        assertTrue(bf.topologyHolders().isEmpty(), "an abandoned creation still holds: " + bf.topologyHolders());
         if (n > 1) {
             String name = bf.rank() == n - 1 ? "other" : "bad";
             assertThrows(CollectiveMismatchException.class,

@@ -101,6 +101,12 @@ public final class FashionMnist implements Callable<Integer> {
                     + " 0 = unbounded (default: ${DEFAULT-VALUE})")
     int maxStaleness;
 
+    @Option(names = "--job-wide-epochs",
+            description = "async-push-sum, win-put: an epoch ends when the ranks together have taken ranks x batches steps"
+                    + " (a fast rank takes more, a straggler fewer, nobody waits for the straggler's share) instead of when"
+                    + " each rank has taken its batches; needs --max-staleness 0")
+    boolean jobWideEpochs;
+
     @Option(names = "--straggler", converter = Straggler.Converter.class,
             description = "RANK:MILLIS: that rank sleeps MILLIS ms after each of its steps, to measure the cost of a slow rank")
     Straggler straggler;
@@ -358,6 +364,10 @@ public final class FashionMnist implements Callable<Integer> {
             throw usage("--checkpoint-dir: --optimizer " + optimizer + " cannot be checkpointed yet"
                     + (optimizer.asynchronous() ? " (an asynchronous run's window contents depend on timing)" : ""));
         }
+        if (jobWideEpochs && (!optimizer.asynchronous() || maxStaleness != 0)) {
+            throw usage("--job-wide-epochs needs an asynchronous --optimizer (async-push-sum, win-put) and --max-staleness 0,"
+                    + " got " + optimizer + " and " + maxStaleness);
+        }
         if (epochs < 1) {
             throw usage("--epochs must be >= 1, got " + epochs);
         }
@@ -586,6 +596,10 @@ public final class FashionMnist implements Callable<Integer> {
         // the trainer communicates through the rank's collectives; closed when this rank's job is done
         try (Collectives collectives = Collectives.of(bf)) {
             DecentralizedTrainer trainer = new DecentralizedTrainer(collectives, bf.mixingTopology(), net, config, optimizerFactory());
+            io.bluefog.optimizers.async.JobStepCounter jobSteps = jobWideEpochs ? new io.bluefog.optimizers.async.JobStepCounter(bf) : null;
+            if (jobSteps != null) {
+                trainer.shareEpochSteps(jobSteps, batches);
+            }
             TrainingListener slow = straggler == null ? null : straggler.listenerFor(rank);
             if (slow != null) {
                 trainer.addListener(slow);
@@ -632,6 +646,9 @@ public final class FashionMnist implements Callable<Integer> {
             if (trainer.optimizer() instanceof WindowOptimizer windowed) {
                 windowed.close(); // collective: frees the asynchronous optimizer's window
             }
+            if (jobSteps != null) {
+                jobSteps.close(); // collective: frees the step counter's window
+            }
             if (lead) {
                 Runtime rt = Runtime.getRuntime();
                 out.printf(Locale.ROOT, "rank 0 memory: heap %d MB used, process %d MB resident; metrics in %s%n",
@@ -662,6 +679,7 @@ public final class FashionMnist implements Callable<Integer> {
         }
         s.put("max_staleness", Integer.toString(maxStaleness));
         s.put("straggler", straggler == null ? "none" : straggler.toString());
+        s.put("job_wide_epochs", Boolean.toString(jobWideEpochs));
         s.put("updater", localUpdater(size, stepsPerEpoch(size)).toString());
         s.put("epochs", Integer.toString(epochs));
         s.put("batch_size", Integer.toString(batchSize));

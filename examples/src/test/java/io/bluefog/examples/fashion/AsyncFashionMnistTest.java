@@ -49,6 +49,47 @@ class AsyncFashionMnistTest {
         }
     }
 
+    /**
+     * --job-wide-epochs: the job trains (2 ranks, a straggler), the metrics record the setting and
+     * communication time for the window operations; with a synchronous optimizer or a staleness bound
+     * it is a usage error (exit 2) before any training.
+     */
+    @Test
+    void jobWideEpochsTrainAndAreRefusedWhereTheyCannotWork() throws Exception {
+        Assumptions.assumeTrue(Files.isReadable(FashionMnistData.DEFAULT_DIR.resolve(FashionMnistData.TRAIN_IMAGES)),
+                "dataset-fashion-mnist not installed");
+        Path dir = tmp.resolve("job-wide");
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        int code = FashionMnist.run(new String[] {"--transport", "local", "--ranks", "2", "--epochs", "1",
+                "--limit-samples", "4096", "--optimizer", "async-push-sum", "--topology", "ring", "--quiet",
+                "--straggler", "1:2", "--job-wide-epochs", "--metrics-dir", dir.toString()},
+                new PrintStream(buf, true, StandardCharsets.UTF_8));
+        String out = buf.toString(StandardCharsets.UTF_8);
+        assertEquals(0, code, out);
+        JsonNode json = new ObjectMapper().readTree(dir.resolve(MetricsWriter.JSON).toFile());
+        assertEquals("true", json.path("settings").path("job_wide_epochs").asText());
+        JsonNode epoch = json.path("epochs").get(0);
+        assertTrue(epoch.path("test_accuracy_averaged").asDouble() > MIN_SMOKE_ACCURACY, out);
+        assertTrue(epoch.path("communication_share").asDouble() > 0, "window operations are communication: " + epoch);
+        assertTrue(epoch.path("bytes_sent_per_step").asDouble() > 0, epoch.toString());
+        for (String[] bad : new String[][] {{"--optimizer", "atc"}, {"--optimizer", "async-push-sum", "--max-staleness", "2"}}) {
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            PrintStream oldErr = System.err;
+            String[] args = java.util.stream.Stream.concat(java.util.Arrays.stream(bad), java.util.stream.Stream.of(
+                    "--transport", "local", "--ranks", "2", "--job-wide-epochs", "--metrics-dir", tmp.resolve("bad").toString()))
+                    .toArray(String[]::new);
+            int badCode;
+            try {
+                System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+                badCode = FashionMnist.run(args, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+            } finally {
+                System.setErr(oldErr);
+            }
+            assertEquals(2, badCode, String.join(" ", bad) + ": " + err);
+            assertTrue(err.toString(StandardCharsets.UTF_8).contains("--job-wide-epochs"), err.toString(StandardCharsets.UTF_8));
+        }
+    }
+
     @Test
     void stragglerParsing() {
         assertEquals(new Straggler(1, 5), Straggler.parse("1:5"));

@@ -82,12 +82,17 @@ public final class AsyncPushSum extends WindowOptimizer {
     @Override
     protected void update(INDArray gradient, Topology w, long round) {
         // x_i -= w_i d_i: z_i = x_i / w_i moves by exactly d_i whatever w_i (see the class comment)
-        xPart.subi(localStep(gradient).reshape(n).mul(xw.getDouble(n)));
+        // in place: localStep's array is the optimizer's reused work array, read by nothing else
+        xPart.subi(localStep(gradient).reshape(n).muli(xw.getDouble(n)));
         if (w != null) {
-            awaitWrite();
-            startWrite(windows().winAccumulateAsync(xw, windowName(), share, dst));
-            boundStaleness(round);
-            windows().winUpdateThenCollect(windowName());
+            // the window operations and the waits are this step's communication (communicationNanos)
+            communicate(() -> {
+                awaitWrite();
+                startWrite(windows().winAccumulateAsync(xw, windowName(), share, dst));
+                boundStaleness(round);
+                windows().winUpdateThenCollect(windowName());
+            });
+            countWrite(xw);
         }
         deBias();
     }
@@ -95,7 +100,7 @@ public final class AsyncPushSum extends WindowOptimizer {
     private void deBias() {
         double weight = xw.getDouble(n);
         INDArray z = parameters();
-        z.assign(xPart.div(weight).reshape(z.shape()));
+        z.assign(xPart.reshape(z.shape())).divi(weight); // no temporary array per step
     }
 
     @Override

@@ -54,10 +54,14 @@ public final class WinPut extends WindowOptimizer {
         INDArray step = localStep(gradient);
         x.subi(step.reshape(x.shape()));
         if (w != null) {
-            awaitWrite();
-            startWrite(windows().winPutAsync(x, windowName(), 1.0, null));
-            boundStaleness(round);
-            windows().winUpdate(windowName());
+            // the window operations and the waits are this step's communication (communicationNanos)
+            communicate(() -> {
+                awaitWrite();
+                startWrite(windows().winPutAsync(x, windowName(), 1.0, null));
+                boundStaleness(round);
+                windows().winUpdate(windowName());
+            });
+            countWrite(x);
         }
         params.assign(x.reshape(params.shape()));
     }

@@ -24,6 +24,13 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * {@code BLUEFOG_TIMEOUT_MILLIS}) for that neighbor, the bounded delay of the asynchronous
  * analyses (e.g. the thesis's AsySVRG, delay &le; S). S = 0 means unbounded.
  *
+ * <h2>Metrics</h2>
+ * A step's window operations (starting the write, awaiting the previous write's confirmation, the
+ * staleness wait, the update) run inside {@link #communicate}, so their wall-clock time is
+ * {@link #communicationNanos()} (the trainer's communication share), and every write counts the
+ * window tensor's bytes once per out-neighbor in {@link #bytesSent()}. The window service thread's
+ * work (applying the neighbors' writes) runs beside the step and is not counted.
+ *
  * <h2>Lifecycle</h2>
  * The constructor and {@link #close()} are collective (they create and free the window); every
  * rank must still call {@code step} the same number of times before {@code close}, since
@@ -35,6 +42,7 @@ public abstract class WindowOptimizer extends DecentralizedOptimizer implements 
     private final String windowName;
     private final int maxStaleness;
     private final int[] inNeighbors;
+    private final int outDegree;
     private long staleWaits;
     private Handle<Void> pendingWrite;
     private boolean closed;
@@ -62,6 +70,7 @@ public abstract class WindowOptimizer extends DecentralizedOptimizer implements 
         }
         this.windowName = base + "-" + k;
         this.inNeighbors = graph.inNeighbors(collectives.rank());
+        this.outDegree = graph.outDegree(collectives.rank());
     }
 
     /** Creates this optimizer's window over {@code tensor} on {@link #graph()} (collective). */
@@ -133,6 +142,15 @@ public abstract class WindowOptimizer extends DecentralizedOptimizer implements 
         if (h != null) {
             h.join();
         }
+    }
+
+    /**
+     * Counts one write of {@code tensor} to every out-neighbor of {@link #graph()} in
+     * {@link #bytesSent()} (its elements times the dtype's width, per out-neighbor; headers not
+     * counted).
+     */
+    protected final void countWrite(INDArray tensor) {
+        countBytesSent((long) outDegree * tensor.length() * tensor.dataType().width());
     }
 
     /** Records the write started in this step; {@link #awaitWrite()} or {@link #close()} awaits it. */

@@ -50,7 +50,8 @@ import java.util.Objects;
  * <h2>Lifecycle</h2>
  * Construct on every rank (collective: rank 0's initial parameters are broadcast when the
  * configuration says so), then {@link #fitEpoch} / {@link #evaluate} on every rank with iterators
- * that yield the same number of batches everywhere (each {@code fitEpoch} call is collective).
+ * that yield the same number of batches everywhere (each {@code fitEpoch} call is collective; with
+ * {@link #shareEpochSteps} the ranks' step counts per epoch differ).
  * One thread per rank. The trainer communicates only through the rank's {@link Collectives}
  * (optimizer steps and the job-wide metrics); it does not close them: the job closes
  * {@code Collectives.of(bf)} when training is done.
@@ -65,6 +66,9 @@ public final class DecentralizedTrainer {
     private long steps;
     private Model evalCopy;
     private boolean alignGarbageCollections = true;
+    /** {@link #shareEpochSteps}: the job's step counter and every rank's batches per epoch, or null / 0. */
+    private io.bluefog.optimizers.async.JobStepCounter jobSteps;
+    private long batchesPerRank;
     /** The local updater's parameter blocks (the model's layers unless the configuration names others). */
     private final ParameterBlocks blocks;
     /** |J|: per-sample gradients per step the local updater asks for (CLARS), 0 for none. */
@@ -316,6 +320,37 @@ public final class DecentralizedTrainer {
         return this;
     }
 
+    /**
+     * Job-wide epochs for an asynchronous optimizer: from now on an epoch ends when the ranks
+     * together have taken {@code ranks x batchesPerRank} steps since the start of training's first
+     * epoch (counted by {@code counter}), instead of when every rank has taken {@code batchesPerRank}.
+     * A fast rank then takes more steps than a slow one (its iterator is reset and continues when it
+     * runs out), nobody waits for a straggler's share, and an epoch still processes the same number
+     * of samples as a synchronous one (overshooting by the steps taken while the last step counts
+     * travel). The caller keeps and closes {@code counter}. Local; call on every rank or none.
+     *
+     * @param batchesPerRank &ge; 1, the batches one rank's iterator yields per epoch
+     * @throws IllegalArgumentException if the optimizer is not asynchronous ({@code WindowOptimizer}),
+     *         or has a staleness bound (a fast rank waiting for a straggler that has already ended the
+     *         epoch would wait forever), or {@code batchesPerRank} &lt; 1
+     */
+    public DecentralizedTrainer shareEpochSteps(io.bluefog.optimizers.async.JobStepCounter counter, long batchesPerRank) {
+        if (!(optimizer instanceof io.bluefog.optimizers.async.WindowOptimizer w)) {
+            throw new IllegalArgumentException("job-wide epochs need an asynchronous optimizer (async-push-sum, win-put);"
+                    + " " + optimizer.getClass().getSimpleName() + " communicates in lockstep");
+        }
+        if (w.maxStaleness() != 0) {
+            throw new IllegalArgumentException("job-wide epochs need an unbounded staleness (max staleness 0), got "
+                    + w.maxStaleness() + ": a rank waiting for a straggler that has ended the epoch would wait forever");
+        }
+        if (batchesPerRank < 1) {
+            throw new IllegalArgumentException("batchesPerRank must be >= 1, got " + batchesPerRank);
+        }
+        this.jobSteps = java.util.Objects.requireNonNull(counter, "counter");
+        this.batchesPerRank = batchesPerRank;
+        return this;
+    }
+
     /** @return the optimizer (for its counters and collective metrics) */
     public DecentralizedOptimizer optimizer() {
         return optimizer;
@@ -444,9 +479,16 @@ public final class DecentralizedTrainer {
         double lossSum = resumed == null ? 0 : resumed.lossSum();
         long samples = resumed == null ? 0 : resumed.samples();
         int it = resumed == null ? 0 : resumed.iterations();
-        while (train.hasNext()) {
+        long jobTarget = jobSteps == null ? 0 : (long) epoch * collectives.size() * batchesPerRank;
+        while (jobSteps == null ? train.hasNext() : jobSteps.jobSteps() < jobTarget) {
+            if (!train.hasNext()) {
+                train.reset(); // job-wide epochs: a fast rank goes on with its next pass
+            }
             org.nd4j.linalg.dataset.DataSet batch = train.next();
             double loss = step(batch);
+            if (jobSteps != null) {
+                jobSteps.stepped();
+            }
             lossSum += loss;
             samples += batch.numExamples();
             for (TrainingListener l : listeners) {
@@ -458,6 +500,9 @@ public final class DecentralizedTrainer {
                 saveCheckpoint(stepCheckpointDir, checkpointExtra.get(),
                         new Checkpoints.EpochProgress(it, lossSum, samples, optimizer.bytesSent() - bytesBefore));
             }
+        }
+        if (jobSteps != null) {
+            jobSteps.awaitPending(); // every rank's count is exact once the ranks meet below
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         double comm = (optimizer.communicationNanos() - commBefore) / 1e9;

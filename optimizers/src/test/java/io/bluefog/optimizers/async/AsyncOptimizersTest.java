@@ -95,6 +95,47 @@ class AsyncOptimizersTest {
         assertEquals(Algorithm.WIN_PUT, Algorithm.fromName("win-put"));
     }
 
+    /**
+     * The window operations go through the optimizer's communication accounting: every write counts
+     * the window tensor's bytes once per out-neighbor in bytesSent (push-sum's [x; w] is one element
+     * longer than x), only on communicating steps (J = 2: every other step), and the steps' window
+     * time is in communicationNanos (the trainer's communication share), which was 0 before.
+     */
+    @Test
+    void windowOperationsAreCountedAsCommunication() {
+        int n = 3;
+        int steps = 8;
+        int period = 2;
+        Topology t = Topologies.exponential(n);
+        for (Algorithm a : new Algorithm[] {Algorithm.ASYNC_PUSH_SUM, Algorithm.WIN_PUT}) {
+            List<long[]> got = LocalCluster.call(n, bf -> {
+                INDArray x = Nd4j.valueArrayOf(new long[] {1, 5}, (double) bf.rank(), DataType.DOUBLE);
+                OptimizerConfig cfg = OptimizerConfig.builder(a).updater(LocalUpdater.sgd(0.1)).topology(t)
+                        .communicationPeriod(period).broadcastAtStart(false).build();
+                WindowOptimizer opt = a == Algorithm.ASYNC_PUSH_SUM
+                        ? new AsyncPushSum(Collectives.of(bf), t, x, cfg, STALENESS)
+                        : new WinPut(Collectives.of(bf), t, x, cfg, STALENESS);
+                try (opt) {
+                    long nanosAfterFirst = -1;
+                    for (int k = 0; k < steps; k++) {
+                        opt.step(Nd4j.zeros(DataType.DOUBLE, 1, 5));
+                        if (k == 0) {
+                            nanosAfterFirst = opt.communicationNanos(); // a local step only (J = 2)
+                        }
+                    }
+                    return new long[] {opt.bytesSent(), opt.communicationNanos(), nanosAfterFirst};
+                }
+            });
+            long tensorLength = a == Algorithm.ASYNC_PUSH_SUM ? 6 : 5;
+            for (int r = 0; r < n; r++) {
+                long expected = (long) (steps / period) * t.outDegree(r) * tensorLength * Double.BYTES;
+                assertEquals(expected, got.get(r)[0], a + ": bytes sent by rank " + r);
+                assertEquals(0, got.get(r)[2], a + ": a step without communication adds no communication time");
+                assertTrue(got.get(r)[1] > 0, a + ": rank " + r + " timed its window operations: " + got.get(r)[1] + " ns");
+            }
+        }
+    }
+
     // ---- heterogeneous least squares ----------------------------------------------------------
 
     private static final int DIM = 4;

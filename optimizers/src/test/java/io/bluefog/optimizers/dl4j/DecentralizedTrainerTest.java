@@ -334,6 +334,79 @@ class DecentralizedTrainerTest {
         assertFalse(m.overlapped(), "allreduce starts nothing before the gradient");
     }
 
+    /**
+     * Job-wide epochs (an asynchronous optimizer with a {@code JobStepCounter}): an epoch ends when
+     * the ranks together have taken ranks x batches steps; whatever each rank's share (rank 1 is
+     * slowed down), the job's total after epoch e is at least e x ranks x batches (the overshoot
+     * depends on message delays and is not asserted), and after each epoch every rank's count is the
+     * exact total. Synchronous optimizers and a staleness bound are refused.
+     */
+    @Test
+    void jobWideEpochsCountTheJobsStepsNotEachRanks() {
+        int n = 3;
+        int batchesPerRank = 4;
+        int epochs = 2;
+        Topology g = Topologies.exponential(n);
+        List<long[]> got = LocalCluster.call(n, bf -> {
+            try (Collectives ignored = Collectives.of(bf)) {
+                MultiLayerNetwork net = new MultiLayerNetwork(conf(new NoOp()));
+                net.init();
+                DecentralizedTrainer t = new DecentralizedTrainer(bf, net, OptimizerConfig.builder(Algorithm.ASYNC_PUSH_SUM)
+                        .updater(LocalUpdater.sgd(0.1)).topology(g).build());
+                if (bf.rank() == 1) {
+                    t.addListener(new TrainingListener() {
+                        @Override
+                        public void iterationDone(int epoch, int iteration, int of, double loss) {
+                            try {
+                                Thread.sleep(5);
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                        }
+                    });
+                }
+                long[] out = new long[2 * epochs];
+                try (io.bluefog.optimizers.async.JobStepCounter c = new io.bluefog.optimizers.async.JobStepCounter(bf)) {
+                    t.shareEpochSteps(c, batchesPerRank);
+                    ExistingDataSetIterator train = new ExistingDataSetIterator(batches(batchesPerRank, 8, 100 + bf.rank()));
+                    for (int e = 0; e < epochs; e++) {
+                        t.fitEpoch(train, null);
+                        out[2 * e] = t.steps();
+                        out[2 * e + 1] = c.jobSteps();
+                    }
+                    ((io.bluefog.optimizers.async.WindowOptimizer) t.optimizer()).close();
+                }
+                return out;
+            }
+        });
+        for (int e = 0; e < epochs; e++) {
+            long total = 0;
+            for (long[] r : got) {
+                total += r[2 * e];
+            }
+            long budget = (long) (e + 1) * n * batchesPerRank;
+            assertTrue(total >= budget, "epoch " + (e + 1) + ": " + total + " steps for a budget of " + budget);
+            for (int r = 0; r < n; r++) {
+                assertEquals(total, got.get(r)[2 * e + 1], "rank " + r + "'s count after epoch " + (e + 1));
+            }
+        }
+        LocalCluster.run(1, bf -> {
+            try (Collectives ignored = Collectives.of(bf)) {
+                MultiLayerNetwork net = new MultiLayerNetwork(conf(new NoOp()));
+                net.init();
+                DecentralizedTrainer atc = new DecentralizedTrainer(bf, net, OptimizerConfig.builder(Algorithm.ATC)
+                        .updater(LocalUpdater.sgd(0.1)).build());
+                assertThrows(IllegalArgumentException.class, () -> atc.shareEpochSteps(null, 1));
+                DecentralizedTrainer bounded = new DecentralizedTrainer(Collectives.of(bf), bf.mixingTopology(), net,
+                        OptimizerConfig.builder(Algorithm.ASYNC_PUSH_SUM).updater(LocalUpdater.sgd(0.1)).build(),
+                        io.bluefog.optimizers.async.AsyncPushSum.factory(2));
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> bounded.shareEpochSteps(null, 1));
+                assertTrue(e.getMessage().contains("staleness"), e.getMessage());
+                ((io.bluefog.optimizers.async.WindowOptimizer) bounded.optimizer()).close();
+            }
+        });
+    }
+
     /** The trainer starts AWC's combine before the gradient: same parameters as stepping AWC by hand without it. */
     @Test
     void awcOverlapsItsCombineWithTheGradientAndStepsAsWithout() {
