@@ -103,8 +103,9 @@ class FashionMnistSmokeTest {
         assertEquals("top-k:0.01", choco.path("settings").path("compressor").asText());
         JsonNode epoch = choco.path("epochs").get(0);
         assertEquals(16, epoch.path("iterations").asInt(), "2048 samples / (2 ranks x 64)");
-        // a ring of 2: one out-neighbor; top-k 1%: k = ceil(0.01 d) int32 indices and float32 values
-        assertEquals(8.0 * Math.ceil(0.01 * params), epoch.path("bytes_sent_per_step").asDouble(), 0.0);
+        // a ring of 2: one out-neighbor; top-k 1%: one int32 length word, then k = ceil(0.01 d) int32
+        // indices and float32 values (ChocoSgd's length-prefixed messages)
+        assertEquals(4 + 8.0 * Math.ceil(0.01 * params), epoch.path("bytes_sent_per_step").asDouble(), 0.0);
         assertTrue(Double.isFinite(epoch.path("train_loss").asDouble()));
 
         JsonNode diloco = smoke(tmp.resolve("diloco"), "--optimizer", "diloco", "--period", "4", "--outer-lr", "0.7",
