@@ -71,10 +71,12 @@ class StallMpiTest {
     void aRankStoppedInsideACallEveryRankEnteredIsNamed(int np) {
         MpiRun.Result r = run(np, "sigstop-inside");
         int stopped = 0;
-        assertTrue(r.output().matches("(?s).*rank \\d+ timed out: BlueFogTimeoutException: rank \\d+: allreduce.*"),
-                () -> "no rank reports the timeout: " + r);
+        assertTrue(r.output().matches("(?s).*rank ([1-9]\\d*) timed out: BlueFogTimeoutException: rank \\1: allreduce.*"),
+                () -> "no running rank reports the timeout: " + r);
         for (String line : r.lines()) {
-            if (line.contains(" timed out: ")) {
+            // Open MPI continues the stopped rank (SIGCONT) when it ends the job: its own late timeout,
+            // which finds its peers already gone, is not what this test checks
+            if (line.contains(" timed out: ") && !line.contains("rank " + stopped + " timed out: ")) {
                 assertTrue(line.contains("waiting for rank " + stopped + ", which did not answer a liveness check within "),
                         () -> "the stopped rank is not named: " + line);
             }
