@@ -1,5 +1,9 @@
 package io.bluefog.optimizers;
 
+import static io.bluefog.optimizers.SerialQuadratics.centers;
+import static io.bluefog.optimizers.SerialQuadratics.starts;
+import static io.bluefog.optimizers.SerialQuadratics.mul;
+import static io.bluefog.optimizers.SerialQuadratics.identity;
 import io.bluefog.collectives.Collectives;
 import io.bluefog.local.LocalCluster;
 import io.bluefog.optimizers.updaters.LocalUpdater;
@@ -14,7 +18,6 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.util.List;
-import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -35,27 +38,6 @@ class AlgorithmsMatchSerialReferenceTest {
     private static final int STEPS = 9;
     private static final double LR = 0.15;
 
-    private static double[][] centers(int n) {
-        double[][] c = new double[n][DIM];
-        for (int i = 0; i < n; i++) {
-            for (int k = 0; k < DIM; k++) {
-                c[i][k] = (i + 1) * (k - 1.0) + 0.5 * i * i;
-            }
-        }
-        return c;
-    }
-
-    private static double[][] starts(int n) {
-        Random r = new Random(11);
-        double[][] x = new double[n][DIM];
-        for (double[] row : x) {
-            for (int k = 0; k < DIM; k++) {
-                row[k] = r.nextGaussian();
-            }
-        }
-        return x;
-    }
-
     private static double[][] grad(double[][] x, double[][] c) {
         double[][] g = new double[x.length][DIM];
         for (int i = 0; i < x.length; i++) {
@@ -64,19 +46,6 @@ class AlgorithmsMatchSerialReferenceTest {
             }
         }
         return g;
-    }
-
-    private static double[][] mul(double[][] w, double[][] x) {
-        int n = x.length;
-        double[][] y = new double[n][DIM];
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j < n; j++) {
-                for (int k = 0; k < DIM; k++) {
-                    y[i][k] += w[i][j] * x[j][k];
-                }
-            }
-        }
-        return y;
     }
 
     private static double[][] avg(double[][] x) {
@@ -101,8 +70,8 @@ class AlgorithmsMatchSerialReferenceTest {
     /** Serial reference of every algorithm with SGD. */
     private static double[][] reference(Algorithm a, DynamicTopology schedule, int period, int commPeriod) {
         int n = schedule.size();
-        double[][] c = centers(n);
-        double[][] x = starts(n);
+        double[][] c = centers(n, DIM);
+        double[][] x = starts(n, DIM, 11);
         double[][] psiPrev = x;
         double[][] y = null;
         double[][] gPrev = null;
@@ -177,14 +146,6 @@ class AlgorithmsMatchSerialReferenceTest {
         return x;
     }
 
-    private static double[][] identity(int n) {
-        double[][] w = new double[n][n];
-        for (int i = 0; i < n; i++) {
-            w[i][i] = 1;
-        }
-        return w;
-    }
-
     private static double[][] lazy(double[][] w) {
         int n = w.length;
         double[][] l = new double[n][n];
@@ -238,8 +199,8 @@ class AlgorithmsMatchSerialReferenceTest {
     private static void check(Algorithm a, DynamicTopology schedule, int period, int commPeriod, DataType dt, boolean beginEarly) {
         int n = schedule.size();
         double[][] expected = reference(a, schedule, period, commPeriod);
-        double[][] c = centers(n);
-        double[][] x0 = starts(n);
+        double[][] c = centers(n, DIM);
+        double[][] x0 = starts(n, DIM, 11);
         OptimizerConfig config = OptimizerConfig.builder(a).updater(LocalUpdater.sgd(LR)).topology(schedule)
                 .period(period).communicationPeriod(commPeriod).broadcastAtStart(false).build();
         List<double[]> got = LocalCluster.call(n, bf -> {

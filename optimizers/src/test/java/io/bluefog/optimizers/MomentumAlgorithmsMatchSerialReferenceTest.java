@@ -1,5 +1,10 @@
 package io.bluefog.optimizers;
 
+import static io.bluefog.optimizers.SerialQuadratics.centers;
+import static io.bluefog.optimizers.SerialQuadratics.starts;
+import static io.bluefog.optimizers.SerialQuadratics.mul;
+import static io.bluefog.optimizers.SerialQuadratics.lin;
+import static io.bluefog.optimizers.SerialQuadratics.identity;
 import io.bluefog.collectives.Collectives;
 import io.bluefog.local.LocalCluster;
 import io.bluefog.optimizers.updaters.LearningRateSchedule;
@@ -14,7 +19,6 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.util.List;
-import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -36,63 +40,10 @@ class MomentumAlgorithmsMatchSerialReferenceTest {
     private static final double BETA = 0.8;
     private static final LearningRateSchedule SCHEDULE = LearningRateSchedule.step(0.2, 4, 0.5).withLinearWarmup(2);
 
-    private static double[][] centers(int n) {
-        double[][] c = new double[n][DIM];
-        for (int i = 0; i < n; i++) {
-            for (int k = 0; k < DIM; k++) {
-                c[i][k] = (i + 1) * (k - 1.0) + 0.5 * i * i;
-            }
-        }
-        return c;
-    }
-
-    private static double[][] starts(int n) {
-        Random r = new Random(5);
-        double[][] x = new double[n][DIM];
-        for (double[] row : x) {
-            for (int k = 0; k < DIM; k++) {
-                row[k] = r.nextGaussian();
-            }
-        }
-        return x;
-    }
-
-    private static double[][] mul(double[][] w, double[][] x) {
-        int n = x.length;
-        double[][] y = new double[n][DIM];
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j < n; j++) {
-                for (int k = 0; k < DIM; k++) {
-                    y[i][k] += w[i][j] * x[j][k];
-                }
-            }
-        }
-        return y;
-    }
-
-    /** a x + b y */
-    private static double[][] lin(double a, double[][] x, double b, double[][] y) {
-        double[][] z = new double[x.length][DIM];
-        for (int i = 0; i < x.length; i++) {
-            for (int k = 0; k < DIM; k++) {
-                z[i][k] = a * x[i][k] + b * y[i][k];
-            }
-        }
-        return z;
-    }
-
-    private static double[][] identity(int n) {
-        double[][] w = new double[n][n];
-        for (int i = 0; i < n; i++) {
-            w[i][i] = 1;
-        }
-        return w;
-    }
-
     private static double[][] reference(Algorithm a, DynamicTopology schedule, int commPeriod, LearningRateSchedule rates) {
         int n = schedule.size();
-        double[][] c = centers(n);
-        double[][] x = starts(n);
+        double[][] c = centers(n, DIM);
+        double[][] x = starts(n, DIM, 5);
         double[][] m = new double[n][DIM];
         long round = 0;
         for (int k = 0; k < STEPS; k++) {
@@ -134,8 +85,8 @@ class MomentumAlgorithmsMatchSerialReferenceTest {
 
     private static List<double[]> run(Algorithm a, DynamicTopology schedule, int commPeriod, DataType dt, LearningRateSchedule rates) {
         int n = schedule.size();
-        double[][] c = centers(n);
-        double[][] x0 = starts(n);
+        double[][] c = centers(n, DIM);
+        double[][] x0 = starts(n, DIM, 5);
         OptimizerConfig config = OptimizerConfig.builder(a).updater(LocalUpdater.momentum(rates, BETA)).topology(schedule)
                 .communicationPeriod(commPeriod).broadcastAtStart(false).build();
         return LocalCluster.call(n, bf -> {
@@ -192,8 +143,8 @@ class MomentumAlgorithmsMatchSerialReferenceTest {
         DynamicTopology ring = Schedules.staticTopology(Topologies.ring(5));
         int n = 5;
         double[][] w = ring.at(0).weightMatrix();
-        double[][] c = centers(n);
-        double[][] x = starts(n);
+        double[][] c = centers(n, DIM);
+        double[][] x = starts(n, DIM, 5);
         double[][] prev = x;
         for (int k = 0; k < STEPS; k++) {
             double[][] next = lin(1, mul(w, lin(1, x, -lr, lin(1, x, -1, c))), BETA, lin(1, x, -1, prev));
