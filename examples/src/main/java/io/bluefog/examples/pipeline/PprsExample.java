@@ -148,12 +148,12 @@ public final class PprsExample implements Callable<Integer> {
             description = "adversarial: simulated depths D (default: ${DEFAULT-VALUE})")
     int[] delays;
 
-    @Option(names = "--lr-grid", defaultValue = "1e-2,1e-3,1e-4", split = ",",
+    @Option(names = "--lr-grid", defaultValue = "1e-1,1e-2,1e-3", split = ",",
             description = "adversarial: learning rates tried (default: ${DEFAULT-VALUE}; the paper: 1e-3,...,1e-7, "
-                    + "where 1e-2 was often best here)")
+                    + "which here all stay near the start within the default budget)")
     double[] lrGrid;
 
-    @Option(names = "--gamma-grid", defaultValue = "1e-2,1e-3", split = ",",
+    @Option(names = "--gamma-grid", defaultValue = "1e-1,1e-2", split = ",",
             description = "adversarial: gamma tried for PPRS (default: ${DEFAULT-VALUE}; the paper: 1e-3,...,1e-7)")
     double[] gammaGrid;
 
@@ -621,6 +621,11 @@ public final class PprsExample implements Callable<Integer> {
                     result.get("dimension"), result.get("stages"), result.get("lipschitz"), result.get("radius"),
                     result.get("f_theta0"), result.get("seeds"));
             out.println("     T    K   pprs_mean_error   eq13_bound   gd_error    agd_error   pprs_steps   gd_steps");
+            for (Map<String, Object> r : rows) {
+                out.printf(Locale.ROOT, "%6d %4d   %14.6g %12.6g %10.6g %12.6g %12d %10d%n", r.get("T"), r.get("K"),
+                        r.get("pprs_mean_error"), r.get("eq13_bound"), r.get("gd_error"), r.get("agd_error"),
+                        r.get("pprs_stage_steps"), r.get("gd_stage_steps"));
+            }
             Map<String, Object> sweep = (Map<String, Object>) result.get("delta_sweep");
             out.printf(Locale.ROOT, "# stage-steps to f - f* <= %.4g on %s, d = %s (inf: not reached)%n", sweep.get("epsilon"),
                     sweep.get("problem"), sweep.get("dimension"));
@@ -629,11 +634,6 @@ public final class PprsExample implements Callable<Integer> {
             for (Map.Entry<String, double[]> e : ((Map<String, double[]>) sweep.get("time_to_epsilon")).entrySet()) {
                 out.println(String.format(Locale.ROOT, "# %-8s ", e.getKey()) + Arrays.stream(e.getValue())
                         .mapToObj(v -> String.format(Locale.ROOT, "%11.4g", v)).reduce("", String::concat));
-            }
-            for (Map<String, Object> r : rows) {
-                out.printf(Locale.ROOT, "%6d %4d   %14.6g %12.6g %10.6g %12.6g %12d %10d%n", r.get("T"), r.get("K"),
-                        r.get("pprs_mean_error"), r.get("eq13_bound"), r.get("gd_error"), r.get("agd_error"),
-                        r.get("pprs_stage_steps"), r.get("gd_stage_steps"));
             }
         } else {
             out.printf(Locale.ROOT, "# GPipe schedule: %d stages, width %d, %d products per stage-step, %d processors%n",
