@@ -10,10 +10,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
-import org.knowm.xchart.XYSeries;
 
 /**
  * Test accuracy of the averaged model against the bytes each rank has sent, one series per run:
@@ -78,7 +75,7 @@ public final class BytesAccuracyPlot {
         return new Run(label, bytes, acc);
     }
 
-    /** Writes the PNG of the runs in {@code dirs} to {@code png}. */
+    /** Writes the PNG of the runs in {@code dirs} to {@code png} (".png" appended if missing), atomically. */
     static void plot(Path png, List<Path> dirs) {
         List<Run> runs = new ArrayList<>();
         for (Path d : dirs) {
@@ -88,25 +85,19 @@ public final class BytesAccuracyPlot {
                 throw new UncheckedIOException("cannot read " + d.resolve(MetricsWriter.JSON), e);
             }
         }
-        System.setProperty("java.awt.headless", "true");
-        XYChart chart = new XYChartBuilder().width(900).height(540).title("Fashion-MNIST: test accuracy against bytes sent per rank")
-                .xAxisTitle("MB sent per rank (cumulative, log scale)").yAxisTitle("test accuracy, averaged model").build();
+        XYChart chart = RunsPlot.chart("Fashion-MNIST: test accuracy against bytes sent per rank",
+                "MB sent per rank (cumulative, log scale)", "test accuracy, averaged model");
         chart.getStyler().setXAxisLogarithmic(true);
+        List<RunsPlot.Series> series = new ArrayList<>();
         for (Run r : runs) {
             double[] mb = new double[r.bytes().length];
             for (int i = 0; i < mb.length; i++) {
                 mb[i] = r.bytes()[i] / 1e6;
             }
-            XYSeries s = chart.addSeries(r.label(), mb, r.accuracy());
-            s.setMarker(org.knowm.xchart.style.markers.SeriesMarkers.CIRCLE);
+            series.add(new RunsPlot.Series(r.label(), mb, r.accuracy()));
         }
-        String name = png.getFileName().toString();
-        String base = name.endsWith(".png") ? name.substring(0, name.length() - 4) : name;
-        try {
-            BitmapEncoder.saveBitmap(chart, png.resolveSibling(base).toString(), BitmapEncoder.BitmapFormat.PNG);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + png, e);
-        }
+        RunsPlot.addAll(chart, series, true);
+        RunsPlot.save(chart, png);
     }
 
     public static void main(String[] args) {

@@ -3,18 +3,18 @@ package io.bluefog.examples.fashion;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import io.bluefog.optimizers.dl4j.Checkpoints;
 import java.io.IOException;
+import java.io.StringWriter;
 import java.io.UncheckedIOException;
-import java.io.Writer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
-import org.knowm.xchart.XYSeries;
 
 /**
  * Training loss against wall-clock training time, per iteration, for the model-parallel modes of
@@ -119,32 +119,31 @@ public final class LossTrace {
         return out;
     }
 
-    /** Draws {@code OUT.png} and writes {@code OUT.json}: see the class comment. */
-    static void plot(Path png, List<String> labels, List<Path> dirs) throws IOException {
-        System.setProperty("java.awt.headless", "true");
-        XYChart chart = new XYChartBuilder().width(1000).height(600)
-                .title("Fashion-MNIST CNN: training loss against training time (moving average over " + WINDOW + " iterations)")
-                .xAxisTitle("training wall-clock seconds").yAxisTitle("training loss (cross entropy)").build();
-        String name = png.getFileName().toString();
-        String base = name.endsWith(".png") ? name.substring(0, name.length() - 4) : name;
-        Path json = png.resolveSibling(base + ".json");
-        try (Writer w = Files.newBufferedWriter(json);
-                JsonGenerator g = new JsonFactory().createGenerator(w).setPrettyPrinter(new DefaultPrettyPrinter())) {
+    /** Draws {@code OUT.png} and writes {@code OUT.json} (both atomically): see the class comment. */
+    static void plot(Path png, List<RunsPlot.LabelledDir> runs) throws IOException {
+        XYChart chart = RunsPlot.chart(
+                "Fashion-MNIST CNN: training loss against training time (moving average over " + WINDOW + " iterations)",
+                "training wall-clock seconds", "training loss (cross entropy)");
+        Path pngFile = RunsPlot.withPngSuffix(png);
+        String name = pngFile.getFileName().toString();
+        Path json = pngFile.resolveSibling(name.substring(0, name.length() - 4) + ".json");
+        List<RunsPlot.Series> series = new ArrayList<>();
+        StringWriter text = new StringWriter();
+        try (JsonGenerator g = new JsonFactory().createGenerator(text).setPrettyPrinter(new DefaultPrettyPrinter())) {
             g.writeStartObject();
             g.writeNumberField("moving_average_iterations", WINDOW);
             g.writeArrayFieldStart("runs");
-            for (int r = 0; r < dirs.size(); r++) {
-                List<Point> pts = read(Files.readString(dirs.get(r).resolve(CSV)));
+            for (RunsPlot.LabelledDir run : runs) {
+                List<Point> pts = read(Files.readString(run.dir().resolve(CSV)));
                 if (pts.isEmpty()) {
-                    throw new IllegalArgumentException(dirs.get(r).resolve(CSV) + " has no iterations");
+                    throw new IllegalArgumentException(run.dir().resolve(CSV) + " has no iterations");
                 }
                 double[] x = pts.stream().mapToDouble(Point::seconds).toArray();
                 double[] y = movingAverage(pts.stream().mapToDouble(Point::loss).toArray(), WINDOW);
-                XYSeries s = chart.addSeries(labels.get(r), x, y);
-                s.setMarker(org.knowm.xchart.style.markers.SeriesMarkers.NONE);
+                series.add(new RunsPlot.Series(run.label(), x, y));
                 g.writeStartObject();
-                g.writeStringField("label", labels.get(r));
-                g.writeStringField("dir", dirs.get(r).toString());
+                g.writeStringField("label", run.label());
+                g.writeStringField("dir", run.dir().toString());
                 g.writeNumberField("iterations", pts.size());
                 g.writeNumberField("training_seconds", x[x.length - 1]);
                 g.writeNumberField("seconds_per_iteration", x[x.length - 1] / pts.size());
@@ -163,7 +162,9 @@ public final class LossTrace {
             g.writeEndArray();
             g.writeEndObject();
         }
-        BitmapEncoder.saveBitmap(chart, png.resolveSibling(base).toString(), BitmapEncoder.BitmapFormat.PNG);
+        RunsPlot.addAll(chart, series, false);
+        RunsPlot.save(chart, pngFile);
+        Checkpoints.writeAtomically(json, text.toString().getBytes(StandardCharsets.UTF_8));
     }
 
     /** {@code LossTrace OUT.png LABEL=DIR ...}. */
@@ -172,17 +173,6 @@ public final class LossTrace {
             System.err.println("usage: LossTrace OUT.png LABEL=METRICS_DIR ...");
             System.exit(2);
         }
-        List<String> labels = new ArrayList<>();
-        List<Path> dirs = new ArrayList<>();
-        for (int i = 1; i < args.length; i++) {
-            int eq = args[i].indexOf('=');
-            if (eq <= 0) {
-                System.err.println("LossTrace: expected LABEL=DIR, got '" + args[i] + "'");
-                System.exit(2);
-            }
-            labels.add(args[i].substring(0, eq));
-            dirs.add(Path.of(args[i].substring(eq + 1)));
-        }
-        plot(Path.of(args[0]), labels, dirs);
+        plot(Path.of(args[0]), RunsPlot.labelledDirs(Arrays.asList(args).subList(1, args.length)));
     }
 }

@@ -1,23 +1,18 @@
 package io.bluefog.examples.fashion;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
-import org.knowm.xchart.XYSeries;
-import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
  * Training loss against epoch, one series per fashion-mnist run (the thesis's Figure 13 style):
  * {@code TrainingLossPlot OUT.png LABEL=METRICS_DIR...}, each directory holding the run's
  * {@link MetricsWriter#CSV metrics.csv} (columns {@code epoch} and {@code train_loss}: the mean
- * mini-batch loss over the epoch, averaged over the ranks). Rendered headless by XChart.
+ * mini-batch loss over the epoch, averaged over the ranks). Drawn by {@link RunsPlot}.
  */
 public final class TrainingLossPlot {
     private TrainingLossPlot() {
@@ -66,22 +61,11 @@ public final class TrainingLossPlot {
         return new Run(label, epochs, loss);
     }
 
-    /** Writes the PNG of {@code runs} to {@code png} (".png" appended if missing). */
+    /** Writes the PNG of {@code runs} to {@code png} (".png" appended if missing), atomically. */
     static void plot(Path png, String title, List<Run> runs) {
-        System.setProperty("java.awt.headless", "true");
-        XYChart chart = new XYChartBuilder().width(900).height(560).title(title)
-                .xAxisTitle("epoch").yAxisTitle("training loss (mean over the epoch's mini-batches and the ranks)").build();
-        for (Run r : runs) {
-            XYSeries s = chart.addSeries(r.label(), r.epochs(), r.loss());
-            s.setMarker(SeriesMarkers.CIRCLE);
-        }
-        String name = png.getFileName().toString();
-        String base = name.endsWith(".png") ? name.substring(0, name.length() - 4) : name;
-        try {
-            BitmapEncoder.saveBitmap(chart, png.resolveSibling(base).toString(), BitmapEncoder.BitmapFormat.PNG);
-        } catch (IOException x) {
-            throw new UncheckedIOException("cannot write " + png, x);
-        }
+        XYChart chart = RunsPlot.chart(title, "epoch", "training loss (mean over the epoch's mini-batches and the ranks)");
+        RunsPlot.addAll(chart, runs.stream().map(r -> new RunsPlot.Series(r.label(), r.epochs(), r.loss())).toList(), true);
+        RunsPlot.save(chart, png);
     }
 
     /** {@code OUT.png LABEL=METRICS_DIR...}; the title is {@code -Dtitle=...} or a default. */
@@ -91,14 +75,8 @@ public final class TrainingLossPlot {
             System.exit(2);
         }
         List<Run> runs = new ArrayList<>();
-        for (int i = 1; i < args.length; i++) {
-            int eq = args[i].indexOf('=');
-            if (eq <= 0) {
-                System.err.println("TrainingLossPlot: expected LABEL=METRICS_DIR, got " + args[i]);
-                System.exit(2);
-            }
-            Path csv = Path.of(args[i].substring(eq + 1)).resolve(MetricsWriter.CSV);
-            runs.add(read(args[i].substring(0, eq), Files.readString(csv)));
+        for (RunsPlot.LabelledDir d : RunsPlot.labelledDirs(Arrays.asList(args).subList(1, args.length))) {
+            runs.add(read(d.label(), Files.readString(d.dir().resolve(MetricsWriter.CSV))));
         }
         plot(Path.of(args[0]), System.getProperty("title", "Fashion-MNIST: training loss"), runs);
     }
