@@ -11,6 +11,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * fused batches packed into one message.
  */
 final class AllreduceOperation implements Operation {
+    private final DirectAllreduce direct = new DirectAllreduce();
+
     @Override
     public void execute(List<Op> batch, ExecutionContext ctx) {
         Op first = batch.get(0);
@@ -19,6 +21,10 @@ final class AllreduceOperation implements Operation {
             // Sum (AVG: then divided) at the machine's leader in ascending rank order, then shared.
             ctx.reduceAtLeader(work, first.reduceOp == ReduceOp.AVG, "localAllreduce");
             ctx.shareFromLeader(work, "localAllreduce");
+        } else if (DirectAllreduce.applies(first.reduceOp, work.dataType(), work.length(), ctx.size,
+                ctx.directAllreduceMinBytes)) {
+            // Large float tensors: over point-to-point messages (see DirectAllreduce for why).
+            direct.run(ctx, work, first.reduceOp);
         } else if (first.reduceOp == ReduceOp.AVG && first.dataType() != DataType.HALF) {
             // BlueFog's average: the sum, then one correctly rounded division by n. (float16: the
             // transport's AVG, which divides the wider sum before its one rounding to float16.)

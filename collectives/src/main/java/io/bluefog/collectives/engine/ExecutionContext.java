@@ -46,6 +46,12 @@ final class ExecutionContext {
     private final List<INDArray> borrowed = new ArrayList<>();
     private INDArray newResult; // the array resultSpace created for a single op, until unpack hands it out
     private Machines machines;
+    /**
+     * Allreduces of float tensors of at least this many bytes run as {@link DirectAllreduce}: on the
+     * MPI transport from {@link DirectAllreduce#DEFAULT_MIN_BYTES}; never on others by default (the
+     * in-JVM transport's allreduce reads the other ranks' buffers directly).
+     */
+    long directAllreduceMinBytes;
 
     ExecutionContext(Communicator comm, long timeoutMillis, long pipelineChunkBytes) {
         if (pipelineChunkBytes < 8) {
@@ -56,6 +62,8 @@ final class ExecutionContext {
         this.size = comm.size();
         this.timeoutNanos = timeoutMillis * 1_000_000L;
         this.pipelineChunkBytes = pipelineChunkBytes;
+        this.directAllreduceMinBytes = "mpi".equals(comm.transportName()) ? DirectAllreduce.DEFAULT_MIN_BYTES
+                : Long.MAX_VALUE;
         this.failures = PeerFailures.of(comm);
         this.everyRank = java.util.stream.IntStream.range(0, size).toArray();
         int setLength = 2 * size + 2;
