@@ -54,10 +54,12 @@ final class DirectAllreduce {
     }
 
     /**
-     * Reduces {@code work} (flat, contiguous, the same length, dtype and op on every rank) over all
-     * ranks in place. Collective over every rank of {@code ctx}.
+     * Reduces {@code in} (flat, contiguous, the same length, dtype and op on every rank) over all
+     * ranks into {@code out} (flat, contiguous, in's length and dtype; may be {@code in}, else in is
+     * not written). Collective over every rank of {@code ctx}.
      */
-    void run(ExecutionContext ctx, INDArray work, ReduceOp op) {
+    void run(ExecutionContext ctx, INDArray in, INDArray out, ReduceOp op) {
+        INDArray work = out;
         int size = ctx.size;
         int rank = ctx.rank;
         long n = work.length();
@@ -68,6 +70,7 @@ final class DirectAllreduce {
         long mineLen = blockStart(n, size, rank + 1) - mine0;
         int myChunks = chunks(mineLen, chunk);
         ByteBuffer base = Tensors.base(work);
+        ByteBuffer input = Tensors.sameMemory(in, out) ? base : Tensors.base(in);
         List<Request> recvs = ctx.recvs;
         List<Request> sends = ctx.sends;
         recvs.clear();
@@ -95,11 +98,11 @@ final class DirectAllreduce {
             long len = blockStart(n, size, q + 1) - b0;
             for (int c = 0, cs = chunks(len, chunk); c < cs; c++) {
                 long at = c * chunk;
-                sends.add(ctx.comm.isend(Tensors.nio(base, dtype, b0 + at, Math.min(chunk, len - at)), q, TAG_DATA));
+                sends.add(ctx.comm.isend(Tensors.nio(input, dtype, b0 + at, Math.min(chunk, len - at)), q, TAG_DATA));
             }
         }
         int scatterSends = sends.size();
-        received[rank] = null; // my own terms are read from work itself
+        received[rank] = input; // my own terms
         for (int c = 0; c < myChunks; c++) {
             long at = c * chunk;
             long count = Math.min(chunk, mineLen - at);
@@ -147,7 +150,8 @@ final class DirectAllreduce {
 
     /**
      * work[at .. at + count) = (sum over ranks r ascending of term_r) / divisor, in the element type,
-     * where term_rank is work itself and term_q (q != rank) is received[q][rel .. rel + count).
+     * where term_rank is received[rank][at .. at + count) (the input, possibly work itself) and term_q
+     * (q != rank) is received[q][rel .. rel + count).
      */
     private void sum(ByteBuffer work, ByteBuffer[] received, int rank, DataType dtype, long at, long rel,
             int count, int divisor) {
@@ -158,7 +162,7 @@ final class DirectAllreduce {
             FloatBuffer w = (FloatBuffer) Tensors.nio(work, dtype, at, count);
             FloatBuffer[] r = new FloatBuffer[size];
             for (int q = 0; q < size; q++) {
-                r[q] = q == rank ? w : (FloatBuffer) Tensors.nio(received[q], dtype, rel, count);
+                r[q] = (FloatBuffer) Tensors.nio(received[q], dtype, q == rank ? at : rel, count);
             }
             float[] acc = floatAcc;
             float[] t = floatTerm;
@@ -183,7 +187,7 @@ final class DirectAllreduce {
             DoubleBuffer w = (DoubleBuffer) Tensors.nio(work, dtype, at, count);
             DoubleBuffer[] r = new DoubleBuffer[size];
             for (int q = 0; q < size; q++) {
-                r[q] = q == rank ? w : (DoubleBuffer) Tensors.nio(received[q], dtype, rel, count);
+                r[q] = (DoubleBuffer) Tensors.nio(received[q], dtype, q == rank ? at : rel, count);
             }
             double[] acc = doubleAcc;
             double[] t = doubleTerm;
