@@ -90,3 +90,24 @@ JNIEXPORT void JNICALL Java_io_bluefog_examples_bench_NativeNeighborExchange_run
     free(recv);
     free(reqs);
 }
+
+/*
+ * The reference for the benchmark's allreduce rows: Open MPI's own in-place float32 sum,
+ * MPI_Allreduce(MPI_IN_PLACE, x, n, MPI_FLOAT, MPI_SUM), one timed call per iteration (MPI_Barrier
+ * before each); writes each iteration's wall time in milliseconds to times[].
+ */
+JNIEXPORT void JNICALL Java_io_bluefog_examples_bench_NativeNeighborExchange_allreduce(
+        JNIEnv *env, jclass cls, jobject xBuf, jlong n, jdoubleArray timesArr) {
+    (void) cls;
+    float *x = (float *) (*env)->GetDirectBufferAddress(env, xBuf);
+    int iterations = (*env)->GetArrayLength(env, timesArr);
+    double *times = malloc(sizeof(double) * (size_t) iterations);
+    for (int it = 0; it < iterations; it++) {
+        MPI_Barrier(MPI_COMM_WORLD);
+        double t0 = MPI_Wtime();
+        MPI_Allreduce(MPI_IN_PLACE, x, (int) n, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+        times[it] = (MPI_Wtime() - t0) * 1e3;
+    }
+    (*env)->SetDoubleArrayRegion(env, timesArr, 0, iterations, times);
+    free(times);
+}

@@ -29,7 +29,7 @@ final class AllgatherOperation implements Operation {
         }
         long[] outShape = shape.clone();
         outShape[0] = Arrays.stream(firstDims).sum();
-        INDArray out = Tensors.newArray(op.dataType(), outShape);
+        INDArray out = ctx.newResult(op.dataType(), outShape);
         if (size == 1) {
             Tensors.copy(op.input, 0, out, 0, op.length());
         } else {

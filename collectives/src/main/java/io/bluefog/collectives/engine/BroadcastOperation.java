@@ -7,8 +7,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 final class BroadcastOperation implements Operation {
     @Override
     public void execute(List<Op> batch, ExecutionContext ctx) {
-        INDArray work = ctx.workingCopy(batch);
-        ctx.comm.broadcast(Tensors.nio(work), batch.get(0).root);
+        Op first = batch.get(0);
+        // A single op's receivers need no copy of their input: the root's data overwrites it.
+        INDArray work = batch.size() == 1 && first.root != ctx.rank ? ctx.resultSpace(batch, true)
+                : ctx.workingCopy(batch);
+        ctx.comm.broadcast(Tensors.nio(work), first.root);
         ctx.unpack(batch, work);
     }
 }

@@ -366,6 +366,20 @@ public final class Engine implements AutoCloseable {
         return new long[] {executedOperations, executedBatches, fusedOperations, negotiateNanos, executeNanos};
     }
 
+    /**
+     * Sets the smallest float allreduce, in bytes, that runs over point-to-point messages
+     * ({@link DirectAllreduce}) instead of the transport's allreduce; {@code Long.MAX_VALUE}: never.
+     * For tests, which reach the path with small tensors; call before the first operation.
+     */
+    void directAllreduceMinBytes(long bytes) {
+        executing.lock();
+        try {
+            executor.directAllreduceMinBytes(bytes);
+        } finally {
+            executing.unlock();
+        }
+    }
+
     /** @return true if the communication thread is the caller (blocking calls from it would deadlock) */
     public synchronized boolean isCommunicationThread() {
         return Thread.currentThread() == thread;

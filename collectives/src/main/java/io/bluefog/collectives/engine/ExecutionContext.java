@@ -43,9 +43,17 @@ final class ExecutionContext {
     /** Combine with the native kernel (else Combiner's Java loops), decided once per engine. */
     private final boolean useNativeKernel = NativeKernels.enabled();
     private final BufferPool pool = new BufferPool();
+    /** Memory of the arrays handed to callers of the result-returning forms, reused once they release it. */
+    private final ResultPool results = new ResultPool();
     private final List<INDArray> borrowed = new ArrayList<>();
     private INDArray newResult; // the array resultSpace created for a single op, until unpack hands it out
     private Machines machines;
+    /**
+     * Allreduces of float tensors of at least this many bytes run as {@link DirectAllreduce}: on the
+     * MPI transport from {@link DirectAllreduce#DEFAULT_MIN_BYTES}; never on others by default (the
+     * in-JVM transport's allreduce reads the other ranks' buffers directly).
+     */
+    long directAllreduceMinBytes;
 
     ExecutionContext(Communicator comm, long timeoutMillis, long pipelineChunkBytes) {
         if (pipelineChunkBytes < 8) {
@@ -56,6 +64,8 @@ final class ExecutionContext {
         this.size = comm.size();
         this.timeoutNanos = timeoutMillis * 1_000_000L;
         this.pipelineChunkBytes = pipelineChunkBytes;
+        this.directAllreduceMinBytes = "mpi".equals(comm.transportName()) ? DirectAllreduce.DEFAULT_MIN_BYTES
+                : Long.MAX_VALUE;
         this.failures = PeerFailures.of(comm);
         this.everyRank = java.util.stream.IntStream.range(0, size).toArray();
         int setLength = 2 * size + 2;
@@ -84,6 +94,12 @@ final class ExecutionContext {
     /** Frees the pooled buffers (the engine's thread is ending). */
     void clear() {
         pool.clear();
+        results.clear();
+    }
+
+    /** @return a new C-order array for a caller to own, on reused memory ({@link ResultPool}) */
+    INDArray newResult(DataType dtype, long[] shape) {
+        return results.take(dtype, shape);
     }
 
     // ---- time --------------------------------------------------------------------------------
@@ -168,7 +184,7 @@ final class ExecutionContext {
             if (first.inPlace() && mayAliasInput) {
                 return Tensors.flat(first.input);
             }
-            newResult = Tensors.newArray(first.dataType(), first.shape());
+            newResult = newResult(first.dataType(), first.shape());
             return Tensors.flat(newResult);
         }
         return borrow(first.dataType(), total(batch));
@@ -209,7 +225,7 @@ final class ExecutionContext {
         }
         long at = 0;
         for (Op op : batch) {
-            INDArray out = op.inPlace() ? op.input : Tensors.newArray(op.dataType(), op.shape());
+            INDArray out = op.inPlace() ? op.input : newResult(op.dataType(), op.shape());
             Tensors.copy(result, at, out, 0, op.length());
             at += op.length();
             op.future.complete(op.inPlace() ? op.finishInPlace() : out);

@@ -65,4 +65,9 @@ final class Executor {
     void clear() {
         ctx.clear();
     }
+
+    /** Sets the smallest allreduce that runs as {@link DirectAllreduce} (tests: 0 for every size). */
+    void directAllreduceMinBytes(long bytes) {
+        ctx.directAllreduceMinBytes = bytes;
+    }
 }

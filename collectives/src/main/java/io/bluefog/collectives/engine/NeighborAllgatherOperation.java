@@ -40,7 +40,7 @@ final class NeighborAllgatherOperation implements Operation {
         for (int k = 0; k < ns; k++) {
             outShape[0] += (long) dims.get(k);
         }
-        INDArray out = Tensors.newArray(op.dataType(), outShape);
+        INDArray out = ctx.newResult(op.dataType(), outShape);
         ctx.recvs.clear();
         long at = 0;
         for (int k = 0; k < ns; k++) {

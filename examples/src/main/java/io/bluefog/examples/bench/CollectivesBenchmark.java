@@ -32,17 +32,20 @@ import picocli.CommandLine.Option;
 
 /**
  * Collectives benchmark (not a test): for each tensor size, median milliseconds per call of
- * neighborAllreduce on the ring and the exponential graph, the one-peer exponential schedule and
- * allreduce, next to the same in-place ring exchange + weighted sum written in C with MPI
- * ({@code examples/src/main/c/neighbor_exchange.c}, compiled with mpicc at run time into
- * {@code examples/target/} and run through JNI inside the same job), and each as a ratio to the C
- * figure of the same run. Every call is preceded by a barrier; a call's time is the slowest rank's,
- * and a round's figure is the median over its iterations. Each size runs several rounds, each timing
- * the C reference and then every operation, so that a slow phase of a shared machine hits both sides
- * of a ratio; the table shows the median over rounds of the times and of the per-round ratios, and
- * the smallest and largest per-round ratio. Also reports the heap bytes a steady-state in-place
- * neighborAllreduce allocates per call (caller plus communication thread, from
- * {@code com.sun.management.ThreadMXBean}).
+ * neighborAllreduce on the ring (in place and returning a new array), the exponential graph, the
+ * one-peer exponential schedule, allreduce (average in place; sum in place and new array),
+ * broadcast (in place and new array) and allgather, next to two references written in C with MPI
+ * and run through JNI inside the same job ({@code examples/src/main/c/neighbor_exchange.c},
+ * compiled with mpicc at run time into {@code examples/target/}): the same in-place ring exchange
+ * + weighted sum, and Open MPI's own in-place {@code MPI_Allreduce} sum. Each row shows its ratio to
+ * the ring reference, or for the allreduce sum rows (marked {@code *}) to {@code MPI_Allreduce};
+ * a new-array row also shows its ratio to its in-place form. Every call is preceded by a barrier; a
+ * call's time is the slowest rank's, and a round's figure is the median over its iterations. Each
+ * size runs several rounds, each timing the C references and then every operation, so that a slow
+ * phase of a shared machine hits both sides of a ratio; the table shows the median over rounds of
+ * the times and of the per-round ratios, and the smallest and largest per-round ratio. Every row
+ * also reports the heap bytes a steady-state call allocates (caller plus communication thread,
+ * from {@code com.sun.management.ThreadMXBean}; the barriers in the timed window are counted).
  *
  * <pre>
  * mpi-launch/bfrun -np 4 collectives-bench [--sizes 4KB,1MB,25MB,100MB] [--json]
@@ -158,9 +161,10 @@ public final class CollectivesBenchmark implements Callable<Integer> {
             }
             if (bf.rank() == 0 && !json) {
                 out.printf(Locale.ROOT, "# collectives benchmark: np = %d (%s), float32; median over iterations of the slowest"
-                        + " rank's ms per call%n", n, bf.communicator().transportName());
-                out.printf(Locale.ROOT, "%-8s %-34s %6s %11s %9s %15s %14s%n", "size", "operation", "iters", "median_ms",
-                        "vs_C", "vs_C_min..max", "heap_B/call");
+                        + " rank's ms per call; vs_C: to the C/MPI ring, rows marked * to C MPI_Allreduce;"
+                        + " vs_in_place: a new-array form to its in-place form%n", n, bf.communicator().transportName());
+                out.printf(Locale.ROOT, "%-8s %-34s %6s %11s %9s %15s %12s %14s%n", "size", "operation", "iters",
+                        "median_ms", "vs_C", "vs_C_min..max", "vs_in_place", "heap_B/call");
             }
             INDArray small = Nd4j.rand(DataType.FLOAT, 1024);
             for (int k = 0; k < jitWarmup; k++) {
@@ -169,6 +173,9 @@ public final class CollectivesBenchmark implements Callable<Integer> {
                 c.neighborAllreduceInPlace(small, Mixing.of(exp));
                 c.neighborAllreduceInPlace(small, Mixing.of(onePeer.at(k)));
                 c.allreduceInPlace(small, ReduceOp.AVG);
+                c.allreduce(small, ReduceOp.SUM).close();
+                c.broadcast(small, 0).close();
+                c.allgather(small).close();
                 c.barrier();
             }
             for (long b : sizesBytes) {
@@ -177,42 +184,65 @@ public final class CollectivesBenchmark implements Callable<Integer> {
                 INDArray x = Nd4j.rand(DataType.FLOAT, len);
                 List<String> names = new ArrayList<>();
                 List<IntConsumer> ops = new ArrayList<>();
-                names.add("neighborAllreduce ring (in place)");
-                ops.add(k -> c.neighborAllreduceInPlace(x, Mixing.of(ring)));
-                names.add("neighborAllreduce ring (new array)");
-                ops.add(k -> c.neighborAllreduce(x, Mixing.of(ring)).close());
-                names.add("neighborAllreduce exponential");
-                ops.add(k -> c.neighborAllreduceInPlace(x, Mixing.of(exp)));
-                names.add("one-peer exponential (dynamic)");
-                ops.add(k -> c.neighborAllreduceInPlace(x, Mixing.of(onePeer.at(k))));
-                names.add("allreduce (average)");
-                ops.add(k -> c.allreduceInPlace(x, ReduceOp.AVG));
-                // Rounds interleave the C reference and every operation, so that a slow phase of the
+                // Per row: its C reference (RING or MPI_ALLREDUCE) and the row of its in-place form (-1: none).
+                List<Integer> refs = new ArrayList<>();
+                List<Integer> inPlaceRow = new ArrayList<>();
+                IntConsumerRows rows = (name, ref, pair, op) -> {
+                    names.add(name);
+                    refs.add(ref);
+                    inPlaceRow.add(pair);
+                    ops.add(op);
+                    return names.size() - 1;
+                };
+                int nar = rows.add("neighborAllreduce ring (in place)", RING, -1,
+                        k -> c.neighborAllreduceInPlace(x, Mixing.of(ring)));
+                rows.add("neighborAllreduce ring (new array)", RING, nar,
+                        k -> c.neighborAllreduce(x, Mixing.of(ring)).close());
+                rows.add("neighborAllreduce exponential", RING, -1, k -> c.neighborAllreduceInPlace(x, Mixing.of(exp)));
+                rows.add("one-peer exponential (dynamic)", RING, -1,
+                        k -> c.neighborAllreduceInPlace(x, Mixing.of(onePeer.at(k))));
+                rows.add("allreduce (average)", RING, -1, k -> c.allreduceInPlace(x, ReduceOp.AVG));
+                int ar = rows.add("allreduce sum (in place)", withC ? MPI_ALLREDUCE : RING, -1,
+                        k -> c.allreduceInPlace(x, ReduceOp.SUM));
+                rows.add("allreduce sum (new array)", withC ? MPI_ALLREDUCE : RING, ar,
+                        k -> c.allreduce(x, ReduceOp.SUM).close());
+                int bc = rows.add("broadcast (in place)", RING, -1, k -> c.broadcastInPlace(x, 0));
+                rows.add("broadcast (new array)", RING, bc, k -> c.broadcast(x, 0).close());
+                rows.add("allgather (new array)", RING, -1, k -> c.allgather(x).close());
+                // Rounds interleave the C references and every operation, so that a slow phase of the
                 // machine hits both sides of a ratio; each ratio is taken within its round.
                 double[][] medians = new double[ops.size()][rounds];
-                double[] cMedians = new double[rounds];
+                double[][] cMedians = new double[2][rounds];
                 long[] heap = new long[ops.size()];
                 for (int round = 0; round < rounds; round++) {
-                    cMedians[round] = withC ? median(c, cRing(bf, ring, x, iters)) : Double.NaN;
+                    cMedians[RING][round] = withC ? median(c, cRing(bf, ring, x, iters)) : Double.NaN;
+                    cMedians[MPI_ALLREDUCE][round] = withC ? median(c, cAllreduce(x, iters)) : Double.NaN;
                     for (int o = 0; o < ops.size(); o++) {
-                        Row r = measure(c, names.get(o), iters, ops.get(o), o == 0);
+                        Row r = measure(c, names.get(o), iters, ops.get(o), true);
                         medians[o][round] = r.medianMillis();
                         heap[o] = r.heapBytesPerCall();
                     }
                 }
                 if (bf.rank() == 0) {
                     if (withC) {
-                        print(n, b, new Row("C/MPI ring, in place", iters, median(cMedians), 1.0, 1.0, 1.0, -1));
+                        print(n, b, new Row("C/MPI ring, in place", iters, median(cMedians[RING]), 1.0, 1.0, 1.0, -1),
+                                Double.NaN);
+                        print(n, b, new Row("C MPI_Allreduce sum, in place", iters, median(cMedians[MPI_ALLREDUCE]),
+                                1.0, 1.0, 1.0, -1), Double.NaN);
                     }
                     for (int o = 0; o < ops.size(); o++) {
                         double[] ratios = new double[rounds];
+                        double[] toInPlace = new double[rounds];
                         for (int round = 0; round < rounds; round++) {
-                            ratios[round] = medians[o][round] / cMedians[round];
+                            ratios[round] = medians[o][round] / cMedians[refs.get(o)][round];
+                            int p = inPlaceRow.get(o);
+                            toInPlace[round] = p < 0 ? Double.NaN : medians[o][round] / medians[p][round];
                         }
                         double[] sorted = ratios.clone();
                         Arrays.sort(sorted);
-                        print(n, b, new Row(names.get(o), iters, median(medians[o]), median(ratios), sorted[0],
-                                sorted[rounds - 1], heap[o]));
+                        String name = names.get(o) + (refs.get(o) == MPI_ALLREDUCE ? " *" : "");
+                        print(n, b, new Row(name, iters, median(medians[o]), median(ratios), sorted[0],
+                                sorted[rounds - 1], heap[o]), median(toInPlace));
                     }
                 }
                 x.close();
@@ -232,7 +262,18 @@ public final class CollectivesBenchmark implements Callable<Integer> {
         }
     }
 
-    private void print(int n, long bytes, Row r) {
+    /** A row of the table: adds it and returns its index. */
+    @FunctionalInterface
+    private interface IntConsumerRows {
+        int add(String name, int cReference, int inPlaceRow, IntConsumer op);
+    }
+
+    /** Index of the C references: the in-place ring exchange, and Open MPI's MPI_Allreduce. */
+    private static final int RING = 0;
+    private static final int MPI_ALLREDUCE = 1;
+
+    /** @param toInPlace median over rounds of (this row / its in-place form's row), NaN if none */
+    private void print(int n, long bytes, Row r, double toInPlace) {
         double ratio = r.ratioToC;
         if (json) {
             out.println(JsonLines.object(g -> {
@@ -245,6 +286,7 @@ public final class CollectivesBenchmark implements Callable<Integer> {
                 JsonLines.number(g, "ratio_to_c", ratio);
                 JsonLines.number(g, "ratio_min", r.minRatio);
                 JsonLines.number(g, "ratio_max", r.maxRatio);
+                JsonLines.number(g, "ratio_to_in_place", toInPlace);
                 if (r.heapBytesPerCall < 0) {
                     g.writeNullField("heap_bytes_per_call");
                 } else {
@@ -252,9 +294,10 @@ public final class CollectivesBenchmark implements Callable<Integer> {
                 }
             }));
         } else {
-            out.printf(Locale.ROOT, "%-8s %-34s %6d %11.4f %9s %15s %14s%n", human(bytes), r.name, r.iterations,
+            out.printf(Locale.ROOT, "%-8s %-34s %6d %11.4f %9s %15s %12s %14s%n", human(bytes), r.name, r.iterations,
                     r.medianMillis, Double.isNaN(ratio) ? "-" : String.format(Locale.ROOT, "%.3f", ratio),
                     Double.isNaN(ratio) ? "-" : String.format(Locale.ROOT, "%.2f..%.2f", r.minRatio, r.maxRatio),
+                    Double.isNaN(toInPlace) ? "-" : String.format(Locale.ROOT, "%.3f", toInPlace),
                     r.heapBytesPerCall < 0 ? "-" : Long.toString(r.heapBytesPerCall));
         }
         out.flush();
@@ -324,6 +367,15 @@ public final class CollectivesBenchmark implements Callable<Integer> {
         } finally {
             owned.forEach(INDArray::close);
         }
+    }
+
+    /** @return per-iteration ms of Open MPI's in-place MPI_Allreduce sum of x (after the warm-up calls) */
+    private double[] cAllreduce(INDArray x, int iters) {
+        ByteBuffer xb = x.data().asNio().order(ByteOrder.nativeOrder());
+        NativeNeighborExchange.allreduce(xb, x.length(), new double[warmup]);
+        double[] times = new double[iters];
+        NativeNeighborExchange.allreduce(xb, x.length(), times);
+        return times;
     }
 
     private static ByteBuffer direct(List<INDArray> owned, long floats) {

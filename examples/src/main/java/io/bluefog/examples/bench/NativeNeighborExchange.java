@@ -33,6 +33,15 @@ final class NativeNeighborExchange {
                            int[] destinations, double selfWeight, double[] times);
 
     /**
+     * Runs {@code times.length} timed in-place float32 sums {@code MPI_Allreduce(MPI_IN_PLACE, x, n,
+     * MPI_FLOAT, MPI_SUM)} (MPI_Barrier before each) and stores each one's wall time in milliseconds.
+     * Every rank of the job must call it with the same n.
+     *
+     * @param x direct buffer of n native-order floats, reduced in place
+     */
+    static native void allreduce(ByteBuffer x, long n, double[] times);
+
+    /**
      * Compiles {@code source} into {@code outputDir/}{@value #LIBRARY} with mpicc.
      *
      * @return the library path

@@ -1,6 +1,7 @@
 package io.bluefog.mpi.bench;
 
 import io.bluefog.BlueFog;
+import io.bluefog.collectives.Collectives;
 import io.bluefog.comm.Communicator;
 import io.bluefog.comm.ReduceOp;
 import io.bluefog.comm.Request;
@@ -12,20 +13,27 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Benchmark (not a test) of the MPI transport's allreduce against Open MPI's own
  * {@code MPI_Allreduce} called from C: {@code mpi-launch/bfrun -np 2 allreduce-bench}.
  *
- * <p>For float32 buffers of 1 MB and 100 MB (2<sup>20</sup> and 100&middot;2<sup>20</sup> bytes) every
- * rank runs in-place sum allreduces through {@link Communicator#allreduce}; each iteration is a
- * barrier followed by one timed allreduce, its time is the slowest rank's, and a measurement is the
- * median over the timed iterations (after warm-up). Right after each Java measurement, rank 0 runs
+ * <p>For float32 buffers of 1 MB, 25 MB and 100 MB (2<sup>20</sup> bytes and multiples) every rank
+ * runs sum allreduces in three forms ({@link Variant}): the transport's in-place
+ * {@link Communicator#allreduce} ({@code MPI_Iallreduce}, polled against its deadline), and
+ * {@link Collectives#allreduceInPlace} and {@link Collectives#allreduce} (a new array, closed after
+ * each call), the forms a user calls; each iteration is a barrier followed by one timed allreduce,
+ * its time is the slowest rank's, and a measurement is the median over the timed iterations (after
+ * warm-up). Right after each Java measurement, rank 0 runs
  * the same measurement of {@code MPI_Allreduce} in C ({@link CAllreduce}: {@code allreduce_bench.c},
  * compiled with {@code mpicc}, started with a separate {@code mpirun} on as many ranks) while the
  * other Java ranks sleep. Java and C alternate for {@link #ROUNDS} rounds, so that load from other
  * processes on a shared machine hits both sides alike; the table shows, per size, the median over
- * rounds of each side and their ratio (Java / C), all from this one run.
+ * rounds of each side and the median over rounds of their per-round ratio (Java / C), all from
+ * this one run.
  *
  * <p>Exit status 1 if a sum is wrong or the C side fails; 2 if not started by mpirun.
  */
@@ -39,7 +47,21 @@ public final class AllreduceBenchmark {
      */
     static final List<Case> CASES = List.of(
             new Case("1 MB", 1L << 20, 50, 300),
+            new Case("25 MB", 25L << 20, 2, 9),
             new Case("100 MB", 100L << 20, 1, 5));
+
+    /** The Java forms timed against the same C figure. */
+    enum Variant {
+        TRANSPORT("transport allreduce (in place)"),
+        IN_PLACE("Collectives.allreduceInPlace"),
+        NEW_ARRAY("Collectives.allreduce (new array)");
+
+        final String label;
+
+        Variant(String label) {
+            this.label = label;
+        }
+    }
 
     /** Tag of rank 0's message that the C measurement is over (value 1: go on, 0: stop). */
     private static final int DONE_TAG = 1;
@@ -57,12 +79,13 @@ public final class AllreduceBenchmark {
     }
 
     public static void main(String[] args) throws Exception {
-        double[][] java = new double[CASES.size()][ROUNDS];
+        int variants = Variant.values().length;
+        double[][][] java = new double[variants][CASES.size()][ROUNDS];
         double[][] c = new double[CASES.size()][ROUNDS];
         boolean sumsOk = true;
         String cFailure = null;
         int size;
-        try (BlueFog bf = BlueFog.init(args)) {
+        try (BlueFog bf = BlueFog.init(args); Collectives collectives = Collectives.of(bf)) {
             Communicator comm = bf.communicator();
             if (!comm.transportName().equals("mpi")) {
                 System.err.println("allreduce-bench: not started by mpirun (transport '" + comm.transportName()
@@ -74,9 +97,11 @@ public final class AllreduceBenchmark {
             rounds:
             for (int round = 0; round < ROUNDS; round++) {
                 for (int k = 0; k < CASES.size(); k++) {
-                    double median = timeJava(comm, CASES.get(k));
-                    sumsOk &= median >= 0;
-                    java[k][round] = Math.abs(median);
+                    for (Variant v : Variant.values()) {
+                        double median = timeJava(comm, collectives, v, CASES.get(k));
+                        sumsOk &= median >= 0;
+                        java[v.ordinal()][k][round] = Math.abs(median);
+                    }
                     boolean goOn;
                     if (bf.rank() == 0) {
                         try {
@@ -113,15 +138,15 @@ public final class AllreduceBenchmark {
     }
 
     /**
-     * Times {@code c.iterations()} in-place sum allreduces (after {@code c.warmup()}), each preceded by
-     * a barrier, taking the slowest rank's time per iteration. Collective.
+     * Times {@code c.iterations()} sum allreduces of form {@code v} (after {@code c.warmup()}), each
+     * preceded by a barrier, taking the slowest rank's time per iteration. Collective.
      *
      * @return the median in seconds, negated if the first sum was wrong on any rank
      */
-    static double timeJava(Communicator comm, Case c) {
+    static double timeJava(Communicator comm, Collectives collectives, Variant v, Case c) {
         int n = c.elements();
-        FloatBuffer x = ByteBuffer.allocateDirect(Math.toIntExact(c.bytes())).order(ByteOrder.nativeOrder())
-                .asFloatBuffer();
+        INDArray array = Nd4j.createUninitializedDetached(DataType.FLOAT, n);
+        FloatBuffer x = array.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
         for (int i = 0; i < n; i++) {
             x.put(i, comm.rank() + 1);
         }
@@ -129,14 +154,33 @@ public final class AllreduceBenchmark {
         double[] times = new double[c.iterations()];
         boolean ok = true;
         for (int it = 0; it < c.warmup() + c.iterations(); it++) {
-            comm.barrier();
+            collectives.barrier();
             long t0 = System.nanoTime();
-            comm.allreduce(x, ReduceOp.SUM);
+            float first;
+            float last;
+            switch (v) {
+                case TRANSPORT -> {
+                    comm.allreduce(x, ReduceOp.SUM);
+                    first = x.get(0);
+                    last = x.get(n - 1);
+                }
+                case IN_PLACE -> {
+                    collectives.allreduceInPlace(array, ReduceOp.SUM);
+                    first = x.get(0);
+                    last = x.get(n - 1);
+                }
+                default -> {
+                    INDArray result = collectives.allreduce(array, ReduceOp.SUM);
+                    first = result.getFloat(0);
+                    last = result.getFloat(n - 1);
+                    result.close();
+                }
+            }
             double t = (System.nanoTime() - t0) * 1e-9;
             if (it == 0) {
-                // Sum over ranks of (rank + 1); later iterations multiply by size (float32 stays finite).
+                // Sum over ranks of (rank + 1); later in-place iterations multiply by size (float32 stays finite).
                 float expected = comm.size() * (comm.size() + 1) / 2f;
-                ok = x.get(0) == expected && x.get(n - 1) == expected;
+                ok = first == expected && last == expected;
             }
             slowest.put(0, t);
             comm.allreduce(slowest, ReduceOp.MAX);
@@ -144,6 +188,7 @@ public final class AllreduceBenchmark {
                 times[it - c.warmup()] = slowest.get(0);
             }
         }
+        array.close();
         DoubleBuffer allOk = oneDouble();
         allOk.put(0, ok ? 1 : 0);
         comm.allreduce(allOk, ReduceOp.MIN);
@@ -185,22 +230,26 @@ public final class AllreduceBenchmark {
         return ByteBuffer.allocateDirect(Double.BYTES).order(ByteOrder.nativeOrder()).asDoubleBuffer();
     }
 
-    private static void print(int np, double[][] java, double[][] c) {
+    private static void print(int np, double[][][] java, double[][] c) {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "allreduce of float32, in-place sum, np = %d: median over %d alternating"
+        sb.append(String.format(Locale.ROOT, "allreduce of float32, sum, np = %d: median over %d alternating"
                 + " rounds of (median over iterations of the slowest rank's time)%n", np, ROUNDS));
-        sb.append(String.format(Locale.ROOT, "%-8s %11s %22s %26s %9s   %s%n", "size", "iters/round",
-                "bluefog-jvm MPI (ms)", "Open MPI C Allreduce (ms)", "Java / C", "per-round Java/C"));
+        sb.append(String.format(Locale.ROOT, "%-8s %-34s %11s %14s %14s %9s   %s%n", "size", "bluefog-jvm form",
+                "iters/round", "Java (ms)", "C MPI (ms)", "Java / C", "per-round Java/C"));
         for (int k = 0; k < CASES.size(); k++) {
             Case kase = CASES.get(k);
-            double j = median(java[k]);
             double cc = median(c[k]);
-            StringBuilder rounds = new StringBuilder();
-            for (int r = 0; r < ROUNDS; r++) {
-                rounds.append(r == 0 ? "" : " ").append(String.format(Locale.ROOT, "%.2f", java[k][r] / c[k][r]));
+            for (Variant v : Variant.values()) {
+                double[] jv = java[v.ordinal()][k];
+                double[] ratios = new double[ROUNDS];
+                StringBuilder rounds = new StringBuilder();
+                for (int r = 0; r < ROUNDS; r++) {
+                    ratios[r] = jv[r] / c[k][r];
+                    rounds.append(r == 0 ? "" : " ").append(String.format(Locale.ROOT, "%.2f", ratios[r]));
+                }
+                sb.append(String.format(Locale.ROOT, "%-8s %-34s %11d %14.3f %14.3f %9.2f   %s%n", kase.label(),
+                        v.label, kase.iterations(), median(jv) * 1e3, cc * 1e3, median(ratios), rounds));
             }
-            sb.append(String.format(Locale.ROOT, "%-8s %11d %22.3f %26.3f %9.2f   %s%n", kase.label(),
-                    kase.iterations(), j * 1e3, cc * 1e3, j / cc, rounds));
         }
         System.out.print(sb);
         System.out.flush();

@@ -2,6 +2,7 @@ package io.bluefog.mpi.it;
 
 import io.bluefog.collectives.engine.EngineFailureContract;
 import io.bluefog.collectives.testing.CollectivesContract;
+import io.bluefog.collectives.testing.LargeAllreduceContract;
 import io.bluefog.config.BlueFogConfig;
 import io.bluefog.mpi.MpiRun;
 import java.util.List;
@@ -43,6 +44,18 @@ class CollectivesMpiTest {
                 .filter(name -> !name.equals("shapeMismatchFailsOnEveryRank")).toArray(String[]::new);
         MpiRun.assertSuitePassed(4, List.of("-D" + BlueFogConfig.SKIP_NEGOTIATE + "=true"),
                 CollectivesContract.class.getName(), List.of(checks), checks);
+    }
+
+    /**
+     * Allreduces above 1 MiB, which this transport runs over point-to-point messages
+     * ({@code DirectAllreduce}), equal the serial rank-order sum bit for bit; np = 3 and 4 give
+     * blocks of unequal length, and a 4 KiB pipeline chunk many chunks per block.
+     */
+    @ParameterizedTest(name = "np = {0}")
+    @ValueSource(ints = {2, 3, 4})
+    void largeAllreduceIsTheRankOrderSumUnderMpirun(int np) {
+        MpiRun.assertSuitePassed(np, List.of("-D" + BlueFogConfig.PIPELINE_CHUNK + "=4096"),
+                LargeAllreduceContract.class.getName(), new LargeAllreduceContract().checks().keySet());
     }
 
     /**

@@ -1,0 +1,145 @@
+package io.bluefog.collectives.engine;
+
+import java.lang.ref.Cleaner;
+import java.lang.ref.WeakReference;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.linalg.api.buffer.DataBuffer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The arrays that the result-returning forms ({@code allreduce(x)}, {@code neighborAllreduce(x)},
+ * {@code broadcast}, {@code allgather}, ...) hand to their callers, over memory that is reused
+ * once the caller is done with it, so that a steady-state call touches no fresh off-heap memory
+ * (first-touch page faults cost more than the exchange itself at 25 to 100 MB).
+ *
+ * <p>Ownership does not change: a result is an ordinary, closeable C-order array that stays valid,
+ * and is never written by bluefog-jvm, for as long as the caller holds it (or any view of it) and
+ * has not closed it. Its memory belongs to a pooled <em>owner</em> array; the result wraps that
+ * memory without owning it. The memory returns to the pool when the result's buffer was closed
+ * ({@code result.close()}, the prompt way) or has become unreachable (found at a later call of the
+ * same size); views share the result's buffer and keep it reachable. Until then a later call of the
+ * same dtype and length gets other memory: at most {@link #MAX_LEASED_PER_KEY} results per (dtype,
+ * length) come from the pool, further ones are plain new arrays, as before the pool.
+ *
+ * <p>The owner of a result outlives the pool if needed: a {@link Cleaner} action registered on the
+ * result's buffer holds it, and closes it once the result is unreachable after the pool was
+ * cleared. Used only by the thread that holds the engine's execution lock (not thread-safe), except
+ * for that action, which synchronizes on its lease.
+ */
+final class ResultPool {
+    /** Results per (dtype, length) on pooled memory at one time; more callers holding results get new arrays. */
+    static final int MAX_LEASED_PER_KEY = 4;
+    private static final Cleaner CLEANER = Cleaner.create();
+
+    private final Map<Long, ArrayDeque<INDArray>> free = new HashMap<>();
+    private final List<Lease> leased = new ArrayList<>();
+
+    /** One result on pooled memory. */
+    private static final class Lease {
+        final INDArray owner;
+        final long key;
+        final WeakReference<DataBuffer> result;
+        /** Guarded by this: the owner went back to the pool, or was closed. */
+        boolean settled;
+        /** Guarded by this: the pool was cleared while the result was held. */
+        boolean orphaned;
+
+        Lease(INDArray owner, long key, DataBuffer result) {
+            this.owner = owner;
+            this.key = key;
+            this.result = new WeakReference<>(result);
+        }
+
+        /** @return true if the caller has closed the result or can no longer reach it */
+        boolean released() {
+            DataBuffer b = result.get();
+            return b == null || b.wasClosed();
+        }
+
+        /** The Cleaner's action: the result is unreachable. */
+        synchronized void collected() {
+            if (orphaned && !settled) {
+                settled = true;
+                owner.close();
+            }
+        }
+    }
+
+    private static long key(DataType dtype, long length) {
+        return length * 8 + Tensors.code(dtype);
+    }
+
+    /** @return a C-order array of {@code shape} for a caller to own (see the class comment); contents undefined */
+    INDArray take(DataType dtype, long[] shape) {
+        reclaim();
+        long length = 1;
+        for (long d : shape) {
+            length *= d;
+        }
+        if (length == 0) {
+            return Tensors.newArray(dtype, shape);
+        }
+        long key = key(dtype, length);
+        ArrayDeque<INDArray> q = free.get(key);
+        INDArray owner = q == null ? null : q.pollFirst();
+        if (owner == null) {
+            int held = 0;
+            for (Lease l : leased) {
+                held += l.key == key ? 1 : 0;
+            }
+            if (held >= MAX_LEASED_PER_KEY) {
+                return Tensors.newArray(dtype, shape);
+            }
+            owner = Tensors.newArray(dtype, new long[] {length});
+        }
+        DataBuffer buffer = Nd4j.createBuffer(owner.data().pointer(), dtype, length, owner.data().indexer());
+        INDArray result = Nd4j.create(buffer, shape, Nd4j.getStrides(shape, 'c'), 0, 'c');
+        Lease lease = new Lease(owner, key, buffer);
+        CLEANER.register(buffer, lease::collected);
+        leased.add(lease);
+        return result;
+    }
+
+    /** Takes back the memory of every result its caller closed or dropped. */
+    private void reclaim() {
+        for (Iterator<Lease> it = leased.iterator(); it.hasNext(); ) {
+            Lease l = it.next();
+            if (l.released()) {
+                synchronized (l) {
+                    l.settled = true;
+                }
+                it.remove();
+                ArrayDeque<INDArray> q = free.computeIfAbsent(l.key, k -> new ArrayDeque<>());
+                if (q.size() < MAX_LEASED_PER_KEY) {
+                    q.addFirst(l.owner);
+                } else {
+                    l.owner.close();
+                }
+            }
+        }
+    }
+
+    /** Frees the pooled memory; results still held keep theirs until they are unreachable. */
+    void clear() {
+        reclaim();
+        for (ArrayDeque<INDArray> q : free.values()) {
+            for (INDArray a : q) {
+                a.close();
+            }
+        }
+        free.clear();
+        for (Lease l : leased) {
+            synchronized (l) {
+                l.orphaned = true;
+            }
+        }
+        leased.clear();
+    }
+}
