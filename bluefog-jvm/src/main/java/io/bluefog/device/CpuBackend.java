@@ -190,6 +190,7 @@ public final class CpuBackend extends DeviceBackend {
 
     @Override
     public void close() {
+        closeWorkspace();
     }
 
     @Override

@@ -336,6 +336,7 @@ public final class CudaBackend extends DeviceBackend {
         if (closed) {
             return;
         }
+        closeWorkspace();
         call(() -> {
             cuStreamSynchronize(outLane);
             cuStreamSynchronize(inLane);

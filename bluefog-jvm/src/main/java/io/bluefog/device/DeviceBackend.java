@@ -23,7 +23,19 @@ public abstract class DeviceBackend implements AutoCloseable {
     /** Number of {@link #recordIn} slots. */
     public static final int MARKS = 2;
 
+    /** DeviceGossip's buffers of the last operation shape; freed by {@link #closeWorkspace}. */
+    DeviceGossip.Workspace workspace;
+
     DeviceBackend() {
+    }
+
+    /** Frees DeviceGossip's kept buffers; subclasses call it first in {@link #close}. */
+    void closeWorkspace() {
+        DeviceGossip.Workspace w = workspace;
+        workspace = null;
+        if (w != null) {
+            w.close();
+        }
     }
 
     /**
@@ -143,7 +155,7 @@ public abstract class DeviceBackend implements AutoCloseable {
      */
     public abstract void sgdUpdate(DeviceBuffer x, DeviceBuffer g, DeviceBuffer velocity, double lr, double momentum);
 
-    /** Releases the backend's streams, events and module. */
+    /** Frees the buffers DeviceGossip keeps, then releases the backend's streams, events and module. */
     @Override
     public abstract void close();
 

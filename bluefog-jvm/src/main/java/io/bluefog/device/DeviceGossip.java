@@ -1,6 +1,7 @@
 package io.bluefog.device;
 
 import io.bluefog.comm.Communicator;
+import io.bluefog.comm.DType;
 import io.bluefog.comm.Request;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -15,7 +16,8 @@ import java.util.List;
  * device ({@link DeviceBackend#combine}: float64 accumulation, self term first then the sources
  * ascending by rank, uniform weights as sum / m), so a {@link CudaBackend} and a {@link CpuBackend}
  * give the same bits. Received data lands in one device buffer per source of the tensor's full size
- * (device memory); the host holds only the staging chunks, never the whole tensor.
+ * (device memory); the host holds only the staging chunks, never the whole tensor. These buffers
+ * are kept by the backend for the next call of the same shape (dtype, length, sources, chunk).
  *
  * <p>Semantics are BlueFog's {@code neighbor_allreduce} (explicit self weight, source weights and
  * destinations) and {@code allreduce} (sum, or average = sum / size). Every rank named as a source
@@ -119,21 +121,10 @@ public final class DeviceGossip {
         int c0 = Math.min(chunk, Math.max(1, len));
         List<AutoCloseable> owned = new ArrayList<>();
         try {
-            DeviceBuffer[] recv = new DeviceBuffer[ns];
-            HostStage[][] recvStage = new HostStage[2][ns];
-            HostStage[] sendStage = new HostStage[2];
-            for (int k = 0; k < ns; k++) {
-                recv[k] = be.allocate(x.dtype(), len);
-                owned.add(recv[k]);
-            }
-            for (int s = 0; s < 2; s++) {
-                sendStage[s] = be.stage(x.dtype(), c0);
-                owned.add(sendStage[s]);
-                for (int k = 0; k < ns; k++) {
-                    recvStage[s][k] = be.stage(x.dtype(), c0);
-                    owned.add(recvStage[s][k]);
-                }
-            }
+            Workspace ws = Workspace.of(be, x.dtype(), len, ns, c0);
+            DeviceBuffer[] recv = ws.recv;
+            HostStage[][] recvStage = ws.recvStage;
+            HostStage[] sendStage = ws.sendStage;
             DeviceBuffer[] srcs = new DeviceBuffer[order.length];
             for (int i = 0; i < order.length; i++) {
                 srcs[i] = order[i] == rank ? x : recv[indexOf(recvFrom, order[i])];
@@ -179,6 +170,78 @@ public final class DeviceGossip {
                     owned.get(i).close();
                 } catch (Exception e) {
                     // keep freeing; the operation's own failure (if any) is the one reported
+                }
+            }
+        }
+    }
+
+    /**
+     * The device receive buffers and staging buffers of one operation shape, kept by the backend
+     * between calls ({@link DeviceBackend#workspace}) so that repeated calls of the same shape (one
+     * training step after another) allocate nothing; replaced when the shape changes, freed when the
+     * backend closes.
+     */
+    static final class Workspace implements AutoCloseable {
+        final DType dtype;
+        final int length;
+        final int chunk;
+        final DeviceBuffer[] recv;
+        final HostStage[][] recvStage;
+        final HostStage[] sendStage = new HostStage[2];
+
+        private Workspace(DeviceBackend be, DType dtype, int length, int ns, int chunk) {
+            this.dtype = dtype;
+            this.length = length;
+            this.chunk = chunk;
+            this.recv = new DeviceBuffer[ns];
+            this.recvStage = new HostStage[2][ns];
+            try {
+                for (int k = 0; k < ns; k++) {
+                    recv[k] = be.allocate(dtype, length);
+                }
+                for (int s = 0; s < 2; s++) {
+                    sendStage[s] = be.stage(dtype, chunk);
+                    for (int k = 0; k < ns; k++) {
+                        recvStage[s][k] = be.stage(dtype, chunk);
+                    }
+                }
+            } catch (RuntimeException e) {
+                close();
+                throw e;
+            }
+        }
+
+        static Workspace of(DeviceBackend be, DType dtype, int length, int ns, int chunk) {
+            Workspace w = be.workspace;
+            if (w != null && w.dtype == dtype && w.length == length && w.recv.length == ns && w.chunk == chunk) {
+                return w;
+            }
+            be.workspace = null;
+            if (w != null) {
+                w.close();
+            }
+            w = new Workspace(be, dtype, length, ns, chunk);
+            be.workspace = w;
+            return w;
+        }
+
+        @Override
+        public void close() {
+            for (DeviceBuffer b : recv) {
+                if (b != null) {
+                    b.close();
+                }
+            }
+            for (HostStage[] row : recvStage) {
+                for (HostStage h : row) {
+                    if (h != null) {
+                        h.close();
+                    }
+                }
+            }
+            for (HostStage h : sendStage) {
+                if (h != null) {
+                    h.close();
                 }
             }
         }
