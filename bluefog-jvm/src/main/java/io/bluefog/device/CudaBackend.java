@@ -16,8 +16,7 @@ import static jcuda.driver.JCudaDriver.cuMemAlloc;
 import static jcuda.driver.JCudaDriver.cuMemFree;
 import static jcuda.driver.JCudaDriver.cuMemFreeHost;
 import static jcuda.driver.JCudaDriver.cuMemHostAlloc;
-import static jcuda.driver.JCudaDriver.cuMemcpyDtoD;
-import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
@@ -173,7 +172,13 @@ public final class CudaBackend extends DeviceBackend {
         checkOwn(dst, "dst");
         checkHost(host, dst, false);
         Pointer src = Pointer.to(host.slice());
-        call(() -> cuMemcpyHtoD(ptr(dst), src, dst.bytes()), "upload to " + dst);
+        // On the in lane and waited for: a plain cuMemcpyHtoD from pageable memory may return before
+        // the DMA into dst has finished, and the lanes are non-blocking streams that would not wait for it.
+        call(() -> {
+            cuStreamSynchronize(outLane);
+            cuMemcpyHtoDAsync(ptr(dst), src, dst.bytes(), inLane);
+            return cuStreamSynchronize(inLane);
+        }, "upload to " + dst);
     }
 
     @Override
@@ -181,7 +186,11 @@ public final class CudaBackend extends DeviceBackend {
         checkOwn(src, "src");
         checkHost(host, src, true);
         Pointer dst = Pointer.to(host.slice());
-        call(() -> cuMemcpyDtoH(dst, ptr(src), src.bytes()), "download from " + src);
+        call(() -> {
+            cuStreamSynchronize(outLane);
+            cuMemcpyDtoHAsync(dst, ptr(src), src.bytes(), inLane);
+            return cuStreamSynchronize(inLane);
+        }, "download from " + src);
     }
 
     @Override
@@ -190,8 +199,9 @@ public final class CudaBackend extends DeviceBackend {
         checkOwn(dst, "dst");
         checkSame(src, "src", dst, "dst");
         call(() -> {
-            cuMemcpyDtoD(ptr(dst), ptr(src), src.bytes());
-            return cuCtxSynchronize();
+            cuStreamSynchronize(outLane);
+            cuMemcpyDtoDAsync(ptr(dst), ptr(src), src.bytes(), inLane);
+            return cuStreamSynchronize(inLane);
         }, "device-to-device copy");
     }
 
@@ -269,7 +279,10 @@ public final class CudaBackend extends DeviceBackend {
                 cuMemAlloc(table, 8 * n);
                 cuMemAlloc(weightTable, 8 * n);
                 cuMemcpyHtoD(table, Pointer.to(ptrs), 8 * n);
-                return cuMemcpyHtoD(weightTable, Pointer.to(this.weights), 8 * n);
+                cuMemcpyHtoD(weightTable, Pointer.to(this.weights), 8 * n);
+                // A copy from pageable memory may return before its DMA has finished, and the in lane
+                // is a non-blocking stream: wait for the context before any kernel reads the tables.
+                return cuCtxSynchronize();
             }, "uploading the combine tables");
         }
 
