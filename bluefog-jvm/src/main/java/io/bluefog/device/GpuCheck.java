@@ -121,17 +121,19 @@ public final class GpuCheck {
                         + EXIT_NO_GPU);
         long limit = gpu ? maxBytes : Math.min(maxBytes, 1_000_000L);
         for (DType dt : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
-            kernels(gpu, dt, limit);
+            section("kernels " + dt.label(), () -> kernels(gpu, dt, limit));
         }
         for (int size : new int[] {2, 4}) {
             for (DType dt : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
-                gossip(gpu, size, dt, (int) Math.min(1 << 18, limit / dt.bytes()), 0);
+                section("gossip " + size + " ranks " + dt.label(),
+                        () -> gossip(gpu, size, dt, (int) Math.min(1 << 18, limit / dt.bytes()), 0));
             }
         }
         long[] timedBytes = gpu ? new long[] {4L << 20, Math.min(maxBytes, 100_000_000L)} : new long[] {1L << 20};
         for (int size : new int[] {2, 4}) {
             for (long b : timedBytes) {
-                gossip(gpu, size, DType.FLOAT32, (int) (b / 4), reps);
+                section("timing " + size + " ranks " + b + " bytes",
+                        () -> gossip(gpu, size, DType.FLOAT32, (int) (b / 4), reps));
             }
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
@@ -140,6 +142,25 @@ public final class GpuCheck {
         log.printf(Locale.ROOT, "gpu-check: %d checks, %d failed, %.1f s; summary in %s; exit %d%n", checks.size(), failed,
                 seconds, json, code);
         return code;
+    }
+
+    /**
+     * Runs one part; an exception (a CUDA error, a missing class) is recorded as a failed check with
+     * its message and the run goes on, so that one run on a GPU machine reports every part.
+     */
+    private void section(String name, Runnable part) {
+        try {
+            part.run();
+        } catch (RuntimeException | Error e) {
+            log.println("gpu-check: ERROR in " + name + ": " + e);
+            e.printStackTrace(log);
+            Map<String, Object> c = new LinkedHashMap<>();
+            c.put("name", name);
+            c.put("error", String.valueOf(e));
+            c.put("pass", false);
+            checks.add(c);
+            failed++;
+        }
     }
 
     /** The driver-API probe (what {@link CudaBackend} needs) next to the runtime-API count {@link Devices} uses. */
