@@ -9,7 +9,11 @@ import io.bluefog.local.LocalCluster;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Assumptions;
+import io.bluefog.testing.LocalContractTests;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicNode;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
 
 /**
  * {@link DeviceGossip} among 2 and 4 LocalCluster ranks on {@link CpuBackend} (and on the GPU when
@@ -37,6 +41,11 @@ class DeviceGossipTest {
                 }
             }
         }
+    }
+
+    @TestFactory
+    Stream<DynamicNode> contractOnLocalCluster() {
+        return LocalContractTests.forSizes(new DeviceGossipContract(), 2, 3, 4);
     }
 
     @Test
