@@ -15,9 +15,10 @@ import org.slf4j.LoggerFactory;
  * count is 0 and the reason is logged at debug level. The probe runs once per JVM.
  *
  * <p>{@link #select(DeviceChoice, int)} applies a job's {@code --device} / {@code BLUEFOG_DEVICE}
- * choice; {@code hello} and the main job report the result. The collectives, the optimizers and the
- * trainer still compute and communicate in host memory (ND4J's CPU backend): a rank placed on a GPU
- * is told which one, but no training or collective path runs on it yet (issue 14).
+ * choice; {@code hello} and the main job report the result. The collectives engine, the optimizers
+ * and the trainer still compute and communicate in host memory (ND4J's CPU backend): a rank placed on
+ * a GPU is told which one, but no training path runs on it yet (issue 14). The device data path
+ * without ND4J ({@link DeviceBackend}, {@link DeviceGossip}) runs on raw device buffers.
  */
 public final class Devices {
     private static final Logger LOG = LoggerFactory.getLogger(Devices.class);

@@ -42,7 +42,8 @@ public final class Hello {
             String line = String.format("hello from rank %d of %d (local rank %d of %d, machine %d of %d) on %s via %s, device %s:"
                             + " allreduce sum of ranks = %.0f, expected %.0f: %s%n",
                     bf.rank(), n, bf.localRank(), bf.localSize(), bf.machineRank(), bf.machineSize(),
-                    bf.communicator().hostname(), bf.communicator().transportName(), device, x.get(0), expected,
+                    bf.communicator().hostname(), bf.communicator().transportName(), device + visible(device), x.get(0),
+                    expected,
                     ok ? "OK" : "WRONG");
             // One write per line: mpirun forwards each rank's output as it comes, and printf's
             // pieces from different ranks would interleave.
@@ -52,5 +53,11 @@ public final class Hello {
         if (!ok) {
             System.exit(1);
         }
+    }
+
+    /** @return " (CUDA_VISIBLE_DEVICES=g)" for a GPU rank that bfrun bound to GPU g (mpi-launch/rank-device), else "" */
+    private static String visible(Device device) {
+        String v = System.getenv("CUDA_VISIBLE_DEVICES");
+        return device.isCuda() && v != null && !v.isEmpty() ? " (CUDA_VISIBLE_DEVICES=" + v + ")" : "";
     }
 }
