@@ -341,7 +341,10 @@ public final class DecentralizedTrainer {
      * A fast rank then takes more steps than a slow one (its iterator is reset and continues when it
      * runs out), nobody waits for a straggler's share, and an epoch still processes the same number
      * of samples as a synchronous one (overshooting by the steps taken while the last step counts
-     * travel). The caller keeps and closes {@code counter}. Local; call on every rank or none.
+     * travel). Asynchronous push-sum also gets the counter for its
+     * {@linkplain io.bluefog.optimizers.async.AsyncPushSum#balanceRates rate-balanced shares}, without which
+     * a fast rank's extra steps would carry little push-sum weight. The caller keeps and closes
+     * {@code counter}. Local; call on every rank or none.
      *
      * @param batchesPerRank &ge; 1, the batches one rank's iterator yields per epoch
      * @throws IllegalArgumentException if the optimizer is not asynchronous ({@code WindowOptimizer}),
@@ -356,6 +359,9 @@ public final class DecentralizedTrainer {
         if (w.maxStaleness() != 0) {
             throw new IllegalArgumentException("job-wide epochs need an unbounded staleness (max staleness 0), got "
                     + w.maxStaleness() + ": a rank waiting for a straggler that has ended the epoch would wait forever");
+        }
+        if (optimizer instanceof io.bluefog.optimizers.async.AsyncPushSum ps) {
+            ps.balanceRates(counter); // a fast rank's steps keep their weight (see AsyncPushSum)
         }
         if (batchesPerRank < 1) {
             throw new IllegalArgumentException("batchesPerRank must be >= 1, got " + batchesPerRank);
