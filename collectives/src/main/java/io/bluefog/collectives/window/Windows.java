@@ -391,7 +391,7 @@ public final class Windows implements AutoCloseable {
         }
         for (Map.Entry<Integer, Double> e : dst.entrySet()) {
             INDArray scaled = Nd4j.createUninitializedDetached(w.dtype, 'c', w.shape);
-            scaled.assign(tensor).muli(e.getValue());
+            tensor.mul(e.getValue(), scaled); // one pass, no temporary
             long req = nextRequest.getAndIncrement();
             h.add(e.getKey(), register(req, new Pending(e.getKey(), w, 0, what)));
             send(e.getKey(), header(kind, w.id, req, w.count, dtypeCode(w.dtype),
@@ -448,7 +448,12 @@ public final class Windows implements AutoCloseable {
             double p = selfWeight * w.p;
             for (Map.Entry<Integer, Double> e : nw.entrySet()) {
                 int k = w.index(e.getKey());
-                x.addi(w.buffers[k].mul(e.getValue()));
+                double weight = e.getValue();
+                if (weight == 1.0) {
+                    x.addi(w.buffers[k]); // winUpdateThenCollect's case: no temporary array per buffer
+                } else {
+                    x.addi(w.buffers[k].mul(weight));
+                }
                 p += e.getValue() * w.pBuffers[k];
                 w.versions[k] = 0;
                 if (reset) {

@@ -114,6 +114,18 @@ public final class JobStepCounter implements AutoCloseable {
         return total;
     }
 
+    /**
+     * @return the fewest steps any rank has taken as far as this rank knows (its own count, and the
+     *         newest count that arrived from every other rank: a lower bound of theirs)
+     */
+    public long minSteps() {
+        long min = mine;
+        for (int r : others) {
+            min = Math.min(min, (long) windows.winBuffer(name, r).getDouble(0));
+        }
+        return min;
+    }
+
     /** Collective: awaits this rank's last message and frees the window. Idempotent. */
     @Override
     public void close() {

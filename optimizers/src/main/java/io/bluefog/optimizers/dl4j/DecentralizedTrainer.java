@@ -69,6 +69,20 @@ public final class DecentralizedTrainer {
     /** {@link #shareEpochSteps}: the job's step counter and every rank's batches per epoch, or null / 0. */
     private io.bluefog.optimizers.async.JobStepCounter jobSteps;
     private long batchesPerRank;
+    /**
+     * The step profile: with the system property {@code bluefog.stepProfile=true} (e.g.
+     * {@code BLUEFOG_JAVA_OPTS=-Dbluefog.stepProfile=true}) every rank prints one line to standard
+     * error at the end of every epoch: its own steps in the epoch, the epoch's wall-clock time and,
+     * per step, the milliseconds spent fetching the batch, in the gradient and the optimizer's update
+     * (and of that in the optimizer's {@linkplain DecentralizedOptimizer#communicationNanos()
+     * communication}), in the job step counter ({@link #shareEpochSteps}) and in the listeners (a
+     * simulated straggler's delay is a listener), and for asynchronous push-sum the rank's push-sum
+     * weight. Steps per rank and time per step are what tell a straggler's cost apart in synchronous
+     * and asynchronous runs; the times are wall-clock and include waiting for a core.
+     */
+    private static final boolean STEP_PROFILE = Boolean.getBoolean("bluefog.stepProfile");
+    /** This epoch's nanoseconds in: fetching batches, {@link #step}, the job step counter, the listeners. */
+    private final long[] profileNanos = new long[4];
     /** The local updater's parameter blocks (the model's layers unless the configuration names others). */
     private final ParameterBlocks blocks;
     /** |J|: per-sample gradients per step the local updater asks for (CLARS), 0 for none. */
@@ -327,7 +341,10 @@ public final class DecentralizedTrainer {
      * A fast rank then takes more steps than a slow one (its iterator is reset and continues when it
      * runs out), nobody waits for a straggler's share, and an epoch still processes the same number
      * of samples as a synchronous one (overshooting by the steps taken while the last step counts
-     * travel). The caller keeps and closes {@code counter}. Local; call on every rank or none.
+     * travel). Asynchronous push-sum also gets the counter for its
+     * {@linkplain io.bluefog.optimizers.async.AsyncPushSum#balanceRates rate-balanced shares}, without which
+     * a fast rank's extra steps would carry little push-sum weight. The caller keeps and closes
+     * {@code counter}. Local; call on every rank or none.
      *
      * @param batchesPerRank &ge; 1, the batches one rank's iterator yields per epoch
      * @throws IllegalArgumentException if the optimizer is not asynchronous ({@code WindowOptimizer}),
@@ -342,6 +359,9 @@ public final class DecentralizedTrainer {
         if (w.maxStaleness() != 0) {
             throw new IllegalArgumentException("job-wide epochs need an unbounded staleness (max staleness 0), got "
                     + w.maxStaleness() + ": a rank waiting for a straggler that has ended the epoch would wait forever");
+        }
+        if (optimizer instanceof io.bluefog.optimizers.async.AsyncPushSum ps) {
+            ps.balanceRates(counter); // a fast rank's steps keep their weight (see AsyncPushSum)
         }
         if (batchesPerRank < 1) {
             throw new IllegalArgumentException("batchesPerRank must be >= 1, got " + batchesPerRank);
@@ -484,16 +504,25 @@ public final class DecentralizedTrainer {
             if (!train.hasNext()) {
                 train.reset(); // job-wide epochs: a fast rank goes on with its next pass
             }
+            long tData = System.nanoTime();
             org.nd4j.linalg.dataset.DataSet batch = train.next();
+            long tStep = System.nanoTime();
             double loss = step(batch);
+            long tCounter = System.nanoTime();
             if (jobSteps != null) {
                 jobSteps.stepped();
             }
+            long tListeners = System.nanoTime();
             lossSum += loss;
             samples += batch.numExamples();
             for (TrainingListener l : listeners) {
                 l.iterationDone(epoch, it, -1, loss);
             }
+            long tEnd = System.nanoTime();
+            profileNanos[0] += tStep - tData;
+            profileNanos[1] += tCounter - tStep;
+            profileNanos[2] += tListeners - tCounter;
+            profileNanos[3] += tEnd - tListeners;
             it++;
             // every rank's iterator yields the same number of batches: the ranks agree on hasNext()
             if (checkpointSteps > 0 && steps % checkpointSteps == 0 && train.hasNext()) {
@@ -506,6 +535,10 @@ public final class DecentralizedTrainer {
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         double comm = (optimizer.communicationNanos() - commBefore) / 1e9;
+        if (STEP_PROFILE) {
+            printStepProfile(it, seconds, comm);
+        }
+        java.util.Arrays.fill(profileNanos, 0);
         CollectivesStatistics statsAfter = collectives.statistics();
         double exchange = (statsAfter.executeNanos() - statsBefore.executeNanos()) / 1e9;
         double wait = (statsAfter.negotiateNanos() - statsBefore.negotiateNanos()) / 1e9;
@@ -541,6 +574,19 @@ public final class DecentralizedTrainer {
             l.epochDone(m);
         }
         return m;
+    }
+
+    /** One line of the step profile (see {@link #STEP_PROFILE}), written with one call so that ranks' lines do not mix. */
+    private void printStepProfile(int stepsThisEpoch, double seconds, double communicationSeconds) {
+        double per = Math.max(1, stepsThisEpoch) * 1e6; // nanoseconds -> milliseconds per step
+        String weight = optimizer instanceof io.bluefog.optimizers.async.AsyncPushSum ps
+                ? String.format(java.util.Locale.ROOT, "; push-sum weight %.4f", ps.pushSumWeight()) : "";
+        String line = String.format(java.util.Locale.ROOT, "[bluefog] step profile: epoch %d rank %d: %d steps in %.3f s;"
+                + " ms per step: data %.3f, gradient and update %.3f (communication %.3f), job step counter %.3f,"
+                + " listeners %.3f%s%n", epoch, collectives.rank(), stepsThisEpoch, seconds, profileNanos[0] / per,
+                profileNanos[1] / per, communicationSeconds * 1e9 / per, profileNanos[2] / per, profileNanos[3] / per, weight);
+        System.err.print(line);
+        System.err.flush();
     }
 
     /** @return accuracy etc. of this rank's own model on {@code test} (local, not collective) */

@@ -136,6 +136,65 @@ class AsyncOptimizersTest {
         }
     }
 
+    /**
+     * Rate-balanced shares ({@link AsyncPushSum#balanceRates}): rank 0 takes {@code FAST} = 8 steps
+     * for each step of rank 1, in a fixed schedule (barriers between the phases; the step counts are
+     * exact at each phase's start), zero gradients. Unbalanced, rank 0 pushes half its weight at each
+     * of its steps and rank 1 collects it; balanced, rank 0 pushes (1/2)(c_1 + 1)/(c_0 + 1) of it, about
+     * 1/16. With every write applied before the next phase (a serial replay of the schedule) rank 0's
+     * weight after 12 rounds is 0.0052 unbalanced and 0.6686 balanced. A write still in flight at a
+     * phase's end (the barriers do not await the optimizer's writes) is collected one phase later; it
+     * can raise the unbalanced value to at most about 1/3 (rank 1's push halved once instead of eight
+     * times) and moves the balanced one by a few hundredths, hence the bounds 0.5 and 0.6. Both runs
+     * conserve the mass: after {@code close} (which absorbs the buffers) &Sigma; w = 2 and &Sigma; x = &Sigma; x^0.
+     */
+    @Test
+    void rateBalancedSharesKeepAFastRanksWeightNearOne() {
+        int n = 2;
+        int fast = 8;
+        int rounds = 12;
+        Topology t = Topologies.exponential(n);
+        for (boolean balance : new boolean[] {false, true}) {
+            List<double[]> got = LocalCluster.call(n, bf -> {
+                INDArray x = Nd4j.valueArrayOf(new long[] {1, 3}, (double) bf.rank(), DataType.DOUBLE);
+                INDArray zero = Nd4j.zeros(DataType.DOUBLE, 1, 3);
+                Collectives c = Collectives.of(bf);
+                try (JobStepCounter counter = new JobStepCounter(bf);
+                        AsyncPushSum opt = new AsyncPushSum(c, t, x, config(Algorithm.ASYNC_PUSH_SUM, t, 0.1))) {
+                    if (balance) {
+                        opt.balanceRates(counter);
+                    }
+                    for (int round = 0; round < rounds; round++) {
+                        for (int phase = 0; phase < n; phase++) {
+                            int mySteps = bf.rank() != phase ? 0 : phase == 0 ? fast : 1;
+                            for (int k = 0; k < mySteps; k++) {
+                                opt.step(zero);
+                                counter.stepped();
+                            }
+                            counter.awaitPending();
+                            c.barrier();
+                        }
+                    }
+                    double weightAfterSchedule = opt.pushSumWeight();
+                    opt.close();
+                    double[] xr = opt.parameters().toDoubleVector();
+                    double w = opt.pushSumWeight();
+                    return new double[] {weightAfterSchedule, w, xr[0] * w, xr[1] * w, xr[2] * w};
+                }
+            });
+            double w0 = got.get(0)[0];
+            if (balance) {
+                assertTrue(w0 > 0.5, "balanced: the fast rank's push-sum weight stays near 1, got " + w0);
+            } else {
+                assertTrue(w0 < 0.6, "unbalanced: the fast rank's push-sum weight drains to the slow rank, got " + w0);
+            }
+            assertEquals(n, got.get(0)[1] + got.get(1)[1], 1e-12, "balance " + balance + ": sum of w after close");
+            for (int j = 2; j < 5; j++) {
+                assertEquals(1.0, got.get(0)[j] + got.get(1)[j], 1e-12, "balance " + balance + ": sum of x after close");
+            }
+        }
+    }
+
     // ---- heterogeneous least squares ----------------------------------------------------------
 
     private static final int DIM = 4;
