@@ -22,7 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
 final class Rounds {
     enum Kind {
         ALLREDUCE("allreduce"), BROADCAST("broadcast"), ALLGATHER("allgather"), ALLGATHERV("allgatherv"),
-        BARRIER("barrier");
+        BARRIER("barrier"), SHARE("share");
 
         final String label;
 
@@ -44,7 +44,7 @@ final class Rounds {
                         .append(count);
                 case ALLGATHER -> sb.append(dtype.label()).append(" x ").append(count);
                 case ALLGATHERV -> sb.append(dtype.label()).append(", counts ").append(Arrays.toString(counts));
-                case BARRIER -> { }
+                case BARRIER, SHARE -> { }
                 default -> throw new IllegalStateException(kind.toString());
             }
             return sb.append(')').toString();
@@ -54,6 +54,8 @@ final class Rounds {
     static final class Round {
         final long seq;
         final Call[] calls;
+        /** What each rank published in a {@link Kind#SHARE} round (null in other rounds). */
+        final Object[] shared;
         private int arrived;
         private int departed;
         private int left;
@@ -63,6 +65,17 @@ final class Rounds {
         Round(long seq, int size) {
             this.seq = seq;
             this.calls = new Call[size];
+            this.shared = new Object[size];
+        }
+
+        synchronized List<Integer> absentList() {
+            List<Integer> absent = new ArrayList<>();
+            for (int r = 0; r < calls.length; r++) {
+                if (calls[r] == null) {
+                    absent.add(r);
+                }
+            }
+            return absent;
         }
 
         synchronized String absentRanks() {
@@ -101,10 +114,19 @@ final class Rounds {
      * @throws CollectiveMismatchException if the calls disagree (on every rank)
      */
     Round arrive(long seq, int rank, Call call) {
+        return arrive(seq, rank, call, null);
+    }
+
+    /**
+     * {@link #arrive(long, int, Call)} that also publishes {@code shared} as {@code rank}'s object of
+     * the round ({@link Round#shared}), visible to every rank once all have arrived.
+     */
+    Round arrive(long seq, int rank, Call call, Object shared) {
         Round round = rounds.computeIfAbsent(seq, s -> new Round(s, world.size()));
         boolean last;
         synchronized (round) {
             round.calls[rank] = call;
+            round.shared[rank] = shared;
             last = ++round.arrived == world.size();
         }
         if (last) {
@@ -119,6 +141,54 @@ final class Rounds {
                     + " does not match across ranks: " + mismatch);
         }
         return round;
+    }
+
+    /**
+     * A {@link Kind#SHARE} arrival: publishes {@code shared} and waits for every rank like
+     * {@link #arrive(long, int, Call)}, but runs {@code check} on every wake-up (its exception ends
+     * the wait) and ends a timeout message with {@code absent} applied to the missing ranks.
+     */
+    Round arriveShared(long seq, int rank, Object shared, String what, Runnable check,
+            java.util.function.Function<List<Integer>, String> absent) {
+        Call call = new Call(Kind.SHARE, null, null, 0, -1, null, null, null);
+        Round round = rounds.computeIfAbsent(seq, s -> new Round(s, world.size()));
+        boolean last;
+        synchronized (round) {
+            round.calls[rank] = call;
+            round.shared[rank] = shared;
+            last = ++round.arrived == world.size();
+        }
+        if (last) {
+            round.allArrived.complete();
+        }
+        round.allArrived.await(world, rank, what, () -> absent.apply(round.absentList()), () -> {
+            check.run();
+            return round.exitedAbsentRanks(world);
+        });
+        String mismatch = mismatch(round);
+        if (mismatch != null) {
+            leave(round);
+            throw new CollectiveMismatchException("rank " + rank + ": collective call #" + seq
+                    + " does not match across ranks: " + mismatch);
+        }
+        return round;
+    }
+
+    /** {@link #depart} of a {@link Kind#SHARE} round, running {@code check} on every wake-up. */
+    void departShared(Round round, int rank, String what, Runnable check) {
+        boolean last;
+        synchronized (round) {
+            last = ++round.departed == world.size();
+        }
+        if (last) {
+            round.allDeparted.complete();
+        }
+        round.allDeparted.await(world, rank, what + " (releasing shared round #" + round.seq + ")",
+                () -> "other ranks are still reading", () -> {
+                    check.run();
+                    return null;
+                });
+        leave(round);
     }
 
     /** Waits until every rank has finished its part of the round, then forgets the round. */
