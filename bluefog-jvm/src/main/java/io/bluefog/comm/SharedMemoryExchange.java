@@ -30,6 +30,8 @@ public interface SharedMemoryExchange {
      * @param mine      this rank's object (not null); it and everything it refers to must stay
      *                  unchanged until {@link Shared#release()} returns on this rank
      * @param what      names the step for messages, e.g. {@code "neighborAllreduce"}
+     * @param timeoutMillis bound on this wait and on the wait of {@link Shared#release()}, &gt; 0
+     *                  (the caller's own timeout, which may be shorter than the transport's)
      * @param check     run whenever the wait wakes up (after {@link #wakeWaiters()} among others);
      *                  an exception it throws ends the wait and is thrown from here (the caller's way
      *                  to notice failures announced outside this transport's knowledge)
@@ -41,7 +43,7 @@ public interface SharedMemoryExchange {
      *                                                timeout (the message names the absent ranks)
      * @throws io.bluefog.CommunicationException      if another rank failed meanwhile
      */
-    Shared share(Object mine, String what, Runnable check, Function<List<Integer>, String> absent);
+    Shared share(Object mine, String what, long timeoutMillis, Runnable check, Function<List<Integer>, String> absent);
 
     /** Wakes every rank waiting in {@link #share} or {@link Shared#release()}, so that it runs its check. */
     void wakeWaiters();

@@ -196,13 +196,17 @@ final class LocalCommunicator implements Communicator, SharedMemoryExchange {
      * publication precedes the completion of the arrive gate, which precedes every read).
      */
     @Override
-    public Shared share(Object mine, String what, Runnable check, Function<List<Integer>, String> absent) {
+    public Shared share(Object mine, String what, long timeoutMillis, Runnable check,
+            Function<List<Integer>, String> absent) {
         if (mine == null || what == null || check == null || absent == null) {
             throw new IllegalArgumentException("share: mine, what, check and absent must not be null");
         }
+        if (timeoutMillis <= 0) {
+            throw new IllegalArgumentException("share: timeoutMillis = " + timeoutMillis + " must be positive");
+        }
         checkUsable(what);
-        Rounds.Round round = world.rounds.arriveShared(collectiveSeq.getAndIncrement(), rank, mine, what, check,
-                absent);
+        Rounds.Round round = world.rounds.arriveShared(collectiveSeq.getAndIncrement(), rank, mine, what,
+                timeoutMillis, check, absent);
         return new Shared() {
             private boolean released;
 
@@ -220,7 +224,7 @@ final class LocalCommunicator implements Communicator, SharedMemoryExchange {
                     throw new IllegalStateException("rank " + rank + ": share round #" + round.seq + " released twice");
                 }
                 released = true;
-                world.rounds.departShared(round, rank, what, check);
+                world.rounds.departShared(round, rank, what, timeoutMillis, check);
             }
 
             @Override

@@ -148,7 +148,7 @@ final class Rounds {
      * {@link #arrive(long, int, Call)}, but runs {@code check} on every wake-up (its exception ends
      * the wait) and ends a timeout message with {@code absent} applied to the missing ranks.
      */
-    Round arriveShared(long seq, int rank, Object shared, String what, Runnable check,
+    Round arriveShared(long seq, int rank, Object shared, String what, long timeoutMillis, Runnable check,
             java.util.function.Function<List<Integer>, String> absent) {
         Call call = new Call(Kind.SHARE, null, null, 0, -1, null, null, null);
         Round round = rounds.computeIfAbsent(seq, s -> new Round(s, world.size()));
@@ -161,7 +161,7 @@ final class Rounds {
         if (last) {
             round.allArrived.complete();
         }
-        round.allArrived.await(world, rank, what, () -> absent.apply(round.absentList()), () -> {
+        round.allArrived.await(world, rank, what, timeoutMillis, () -> absent.apply(round.absentList()), () -> {
             check.run();
             return round.exitedAbsentRanks(world);
         });
@@ -175,7 +175,7 @@ final class Rounds {
     }
 
     /** {@link #depart} of a {@link Kind#SHARE} round, running {@code check} on every wake-up. */
-    void departShared(Round round, int rank, String what, Runnable check) {
+    void departShared(Round round, int rank, String what, long timeoutMillis, Runnable check) {
         boolean last;
         synchronized (round) {
             last = ++round.departed == world.size();
@@ -183,7 +183,7 @@ final class Rounds {
         if (last) {
             round.allDeparted.complete();
         }
-        round.allDeparted.await(world, rank, what + " (releasing shared round #" + round.seq + ")",
+        round.allDeparted.await(world, rank, what + " (releasing shared round #" + round.seq + ")", timeoutMillis,
                 () -> "other ranks are still reading", () -> {
                     check.run();
                     return null;

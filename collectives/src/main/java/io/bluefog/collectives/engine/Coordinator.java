@@ -101,7 +101,7 @@ final class Coordinator {
         double[] mine = own.clone(); // immutable once published: no rank waits for the others to finish reading
         SharedMemoryExchange.Shared round;
         try {
-            round = shm.share(mine, "negotiate", failures::check, absent -> "ranks " + absent + " did not call a collective while rank " + rank + " called "
+            round = shm.share(mine, "negotiate", timeoutNanos / 1_000_000L, failures::check, absent -> "ranks " + absent + " did not call a collective while rank " + rank + " called "
                     + Headers.describe(mine, 1) + " (call #" + Headers.seq(mine, 1) + ")");
         } catch (BlueFogTimeoutException e) {
             String prefix = "rank " + rank + ": ";

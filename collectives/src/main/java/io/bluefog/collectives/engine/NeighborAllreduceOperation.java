@@ -94,8 +94,8 @@ final class NeighborAllreduceOperation implements Operation {
         boolean aliased = Tensors.sameMemory(out, in);
         INDArray target = aliased ? ctx.borrow(dtype, n) : out;
         SharedMemoryExchange.Shared round = shm.share(new Published(plan.sources, plan.destinations, payload), opName,
-                ctx.failures::check, absent -> "ranks " + absent + " did not take part in the " + opName + " every rank"
-                        + " agreed on");
+                ctx.timeoutMillis(), ctx.failures::check, absent -> "ranks " + absent + " did not take part in the "
+                        + opName + " every rank agreed on");
         String unmatched = null;
         try {
             INDArray[] received = new INDArray[ns];
@@ -122,9 +122,20 @@ final class NeighborAllreduceOperation implements Operation {
             if (unmatched == null) {
                 ctx.combiner(plan.selfWeight, plan.sourceWeights, in, target, received).combineAll(n);
             }
-        } finally {
-            round.release();
+        } catch (RuntimeException e) {
+            // Announced before this rank releases the round, so every other rank learns of it before
+            // its own release returns (they check below), as its peers would on the message path.
+            ctx.failures.announce(ctx.comm, e);
+            try {
+                round.release();
+            } catch (RuntimeException r) {
+                e.addSuppressed(r);
+            }
+            throw e;
         }
+        round.release();
+        // A rank that failed inside the round announced it before releasing: fail here too.
+        ctx.failures.check();
         if (unmatched != null) {
             throw new CommunicationException(unmatched + "; the neighbor sets disagree (dynamic neighbors with"
                     + " checkConsistency(false) are not checked)");
