@@ -62,9 +62,19 @@ public interface SharedMemoryExchange {
          *
          * @throws io.bluefog.BlueFogTimeoutException if some rank does not release within the timeout
          * @throws io.bluefog.CommunicationException  if another rank failed meanwhile
-         * @throws RuntimeException                   what {@code check} of {@link #share} threw
+         * @throws RuntimeException                   what {@code check} of {@link #share} threw (run on
+         *                                            every wake-up, and once at the end when a rank
+         *                                            called {@link #flagFailure()})
          */
         void release();
+
+        /**
+         * Marks the round as failed by this rank; call it before {@link #release()}, after making
+         * the failure known to the other ranks. Every rank's {@link #release()} then runs the
+         * {@code check} of {@link #share} once more after the round completed, so that it learns
+         * of the failure without the cost of checking after every round.
+         */
+        void flagFailure();
 
         /**
          * Ends this rank's part of the round without waiting for the others; call it instead of

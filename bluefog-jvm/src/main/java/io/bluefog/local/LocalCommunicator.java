@@ -228,6 +228,11 @@ final class LocalCommunicator implements Communicator, SharedMemoryExchange {
             }
 
             @Override
+            public void flagFailure() {
+                round.failed = true;
+            }
+
+            @Override
             public void leave() {
                 if (released) {
                     throw new IllegalStateException("rank " + rank + ": share round #" + round.seq + " released twice");

@@ -56,6 +56,8 @@ final class Rounds {
         final Call[] calls;
         /** What each rank published in a {@link Kind#SHARE} round (null in other rounds). */
         final Object[] shared;
+        /** Set by a rank that failed inside a {@link Kind#SHARE} round, before it departs. */
+        volatile boolean failed;
         private int arrived;
         private int departed;
         private int left;
@@ -189,6 +191,9 @@ final class Rounds {
                     return null;
                 });
         leave(round);
+        if (round.failed) {
+            check.run(); // a rank failed inside the round and announced it before departing
+        }
     }
 
     /** Waits until every rank has finished its part of the round, then forgets the round. */
@@ -218,6 +223,13 @@ final class Rounds {
 
     /** @return a description naming the ranks of each distinct call, or null if all calls agree */
     private static String mismatch(Round round) {
+        boolean agree = true;
+        for (int r = 1; r < round.calls.length && agree; r++) {
+            agree = sameSignature(round.calls[0], round.calls[r]);
+        }
+        if (agree) {
+            return null; // without building n signature strings on each of n ranks
+        }
         Map<String, List<Integer>> bySignature = new LinkedHashMap<>();
         for (int r = 0; r < round.calls.length; r++) {
             bySignature.computeIfAbsent(round.calls[r].signature(), k -> new ArrayList<>()).add(r);
@@ -234,6 +246,20 @@ final class Rounds {
                     .append(" called ").append(e.getKey());
         }
         return sb.toString();
+    }
+
+    /** @return true if {@code a} and {@code b} have equal {@link Call#signature()}s, compared field by field */
+    private static boolean sameSignature(Call a, Call b) {
+        if (a.kind() != b.kind()) {
+            return false;
+        }
+        return switch (a.kind()) {
+            case ALLREDUCE -> a.op() == b.op() && a.dtype() == b.dtype() && a.count() == b.count();
+            case BROADCAST -> a.root() == b.root() && a.dtype() == b.dtype() && a.count() == b.count();
+            case ALLGATHER -> a.dtype() == b.dtype() && a.count() == b.count();
+            case ALLGATHERV -> a.dtype() == b.dtype() && Arrays.equals(a.counts(), b.counts());
+            case BARRIER, SHARE -> true;
+        };
     }
 
     /** [0, 1, 2, 5] -> "0-2, 5". */

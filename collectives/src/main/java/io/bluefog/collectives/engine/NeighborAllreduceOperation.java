@@ -126,6 +126,7 @@ final class NeighborAllreduceOperation implements Operation {
             // Announced before this rank releases the round, so every other rank learns of it before
             // its own release returns (they check below), as its peers would on the message path.
             ctx.failures.announce(ctx.comm, e);
+            round.flagFailure();
             try {
                 round.release();
             } catch (RuntimeException r) {
@@ -133,9 +134,7 @@ final class NeighborAllreduceOperation implements Operation {
             }
             throw e;
         }
-        round.release();
-        // A rank that failed inside the round announced it before releasing: fail here too.
-        ctx.failures.check();
+        round.release(); // runs ctx.failures.check() if a rank failed inside the round
         if (unmatched != null) {
             throw new CommunicationException(unmatched + "; the neighbor sets disagree (dynamic neighbors with"
                     + " checkConsistency(false) are not checked)");

@@ -217,7 +217,7 @@ public final class AverageConsensus implements Callable<Integer> {
                 local += d * d;
             }
         }
-        sq.putScalar(0, local);
+        sq.data().asNio().order(ByteOrder.nativeOrder()).putDouble(0, local);
         double total = c.allreduceInPlace(sq, ReduceOp.AVG).getDouble(0);
         return Math.sqrt(total) / meanNorm;
     }
