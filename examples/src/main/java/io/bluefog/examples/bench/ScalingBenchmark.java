@@ -79,7 +79,7 @@ public final class ScalingBenchmark implements Callable<Integer> {
     @Option(names = "--size", defaultValue = "100000", description = "float32 elements per rank (default: ${DEFAULT-VALUE})")
     int size;
 
-    @Option(names = "--iterations", defaultValue = "10", description = "timed steps per case (default: ${DEFAULT-VALUE})")
+    @Option(names = "--iterations", defaultValue = "20", description = "timed steps per case (default: ${DEFAULT-VALUE})")
     int iterations;
 
     @Option(names = "--warmup", defaultValue = "3", description = "untimed steps before them (default: ${DEFAULT-VALUE})")
@@ -226,9 +226,11 @@ public final class ScalingBenchmark implements Callable<Integer> {
     /** Three log-log panels side by side in one PNG. */
     private byte[] png(List<Row> rows) throws java.io.IOException {
         XYChart time = chart("measured time per iteration (simulator, " + Runtime.getRuntime().availableProcessors()
-                + " cores)", "seconds", rows, Row::secondsPerIteration);
-        XYChart bytes = chart("bytes received per rank per iteration", "bytes", rows, Row::bytesPerRank);
-        XYChart messages = chart("message steps per rank per iteration", "messages", rows, Row::messagesPerRank);
+                + " cores)", "seconds", rows, Row::secondsPerIteration, "allreduce (simulator: shared-memory reduction)");
+        XYChart bytes = chart("bytes received per rank per iteration", "bytes", rows, Row::bytesPerRank,
+                "allreduce (ring algorithm)");
+        XYChart messages = chart("message steps per rank per iteration", "messages", rows, Row::messagesPerRank,
+                "allreduce (ring algorithm)");
         List<BufferedImage> panels = List.of(BitmapEncoder.getBufferedImage(time), BitmapEncoder.getBufferedImage(bytes),
                 BitmapEncoder.getBufferedImage(messages));
         int w = 0;
@@ -250,7 +252,8 @@ public final class ScalingBenchmark implements Callable<Integer> {
         return png.toByteArray();
     }
 
-    private XYChart chart(String title, String yTitle, List<Row> rows, java.util.function.ToDoubleFunction<Row> y) {
+    private XYChart chart(String title, String yTitle, List<Row> rows, java.util.function.ToDoubleFunction<Row> y,
+            String allreduceLabel) {
         XYChart chart = new XYChartBuilder().width(600).height(450).title(title).xAxisTitle("ranks n")
                 .yAxisTitle(yTitle).build();
         chart.getStyler().setXAxisLogarithmic(true);
@@ -268,7 +271,7 @@ public final class ScalingBenchmark implements Callable<Integer> {
             }
             double[] xs = e.getValue().stream().mapToDouble(Row::ranks).toArray();
             double[] ys = e.getValue().stream().mapToDouble(y).toArray();
-            chart.addSeries(e.getKey().equals("allreduce") ? "allreduce (ring algorithm)" : e.getKey(), xs, ys)
+            chart.addSeries(e.getKey().equals("allreduce") ? allreduceLabel : e.getKey(), xs, ys)
                     .setMarker(SeriesMarkers.CIRCLE);
         }
         return chart;
