@@ -53,7 +53,13 @@ final class Completion {
      * @throws BlueFogTimeoutException if the world's timeout elapsed first
      */
     void await(World world, int rank, String what, Supplier<String> missing, Supplier<String> hopeless) {
-        long timeoutNanos = world.timeoutMillis() * 1_000_000L;
+        await(world, rank, what, world.timeoutMillis(), missing, hopeless);
+    }
+
+    /** {@link #await(World, int, String, Supplier, Supplier)} with its own timeout, in milliseconds. */
+    void await(World world, int rank, String what, long timeoutMillis, Supplier<String> missing,
+            Supplier<String> hopeless) {
+        long timeoutNanos = timeoutMillis * 1_000_000L;
         long deadline = System.nanoTime() + timeoutNanos;
         world.register(this);
         try {
@@ -67,7 +73,7 @@ final class Completion {
                     long remaining = deadline - System.nanoTime();
                     if (remaining <= 0) {
                         throw new BlueFogTimeoutException("rank " + rank + ": " + what + " timed out after "
-                                + world.timeoutMillis() + " ms; " + missing.get());
+                                + timeoutMillis + " ms; " + missing.get());
                     }
                     try {
                         // wait(ms, ns) would round; wait in whole milliseconds, at least one.

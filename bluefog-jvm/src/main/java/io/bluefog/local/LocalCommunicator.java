@@ -5,7 +5,10 @@ import io.bluefog.comm.Communicator;
 import io.bluefog.comm.DType;
 import io.bluefog.comm.ReduceOp;
 import io.bluefog.comm.Request;
+import io.bluefog.comm.SharedMemoryExchange;
 import java.nio.Buffer;
+import java.util.List;
+import java.util.function.Function;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -19,7 +22,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * cluster's timeout with {@link io.bluefog.BlueFogTimeoutException}, or as soon as another rank
  * fails with {@link CommunicationException} naming that rank.
  */
-final class LocalCommunicator implements Communicator {
+final class LocalCommunicator implements Communicator, SharedMemoryExchange {
     private final World world;
     private final int rank;
     /**
@@ -185,6 +188,64 @@ final class LocalCommunicator implements Communicator {
         Rounds.Round round = world.rounds.arrive(collectiveSeq.getAndIncrement(), rank,
                 new Rounds.Call(Rounds.Kind.BARRIER, null, null, 0, -1, null, null, null));
         world.rounds.leave(round);
+    }
+
+    /**
+     * A {@link Rounds} round of kind {@code share}: arrive publishes {@code mine}, release is the
+     * depart gate. Its object array is read under the round's happens-before edge (every rank's
+     * publication precedes the completion of the arrive gate, which precedes every read).
+     */
+    @Override
+    public Shared share(Object mine, String what, long timeoutMillis, Runnable check,
+            Function<List<Integer>, String> absent) {
+        if (mine == null || what == null || check == null || absent == null) {
+            throw new IllegalArgumentException("share: mine, what, check and absent must not be null");
+        }
+        if (timeoutMillis <= 0) {
+            throw new IllegalArgumentException("share: timeoutMillis = " + timeoutMillis + " must be positive");
+        }
+        checkUsable(what);
+        Rounds.Round round = world.rounds.arriveShared(collectiveSeq.getAndIncrement(), rank, mine, what,
+                timeoutMillis, check, absent);
+        return new Shared() {
+            private boolean released;
+
+            @Override
+            public Object of(int r) {
+                if (released) {
+                    throw new IllegalStateException("rank " + rank + ": share round #" + round.seq + " already released");
+                }
+                return round.shared[r];
+            }
+
+            @Override
+            public void release() {
+                if (released) {
+                    throw new IllegalStateException("rank " + rank + ": share round #" + round.seq + " released twice");
+                }
+                released = true;
+                world.rounds.departShared(round, rank, what, timeoutMillis, check);
+            }
+
+            @Override
+            public void flagFailure() {
+                round.failed = true;
+            }
+
+            @Override
+            public void leave() {
+                if (released) {
+                    throw new IllegalStateException("rank " + rank + ": share round #" + round.seq + " released twice");
+                }
+                released = true;
+                world.rounds.leave(round);
+            }
+        };
+    }
+
+    @Override
+    public void wakeWaiters() {
+        world.wakeAll();
     }
 
     /**

@@ -22,7 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
 final class Rounds {
     enum Kind {
         ALLREDUCE("allreduce"), BROADCAST("broadcast"), ALLGATHER("allgather"), ALLGATHERV("allgatherv"),
-        BARRIER("barrier");
+        BARRIER("barrier"), SHARE("share");
 
         final String label;
 
@@ -44,7 +44,7 @@ final class Rounds {
                         .append(count);
                 case ALLGATHER -> sb.append(dtype.label()).append(" x ").append(count);
                 case ALLGATHERV -> sb.append(dtype.label()).append(", counts ").append(Arrays.toString(counts));
-                case BARRIER -> { }
+                case BARRIER, SHARE -> { }
                 default -> throw new IllegalStateException(kind.toString());
             }
             return sb.append(')').toString();
@@ -54,6 +54,10 @@ final class Rounds {
     static final class Round {
         final long seq;
         final Call[] calls;
+        /** What each rank published in a {@link Kind#SHARE} round (null in other rounds). */
+        final Object[] shared;
+        /** Set by a rank that failed inside a {@link Kind#SHARE} round, before it departs. */
+        volatile boolean failed;
         private int arrived;
         private int departed;
         private int left;
@@ -63,6 +67,17 @@ final class Rounds {
         Round(long seq, int size) {
             this.seq = seq;
             this.calls = new Call[size];
+            this.shared = new Object[size];
+        }
+
+        synchronized List<Integer> absentList() {
+            List<Integer> absent = new ArrayList<>();
+            for (int r = 0; r < calls.length; r++) {
+                if (calls[r] == null) {
+                    absent.add(r);
+                }
+            }
+            return absent;
         }
 
         synchronized String absentRanks() {
@@ -101,10 +116,19 @@ final class Rounds {
      * @throws CollectiveMismatchException if the calls disagree (on every rank)
      */
     Round arrive(long seq, int rank, Call call) {
+        return arrive(seq, rank, call, null);
+    }
+
+    /**
+     * {@link #arrive(long, int, Call)} that also publishes {@code shared} as {@code rank}'s object of
+     * the round ({@link Round#shared}), visible to every rank once all have arrived.
+     */
+    Round arrive(long seq, int rank, Call call, Object shared) {
         Round round = rounds.computeIfAbsent(seq, s -> new Round(s, world.size()));
         boolean last;
         synchronized (round) {
             round.calls[rank] = call;
+            round.shared[rank] = shared;
             last = ++round.arrived == world.size();
         }
         if (last) {
@@ -119,6 +143,57 @@ final class Rounds {
                     + " does not match across ranks: " + mismatch);
         }
         return round;
+    }
+
+    /**
+     * A {@link Kind#SHARE} arrival: publishes {@code shared} and waits for every rank like
+     * {@link #arrive(long, int, Call)}, but runs {@code check} on every wake-up (its exception ends
+     * the wait) and ends a timeout message with {@code absent} applied to the missing ranks.
+     */
+    Round arriveShared(long seq, int rank, Object shared, String what, long timeoutMillis, Runnable check,
+            java.util.function.Function<List<Integer>, String> absent) {
+        Call call = new Call(Kind.SHARE, null, null, 0, -1, null, null, null);
+        Round round = rounds.computeIfAbsent(seq, s -> new Round(s, world.size()));
+        boolean last;
+        synchronized (round) {
+            round.calls[rank] = call;
+            round.shared[rank] = shared;
+            last = ++round.arrived == world.size();
+        }
+        if (last) {
+            round.allArrived.complete();
+        }
+        round.allArrived.await(world, rank, what, timeoutMillis, () -> absent.apply(round.absentList()), () -> {
+            check.run();
+            return round.exitedAbsentRanks(world);
+        });
+        String mismatch = mismatch(round);
+        if (mismatch != null) {
+            leave(round);
+            throw new CollectiveMismatchException("rank " + rank + ": collective call #" + seq
+                    + " does not match across ranks: " + mismatch);
+        }
+        return round;
+    }
+
+    /** {@link #depart} of a {@link Kind#SHARE} round, running {@code check} on every wake-up. */
+    void departShared(Round round, int rank, String what, long timeoutMillis, Runnable check) {
+        boolean last;
+        synchronized (round) {
+            last = ++round.departed == world.size();
+        }
+        if (last) {
+            round.allDeparted.complete();
+        }
+        round.allDeparted.await(world, rank, what + " (releasing shared round #" + round.seq + ")", timeoutMillis,
+                () -> "other ranks are still reading", () -> {
+                    check.run();
+                    return null;
+                });
+        leave(round);
+        if (round.failed) {
+            check.run(); // a rank failed inside the round and announced it before departing
+        }
     }
 
     /** Waits until every rank has finished its part of the round, then forgets the round. */
@@ -148,6 +223,13 @@ final class Rounds {
 
     /** @return a description naming the ranks of each distinct call, or null if all calls agree */
     private static String mismatch(Round round) {
+        boolean agree = true;
+        for (int r = 1; r < round.calls.length && agree; r++) {
+            agree = sameSignature(round.calls[0], round.calls[r]);
+        }
+        if (agree) {
+            return null; // without building n signature strings on each of n ranks
+        }
         Map<String, List<Integer>> bySignature = new LinkedHashMap<>();
         for (int r = 0; r < round.calls.length; r++) {
             bySignature.computeIfAbsent(round.calls[r].signature(), k -> new ArrayList<>()).add(r);
@@ -164,6 +246,20 @@ final class Rounds {
                     .append(" called ").append(e.getKey());
         }
         return sb.toString();
+    }
+
+    /** @return true if {@code a} and {@code b} have equal {@link Call#signature()}s, compared field by field */
+    private static boolean sameSignature(Call a, Call b) {
+        if (a.kind() != b.kind()) {
+            return false;
+        }
+        return switch (a.kind()) {
+            case ALLREDUCE -> a.op() == b.op() && a.dtype() == b.dtype() && a.count() == b.count();
+            case BROADCAST -> a.root() == b.root() && a.dtype() == b.dtype() && a.count() == b.count();
+            case ALLGATHER -> a.dtype() == b.dtype() && a.count() == b.count();
+            case ALLGATHERV -> a.dtype() == b.dtype() && Arrays.equals(a.counts(), b.counts());
+            case BARRIER, SHARE -> true;
+        };
     }
 
     /** [0, 1, 2, 5] -> "0-2, 5". */

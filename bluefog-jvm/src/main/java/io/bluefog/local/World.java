@@ -85,6 +85,11 @@ final class World {
      */
     void exited(int rank) {
         exited.set(rank, 1);
+        wakeAll();
+    }
+
+    /** Wakes every waiting rank thread, so that it re-checks its wait's conditions. */
+    void wakeAll() {
         for (Completion c : waiting) {
             c.wake();
         }

@@ -1,6 +1,8 @@
 package io.bluefog.collectives.engine;
 
+import io.bluefog.BlueFogTimeoutException;
 import io.bluefog.comm.Communicator;
+import io.bluefog.comm.SharedMemoryExchange;
 import io.bluefog.comm.Request;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -18,7 +20,9 @@ import java.util.TreeMap;
  * dtype and parameters, within the fusion threshold), and sends back either the batch length or
  * an error text that names the ranks and what each passed. The exchange doubles as a barrier:
  * rank 0 answers only once every rank has arrived. Messages are small and reuse preallocated
- * buffers, so a steady-state round allocates almost nothing.
+ * buffers, so a steady-state round allocates almost nothing. On a transport whose ranks share
+ * memory ({@link SharedMemoryExchange}) every rank reads all headers in place and decides alike
+ * ({@link #negotiateShared}): one phase barrier, no messages.
  */
 final class Coordinator {
     static final int TAG_HEADER = 1;
@@ -78,9 +82,41 @@ final class Coordinator {
         if (size == 1) {
             return decide(table, fusionThresholdBytes);
         }
+        if (comm instanceof SharedMemoryExchange shm) {
+            return negotiateShared(shm);
+        }
         // Followers wait twice as long, so that when a third rank is missing they receive rank 0's
         // verdict naming it rather than timing out themselves at the same moment.
         return rank == 0 ? coordinate(deadline) : follow(pending.get(0), deadline + timeoutNanos);
+    }
+
+    /**
+     * The same decision without messages on a transport whose ranks share memory: every rank
+     * publishes a copy of its message ({@link SharedMemoryExchange}, one phase barrier), reads
+     * every rank's and takes {@link #decide} itself. decide is a pure function of the messages, so
+     * every rank reaches the verdict rank 0 would have sent, mismatch texts included; a timeout
+     * names the ranks that did not call.
+     */
+    private Verdict negotiateShared(SharedMemoryExchange shm) {
+        double[] mine = own.clone(); // immutable once published: no rank waits for the others to finish reading
+        SharedMemoryExchange.Shared round;
+        try {
+            round = shm.share(mine, "negotiate", timeoutNanos / 1_000_000L, failures::check, absent -> "ranks " + absent + " did not call a collective while rank " + rank + " called "
+                    + Headers.describe(mine, 1) + " (call #" + Headers.seq(mine, 1) + ")");
+        } catch (BlueFogTimeoutException e) {
+            String prefix = "rank " + rank + ": ";
+            String text = e.getMessage().startsWith(prefix) ? e.getMessage().substring(prefix.length()) : e.getMessage();
+            return new Verdict(0, TIMEOUT, text);
+        }
+        double[][] msgs = new double[size][];
+        try {
+            for (int r = 0; r < size; r++) {
+                msgs[r] = (double[]) round.of(r);
+            }
+        } finally {
+            round.leave();
+        }
+        return decide(msgs, fusionThresholdBytes);
     }
 
     private Verdict follow(Op first, long deadline) {

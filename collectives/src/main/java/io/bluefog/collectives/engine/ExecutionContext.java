@@ -108,6 +108,11 @@ final class ExecutionContext {
         return System.nanoTime() + timeoutNanos;
     }
 
+    /** @return the engine's timeout for one wait, in milliseconds */
+    long timeoutMillis() {
+        return timeoutNanos / 1_000_000L;
+    }
+
     /** Elements per pipeline chunk of {@code dtype}. */
     long chunkElements(DataType dtype) {
         return Math.max(1, pipelineChunkBytes / dtype.width());

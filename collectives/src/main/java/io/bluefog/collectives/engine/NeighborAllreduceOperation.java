@@ -4,9 +4,12 @@ import static io.bluefog.collectives.engine.ExecutionContext.TAG_DATA;
 import static io.bluefog.collectives.engine.ExecutionContext.TAG_PEER_HEADER;
 
 import io.bluefog.CollectiveMismatchException;
+import io.bluefog.CommunicationException;
 import io.bluefog.comm.Request;
+import io.bluefog.comm.SharedMemoryExchange;
 import java.nio.ByteBuffer;
 import java.nio.DoubleBuffer;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -20,21 +23,125 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * chunks; fused batches travel packed. Also the exchange step of the hierarchical variant
  * ({@link #exchangeAndCombine}) and the variant checked between neighbors when negotiation is
  * skipped ({@link #executePeerChecked}).
+ *
+ * <p>On a transport whose ranks share memory ({@link SharedMemoryExchange}, the in-JVM
+ * LocalCluster), an agreed call reads the sources' payloads in place instead of receiving copies
+ * ({@link #shareAndCombine}): the same kernel, weights and summation order, so bit-identical results.
  */
 final class NeighborAllreduceOperation implements Operation {
     private final DoubleBuffer ownHeader = Coordinator.direct(Headers.LENGTH);
     private DoubleBuffer peerHeaders;
 
+    /** A batch every rank agreed on (negotiated): every rank of the job executes it. */
     @Override
     public void execute(List<Op> batch, ExecutionContext ctx) {
+        execute(batch, ctx, true);
+    }
+
+    /**
+     * @param everyRank true if every rank of the job executes this batch now (after negotiation),
+     *                  which a job-wide {@link SharedMemoryExchange} round needs; false when only
+     *                  neighbors agreed (negotiation skipped)
+     */
+    private void execute(List<Op> batch, ExecutionContext ctx, boolean everyRank) {
         NeighborPlan plan = batch.get(0).plan;
         if (plan.needsSetExchange()) {
             ctx.exchangeSets(plan, ctx.rank, ctx.everyRank, "rank", "neighborAllreduce");
         }
         INDArray in = ctx.pack(batch);
         INDArray out = ctx.resultSpace(batch, true);
-        exchangeAndCombine(ctx, plan, ctx.everyRank, in, out, "neighborAllreduce");
+        if (everyRank && ctx.comm instanceof SharedMemoryExchange shm) {
+            shareAndCombine(ctx, shm, plan, in, out, "neighborAllreduce");
+        } else {
+            exchangeAndCombine(ctx, plan, ctx.everyRank, in, out, "neighborAllreduce");
+        }
         ctx.unpack(batch, out);
+    }
+
+    /** What a rank publishes in a {@link SharedMemoryExchange} round: its peers and per-destination payloads. */
+    private record Published(int[] sources, int[] destinations, INDArray[] payloads) {
+    }
+
+    /**
+     * {@link #exchangeAndCombine} for a rank-level plan on a shared-memory transport, every rank of
+     * the job taking part: each rank publishes its payload for each destination (the input itself,
+     * or the input scaled by the destination weight and rounded to the dtype, as the message path
+     * sends), one phase barrier, then each rank combines {@code self * in + sum_k w_k payload_k}
+     * reading its sources' payloads where they lie (same {@link Combiner}, sources ascending), and
+     * a second barrier before any rank may overwrite what it published. In place, the result is
+     * combined into pooled scratch and copied into {@code in} after the second barrier.
+     *
+     * @throws CommunicationException if a source does not list this rank as a destination or a
+     *         destination does not list it as a source (possible only with unchecked dynamic
+     *         neighbors; the message path would wait for data that never comes)
+     */
+    static void shareAndCombine(ExecutionContext ctx, SharedMemoryExchange shm, NeighborPlan plan, INDArray in,
+            INDArray out, String opName) {
+        long n = in.length();
+        DataType dtype = in.dataType();
+        int rank = ctx.rank;
+        int ns = plan.sources.length;
+        int nd = plan.destinations.length;
+        INDArray[] payload = new INDArray[nd];
+        for (int k = 0; k < nd; k++) {
+            double w = plan.destinationWeight(k);
+            payload[k] = in;
+            if (w != 1.0) {
+                payload[k] = ctx.borrow(dtype, n);
+                ctx.scaled(in, w, payload[k]);
+            }
+        }
+        boolean aliased = Tensors.sameMemory(out, in);
+        INDArray target = aliased ? ctx.borrow(dtype, n) : out;
+        SharedMemoryExchange.Shared round = shm.share(new Published(plan.sources, plan.destinations, payload), opName,
+                ctx.timeoutMillis(), ctx.failures::check, absent -> "ranks " + absent + " did not take part in the "
+                        + opName + " every rank agreed on");
+        String unmatched = null;
+        try {
+            INDArray[] received = new INDArray[ns];
+            for (int k = 0; k < ns && unmatched == null; k++) {
+                int s = plan.sources[k];
+                Published p = (Published) round.of(s);
+                int i = indexOf(p.destinations(), rank);
+                if (i < 0) {
+                    unmatched = "rank " + rank + ": " + opName + " expects data from rank " + s + ", but rank " + s
+                            + " does not send to rank " + rank + " (its destinations: " + Arrays.toString(p.destinations())
+                            + ")";
+                } else {
+                    received[k] = p.payloads()[i];
+                }
+            }
+            for (int k = 0; k < nd && unmatched == null; k++) {
+                int d = plan.destinations[k];
+                if (indexOf(((Published) round.of(d)).sources(), rank) < 0) {
+                    unmatched = "rank " + rank + ": " + opName + " sends to rank " + d + ", but rank " + d
+                            + " does not receive from rank " + rank + " (its sources: "
+                            + Arrays.toString(((Published) round.of(d)).sources()) + ")";
+                }
+            }
+            if (unmatched == null) {
+                ctx.combiner(plan.selfWeight, plan.sourceWeights, in, target, received).combineAll(n);
+            }
+        } catch (RuntimeException e) {
+            // Announced before this rank releases the round, so every other rank learns of it before
+            // its own release returns (they check below), as its peers would on the message path.
+            ctx.failures.announce(ctx.comm, e);
+            round.flagFailure();
+            try {
+                round.release();
+            } catch (RuntimeException r) {
+                e.addSuppressed(r);
+            }
+            throw e;
+        }
+        round.release(); // runs ctx.failures.check() if a rank failed inside the round
+        if (unmatched != null) {
+            throw new CommunicationException(unmatched + "; the neighbor sets disagree (dynamic neighbors with"
+                    + " checkConsistency(false) are not checked)");
+        }
+        if (aliased) {
+            Tensors.copy(target, 0, out, 0, n);
+        }
     }
 
     /**
@@ -120,6 +227,16 @@ final class NeighborAllreduceOperation implements Operation {
         ctx.waitSends(deadline, to);
     }
 
+    /** @return the first index of {@code value} in {@code a} (not necessarily sorted), or -1 */
+    private static int indexOf(int[] a, int value) {
+        for (int i = 0; i < a.length; i++) {
+            if (a[i] == value) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
     /** @return true if {@code op} can run checked by its neighbors alone (its peers are known locally) */
     static boolean peerCheckable(Op op) {
         return op.kind == OpKind.NEIGHBOR_ALLREDUCE && !op.plan.needsSetExchange();
@@ -163,7 +280,7 @@ final class NeighborAllreduceOperation implements Operation {
             }
         }
         if (disagree.isEmpty()) {
-            execute(List.of(op), ctx);
+            execute(List.of(op), ctx, false);
             return;
         }
         // Move data on the agreeing edges (their other ends expect it), into scratch space.

@@ -118,6 +118,9 @@ final class PeerFailures {
                 }
             }
         }
+        if (comm instanceof io.bluefog.comm.SharedMemoryExchange shm) {
+            shm.wakeWaiters(); // ranks blocked in a shared round poll check() only when woken
+        }
     }
 
     /** A peer's engine failed; this rank cannot continue either. */

@@ -1,0 +1,86 @@
+package io.bluefog.comm;
+
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * Optional capability of a transport whose ranks share one address space (the in-JVM
+ * {@code LocalCluster}, transport name {@code "local"}): a collective step in which every rank
+ * publishes an object (typically its buffers) and then reads the other ranks' objects directly,
+ * without a copy or a message. A round of n ranks costs one phase barrier to publish and one to
+ * release, instead of a send, a receive and a thread wake-up per message.
+ *
+ * <p>The collectives engine uses it, when the communicator implements it, for neighborAllreduce
+ * once every rank has agreed on the call: each rank publishes its (destination-weighted) payloads
+ * and combines its sources' payloads in place of receiving copies. The MPI transport does not
+ * implement it, so its semantics are unchanged.
+ *
+ * <p>Contract: {@link #share} is a collective call: every rank of the job calls it, in the same
+ * order relative to the communicator's other collective methods ({@link Communicator#allreduce}
+ * and so on), from one thread per rank at a time. A rank whose other collective call meets a
+ * {@code share} fails with {@link io.bluefog.CollectiveMismatchException} on every rank, as for
+ * any disagreeing collective call of this transport.
+ */
+public interface SharedMemoryExchange {
+    /**
+     * Publishes {@code mine} and waits until every rank of the job has published its object.
+     * Every rank must then call {@link Shared#release()} or {@link Shared#leave()} exactly once (also on
+     * error paths).
+     *
+     * @param mine      this rank's object (not null); it and everything it refers to must stay
+     *                  unchanged until {@link Shared#release()} returns on this rank
+     * @param what      names the step for messages, e.g. {@code "neighborAllreduce"}
+     * @param timeoutMillis bound on this wait and on the wait of {@link Shared#release()}, &gt; 0
+     *                  (the caller's own timeout, which may be shorter than the transport's)
+     * @param check     run whenever the wait wakes up (after {@link #wakeWaiters()} among others);
+     *                  an exception it throws ends the wait and is thrown from here (the caller's way
+     *                  to notice failures announced outside this transport's knowledge)
+     * @param absent    the end of the timeout message, given the ranks that have not called, e.g.
+     *                  {@code "ranks [2] did not call"}
+     * @return the round, from which every rank's object can be read until {@link Shared#release()}
+     * @throws io.bluefog.CollectiveMismatchException if another rank made a different collective call
+     * @throws io.bluefog.BlueFogTimeoutException     if some rank did not call within the transport's
+     *                                                timeout (the message names the absent ranks)
+     * @throws io.bluefog.CommunicationException      if another rank failed meanwhile
+     */
+    Shared share(Object mine, String what, long timeoutMillis, Runnable check, Function<List<Integer>, String> absent);
+
+    /** Wakes every rank waiting in {@link #share} or {@link Shared#release()}, so that it runs its check. */
+    void wakeWaiters();
+
+    /** One {@link #share} round as seen by one rank. */
+    interface Shared {
+        /**
+         * @param rank 0 .. size - 1
+         * @return the object {@code rank} published in this round
+         */
+        Object of(int rank);
+
+        /**
+         * Waits until every rank has released the round: afterwards no rank reads this rank's
+         * object any more, so its buffers may be written or reused.
+         *
+         * @throws io.bluefog.BlueFogTimeoutException if some rank does not release within the timeout
+         * @throws io.bluefog.CommunicationException  if another rank failed meanwhile
+         * @throws RuntimeException                   what {@code check} of {@link #share} threw (run on
+         *                                            every wake-up, and once at the end when a rank
+         *                                            called {@link #flagFailure()})
+         */
+        void release();
+
+        /**
+         * Marks the round as failed by this rank; call it before {@link #release()}, after making
+         * the failure known to the other ranks. Every rank's {@link #release()} then runs the
+         * {@code check} of {@link #share} once more after the round completed, so that it learns
+         * of the failure without the cost of checking after every round.
+         */
+        void flagFailure();
+
+        /**
+         * Ends this rank's part of the round without waiting for the others; call it instead of
+         * {@link #release()} only when this rank's object is never changed afterwards (e.g. a fresh
+         * copy), since other ranks may still read it.
+         */
+        void leave();
+    }
+}
