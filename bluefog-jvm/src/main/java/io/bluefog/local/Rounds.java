@@ -119,11 +119,8 @@ final class Rounds {
         return arrive(seq, rank, call, null);
     }
 
-    /**
-     * {@link #arrive(long, int, Call)} that also publishes {@code shared} as {@code rank}'s object of
-     * the round ({@link Round#shared}), visible to every rank once all have arrived.
-     */
-    Round arrive(long seq, int rank, Call call, Object shared) {
+    /** Deposits {@code rank}'s call and shared object in round {@code seq}; the last to arrive opens its gate. */
+    private Round publish(long seq, int rank, Call call, Object shared) {
         Round round = rounds.computeIfAbsent(seq, s -> new Round(s, world.size()));
         boolean last;
         synchronized (round) {
@@ -134,6 +131,15 @@ final class Rounds {
         if (last) {
             round.allArrived.complete();
         }
+        return round;
+    }
+
+    /**
+     * {@link #arrive(long, int, Call)} that also publishes {@code shared} as {@code rank}'s object of
+     * the round ({@link Round#shared}), visible to every rank once all have arrived.
+     */
+    Round arrive(long seq, int rank, Call call, Object shared) {
+        Round round = publish(seq, rank, call, shared);
         String what = call.kind().label + " (collective call #" + seq + ")";
         round.allArrived.await(world, rank, what, round::absentRanks, () -> round.exitedAbsentRanks(world));
         String mismatch = mismatch(round);
@@ -153,16 +159,7 @@ final class Rounds {
     Round arriveShared(long seq, int rank, Object shared, String what, long timeoutMillis, Runnable check,
             java.util.function.Function<List<Integer>, String> absent) {
         Call call = new Call(Kind.SHARE, null, null, 0, -1, null, null, null);
-        Round round = rounds.computeIfAbsent(seq, s -> new Round(s, world.size()));
-        boolean last;
-        synchronized (round) {
-            round.calls[rank] = call;
-            round.shared[rank] = shared;
-            last = ++round.arrived == world.size();
-        }
-        if (last) {
-            round.allArrived.complete();
-        }
+        Round round = publish(seq, rank, call, shared);
         round.allArrived.await(world, rank, what, timeoutMillis, () -> absent.apply(round.absentList()), () -> {
             check.run();
             return round.exitedAbsentRanks(world);

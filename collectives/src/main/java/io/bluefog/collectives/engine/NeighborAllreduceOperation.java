@@ -82,15 +82,7 @@ final class NeighborAllreduceOperation implements Operation {
         int rank = ctx.rank;
         int ns = plan.sources.length;
         int nd = plan.destinations.length;
-        INDArray[] payload = new INDArray[nd];
-        for (int k = 0; k < nd; k++) {
-            double w = plan.destinationWeight(k);
-            payload[k] = in;
-            if (w != 1.0) {
-                payload[k] = ctx.borrow(dtype, n);
-                ctx.scaled(in, w, payload[k]);
-            }
-        }
+        INDArray[] payload = payloads(ctx, plan, in);
         boolean aliased = Tensors.sameMemory(out, in);
         INDArray target = aliased ? ctx.borrow(dtype, n) : out;
         SharedMemoryExchange.Shared round = shm.share(new Published(plan.sources, plan.destinations, payload), opName,
@@ -174,15 +166,7 @@ final class NeighborAllreduceOperation implements Operation {
         for (int k = 0; k < ns; k++) {
             received[k] = ctx.borrow(dtype, n);
         }
-        INDArray[] payload = new INDArray[nd];
-        for (int k = 0; k < nd; k++) {
-            double w = plan.destinationWeight(k);
-            payload[k] = in;
-            if (w != 1.0) {
-                payload[k] = ctx.borrow(dtype, n);
-                ctx.scaled(in, w, payload[k]);
-            }
-        }
+        INDArray[] payload = payloads(ctx, plan, in);
         // Every chunk's receives first, then its sends (chunk-major: the non-overtaking rule matches
         // chunk c of a source with receive c), then combine each chunk as soon as it is complete.
         List<Request> recvs = ctx.recvs;
@@ -235,6 +219,24 @@ final class NeighborAllreduceOperation implements Operation {
             }
         }
         return -1;
+    }
+
+    /**
+     * @return per destination, what it receives: {@code in} itself, or for a destination weight other
+     *         than 1 a scratch copy scaled by it (rounded to the dtype by the sender, as BlueFog's
+     *         {@code dst_weights} do)
+     */
+    private static INDArray[] payloads(ExecutionContext ctx, NeighborPlan plan, INDArray in) {
+        INDArray[] payload = new INDArray[plan.destinations.length];
+        for (int k = 0; k < payload.length; k++) {
+            double w = plan.destinationWeight(k);
+            payload[k] = in;
+            if (w != 1.0) {
+                payload[k] = ctx.borrow(in.dataType(), in.length());
+                ctx.scaled(in, w, payload[k]);
+            }
+        }
+        return payload;
     }
 
     /** @return true if {@code op} can run checked by its neighbors alone (its peers are known locally) */
