@@ -75,13 +75,18 @@ public final class Checkpoints {
         return stepDir.resolve("rank-" + rank + ".ckpt");
     }
 
-    /** Writes {@code bytes} to {@code target} atomically (temp file, fsync, rename, fsync of the directory). */
+    /**
+     * Writes {@code bytes} to {@code target} atomically (temp file, fsync, rename, fsync of the directory).
+     * The file gets the permissions of any newly created file (the process's umask), as a plain write
+     * would give it: {@code Files.createTempFile} would make it readable by its owner only.
+     */
     public static void writeAtomically(Path target, byte[] bytes) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+        Path tmp = dir.resolve("." + target.getFileName() + "." + Long.toUnsignedString(
+                java.util.concurrent.ThreadLocalRandom.current().nextLong(), 36) + ".tmp");
         try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 ByteBuffer b = ByteBuffer.wrap(bytes);
                 while (b.hasRemaining()) {
                     ch.write(b);
