@@ -225,11 +225,12 @@ public final class ScalingBenchmark implements Callable<Integer> {
 
     /** Three log-log panels side by side in one PNG. */
     private byte[] png(List<Row> rows) throws java.io.IOException {
-        XYChart time = chart("measured time per iteration (simulator, " + Runtime.getRuntime().availableProcessors()
+        // Short titles: a panel is 600 px wide and XChart cuts a longer title on both sides.
+        XYChart time = chart("time per step, measured (" + Runtime.getRuntime().availableProcessors()
                 + " cores)", "seconds", rows, Row::secondsPerIteration, "allreduce (simulator: shared-memory reduction)");
-        XYChart bytes = chart("bytes received per rank per iteration", "bytes", rows, Row::bytesPerRank,
+        XYChart bytes = chart("bytes received per rank per step", "bytes", rows, Row::bytesPerRank,
                 "allreduce (ring algorithm)");
-        XYChart messages = chart("message steps per rank per iteration", "messages", rows, Row::messagesPerRank,
+        XYChart messages = chart("message steps per rank per step", "messages", rows, Row::messagesPerRank,
                 "allreduce (ring algorithm)");
         List<BufferedImage> panels = List.of(BitmapEncoder.getBufferedImage(time), BitmapEncoder.getBufferedImage(bytes),
                 BitmapEncoder.getBufferedImage(messages));
