@@ -142,13 +142,7 @@ final class Rounds {
         Round round = publish(seq, rank, call, shared);
         String what = call.kind().label + " (collective call #" + seq + ")";
         round.allArrived.await(world, rank, what, round::absentRanks, () -> round.exitedAbsentRanks(world));
-        String mismatch = mismatch(round);
-        if (mismatch != null) {
-            leave(round);
-            throw new CollectiveMismatchException("rank " + rank + ": collective call #" + seq
-                    + " does not match across ranks: " + mismatch);
-        }
-        return round;
+        return checkedMatch(round, rank, seq);
     }
 
     /**
@@ -164,6 +158,14 @@ final class Rounds {
             check.run();
             return round.exitedAbsentRanks(world);
         });
+        return checkedMatch(round, rank, seq);
+    }
+
+    /**
+     * @return {@code round} once every rank arrived, if their calls match
+     * @throws CollectiveMismatchException on every rank alike (after leaving the round) if they do not
+     */
+    private Round checkedMatch(Round round, int rank, long seq) {
         String mismatch = mismatch(round);
         if (mismatch != null) {
             leave(round);

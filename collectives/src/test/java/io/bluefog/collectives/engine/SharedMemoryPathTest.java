@@ -43,7 +43,13 @@ class SharedMemoryPathTest {
         DataType.LONG};
 
     /** Delegates to a LocalCluster communicator but hides {@link SharedMemoryExchange}: the message path. */
-    private record MessagesOnly(Communicator c) implements Communicator {
+    private static class MessagesOnly implements Communicator {
+        final Communicator c;
+
+        MessagesOnly(Communicator c) {
+            this.c = c;
+        }
+
         @Override public int rank() { return c.rank(); }
         @Override public int size() { return c.size(); }
         @Override public int localRank() { return c.localRank(); }
@@ -65,31 +71,20 @@ class SharedMemoryPathTest {
     }
 
     /** Delegates everything, the capability included, and counts the shared rounds (so the test sees the fast path ran). */
-    private record Counting(Communicator c, AtomicInteger shares) implements Communicator, SharedMemoryExchange {
+    private static final class Counting extends MessagesOnly implements SharedMemoryExchange {
+        private final AtomicInteger shares;
+
+        Counting(Communicator c, AtomicInteger shares) {
+            super(c);
+            this.shares = shares;
+        }
+
         @Override public Shared share(Object mine, String what, long timeoutMillis, Runnable check,
                 Function<List<Integer>, String> absent) {
             shares.incrementAndGet();
             return ((SharedMemoryExchange) c).share(mine, what, timeoutMillis, check, absent);
         }
         @Override public void wakeWaiters() { ((SharedMemoryExchange) c).wakeWaiters(); }
-        @Override public int rank() { return c.rank(); }
-        @Override public int size() { return c.size(); }
-        @Override public int localRank() { return c.localRank(); }
-        @Override public int localSize() { return c.localSize(); }
-        @Override public int machineRank() { return c.machineRank(); }
-        @Override public int machineSize() { return c.machineSize(); }
-        @Override public String hostname() { return c.hostname(); }
-        @Override public String transportName() { return c.transportName(); }
-        @Override public Request isend(Buffer b, int dest, int tag) { return c.isend(b, dest, tag); }
-        @Override public Request irecv(Buffer b, int source, int tag) { return c.irecv(b, source, tag); }
-        @Override public int maxTag() { return c.maxTag(); }
-        @Override public void allreduce(Buffer b, ReduceOp op) { c.allreduce(b, op); }
-        @Override public void broadcast(Buffer b, int root) { c.broadcast(b, root); }
-        @Override public void allgather(Buffer s, Buffer r) { c.allgather(s, r); }
-        @Override public void allgatherv(Buffer s, Buffer r, int[] counts) { c.allgatherv(s, r, counts); }
-        @Override public void barrier() { c.barrier(); }
-        @Override public void abort(int exitCode, Throwable cause) { c.abort(exitCode, cause); }
-        @Override public void close() { }
     }
 
     /** How each rank builds its plan for one case. */
