@@ -109,7 +109,7 @@ public final class Collectives implements AutoCloseable {
         this.bf = bf;
         this.config = config;
         this.engine = new Engine(bf.communicator(), config.fusionThresholdBytes(), config.timeoutMillis(),
-                config.pipelineChunkBytes(), config.skipNegotiation(), bf.timeline());
+                config.pipelineChunkBytes(), config.skipNegotiation(), bf.timeline(), config.cacheCapacity());
         this.name = null;
         this.root = this;
     }
@@ -710,7 +710,7 @@ public final class Collectives implements AutoCloseable {
     /** @return counters of this rank's communication thread */
     public CollectivesStatistics statistics() {
         long[] c = engine.counters();
-        return new CollectivesStatistics(c[0], c[1], c[2], c[3], c[4]);
+        return new CollectivesStatistics(c[0], c[1], c[2], c[3], c[4], c[5]);
     }
 
     // ---- plumbing ----------------------------------------------------------------------------

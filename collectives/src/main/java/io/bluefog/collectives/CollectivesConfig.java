@@ -24,9 +24,15 @@ import io.bluefog.config.BlueFogConfig;
  *                             only on the ranks whose neighbors disagree (the others complete); a rank
  *                             that calls another collective while its neighbors call neighborAllreduce
  *                             makes them time out instead of failing at once; such calls are not fused
+ * @param cacheCapacity        calls the response cache remembers (Horovod's {@code HOROVOD_CACHE_CAPACITY},
+ *                             environment variable {@value #CACHE_CAPACITY_ENV}, default
+ *                             {@value #DEFAULT_CACHE_CAPACITY}): a call every rank has agreed on before is
+ *                             announced by its cache slot in one exchange between the ranks instead of the
+ *                             round through rank 0; a mismatch still fails on every rank with the same text.
+ *                             0 disables the cache. Must be 0 on every rank or on none (else the ranks time out)
  */
 public record CollectivesConfig(long fusionThresholdBytes, long timeoutMillis, long pipelineChunkBytes,
-                                boolean skipNegotiation) {
+                                boolean skipNegotiation, int cacheCapacity) {
     /** Environment variable of the fusion threshold, bytes (BlueFog's name); read by {@link BlueFogConfig}. */
     public static final String FUSION_THRESHOLD_ENV = BlueFogConfig.FUSION_THRESHOLD;
     /** Environment variable of the peer timeout, milliseconds; read by {@link BlueFogConfig}. */
@@ -42,12 +48,20 @@ public record CollectivesConfig(long fusionThresholdBytes, long timeoutMillis, l
     public static final String PIPELINE_CHUNK_ENV = BlueFogConfig.PIPELINE_CHUNK;
     /** 1 MiB, see {@link BlueFogConfig#DEFAULT_PIPELINE_CHUNK_BYTES}. */
     public static final long DEFAULT_PIPELINE_CHUNK_BYTES = BlueFogConfig.DEFAULT_PIPELINE_CHUNK_BYTES;
+    /** Environment variable (or system property) of {@link #cacheCapacity()}, a count of calls. */
+    public static final String CACHE_CAPACITY_ENV = "BLUEFOG_CACHE_CAPACITY";
+    /** 1024, Horovod's default {@code HOROVOD_CACHE_CAPACITY}. */
+    public static final int DEFAULT_CACHE_CAPACITY = 1024;
 
     /**
      * @throws IllegalArgumentException if the threshold is negative or above 2^31 - 1, the timeout is
-     *                                  not positive, or the chunk is under 8 bytes or above 2^31 - 1
+     *                                  not positive, the chunk is under 8 bytes or above 2^31 - 1, or
+     *                                  the cache capacity is negative
      */
     public CollectivesConfig {
+        if (cacheCapacity < 0) {
+            throw new IllegalArgumentException("cacheCapacity must be >= 0 (0 disables the cache), got " + cacheCapacity);
+        }
         if (fusionThresholdBytes < 0 || fusionThresholdBytes > BlueFogConfig.MAX_FUSION_THRESHOLD_BYTES) {
             throw new IllegalArgumentException("fusionThresholdBytes must be in 0.." + BlueFogConfig.MAX_FUSION_THRESHOLD_BYTES
                     + " (one message), got " + fusionThresholdBytes);
@@ -63,15 +77,46 @@ public record CollectivesConfig(long fusionThresholdBytes, long timeoutMillis, l
         }
     }
 
+    /** Settings with the default cache capacity, {@link #DEFAULT_CACHE_CAPACITY}. */
+    public CollectivesConfig(long fusionThresholdBytes, long timeoutMillis, long pipelineChunkBytes,
+            boolean skipNegotiation) {
+        this(fusionThresholdBytes, timeoutMillis, pipelineChunkBytes, skipNegotiation, DEFAULT_CACHE_CAPACITY);
+    }
+
     /** Settings with the default pipeline chunk, {@link #DEFAULT_PIPELINE_CHUNK_BYTES}, and negotiation on. */
     public CollectivesConfig(long fusionThresholdBytes, long timeoutMillis) {
         this(fusionThresholdBytes, timeoutMillis, DEFAULT_PIPELINE_CHUNK_BYTES, false);
     }
 
-    /** @return the fusion threshold, timeout and pipeline chunk of the rank's runtime settings ({@code bf.config()}) */
+    /**
+     * @return the fusion threshold, timeout, pipeline chunk and negotiation setting of the rank's
+     *         runtime settings ({@code bf.config()}), and the cache capacity of {@value #CACHE_CAPACITY_ENV}
+     *         (system property, then environment; like the native-kernel switch, a process-wide setting)
+     * @throws io.bluefog.ConfigurationException if {@value #CACHE_CAPACITY_ENV} is set but not an integer >= 0
+     */
     public static CollectivesConfig from(BlueFogConfig config) {
         return new CollectivesConfig(config.fusionThresholdBytes(), config.timeoutMillis(), config.pipelineChunkBytes(),
-                config.skipNegotiation());
+                config.skipNegotiation(), cacheCapacityFromEnvironment());
+    }
+
+    private static int cacheCapacityFromEnvironment() {
+        String v = System.getProperty(CACHE_CAPACITY_ENV);
+        if (v == null) {
+            v = System.getenv(CACHE_CAPACITY_ENV);
+        }
+        if (v == null || v.isBlank()) {
+            return DEFAULT_CACHE_CAPACITY;
+        }
+        try {
+            int c = Integer.parseInt(v.trim());
+            if (c >= 0) {
+                return c;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new io.bluefog.ConfigurationException(CACHE_CAPACITY_ENV + "='" + v
+                + "' must be an integer >= 0 (0 disables the response cache)");
     }
 
     /**
@@ -85,21 +130,29 @@ public record CollectivesConfig(long fusionThresholdBytes, long timeoutMillis, l
 
     /** @return a copy with another fusion threshold */
     public CollectivesConfig withFusionThresholdBytes(long bytes) {
-        return new CollectivesConfig(bytes, timeoutMillis, pipelineChunkBytes, skipNegotiation);
+        return new CollectivesConfig(bytes, timeoutMillis, pipelineChunkBytes, skipNegotiation, cacheCapacity);
     }
 
     /** @return a copy with another timeout */
     public CollectivesConfig withTimeoutMillis(long millis) {
-        return new CollectivesConfig(fusionThresholdBytes, millis, pipelineChunkBytes, skipNegotiation);
+        return new CollectivesConfig(fusionThresholdBytes, millis, pipelineChunkBytes, skipNegotiation, cacheCapacity);
     }
 
     /** @return a copy with another pipeline chunk size */
     public CollectivesConfig withPipelineChunkBytes(long bytes) {
-        return new CollectivesConfig(fusionThresholdBytes, timeoutMillis, bytes, skipNegotiation);
+        return new CollectivesConfig(fusionThresholdBytes, timeoutMillis, bytes, skipNegotiation, cacheCapacity);
     }
 
     /** @return a copy with negotiation skipped or not (see {@link #skipNegotiation()}) */
     public CollectivesConfig withSkipNegotiation(boolean skip) {
-        return new CollectivesConfig(fusionThresholdBytes, timeoutMillis, pipelineChunkBytes, skip);
+        return new CollectivesConfig(fusionThresholdBytes, timeoutMillis, pipelineChunkBytes, skip, cacheCapacity);
+    }
+
+    /**
+     * @return a copy with another response-cache capacity (see {@link #cacheCapacity()}; 0 disables it)
+     * @throws IllegalArgumentException if negative
+     */
+    public CollectivesConfig withCacheCapacity(int capacity) {
+        return new CollectivesConfig(fusionThresholdBytes, timeoutMillis, pipelineChunkBytes, skipNegotiation, capacity);
     }
 }

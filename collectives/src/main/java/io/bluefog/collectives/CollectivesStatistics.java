@@ -9,7 +9,14 @@ package io.bluefog.collectives;
  * @param negotiateNanos  wall time in header agreement rounds: mostly waiting until the slowest rank
  *                        makes the same call (load imbalance), plus one small round trip through rank 0
  * @param executeNanos    wall time executing agreed batches: moving the data and combining it
+ * @param cachedBatches   batches agreed by the response cache's round alone, without the round through
+ *                        rank 0 (see {@link CollectivesConfig#cacheCapacity()})
  */
 public record CollectivesStatistics(long operations, long batches, long fusedOperations, long negotiateNanos,
-                                    long executeNanos) {
+                                    long executeNanos, long cachedBatches) {
+    /** Counters without the cache's (0 cached batches). */
+    public CollectivesStatistics(long operations, long batches, long fusedOperations, long negotiateNanos,
+            long executeNanos) {
+        this(operations, batches, fusedOperations, negotiateNanos, executeNanos, 0);
+    }
 }

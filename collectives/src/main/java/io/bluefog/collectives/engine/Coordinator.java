@@ -23,18 +23,41 @@ import java.util.TreeMap;
  * buffers, so a steady-state round allocates almost nothing. On a transport whose ranks share
  * memory ({@link SharedMemoryExchange}) every rank reads all headers in place and decides alike
  * ({@link #negotiateShared}): one phase barrier, no messages.
+ *
+ * <p><b>Response cache</b> (Horovod's, see {@link ResponseCache}): with a capacity above 0, every
+ * round starts with a cheaper one ({@link #cachedRound}). Each rank sends every other rank the
+ * cache slots of its leading pending calls that it has agreed before and could fuse
+ * ({@link #ROUND_LENGTH} doubles, on the shared-memory transport one phase barrier); every rank
+ * then takes the same pure decision ({@link #decideCached}) from the same messages: if every rank
+ * names the same slot for its first call, the leading calls with equal slots on every rank run as
+ * the batch, and rank 0 is not involved. Otherwise (a call not agreed before on some rank, a
+ * different call, a slot forgotten) every rank goes on to the full round through rank 0, which
+ * fails a mismatch with the same text as without the cache and names every rank. Every rank must
+ * use the same capacity (0 or not): a rank without the cache round would wait for rank 0 while
+ * the others wait for its cache message, and the ranks time out.
  */
 final class Coordinator {
     static final int TAG_HEADER = 1;
     static final int TAG_VERDICT = 2;
     static final int TAG_TEXT = 3;
+    /** Messages of the cache round ({@link #cachedRound}); the engine's other tags are 4..7. */
+    static final int TAG_CACHE = 8;
     /** Operations per header message: 16 keep the message (3 KiB) under Open MPI's 4 KiB shared-memory eager limit. */
     static final int MAX_BATCH = 16;
     static final int MESSAGE_LENGTH = 1 + MAX_BATCH * Headers.LENGTH;
     static final int OK = 0, MISMATCH = 1, TIMEOUT = 2;
+    /** A cache round's message: the number k of leading calls announced, then their k cache slots. */
+    static final int ROUND_LENGTH = 1 + MAX_BATCH;
 
-    /** Outcome of one round: the number of leading pending operations to run as one batch, or an error. */
-    record Verdict(int batch, int code, String text) {
+    /**
+     * Outcome of one round: the number of leading pending operations to run as one batch, or an error.
+     *
+     * @param cached true if the batch was agreed by the cache round alone (rank 0 not involved)
+     */
+    record Verdict(int batch, int code, String text, boolean cached) {
+        Verdict(int batch, int code, String text) {
+            this(batch, code, text, false);
+        }
     }
 
     private final Communicator comm;
@@ -48,11 +71,24 @@ final class Coordinator {
     private final double[][] table;
     private final DoubleBuffer[] receiveBuffers;
     private final List<Request> requests = new ArrayList<>();
+    private final ResponseCache cache;
+    private final double[] roundOwn = new double[ROUND_LENGTH];
+    private final DoubleBuffer roundSend = direct(ROUND_LENGTH);
+    private final DoubleBuffer[] roundReceive;
+    private final double[][] roundMessages;
+    private final Request[] roundRequests;
+
+    private volatile long cachedBatches; // written under the engine's execution lock
 
     /** Polled while waiting: a rank whose engine failed ends the round at once. */
     private final PeerFailures failures;
 
     Coordinator(Communicator comm, long timeoutMillis, long fusionThresholdBytes) {
+        this(comm, timeoutMillis, fusionThresholdBytes, 0);
+    }
+
+    /** @param cacheCapacity calls the {@link ResponseCache} remembers; 0: no cache round */
+    Coordinator(Communicator comm, long timeoutMillis, long fusionThresholdBytes, int cacheCapacity) {
         this.comm = comm;
         this.rank = comm.rank();
         this.size = comm.size();
@@ -66,6 +102,14 @@ final class Coordinator {
             table[r] = new double[MESSAGE_LENGTH];
         }
         table[0] = own;
+        this.cache = new ResponseCache(comm.size() > 1 ? cacheCapacity : 0);
+        this.roundReceive = new DoubleBuffer[size];
+        this.roundMessages = new double[size][];
+        this.roundRequests = new Request[size];
+        for (int r = 0; r < size && cache.enabled(); r++) {
+            roundReceive[r] = direct(ROUND_LENGTH);
+            roundMessages[r] = r == rank ? roundOwn : new double[ROUND_LENGTH];
+        }
     }
 
     static DoubleBuffer direct(int doubles) {
@@ -82,12 +126,177 @@ final class Coordinator {
         if (size == 1) {
             return decide(table, fusionThresholdBytes);
         }
-        if (comm instanceof SharedMemoryExchange shm) {
-            return negotiateShared(shm);
+        if (cache.enabled()) {
+            Verdict v = cachedRound(count, deadline);
+            if (v != null) {
+                return v;
+            }
+            deadline = System.nanoTime() + timeoutNanos;
         }
-        // Followers wait twice as long, so that when a third rank is missing they receive rank 0's
-        // verdict naming it rather than timing out themselves at the same moment.
-        return rank == 0 ? coordinate(deadline) : follow(pending.get(0), deadline + timeoutNanos);
+        Verdict v;
+        if (comm instanceof SharedMemoryExchange shm) {
+            v = negotiateShared(shm);
+        } else {
+            // Followers wait twice as long, so that when a third rank is missing they receive rank 0's
+            // verdict naming it rather than timing out themselves at the same moment.
+            v = rank == 0 ? coordinate(deadline) : follow(pending.get(0), deadline + timeoutNanos);
+        }
+        if (v.code() == OK) {
+            for (int k = 0; k < v.batch(); k++) {
+                cache.agreed(own, 1 + k * Headers.LENGTH);
+            }
+        }
+        return v;
+    }
+
+    /**
+     * The cache round: this rank announces the slots of its leading {@link ResponseCache cached}
+     * calls that it could fuse with the first (same test and fusion threshold as {@link #decide}),
+     * learns every other rank's, and all decide alike ({@link #decideCached}).
+     *
+     * @param count pending calls whose headers are in {@link #own}
+     * @return the batch agreed from the cache, a timeout naming the ranks not heard from, or null
+     *         when the full round must decide
+     */
+    private Verdict cachedRound(int count, long deadline) {
+        roundOwn[0] = 0;
+        long slot = cache.lookup(own, 1);
+        if (slot >= 0) {
+            roundOwn[1] = slot;
+            int k = 1;
+            long bytes = Headers.bytes(own, 1);
+            while (k < count) {
+                int at = 1 + k * Headers.LENGTH;
+                bytes += Headers.bytes(own, at);
+                if (!Headers.fusable(own, 1, at) || bytes > fusionThresholdBytes) {
+                    break;
+                }
+                long s = cache.lookup(own, at);
+                if (s < 0) {
+                    break;
+                }
+                roundOwn[1 + k++] = s;
+            }
+            roundOwn[0] = k;
+        }
+        String timedOut = comm instanceof SharedMemoryExchange shm ? shareRound(shm) : exchangeRound(deadline);
+        if (timedOut != null) {
+            return new Verdict(0, TIMEOUT, timedOut);
+        }
+        int batch = decideCached(roundMessages);
+        if (batch > 0) {
+            cachedBatches++;
+            return new Verdict(batch, OK, null, true);
+        }
+        return null;
+    }
+
+    /**
+     * The cache round over messages: every rank sends its announcement to every other.
+     *
+     * @return null, or the timeout text naming the ranks not heard from
+     */
+    private String exchangeRound(long deadline) {
+        for (int r = 0; r < size; r++) {
+            if (r != rank) {
+                roundRequests[r] = comm.irecv(roundReceive[r].clear(), r, TAG_CACHE);
+            }
+        }
+        roundSend.clear().put(0, roundOwn, 0, ROUND_LENGTH);
+        requests.clear();
+        for (int r = 0; r < size; r++) {
+            if (r != rank) {
+                requests.add(comm.isend(roundSend, r, TAG_CACHE));
+            }
+        }
+        int arrived = 1;
+        long start = System.nanoTime();
+        boolean[] done = new boolean[size];
+        done[rank] = true;
+        while (arrived < size) {
+            for (int r = 0; r < size; r++) {
+                if (!done[r] && roundRequests[r].test()) {
+                    done[r] = true;
+                    arrived++;
+                    roundReceive[r].get(0, roundMessages[r], 0, ROUND_LENGTH);
+                }
+            }
+            if (arrived < size) {
+                if (System.nanoTime() - deadline > 0) {
+                    List<Integer> absent = new ArrayList<>();
+                    for (int r = 0; r < size; r++) {
+                        if (!done[r]) {
+                            absent.add(r);
+                        }
+                    }
+                    return "ranks " + absent + " did not call a collective within " + timeoutNanos / 1_000_000
+                            + " ms while rank " + rank + " called " + Headers.describe(own, 1) + " (call #"
+                            + Headers.seq(own, 1) + ")";
+                }
+                Waits.pause(start, failures);
+            }
+        }
+        Waits.all(requests, deadline, k -> "a rank to receive rank " + rank + "'s cache announcement", failures);
+        return null;
+    }
+
+    /** The cache round in shared memory: one phase barrier. @return null, or the timeout text naming the ranks that did not call */
+    private String shareRound(SharedMemoryExchange shm) {
+        double[] mine = roundOwn.clone(); // immutable once published
+        SharedMemoryExchange.Shared round;
+        try {
+            round = shm.share(mine, "negotiate", timeoutNanos / 1_000_000L, failures::check, absent -> "ranks " + absent
+                    + " did not call a collective while rank " + rank + " called " + Headers.describe(own, 1)
+                    + " (call #" + Headers.seq(own, 1) + ")");
+        } catch (BlueFogTimeoutException e) {
+            String prefix = "rank " + rank + ": ";
+            return e.getMessage().startsWith(prefix) ? e.getMessage().substring(prefix.length()) : e.getMessage();
+        }
+        try {
+            for (int r = 0; r < size; r++) {
+                double[] m = (double[]) round.of(r);
+                System.arraycopy(m, 0, roundMessages[r], 0, ROUND_LENGTH);
+            }
+        } finally {
+            round.leave();
+        }
+        return null;
+    }
+
+    /**
+     * The decision of the cache round, from every rank's announcement (the number k of calls, then
+     * their slots). Pure, so every rank takes the same one, and unit-tested directly.
+     *
+     * @return the batch length: the leading positions at which every rank announced the same slot
+     *         (at most the smallest k); 0 (the full round decides) if some rank announced nothing or
+     *         the first slots differ
+     */
+    static int decideCached(double[][] msgs) {
+        int min = Integer.MAX_VALUE;
+        for (double[] m : msgs) {
+            min = Math.min(min, (int) m[0]);
+        }
+        int batch = 0;
+        while (batch < min) {
+            double slot = msgs[0][1 + batch];
+            for (double[] m : msgs) {
+                if (m[1 + batch] != slot) {
+                    return batch;
+                }
+            }
+            batch++;
+        }
+        return batch;
+    }
+
+    /** @return batches agreed by the cache round alone */
+    long cachedBatches() {
+        return cachedBatches;
+    }
+
+    /** @return signatures the response cache holds now */
+    int cachedSignatures() {
+        return cache.size();
     }
 
     /**

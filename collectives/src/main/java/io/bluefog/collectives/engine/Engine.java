@@ -79,10 +79,20 @@ public final class Engine implements AutoCloseable {
      */
     public Engine(Communicator comm, long fusionThresholdBytes, long timeoutMillis, long pipelineChunkBytes,
             boolean skipNegotiation, Timeline timeline) {
+        this(comm, fusionThresholdBytes, timeoutMillis, pipelineChunkBytes, skipNegotiation, timeline, 0);
+    }
+
+    /**
+     * @param cacheCapacity calls the response cache remembers (Horovod's {@code HOROVOD_CACHE_CAPACITY}):
+     *                      a repeated call skips the round through rank 0 (see {@code Coordinator});
+     *                      0 disables it. Must be 0 on every rank or on none
+     */
+    public Engine(Communicator comm, long fusionThresholdBytes, long timeoutMillis, long pipelineChunkBytes,
+            boolean skipNegotiation, Timeline timeline, int cacheCapacity) {
         this.timeline = timeline;
         this.skipNegotiation = skipNegotiation;
         this.rank = comm.rank();
-        this.coordinator = new Coordinator(comm, timeoutMillis, fusionThresholdBytes);
+        this.coordinator = new Coordinator(comm, timeoutMillis, fusionThresholdBytes, cacheCapacity);
         this.executor = new Executor(comm, timeoutMillis, pipelineChunkBytes);
     }
 
@@ -360,10 +370,11 @@ public final class Engine implements AutoCloseable {
 
     /**
      * @return {operations, batches, fused operations, nanoseconds in header agreement rounds,
-     *         nanoseconds executing batches} so far
+     *         nanoseconds executing batches, batches agreed by the response cache alone} so far
      */
     public long[] counters() {
-        return new long[] {executedOperations, executedBatches, fusedOperations, negotiateNanos, executeNanos};
+        return new long[] {executedOperations, executedBatches, fusedOperations, negotiateNanos, executeNanos,
+            coordinator.cachedBatches()};
     }
 
     /**
