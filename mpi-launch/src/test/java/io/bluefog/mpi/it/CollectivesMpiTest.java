@@ -3,6 +3,7 @@ package io.bluefog.mpi.it;
 import io.bluefog.collectives.engine.EngineFailureContract;
 import io.bluefog.collectives.testing.CollectivesContract;
 import io.bluefog.collectives.testing.LargeAllreduceContract;
+import io.bluefog.collectives.testing.ResponseCacheContract;
 import io.bluefog.config.BlueFogConfig;
 import io.bluefog.mpi.MpiRun;
 import java.util.List;
@@ -22,6 +23,17 @@ class CollectivesMpiTest {
     @ValueSource(ints = {2, 4})
     void contractHoldsUnderMpirun(int np) {
         MpiRun.assertSuitePassed(np, CollectivesContract.class.getName(), new CollectivesContract().checks().keySet());
+    }
+
+    /**
+     * The response cache under mpirun ({@link ResponseCacheContract}): repeated calls agreed by the
+     * cache round (counted), every mismatch after caching failing on every rank with the full
+     * round's text, per-rank weights changed after caching used, ranks with different capacities.
+     */
+    @ParameterizedTest(name = "np = {0}")
+    @ValueSource(ints = {2, 3, 4})
+    void responseCacheContractHoldsUnderMpirun(int np) {
+        MpiRun.assertSuitePassed(np, ResponseCacheContract.class.getName(), new ResponseCacheContract().checks().keySet());
     }
 
     /**
