@@ -710,7 +710,7 @@ public final class Collectives implements AutoCloseable {
     /** @return counters of this rank's communication thread */
     public CollectivesStatistics statistics() {
         long[] c = engine.counters();
-        return new CollectivesStatistics(c[0], c[1], c[2], c[3], c[4], c[5]);
+        return new CollectivesStatistics(c[0], c[1], c[2], c[3], c[4], c[5], c[6]);
     }
 
     // ---- plumbing ----------------------------------------------------------------------------

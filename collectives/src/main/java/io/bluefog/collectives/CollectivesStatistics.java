@@ -11,12 +11,14 @@ package io.bluefog.collectives;
  * @param executeNanos    wall time executing agreed batches: moving the data and combining it
  * @param cachedBatches   batches agreed by the response cache's round alone, without the round through
  *                        rank 0 (see {@link CollectivesConfig#cacheCapacity()})
+ * @param earlyBatches    of the cached batches, those whose data travelled with the cache round (a small
+ *                        call alone on the MPI transport: one exchange between the ranks per call)
  */
 public record CollectivesStatistics(long operations, long batches, long fusedOperations, long negotiateNanos,
-                                    long executeNanos, long cachedBatches) {
+                                    long executeNanos, long cachedBatches, long earlyBatches) {
     /** Counters without the cache's (0 cached batches). */
     public CollectivesStatistics(long operations, long batches, long fusedOperations, long negotiateNanos,
             long executeNanos) {
-        this(operations, batches, fusedOperations, negotiateNanos, executeNanos, 0);
+        this(operations, batches, fusedOperations, negotiateNanos, executeNanos, 0, 0);
     }
 }

@@ -32,6 +32,8 @@ final class Arrivals {
     private final mpi.Request[] receives;
     /** Token sends not yet seen complete, with their buffers (which MPI reads until then). */
     private final List<Object[]> sends = new ArrayList<>();
+    /** Token buffers whose sends completed, for the next tokens (a direct allocation per token costs microseconds). */
+    private final List<LongBuffer> free = new ArrayList<>();
     private volatile long calls;
 
     Arrivals(Intracomm world) throws MPIException {
@@ -62,13 +64,15 @@ final class Arrivals {
     long enter() throws MPIException {
         calls++;
         for (Iterator<Object[]> it = sends.iterator(); it.hasNext(); ) {
-            if (((mpi.Request) it.next()[0]).test()) {
+            Object[] send = it.next();
+            if (((mpi.Request) send[0]).test()) {
                 it.remove();
+                free.add((LongBuffer) send[1]); // MPI no longer reads it: reused, not reallocated per call
             }
         }
         for (int p = 0; p < size; p++) {
             if (p != rank) {
-                LongBuffer token = direct();
+                LongBuffer token = free.isEmpty() ? direct() : free.remove(free.size() - 1);
                 token.put(0, calls);
                 sends.add(new Object[] {comm.iSend(token, 1, MPI.LONG, p, TAG), token});
             }

@@ -46,17 +46,24 @@ final class Coordinator {
     static final int MAX_BATCH = 16;
     static final int MESSAGE_LENGTH = 1 + MAX_BATCH * Headers.LENGTH;
     static final int OK = 0, MISMATCH = 1, TIMEOUT = 2;
-    /** A cache round's message: the number k of leading calls announced, then their k cache slots. */
-    static final int ROUND_LENGTH = 1 + MAX_BATCH;
+    /**
+     * A cache round's message: the number k of leading calls announced, their k cache slots (room
+     * for {@link #MAX_BATCH}), then at {@link #EARLY} 1 if the sender sent its call's data early
+     * ({@link SmallCalls}), at {@link #SENT} the elements it sent to the receiver (-1: none), at
+     * {@link #SENT_DTYPE} their dtype code, and at {@link #FIRST_DIM} its first call's first dimension.
+     */
+    static final int EARLY = 1 + MAX_BATCH, SENT = EARLY + 1, SENT_DTYPE = EARLY + 2, FIRST_DIM = EARLY + 3;
+    static final int ROUND_LENGTH = FIRST_DIM + 1;
 
     /**
      * Outcome of one round: the number of leading pending operations to run as one batch, or an error.
      *
      * @param cached true if the batch was agreed by the cache round alone (rank 0 not involved)
+     * @param early  true if every rank sent the (single) call's data with the cache round ({@link SmallCalls})
      */
-    record Verdict(int batch, int code, String text, boolean cached) {
+    record Verdict(int batch, int code, String text, boolean cached, boolean early) {
         Verdict(int batch, int code, String text) {
-            this(batch, code, text, false);
+            this(batch, code, text, false, false);
         }
     }
 
@@ -73,22 +80,32 @@ final class Coordinator {
     private final List<Request> requests = new ArrayList<>();
     private final ResponseCache cache;
     private final double[] roundOwn = new double[ROUND_LENGTH];
-    private final DoubleBuffer roundSend = direct(ROUND_LENGTH);
+    private final DoubleBuffer[] roundSend;
+    /** Early data of small cached calls on a message transport; null on shared memory or one rank. */
+    private final SmallCalls small;
+    private final long[] firstDims;
+    private final long[] drainElements;
+    private final int[] drainDtypes;
     private final DoubleBuffer[] roundReceive;
     private final double[][] roundMessages;
     private final Request[] roundRequests;
 
     private volatile long cachedBatches; // written under the engine's execution lock
+    private volatile long earlyBatches;
 
     /** Polled while waiting: a rank whose engine failed ends the round at once. */
     private final PeerFailures failures;
 
     Coordinator(Communicator comm, long timeoutMillis, long fusionThresholdBytes) {
-        this(comm, timeoutMillis, fusionThresholdBytes, 0);
+        this(comm, timeoutMillis, fusionThresholdBytes, 0, null);
     }
 
-    /** @param cacheCapacity calls the {@link ResponseCache} remembers; 0: no cache round */
-    Coordinator(Communicator comm, long timeoutMillis, long fusionThresholdBytes, int cacheCapacity) {
+    /**
+     * @param cacheCapacity calls the {@link ResponseCache} remembers; 0: no cache round
+     * @param small         sends small cached calls' data with the cache round; null: never (it is
+     *                      not used on a {@link SharedMemoryExchange} transport either)
+     */
+    Coordinator(Communicator comm, long timeoutMillis, long fusionThresholdBytes, int cacheCapacity, SmallCalls small) {
         this.comm = comm;
         this.rank = comm.rank();
         this.size = comm.size();
@@ -104,12 +121,18 @@ final class Coordinator {
         table[0] = own;
         this.cache = new ResponseCache(comm.size() > 1 ? cacheCapacity : 0);
         this.roundReceive = new DoubleBuffer[size];
+        this.roundSend = new DoubleBuffer[size];
         this.roundMessages = new double[size][];
         this.roundRequests = new Request[size];
         for (int r = 0; r < size && cache.enabled(); r++) {
             roundReceive[r] = direct(ROUND_LENGTH);
+            roundSend[r] = direct(ROUND_LENGTH);
             roundMessages[r] = r == rank ? roundOwn : new double[ROUND_LENGTH];
         }
+        this.small = comm instanceof SharedMemoryExchange ? null : small;
+        this.firstDims = new long[size];
+        this.drainElements = new long[size];
+        this.drainDtypes = new int[size];
     }
 
     static DoubleBuffer direct(int doubles) {
@@ -127,7 +150,7 @@ final class Coordinator {
             return decide(table, fusionThresholdBytes);
         }
         if (cache.enabled()) {
-            Verdict v = cachedRound(count, deadline);
+            Verdict v = cachedRound(pending, count, deadline);
             if (v != null) {
                 return v;
             }
@@ -154,12 +177,19 @@ final class Coordinator {
      * calls that it could fuse with the first (same test and fusion threshold as {@link #decide}),
      * learns every other rank's, and all decide alike ({@link #decideCached}).
      *
+     * <p>With a single pending call that is cached and {@link SmallCalls#eligible}, its data is sent
+     * with the announcement; it is used if every rank did so for the same slot, and otherwise
+     * received and discarded by every rank ({@link SmallCalls#drain}) before the decision goes on.
+     *
      * @param count pending calls whose headers are in {@link #own}
      * @return the batch agreed from the cache, a timeout naming the ranks not heard from, or null
      *         when the full round must decide
      */
-    private Verdict cachedRound(int count, long deadline) {
+    private Verdict cachedRound(List<Op> pending, int count, long deadline) {
         roundOwn[0] = 0;
+        Op first = pending.get(0);
+        roundOwn[FIRST_DIM] = first.input == null || first.input.rank() == 0 ? 0 : first.input.size(0);
+        roundOwn[EARLY] = 0;
         long slot = cache.lookup(own, 1);
         if (slot >= 0) {
             roundOwn[1] = slot;
@@ -179,14 +209,44 @@ final class Coordinator {
             }
             roundOwn[0] = k;
         }
+        if (small != null) {
+            if (count == 1 && slot >= 0 && small.eligible(first)) {
+                small.send(first);
+                roundOwn[EARLY] = 1;
+            } else {
+                small.none();
+            }
+        }
         String timedOut = comm instanceof SharedMemoryExchange shm ? shareRound(shm) : exchangeRound(deadline);
         if (timedOut != null) {
             return new Verdict(0, TIMEOUT, timedOut);
         }
         int batch = decideCached(roundMessages);
+        boolean allEarly = true;
+        boolean anyEarly = false;
+        for (int r = 0; r < size; r++) {
+            boolean e = roundMessages[r][EARLY] == 1;
+            allEarly &= e;
+            anyEarly |= e;
+            firstDims[r] = (long) roundMessages[r][FIRST_DIM];
+        }
+        if (batch > 0 && allEarly) {
+            // Every rank announced the same slot and sent its data: batch is 1 (an early call is
+            // announced alone).
+            cachedBatches++;
+            earlyBatches++;
+            return new Verdict(1, OK, null, true, true);
+        }
+        if (anyEarly) {
+            for (int r = 0; r < size; r++) {
+                drainElements[r] = r == rank ? -1 : (long) roundMessages[r][SENT];
+                drainDtypes[r] = (int) roundMessages[r][SENT_DTYPE];
+            }
+            small.drain(drainElements, drainDtypes, deadline);
+        }
         if (batch > 0) {
             cachedBatches++;
-            return new Verdict(batch, OK, null, true);
+            return new Verdict(batch, OK, null, true, false);
         }
         return null;
     }
@@ -202,13 +262,16 @@ final class Coordinator {
                 roundRequests[r] = comm.irecv(roundReceive[r].clear(), r, TAG_CACHE);
             }
         }
-        roundSend.clear().put(0, roundOwn, 0, ROUND_LENGTH);
         requests.clear();
         for (int r = 0; r < size; r++) {
             if (r != rank) {
-                requests.add(comm.isend(roundSend, r, TAG_CACHE));
+                roundOwn[SENT] = small == null ? -1 : small.sentTo[r];
+                roundOwn[SENT_DTYPE] = small == null ? 0 : small.sentDtype;
+                roundSend[r].clear().put(0, roundOwn, 0, ROUND_LENGTH);
+                requests.add(comm.isend(roundSend[r], r, TAG_CACHE));
             }
         }
+        roundOwn[SENT] = -1;
         int arrived = 1;
         long start = System.nanoTime();
         boolean[] done = new boolean[size];
@@ -289,9 +352,19 @@ final class Coordinator {
         return batch;
     }
 
+    /** @return every rank's first dimension of its first call, from the last cache round (early allgather) */
+    long[] firstDims() {
+        return firstDims;
+    }
+
     /** @return batches agreed by the cache round alone */
     long cachedBatches() {
         return cachedBatches;
+    }
+
+    /** @return batches agreed by the cache round whose data travelled with it ({@link SmallCalls}) */
+    long earlyBatches() {
+        return earlyBatches;
     }
 
     /** @return signatures the response cache holds now */

@@ -92,8 +92,8 @@ public final class Engine implements AutoCloseable {
         this.timeline = timeline;
         this.skipNegotiation = skipNegotiation;
         this.rank = comm.rank();
-        this.coordinator = new Coordinator(comm, timeoutMillis, fusionThresholdBytes, cacheCapacity);
         this.executor = new Executor(comm, timeoutMillis, pipelineChunkBytes);
+        this.coordinator = new Coordinator(comm, timeoutMillis, fusionThresholdBytes, cacheCapacity, executor.small());
     }
 
     /** Starts the communication thread if none runs and wakes it. Call under the monitor. */
@@ -265,6 +265,10 @@ public final class Engine implements AutoCloseable {
         }
         List<Op> batch = new ArrayList<>(ops.subList(0, v.batch()));
         ops.subList(0, v.batch()).clear();
+        if (v.early()) {
+            execute(batch, ops, t1, () -> executor.executeEarly(first, coordinator.firstDims()));
+            return;
+        }
         execute(batch, ops, t1, () -> executor.execute(batch));
     }
 
@@ -370,11 +374,12 @@ public final class Engine implements AutoCloseable {
 
     /**
      * @return {operations, batches, fused operations, nanoseconds in header agreement rounds,
-     *         nanoseconds executing batches, batches agreed by the response cache alone} so far
+     *         nanoseconds executing batches, batches agreed by the response cache alone, of these
+     *         the batches whose data travelled with the cache round} so far
      */
     public long[] counters() {
         return new long[] {executedOperations, executedBatches, fusedOperations, negotiateNanos, executeNanos,
-            coordinator.cachedBatches()};
+            coordinator.cachedBatches(), coordinator.earlyBatches()};
     }
 
     /**

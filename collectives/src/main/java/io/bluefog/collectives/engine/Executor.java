@@ -14,11 +14,13 @@ import java.util.Map;
  */
 final class Executor {
     private final ExecutionContext ctx;
+    private final SmallCalls small;
     private final NeighborAllreduceOperation neighborAllreduce = new NeighborAllreduceOperation();
     private final Map<OpKind, Operation> operations = new EnumMap<>(OpKind.class);
 
     Executor(Communicator comm, long timeoutMillis, long pipelineChunkBytes) {
         this.ctx = new ExecutionContext(comm, timeoutMillis, pipelineChunkBytes);
+        this.small = new SmallCalls(ctx);
         AllreduceOperation allreduce = new AllreduceOperation();
         operations.put(OpKind.ALLREDUCE, allreduce);
         operations.put(OpKind.LOCAL_ALLREDUCE, allreduce);
@@ -41,6 +43,16 @@ final class Executor {
         } finally {
             ctx.finish();
         }
+    }
+
+    /** @return the sender of small cached calls' data with the cache round (the coordinator uses it) */
+    SmallCalls small() {
+        return small;
+    }
+
+    /** Completes a small cached call whose data every rank sent with the cache round ({@link SmallCalls}). */
+    void executeEarly(Op op, long[] firstDims) {
+        small.execute(op, firstDims);
     }
 
     /** @return true if {@code op} can run checked by its neighbors alone (see {@link #executePeerChecked}) */

@@ -65,6 +65,11 @@ public final class Tensors {
         return code >= 1 && code <= LABELS.length ? LABELS[code - 1] : "-";
     }
 
+    /** @return the dtype of a header dtype code (1..5) */
+    static DataType dataType(int code) {
+        return SUPPORTED[code - 1];
+    }
+
     /** @return the element width in bytes of a header dtype code (0 for none) */
     static int width(int code) {
         return code >= 1 && code <= SUPPORTED.length ? SUPPORTED[code - 1].width() : 0;
