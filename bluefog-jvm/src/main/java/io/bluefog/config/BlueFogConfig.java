@@ -22,7 +22,8 @@ import java.util.regex.Pattern;
  * {@value #TIMELINE} have BlueFog's (and Horovod's) names and meaning; {@value #SKIP_NEGOTIATE} is the
  * environment form of BlueFog's {@code bf.set_skip_negotiate_stage(True)} (BlueFog sets that
  * stage from Python only). {@value #TIMEOUT_MILLIS}, {@value #PIPELINE_CHUNK}, {@value #NATIVE_KERNELS},
- * {@value #TRANSPORT} and {@value #DEVICE} are bluefog-jvm's own. {@code BLUEFOG_JAVA_OPTS} is read by {@code bfrun} only
+ * {@value #TRANSPORT} and {@value #DEVICE} are bluefog-jvm's own; {@value #CACHE_CAPACITY} is Horovod's
+ * {@code HOROVOD_CACHE_CAPACITY} under bluefog-jvm's prefix. {@code BLUEFOG_JAVA_OPTS} is read by {@code bfrun} only
  * (JVM options of the ranks), not by the runtime.
  *
  * <table>
@@ -48,6 +49,10 @@ import java.util.regex.Pattern;
  *   <tr><td>{@value #DEVICE}</td><td>{@code auto}: a CUDA GPU when one is usable, else the CPU;
  *       {@code cpu}; {@code cuda}: a GPU or an error. Local rank r takes GPU {@code r mod count}
  *       (BlueFog's rule); see {@code io.bluefog.device.Devices#select}</td><td>auto</td></tr>
+ *   <tr><td>{@value #CACHE_CAPACITY}</td><td>calls the collectives' response cache remembers, integer
+ *       0 .. 2^31 - 1; a repeated call skips the round through rank 0 (Horovod's
+ *       {@code HOROVOD_CACHE_CAPACITY}); 0 disables the cache; equal on every rank or 0 on none
+ *       (see {@code CollectivesConfig})</td><td>1024, as Horovod</td></tr>
  * </table>
  *
  * <p>Booleans accept true/false, 1/0 and yes/no, case-insensitively. Bad values raise
@@ -64,16 +69,19 @@ public final class BlueFogConfig {
     public static final String NATIVE_KERNELS = "BLUEFOG_NATIVE_KERNELS";
     public static final String TRANSPORT = "BLUEFOG_TRANSPORT";
     public static final String DEVICE = "BLUEFOG_DEVICE";
+    public static final String CACHE_CAPACITY = "BLUEFOG_CACHE_CAPACITY";
 
     /** Every variable read here, in the order of the table above. */
     public static final List<String> VARIABLES = List.of(LOG_LEVEL, FUSION_THRESHOLD, TIMELINE, PIPELINE_CHUNK,
-            SKIP_NEGOTIATE, TIMEOUT_MILLIS, NATIVE_KERNELS, TRANSPORT, DEVICE);
+            SKIP_NEGOTIATE, TIMEOUT_MILLIS, NATIVE_KERNELS, TRANSPORT, DEVICE, CACHE_CAPACITY);
 
     public static final LogLevel DEFAULT_LOG_LEVEL = LogLevel.WARNING;
     public static final long DEFAULT_FUSION_THRESHOLD_BYTES = 8L * 1024 * 1024;
     /** Largest fusion threshold: one message of at most 2^31 - 1 bytes. */
     public static final long MAX_FUSION_THRESHOLD_BYTES = Integer.MAX_VALUE;
     public static final long DEFAULT_TIMEOUT_MILLIS = 120_000L;
+    /** 1024 calls, Horovod's default {@code HOROVOD_CACHE_CAPACITY}. */
+    public static final int DEFAULT_CACHE_CAPACITY = 1024;
     /**
      * 1 MiB: measured with {@code bfrun -np 2 collectives-bench} on 2 cores; smaller chunks pay more
      * per-message overhead, larger ones leave the cache before they are combined.
@@ -88,7 +96,7 @@ public final class BlueFogConfig {
 
     private static final BlueFogConfig DEFAULTS =
             new BlueFogConfig(DEFAULT_LOG_LEVEL, false, DEFAULT_FUSION_THRESHOLD_BYTES, null, DEFAULT_TIMEOUT_MILLIS,
-                    DEFAULT_PIPELINE_CHUNK_BYTES, false, true, null, DeviceChoice.AUTO);
+                    DEFAULT_PIPELINE_CHUNK_BYTES, false, true, null, DeviceChoice.AUTO, DEFAULT_CACHE_CAPACITY);
 
     private final LogLevel logLevel;
     private final boolean logLevelSet;
@@ -100,10 +108,11 @@ public final class BlueFogConfig {
     private final boolean nativeKernels;
     private final String transport;
     private final DeviceChoice device;
+    private final int cacheCapacity;
 
     private BlueFogConfig(LogLevel logLevel, boolean logLevelSet, long fusionThresholdBytes, String timelinePrefix,
             long timeoutMillis, long pipelineChunkBytes, boolean skipNegotiation, boolean nativeKernels,
-            String transport, DeviceChoice device) {
+            String transport, DeviceChoice device, int cacheCapacity) {
         this.logLevel = logLevel;
         this.logLevelSet = logLevelSet;
         this.fusionThresholdBytes = fusionThresholdBytes;
@@ -114,6 +123,7 @@ public final class BlueFogConfig {
         this.nativeKernels = nativeKernels;
         this.transport = transport;
         this.device = device;
+        this.cacheCapacity = cacheCapacity;
     }
 
     /** @return every setting at its default */
@@ -157,6 +167,7 @@ public final class BlueFogConfig {
         String kernels = blankToNull(variables.get(NATIVE_KERNELS));
         String transport = blankToNull(variables.get(TRANSPORT));
         String device = blankToNull(variables.get(DEVICE));
+        String cache = blankToNull(variables.get(CACHE_CAPACITY));
         if (transport != null && !TRANSPORT_NAME.matcher(transport).matches()) {
             throw new ConfigurationException(TRANSPORT + "='" + transport
                     + "' is not a transport name (lower-case letters, digits, '-' and '_', e.g. mpi or local)");
@@ -173,7 +184,8 @@ public final class BlueFogConfig {
                 skip != null && parseBoolean(SKIP_NEGOTIATE, skip),
                 kernels == null || parseBoolean(NATIVE_KERNELS, kernels),
                 transport,
-                device == null ? DeviceChoice.AUTO : DeviceChoice.parse(DEVICE, device));
+                device == null ? DeviceChoice.AUTO : DeviceChoice.parse(DEVICE, device),
+                cache == null ? DEFAULT_CACHE_CAPACITY : (int) parseLong(CACHE_CAPACITY, cache, 0, Integer.MAX_VALUE));
     }
 
     /** @return the log level ({@value #LOG_LEVEL}) */
@@ -225,6 +237,23 @@ public final class BlueFogConfig {
         return Optional.ofNullable(transport);
     }
 
+    /** @return calls the collectives' response cache remembers ({@value #CACHE_CAPACITY}); 0: no cache */
+    public int cacheCapacity() {
+        return cacheCapacity;
+    }
+
+    /**
+     * @return a copy with the given {@value #CACHE_CAPACITY} setting
+     * @throws ConfigurationException if negative
+     */
+    public BlueFogConfig withCacheCapacity(int capacity) {
+        if (capacity < 0) {
+            throw new ConfigurationException("cacheCapacity = " + capacity + " must be >= 0 (0 disables the cache)");
+        }
+        return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis,
+                pipelineChunkBytes, skipNegotiation, nativeKernels, transport, device, capacity);
+    }
+
     /** @return the device kind the ranks must use ({@value #DEVICE}); {@link DeviceChoice#AUTO} by default */
     public DeviceChoice device() {
         return device;
@@ -233,19 +262,19 @@ public final class BlueFogConfig {
     /** @return a copy with the given {@value #DEVICE} setting */
     public BlueFogConfig withDevice(DeviceChoice device) {
         return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis,
-                pipelineChunkBytes, skipNegotiation, nativeKernels, transport, Objects.requireNonNull(device, "device"));
+                pipelineChunkBytes, skipNegotiation, nativeKernels, transport, Objects.requireNonNull(device, "device"), cacheCapacity);
     }
 
     /** @return a copy with the given {@value #SKIP_NEGOTIATE} setting */
     public BlueFogConfig withSkipNegotiation(boolean skip) {
         return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis,
-                pipelineChunkBytes, skip, nativeKernels, transport, device);
+                pipelineChunkBytes, skip, nativeKernels, transport, device, cacheCapacity);
     }
 
     /** @return a copy with {@code logLevel} */
     public BlueFogConfig withLogLevel(LogLevel logLevel) {
         return new BlueFogConfig(Objects.requireNonNull(logLevel, "logLevel"), true, fusionThresholdBytes,
-                timelinePrefix, timeoutMillis, pipelineChunkBytes, skipNegotiation, nativeKernels, transport, device);
+                timelinePrefix, timeoutMillis, pipelineChunkBytes, skipNegotiation, nativeKernels, transport, device, cacheCapacity);
     }
 
     /**
@@ -258,13 +287,13 @@ public final class BlueFogConfig {
                     + MAX_FUSION_THRESHOLD_BYTES);
         }
         return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis,
-                pipelineChunkBytes, skipNegotiation, nativeKernels, transport, device);
+                pipelineChunkBytes, skipNegotiation, nativeKernels, transport, device, cacheCapacity);
     }
 
     /** @return a copy writing timelines to {@code <prefix><rank>.json}; null or blank disables the timeline */
     public BlueFogConfig withTimelinePrefix(String prefix) {
         return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, blankToNull(prefix), timeoutMillis,
-                pipelineChunkBytes, skipNegotiation, nativeKernels, transport, device);
+                pipelineChunkBytes, skipNegotiation, nativeKernels, transport, device, cacheCapacity);
     }
 
     /**
@@ -276,7 +305,7 @@ public final class BlueFogConfig {
             throw new ConfigurationException("timeoutMillis = " + timeoutMillis + " must be positive");
         }
         return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis,
-                pipelineChunkBytes, skipNegotiation, nativeKernels, transport, device);
+                pipelineChunkBytes, skipNegotiation, nativeKernels, transport, device, cacheCapacity);
     }
 
     /**
@@ -289,7 +318,7 @@ public final class BlueFogConfig {
                     + MIN_PIPELINE_CHUNK_BYTES + ".." + MAX_PIPELINE_CHUNK_BYTES);
         }
         return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis,
-                pipelineChunkBytes, skipNegotiation, nativeKernels, transport, device);
+                pipelineChunkBytes, skipNegotiation, nativeKernels, transport, device, cacheCapacity);
     }
 
     private static String blankToNull(String s) {
@@ -326,13 +355,13 @@ public final class BlueFogConfig {
                 && fusionThresholdBytes == c.fusionThresholdBytes && Objects.equals(timelinePrefix, c.timelinePrefix)
                 && timeoutMillis == c.timeoutMillis && pipelineChunkBytes == c.pipelineChunkBytes
                 && skipNegotiation == c.skipNegotiation && nativeKernels == c.nativeKernels
-                && Objects.equals(transport, c.transport) && device == c.device;
+                && Objects.equals(transport, c.transport) && device == c.device && cacheCapacity == c.cacheCapacity;
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis, pipelineChunkBytes,
-                skipNegotiation, nativeKernels, transport, device);
+                skipNegotiation, nativeKernels, transport, device, cacheCapacity);
     }
 
     @Override
@@ -341,6 +370,7 @@ public final class BlueFogConfig {
                 + "=" + (timelinePrefix == null ? "(unset)" : timelinePrefix) + ", " + TIMEOUT_MILLIS + "="
                 + timeoutMillis + ", " + PIPELINE_CHUNK + "=" + pipelineChunkBytes + ", " + SKIP_NEGOTIATE + "="
                 + skipNegotiation + ", " + NATIVE_KERNELS + "=" + nativeKernels + ", " + TRANSPORT + "="
-                + (transport == null ? "(unset)" : transport) + ", " + DEVICE + "=" + device;
+                + (transport == null ? "(unset)" : transport) + ", " + DEVICE + "=" + device + ", " + CACHE_CAPACITY + "="
+                + cacheCapacity;
     }
 }

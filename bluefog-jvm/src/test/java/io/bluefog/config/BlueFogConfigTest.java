@@ -123,10 +123,24 @@ class BlueFogConfigTest {
     }
 
     @Test
+    void cacheCapacityIsReadAndChecked() {
+        assertEquals(1024, BlueFogConfig.from(Map.of()).cacheCapacity(), "Horovod's default");
+        assertEquals(0, BlueFogConfig.from(Map.of("BLUEFOG_CACHE_CAPACITY", "0")).cacheCapacity());
+        assertEquals(7, BlueFogConfig.from(Map.of("BLUEFOG_CACHE_CAPACITY", " 7 ")).cacheCapacity());
+        ConfigurationException e = assertThrows(ConfigurationException.class,
+                () -> BlueFogConfig.from(Map.of("BLUEFOG_CACHE_CAPACITY", "-1")));
+        assertTrue(e.getMessage().contains("BLUEFOG_CACHE_CAPACITY='-1'"), e.getMessage());
+        assertThrows(ConfigurationException.class, () -> BlueFogConfig.from(Map.of("BLUEFOG_CACHE_CAPACITY", "many")));
+        assertThrows(ConfigurationException.class, () -> BlueFogConfig.defaults().withCacheCapacity(-1));
+        assertEquals(3, BlueFogConfig.defaults().withCacheCapacity(3).cacheCapacity());
+        assertFalse(BlueFogConfig.defaults().withCacheCapacity(3).equals(BlueFogConfig.defaults()));
+    }
+
+    @Test
     void everyVariableIsListed() {
         assertEquals(List.of("BLUEFOG_LOG_LEVEL", "BLUEFOG_FUSION_THRESHOLD", "BLUEFOG_TIMELINE", "BLUEFOG_PIPELINE_CHUNK",
                 "BLUEFOG_SKIP_NEGOTIATE", "BLUEFOG_TIMEOUT_MILLIS", "BLUEFOG_NATIVE_KERNELS", "BLUEFOG_TRANSPORT",
-                "BLUEFOG_DEVICE"), BlueFogConfig.VARIABLES);
+                "BLUEFOG_DEVICE", "BLUEFOG_CACHE_CAPACITY"), BlueFogConfig.VARIABLES);
         assertEquals(BlueFogConfig.TRANSPORT, BlueFog.TRANSPORT_ENV);
     }
 

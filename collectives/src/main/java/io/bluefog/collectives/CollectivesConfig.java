@@ -48,10 +48,10 @@ public record CollectivesConfig(long fusionThresholdBytes, long timeoutMillis, l
     public static final String PIPELINE_CHUNK_ENV = BlueFogConfig.PIPELINE_CHUNK;
     /** 1 MiB, see {@link BlueFogConfig#DEFAULT_PIPELINE_CHUNK_BYTES}. */
     public static final long DEFAULT_PIPELINE_CHUNK_BYTES = BlueFogConfig.DEFAULT_PIPELINE_CHUNK_BYTES;
-    /** Environment variable (or system property) of {@link #cacheCapacity()}, a count of calls. */
-    public static final String CACHE_CAPACITY_ENV = "BLUEFOG_CACHE_CAPACITY";
+    /** Environment variable of {@link #cacheCapacity()}, a count of calls; read by {@link BlueFogConfig}. */
+    public static final String CACHE_CAPACITY_ENV = BlueFogConfig.CACHE_CAPACITY;
     /** 1024, Horovod's default {@code HOROVOD_CACHE_CAPACITY}. */
-    public static final int DEFAULT_CACHE_CAPACITY = 1024;
+    public static final int DEFAULT_CACHE_CAPACITY = BlueFogConfig.DEFAULT_CACHE_CAPACITY;
 
     /**
      * @throws IllegalArgumentException if the threshold is negative or above 2^31 - 1, the timeout is
@@ -89,35 +89,14 @@ public record CollectivesConfig(long fusionThresholdBytes, long timeoutMillis, l
     }
 
     /**
-     * @return the fusion threshold, timeout, pipeline chunk and negotiation setting of the rank's
-     *         runtime settings ({@code bf.config()}), and the cache capacity of {@value #CACHE_CAPACITY_ENV}
-     *         (system property, then environment; like the native-kernel switch, a process-wide setting)
-     * @throws io.bluefog.ConfigurationException if {@value #CACHE_CAPACITY_ENV} is set but not an integer >= 0
+     * @return the fusion threshold, timeout, pipeline chunk, negotiation setting and cache capacity of the
+     *         rank's runtime settings ({@code bf.config()})
      */
     public static CollectivesConfig from(BlueFogConfig config) {
         return new CollectivesConfig(config.fusionThresholdBytes(), config.timeoutMillis(), config.pipelineChunkBytes(),
-                config.skipNegotiation(), cacheCapacityFromEnvironment());
+                config.skipNegotiation(), config.cacheCapacity());
     }
 
-    private static int cacheCapacityFromEnvironment() {
-        String v = System.getProperty(CACHE_CAPACITY_ENV);
-        if (v == null) {
-            v = System.getenv(CACHE_CAPACITY_ENV);
-        }
-        if (v == null || v.isBlank()) {
-            return DEFAULT_CACHE_CAPACITY;
-        }
-        try {
-            int c = Integer.parseInt(v.trim());
-            if (c >= 0) {
-                return c;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw new io.bluefog.ConfigurationException(CACHE_CAPACITY_ENV + "='" + v
-                + "' must be an integer >= 0 (0 disables the response cache)");
-    }
 
     /**
      * @return the defaults, overridden by {@value #FUSION_THRESHOLD_ENV}, {@value #TIMEOUT_ENV},
