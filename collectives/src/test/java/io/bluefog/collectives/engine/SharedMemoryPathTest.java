@@ -43,7 +43,7 @@ class SharedMemoryPathTest {
         DataType.LONG};
 
     /** Delegates to a LocalCluster communicator but hides {@link SharedMemoryExchange}: the message path. */
-    private static class MessagesOnly implements Communicator {
+    static class MessagesOnly implements Communicator {
         final Communicator c;
 
         MessagesOnly(Communicator c) {

@@ -15,7 +15,10 @@ import io.bluefog.comm.ReduceOp;
 import io.bluefog.testing.ContractSuite;
 import io.bluefog.testing.RankCheck;
 import io.bluefog.topology.Topologies;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Random;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -36,12 +39,14 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 public final class ResponseCacheContract implements ContractSuite {
     /** Calls made with one signature before a rank changes its call. */
     static final int CACHED_CALLS = 5;
+    private static final long SEED = 20261128;
 
     @Override
     public Map<String, RankCheck> checks() {
         Map<String, RankCheck> m = new LinkedHashMap<>();
         m.put("repeatedCallsTakeTheCachedPath", ResponseCacheContract::repeatedCallsTakeTheCachedPath);
         m.put("capacityZeroNeverCaches", ResponseCacheContract::capacityZeroNeverCaches);
+        m.put("cachedResultsEqualNegotiatedBitForBit", ResponseCacheContract::cachedResultsEqualNegotiatedBitForBit);
         m.put("everyMismatchAfterCachingFailsOnEveryRank", ResponseCacheContract::everyMismatchAfterCachingFailsOnEveryRank);
         m.put("changedOwnWeightsAreUsed", ResponseCacheContract::changedOwnWeightsAreUsed);
         m.put("ranksThatForgetDifferentCallsStillAgree", ResponseCacheContract::ranksThatForgetDifferentCallsStillAgree);
@@ -55,6 +60,15 @@ public final class ResponseCacheContract implements ContractSuite {
     /** @return the sum of rank ids, 0 + 1 + ... + (n - 1) */
     private static double rankSum(int n) {
         return n * (n - 1) / 2.0;
+    }
+
+    /** float64 closed forms computed in another summation order than the engine's. */
+    static final double FLOAT64_TOLERANCE = 1e-12;
+
+    private static void assertClose(double expected, INDArray x, String what) {
+        for (long i = 0; i < x.length(); i++) {
+            assertEquals(expected, x.getDouble(i), FLOAT64_TOLERANCE, what + " element " + i);
+        }
     }
 
     private static void assertAll(double expected, INDArray x, String what) {
@@ -73,7 +87,15 @@ public final class ResponseCacheContract implements ContractSuite {
         try (Collectives c = open(bf, CollectivesConfig.DEFAULT_CACHE_CAPACITY)) {
             long before = c.statistics().cachedBatches();
             long earlyBefore = c.statistics().earlyBatches();
-            Mixing ring = Mixing.of(Topologies.ring(n));
+            io.bluefog.topology.Topology ringTopology = Topologies.ring(n);
+            Mixing ring = Mixing.of(ringTopology);
+            // Row r of the ring's mixing matrix applied to x_q = q, summed in the same order as the engine.
+            double ringExpected = ringTopology.selfWeight(r) * r;
+            int[] in = ringTopology.inNeighbors(r);
+            double[] w = ringTopology.recvWeights(r);
+            for (int k = 0; k < in.length; k++) {
+                ringExpected += w[k] * in[k];
+            }
             for (int k = 0; k < CACHED_CALLS; k++) {
                 assertAll(rankSum(n), c.allreduce(filled(r, DataType.FLOAT, 5), ReduceOp.SUM), "allreduce");
                 INDArray b = filled(r == 0 ? 7 : -1, DataType.DOUBLE, 3);
@@ -87,21 +109,24 @@ public final class ResponseCacheContract implements ContractSuite {
                 INDArray x = filled(r, DataType.FLOAT, 4);
                 c.neighborAllreduceInPlace(x, NeighborWeights.of(1.0, new int[0], new double[0]));
                 assertAll(r, x, "neighborAllreduce with self weight 1 and no sources");
-                c.neighborAllreduce(filled(r, DataType.FLOAT, 4), ring);
+                assertClose(ringExpected, c.neighborAllreduce(filled(r, DataType.DOUBLE, 4), ring), "ring neighborAllreduce");
+                INDArray a = filled(r, DataType.DOUBLE, 3);
+                c.allreduceInPlace(a, ReduceOp.AVG);
+                assertAll(rankSum(n) / n, a, "allreduce average in place");
                 c.barrier();
             }
             long cached = c.statistics().cachedBatches() - before;
-            int kinds = 6;
+            int kinds = 7;
             if (n == 1) {
                 assertEquals(0, cached, "one rank: no cache round");
             } else {
                 // The first call of each kind is negotiated and every later one is cached.
                 assertEquals((long) kinds * (CACHED_CALLS - 1), cached, "batches agreed by the cache round");
                 // On a message transport the small calls' data travels with the cache round: broadcast,
-                // allgather and the ring neighborAllreduce, and on 2 ranks the float allreduce SUM (not
+                // allgather and the ring neighborAllreduce, and on 2 ranks the allreduces SUM and AVG (not
                 // the explicit-weights neighborAllreduce, which learns its destinations, nor the barrier).
                 boolean messages = !(bf.communicator() instanceof io.bluefog.comm.SharedMemoryExchange);
-                long early = messages && n <= 8 ? (n == 2 ? 4 : 3) * (CACHED_CALLS - 1) : 0;
+                long early = messages && n <= 8 ? (n == 2 ? 5 : 3) * (CACHED_CALLS - 1) : 0;
                 assertEquals(early, c.statistics().earlyBatches() - earlyBefore, "calls whose data went early");
             }
         }
@@ -115,6 +140,51 @@ public final class ResponseCacheContract implements ContractSuite {
                 assertAll(rankSum(n), c.allreduce(filled(r, DataType.FLOAT, 3), ReduceOp.SUM), "allreduce");
             }
             assertEquals(0, c.statistics().cachedBatches());
+        }
+    }
+
+    /** Every small call of {@link #cachedResultsEqualNegotiatedBitForBit}, on this rank's seeded input. */
+    private static List<INDArray> smallCalls(Collectives c, int n, int r) {
+        List<INDArray> out = new ArrayList<>();
+        Random random = new Random(SEED + r);
+        for (DataType dtype : new DataType[] {DataType.FLOAT, DataType.DOUBLE}) {
+            double[] v = random.doubles(37, -1, 1).toArray();
+            out.add(c.neighborAllreduce(SerialReference.array(v, dtype, 37), Mixing.of(Topologies.ring(n))));
+            out.add(c.neighborAllreduce(SerialReference.array(v, dtype, 37), Mixing.of(Topologies.exponential(n))));
+            out.add(c.allreduce(SerialReference.array(v, dtype, 37), ReduceOp.SUM));
+            out.add(c.allreduce(SerialReference.array(v, dtype, 37), ReduceOp.AVG));
+            out.add(c.broadcast(SerialReference.array(v, dtype, 37), n - 1));
+            out.add(c.allgather(SerialReference.array(v, dtype, 37)));
+        }
+        return out;
+    }
+
+    /**
+     * Small calls on seeded random inputs give the same bits with the cache (repeated: cached, on a
+     * message transport with their data sent early) as with capacity 0 (every call negotiated).
+     */
+    static void cachedResultsEqualNegotiatedBitForBit(BlueFog bf) {
+        int n = bf.size();
+        int r = bf.rank();
+        List<INDArray> negotiated;
+        try (Collectives c = open(bf, 0)) {
+            negotiated = smallCalls(c, n, r);
+        }
+        try (Collectives c = open(bf, CollectivesConfig.DEFAULT_CACHE_CAPACITY)) {
+            smallCalls(c, n, r); // agreed through rank 0, remembered
+            long cachedBefore = c.statistics().cachedBatches();
+            List<INDArray> cached = smallCalls(c, n, r);
+            if (n > 1) {
+                assertEquals(cachedBefore + negotiated.size(), c.statistics().cachedBatches(), "every call cached");
+            }
+            for (int k = 0; k < negotiated.size(); k++) {
+                INDArray a = negotiated.get(k);
+                INDArray b = cached.get(k);
+                assertEquals(java.util.Arrays.toString(a.shape()), java.util.Arrays.toString(b.shape()), "call " + k + " shape");
+                // float32 and float64 values are exact as doubles, and Arrays.equals compares their bits.
+                org.junit.jupiter.api.Assertions.assertArrayEquals(a.reshape(a.length()).toDoubleVector(),
+                        b.reshape(b.length()).toDoubleVector(), "call " + k + " (bit for bit)");
+            }
         }
     }
 
