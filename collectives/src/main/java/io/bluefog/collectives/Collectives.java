@@ -7,6 +7,7 @@ import io.bluefog.collectives.engine.NeighborPlan;
 import io.bluefog.collectives.engine.Op;
 import io.bluefog.collectives.engine.Tensors;
 import io.bluefog.comm.ReduceOp;
+import io.bluefog.topology.Topology;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
@@ -743,8 +744,25 @@ public final class Collectives implements AutoCloseable {
 
     /** The plan over ranks of {@code mixing}, or of the context's weighted topology when null. */
     private NeighborPlan rankPlan(Mixing mixing) {
+        if (mixing instanceof TopologyMixing t) {
+            // A training loop passes the same topology every step: its plan is made once (a plan
+            // over a topology is never modified, so calls may share it).
+            TopologyPlan last = lastTopologyPlan;
+            if (last != null && last.topology() == t.weights()) {
+                return last.plan();
+            }
+            NeighborPlan p = plan(mixing, rank(), size(), "ranks");
+            lastTopologyPlan = new TopologyPlan(t.weights(), p);
+            return p;
+        }
         return mixing == null ? NeighborPlan.of(bf.mixingTopology(), rank()) : plan(mixing, rank(), size(), "ranks");
     }
+
+    /** This rank's plan over a topology (compared by identity: topologies are immutable). */
+    private record TopologyPlan(Topology topology, NeighborPlan plan) {
+    }
+
+    private volatile TopologyPlan lastTopologyPlan;
 
     /** {@code me} is this rank's (or its machine's) index among {@code n} ranks (or machines). */
     private static NeighborPlan plan(Mixing mixing, int me, int n, String of) {

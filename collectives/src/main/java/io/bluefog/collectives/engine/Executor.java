@@ -75,6 +75,7 @@ final class Executor {
     }
 
     void clear() {
+        small.clear();
         ctx.clear();
     }
 

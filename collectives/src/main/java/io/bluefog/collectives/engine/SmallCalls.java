@@ -7,7 +7,9 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -45,6 +47,9 @@ final class SmallCalls {
     int sentDtype;
     private final List<Request> sent = new ArrayList<>();
     private final List<Request> drains = new ArrayList<>();
+    /** Views of pooled receive arrays, by identity; at most {@link #MAX_VIEWS}. */
+    private final Map<INDArray, Buffer> views = new IdentityHashMap<>();
+    private static final int MAX_VIEWS = 64;
 
     SmallCalls(ExecutionContext ctx) {
         this.ctx = ctx;
@@ -85,6 +90,27 @@ final class SmallCalls {
                 sentTo[r] = op.length();
             }
         }
+    }
+
+    /**
+     * @return a typed buffer over all of {@code pooled} (a {@link BufferPool} array, which later calls
+     *         get again): made once per array, since making one costs about as much as a small message
+     */
+    private Buffer view(INDArray pooled) {
+        Buffer b = views.get(pooled);
+        if (b == null) {
+            if (views.size() >= MAX_VIEWS) {
+                views.clear();
+            }
+            b = Tensors.nio(pooled);
+            views.put(pooled, b);
+        }
+        return b.clear();
+    }
+
+    /** Forgets the views (the pool is being cleared). */
+    void clear() {
+        views.clear();
     }
 
     /** @return true if this rank sent early data in the current round */
@@ -144,7 +170,7 @@ final class SmallCalls {
                     INDArray[] received = new INDArray[from.length];
                     for (int k = 0; k < from.length; k++) {
                         received[k] = ctx.borrow(dtype, n);
-                        ctx.recvs.add(ctx.comm.irecv(Tensors.nio(received[k]), from[k], TAG_SPEC));
+                        ctx.recvs.add(ctx.comm.irecv(view(received[k]), from[k], TAG_SPEC));
                     }
                     INDArray in = Tensors.flat(op.input);
                     INDArray out = ctx.resultSpace(batch, true);
@@ -156,7 +182,7 @@ final class SmallCalls {
                 case ALLREDUCE -> {
                     int peer = 1 - rank;
                     INDArray other = ctx.borrow(dtype, n);
-                    ctx.recvs.add(ctx.comm.irecv(Tensors.nio(other), peer, TAG_SPEC));
+                    ctx.recvs.add(ctx.comm.irecv(view(other), peer, TAG_SPEC));
                     INDArray in = Tensors.flat(op.input);
                     INDArray out = ctx.resultSpace(batch, true);
                     ctx.waitAll(ctx.recvs, deadline, k -> "allreduce data from rank " + peer + " at rank " + rank);
@@ -181,7 +207,7 @@ final class SmallCalls {
                         // Receive at once into pooled memory (the root's send waits for this receive) and
                         // make the caller's new array meanwhile.
                         INDArray scratch = ctx.borrow(dtype, n);
-                        ctx.recvs.add(ctx.comm.irecv(Tensors.nio(scratch), op.root, TAG_SPEC));
+                        ctx.recvs.add(ctx.comm.irecv(view(scratch), op.root, TAG_SPEC));
                         out = ctx.resultSpace(batch, true);
                         ctx.waitAll(ctx.recvs, deadline, k -> "broadcast data from root " + op.root + " at rank " + rank);
                         Tensors.copy(scratch, 0, out, 0, n);
