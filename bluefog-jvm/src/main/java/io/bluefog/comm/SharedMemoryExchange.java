@@ -48,6 +48,19 @@ public interface SharedMemoryExchange {
     /** Wakes every rank waiting in {@link #share} or {@link Shared#release()}, so that it runs its check. */
     void wakeWaiters();
 
+    /**
+     * The number of {@link #wakeWaiters()} calls of the whole job so far, or -1 if not counted. A
+     * caller that announces something to the waiters (e.g. by messages) and then calls
+     * {@link #wakeWaiters()} lets a check that found nothing after reading the value v skip its
+     * next poll while the value is still v: whatever was announced before the count moved past v
+     * was visible to that poll. Makes a check that polls n peers cost O(1) in the common case.
+     *
+     * @return a count that only grows, or -1 (the default) when the transport does not count
+     */
+    default long wakeups() {
+        return -1;
+    }
+
     /** One {@link #share} round as seen by one rank. */
     interface Shared {
         /**

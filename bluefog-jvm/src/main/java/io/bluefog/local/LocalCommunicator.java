@@ -106,8 +106,12 @@ final class LocalCommunicator implements Communicator, SharedMemoryExchange {
         checkUsable("allreduce");
         Buffer mine = slice(buffer);
         int count = mine.remaining();
-        Rounds.Round round = world.rounds.arrive(collectiveSeq.getAndIncrement(), rank,
-                new Rounds.Call(Rounds.Kind.ALLREDUCE, op, dtype, count, -1, null, mine, null));
+        Rounds.Call call = new Rounds.Call(Rounds.Kind.ALLREDUCE, op, dtype, count, -1, null, mine, null);
+        Rounds.Round round = world.rounds.arrive(collectiveSeq.getAndIncrement(), rank, call);
+        if (Rounds.reducedByLast(call)) {
+            world.rounds.leave(round); // the last rank to arrive reduced every buffer before opening the gate
+            return;
+        }
         // Each rank reduces its own contiguous share of the elements across all ranks' buffers.
         int n = world.size();
         int from = (int) ((long) count * rank / n);
@@ -246,6 +250,11 @@ final class LocalCommunicator implements Communicator, SharedMemoryExchange {
     @Override
     public void wakeWaiters() {
         world.wakeAll();
+    }
+
+    @Override
+    public long wakeups() {
+        return world.wakeups();
     }
 
     /**

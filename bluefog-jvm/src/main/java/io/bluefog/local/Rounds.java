@@ -1,6 +1,7 @@
 package io.bluefog.local;
 
 import io.bluefog.CollectiveMismatchException;
+import io.bluefog.CommunicationException;
 import io.bluefog.comm.DType;
 import io.bluefog.comm.ReduceOp;
 import java.nio.Buffer;
@@ -61,13 +62,24 @@ final class Rounds {
         private int arrived;
         private int departed;
         private int left;
-        final Completion allArrived = new Completion();
-        final Completion allDeparted = new Completion();
+        final Gate allArrived;
+        final Gate allDeparted;
+        /**
+         * What the last rank to arrive runs before it opens the arrive gate (a {@link Kind#SHARE}
+         * round's action, given by the first rank that passed one), or null.
+         */
+        private java.util.function.Consumer<Object[]> action;
+        /** What {@link #action} threw, read by every rank after the arrive gate; null if none. */
+        private volatile Throwable actionError;
+        /** The rank that ran {@link #action} (for messages). */
+        private volatile int actionRank = -1;
 
         Round(long seq, int size) {
             this.seq = seq;
             this.calls = new Call[size];
             this.shared = new Object[size];
+            this.allArrived = new Gate(size);
+            this.allDeparted = new Gate(size);
         }
 
         synchronized List<Integer> absentList() {
@@ -91,11 +103,16 @@ final class Rounds {
         }
 
         /** @return which absent ranks have finished (so will never arrive), or null if none */
-        synchronized String exitedAbsentRanks(World world) {
+        String exitedAbsentRanks(World world) {
+            if (!world.anyExited()) {
+                return null; // without taking the round's lock and a pass over every rank on each wait of each rank
+            }
             List<Integer> gone = new ArrayList<>();
-            for (int r = 0; r < calls.length; r++) {
-                if (calls[r] == null && world.hasExited(r)) {
-                    gone.add(r);
+            synchronized (this) {
+                for (int r = 0; r < calls.length; r++) {
+                    if (calls[r] == null && world.hasExited(r)) {
+                        gone.add(r);
+                    }
                 }
             }
             return gone.isEmpty() ? null : "ranks " + gone + " finished without making the matching call";
@@ -121,16 +138,67 @@ final class Rounds {
 
     /** Deposits {@code rank}'s call and shared object in round {@code seq}; the last to arrive opens its gate. */
     private Round publish(long seq, int rank, Call call, Object shared) {
-        Round round = rounds.computeIfAbsent(seq, s -> new Round(s, world.size()));
+        return publish(seq, rank, call, shared, null);
+    }
+
+    /**
+     * {@link #publish(long, int, Call, Object)}; the last rank to arrive first runs {@code action}
+     * (the first one given in the round) on every rank's shared object, if the calls match, or
+     * for an allreduce of at most {@link #SMALL_ALLREDUCE} elements reduces every rank's buffer
+     * itself, and then opens the gate: the work of the round is done before any rank is released,
+     * so the round needs no depart gate.
+     */
+    private Round publish(long seq, int rank, Call call, Object shared, java.util.function.Consumer<Object[]> action) {
+        Round round = rounds.computeIfAbsent(seq, s -> newRound(s));
         boolean last;
         synchronized (round) {
             round.calls[rank] = call;
             round.shared[rank] = shared;
+            if (round.action == null) {
+                round.action = action;
+            }
             last = ++round.arrived == world.size();
         }
         if (last) {
-            round.allArrived.complete();
+            if (mismatch(round) == null) {
+                try {
+                    if (round.action != null) {
+                        round.actionRank = rank;
+                        round.action.accept(round.shared.clone());
+                    } else if (reducedByLast(call)) {
+                        reduceAll(round, call);
+                    }
+                } catch (RuntimeException | Error e) {
+                    round.actionRank = rank;
+                    round.actionError = e;
+                }
+            }
+            round.allArrived.complete(rank);
         }
+        return round;
+    }
+
+    /** Allreduces of at most this many elements per rank are reduced by the last rank to arrive (one gate, not two). */
+    static final int SMALL_ALLREDUCE = 1024;
+
+    /** @return true if the last rank to arrive reduces this (matched) call's elements for every rank */
+    static boolean reducedByLast(Call call) {
+        return call.kind() == Kind.ALLREDUCE && call.count() <= SMALL_ALLREDUCE;
+    }
+
+    /** Reduces all elements of every rank's buffer, in rank order as each rank's share would be. */
+    private static void reduceAll(Round round, Call call) {
+        Buffer[] all = new Buffer[round.calls.length];
+        for (int r = 0; r < all.length; r++) {
+            all[r] = round.calls[r].data();
+        }
+        Reductions.reduce(all, call.dtype(), call.op(), 0, call.count());
+    }
+
+    private Round newRound(long seq) {
+        Round round = new Round(seq, world.size());
+        world.register(round.allArrived);
+        world.register(round.allDeparted);
         return round;
     }
 
@@ -141,8 +209,16 @@ final class Rounds {
     Round arrive(long seq, int rank, Call call, Object shared) {
         Round round = publish(seq, rank, call, shared);
         String what = call.kind().label + " (collective call #" + seq + ")";
-        round.allArrived.await(world, rank, what, round::absentRanks, () -> round.exitedAbsentRanks(world));
-        return checkedMatch(round, rank, seq);
+        round.allArrived.await(world, rank, what, world.timeoutMillis(), round::absentRanks,
+                () -> round.exitedAbsentRanks(world));
+        checkedMatch(round, rank, seq);
+        Throwable error = round.actionError;
+        if (error != null) {
+            leave(round);
+            throw new CommunicationException("rank " + rank + ": " + what + ": the reduction, run by rank "
+                    + round.actionRank + " for every rank, failed: " + error, error);
+        }
+        return round;
     }
 
     /**
@@ -152,13 +228,33 @@ final class Rounds {
      */
     Round arriveShared(long seq, int rank, Object shared, String what, long timeoutMillis, Runnable check,
             java.util.function.Function<List<Integer>, String> absent) {
+        return arriveShared(seq, rank, shared, what, timeoutMillis, check, absent, null);
+    }
+
+    /**
+     * {@link #arriveShared(long, int, Object, String, long, Runnable, java.util.function.Function)}
+     * whose last arriving rank runs {@code action} (see {@link #publish(long, int, Call, Object,
+     * java.util.function.Consumer)}) before any rank is released.
+     *
+     * @throws CommunicationException on every rank (after leaving the round) if the action threw;
+     *         its cause is what the action threw
+     */
+    Round arriveShared(long seq, int rank, Object shared, String what, long timeoutMillis, Runnable check,
+            java.util.function.Function<List<Integer>, String> absent, java.util.function.Consumer<Object[]> action) {
         Call call = new Call(Kind.SHARE, null, null, 0, -1, null, null, null);
-        Round round = publish(seq, rank, call, shared);
+        Round round = publish(seq, rank, call, shared, action);
         round.allArrived.await(world, rank, what, timeoutMillis, () -> absent.apply(round.absentList()), () -> {
             check.run();
             return round.exitedAbsentRanks(world);
         });
-        return checkedMatch(round, rank, seq);
+        checkedMatch(round, rank, seq);
+        Throwable error = round.actionError;
+        if (error != null) {
+            leave(round);
+            throw new CommunicationException("rank " + rank + ": " + what + " (shared round #" + seq
+                    + "): the round's work, run by rank " + round.actionRank + " for every rank, failed: " + error, error);
+        }
+        return round;
     }
 
     /**
@@ -182,7 +278,7 @@ final class Rounds {
             last = ++round.departed == world.size();
         }
         if (last) {
-            round.allDeparted.complete();
+            round.allDeparted.complete(rank);
         }
         round.allDeparted.await(world, rank, what + " (releasing shared round #" + round.seq + ")", timeoutMillis,
                 () -> "other ranks are still reading", () -> {
@@ -202,10 +298,10 @@ final class Rounds {
             last = ++round.departed == world.size();
         }
         if (last) {
-            round.allDeparted.complete();
+            round.allDeparted.complete(rank);
         }
         round.allDeparted.await(world, rank, round.calls[rank].kind().label + " (collective call #" + round.seq
-                + ")", () -> "other ranks are still copying", () -> null);
+                + ")", world.timeoutMillis(), () -> "other ranks are still copying", () -> null);
         leave(round);
     }
 
@@ -217,6 +313,8 @@ final class Rounds {
         }
         if (last) {
             rounds.remove(round.seq);
+            world.unregister(round.allArrived);
+            world.unregister(round.allDeparted);
         }
     }
 
