@@ -56,6 +56,20 @@ final class Gate implements World.Wakeable {
         }
     }
 
+    /**
+     * Unparks up to {@code count} waiting ranks other than {@code except} (lowest ranks first),
+     * e.g. to have them help with work before the gate opens; they keep waiting afterwards.
+     */
+    void unparkWaiters(int count, int except) {
+        for (int r = 0; r < waiters.length() && count > 0; r++) {
+            Thread t = r == except ? null : waiters.get(r);
+            if (t != null) {
+                LockSupport.unpark(t);
+                count--;
+            }
+        }
+    }
+
     private void unpark(int r) {
         if (r < waiters.length()) {
             Thread t = waiters.get(r);

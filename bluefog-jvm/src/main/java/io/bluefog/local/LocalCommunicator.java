@@ -202,6 +202,13 @@ final class LocalCommunicator implements Communicator, SharedMemoryExchange {
     @Override
     public Shared share(Object mine, String what, long timeoutMillis, Runnable check,
             Function<List<Integer>, String> absent) {
+        return share(mine, what, timeoutMillis, check, absent, (RoundWork) null);
+    }
+
+    /** {@link #share(Object, String, long, Runnable, Function)} whose work is done before any rank is released. */
+    @Override
+    public Shared share(Object mine, String what, long timeoutMillis, Runnable check,
+            Function<List<Integer>, String> absent, RoundWork work) {
         if (mine == null || what == null || check == null || absent == null) {
             throw new IllegalArgumentException("share: mine, what, check and absent must not be null");
         }
@@ -210,7 +217,7 @@ final class LocalCommunicator implements Communicator, SharedMemoryExchange {
         }
         checkUsable(what);
         Rounds.Round round = world.rounds.arriveShared(collectiveSeq.getAndIncrement(), rank, mine, what,
-                timeoutMillis, check, absent);
+                timeoutMillis, check, absent, work);
         return new Shared() {
             private boolean released;
 

@@ -4,6 +4,7 @@ import io.bluefog.CollectiveMismatchException;
 import io.bluefog.CommunicationException;
 import io.bluefog.comm.DType;
 import io.bluefog.comm.ReduceOp;
+import io.bluefog.comm.SharedMemoryExchange.RoundWork;
 import java.nio.Buffer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -65,14 +66,21 @@ final class Rounds {
         final Gate allArrived;
         final Gate allDeparted;
         /**
-         * What the last rank to arrive runs before it opens the arrive gate (a {@link Kind#SHARE}
-         * round's action, given by the first rank that passed one), or null.
+         * The work of a {@link Kind#SHARE} round (the first one a rank passed), done before the
+         * arrive gate opens, or null.
          */
-        private java.util.function.Consumer<Object[]> action;
-        /** What {@link #action} threw, read by every rank after the arrive gate; null if none. */
+        private RoundWork action;
+        /** What the work threw (the first error), read by every rank after the arrive gate; null if none. */
         private volatile Throwable actionError;
-        /** The rank that ran {@link #action} (for messages). */
+        /** The rank whose thread the error came from (for messages). */
         private volatile int actionRank = -1;
+        /** Parts of the work, set by the last rank to arrive before any worker starts. */
+        private volatile int parts = -1;
+        /** Most workers (the last rank to arrive included). */
+        private int maxWorkers;
+        private final java.util.concurrent.atomic.AtomicInteger nextPart = new java.util.concurrent.atomic.AtomicInteger();
+        private final java.util.concurrent.atomic.AtomicInteger unfinishedParts = new java.util.concurrent.atomic.AtomicInteger();
+        private final java.util.concurrent.atomic.AtomicInteger workers = new java.util.concurrent.atomic.AtomicInteger();
 
         Round(long seq, int size) {
             this.seq = seq;
@@ -142,13 +150,13 @@ final class Rounds {
     }
 
     /**
-     * {@link #publish(long, int, Call, Object)}; the last rank to arrive first runs {@code action}
-     * (the first one given in the round) on every rank's shared object, if the calls match, or
-     * for an allreduce of at most {@link #SMALL_ALLREDUCE} elements reduces every rank's buffer
-     * itself, and then opens the gate: the work of the round is done before any rank is released,
-     * so the round needs no depart gate.
+     * {@link #publish(long, int, Call, Object)}; the last rank to arrive, if the calls match, either
+     * prepares {@code action} (the first one given in the round) on every rank's shared object and
+     * starts its workers ({@link #help}), the last of which opens the gate, or, for an allreduce of
+     * at most {@link #SMALL_ALLREDUCE} elements, reduces every rank's buffer itself and opens the
+     * gate: the work of the round is done before any rank is released, so it needs no depart gate.
      */
-    private Round publish(long seq, int rank, Call call, Object shared, java.util.function.Consumer<Object[]> action) {
+    private Round publish(long seq, int rank, Call call, Object shared, RoundWork action) {
         Round round = rounds.computeIfAbsent(seq, s -> newRound(s));
         boolean last;
         synchronized (round) {
@@ -159,23 +167,83 @@ final class Rounds {
             }
             last = ++round.arrived == world.size();
         }
-        if (last) {
-            if (mismatch(round) == null) {
-                try {
-                    if (round.action != null) {
-                        round.actionRank = rank;
-                        round.action.accept(round.shared.clone());
-                    } else if (reducedByLast(call)) {
-                        reduceAll(round, call);
-                    }
-                } catch (RuntimeException | Error e) {
+        if (!last) {
+            return round;
+        }
+        if (mismatch(round) == null && round.action != null) {
+            int parts;
+            try {
+                parts = round.action.prepare(round.shared.clone());
+            } catch (RuntimeException | Error e) {
+                round.actionRank = rank;
+                round.actionError = e;
+                parts = 0;
+            }
+            if (parts > 0) {
+                round.maxWorkers = Math.max(1, Math.min(WORKERS, Math.min(parts, world.size())));
+                round.unfinishedParts.set(parts);
+                round.parts = parts; // publishes the above to the helpers
+                round.allArrived.unparkWaiters(round.maxWorkers - 1, rank);
+                help(round, rank);
+                return round; // the worker that finishes the last part opens the gate
+            }
+        } else if (mismatch(round) == null && reducedByLast(call)) {
+            try {
+                reduceAll(round, call);
+            } catch (RuntimeException | Error e) {
+                round.actionRank = rank;
+                round.actionError = e;
+            }
+        }
+        round.allArrived.complete(rank);
+        return round;
+    }
+
+    /** Threads that work on a round's parts at once: one per core. */
+    static final int WORKERS = Runtime.getRuntime().availableProcessors();
+
+    /**
+     * Works on {@code round}'s parts, if it has work and fewer than its most workers have started
+     * (called by the last rank to arrive and by waiting ranks whenever they wake). Whoever marks
+     * the last part done opens the arrive gate. An error stops the work: the remaining parts are
+     * marked done unrun, and every rank raises it.
+     */
+    private static void help(Round round, int rank) {
+        if (round.parts <= 0 || round.allArrived.isDone() || round.nextPart.get() >= round.parts
+                || round.workers.incrementAndGet() > round.maxWorkers) {
+            return;
+        }
+        int parts = round.parts;
+        int[] current = {-1};
+        try {
+            round.action.work(() -> {
+                if (current[0] >= 0) {
+                    partDone(round, rank);
+                }
+                int i = round.actionError != null ? parts : round.nextPart.getAndIncrement();
+                current[0] = i < parts ? i : -1;
+                return current[0];
+            });
+        } catch (RuntimeException | Error e) {
+            synchronized (round) {
+                if (round.actionError == null) {
                     round.actionRank = rank;
                     round.actionError = e;
                 }
             }
+        }
+        if (current[0] >= 0) {
+            partDone(round, rank); // the part the work was running when it ended (threw or did not ask again)
+        }
+        for (int i = round.nextPart.getAndIncrement(); i < parts; i = round.nextPart.getAndIncrement()) {
+            partDone(round, rank); // left unrun after an error (or by a work that stopped asking)
+        }
+    }
+
+    private static void partDone(Round round, int rank) {
+        if (round.unfinishedParts.decrementAndGet() == 0) {
             round.allArrived.complete(rank);
         }
-        return round;
     }
 
     /** Allreduces of at most this many elements per rank are reduced by the last rank to arrive (one gate, not two). */
@@ -233,17 +301,18 @@ final class Rounds {
 
     /**
      * {@link #arriveShared(long, int, Object, String, long, Runnable, java.util.function.Function)}
-     * whose last arriving rank runs {@code action} (see {@link #publish(long, int, Call, Object,
-     * java.util.function.Consumer)}) before any rank is released.
+     * whose {@code action} is done before any rank is released (see {@link #publish(long, int,
+     * Call, Object, RoundWork)}); a waiting rank woken to help works on it.
      *
-     * @throws CommunicationException on every rank (after leaving the round) if the action threw;
-     *         its cause is what the action threw
+     * @throws CommunicationException on every rank (after leaving the round) if the work threw;
+     *         its cause is what the work threw
      */
     Round arriveShared(long seq, int rank, Object shared, String what, long timeoutMillis, Runnable check,
-            java.util.function.Function<List<Integer>, String> absent, java.util.function.Consumer<Object[]> action) {
+            java.util.function.Function<List<Integer>, String> absent, RoundWork action) {
         Call call = new Call(Kind.SHARE, null, null, 0, -1, null, null, null);
         Round round = publish(seq, rank, call, shared, action);
         round.allArrived.await(world, rank, what, timeoutMillis, () -> absent.apply(round.absentList()), () -> {
+            help(round, rank);
             check.run();
             return round.exitedAbsentRanks(world);
         });
@@ -252,7 +321,8 @@ final class Rounds {
         if (error != null) {
             leave(round);
             throw new CommunicationException("rank " + rank + ": " + what + " (shared round #" + seq
-                    + "): the round's work, run by rank " + round.actionRank + " for every rank, failed: " + error, error);
+                    + "): the round's work, run for every rank (on rank " + round.actionRank + "'s thread), failed: "
+                    + error, error);
         }
         return round;
     }

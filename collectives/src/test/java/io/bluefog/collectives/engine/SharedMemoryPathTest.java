@@ -84,7 +84,13 @@ class SharedMemoryPathTest {
             shares.incrementAndGet();
             return ((SharedMemoryExchange) c).share(mine, what, timeoutMillis, check, absent);
         }
+        @Override public Shared share(Object mine, String what, long timeoutMillis, Runnable check,
+                Function<List<Integer>, String> absent, RoundWork work) {
+            shares.incrementAndGet();
+            return ((SharedMemoryExchange) c).share(mine, what, timeoutMillis, check, absent, work);
+        }
         @Override public void wakeWaiters() { ((SharedMemoryExchange) c).wakeWaiters(); }
+        @Override public long wakeups() { return ((SharedMemoryExchange) c).wakeups(); }
     }
 
     /** How each rank builds its plan for one case. */
