@@ -117,6 +117,8 @@ final class NeighborAllreduceOperation implements Operation {
 
     /** Bytes of a worker's block buffer in {@link EveryRank}: every rank's block of results (fits in L2/L3). */
     static final int BLOCK_BUFFER_BYTES = 2 << 20;
+    /** {@link #BLOCK_BUFFER_BYTES}, smaller only in tests (many blocks from small tensors). */
+    static volatile int blockBufferBytes = BLOCK_BUFFER_BYTES;
     /** Block buffers of {@link EveryRank}, per dtype, reused (one per worker of a round running at a time). */
     private static final java.util.Map<DataType, java.util.concurrent.ConcurrentLinkedQueue<INDArray>> BLOCK_BUFFERS =
             new java.util.concurrent.ConcurrentHashMap<>();
@@ -169,7 +171,7 @@ final class NeighborAllreduceOperation implements Operation {
                 aliased[r] = received[r] != null && Tensors.sameMemory(p[r].out, p[r].in);
                 anyAliased |= aliased[r];
             }
-            block = Math.max(1, Math.min(length, BLOCK_BUFFER_BYTES / ((long) n * dtype.width())));
+            block = Math.max(1, Math.min(length, blockBufferBytes / ((long) n * dtype.width())));
             return (int) Math.min(Integer.MAX_VALUE, (length + block - 1) / block);
         }
 
@@ -237,18 +239,19 @@ final class NeighborAllreduceOperation implements Operation {
         return received;
     }
 
+    /** @return a buffer of at least {@code elements} of {@code dtype}: a pooled one of {@link #blockBufferBytes} if that is enough */
     private static INDArray takeBlockBuffer(DataType dtype, long elements) {
-        long standard = BLOCK_BUFFER_BYTES / dtype.width();
+        long standard = blockBufferBytes / dtype.width();
         if (elements <= standard) {
             INDArray a = BLOCK_BUFFERS.computeIfAbsent(dtype, d -> new java.util.concurrent.ConcurrentLinkedQueue<>())
                     .poll();
-            return a != null ? a : Tensors.newArray(dtype, new long[] {standard});
+            return a != null && a.length() >= elements ? a : Tensors.newArray(dtype, new long[] {standard});
         }
-        return Tensors.newArray(dtype, new long[] {elements}); // more ranks than elements fit: not pooled
+        return Tensors.newArray(dtype, new long[] {elements}); // more ranks than fit one element each: not pooled
     }
 
     private static void giveBlockBuffer(INDArray a) {
-        if (a.length() * a.dataType().width() == BLOCK_BUFFER_BYTES) {
+        if (a.length() * a.dataType().width() == blockBufferBytes) {
             BLOCK_BUFFERS.get(a.dataType()).add(a);
         }
     }
