@@ -74,6 +74,8 @@ final class Rounds {
         private volatile Throwable actionError;
         /** The rank whose thread the error came from (for messages). */
         private volatile int actionRank = -1;
+        /** {@link #mismatch} of the calls, set by the last rank to arrive before it opens the arrive gate. */
+        private String mismatch;
         /** Parts of the work, set by the last rank to arrive before any worker starts. */
         private volatile int parts = -1;
         /** Most workers (the last rank to arrive included). */
@@ -170,7 +172,9 @@ final class Rounds {
         if (!last) {
             return round;
         }
-        if (mismatch(round) == null && round.action != null) {
+        String mismatch = mismatch(round);
+        round.mismatch = mismatch; // published by the gate: the other ranks need not compare n calls each
+        if (mismatch == null && round.action != null) {
             int parts;
             try {
                 parts = round.action.prepare(round.shared.clone());
@@ -187,7 +191,7 @@ final class Rounds {
                 help(round, rank);
                 return round; // the worker that finishes the last part opens the gate
             }
-        } else if (mismatch(round) == null && reducedByLast(call)) {
+        } else if (mismatch == null && reducedByLast(call)) {
             try {
                 reduceAll(round, call);
             } catch (RuntimeException | Error e) {
@@ -332,7 +336,7 @@ final class Rounds {
      * @throws CollectiveMismatchException on every rank alike (after leaving the round) if they do not
      */
     private Round checkedMatch(Round round, int rank, long seq) {
-        String mismatch = mismatch(round);
+        String mismatch = round.mismatch; // the last rank to arrive compared the calls before opening the gate
         if (mismatch != null) {
             leave(round);
             throw new CollectiveMismatchException("rank " + rank + ": collective call #" + seq
