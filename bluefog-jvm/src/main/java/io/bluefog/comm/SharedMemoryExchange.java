@@ -9,7 +9,8 @@ import java.util.function.Function;
  * {@code LocalCluster}, transport name {@code "local"}): a collective step in which every rank
  * publishes an object (typically its buffers) and then reads the other ranks' objects directly,
  * without a copy or a message. A round of n ranks costs one phase barrier to publish and one to
- * release, instead of a send, a receive and a thread wake-up per message.
+ * release, instead of a send, a receive and a thread wake-up per message; with a {@link RoundWork}
+ * (the work of every rank done before anyone is released) only the first.
  *
  * <p>The collectives engine uses it, when the communicator implements it, for neighborAllreduce
  * once every rank has agreed on the call: each rank publishes its (destination-weighted) payloads

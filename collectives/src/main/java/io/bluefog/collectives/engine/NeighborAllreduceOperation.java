@@ -73,6 +73,10 @@ final class NeighborAllreduceOperation implements Operation {
         /** Builds this rank's {@link Combiner} from (where to write, the sources' payloads). */
         final java.util.function.BiFunction<INDArray, INDArray[], Combiner> combiner;
         String unmatched;
+        /** What this rank's part of the round threw (its plan, its combine), or null. */
+        RuntimeException error;
+        /** The round's work, which notes the first rank whose part failed. */
+        EveryRank round;
 
         Published(int rank, NeighborPlan plan, INDArray[] payloads, INDArray in, INDArray out,
                 java.util.function.BiFunction<INDArray, INDArray[], Combiner> combiner) {
@@ -109,6 +113,13 @@ final class NeighborAllreduceOperation implements Operation {
                 absent -> "ranks " + absent + " did not take part in the " + opName + " every rank agreed on",
                 new EveryRank(opName));
         round.leave(); // every rank's result is written: nobody reads the published payloads any more
+        if (mine.error != null) {
+            throw mine.error; // this rank's own failure (the engine announces it to the other ranks)
+        }
+        Published failed = mine.round != null ? mine.round.firstFailed : null;
+        if (failed != null) { // as the message path: every rank's operation ends with the failed rank's cause
+            throw PeerFailures.failureOf(ctx.rank, failed.rank, failed.error);
+        }
         if (mine.unmatched != null) {
             throw new CommunicationException(mine.unmatched + "; the neighbor sets disagree (dynamic neighbors with"
                     + " checkConsistency(false) are not checked)");
@@ -137,6 +148,8 @@ final class NeighborAllreduceOperation implements Operation {
      */
     private static final class EveryRank implements SharedMemoryExchange.RoundWork {
         private final String opName;
+        /** The first rank whose part failed, or null; read by every rank after the round. */
+        volatile Published firstFailed;
         private Published[] p;
         private INDArray[][] received;
         private boolean[] aliased;
@@ -167,12 +180,30 @@ final class NeighborAllreduceOperation implements Operation {
             received = new INDArray[n][];
             aliased = new boolean[n];
             for (int r = 0; r < n; r++) {
-                received[r] = received(p, r, opName);
+                p[r].round = this;
+            }
+            for (int r = 0; r < n; r++) {
+                try {
+                    received[r] = received(p, r, opName);
+                } catch (RuntimeException e) { // rank r's own plan (e.g. a source outside the world): its failure
+                    fail(p[r], e);
+                    received[r] = null;
+                }
                 aliased[r] = received[r] != null && Tensors.sameMemory(p[r].out, p[r].in);
                 anyAliased |= aliased[r];
             }
             block = Math.max(1, Math.min(length, blockBufferBytes / ((long) n * dtype.width())));
             return (int) Math.min(Integer.MAX_VALUE, (length + block - 1) / block);
+        }
+
+        /** Notes that rank q's part threw e (its first error; the round's first failed rank). */
+        private synchronized void fail(Published q, RuntimeException e) {
+            if (q.error == null) {
+                q.error = e;
+            }
+            if (firstFailed == null) {
+                firstFailed = q;
+            }
         }
 
         @Override
@@ -186,8 +217,12 @@ final class NeighborAllreduceOperation implements Operation {
                 java.nio.ByteBuffer[] inBytes = new java.nio.ByteBuffer[n];
                 for (int r = 0; r < n; r++) {
                     if (received[r] != null) {
-                        combiner[r] = p[r].combiner.apply(aliased[r] ? buffer : p[r].out, received[r]);
-                        inBytes[r] = aliased[r] ? Tensors.base(p[r].in) : null;
+                        try {
+                            combiner[r] = p[r].combiner.apply(aliased[r] ? buffer : p[r].out, received[r]);
+                            inBytes[r] = aliased[r] ? Tensors.base(p[r].in) : null;
+                        } catch (RuntimeException e) {
+                            fail(p[r], e);
+                        }
                     }
                 }
                 java.nio.ByteBuffer bufferBytes = anyAliased ? Tensors.base(buffer) : null;
@@ -196,7 +231,13 @@ final class NeighborAllreduceOperation implements Operation {
                     int count = (int) Math.min(block, length - at);
                     for (int r = 0; r < n; r++) {
                         if (combiner[r] != null) {
-                            combiner[r].combineTo(at, count, aliased[r] ? r * block : at);
+                            try {
+                                combiner[r].combineTo(at, count, aliased[r] ? r * block : at);
+                            } catch (RuntimeException e) {
+                                fail(p[r], e);
+                                combiner[r] = null;
+                                inBytes[r] = null;
+                            }
                         }
                     }
                     for (int r = 0; r < n; r++) {

@@ -89,6 +89,20 @@ final class PeerFailures {
         }
     }
 
+    /**
+     * @return what {@link #check()} on {@code rank} throws once {@code failedRank} announced
+     *         {@code cause} (the same text), for a transport where the rank learns of it directly
+     *         (a shared-memory round whose work failed for {@code failedRank})
+     */
+    static PeerFailureException failureOf(int rank, int failedRank, Throwable cause) {
+        String text = String.valueOf(cause);
+        if (text.length() > MAX_CHARS) {
+            text = text.substring(0, MAX_CHARS - 3) + "...";
+        }
+        return new PeerFailureException("rank " + rank + ": rank " + failedRank
+                + " failed and its collectives cannot continue: " + text, failedRank);
+    }
+
     private PeerFailureException decode(int r) {
         int o = r * LENGTH;
         int failed = (int) inbox.get(o);
