@@ -1,6 +1,7 @@
 package io.bluefog.comm;
 
 import java.util.List;
+import java.util.function.IntSupplier;
 import java.util.function.Function;
 
 /**
@@ -8,7 +9,8 @@ import java.util.function.Function;
  * {@code LocalCluster}, transport name {@code "local"}): a collective step in which every rank
  * publishes an object (typically its buffers) and then reads the other ranks' objects directly,
  * without a copy or a message. A round of n ranks costs one phase barrier to publish and one to
- * release, instead of a send, a receive and a thread wake-up per message.
+ * release, instead of a send, a receive and a thread wake-up per message; with a {@link RoundWork}
+ * (the work of every rank done before anyone is released) only the first.
  *
  * <p>The collectives engine uses it, when the communicator implements it, for neighborAllreduce
  * once every rank has agreed on the call: each rank publishes its (destination-weighted) payloads
@@ -45,8 +47,59 @@ public interface SharedMemoryExchange {
      */
     Shared share(Object mine, String what, long timeoutMillis, Runnable check, Function<List<Integer>, String> absent);
 
+    /**
+     * {@link #share(Object, String, long, Runnable, Function)} in which the work of the whole round
+     * is done before any rank is released: the last rank to arrive runs {@code work.prepare} on
+     * every rank's object (index = rank), once, while every other rank waits; then up to one
+     * thread per core (the last rank's and waiting ranks' threads) run {@code work.work}, sharing
+     * its parts; then every rank is released (like a {@code CyclicBarrier}'s action, spread over
+     * the cores). One phase barrier per round: since nobody reads a published object after the
+     * work, each rank ends the round with {@link Shared#leave()} and may change its object at once.
+     *
+     * @param work what to run once every rank has published; every rank passes an equivalent one
+     *             (the first one passed is run). It runs on other ranks' threads, so it must not use
+     *             thread-confined state except through the objects published. Not run if the
+     *             ranks' calls do not match (the mismatch is raised as by {@link #share}).
+     * @throws io.bluefog.CommunicationException on every rank if the work threw (its cause),
+     *                                           besides what {@link #share} throws
+     */
+    Shared share(Object mine, String what, long timeoutMillis, Runnable check, Function<List<Integer>, String> absent,
+            RoundWork work);
+
+    /** The work of a {@link #share(Object, String, long, Runnable, Function, RoundWork)} round. */
+    interface RoundWork {
+        /**
+         * Run once, by one thread, when every rank has published.
+         *
+         * @param all every rank's published object, indexed by rank
+         * @return the number of independent parts of the work, &gt;= 0
+         */
+        int prepare(Object[] all);
+
+        /**
+         * Run by each worker thread (up to one per core, concurrently), after {@link #prepare}.
+         *
+         * @param next gives the index of the next part this worker runs (each part to exactly one
+         *             worker), or -1 once none is left; calling it again marks the previous part done
+         */
+        void work(IntSupplier next);
+    }
+
     /** Wakes every rank waiting in {@link #share} or {@link Shared#release()}, so that it runs its check. */
     void wakeWaiters();
+
+    /**
+     * The number of {@link #wakeWaiters()} calls of the whole job so far, or -1 if not counted. A
+     * caller that announces something to the waiters (e.g. by messages) and then calls
+     * {@link #wakeWaiters()} lets a check that found nothing after reading the value v skip its
+     * next poll while the value is still v: whatever was announced before the count moved past v
+     * was visible to that poll. Makes a check that polls n peers cost O(1) in the common case.
+     *
+     * @return a count that only grows, or -1 (the default) when the transport does not count
+     */
+    default long wakeups() {
+        return -1;
+    }
 
     /** One {@link #share} round as seen by one rank. */
     interface Shared {

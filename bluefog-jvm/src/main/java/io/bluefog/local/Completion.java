@@ -9,7 +9,7 @@ import java.util.function.Supplier;
  * collective). Waiting is bounded by the world's timeout and released early when any rank of the
  * world fails, so no rank thread ever blocks forever.
  */
-final class Completion {
+final class Completion implements World.Wakeable {
     private boolean done;
     private CommunicationException error;
 
@@ -36,7 +36,8 @@ final class Completion {
     }
 
     /** Wakes waiters so they re-check the world's failure state. */
-    synchronized void wake() {
+    @Override
+    public synchronized void wake() {
         notifyAll();
     }
 

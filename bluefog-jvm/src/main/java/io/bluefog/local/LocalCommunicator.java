@@ -106,8 +106,12 @@ final class LocalCommunicator implements Communicator, SharedMemoryExchange {
         checkUsable("allreduce");
         Buffer mine = slice(buffer);
         int count = mine.remaining();
-        Rounds.Round round = world.rounds.arrive(collectiveSeq.getAndIncrement(), rank,
-                new Rounds.Call(Rounds.Kind.ALLREDUCE, op, dtype, count, -1, null, mine, null));
+        Rounds.Call call = new Rounds.Call(Rounds.Kind.ALLREDUCE, op, dtype, count, -1, null, mine, null);
+        Rounds.Round round = world.rounds.arrive(collectiveSeq.getAndIncrement(), rank, call);
+        if (Rounds.reducedByLast(call)) {
+            world.rounds.leave(round); // the last rank to arrive reduced every buffer before opening the gate
+            return;
+        }
         // Each rank reduces its own contiguous share of the elements across all ranks' buffers.
         int n = world.size();
         int from = (int) ((long) count * rank / n);
@@ -198,6 +202,13 @@ final class LocalCommunicator implements Communicator, SharedMemoryExchange {
     @Override
     public Shared share(Object mine, String what, long timeoutMillis, Runnable check,
             Function<List<Integer>, String> absent) {
+        return share(mine, what, timeoutMillis, check, absent, (RoundWork) null);
+    }
+
+    /** {@link #share(Object, String, long, Runnable, Function)} whose work is done before any rank is released. */
+    @Override
+    public Shared share(Object mine, String what, long timeoutMillis, Runnable check,
+            Function<List<Integer>, String> absent, RoundWork work) {
         if (mine == null || what == null || check == null || absent == null) {
             throw new IllegalArgumentException("share: mine, what, check and absent must not be null");
         }
@@ -206,7 +217,7 @@ final class LocalCommunicator implements Communicator, SharedMemoryExchange {
         }
         checkUsable(what);
         Rounds.Round round = world.rounds.arriveShared(collectiveSeq.getAndIncrement(), rank, mine, what,
-                timeoutMillis, check, absent);
+                timeoutMillis, check, absent, work);
         return new Shared() {
             private boolean released;
 
@@ -246,6 +257,11 @@ final class LocalCommunicator implements Communicator, SharedMemoryExchange {
     @Override
     public void wakeWaiters() {
         world.wakeAll();
+    }
+
+    @Override
+    public long wakeups() {
+        return world.wakeups();
     }
 
     /**

@@ -1,8 +1,10 @@
 package io.bluefog.local;
 
 import io.bluefog.CollectiveMismatchException;
+import io.bluefog.CommunicationException;
 import io.bluefog.comm.DType;
 import io.bluefog.comm.ReduceOp;
+import io.bluefog.comm.SharedMemoryExchange.RoundWork;
 import java.nio.Buffer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -61,13 +63,33 @@ final class Rounds {
         private int arrived;
         private int departed;
         private int left;
-        final Completion allArrived = new Completion();
-        final Completion allDeparted = new Completion();
+        final Gate allArrived;
+        final Gate allDeparted;
+        /**
+         * The work of a {@link Kind#SHARE} round (the first one a rank passed), done before the
+         * arrive gate opens, or null.
+         */
+        private RoundWork action;
+        /** What the work threw (the first error), read by every rank after the arrive gate; null if none. */
+        private volatile Throwable actionError;
+        /** The rank whose thread the error came from (for messages). */
+        private volatile int actionRank = -1;
+        /** {@link #mismatch} of the calls, set by the last rank to arrive before it opens the arrive gate. */
+        private String mismatch;
+        /** Parts of the work, set by the last rank to arrive before any worker starts. */
+        private volatile int parts = -1;
+        /** Most workers (the last rank to arrive included). */
+        private int maxWorkers;
+        private final java.util.concurrent.atomic.AtomicInteger nextPart = new java.util.concurrent.atomic.AtomicInteger();
+        private final java.util.concurrent.atomic.AtomicInteger unfinishedParts = new java.util.concurrent.atomic.AtomicInteger();
+        private final java.util.concurrent.atomic.AtomicInteger workers = new java.util.concurrent.atomic.AtomicInteger();
 
         Round(long seq, int size) {
             this.seq = seq;
             this.calls = new Call[size];
             this.shared = new Object[size];
+            this.allArrived = new Gate(size);
+            this.allDeparted = new Gate(size);
         }
 
         synchronized List<Integer> absentList() {
@@ -91,11 +113,16 @@ final class Rounds {
         }
 
         /** @return which absent ranks have finished (so will never arrive), or null if none */
-        synchronized String exitedAbsentRanks(World world) {
+        String exitedAbsentRanks(World world) {
+            if (!world.anyExited()) {
+                return null; // without taking the round's lock and a pass over every rank on each wait of each rank
+            }
             List<Integer> gone = new ArrayList<>();
-            for (int r = 0; r < calls.length; r++) {
-                if (calls[r] == null && world.hasExited(r)) {
-                    gone.add(r);
+            synchronized (this) {
+                for (int r = 0; r < calls.length; r++) {
+                    if (calls[r] == null && world.hasExited(r)) {
+                        gone.add(r);
+                    }
                 }
             }
             return gone.isEmpty() ? null : "ranks " + gone + " finished without making the matching call";
@@ -121,16 +148,129 @@ final class Rounds {
 
     /** Deposits {@code rank}'s call and shared object in round {@code seq}; the last to arrive opens its gate. */
     private Round publish(long seq, int rank, Call call, Object shared) {
-        Round round = rounds.computeIfAbsent(seq, s -> new Round(s, world.size()));
+        return publish(seq, rank, call, shared, null);
+    }
+
+    /**
+     * {@link #publish(long, int, Call, Object)}; the last rank to arrive, if the calls match, either
+     * prepares {@code action} (the first one given in the round) on every rank's shared object and
+     * starts its workers ({@link #help}), the last of which opens the gate, or, for an allreduce of
+     * at most {@link #SMALL_ALLREDUCE} elements, reduces every rank's buffer itself and opens the
+     * gate: the work of the round is done before any rank is released, so it needs no depart gate.
+     */
+    private Round publish(long seq, int rank, Call call, Object shared, RoundWork action) {
+        Round round = rounds.computeIfAbsent(seq, s -> newRound(s));
         boolean last;
         synchronized (round) {
             round.calls[rank] = call;
             round.shared[rank] = shared;
+            if (round.action == null) {
+                round.action = action;
+            }
             last = ++round.arrived == world.size();
         }
-        if (last) {
-            round.allArrived.complete();
+        if (!last) {
+            return round;
         }
+        String mismatch = mismatch(round);
+        round.mismatch = mismatch; // published by the gate: the other ranks need not compare n calls each
+        if (mismatch == null && round.action != null) {
+            int parts;
+            try {
+                parts = round.action.prepare(round.shared.clone());
+            } catch (RuntimeException | Error e) {
+                round.actionRank = rank;
+                round.actionError = e;
+                parts = 0;
+            }
+            if (parts > 0) {
+                round.maxWorkers = Math.max(1, Math.min(WORKERS, Math.min(parts, world.size())));
+                round.unfinishedParts.set(parts);
+                round.parts = parts; // publishes the above to the helpers
+                round.allArrived.unparkWaiters(round.maxWorkers - 1, rank);
+                help(round, rank);
+                return round; // the worker that finishes the last part opens the gate
+            }
+        } else if (mismatch == null && reducedByLast(call)) {
+            try {
+                reduceAll(round, call);
+            } catch (RuntimeException | Error e) {
+                round.actionRank = rank;
+                round.actionError = e;
+            }
+        }
+        round.allArrived.complete(rank);
+        return round;
+    }
+
+    /** Threads that work on a round's parts at once: one per core. */
+    static final int WORKERS = Runtime.getRuntime().availableProcessors();
+
+    /**
+     * Works on {@code round}'s parts, if it has work and fewer than its most workers have started
+     * (called by the last rank to arrive and by waiting ranks whenever they wake). Whoever marks
+     * the last part done opens the arrive gate. An error stops the work: the remaining parts are
+     * marked done unrun, and every rank raises it.
+     */
+    private static void help(Round round, int rank) {
+        if (round.parts <= 0 || round.allArrived.isDone() || round.nextPart.get() >= round.parts
+                || round.workers.incrementAndGet() > round.maxWorkers) {
+            return;
+        }
+        int parts = round.parts;
+        int[] current = {-1};
+        try {
+            round.action.work(() -> {
+                if (current[0] >= 0) {
+                    partDone(round, rank);
+                }
+                int i = round.actionError != null ? parts : round.nextPart.getAndIncrement();
+                current[0] = i < parts ? i : -1;
+                return current[0];
+            });
+        } catch (RuntimeException | Error e) {
+            synchronized (round) {
+                if (round.actionError == null) {
+                    round.actionRank = rank;
+                    round.actionError = e;
+                }
+            }
+        }
+        if (current[0] >= 0) {
+            partDone(round, rank); // the part the work was running when it ended (threw or did not ask again)
+        }
+        for (int i = round.nextPart.getAndIncrement(); i < parts; i = round.nextPart.getAndIncrement()) {
+            partDone(round, rank); // left unrun after an error (or by a work that stopped asking)
+        }
+    }
+
+    private static void partDone(Round round, int rank) {
+        if (round.unfinishedParts.decrementAndGet() == 0) {
+            round.allArrived.complete(rank);
+        }
+    }
+
+    /** Allreduces of at most this many elements per rank are reduced by the last rank to arrive (one gate, not two). */
+    static final int SMALL_ALLREDUCE = 1024;
+
+    /** @return true if the last rank to arrive reduces this (matched) call's elements for every rank */
+    static boolean reducedByLast(Call call) {
+        return call.kind() == Kind.ALLREDUCE && call.count() <= SMALL_ALLREDUCE;
+    }
+
+    /** Reduces all elements of every rank's buffer, in rank order as each rank's share would be. */
+    private static void reduceAll(Round round, Call call) {
+        Buffer[] all = new Buffer[round.calls.length];
+        for (int r = 0; r < all.length; r++) {
+            all[r] = round.calls[r].data();
+        }
+        Reductions.reduce(all, call.dtype(), call.op(), 0, call.count());
+    }
+
+    private Round newRound(long seq) {
+        Round round = new Round(seq, world.size());
+        world.register(round.allArrived);
+        world.register(round.allDeparted);
         return round;
     }
 
@@ -141,8 +281,16 @@ final class Rounds {
     Round arrive(long seq, int rank, Call call, Object shared) {
         Round round = publish(seq, rank, call, shared);
         String what = call.kind().label + " (collective call #" + seq + ")";
-        round.allArrived.await(world, rank, what, round::absentRanks, () -> round.exitedAbsentRanks(world));
-        return checkedMatch(round, rank, seq);
+        round.allArrived.await(world, rank, what, world.timeoutMillis(), round::absentRanks,
+                () -> round.exitedAbsentRanks(world));
+        checkedMatch(round, rank, seq);
+        Throwable error = round.actionError;
+        if (error != null) {
+            leave(round);
+            throw new CommunicationException("rank " + rank + ": " + what + ": the reduction, run by rank "
+                    + round.actionRank + " for every rank, failed: " + error, error);
+        }
+        return round;
     }
 
     /**
@@ -152,13 +300,35 @@ final class Rounds {
      */
     Round arriveShared(long seq, int rank, Object shared, String what, long timeoutMillis, Runnable check,
             java.util.function.Function<List<Integer>, String> absent) {
+        return arriveShared(seq, rank, shared, what, timeoutMillis, check, absent, null);
+    }
+
+    /**
+     * {@link #arriveShared(long, int, Object, String, long, Runnable, java.util.function.Function)}
+     * whose {@code action} is done before any rank is released (see {@link #publish(long, int,
+     * Call, Object, RoundWork)}); a waiting rank woken to help works on it.
+     *
+     * @throws CommunicationException on every rank (after leaving the round) if the work threw;
+     *         its cause is what the work threw
+     */
+    Round arriveShared(long seq, int rank, Object shared, String what, long timeoutMillis, Runnable check,
+            java.util.function.Function<List<Integer>, String> absent, RoundWork action) {
         Call call = new Call(Kind.SHARE, null, null, 0, -1, null, null, null);
-        Round round = publish(seq, rank, call, shared);
+        Round round = publish(seq, rank, call, shared, action);
         round.allArrived.await(world, rank, what, timeoutMillis, () -> absent.apply(round.absentList()), () -> {
+            help(round, rank);
             check.run();
             return round.exitedAbsentRanks(world);
         });
-        return checkedMatch(round, rank, seq);
+        checkedMatch(round, rank, seq);
+        Throwable error = round.actionError;
+        if (error != null) {
+            leave(round);
+            throw new CommunicationException("rank " + rank + ": " + what + " (shared round #" + seq
+                    + "): the round's work, run for every rank (on rank " + round.actionRank + "'s thread), failed: "
+                    + error, error);
+        }
+        return round;
     }
 
     /**
@@ -166,7 +336,7 @@ final class Rounds {
      * @throws CollectiveMismatchException on every rank alike (after leaving the round) if they do not
      */
     private Round checkedMatch(Round round, int rank, long seq) {
-        String mismatch = mismatch(round);
+        String mismatch = round.mismatch; // the last rank to arrive compared the calls before opening the gate
         if (mismatch != null) {
             leave(round);
             throw new CollectiveMismatchException("rank " + rank + ": collective call #" + seq
@@ -182,7 +352,7 @@ final class Rounds {
             last = ++round.departed == world.size();
         }
         if (last) {
-            round.allDeparted.complete();
+            round.allDeparted.complete(rank);
         }
         round.allDeparted.await(world, rank, what + " (releasing shared round #" + round.seq + ")", timeoutMillis,
                 () -> "other ranks are still reading", () -> {
@@ -202,10 +372,10 @@ final class Rounds {
             last = ++round.departed == world.size();
         }
         if (last) {
-            round.allDeparted.complete();
+            round.allDeparted.complete(rank);
         }
         round.allDeparted.await(world, rank, round.calls[rank].kind().label + " (collective call #" + round.seq
-                + ")", () -> "other ranks are still copying", () -> null);
+                + ")", world.timeoutMillis(), () -> "other ranks are still copying", () -> null);
         leave(round);
     }
 
@@ -217,6 +387,8 @@ final class Rounds {
         }
         if (last) {
             rounds.remove(round.seq);
+            world.unregister(round.allArrived);
+            world.unregister(round.allDeparted);
         }
     }
 

@@ -18,11 +18,19 @@ final class World {
     final Mailboxes mailboxes;
     final Rounds rounds;
 
-    /** Every completion some rank thread is waiting on, so that a failure can wake them all. */
-    private final Set<Completion> waiting = ConcurrentHashMap.newKeySet();
+    /** Something rank threads may wait on, woken so that the waiters re-check a failure or exit. */
+    interface Wakeable {
+        void wake();
+    }
+
+    /** Every completion or gate some rank thread may be waiting on, so that a failure can wake them all. */
+    private final Set<Wakeable> waiting = ConcurrentHashMap.newKeySet();
     private volatile Failure failure;
     /** 1 for ranks whose task has returned: they will make no further calls. */
     private final AtomicIntegerArray exited;
+    private volatile boolean anyExited;
+    /** Number of {@link #wakeAll()} calls so far. */
+    private final java.util.concurrent.atomic.AtomicLong wakeups = new java.util.concurrent.atomic.AtomicLong();
 
     /** The first failure of a run: which rank (-1: the thread that started the run was interrupted), and what it threw. */
     record Failure(int rank, Throwable cause) {
@@ -73,7 +81,7 @@ final class World {
             }
         }
         // failure is set before waking: a waiter registered later sees it in throwIfFailed.
-        for (Completion c : waiting) {
+        for (Wakeable c : waiting) {
             c.wake();
         }
         return first;
@@ -85,14 +93,26 @@ final class World {
      */
     void exited(int rank) {
         exited.set(rank, 1);
+        anyExited = true;
         wakeAll();
     }
 
     /** Wakes every waiting rank thread, so that it re-checks its wait's conditions. */
     void wakeAll() {
-        for (Completion c : waiting) {
+        wakeups.incrementAndGet(); // before waking: see SharedMemoryExchange#wakeups
+        for (Wakeable c : waiting) {
             c.wake();
         }
+    }
+
+    /** @return the number of {@link #wakeAll()} calls so far */
+    long wakeups() {
+        return wakeups.get();
+    }
+
+    /** @return true if some rank's task has returned */
+    boolean anyExited() {
+        return anyExited;
     }
 
     /** @return true if {@code rank}'s task has returned */
@@ -116,11 +136,11 @@ final class World {
         }
     }
 
-    void register(Completion c) {
+    void register(Wakeable c) {
         waiting.add(c);
     }
 
-    void unregister(Completion c) {
+    void unregister(Wakeable c) {
         waiting.remove(c);
     }
 }

@@ -207,24 +207,34 @@ final class Combiner {
 
     /** Computes elements {@code [from, from + count)} of out. */
     void combine(long from, int count) {
+        combineTo(from, count, from);
+    }
+
+    /**
+     * Computes elements {@code [from, from + count)} of the result (from those elements of in and
+     * of the received arrays) into out's elements {@code [outFrom, outFrom + count)}; out may then
+     * be a smaller block buffer than in (same operations and order as {@link #combine}).
+     */
+    void combineTo(long from, int count, long outFrom) {
         if (useNative) {
             long offset = from * width;
             for (int k = 0; k < chunkAddress.length; k++) {
                 chunkAddress[k] = recvAddress[k] + offset;
             }
-            NativeKernels.combine(dbl, outAddress + offset, inAddress + offset, self, chunkAddress, weights,
+            NativeKernels.combine(dbl, outAddress + outFrom * width, inAddress + offset, self, chunkAddress, weights,
                     chunkAddress.length, count, divisor);
             return;
         }
         if (exactIntegers) {
-            combineIntegers(from, count);
+            combineIntegers(from, count, outFrom);
             return;
         }
         if (wide != null) {
-            combineWidened(from, count);
+            combineWidened(from, count, outFrom);
             return;
         }
         for (int done = 0; done < count; done += BLOCK) {
+            int outAt = Math.toIntExact(outFrom + done);
             int at = Math.toIntExact(from + done);
             int len = Math.min(BLOCK, count - done);
             boolean avg = divisor > 0;
@@ -239,13 +249,14 @@ final class Combiner {
                     a[i] = a[i] / m;
                 }
             }
-            store(at, len);
+            store(outAt, len);
         }
     }
 
     /** float16, and int32/int64 with fractional weights: widened to float64, accumulated, rounded or truncated once. */
-    private void combineWidened(long from, int count) {
+    private void combineWidened(long from, int count, long outFrom) {
         for (int done = 0; done < count; done += BLOCK) {
+            int outAt = Math.toIntExact(outFrom + done);
             int at = Math.toIntExact(from + done);
             int len = Math.min(BLOCK, count - done);
             boolean avg = divisor > 0;
@@ -274,19 +285,19 @@ final class Combiner {
                     for (int i = 0; i < len; i++) {
                         halves[i] = Float16.fromDouble(a[i]);
                     }
-                    ((ShortBuffer) outBuf).put(at, halves, 0, len);
+                    ((ShortBuffer) outBuf).put(outAt, halves, 0, len);
                 }
                 case INT -> {
                     for (int i = 0; i < len; i++) {
                         ints[i] = (int) a[i];
                     }
-                    ((IntBuffer) outBuf).put(at, ints, 0, len);
+                    ((IntBuffer) outBuf).put(outAt, ints, 0, len);
                 }
                 default -> {
                     for (int i = 0; i < len; i++) {
                         longs[i] = (long) a[i];
                     }
-                    ((LongBuffer) outBuf).put(at, longs, 0, len);
+                    ((LongBuffer) outBuf).put(outAt, longs, 0, len);
                 }
             }
         }
@@ -317,9 +328,10 @@ final class Combiner {
     }
 
     /** int32/int64 averages and whole-number weights: int64 arithmetic, division truncating toward zero. */
-    private void combineIntegers(long from, int count) {
+    private void combineIntegers(long from, int count, long outFrom) {
         boolean avg = divisor > 0;
         for (int done = 0; done < count; done += BLOCK) {
+            int outAt = Math.toIntExact(outFrom + done);
             int at = Math.toIntExact(from + done);
             int len = Math.min(BLOCK, count - done);
             long[] a = longAcc;
@@ -346,9 +358,9 @@ final class Combiner {
                 for (int i = 0; i < len; i++) {
                     ints[i] = (int) a[i];
                 }
-                ((IntBuffer) outBuf).put(at, ints, 0, len);
+                ((IntBuffer) outBuf).put(outAt, ints, 0, len);
             } else {
-                ((LongBuffer) outBuf).put(at, a, 0, len);
+                ((LongBuffer) outBuf).put(outAt, a, 0, len);
             }
         }
     }

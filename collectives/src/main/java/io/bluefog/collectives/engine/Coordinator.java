@@ -379,25 +379,60 @@ final class Coordinator {
      * names the ranks that did not call.
      */
     private Verdict negotiateShared(SharedMemoryExchange shm) {
-        double[] mine = own.clone(); // immutable once published: no rank waits for the others to finish reading
+        Message mine = new Message(own.clone()); // immutable once published: no rank waits for the others to finish reading
         SharedMemoryExchange.Shared round;
         try {
             round = shm.share(mine, "negotiate", timeoutNanos / 1_000_000L, failures::check, absent -> "ranks " + absent + " did not call a collective while rank " + rank + " called "
-                    + Headers.describe(mine, 1) + " (call #" + Headers.seq(mine, 1) + ")");
+                    + Headers.describe(mine.headers, 1) + " (call #" + Headers.seq(mine.headers, 1) + ")",
+                    new DecideOnce(fusionThresholdBytes));
         } catch (BlueFogTimeoutException e) {
             String prefix = "rank " + rank + ": ";
             String text = e.getMessage().startsWith(prefix) ? e.getMessage().substring(prefix.length()) : e.getMessage();
             return new Verdict(0, TIMEOUT, text);
         }
-        double[][] msgs = new double[size][];
-        try {
-            for (int r = 0; r < size; r++) {
-                msgs[r] = (double[]) round.of(r);
-            }
-        } finally {
-            round.leave();
+        round.leave();
+        return mine.verdict;
+    }
+
+    /** A rank's message in a shared negotiation, and the verdict {@link DecideOnce} leaves there for it. */
+    private static final class Message {
+        final double[] headers;
+        Verdict verdict;
+
+        Message(double[] headers) {
+            this.headers = headers;
         }
-        return decide(msgs, fusionThresholdBytes);
+    }
+
+    /**
+     * {@link #decide} taken once per shared round, by the last rank to arrive, over every rank's
+     * message, and handed to every rank (O(n) work per round rather than O(n) per rank): decide is
+     * pure, so each rank gets the verdict it would have computed itself.
+     */
+    private static final class DecideOnce implements SharedMemoryExchange.RoundWork {
+        private final long fusionThresholdBytes;
+
+        DecideOnce(long fusionThresholdBytes) {
+            this.fusionThresholdBytes = fusionThresholdBytes;
+        }
+
+        @Override
+        public int prepare(Object[] all) {
+            double[][] msgs = new double[all.length][];
+            for (int r = 0; r < all.length; r++) {
+                msgs[r] = ((Message) all[r]).headers;
+            }
+            Verdict v = decide(msgs, fusionThresholdBytes);
+            for (Object m : all) {
+                ((Message) m).verdict = v;
+            }
+            return 0;
+        }
+
+        @Override
+        public void work(java.util.function.IntSupplier next) {
+            // no parts
+        }
     }
 
     private Verdict follow(Op first, long deadline) {

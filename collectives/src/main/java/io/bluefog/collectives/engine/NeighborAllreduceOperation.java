@@ -58,81 +58,242 @@ final class NeighborAllreduceOperation implements Operation {
         ctx.unpack(batch, out);
     }
 
-    /** What a rank publishes in a {@link SharedMemoryExchange} round: its peers and per-destination payloads. */
-    private record Published(int[] sources, int[] destinations, INDArray[] payloads) {
+    /**
+     * What a rank publishes in a {@link SharedMemoryExchange} round: its peers, per-destination
+     * payloads, input and output, and how to build its combine; {@link #unmatched} is set by the
+     * round's action (visible to the rank once the round releases it).
+     */
+    private static final class Published {
+        final int rank;
+        final int[] sources;
+        final int[] destinations;
+        final INDArray[] payloads;
+        final INDArray in;
+        final INDArray out;
+        /** Builds this rank's {@link Combiner} from (where to write, the sources' payloads). */
+        final java.util.function.BiFunction<INDArray, INDArray[], Combiner> combiner;
+        String unmatched;
+        /** What this rank's part of the round threw (its plan, its combine), or null. */
+        RuntimeException error;
+        /** The round's work, which notes the first rank whose part failed. */
+        EveryRank round;
+
+        Published(int rank, NeighborPlan plan, INDArray[] payloads, INDArray in, INDArray out,
+                java.util.function.BiFunction<INDArray, INDArray[], Combiner> combiner) {
+            this.rank = rank;
+            this.sources = plan.sources;
+            this.destinations = plan.destinations;
+            this.payloads = payloads;
+            this.in = in;
+            this.out = out;
+            this.combiner = combiner;
+        }
     }
 
     /**
      * {@link #exchangeAndCombine} for a rank-level plan on a shared-memory transport, every rank of
-     * the job taking part: each rank publishes its payload for each destination (the input itself,
-     * or the input scaled by the destination weight and rounded to the dtype, as the message path
-     * sends), one phase barrier, then each rank combines {@code self * in + sum_k w_k payload_k}
-     * reading its sources' payloads where they lie (same {@link Combiner}, sources ascending), and
-     * a second barrier before any rank may overwrite what it published. In place, the result is
-     * combined into pooled scratch and copied into {@code in} after the second barrier.
+     * the job taking part, in one phase barrier: each rank publishes its payload for each
+     * destination (the input itself, or the input scaled by the destination weight and rounded to
+     * the dtype, as the message path sends), and the last rank to arrive combines
+     * {@code self * in + sum_k w_k payload_k} for every rank ({@link EveryRank}, on every core) before any
+     * rank is released: the same {@link Combiner} per rank, sources ascending, so each rank's
+     * result is bit for bit the one it would compute itself.
      *
      * @throws CommunicationException if a source does not list this rank as a destination or a
      *         destination does not list it as a source (possible only with unchecked dynamic
-     *         neighbors; the message path would wait for data that never comes)
+     *         neighbors; the message path would wait for data that never comes), or if the
+     *         combine failed (on every rank)
      */
     static void shareAndCombine(ExecutionContext ctx, SharedMemoryExchange shm, NeighborPlan plan, INDArray in,
             INDArray out, String opName) {
-        long n = in.length();
-        DataType dtype = in.dataType();
-        int rank = ctx.rank;
-        int ns = plan.sources.length;
-        int nd = plan.destinations.length;
         INDArray[] payload = payloads(ctx, plan, in);
-        boolean aliased = Tensors.sameMemory(out, in);
-        INDArray target = aliased ? ctx.borrow(dtype, n) : out;
-        SharedMemoryExchange.Shared round = shm.share(new Published(plan.sources, plan.destinations, payload), opName,
-                ctx.timeoutMillis(), ctx.failures::check, absent -> "ranks " + absent + " did not take part in the "
-                        + opName + " every rank agreed on");
-        String unmatched = null;
-        try {
-            INDArray[] received = new INDArray[ns];
-            for (int k = 0; k < ns && unmatched == null; k++) {
-                int s = plan.sources[k];
-                Published p = (Published) round.of(s);
-                int i = indexOf(p.destinations(), rank);
-                if (i < 0) {
-                    unmatched = "rank " + rank + ": " + opName + " expects data from rank " + s + ", but rank " + s
-                            + " does not send to rank " + rank + " (its destinations: " + Arrays.toString(p.destinations())
-                            + ")";
-                } else {
-                    received[k] = p.payloads()[i];
-                }
-            }
-            for (int k = 0; k < nd && unmatched == null; k++) {
-                int d = plan.destinations[k];
-                if (indexOf(((Published) round.of(d)).sources(), rank) < 0) {
-                    unmatched = "rank " + rank + ": " + opName + " sends to rank " + d + ", but rank " + d
-                            + " does not receive from rank " + rank + " (its sources: "
-                            + Arrays.toString(((Published) round.of(d)).sources()) + ")";
-                }
-            }
-            if (unmatched == null) {
-                ctx.combiner(plan.selfWeight, plan.sourceWeights, in, target, received).combineAll(n);
-            }
-        } catch (RuntimeException e) {
-            // Announced before this rank releases the round, so every other rank learns of it before
-            // its own release returns (they check below), as its peers would on the message path.
-            ctx.failures.announce(ctx.comm, e);
-            round.flagFailure();
-            try {
-                round.release();
-            } catch (RuntimeException r) {
-                e.addSuppressed(r);
-            }
-            throw e;
+        Published mine = new Published(ctx.rank, plan, payload, in, out,
+                (target, received) -> ctx.combiner(plan.selfWeight, plan.sourceWeights, in, target, received));
+        SharedMemoryExchange.Shared round = shm.share(mine, opName, ctx.timeoutMillis(), ctx.failures::check,
+                absent -> "ranks " + absent + " did not take part in the " + opName + " every rank agreed on",
+                new EveryRank(opName));
+        round.leave(); // every rank's result is written: nobody reads the published payloads any more
+        if (mine.error != null) {
+            throw mine.error; // this rank's own failure (the engine announces it to the other ranks)
         }
-        round.release(); // runs ctx.failures.check() if a rank failed inside the round
-        if (unmatched != null) {
-            throw new CommunicationException(unmatched + "; the neighbor sets disagree (dynamic neighbors with"
+        Published failed = mine.round != null ? mine.round.firstFailed : null;
+        if (failed != null) { // as the message path: every rank's operation ends with the failed rank's cause
+            throw PeerFailures.failureOf(ctx.rank, failed.rank, failed.error);
+        }
+        if (mine.unmatched != null) {
+            throw new CommunicationException(mine.unmatched + "; the neighbor sets disagree (dynamic neighbors with"
                     + " checkConsistency(false) are not checked)");
         }
-        if (aliased) {
-            Tensors.copy(target, 0, out, 0, n);
+    }
+
+    /** Bytes of a worker's block buffer in {@link EveryRank}: every rank's block of results (fits in L2/L3). */
+    static final int BLOCK_BUFFER_BYTES = 2 << 20;
+    /** {@link #BLOCK_BUFFER_BYTES}, smaller only in tests (many blocks from small tensors). */
+    static volatile int blockBufferBytes = BLOCK_BUFFER_BYTES;
+    /** Block buffers of {@link EveryRank}, per dtype, reused (one per worker of a round running at a time). */
+    private static final java.util.Map<DataType, java.util.concurrent.ConcurrentLinkedQueue<INDArray>> BLOCK_BUFFERS =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * The work of a shared neighborAllreduce round, done while every rank waits ({@link
+     * SharedMemoryExchange.RoundWork}): {@link #prepare} resolves each rank's sources' payloads (or
+     * notes why its neighbor sets disagree) and builds each rank's own {@link Combiner}; then the
+     * workers (one per core) combine every rank's result block by block, all ranks per block, in
+     * rank order (rank r reads the same elements of its sources, which the ranks before it in the
+     * block brought into cache: each input is read from memory about once). A rank working in place
+     * gets its block of results through the worker's block buffer, copied into its input once every
+     * rank has read that block, so no rank needs scratch as large as the tensor nor a copy-back
+     * pass. Per element, each rank's result does not depend on the blocks or the worker (same
+     * operations in the same order).
+     */
+    private static final class EveryRank implements SharedMemoryExchange.RoundWork {
+        private final String opName;
+        /** The first rank whose part failed, or null; read by every rank after the round. */
+        volatile Published firstFailed;
+        private Published[] p;
+        private INDArray[][] received;
+        private boolean[] aliased;
+        private boolean anyAliased;
+        private DataType dtype;
+        private long length;
+        private long block;
+
+        EveryRank(String opName) {
+            this.opName = opName;
+        }
+
+        @Override
+        public int prepare(Object[] all) {
+            int n = all.length;
+            p = new Published[n];
+            for (int r = 0; r < n; r++) {
+                p[r] = (Published) all[r];
+            }
+            dtype = p[0].in.dataType();
+            length = p[0].in.length();
+            for (int r = 1; r < n; r++) {
+                if (p[r].in.dataType() != dtype || p[r].in.length() != length) {
+                    throw new IllegalStateException(opName + ": rank " + r + " shares " + p[r].in.dataType() + " x "
+                            + p[r].in.length() + " but rank 0 " + dtype + " x " + length + " in one agreed round");
+                }
+            }
+            received = new INDArray[n][];
+            aliased = new boolean[n];
+            for (int r = 0; r < n; r++) {
+                p[r].round = this;
+            }
+            for (int r = 0; r < n; r++) {
+                try {
+                    received[r] = received(p, r, opName);
+                } catch (RuntimeException e) { // rank r's own plan (e.g. a source outside the world): its failure
+                    fail(p[r], e);
+                    received[r] = null;
+                }
+                aliased[r] = received[r] != null && Tensors.sameMemory(p[r].out, p[r].in);
+                anyAliased |= aliased[r];
+            }
+            block = Math.max(1, Math.min(length, blockBufferBytes / ((long) n * dtype.width())));
+            return (int) Math.min(Integer.MAX_VALUE, (length + block - 1) / block);
+        }
+
+        /** Notes that rank q's part threw e (its first error; the round's first failed rank). */
+        private synchronized void fail(Published q, RuntimeException e) {
+            if (q.error == null) {
+                q.error = e;
+            }
+            if (firstFailed == null) {
+                firstFailed = q;
+            }
+        }
+
+        @Override
+        public void work(java.util.function.IntSupplier next) {
+            int n = p.length;
+            int width = dtype.width();
+            INDArray buffer = anyAliased ? takeBlockBuffer(dtype, n * block) : null;
+            try {
+                // This worker's own combiners (they hold per-call state): in place into its block buffer.
+                Combiner[] combiner = new Combiner[n];
+                java.nio.ByteBuffer[] inBytes = new java.nio.ByteBuffer[n];
+                for (int r = 0; r < n; r++) {
+                    if (received[r] != null) {
+                        try {
+                            combiner[r] = p[r].combiner.apply(aliased[r] ? buffer : p[r].out, received[r]);
+                            inBytes[r] = aliased[r] ? Tensors.base(p[r].in) : null;
+                        } catch (RuntimeException e) {
+                            fail(p[r], e);
+                        }
+                    }
+                }
+                java.nio.ByteBuffer bufferBytes = anyAliased ? Tensors.base(buffer) : null;
+                for (int part = next.getAsInt(); part >= 0; part = next.getAsInt()) {
+                    long at = part * block;
+                    int count = (int) Math.min(block, length - at);
+                    for (int r = 0; r < n; r++) {
+                        if (combiner[r] != null) {
+                            try {
+                                combiner[r].combineTo(at, count, aliased[r] ? r * block : at);
+                            } catch (RuntimeException e) {
+                                fail(p[r], e);
+                                combiner[r] = null;
+                                inBytes[r] = null;
+                            }
+                        }
+                    }
+                    for (int r = 0; r < n; r++) {
+                        if (inBytes[r] != null) { // every rank has read this block: its results go in place
+                            inBytes[r].put(Math.toIntExact(inBytes[r].position() + at * width), bufferBytes,
+                                    Math.toIntExact(bufferBytes.position() + r * block * width), count * width);
+                        }
+                    }
+                }
+            } finally {
+                if (buffer != null) {
+                    giveBlockBuffer(buffer);
+                }
+            }
+        }
+    }
+
+    /** @return rank r's sources' payloads for it, in source order, or null (and p[r].unmatched set) if the neighbor sets disagree */
+    private static INDArray[] received(Published[] p, int rank, String opName) {
+        Published q = p[rank];
+        INDArray[] received = new INDArray[q.sources.length];
+        for (int k = 0; k < q.sources.length; k++) {
+            int s = q.sources[k];
+            int i = indexOf(p[s].destinations, rank);
+            if (i < 0) {
+                q.unmatched = "rank " + rank + ": " + opName + " expects data from rank " + s + ", but rank " + s
+                        + " does not send to rank " + rank + " (its destinations: " + Arrays.toString(p[s].destinations)
+                        + ")";
+                return null;
+            }
+            received[k] = p[s].payloads[i];
+        }
+        for (int d : q.destinations) {
+            if (indexOf(p[d].sources, rank) < 0) {
+                q.unmatched = "rank " + rank + ": " + opName + " sends to rank " + d + ", but rank " + d
+                        + " does not receive from rank " + rank + " (its sources: " + Arrays.toString(p[d].sources) + ")";
+                return null;
+            }
+        }
+        return received;
+    }
+
+    /** @return a buffer of at least {@code elements} of {@code dtype}: a pooled one of {@link #blockBufferBytes} if that is enough */
+    private static INDArray takeBlockBuffer(DataType dtype, long elements) {
+        long standard = blockBufferBytes / dtype.width();
+        if (elements <= standard) {
+            INDArray a = BLOCK_BUFFERS.computeIfAbsent(dtype, d -> new java.util.concurrent.ConcurrentLinkedQueue<>())
+                    .poll();
+            return a != null && a.length() >= elements ? a : Tensors.newArray(dtype, new long[] {standard});
+        }
+        return Tensors.newArray(dtype, new long[] {elements}); // more ranks than fit one element each: not pooled
+    }
+
+    private static void giveBlockBuffer(INDArray a) {
+        if (a.length() * a.dataType().width() == blockBufferBytes) {
+            BLOCK_BUFFERS.get(a.dataType()).add(a);
         }
     }
 

@@ -34,12 +34,20 @@ final class PeerFailures {
     private final List<Request> sent = new ArrayList<>();
     private volatile PeerFailureException failure;
     private boolean announced;
+    /**
+     * On a shared-memory transport that counts its wake-ups (announce wakes the waiters after
+     * sending): the count read before the last poll that found nothing, so that a check repeated
+     * before anyone announced anything costs O(1) instead of a test of every peer's receive.
+     */
+    private final io.bluefog.comm.SharedMemoryExchange shm;
+    private long polledAt = -1;
 
     private PeerFailures(Communicator comm) {
         this.rank = comm.rank();
         this.size = comm.size();
         this.inbox = Coordinator.direct(LENGTH * size);
         this.posted = new Request[size];
+        this.shm = comm instanceof io.bluefog.comm.SharedMemoryExchange x && x.wakeups() >= 0 ? x : null;
         for (int r = 0; r < size; r++) {
             if (r != rank) {
                 posted[r] = comm.irecv(slot(r), r, ExecutionContext.TAG_FAILURE);
@@ -65,7 +73,8 @@ final class PeerFailures {
      */
     synchronized void check() {
         PeerFailureException f = failure;
-        if (f == null) {
+        long wakeups = shm != null ? shm.wakeups() : -1;
+        if (f == null && (wakeups < 0 || wakeups != polledAt)) {
             for (int r = 0; r < size && f == null; r++) {
                 if (posted[r] != null && posted[r].test()) {
                     posted[r] = null;
@@ -73,10 +82,25 @@ final class PeerFailures {
                 }
             }
             failure = f;
+            polledAt = wakeups; // every announcement counted up to here was visible to this poll
         }
         if (f != null) {
             throw new PeerFailureException("rank " + rank + ": " + f.getMessage(), f.failedRank());
         }
+    }
+
+    /**
+     * @return what {@link #check()} on {@code rank} throws once {@code failedRank} announced
+     *         {@code cause} (the same text), for a transport where the rank learns of it directly
+     *         (a shared-memory round whose work failed for {@code failedRank})
+     */
+    static PeerFailureException failureOf(int rank, int failedRank, Throwable cause) {
+        String text = String.valueOf(cause);
+        if (text.length() > MAX_CHARS) {
+            text = text.substring(0, MAX_CHARS - 3) + "...";
+        }
+        return new PeerFailureException("rank " + rank + ": rank " + failedRank
+                + " failed and its collectives cannot continue: " + text, failedRank);
     }
 
     private PeerFailureException decode(int r) {

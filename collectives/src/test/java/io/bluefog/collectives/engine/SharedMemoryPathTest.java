@@ -84,7 +84,13 @@ class SharedMemoryPathTest {
             shares.incrementAndGet();
             return ((SharedMemoryExchange) c).share(mine, what, timeoutMillis, check, absent);
         }
+        @Override public Shared share(Object mine, String what, long timeoutMillis, Runnable check,
+                Function<List<Integer>, String> absent, RoundWork work) {
+            shares.incrementAndGet();
+            return ((SharedMemoryExchange) c).share(mine, what, timeoutMillis, check, absent, work);
+        }
         @Override public void wakeWaiters() { ((SharedMemoryExchange) c).wakeWaiters(); }
+        @Override public long wakeups() { return ((SharedMemoryExchange) c).wakeups(); }
     }
 
     /** How each rank builds its plan for one case. */
@@ -159,7 +165,28 @@ class SharedMemoryPathTest {
 
     @Test
     void sharedMemoryPathIsBitIdenticalToTheMessagePath() {
-        for (Object[] c : cases()) {
+        compareBothPaths(cases());
+    }
+
+    /**
+     * Block buffers of 48 bytes: the shared round combines every rank block by block (1-2 elements
+     * per rank and block, hundreds of blocks per tensor), its workers sharing the blocks, and writes
+     * in-place results back block by block; still the message path's bits.
+     */
+    @Test
+    void manySmallBlocksGiveTheSameBits() {
+        int saved = NeighborAllreduceOperation.blockBufferBytes;
+        NeighborAllreduceOperation.blockBufferBytes = 48;
+        try {
+            compareBothPaths(cases().subList(0, 2)); // ring of 5, exponential of 6
+            compareBothPaths(cases().subList(3, 4)); // one-peer with destination weights (scaled payloads)
+        } finally {
+            NeighborAllreduceOperation.blockBufferBytes = saved;
+        }
+    }
+
+    private static void compareBothPaths(List<Object[]> cases) {
+        for (Object[] c : cases) {
             String name = (String) c[0];
             int n = (Integer) c[1];
             PlanMaker maker = (PlanMaker) c[2];

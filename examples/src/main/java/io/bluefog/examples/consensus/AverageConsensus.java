@@ -19,7 +19,11 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
+import java.lang.ref.WeakReference;
+import java.util.Arrays;
 import java.util.Locale;
+import java.util.Map;
+import java.util.WeakHashMap;
 import java.util.concurrent.Callable;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -154,13 +158,13 @@ public final class AverageConsensus implements Callable<Integer> {
             INDArray x = Nd4j.rand(dt, size);
             INDArray mean = c.allreduce(x);
             double meanNorm = mean.norm2Number().doubleValue();
-            double[] meanValues = mean.castTo(DataType.DOUBLE).toDoubleVector();
-            INDArray sq = Nd4j.zeros(DataType.DOUBLE, 1);
-            errors[0] = relativeError(c, x, meanValues, meanNorm, sq);
+            ErrorPass error = new ErrorPass(mean, meanNorm);
+            errors[0] = error.relativeError(c, x);
             long start = System.nanoTime(); // the allreduce above brought the ranks together
+            Mixing fixed = dynamic ? null : Mixing.of(schedule.at(0)); // a static graph's weights, built once
             for (int k = 0; k < iterations; k++) {
-                c.neighborAllreduceInPlace(x, Mixing.of(schedule.at(k)));
-                errors[k + 1] = relativeError(c, x, meanValues, meanNorm, sq);
+                c.neighborAllreduceInPlace(x, fixed != null ? fixed : Mixing.of(schedule.at(k)));
+                errors[k + 1] = error.relativeError(c, x);
             }
             elapsed = System.nanoTime() - start; // the last allreduce brought them together again
         }
@@ -173,7 +177,7 @@ public final class AverageConsensus implements Callable<Integer> {
         return errors;
     }
 
-    /** Elements per block of {@link #relativeError}'s loop (fits in L1 with its float64 copy). */
+    /** Elements per block of {@link ErrorPass}'s loop (fits in L1). */
     private static final int BLOCK = 2048;
     /** Buffer size of the memcpy reference: 64 MiB, beyond the caches. */
     private static final int MEMCPY_BYTES = 64 << 20;
@@ -198,51 +202,135 @@ public final class AverageConsensus implements Callable<Integer> {
     }
 
     /**
-     * sqrt(mean over ranks of |x_i - xbar|^2) / |xbar|: the local squared distance is summed in
-     * float64 in element order straight from x's memory (no array as large as x is allocated, so a
-     * 256-rank simulation is not dominated by allocation), then averaged with an in-place allreduce
-     * of the one-element {@code sq}.
+     * sqrt(mean over ranks of |x_i - xbar|^2) / |xbar| for one rank: the local squared distance is
+     * summed in float64 in element order straight from x's memory, then averaged with an in-place
+     * allreduce of a one-element array. xbar is kept in x's dtype (a float32 mean widened to float64
+     * is exact, so this is the distance to the float64 values of the float32 mean), and the blocks
+     * and the allreduce's array are allocated once per run: nothing as large as x per iteration
+     * and half the memory traffic of a float64 copy of the mean, so a 256-rank simulation is not
+     * dominated by the error computation.
      */
-    private static double relativeError(Collectives c, INDArray x, double[] mean, double meanNorm, INDArray sq) {
-        ByteBuffer bytes = x.data().asNio().order(ByteOrder.nativeOrder());
-        // Blocks copied to the heap, four interleaved float64 sums (element i goes to sum i mod 4,
-        // added in element order): a single running sum would wait on each addition's latency.
-        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        boolean f32 = x.dataType() == DataType.FLOAT;
-        FloatBuffer fb = f32 ? bytes.asFloatBuffer() : null;
-        DoubleBuffer db = f32 ? null : bytes.asDoubleBuffer();
-        double[] block = new double[BLOCK];
-        float[] floats = f32 ? new float[BLOCK] : null;
-        for (int at = 0; at < mean.length; at += BLOCK) {
-            int len = Math.min(BLOCK, mean.length - at);
-            if (f32) {
-                fb.get(at, floats, 0, len);
-                for (int i = 0; i < len; i++) {
-                    block[i] = floats[i];
+    static final class ErrorPass {
+        private final float[] meanFloats;
+        private final double[] meanDoubles;
+        private final double meanNorm;
+        private final INDArray sq = Nd4j.zeros(DataType.DOUBLE, 1);
+        private final double[] block = new double[BLOCK];
+        private final float[] floats = new float[BLOCK];
+
+        /** Holds the shared copy of the mean while this rank uses it (see {@link SharedMean}). */
+        private final SharedMean shared;
+
+        /** @param mean xbar (float32 or float64, flat) @param meanNorm |xbar| */
+        ErrorPass(INDArray mean, double meanNorm) {
+            boolean f32 = mean.dataType() == DataType.FLOAT;
+            this.shared = SharedMean.of(f32 ? mean.toFloatVector() : null, f32 ? null : mean.toDoubleVector());
+            this.meanFloats = shared.floats;
+            this.meanDoubles = shared.doubles;
+            this.meanNorm = meanNorm;
+        }
+
+        /** @return the relative error of x (this rank's iterate, mean's dtype and length); every rank calls it (allreduce) */
+        double relativeError(Collectives c, INDArray x) {
+            ByteBuffer bytes = x.data().asNio().order(ByteOrder.nativeOrder());
+            // Four interleaved float64 sums (element i goes to sum i mod 4, added in element order):
+            // a single running sum would wait on each addition's latency.
+            double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+            int length = meanFloats != null ? meanFloats.length : meanDoubles.length;
+            FloatBuffer fb = meanFloats != null ? bytes.asFloatBuffer() : null;
+            DoubleBuffer db = meanFloats != null ? null : bytes.asDoubleBuffer();
+            for (int at = 0; at < length; at += BLOCK) {
+                int len = Math.min(BLOCK, length - at);
+                int i = 0;
+                if (fb != null) {
+                    float[] f = floats;
+                    float[] m = meanFloats;
+                    fb.get(at, f, 0, len);
+                    for (; i + 3 < len; i += 4) {
+                        double d0 = (double) f[i] - (double) m[at + i];
+                        double d1 = (double) f[i + 1] - (double) m[at + i + 1];
+                        double d2 = (double) f[i + 2] - (double) m[at + i + 2];
+                        double d3 = (double) f[i + 3] - (double) m[at + i + 3];
+                        s0 += d0 * d0;
+                        s1 += d1 * d1;
+                        s2 += d2 * d2;
+                        s3 += d3 * d3;
+                    }
+                    for (; i < len; i++) {
+                        double d = (double) f[i] - (double) m[at + i];
+                        s0 += d * d;
+                    }
+                } else {
+                    double[] b = block;
+                    double[] m = meanDoubles;
+                    db.get(at, b, 0, len);
+                    for (; i + 3 < len; i += 4) {
+                        double d0 = b[i] - m[at + i];
+                        double d1 = b[i + 1] - m[at + i + 1];
+                        double d2 = b[i + 2] - m[at + i + 2];
+                        double d3 = b[i + 3] - m[at + i + 3];
+                        s0 += d0 * d0;
+                        s1 += d1 * d1;
+                        s2 += d2 * d2;
+                        s3 += d3 * d3;
+                    }
+                    for (; i < len; i++) {
+                        double d = b[i] - m[at + i];
+                        s0 += d * d;
+                    }
                 }
-            } else {
-                db.get(at, block, 0, len);
             }
-            int i = 0;
-            for (; i + 3 < len; i += 4) {
-                double d0 = block[i] - mean[at + i];
-                double d1 = block[i + 1] - mean[at + i + 1];
-                double d2 = block[i + 2] - mean[at + i + 2];
-                double d3 = block[i + 3] - mean[at + i + 3];
-                s0 += d0 * d0;
-                s1 += d1 * d1;
-                s2 += d2 * d2;
-                s3 += d3 * d3;
-            }
-            for (; i < len; i++) {
-                double d = block[i] - mean[at + i];
-                s0 += d * d;
+            double local = (s0 + s1) + (s2 + s3);
+            sq.data().asNio().order(ByteOrder.nativeOrder()).putDouble(0, local);
+            double total = c.allreduceInPlace(sq, ReduceOp.AVG).getDouble(0);
+            return Math.sqrt(total) / meanNorm;
+        }
+    }
+
+    /**
+     * One copy of a mean vector for every rank of this JVM whose mean has exactly the same
+     * elements: the ranks of a LocalCluster simulation (each computed the same allreduce result)
+     * then read one array that stays in cache instead of n copies of it, which halves the memory
+     * traffic of the error computation. Equal contents, so the errors are the same bit for bit;
+     * MPI ranks (one per process) each keep their own. Held weakly: gone once no rank uses it.
+     */
+    static final class SharedMean {
+        private static final Map<SharedMean, WeakReference<SharedMean>> BY_CONTENT = new WeakHashMap<>();
+        final float[] floats;
+        final double[] doubles;
+        private final int hash;
+
+        private SharedMean(float[] floats, double[] doubles) {
+            this.floats = floats;
+            this.doubles = doubles;
+            this.hash = floats != null ? Arrays.hashCode(floats) : Arrays.hashCode(doubles);
+        }
+
+        /** @return the shared copy equal to {@code floats} (or {@code doubles}; one of them null), made from it if none */
+        static SharedMean of(float[] floats, double[] doubles) {
+            SharedMean mine = new SharedMean(floats, doubles);
+            synchronized (BY_CONTENT) {
+                WeakReference<SharedMean> ref = BY_CONTENT.get(mine);
+                SharedMean known = ref != null ? ref.get() : null;
+                if (known != null) {
+                    return known;
+                }
+                BY_CONTENT.put(mine, new WeakReference<>(mine));
+                return mine;
             }
         }
-        double local = (s0 + s1) + (s2 + s3);
-        sq.data().asNio().order(ByteOrder.nativeOrder()).putDouble(0, local);
-        double total = c.allreduceInPlace(sq, ReduceOp.AVG).getDouble(0);
-        return Math.sqrt(total) / meanNorm;
+
+        @Override
+        public boolean equals(Object o) {
+            // Bitwise (Arrays.equals on float[] compares floatToIntBits): equal means identical errors.
+            return o instanceof SharedMean m && hash == m.hash && Arrays.equals(floats, m.floats)
+                    && Arrays.equals(doubles, m.doubles);
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
     }
 
     private void print(int n, double rho, double[] errors) {
