@@ -82,6 +82,11 @@ public final class CollectivesBenchmark implements Callable<Integer> {
     @Option(names = "--json", description = "print one JSON object per row instead of a table")
     boolean json;
 
+    @Option(names = "--only", split = ",",
+            description = "time only the rows whose operation name contains one of these words, e.g. broadcast,allgather"
+                    + " (a new-array row keeps its in-place row; default: every row)")
+    List<String> only;
+
     @Mixin
     TransportOptions where = new TransportOptions(4);
 
@@ -188,9 +193,14 @@ public final class CollectivesBenchmark implements Callable<Integer> {
                 List<Integer> refs = new ArrayList<>();
                 List<Integer> inPlaceRow = new ArrayList<>();
                 IntConsumerRows rows = (name, ref, pair, op) -> {
+                    if (only != null && only.stream().noneMatch(name::contains)
+                            && !(pair < 0 && name.endsWith("(in place)") && only.stream().anyMatch(
+                                    w -> name.replace("(in place)", "(new array)").contains(w)))) {
+                        return -1;
+                    }
                     names.add(name);
                     refs.add(ref);
-                    inPlaceRow.add(pair);
+                    inPlaceRow.add(pair < 0 ? -1 : pair);
                     ops.add(op);
                     return names.size() - 1;
                 };
