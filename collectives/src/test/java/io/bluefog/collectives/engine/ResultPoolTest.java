@@ -128,10 +128,14 @@ class ResultPoolTest {
     @Test
     void repeatedCallsOfOneShapeTakeTheSharedShapeInformation() {
         ResultPool pool = new ResultPool();
-        pool.take(DataType.FLOAT, SHAPE).close();
+        INDArray first = pool.take(DataType.FLOAT, SHAPE);
+        long address = Tensors.address(first);
+        first.close();
         long before = pool.fastBuilt;
         for (int k = 0; k < 10; k++) {
-            pool.take(DataType.FLOAT, SHAPE).close();
+            INDArray r = pool.take(DataType.FLOAT, SHAPE);
+            assertEquals(address, Tensors.address(r), "call " + k + ": the closed result's memory is reused");
+            r.close();
         }
         assertEquals(ResultPool.FAST_CONSTRUCTOR == null ? 0 : 10, pool.fastBuilt - before);
         pool.clear();
