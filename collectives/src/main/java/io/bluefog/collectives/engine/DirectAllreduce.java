@@ -36,7 +36,7 @@ final class DirectAllreduce {
     /** Smallest tensor (bytes) that the MPI transport reduces this way; smaller ones use the transport's allreduce. */
     static final long DEFAULT_MIN_BYTES = 1L << 20;
 
-    // Scratch of the summation, reused across calls (one engine thread uses an instance).
+    // Scratch of the summation of three or more terms, reused across calls (one engine thread uses an instance).
     private final float[] floatAcc = new float[Combiner.BLOCK];
     private final float[] floatTerm = new float[Combiner.BLOCK];
     private final double[] doubleAcc = new double[Combiner.BLOCK];
@@ -57,6 +57,12 @@ final class DirectAllreduce {
      * Reduces {@code in} (flat, contiguous, the same length, dtype and op on every rank) over all
      * ranks into {@code out} (flat, contiguous, in's length and dtype; may be {@code in}, else in is
      * not written). Collective over every rank of {@code ctx}.
+     *
+     * <p>The receives of the other ranks' finished blocks (the allgather half) are posted early, so
+     * that those blocks arrive while this rank still sums its own: into a new array at once, and in
+     * place chunk by chunk as soon as the send of this rank's copy of that chunk (the reduce-scatter
+     * half) has completed. Receives from one rank are posted in the order that rank sends (its
+     * reduce-scatter chunks, then its finished block's chunks), so MPI's in-order matching pairs them.
      */
     void run(ExecutionContext ctx, INDArray in, INDArray out, ReduceOp op) {
         INDArray work = out;
@@ -70,7 +76,8 @@ final class DirectAllreduce {
         long mineLen = blockStart(n, size, rank + 1) - mine0;
         int myChunks = chunks(mineLen, chunk);
         ByteBuffer base = Tensors.base(work);
-        ByteBuffer input = Tensors.sameMemory(in, out) ? base : Tensors.base(in);
+        boolean inPlace = Tensors.sameMemory(in, out);
+        ByteBuffer input = inPlace ? base : Tensors.base(in);
         List<Request> recvs = ctx.recvs;
         List<Request> sends = ctx.sends;
         recvs.clear();
@@ -93,15 +100,26 @@ final class DirectAllreduce {
                 recvs.add(ctx.comm.irecv(Tensors.nio(received[q], dtype, at, count), q, TAG_DATA));
             }
         }
-        for (int q : from) {
+        int scatterRecvs = recvs.size();
+        // Per other rank k (index into from): its block's chunk count and where its sends start.
+        int[] blockChunks = new int[others];
+        int[] firstSend = new int[others];
+        for (int k = 0; k < others; k++) {
+            int q = from[k];
             long b0 = blockStart(n, size, q);
             long len = blockStart(n, size, q + 1) - b0;
-            for (int c = 0, cs = chunks(len, chunk); c < cs; c++) {
+            blockChunks[k] = chunks(len, chunk);
+            firstSend[k] = sends.size();
+            for (int c = 0; c < blockChunks[k]; c++) {
                 long at = c * chunk;
                 sends.add(ctx.comm.isend(Tensors.nio(input, dtype, b0 + at, Math.min(chunk, len - at)), q, TAG_DATA));
             }
         }
         int scatterSends = sends.size();
+        // Allgather receives: gatherPeer[i] is the rank of the i-th one posted; posted[k] counts rank from[k]'s.
+        int[] gatherPeer = new int[scatterSends];
+        int[] posted = new int[others];
+        postGatherRecvs(ctx, base, dtype, n, chunk, from, blockChunks, firstSend, posted, gatherPeer, scatterRecvs, !inPlace);
         received[rank] = input; // my own terms
         for (int c = 0; c < myChunks; c++) {
             long at = c * chunk;
@@ -113,23 +131,41 @@ final class DirectAllreduce {
             for (int q : from) {
                 sends.add(ctx.comm.isend(Tensors.nio(base, dtype, mine0 + at, count), q, TAG_DATA));
             }
+            if (inPlace) {
+                postGatherRecvs(ctx, base, dtype, n, chunk, from, blockChunks, firstSend, posted, gatherPeer, scatterRecvs, false);
+            }
         }
         // My copies of the other blocks may be overwritten once their owners have them.
         ctx.waitRange(sends, 0, scatterSends, deadline, k -> "rank " + sendTarget(from, n, size, chunk, k)
                 + " to receive allreduce data from rank " + rank);
-        recvs.clear();
-        for (int q : from) {
-            long b0 = blockStart(n, size, q);
-            long len = blockStart(n, size, q + 1) - b0;
-            for (int c = 0, cs = chunks(len, chunk); c < cs; c++) {
-                long at = c * chunk;
-                recvs.add(ctx.comm.irecv(Tensors.nio(base, dtype, b0 + at, Math.min(chunk, len - at)), q, TAG_DATA));
-            }
-        }
-        ctx.waitAll(recvs, deadline, k -> "allreduce result block of rank " + sendTarget(from, n, size, chunk, k)
-                + " at rank " + rank);
+        postGatherRecvs(ctx, base, dtype, n, chunk, from, blockChunks, firstSend, posted, gatherPeer, scatterRecvs, true);
+        ctx.waitRange(recvs, scatterRecvs, recvs.size() - scatterRecvs, deadline,
+                k -> "allreduce result block of rank " + gatherPeer[k] + " at rank " + rank);
         ctx.waitRange(sends, scatterSends, sends.size() - scatterSends, deadline,
                 k -> "rank " + from[k % others] + " to receive rank " + rank + "'s allreduce result block");
+    }
+
+    /**
+     * Posts, for each other rank {@code from[k]} in chunk order, the receives of its finished block
+     * into {@code base}: all remaining ones if {@code all}, else only those whose chunk this rank has
+     * finished sending (its reduce-scatter send tests complete), so nothing is received into memory
+     * that a pending send still reads. Receive i of the allgather (list index {@code firstRecv + i})
+     * comes from rank {@code gatherPeer[i]}.
+     */
+    private static void postGatherRecvs(ExecutionContext ctx, ByteBuffer base, DataType dtype, long n, long chunk,
+            int[] from, int[] blockChunks, int[] firstSend, int[] posted, int[] gatherPeer, int firstRecv, boolean all) {
+        int size = ctx.size;
+        for (int k = 0; k < from.length; k++) {
+            int q = from[k];
+            long b0 = blockStart(n, size, q);
+            long len = blockStart(n, size, q + 1) - b0;
+            while (posted[k] < blockChunks[k] && (all || ctx.sends.get(firstSend[k] + posted[k]).test())) {
+                long at = posted[k] * chunk;
+                gatherPeer[ctx.recvs.size() - firstRecv] = q;
+                ctx.recvs.add(ctx.comm.irecv(Tensors.nio(base, dtype, b0 + at, Math.min(chunk, len - at)), q, TAG_DATA));
+                posted[k]++;
+            }
+        }
     }
 
     private static int chunks(long len, long chunk) {
@@ -152,10 +188,18 @@ final class DirectAllreduce {
      * work[at .. at + count) = (sum over ranks r ascending of term_r) / divisor, in the element type,
      * where term_rank is received[rank][at .. at + count) (the input, possibly work itself) and term_q
      * (q != rank) is received[q][rel .. rel + count).
+     *
+     * <p>Two terms: one element-wise pass over the direct buffers (measured about 1.5 times faster
+     * than the blocks below on 12.5 MB, near memcpy speed). More: block by block through heap
+     * scratch, every term of a block read before the block is written (the input may be work itself).
      */
     private void sum(ByteBuffer work, ByteBuffer[] received, int rank, DataType dtype, long at, long rel,
             int count, int divisor) {
         int size = received.length;
+        if (size == 2) {
+            sumTwo(work, received, rank, dtype, at, rel, count, divisor);
+            return;
+        }
         int block = Combiner.BLOCK;
         // Per-chunk views: a few small objects, nothing proportional to the tensor.
         if (dtype == DataType.FLOAT) {
@@ -207,6 +251,44 @@ final class DirectAllreduce {
                     }
                 }
                 w.put(s, acc, 0, len);
+            }
+        }
+    }
+
+    /**
+     * {@link #sum} of two terms: work[i] = (term_0[i] + term_1[i]) / divisor, each operation rounded
+     * to the element type as in the blocked loop (so the same bits). Element i of work is written
+     * after both terms' element i were read, so a term may be work itself.
+     */
+    private static void sumTwo(ByteBuffer work, ByteBuffer[] received, int rank, DataType dtype, long at, long rel,
+            int count, int divisor) {
+        if (dtype == DataType.FLOAT) {
+            FloatBuffer w = (FloatBuffer) Tensors.nio(work, dtype, at, count);
+            FloatBuffer a = (FloatBuffer) Tensors.nio(received[0], dtype, rank == 0 ? at : rel, count);
+            FloatBuffer b = (FloatBuffer) Tensors.nio(received[1], dtype, rank == 1 ? at : rel, count);
+            if (divisor == 1) {
+                for (int i = 0; i < count; i++) {
+                    w.put(i, a.get(i) + b.get(i));
+                }
+            } else {
+                float div = divisor;
+                for (int i = 0; i < count; i++) {
+                    w.put(i, (a.get(i) + b.get(i)) / div);
+                }
+            }
+        } else {
+            DoubleBuffer w = (DoubleBuffer) Tensors.nio(work, dtype, at, count);
+            DoubleBuffer a = (DoubleBuffer) Tensors.nio(received[0], dtype, rank == 0 ? at : rel, count);
+            DoubleBuffer b = (DoubleBuffer) Tensors.nio(received[1], dtype, rank == 1 ? at : rel, count);
+            if (divisor == 1) {
+                for (int i = 0; i < count; i++) {
+                    w.put(i, a.get(i) + b.get(i));
+                }
+            } else {
+                double div = divisor;
+                for (int i = 0; i < count; i++) {
+                    w.put(i, (a.get(i) + b.get(i)) / div);
+                }
             }
         }
     }

@@ -396,6 +396,20 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /**
+     * Sets the smallest single broadcast, in bytes, that runs as a pipelined chain of point-to-point
+     * messages ({@link BroadcastOperation#chain}); {@code Long.MAX_VALUE}: never. For tests; call
+     * before the first operation.
+     */
+    void chainBroadcastMinBytes(long bytes) {
+        executing.lock();
+        try {
+            executor.chainBroadcastMinBytes(bytes);
+        } finally {
+            executing.unlock();
+        }
+    }
+
     /** @return true if the communication thread is the caller (blocking calls from it would deadlock) */
     public synchronized boolean isCommunicationThread() {
         return Thread.currentThread() == thread;

@@ -54,6 +54,12 @@ final class ExecutionContext {
      * in-JVM transport's allreduce reads the other ranks' buffers directly).
      */
     long directAllreduceMinBytes;
+    /**
+     * Single-op broadcasts of at least this many bytes run as {@link BroadcastOperation#chain}: on
+     * the MPI transport from {@link BroadcastOperation#DEFAULT_CHAIN_MIN_BYTES}; never on others by
+     * default.
+     */
+    long chainBroadcastMinBytes;
 
     ExecutionContext(Communicator comm, long timeoutMillis, long pipelineChunkBytes) {
         if (pipelineChunkBytes < 8) {
@@ -65,6 +71,8 @@ final class ExecutionContext {
         this.timeoutNanos = timeoutMillis * 1_000_000L;
         this.pipelineChunkBytes = pipelineChunkBytes;
         this.directAllreduceMinBytes = "mpi".equals(comm.transportName()) ? DirectAllreduce.DEFAULT_MIN_BYTES
+                : Long.MAX_VALUE;
+        this.chainBroadcastMinBytes = "mpi".equals(comm.transportName()) ? BroadcastOperation.DEFAULT_CHAIN_MIN_BYTES
                 : Long.MAX_VALUE;
         this.failures = PeerFailures.of(comm);
         this.everyRank = java.util.stream.IntStream.range(0, size).toArray();

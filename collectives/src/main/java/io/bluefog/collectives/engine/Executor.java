@@ -83,4 +83,9 @@ final class Executor {
     void directAllreduceMinBytes(long bytes) {
         ctx.directAllreduceMinBytes = bytes;
     }
+
+    /** Sets the smallest single broadcast that runs as {@link BroadcastOperation#chain} (tests: 0 for every size). */
+    void chainBroadcastMinBytes(long bytes) {
+        ctx.chainBroadcastMinBytes = bytes;
+    }
 }

@@ -1,9 +1,14 @@
 package io.bluefog.collectives.engine;
 
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.lang.ref.Cleaner;
 import java.lang.ref.WeakReference;
+import java.lang.reflect.Constructor;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -32,14 +37,42 @@ import org.nd4j.linalg.factory.Nd4j;
  * result's buffer holds it, and closes it once the result is unreachable after the pool was
  * cleared. Used only by the thread that holds the engine's execution lock (not thread-safe), except
  * for that action, which synchronizes on its lease.
+ *
+ * <p>Each result is a new array object over the pooled memory. ND4J's general constructor
+ * ({@code Nd4j.create(buffer, shape, strides, offset, order)}) builds a new native shape-information
+ * buffer for every array, about 8 to 10 microseconds, more than a whole 4 KB exchange; so the
+ * shape information of the last (dtype, shape) of each pool key is built once that way and shared
+ * by later results of that shape (ND4J never writes an array's shape information in place; its
+ * own shape cache shares them the same way), through the backend's array constructor that takes
+ * a data buffer and a ready shape information ({@link #FAST_CONSTRUCTOR}; about 1 microsecond).
+ * If the backend has no such constructor, or the one found does not reproduce the general
+ * constructor's array, every result is built the general way.
  */
 final class ResultPool {
     /** Results per (dtype, length) on pooled memory at one time; more callers holding results get new arrays. */
     static final int MAX_LEASED_PER_KEY = 4;
     private static final Cleaner CLEANER = Cleaner.create();
 
+    /** Distinct (dtype, length) keys whose shape information is kept; more clear the cache. */
+    static final int MAX_SHAPES = 256;
+    /**
+     * The backend's public constructor {@code (DataBuffer data, <shape-information buffer class>
+     * shapeInfo, long[] javaShapeInfo)} (the CPU backend's {@code NDArray} has it), as
+     * {@code (DataBuffer, DataBuffer, long[]) -> INDArray}; null if absent or not equivalent to the
+     * general constructor (then results are built the general way).
+     */
+    static final MethodHandle FAST_CONSTRUCTOR = findFastConstructor();
+
     private final Map<Long, ArrayDeque<INDArray>> free = new HashMap<>();
     private final List<Lease> leased = new ArrayList<>();
+    /** Per pool key: the shape information of the last shape built for it. */
+    private final Map<Long, ShapeInfo> shapes = new HashMap<>();
+    /** Results built with {@link #FAST_CONSTRUCTOR}, for tests. */
+    long fastBuilt;
+
+    /** Shape information of one C-order (dtype, shape), taken from an array built the general way. */
+    private record ShapeInfo(long[] shape, DataBuffer buffer, long[] java) {
+    }
 
     /** One result on pooled memory. */
     private static final class Lease {
@@ -100,11 +133,65 @@ final class ResultPool {
             owner = Tensors.newArray(dtype, new long[] {length});
         }
         DataBuffer buffer = Nd4j.createBuffer(owner.data().pointer(), dtype, length, owner.data().indexer());
-        INDArray result = Nd4j.create(buffer, shape, Nd4j.getStrides(shape, 'c'), 0, 'c');
+        INDArray result = wrap(buffer, key, shape);
         Lease lease = new Lease(owner, key, buffer);
         CLEANER.register(buffer, lease::collected);
         leased.add(lease);
         return result;
+    }
+
+    /** @return a C-order array of {@code shape} over {@code buffer} (see the class comment) */
+    private INDArray wrap(DataBuffer buffer, long key, long[] shape) {
+        ShapeInfo info = shapes.get(key);
+        if (FAST_CONSTRUCTOR != null && info != null && Arrays.equals(info.shape, shape)) {
+            try {
+                INDArray a = (INDArray) FAST_CONSTRUCTOR.invokeExact(buffer, info.buffer, info.java);
+                fastBuilt++;
+                return a;
+            } catch (RuntimeException | Error e) {
+                throw e;
+            } catch (Throwable t) {
+                throw new IllegalStateException("building a result array failed", t);
+            }
+        }
+        INDArray a = Nd4j.create(buffer, shape, Nd4j.getStrides(shape, 'c'), 0, 'c');
+        if (FAST_CONSTRUCTOR != null) {
+            if (shapes.size() >= MAX_SHAPES) {
+                shapes.clear();
+            }
+            shapes.put(key, new ShapeInfo(shape.clone(), a.shapeInfoDataBuffer(), a.shapeInfoJava()));
+        }
+        return a;
+    }
+
+    private static MethodHandle findFastConstructor() {
+        long[] shape = {2, 3};
+        INDArray probe = Tensors.newArray(DataType.FLOAT, new long[] {6});
+        try {
+            DataBuffer data = probe.data();
+            INDArray general = Nd4j.create(data, shape, Nd4j.getStrides(shape, 'c'), 0, 'c');
+            DataBuffer info = general.shapeInfoDataBuffer();
+            for (Constructor<?> c : general.getClass().getConstructors()) {
+                Class<?>[] p = c.getParameterTypes();
+                if (p.length == 3 && p[0] == DataBuffer.class && DataBuffer.class.isAssignableFrom(p[1])
+                        && p[1].isInstance(info) && p[2] == long[].class) {
+                    MethodHandle h = MethodHandles.publicLookup().unreflectConstructor(c).asType(
+                            MethodType.methodType(INDArray.class, DataBuffer.class, DataBuffer.class, long[].class));
+                    INDArray fast = (INDArray) h.invokeExact(data, info, general.shapeInfoJava());
+                    boolean same = Arrays.equals(fast.shapeInfoJava(), general.shapeInfoJava()) && !fast.isView()
+                            && fast.data() == data && fast.dataType() == DataType.FLOAT && fast.ordering() == 'c'
+                            && Arrays.equals(fast.shape(), shape);
+                    return same ? h : null;
+                }
+            }
+            return null;
+        } catch (VirtualMachineError e) {
+            throw e;
+        } catch (Throwable t) {
+            return null; // the general constructor then builds every result
+        } finally {
+            probe.close();
+        }
     }
 
     /** Takes back the memory of every result its caller closed or dropped. */
@@ -135,6 +222,7 @@ final class ResultPool {
             }
         }
         free.clear();
+        shapes.clear();
         for (Lease l : leased) {
             synchronized (l) {
                 l.orphaned = true;

@@ -31,7 +31,7 @@ class DirectAllreduceTest {
     private static final long CHUNK_BYTES = 64;
 
     @ParameterizedTest(name = "n = {0}, {1} elements, {2}, {3}")
-    @CsvSource({"2, 1000, FLOAT, SUM", "2, 1000, FLOAT, AVG", "3, 517, FLOAT, SUM", "3, 517, DOUBLE, AVG",
+    @CsvSource({"2, 1000, FLOAT, SUM", "2, 1000, FLOAT, AVG", "2, 999, DOUBLE, SUM", "2, 999, DOUBLE, AVG", "3, 517, FLOAT, SUM", "3, 517, DOUBLE, AVG",
         "4, 4, FLOAT, AVG", "5, 1003, DOUBLE, SUM", "5, 1003, FLOAT, AVG", "7, 96, FLOAT, SUM"})
     void equalsTheTransportsRankOrderSumBitForBit(int n, int elements, String dtypeName, String opName) {
         DataType dtype = DataType.valueOf(dtypeName);

@@ -2,20 +2,25 @@ package io.bluefog.collectives.engine;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * {@link ResultPool}: a closed or unreachable result's memory is reused, a held one never is, and
- * results stay valid after the pool is cleared.
+ * {@link ResultPool}: a closed or unreachable result's memory is reused, a held one never is,
+ * results stay valid after the pool is cleared, and results built from shared shape information
+ * equal those of ND4J's general constructor.
  */
 class ResultPoolTest {
     private static final long[] SHAPE = {3, 5};
@@ -79,6 +84,60 @@ class ResultPoolTest {
             r.close();
         }
         assertTrue(reused, "the memory of a dropped result came back after garbage collection");
+        pool.clear();
+    }
+
+    @Test
+    void laterResultsOfAShapeAreBuiltFromItsSharedShapeInformationAndEqualTheGeneralArray() {
+        if (Nd4j.getBackend().getClass().getSimpleName().startsWith("Cpu")) {
+            assertNotNull(ResultPool.FAST_CONSTRUCTOR, "the CPU backend's NDArray(DataBuffer, LongBuffer, long[]) was not found");
+        }
+        ResultPool pool = new ResultPool();
+        long[][] shapes = {SHAPE, {15}, {5, 3}, SHAPE, {1, 15}, SHAPE};
+        for (DataType dtype : new DataType[] {DataType.FLOAT, DataType.DOUBLE, DataType.HALF, DataType.INT,
+            DataType.LONG}) {
+            for (int round = 0; round < 3; round++) {
+                for (long[] shape : shapes) {
+                    INDArray r = pool.take(dtype, shape);
+                    INDArray general = Nd4j.create(r.data(), shape, Nd4j.getStrides(shape, 'c'), 0, 'c');
+                    String what = dtype + " " + Arrays.toString(shape) + " round " + round;
+                    assertArrayEquals(general.shapeInfoJava(), r.shapeInfoJava(), what);
+                    assertArrayEquals(shape, r.shape(), what);
+                    assertEquals(dtype, r.dataType(), what);
+                    assertEquals('c', r.ordering(), what);
+                    assertFalse(r.isView(), what);
+                    r.assign(round + 1);
+                    assertEquals(15.0 * (round + 1), r.sumNumber().doubleValue(), 0, what);
+                    assertEquals(15.0 * (round + 1), r.reshape(15).sumNumber().doubleValue(), 0, what);
+                    if (round % 2 == 0) {
+                        r.close();
+                        assertTrue(r.wasClosed(), what);
+                    }
+                }
+            }
+        }
+        if (ResultPool.FAST_CONSTRUCTOR != null) {
+            // Per dtype 18 takes; the general way only when a key's shape changed (or memory was held).
+            assertTrue(pool.fastBuilt > 0, "fast path never taken");
+        } else {
+            assertEquals(0, pool.fastBuilt);
+        }
+        pool.clear();
+    }
+
+    @Test
+    void repeatedCallsOfOneShapeTakeTheSharedShapeInformation() {
+        ResultPool pool = new ResultPool();
+        INDArray first = pool.take(DataType.FLOAT, SHAPE);
+        long address = Tensors.address(first);
+        first.close();
+        long before = pool.fastBuilt;
+        for (int k = 0; k < 10; k++) {
+            INDArray r = pool.take(DataType.FLOAT, SHAPE);
+            assertEquals(address, Tensors.address(r), "call " + k + ": the closed result's memory is reused");
+            r.close();
+        }
+        assertEquals(ResultPool.FAST_CONSTRUCTOR == null ? 0 : 10, pool.fastBuilt - before);
         pool.clear();
     }
 

@@ -21,7 +21,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * point-to-point messages, {@code DirectAllreduce}) against a serial reference, bit for bit: the
  * sum in ascending rank order in the element type, {@code ((x_0 + x_1) + x_2) + ...}, and for the
  * average that sum divided once by n. Every rank regenerates every rank's seeded input, so each
- * checks its own result. Run on {@code LocalCluster} by {@code LargeAllreduceContractTest} and
+ * checks its own result. Large broadcasts ({@code BroadcastOperation}'s chain) against the root's
+ * tensor, likewise. Run on {@code LocalCluster} by {@code LargeAllreduceContractTest} and
  * under mpirun by mpi-launch's {@code CollectivesMpiTest}.
  */
 public final class LargeAllreduceContract implements ContractSuite {
@@ -33,6 +34,7 @@ public final class LargeAllreduceContract implements ContractSuite {
     public Map<String, RankCheck> checks() {
         Map<String, RankCheck> m = new LinkedHashMap<>();
         m.put("largeAllreduceIsTheRankOrderSum", LargeAllreduceContract::largeAllreduceIsTheRankOrderSum);
+        m.put("largeBroadcastIsTheRootsTensor", LargeAllreduceContract::largeBroadcastIsTheRootsTensor);
         return m;
     }
 
@@ -73,6 +75,41 @@ public final class LargeAllreduceContract implements ContractSuite {
                 assertArrayEquals(d, c.allreduce(xd, op).data().asDouble(), 0, what + " float64 new array [5, m]");
                 c.allreduceInPlace(xd, op);
                 assertArrayEquals(d, xd.data().asDouble(), 0, what + " float64 in place");
+            }
+        }
+    }
+
+    /**
+     * Broadcast of tensors above 1 MiB (where the MPI transport's engine broadcasts as a pipelined
+     * chain of point-to-point messages) from every root: every rank gets the root's tensor bit for
+     * bit, in place, as a new array (the root's input unchanged), and mixed (in place on even ranks).
+     */
+    static void largeBroadcastIsTheRootsTensor(BlueFog bf) {
+        int n = bf.size();
+        int rank = bf.rank();
+        try (Collectives c = Collectives.of(bf)) {
+            for (int root = 0; root < n; root++) {
+                String what = "rank " + rank + " root " + root;
+                INDArray xf = Nd4j.createFromArray(floats(rank));
+                INDArray rf = c.broadcast(xf, root);
+                assertNotSame(xf, rf);
+                assertArrayEquals(floats(root), rf.toFloatVector(), 0f, what + " float32 new array");
+                assertArrayEquals(floats(rank), xf.toFloatVector(), 0f, what + " float32 input unchanged");
+                rf.close();
+                assertSame(xf, c.broadcastInPlace(xf, root));
+                assertArrayEquals(floats(root), xf.toFloatVector(), 0f, what + " float32 in place");
+                INDArray xd = Nd4j.createFromArray(doubles(rank)).reshape(5, DOUBLES / 5);
+                INDArray rd = rank % 2 == 0 ? c.broadcastInPlace(xd, root) : c.broadcast(xd, root);
+                assertArrayEquals(doubles(root), rd.data().asDouble(), 0, what + " float64 [5, m], mixed forms");
+                long[] l = new long[DOUBLES];
+                for (int i = 0; i < l.length; i++) {
+                    l[i] = (long) i * 1_000_003L + rank;
+                }
+                long[] got = c.broadcast(Nd4j.createFromArray(l), root).data().asLong();
+                for (int i = 0; i < l.length; i++) {
+                    l[i] = (long) i * 1_000_003L + root;
+                }
+                assertArrayEquals(l, got, what + " int64 new array");
             }
         }
     }
