@@ -100,6 +100,7 @@ public final class Windows implements AutoCloseable {
     private final Map<Long, Window> byId = new ConcurrentHashMap<>();
     private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
     private final AtomicLong nextRequest = new AtomicLong(1);
+    private final AtomicLong stagingAllocations = new AtomicLong();
     private final Object sendLock = new Object();
     private final ConcurrentLinkedQueue<Object[]> inFlight = new ConcurrentLinkedQueue<>();
     private final Object lifecycle = new Object();
@@ -389,13 +390,23 @@ public final class Windows implements AutoCloseable {
         synchronized (w) {
             p = w.p;
         }
+        // One staging copy w·tensor per distinct weight, shared by the destinations of that weight and
+        // taken from the window's pool: every use is counted before the first send starts, and the
+        // copy returns to the pool when its last send has completed (testInFlight), so a step that
+        // writes to every out-neighbor with one weight makes one pass and allocates nothing.
+        Map<Double, Staging> byWeight = new java.util.HashMap<>();
+        for (double weight : dst.values()) {
+            byWeight.computeIfAbsent(weight, x -> w.sendStaging.take()).uses.incrementAndGet();
+        }
+        for (Map.Entry<Double, Staging> e : byWeight.entrySet()) {
+            tensor.mul(e.getKey(), e.getValue().array); // one pass, no temporary
+        }
         for (Map.Entry<Integer, Double> e : dst.entrySet()) {
-            INDArray scaled = Nd4j.createUninitializedDetached(w.dtype, 'c', w.shape);
-            tensor.mul(e.getValue(), scaled); // one pass, no temporary
+            Staging scaled = byWeight.get(e.getValue());
             long req = nextRequest.getAndIncrement();
             h.add(e.getKey(), register(req, new Pending(e.getKey(), w, 0, what)));
             send(e.getKey(), header(kind, w.id, req, w.count, dtypeCode(w.dtype),
-                    Double.doubleToRawLongBits(associatedP ? p * e.getValue() : 0), 0), nio(scaled), scaled);
+                    Double.doubleToRawLongBits(associatedP ? p * e.getValue() : 0), 0), nio(scaled.array), scaled);
         }
         if (selfWeight != 1.0) {
             synchronized (w) {
@@ -861,8 +872,75 @@ public final class Windows implements AutoCloseable {
         for (var it = inFlight.iterator(); it.hasNext(); ) {
             Object[] s = it.next();
             if (((Request) s[0]).test()) {
-                ((Request) s[0]).waitFor(); // reports a failed send
                 it.remove();
+                if (s.length > 2 && s[2] instanceof Staging st) {
+                    st.release(); // its send is complete: the copy may be reused
+                }
+                ((Request) s[0]).waitFor(); // reports a failed send
+            }
+        }
+    }
+
+    /**
+     * @return how many staging arrays (the copies {@code w·tensor} of puts and accumulates on the
+     *         sending rank, and the arrays their payloads arrive in on the receiving rank) this rank
+     *         has allocated since this instance was made, over all windows. Staging arrays are
+     *         pooled per window and reused once their send has completed or their write has been
+     *         applied, so with one write in flight at a time this stays at a few per window
+     *         whatever the number of writes (a diagnostic of the allocation-free steady state).
+     */
+    public long stagingAllocations() {
+        return stagingAllocations.get();
+    }
+
+    /**
+     * A pool of staging arrays of one window's dtype and shape (C order). {@link #take} returns a
+     * reusable array or a new one; arrays come back through {@link Staging#release} (sends) or
+     * {@link #give} (received payloads). Thread-safe: the training thread and the window service take
+     * and give.
+     */
+    private final class StagingPool {
+        final DataType dtype;
+        final long[] shape;
+        final ConcurrentLinkedQueue<INDArray> free = new ConcurrentLinkedQueue<>();
+
+        StagingPool(DataType dtype, long[] shape) {
+            this.dtype = dtype;
+            this.shape = shape.clone();
+        }
+
+        Staging take() {
+            return new Staging(this, array());
+        }
+
+        INDArray array() {
+            INDArray a = free.poll();
+            if (a == null) {
+                stagingAllocations.incrementAndGet();
+                a = Nd4j.createUninitializedDetached(dtype, 'c', shape);
+            }
+            return a;
+        }
+
+        void give(INDArray a) {
+            free.add(a);
+        }
+    }
+
+    /** A pooled staging array shared by the sends of one weight; back to its pool after the last. */
+    private static final class Staging {
+        final StagingPool pool;
+        final INDArray array;
+        final java.util.concurrent.atomic.AtomicInteger uses = new java.util.concurrent.atomic.AtomicInteger();
+
+        Staging(StagingPool pool, INDArray array) {
+            this.pool = pool;
+            this.array = array;
+        }
+
+        void release() {
+            if (uses.decrementAndGet() == 0) {
+                pool.give(array);
             }
         }
     }
@@ -1015,6 +1093,9 @@ public final class Windows implements AutoCloseable {
         final double[] pBuffers;
         final int[] versions;
         final long[] writes;
+        /** Pooled staging arrays: copies w·tensor being sent, and payloads received until applied. */
+        final StagingPool sendStaging;
+        final StagingPool receiveStaging;
         double p = 1;
         volatile boolean freed;
         // mutex: holder rank (-1 free) and FIFO waiters {rank, request id, granted}
@@ -1047,6 +1128,8 @@ public final class Windows implements AutoCloseable {
             this.pBuffers = new double[in.length];
             this.versions = new int[in.length];
             this.writes = new long[in.length];
+            this.sendStaging = new StagingPool(dtype, shape);
+            this.receiveStaging = new StagingPool(dtype, shape);
             for (int k = 0; k < in.length; k++) {
                 buffers[k] = zeroInit ? Nd4j.zeros(dtype, shape) : tensor.dup('c');
                 pBuffers[k] = zeroInit ? 0 : 1;
@@ -1224,8 +1307,13 @@ public final class Windows implements AutoCloseable {
         }
 
         private INDArray receivePayload(int source, long[] h) {
+            return receivePayload(source, h, null);
+        }
+
+        /** Receives the payload into {@code into} (a C-order array of its dtype and length) or, if null, a new flat array. */
+        private INDArray receivePayload(int source, long[] h, INDArray into) {
             DataType dt = dtypeOf(h[4]);
-            INDArray tmp = Nd4j.createUninitializedDetached(dt, 'c', new long[] {h[3]});
+            INDArray tmp = into != null ? into : Nd4j.createUninitializedDetached(dt, 'c', new long[] {h[3]});
             await(comm.irecv(nio(tmp), source, TAG_DATA), System.nanoTime() + timeoutMillis * 1_000_000L,
                     "window payload from rank " + source);
             return tmp;
@@ -1241,17 +1329,20 @@ public final class Windows implements AutoCloseable {
             boolean gone = w == null || w.freed;
             switch (kind) {
                 case PUT, ACCUMULATE -> {
-                    INDArray data = receivePayload(src, h);
+                    // into a pooled array of the window when the payload fits it, back to the pool once applied
+                    boolean fits = !gone && h[3] == w.count && dtypeOf(h[4]) == w.dtype;
+                    INDArray data = receivePayload(src, h, fits ? w.receiveStaging.array() : null);
                     if (gone) {
                         reply(src, ERROR, h[2], ERR_NO_WINDOW);
                         return;
                     }
                     int k = w.index(src);
                     if (k < 0) {
+                        w.receiveStaging.give(data);
                         reply(src, ERROR, h[2], ERR_NOT_NEIGHBOR);
                         return;
                     }
-                    if (data.length() != w.count || dtypeOf(h[4]) != w.dtype) {
+                    if (!fits) {
                         reply(src, ERROR, h[2], ERR_SHAPE);
                         return;
                     }
@@ -1272,6 +1363,7 @@ public final class Windows implements AutoCloseable {
                         }
                         w.versions[k]++;
                         w.writes[k]++;
+                        w.receiveStaging.give(data);
                         reply(src, ACK, request, 0);
                     });
                 }
