@@ -460,7 +460,9 @@ public final class Windows implements AutoCloseable {
             for (Map.Entry<Integer, Double> e : nw.entrySet()) {
                 int k = w.index(e.getKey());
                 double weight = e.getValue();
-                if (weight == 1.0) {
+                if (w.empty[k]) {
+                    // all zeros since its last reset: adding it changes nothing (but a -0.0 in x)
+                } else if (weight == 1.0) {
                     x.addi(w.buffers[k]); // winUpdateThenCollect's case: no temporary array per buffer
                 } else {
                     x.addi(w.buffers[k].mul(weight));
@@ -468,7 +470,7 @@ public final class Windows implements AutoCloseable {
                 p += e.getValue() * w.pBuffers[k];
                 w.versions[k] = 0;
                 if (reset) {
-                    w.buffers[k].assign(0);
+                    w.empty[k] = true; // zeroed in effect: no pass over the buffer (see Window.empty)
                     w.pBuffers[k] = 0;
                 }
             }
@@ -744,7 +746,7 @@ public final class Windows implements AutoCloseable {
                     + " in window '" + name + "'");
         }
         synchronized (w) {
-            return w.buffers[k].dup();
+            return w.empty[k] ? Nd4j.zeros(w.dtype, w.shape) : w.buffers[k].dup();
         }
     }
 
@@ -1089,7 +1091,13 @@ public final class Windows implements AutoCloseable {
         final int[] out;
         final double defaultSelfWeight;
         final Map<Integer, Double> defaultNeighborWeights;
+        /** Receive buffers, C order, the window's shape; a put or an accumulate into an empty one replaces the array. */
         final INDArray[] buffers;
+        /**
+         * Per buffer: its content is all zeros whatever its array holds (set by a resetting
+         * {@link #winUpdate} instead of a pass that zeroes it; cleared by the next write).
+         */
+        final boolean[] empty;
         final double[] pBuffers;
         final int[] versions;
         final long[] writes;
@@ -1125,6 +1133,7 @@ public final class Windows implements AutoCloseable {
             }
             this.defaultNeighborWeights = nw;
             this.buffers = new INDArray[in.length];
+            this.empty = new boolean[in.length];
             this.pBuffers = new double[in.length];
             this.versions = new int[in.length];
             this.writes = new long[in.length];
@@ -1338,7 +1347,9 @@ public final class Windows implements AutoCloseable {
                     }
                     int k = w.index(src);
                     if (k < 0) {
-                        w.receiveStaging.give(data);
+                        if (fits) {
+                            w.receiveStaging.give(data);
+                        }
                         reply(src, ERROR, h[2], ERR_NOT_NEIGHBOR);
                         return;
                     }
@@ -1349,21 +1360,22 @@ public final class Windows implements AutoCloseable {
                     double pIn = Double.longBitsToDouble(h[5]);
                     long request = h[2];
                     w.write(() -> {
-                        INDArray shaped = data.reshape(w.shape);
-                        if (kind == PUT) {
-                            w.buffers[k].assign(shaped);
-                            if (associatedP) {
-                                w.pBuffers[k] = pIn;
-                            }
+                        if (kind == PUT || w.empty[k]) {
+                            // the payload becomes the buffer (a put overwrites it, an accumulate into
+                            // zeros equals it): no pass over the data; the old buffer joins the pool
+                            INDArray old = w.buffers[k];
+                            w.buffers[k] = data;
+                            w.empty[k] = false;
+                            w.receiveStaging.give(old);
                         } else {
-                            w.buffers[k].addi(shaped);
-                            if (associatedP) {
-                                w.pBuffers[k] += pIn;
-                            }
+                            w.buffers[k].addi(data);
+                            w.receiveStaging.give(data);
+                        }
+                        if (associatedP) {
+                            w.pBuffers[k] = kind == PUT ? pIn : w.pBuffers[k] + pIn;
                         }
                         w.versions[k]++;
                         w.writes[k]++;
-                        w.receiveStaging.give(data);
                         reply(src, ACK, request, 0);
                     });
                 }
@@ -1401,6 +1413,7 @@ public final class Windows implements AutoCloseable {
                     double pIn = Double.longBitsToDouble(h[5]);
                     pw.write(() -> {
                         pw.buffers[k].assign(data.reshape(pw.shape)).muli(p.weight);
+                        pw.empty[k] = false;
                         if (associatedP) {
                             pw.pBuffers[k] = p.weight * pIn;
                         }

@@ -161,7 +161,8 @@ public final class WindowContract implements ContractSuite {
      * with 1/(r + d + 2) to out-neighbor d (one copy each). Buffer s on rank r then holds
      * 20 s/2 + 20 s/(s + r + 2), and the rank allocated at most 2 outdeg + 2 staging arrays (copies
      * of at most one write awaiting release, plus one received payload), not one per write and
-     * neighbor (40 (outdeg + indeg) without the pools).
+     * neighbor (40 (outdeg + indeg) without the pools). Then a resetting update collects them
+     * (x = r + the sums), the buffers read as zeros, and one more accumulate of r/2 leaves s/2 in them.
      */
     static void stagingArraysArePooled(BlueFog bf) {
         Topology t = Topologies.exponential(bf.size());
@@ -190,6 +191,28 @@ public final class WindowContract implements ContractSuite {
                 + out.length + " out-neighbors; pooled, at most " + (2 * out.length + 2));
         assertTrue(out.length == 0 || allocated >= 1, "rank " + r + ": a write to " + out.length
                 + " out-neighbors allocated no staging array (the counter is not counting)");
+        // a resetting update, then one more accumulate into the reset (empty) buffers
+        double collected = r;
+        for (int s : t.inNeighbors(r)) {
+            collected += 20 * s / 2.0 + 20.0 * s / (s + r + 2);
+        }
+        INDArray sent = filled(r, DataType.FLOAT, 1031);
+        win.winUpdateThenCollect("pool");
+        assertAll(collected, x, FLOAT_TOL, "x after collecting the buffers on rank " + r);
+        Collectives.of(bf).barrier();
+        for (int s : t.inNeighbors(r)) {
+            assertAll(0, win.winBuffer("pool", s), 0, "buffer of rank " + s + " after the reset");
+        }
+        Collectives.of(bf).barrier(); // every rank has read its zeros before anyone writes again
+        Map<Integer, Double> half = new TreeMap<>();
+        for (int d : out) {
+            half.put(d, 0.5);
+        }
+        win.winAccumulate(sent, "pool", 1.0, half);
+        Collectives.of(bf).barrier();
+        for (int s : t.inNeighbors(r)) {
+            assertAll(s / 2.0, win.winBuffer("pool", s), FLOAT_TOL, "buffer of rank " + s + " after one accumulate into the reset buffer");
+        }
         win.winFree("pool");
     }
 
