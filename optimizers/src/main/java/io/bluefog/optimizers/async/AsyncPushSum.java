@@ -24,8 +24,9 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  *       z_i moves by exactly d);</li>
  *   <li>accumulate share&middot;[x; w]_i into each out-neighbor's buffer and keep share&middot;[x; w]_i
  *       ({@code winAccumulateAsync} with self weight = destination weight = share; the data are copied at
- *       once, and the confirmation is awaited only at the next step, so the round trip overlaps the
- *       gradient computation);</li>
+ *       once, into the window's pooled staging arrays, and the confirmation is awaited only two steps
+ *       later ({@link WindowOptimizer#MAX_WRITES_IN_FLIGHT}), so the round trip overlaps the gradient
+ *       computation);</li>
  *   <li>(staleness bound, see {@link WindowOptimizer})</li>
  *   <li>[x; w]_i &larr; [x; w]_i + &Sigma;_s buffer_s, buffers zeroed ({@code winUpdateThenCollect}, under the
  *       rank's own mutex);</li>
