@@ -750,6 +750,31 @@ public final class Windows implements AutoCloseable {
         }
     }
 
+    /**
+     * One element of {@link #winBuffer}, without copying the buffer (for small windows read every
+     * step, such as a step counter).
+     *
+     * @param index the element's index in C order, 0 &le; index &lt; the window's length
+     * @return the element as a double
+     * @throws IllegalArgumentException if the window is unknown, {@code rank} is not an in-neighbor or
+     *                                  {@code index} is out of range
+     */
+    public double winBufferElement(String name, int rank, long index) {
+        Window w = window(name);
+        int k = w.index(rank);
+        if (k < 0) {
+            throw new IllegalArgumentException("rank " + rank + " is not an in-neighbor of rank " + me
+                    + " in window '" + name + "'");
+        }
+        if (index < 0 || index >= w.count) {
+            throw new IllegalArgumentException("index " + index + " is outside 0.." + (w.count - 1) + " of window '" + name + "'");
+        }
+        synchronized (w) {
+            INDArray b = w.buffers[k]; // C order, contiguous: element i at offset + i
+            return w.empty[k] ? 0 : b.data().getDouble(b.offset() + index);
+        }
+    }
+
     /** @return the window's in-neighbors (whose buffers this rank holds), ascending */
     public int[] inNeighbors(String name) {
         return window(name).in.clone();
@@ -982,6 +1007,27 @@ public final class Windows implements AutoCloseable {
         if (s.failure != null) {
             throw new CommunicationException("rank " + me + ": window service failed: " + s.failure.getMessage(), s.failure);
         }
+    }
+
+    /** The window service's longest sleep between polls when idle: 1 ms. */
+    static final long SERVICE_MAX_PARK_NANOS = 1_000_000L;
+
+    /**
+     * The window service's sleep after {@code idle} consecutive polls that found nothing: none (a
+     * spin) for the first 10, then 20 µs doubling per idle poll up to {@link #SERVICE_MAX_PARK_NANOS}
+     * (20, 40, ..., 640 µs, then 1 ms). Each poll tests every rank's posted receive (a JNI call into
+     * MPI per rank), so an idle service costs CPU per wake-up: with writes arriving every few
+     * milliseconds (one per neighbor per training step) the linear ramp of {@link #backoff} woke it
+     * 22 times in a 5 ms gap, the doubling one 10. A write waits at most 1 ms longer to be
+     * served, while its sender awaits its confirmation only two steps later.
+     *
+     * @return nanoseconds to park, 0 for a spin
+     */
+    static long serviceParkNanos(int idle) {
+        if (idle < 10) {
+            return 0;
+        }
+        return Math.min(SERVICE_MAX_PARK_NANOS, 20_000L << Math.min(idle - 10, 10));
     }
 
     /** Polling back-off: a few spins, then sleeps growing by 20 µs up to 500 µs (ranks may share cores). */
@@ -1301,8 +1347,13 @@ public final class Windows implements AutoCloseable {
                         serve(r, h);
                     }
                     testInFlight();
-                    idle = worked ? 0 : idle + 1;
-                    backoff(idle);
+                    idle = worked ? 0 : Math.min(idle + 1, 1_000);
+                    long park = serviceParkNanos(idle);
+                    if (park == 0) {
+                        Thread.onSpinWait();
+                    } else {
+                        LockSupport.parkNanos(park);
+                    }
                 }
             } catch (Throwable t) {
                 failure = t;

@@ -186,6 +186,10 @@ public final class WindowContract implements ContractSuite {
         for (int s : t.inNeighbors(r)) {
             assertEquals(40, win.winVersion("pool", s), "writes from rank " + s);
             assertAll(20 * s / 2.0 + 20.0 * s / (s + r + 2), win.winBuffer("pool", s), FLOAT_TOL, "buffer of rank " + s);
+            assertEquals(win.winBuffer("pool", s).getDouble(1030), win.winBufferElement("pool", s, 1030),
+                    "winBufferElement reads the buffer of rank " + s);
+            int src = s;
+            assertThrows(IllegalArgumentException.class, () -> win.winBufferElement("pool", src, 1031), "index past the end");
         }
         assertTrue(allocated <= 2L * out.length + 2, "rank " + r + " allocated " + allocated + " staging arrays for 40 writes to "
                 + out.length + " out-neighbors; pooled, at most " + (2 * out.length + 2));
@@ -202,6 +206,7 @@ public final class WindowContract implements ContractSuite {
         Collectives.of(bf).barrier();
         for (int s : t.inNeighbors(r)) {
             assertAll(0, win.winBuffer("pool", s), 0, "buffer of rank " + s + " after the reset");
+            assertEquals(0.0, win.winBufferElement("pool", s, 7), "an element of the reset buffer of rank " + s);
         }
         Collectives.of(bf).barrier(); // every rank has read its zeros before anyone writes again
         Map<Integer, Double> half = new TreeMap<>();
