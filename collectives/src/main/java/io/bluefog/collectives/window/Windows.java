@@ -60,6 +60,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * (fixed-size headers) and {@value #TAG_DATA} (tensors), the way BlueFog serves its NCCL windows.
  * A write is applied atomically with respect to {@link #winUpdate} and other writes; a put or
  * accumulate completes (its handle's {@code join()} returns) once every destination has applied it.
+ * Writes are staged in arrays pooled per window: the sender copies w&middot;tensor once per distinct
+ * destination weight (reused once its sends have completed), the receiver takes the payload into a
+ * pooled array, which becomes the receive buffer when that buffer is empty (reset by an update) and
+ * is otherwise added into it; so in a steady stream of writes nothing is allocated
+ * ({@link #stagingAllocations()}).
  * Every wait has the deadline {@code BLUEFOG_TIMEOUT_MILLIS} ({@link io.bluefog.config.BlueFogConfig#timeoutMillis()}).
  *
  * <h2>Which ranks call what</h2>
