@@ -23,8 +23,8 @@ import mpi.Status;
  * <p>Every rank runs a daemon responder thread that keeps one receive for a ping (any source, tag
  * {@value #PING}) posted on a duplicate of {@code MPI_COMM_WORLD} (its own message space) and
  * answers each ping with a pong (tag {@value #PONG}) holding the ping's number and the rank's
- * current collective call number; it polls every {@value #POLL_MILLIS} ms. A rank whose process is
- * stopped or unreachable does not answer. {@link #check} sends a ping to each given peer and
+ * current collective call number; it polls every {@value #RESPONDER_POLL_MILLIS} ms. A rank whose
+ * process is stopped or unreachable does not answer. {@link #check} sends a ping to each given peer and
  * collects the pongs until a short deadline: every message is nonblocking and 16 bytes, far below
  * the eager limits, so a ping to a stopped rank does not block the sender.
  */
@@ -32,6 +32,13 @@ final class Liveness {
     static final int PING = 1;
     static final int PONG = 2;
     static final long POLL_MILLIS = 2;
+    /**
+     * The responder's poll period: it runs for the whole job on every rank, and each poll is a JNI
+     * call into MPI's progress engine, which at 2 ms cost a rank about as much CPU as its window
+     * service (async-push-sum, 2 ranks: 0.5 s each in a 20 s run); a pong up to 10 ms late is still
+     * well inside the checks' wait ({@code MpiCommunicator.livenessWaitMillis()}: 50 ms to 1 s).
+     */
+    static final long RESPONDER_POLL_MILLIS = 10;
 
     private final Intracomm comm;
     private final int rank;
@@ -71,7 +78,7 @@ final class Liveness {
                     Status s = ping.testStatus();
                     if (s == null) {
                         prune(sends);
-                        LockSupport.parkNanos(POLL_MILLIS * 1_000_000L);
+                        LockSupport.parkNanos(RESPONDER_POLL_MILLIS * 1_000_000L);
                         continue;
                     }
                     LongBuffer out = direct(2);

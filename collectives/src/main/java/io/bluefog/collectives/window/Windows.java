@@ -60,6 +60,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * (fixed-size headers) and {@value #TAG_DATA} (tensors), the way BlueFog serves its NCCL windows.
  * A write is applied atomically with respect to {@link #winUpdate} and other writes; a put or
  * accumulate completes (its handle's {@code join()} returns) once every destination has applied it.
+ * Writes are staged in arrays pooled per window: the sender copies w&middot;tensor once per distinct
+ * destination weight (reused once its sends have completed), the receiver takes the payload into a
+ * pooled array, which becomes the receive buffer when that buffer is empty (reset by an update) and
+ * is otherwise added into it; so in a steady stream of writes nothing is allocated
+ * ({@link #stagingAllocations()}).
  * Every wait has the deadline {@code BLUEFOG_TIMEOUT_MILLIS} ({@link io.bluefog.config.BlueFogConfig#timeoutMillis()}).
  *
  * <h2>Which ranks call what</h2>
@@ -100,6 +105,7 @@ public final class Windows implements AutoCloseable {
     private final Map<Long, Window> byId = new ConcurrentHashMap<>();
     private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
     private final AtomicLong nextRequest = new AtomicLong(1);
+    private final AtomicLong stagingAllocations = new AtomicLong();
     private final Object sendLock = new Object();
     private final ConcurrentLinkedQueue<Object[]> inFlight = new ConcurrentLinkedQueue<>();
     private final Object lifecycle = new Object();
@@ -389,13 +395,23 @@ public final class Windows implements AutoCloseable {
         synchronized (w) {
             p = w.p;
         }
+        // One staging copy w·tensor per distinct weight, shared by the destinations of that weight and
+        // taken from the window's pool: every use is counted before the first send starts, and the
+        // copy returns to the pool when its last send has completed (testInFlight), so a step that
+        // writes to every out-neighbor with one weight makes one pass and allocates nothing.
+        Map<Double, Staging> byWeight = new java.util.HashMap<>();
+        for (double weight : dst.values()) {
+            byWeight.computeIfAbsent(weight, x -> w.sendStaging.take()).uses.incrementAndGet();
+        }
+        for (Map.Entry<Double, Staging> e : byWeight.entrySet()) {
+            tensor.mul(e.getKey(), e.getValue().array); // one pass, no temporary
+        }
         for (Map.Entry<Integer, Double> e : dst.entrySet()) {
-            INDArray scaled = Nd4j.createUninitializedDetached(w.dtype, 'c', w.shape);
-            tensor.mul(e.getValue(), scaled); // one pass, no temporary
+            Staging scaled = byWeight.get(e.getValue());
             long req = nextRequest.getAndIncrement();
             h.add(e.getKey(), register(req, new Pending(e.getKey(), w, 0, what)));
             send(e.getKey(), header(kind, w.id, req, w.count, dtypeCode(w.dtype),
-                    Double.doubleToRawLongBits(associatedP ? p * e.getValue() : 0), 0), nio(scaled), scaled);
+                    Double.doubleToRawLongBits(associatedP ? p * e.getValue() : 0), 0), nio(scaled.array), scaled);
         }
         if (selfWeight != 1.0) {
             synchronized (w) {
@@ -449,7 +465,9 @@ public final class Windows implements AutoCloseable {
             for (Map.Entry<Integer, Double> e : nw.entrySet()) {
                 int k = w.index(e.getKey());
                 double weight = e.getValue();
-                if (weight == 1.0) {
+                if (w.empty[k]) {
+                    // all zeros since its last reset: adding it changes nothing (but a -0.0 in x)
+                } else if (weight == 1.0) {
                     x.addi(w.buffers[k]); // winUpdateThenCollect's case: no temporary array per buffer
                 } else {
                     x.addi(w.buffers[k].mul(weight));
@@ -457,7 +475,7 @@ public final class Windows implements AutoCloseable {
                 p += e.getValue() * w.pBuffers[k];
                 w.versions[k] = 0;
                 if (reset) {
-                    w.buffers[k].assign(0);
+                    w.empty[k] = true; // zeroed in effect: no pass over the buffer (see Window.empty)
                     w.pBuffers[k] = 0;
                 }
             }
@@ -733,7 +751,32 @@ public final class Windows implements AutoCloseable {
                     + " in window '" + name + "'");
         }
         synchronized (w) {
-            return w.buffers[k].dup();
+            return w.empty[k] ? Nd4j.zeros(w.dtype, w.shape) : w.buffers[k].dup();
+        }
+    }
+
+    /**
+     * One element of {@link #winBuffer}, without copying the buffer (for small windows read every
+     * step, such as a step counter).
+     *
+     * @param index the element's index in C order, 0 &le; index &lt; the window's length
+     * @return the element as a double
+     * @throws IllegalArgumentException if the window is unknown, {@code rank} is not an in-neighbor or
+     *                                  {@code index} is out of range
+     */
+    public double winBufferElement(String name, int rank, long index) {
+        Window w = window(name);
+        int k = w.index(rank);
+        if (k < 0) {
+            throw new IllegalArgumentException("rank " + rank + " is not an in-neighbor of rank " + me
+                    + " in window '" + name + "'");
+        }
+        if (index < 0 || index >= w.count) {
+            throw new IllegalArgumentException("index " + index + " is outside 0.." + (w.count - 1) + " of window '" + name + "'");
+        }
+        synchronized (w) {
+            INDArray b = w.buffers[k]; // C order, contiguous: element i at offset + i
+            return w.empty[k] ? 0 : b.data().getDouble(b.offset() + index);
         }
     }
 
@@ -861,8 +904,75 @@ public final class Windows implements AutoCloseable {
         for (var it = inFlight.iterator(); it.hasNext(); ) {
             Object[] s = it.next();
             if (((Request) s[0]).test()) {
-                ((Request) s[0]).waitFor(); // reports a failed send
                 it.remove();
+                if (s.length > 2 && s[2] instanceof Staging st) {
+                    st.release(); // its send is complete: the copy may be reused
+                }
+                ((Request) s[0]).waitFor(); // reports a failed send
+            }
+        }
+    }
+
+    /**
+     * @return how many staging arrays (the copies {@code w·tensor} of puts and accumulates on the
+     *         sending rank, and the arrays their payloads arrive in on the receiving rank) this rank
+     *         has allocated since this instance was made, over all windows. Staging arrays are
+     *         pooled per window and reused once their send has completed or their write has been
+     *         applied, so with one write in flight at a time this stays at a few per window
+     *         whatever the number of writes (a diagnostic of the allocation-free steady state).
+     */
+    public long stagingAllocations() {
+        return stagingAllocations.get();
+    }
+
+    /**
+     * A pool of staging arrays of one window's dtype and shape (C order). {@link #take} returns a
+     * reusable array or a new one; arrays come back through {@link Staging#release} (sends) or
+     * {@link #give} (received payloads). Thread-safe: the training thread and the window service take
+     * and give.
+     */
+    private final class StagingPool {
+        final DataType dtype;
+        final long[] shape;
+        final ConcurrentLinkedQueue<INDArray> free = new ConcurrentLinkedQueue<>();
+
+        StagingPool(DataType dtype, long[] shape) {
+            this.dtype = dtype;
+            this.shape = shape.clone();
+        }
+
+        Staging take() {
+            return new Staging(this, array());
+        }
+
+        INDArray array() {
+            INDArray a = free.poll();
+            if (a == null) {
+                stagingAllocations.incrementAndGet();
+                a = Nd4j.createUninitializedDetached(dtype, 'c', shape);
+            }
+            return a;
+        }
+
+        void give(INDArray a) {
+            free.add(a);
+        }
+    }
+
+    /** A pooled staging array shared by the sends of one weight; back to its pool after the last. */
+    private static final class Staging {
+        final StagingPool pool;
+        final INDArray array;
+        final java.util.concurrent.atomic.AtomicInteger uses = new java.util.concurrent.atomic.AtomicInteger();
+
+        Staging(StagingPool pool, INDArray array) {
+            this.pool = pool;
+            this.array = array;
+        }
+
+        void release() {
+            if (uses.decrementAndGet() == 0) {
+                pool.give(array);
             }
         }
     }
@@ -902,6 +1012,27 @@ public final class Windows implements AutoCloseable {
         if (s.failure != null) {
             throw new CommunicationException("rank " + me + ": window service failed: " + s.failure.getMessage(), s.failure);
         }
+    }
+
+    /** The window service's longest sleep between polls when idle: 1 ms. */
+    static final long SERVICE_MAX_PARK_NANOS = 1_000_000L;
+
+    /**
+     * The window service's sleep after {@code idle} consecutive polls that found nothing: none (a
+     * spin) for the first 10, then 20 µs doubling per idle poll up to {@link #SERVICE_MAX_PARK_NANOS}
+     * (20, 40, ..., 640 µs, then 1 ms). Each poll tests every rank's posted receive (a JNI call into
+     * MPI per rank), so an idle service costs CPU per wake-up: with writes arriving every few
+     * milliseconds (one per neighbor per training step) the linear ramp of {@link #backoff} woke it
+     * 22 times in a 5 ms gap, the doubling one 10. A write waits at most 1 ms longer to be
+     * served, while its sender awaits its confirmation only two steps later.
+     *
+     * @return nanoseconds to park, 0 for a spin
+     */
+    static long serviceParkNanos(int idle) {
+        if (idle < 10) {
+            return 0;
+        }
+        return Math.min(SERVICE_MAX_PARK_NANOS, 20_000L << Math.min(idle - 10, 10));
     }
 
     /** Polling back-off: a few spins, then sleeps growing by 20 µs up to 500 µs (ranks may share cores). */
@@ -1011,10 +1142,19 @@ public final class Windows implements AutoCloseable {
         final int[] out;
         final double defaultSelfWeight;
         final Map<Integer, Double> defaultNeighborWeights;
+        /** Receive buffers, C order, the window's shape; a put or an accumulate into an empty one replaces the array. */
         final INDArray[] buffers;
+        /**
+         * Per buffer: its content is all zeros whatever its array holds (set by a resetting
+         * {@link #winUpdate} instead of a pass that zeroes it; cleared by the next write).
+         */
+        final boolean[] empty;
         final double[] pBuffers;
         final int[] versions;
         final long[] writes;
+        /** Pooled staging arrays: copies w·tensor being sent, and payloads received until applied. */
+        final StagingPool sendStaging;
+        final StagingPool receiveStaging;
         double p = 1;
         volatile boolean freed;
         // mutex: holder rank (-1 free) and FIFO waiters {rank, request id, granted}
@@ -1044,9 +1184,12 @@ public final class Windows implements AutoCloseable {
             }
             this.defaultNeighborWeights = nw;
             this.buffers = new INDArray[in.length];
+            this.empty = new boolean[in.length];
             this.pBuffers = new double[in.length];
             this.versions = new int[in.length];
             this.writes = new long[in.length];
+            this.sendStaging = new StagingPool(dtype, shape);
+            this.receiveStaging = new StagingPool(dtype, shape);
             for (int k = 0; k < in.length; k++) {
                 buffers[k] = zeroInit ? Nd4j.zeros(dtype, shape) : tensor.dup('c');
                 pBuffers[k] = zeroInit ? 0 : 1;
@@ -1209,8 +1352,13 @@ public final class Windows implements AutoCloseable {
                         serve(r, h);
                     }
                     testInFlight();
-                    idle = worked ? 0 : idle + 1;
-                    backoff(idle);
+                    idle = worked ? 0 : Math.min(idle + 1, 1_000);
+                    long park = serviceParkNanos(idle);
+                    if (park == 0) {
+                        Thread.onSpinWait();
+                    } else {
+                        LockSupport.parkNanos(park);
+                    }
                 }
             } catch (Throwable t) {
                 failure = t;
@@ -1224,8 +1372,13 @@ public final class Windows implements AutoCloseable {
         }
 
         private INDArray receivePayload(int source, long[] h) {
+            return receivePayload(source, h, null);
+        }
+
+        /** Receives the payload into {@code into} (a C-order array of its dtype and length) or, if null, a new flat array. */
+        private INDArray receivePayload(int source, long[] h, INDArray into) {
             DataType dt = dtypeOf(h[4]);
-            INDArray tmp = Nd4j.createUninitializedDetached(dt, 'c', new long[] {h[3]});
+            INDArray tmp = into != null ? into : Nd4j.createUninitializedDetached(dt, 'c', new long[] {h[3]});
             await(comm.irecv(nio(tmp), source, TAG_DATA), System.nanoTime() + timeoutMillis * 1_000_000L,
                     "window payload from rank " + source);
             return tmp;
@@ -1241,34 +1394,41 @@ public final class Windows implements AutoCloseable {
             boolean gone = w == null || w.freed;
             switch (kind) {
                 case PUT, ACCUMULATE -> {
-                    INDArray data = receivePayload(src, h);
+                    // into a pooled array of the window when the payload fits it, back to the pool once applied
+                    boolean fits = !gone && h[3] == w.count && dtypeOf(h[4]) == w.dtype;
+                    INDArray data = receivePayload(src, h, fits ? w.receiveStaging.array() : null);
                     if (gone) {
                         reply(src, ERROR, h[2], ERR_NO_WINDOW);
                         return;
                     }
                     int k = w.index(src);
                     if (k < 0) {
+                        if (fits) {
+                            w.receiveStaging.give(data);
+                        }
                         reply(src, ERROR, h[2], ERR_NOT_NEIGHBOR);
                         return;
                     }
-                    if (data.length() != w.count || dtypeOf(h[4]) != w.dtype) {
+                    if (!fits) {
                         reply(src, ERROR, h[2], ERR_SHAPE);
                         return;
                     }
                     double pIn = Double.longBitsToDouble(h[5]);
                     long request = h[2];
                     w.write(() -> {
-                        INDArray shaped = data.reshape(w.shape);
-                        if (kind == PUT) {
-                            w.buffers[k].assign(shaped);
-                            if (associatedP) {
-                                w.pBuffers[k] = pIn;
-                            }
+                        if (kind == PUT || w.empty[k]) {
+                            // the payload becomes the buffer (a put overwrites it, an accumulate into
+                            // zeros equals it): no pass over the data; the old buffer joins the pool
+                            INDArray old = w.buffers[k];
+                            w.buffers[k] = data;
+                            w.empty[k] = false;
+                            w.receiveStaging.give(old);
                         } else {
-                            w.buffers[k].addi(shaped);
-                            if (associatedP) {
-                                w.pBuffers[k] += pIn;
-                            }
+                            w.buffers[k].addi(data);
+                            w.receiveStaging.give(data);
+                        }
+                        if (associatedP) {
+                            w.pBuffers[k] = kind == PUT ? pIn : w.pBuffers[k] + pIn;
                         }
                         w.versions[k]++;
                         w.writes[k]++;
@@ -1309,6 +1469,7 @@ public final class Windows implements AutoCloseable {
                     double pIn = Double.longBitsToDouble(h[5]);
                     pw.write(() -> {
                         pw.buffers[k].assign(data.reshape(pw.shape)).muli(p.weight);
+                        pw.empty[k] = false;
                         if (associatedP) {
                             pw.pBuffers[k] = p.weight * pIn;
                         }

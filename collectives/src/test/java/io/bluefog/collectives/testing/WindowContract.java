@@ -46,6 +46,7 @@ public final class WindowContract implements ContractSuite {
             m.put("associatedPushSumStep_" + g, bf -> associatedPushSumStep(bf, graph(g, bf.size())));
         }
         m.put("float32Window", WindowContract::float32Window);
+        m.put("stagingArraysArePooled", WindowContract::stagingArraysArePooled);
         m.put("mutexAccumulatesSumExactly", WindowContract::mutexAccumulatesSumExactly);
         m.put("mutexExcludesAnotherHolder", WindowContract::mutexExcludesAnotherHolder);
         m.put("freeThenReuseName", WindowContract::freeThenReuseName);
@@ -152,6 +153,72 @@ public final class WindowContract implements ContractSuite {
         win.winUpdate("acc", 1.0, ones(in), false);
         assertAll(expected, x, DOUBLE_TOL, "update over reset buffers leaves x");
         win.winFree("acc");
+    }
+
+    /**
+     * 40 accumulates of x_r = r (float32, 1031 elements) on the exponential graph, joined one by one:
+     * even rounds with weight 1/2 to every out-neighbor (one staging copy shared by all), odd rounds
+     * with 1/(r + d + 2) to out-neighbor d (one copy each). Buffer s on rank r then holds
+     * 20 s/2 + 20 s/(s + r + 2), and the rank allocated at most 2 outdeg + 2 staging arrays (copies
+     * of at most one write awaiting release, plus one received payload), not one per write and
+     * neighbor (40 (outdeg + indeg) without the pools). Then a resetting update collects them
+     * (x = r + the sums), the buffers read as zeros, and one more accumulate of r/2 leaves s/2 in them.
+     */
+    static void stagingArraysArePooled(BlueFog bf) {
+        Topology t = Topologies.exponential(bf.size());
+        bf.setTopology(t);
+        int r = bf.rank();
+        Windows win = Windows.of(bf);
+        INDArray x = filled(r, DataType.FLOAT, 1031);
+        win.winCreate("pool", x, true);
+        int[] out = t.outNeighbors(r);
+        long before = win.stagingAllocations();
+        for (int round = 0; round < 40; round++) {
+            Map<Integer, Double> dst = new TreeMap<>();
+            for (int d : out) {
+                dst.put(d, round % 2 == 0 ? 0.5 : 1.0 / (r + d + 2));
+            }
+            win.winAccumulateAsync(x, "pool", 1.0, dst).join();
+        }
+        long allocated = win.stagingAllocations() - before;
+        Collectives.of(bf).barrier();
+        assertAll(r, x, 0, "the tensor (self weight 1)");
+        for (int s : t.inNeighbors(r)) {
+            assertEquals(40, win.winVersion("pool", s), "writes from rank " + s);
+            assertAll(20 * s / 2.0 + 20.0 * s / (s + r + 2), win.winBuffer("pool", s), FLOAT_TOL, "buffer of rank " + s);
+            assertEquals(win.winBuffer("pool", s).getDouble(1030), win.winBufferElement("pool", s, 1030),
+                    "winBufferElement reads the buffer of rank " + s);
+            int src = s;
+            assertThrows(IllegalArgumentException.class, () -> win.winBufferElement("pool", src, 1031), "index past the end");
+        }
+        assertTrue(allocated <= 2L * out.length + 2, "rank " + r + " allocated " + allocated + " staging arrays for 40 writes to "
+                + out.length + " out-neighbors; pooled, at most " + (2 * out.length + 2));
+        assertTrue(out.length == 0 || allocated >= 1, "rank " + r + ": a write to " + out.length
+                + " out-neighbors allocated no staging array (the counter is not counting)");
+        // a resetting update, then one more accumulate into the reset (empty) buffers
+        double collected = r;
+        for (int s : t.inNeighbors(r)) {
+            collected += 20 * s / 2.0 + 20.0 * s / (s + r + 2);
+        }
+        INDArray sent = filled(r, DataType.FLOAT, 1031);
+        win.winUpdateThenCollect("pool");
+        assertAll(collected, x, FLOAT_TOL, "x after collecting the buffers on rank " + r);
+        Collectives.of(bf).barrier();
+        for (int s : t.inNeighbors(r)) {
+            assertAll(0, win.winBuffer("pool", s), 0, "buffer of rank " + s + " after the reset");
+            assertEquals(0.0, win.winBufferElement("pool", s, 7), "an element of the reset buffer of rank " + s);
+        }
+        Collectives.of(bf).barrier(); // every rank has read its zeros before anyone writes again
+        Map<Integer, Double> half = new TreeMap<>();
+        for (int d : out) {
+            half.put(d, 0.5);
+        }
+        win.winAccumulate(sent, "pool", 1.0, half);
+        Collectives.of(bf).barrier();
+        for (int s : t.inNeighbors(r)) {
+            assertAll(s / 2.0, win.winBuffer("pool", s), FLOAT_TOL, "buffer of rank " + s + " after one accumulate into the reset buffer");
+        }
+        win.winFree("pool");
     }
 
     /** winGet with weight 1/(s+1) from each in-neighbor s: buffer s = s/(s+1). */

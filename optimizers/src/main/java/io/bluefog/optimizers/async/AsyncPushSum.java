@@ -24,8 +24,9 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  *       z_i moves by exactly d);</li>
  *   <li>accumulate share&middot;[x; w]_i into each out-neighbor's buffer and keep share&middot;[x; w]_i
  *       ({@code winAccumulateAsync} with self weight = destination weight = share; the data are copied at
- *       once, and the confirmation is awaited only at the next step, so the round trip overlaps the
- *       gradient computation);</li>
+ *       once, into the window's pooled staging arrays, and the confirmation is awaited only two steps
+ *       later ({@link WindowOptimizer#MAX_WRITES_IN_FLIGHT}), so the round trip overlaps the gradient
+ *       computation);</li>
  *   <li>(staleness bound, see {@link WindowOptimizer})</li>
  *   <li>[x; w]_i &larr; [x; w]_i + &Sigma;_s buffer_s, buffers zeroed ({@code winUpdateThenCollect}, under the
  *       rank's own mutex);</li>
@@ -60,6 +61,8 @@ public final class AsyncPushSum extends WindowOptimizer {
     private final long n;
     private final INDArray xw;
     private final INDArray xPart;
+    /** The parameters z as a flat view of the same memory (z = x / w is written in one pass), or null if they have none. */
+    private final INDArray zFlat;
     private final Map<Integer, Double> dst = new TreeMap<>();
     private final double share;
     private final int outDegree;
@@ -84,6 +87,8 @@ public final class AsyncPushSum extends WindowOptimizer {
         this.xPart = xw.get(NDArrayIndex.interval(0, n));
         xPart.assign(params.reshape(n));
         xw.putScalar(n, 1.0);
+        INDArray flat = params.reshape(n);
+        this.zFlat = flat.data() == params.data() && flat.offset() == params.offset() ? flat : null;
         int me = collectives.rank();
         this.outDegree = graph().outDegree(me);
         this.share = 1.0 / (outDegree + 1);
@@ -100,9 +105,10 @@ public final class AsyncPushSum extends WindowOptimizer {
 
     @Override
     protected void update(INDArray gradient, Topology w, long round) {
-        // x_i -= w_i d_i: z_i = x_i / w_i moves by exactly d_i whatever w_i (see the class comment)
-        // in place: localStep's array is the optimizer's reused work array, read by nothing else
-        xPart.subi(localStep(gradient).reshape(n).muli(xw.getDouble(n)));
+        // x_i -= w_i d_i: z_i = x_i / w_i moves by exactly d_i whatever w_i (see the class comment);
+        // one pass (BLAS axpy) over localStep's array, the optimizer's reused work array
+        INDArray d = localStep(gradient).reshape(n);
+        Nd4j.getBlasWrapper().level1().axpy(n, -xw.getDouble(n), d, xPart);
         if (w != null) {
             // the window operations and the waits are this step's communication (communicationNanos)
             communicate(() -> {
@@ -151,8 +157,12 @@ public final class AsyncPushSum extends WindowOptimizer {
 
     private void deBias() {
         double weight = xw.getDouble(n);
+        if (zFlat != null) {
+            xPart.div(weight, zFlat); // one pass, no temporary array per step
+            return;
+        }
         INDArray z = parameters();
-        z.assign(xPart.reshape(z.shape())).divi(weight); // no temporary array per step
+        z.assign(xPart.reshape(z.shape())).divi(weight);
     }
 
     @Override

@@ -109,7 +109,7 @@ public final class JobStepCounter implements AutoCloseable {
     public long jobSteps() {
         long total = mine;
         for (int r : others) {
-            total += (long) windows.winBuffer(name, r).getDouble(0);
+            total += (long) windows.winBufferElement(name, r, 0);
         }
         return total;
     }
@@ -121,7 +121,7 @@ public final class JobStepCounter implements AutoCloseable {
     public long minSteps() {
         long min = mine;
         for (int r : others) {
-            min = Math.min(min, (long) windows.winBuffer(name, r).getDouble(0));
+            min = Math.min(min, (long) windows.winBufferElement(name, r, 0));
         }
         return min;
     }

@@ -83,6 +83,9 @@ public final class DecentralizedTrainer {
     private static final boolean STEP_PROFILE = Boolean.getBoolean("bluefog.stepProfile");
     /** This epoch's nanoseconds in: fetching batches, {@link #step}, the job step counter, the listeners. */
     private final long[] profileNanos = new long[4];
+    /** At the start of this epoch's steps (step profile only): this thread's and the process's CPU nanoseconds. */
+    private long threadCpuStart;
+    private long processCpuStart;
     /** The local updater's parameter blocks (the model's layers unless the configuration names others). */
     private final ParameterBlocks blocks;
     /** |J|: per-sample gradients per step the local updater asks for (CLARS), 0 for none. */
@@ -500,6 +503,10 @@ public final class DecentralizedTrainer {
         long samples = resumed == null ? 0 : resumed.samples();
         int it = resumed == null ? 0 : resumed.iterations();
         long jobTarget = jobSteps == null ? 0 : (long) epoch * collectives.size() * batchesPerRank;
+        if (STEP_PROFILE) {
+            threadCpuStart = threadCpuNanos();
+            processCpuStart = processCpuNanos();
+        }
         while (jobSteps == null ? train.hasNext() : jobSteps.jobSteps() < jobTarget) {
             if (!train.hasNext()) {
                 train.reset(); // job-wide epochs: a fast rank goes on with its next pass
@@ -536,7 +543,7 @@ public final class DecentralizedTrainer {
         double seconds = (System.nanoTime() - t0) / 1e9;
         double comm = (optimizer.communicationNanos() - commBefore) / 1e9;
         if (STEP_PROFILE) {
-            printStepProfile(it, seconds, comm);
+            printStepProfile(it, seconds, comm, threadCpuNanos() - threadCpuStart, processCpuNanos() - processCpuStart);
         }
         java.util.Arrays.fill(profileNanos, 0);
         CollectivesStatistics statsAfter = collectives.statistics();
@@ -576,17 +583,38 @@ public final class DecentralizedTrainer {
         return m;
     }
 
-    /** One line of the step profile (see {@link #STEP_PROFILE}), written with one call so that ranks' lines do not mix. */
-    private void printStepProfile(int stepsThisEpoch, double seconds, double communicationSeconds) {
+    /**
+     * One line of the step profile (see {@link #STEP_PROFILE}), written with one call so that ranks'
+     * lines do not mix. The CPU times per step are the training thread's and the whole process's
+     * (every thread: the window service, the JIT compiler and the garbage collector included) over
+     * the epoch's steps; unlike the wall-clock parts they do not grow when other programs take the
+     * cores, so they show what a step costs the machine. -1 where the JVM does not measure them.
+     */
+    private void printStepProfile(int stepsThisEpoch, double seconds, double communicationSeconds, long threadCpu,
+            long processCpu) {
         double per = Math.max(1, stepsThisEpoch) * 1e6; // nanoseconds -> milliseconds per step
         String weight = optimizer instanceof io.bluefog.optimizers.async.AsyncPushSum ps
                 ? String.format(java.util.Locale.ROOT, "; push-sum weight %.4f", ps.pushSumWeight()) : "";
         String line = String.format(java.util.Locale.ROOT, "[bluefog] step profile: epoch %d rank %d: %d steps in %.3f s;"
                 + " ms per step: data %.3f, gradient and update %.3f (communication %.3f), job step counter %.3f,"
-                + " listeners %.3f%s%n", epoch, collectives.rank(), stepsThisEpoch, seconds, profileNanos[0] / per,
-                profileNanos[1] / per, communicationSeconds * 1e9 / per, profileNanos[2] / per, profileNanos[3] / per, weight);
+                + " listeners %.3f; cpu ms per step: thread %.3f, process %.3f%s%n", epoch, collectives.rank(), stepsThisEpoch,
+                seconds, profileNanos[0] / per, profileNanos[1] / per, communicationSeconds * 1e9 / per,
+                profileNanos[2] / per, profileNanos[3] / per, threadCpuStart < 0 ? -1 : threadCpu / per,
+                processCpuStart < 0 ? -1 : processCpu / per, weight);
         System.err.print(line);
         System.err.flush();
+    }
+
+    /** @return the calling thread's CPU time in nanoseconds, or -1 where the JVM does not measure it */
+    private static long threadCpuNanos() {
+        java.lang.management.ThreadMXBean t = java.lang.management.ManagementFactory.getThreadMXBean();
+        return t.isCurrentThreadCpuTimeSupported() ? t.getCurrentThreadCpuTime() : -1;
+    }
+
+    /** @return the process's CPU time (all threads) in nanoseconds, or -1 where the JVM does not measure it */
+    private static long processCpuNanos() {
+        return java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.OperatingSystemMXBean os ? os.getProcessCpuTime() : -1;
     }
 
     /** @return accuracy etc. of this rank's own model on {@code test} (local, not collective) */

@@ -137,6 +137,56 @@ class AsyncOptimizersTest {
     }
 
     /**
+     * 30 steps of async push-sum on 3 ranks (exponential graph: 2 out-neighbors each), zero
+     * gradients, no barrier: after every step at most {@link WindowOptimizer#MAX_WRITES_IN_FLIGHT}
+     * writes are unconfirmed and at least this step's is counted; after {@code close} none is, the
+     * mass is conserved (&Sigma; w = 3, &Sigma; x = &Sigma; x^0 = 0 + 1 + 2 per element), and each rank
+     * allocated at most 2 (MAX_WRITES_IN_FLIGHT + 1) staging arrays (pooled; 30 x 4 = 120 without the pools).
+     */
+    @Test
+    void writesInFlightAreBoundedAndMassIsConserved() {
+        int n = 3;
+        int steps = 30;
+        Topology t = Topologies.exponential(n);
+        List<double[]> got = LocalCluster.call(n, bf -> {
+            INDArray x = Nd4j.valueArrayOf(new long[] {1, 4}, (double) bf.rank(), DataType.DOUBLE);
+            Windows windows = Windows.of(bf);
+            long allocatedBefore = windows.stagingAllocations();
+            AsyncPushSum opt = new AsyncPushSum(Collectives.of(bf), t, x, config(Algorithm.ASYNC_PUSH_SUM, t, 0.1));
+            int maxInFlight = 0;
+            int minInFlight = Integer.MAX_VALUE;
+            try (opt) {
+                for (int k = 0; k < steps; k++) {
+                    opt.step(Nd4j.zeros(DataType.DOUBLE, 1, 4));
+                    maxInFlight = Math.max(maxInFlight, opt.writesInFlight());
+                    minInFlight = Math.min(minInFlight, opt.writesInFlight());
+                }
+            }
+            double w = opt.pushSumWeight();
+            double[] z = opt.parameters().toDoubleVector();
+            return new double[] {maxInFlight, minInFlight, opt.writesInFlight(), w, z[0] * w, z[3] * w,
+                    windows.stagingAllocations() - allocatedBefore};
+        });
+        double sumW = 0;
+        double sumX0 = 0;
+        double sumX3 = 0;
+        for (int r = 0; r < n; r++) {
+            double[] g = got.get(r);
+            assertTrue(g[0] <= WindowOptimizer.MAX_WRITES_IN_FLIGHT, "rank " + r + ": " + g[0] + " writes in flight");
+            assertTrue(g[1] >= 1, "rank " + r + ": this step's write is counted until awaited, got " + g[1]);
+            assertEquals(0, g[2], "rank " + r + ": writes in flight after close");
+            assertTrue(g[6] <= 2 * (WindowOptimizer.MAX_WRITES_IN_FLIGHT + 1), "rank " + r + " allocated " + g[6]
+                    + " staging arrays for " + steps + " writes");
+            sumW += g[3];
+            sumX0 += g[4];
+            sumX3 += g[5];
+        }
+        assertEquals(n, sumW, 1e-12, "sum of w after close");
+        assertEquals(3.0, sumX0, 1e-12, "sum of x[0] after close");
+        assertEquals(3.0, sumX3, 1e-12, "sum of x[3] after close");
+    }
+
+    /**
      * Rate-balanced shares ({@link AsyncPushSum#balanceRates}): rank 0 takes {@code FAST} = 8 steps
      * for each step of rank 1, in a fixed schedule (barriers between the phases; the step counts are
      * exact at each phase's start), zero gradients. Unbalanced, rank 0 pushes half its weight at each
