@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -33,9 +34,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * same dtype and length gets other memory: at most {@link #MAX_LEASED_PER_KEY} results per (dtype,
  * length) come from the pool, further ones are plain new arrays, as before the pool.
  *
- * <p>The owner of a result outlives the pool if needed: a {@link Cleaner} action registered on the
- * result's buffer holds it, and closes it once the result is unreachable after the pool was
- * cleared. Used only by the thread that holds the engine's execution lock (not thread-safe), except
+ * <p>The owner of a result outlives the pool if needed: when the pool is cleared while a result
+ * is held, a {@link Cleaner} action is registered on the result's buffer then; it holds the owner
+ * and closes it once the result is unreachable. (Registered at clear, not at every call: a
+ * registration per call was one more object and reference for the garbage collector per result,
+ * and a Cleaner-thread action per result, for a case that only a cleared pool has.) Used only by the thread that holds the engine's execution lock (not thread-safe), except
  * for that action, which synchronizes on its lease.
  *
  * <p>Each result is a new array object over the pooled memory. ND4J's general constructor
@@ -69,6 +72,8 @@ final class ResultPool {
     private final Map<Long, ShapeInfo> shapes = new HashMap<>();
     /** Results built with {@link #FAST_CONSTRUCTOR}, for tests. */
     long fastBuilt;
+    /** Owners of this pool's results closed by the Cleaner after the pool was cleared, for tests. */
+    final AtomicLong orphansClosed = new AtomicLong();
 
     /** Shape information of one C-order (dtype, shape), taken from an array built the general way. */
     private record ShapeInfo(long[] shape, DataBuffer buffer, long[] java) {
@@ -79,13 +84,16 @@ final class ResultPool {
         final INDArray owner;
         final long key;
         final WeakReference<DataBuffer> result;
+        /** The pool's {@link #orphansClosed}. */
+        final AtomicLong closedCount;
         /** Guarded by this: the owner went back to the pool, or was closed. */
         boolean settled;
         /** Guarded by this: the pool was cleared while the result was held. */
         boolean orphaned;
 
-        Lease(INDArray owner, long key, DataBuffer result) {
+        Lease(INDArray owner, long key, DataBuffer result, AtomicLong closedCount) {
             this.owner = owner;
+            this.closedCount = closedCount;
             this.key = key;
             this.result = new WeakReference<>(result);
         }
@@ -101,6 +109,7 @@ final class ResultPool {
             if (orphaned && !settled) {
                 settled = true;
                 owner.close();
+                closedCount.incrementAndGet();
             }
         }
     }
@@ -134,9 +143,7 @@ final class ResultPool {
         }
         DataBuffer buffer = Nd4j.createBuffer(owner.data().pointer(), dtype, length, owner.data().indexer());
         INDArray result = wrap(buffer, key, shape);
-        Lease lease = new Lease(owner, key, buffer);
-        CLEANER.register(buffer, lease::collected);
-        leased.add(lease);
+        leased.add(new Lease(owner, key, buffer, orphansClosed));
         return result;
     }
 
@@ -224,8 +231,14 @@ final class ResultPool {
         free.clear();
         shapes.clear();
         for (Lease l : leased) {
-            synchronized (l) {
-                l.orphaned = true;
+            DataBuffer held = l.result.get(); // strong while registering, so the action cannot run before
+            if (held == null || held.wasClosed()) {
+                l.owner.close(); // released since reclaim() above
+            } else {
+                synchronized (l) {
+                    l.orphaned = true;
+                }
+                CLEANER.register(held, l::collected);
             }
         }
         leased.clear();

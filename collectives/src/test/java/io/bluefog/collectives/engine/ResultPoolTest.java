@@ -88,6 +88,29 @@ class ResultPoolTest {
     }
 
     @Test
+    void aResultHeldAcrossClearKeepsItsMemoryUntilUnreachableThenItsOwnerIsClosed() throws InterruptedException {
+        ResultPool pool = new ResultPool();
+        INDArray held = pool.take(DataType.FLOAT, SHAPE);
+        held.assign(3);
+        INDArray closedBeforeClear = pool.take(DataType.FLOAT, SHAPE);
+        closedBeforeClear.close();
+        pool.clear();
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+        }
+        assertEquals(45.0, held.sumNumber().doubleValue(), 0, "a held result stays valid after clear()");
+        assertEquals(0, pool.orphansClosed.get(), "owner closed while its result was held");
+        held = null;
+        boolean closed = false;
+        for (int tries = 0; tries < 100 && !closed; tries++) {
+            System.gc();
+            Thread.sleep(10);
+            closed = pool.orphansClosed.get() == 1;
+        }
+        assertTrue(closed, "the owner of a result dropped after clear() was closed after garbage collection");
+    }
+
+    @Test
     void laterResultsOfAShapeAreBuiltFromItsSharedShapeInformationAndEqualTheGeneralArray() {
         if (Nd4j.getBackend().getClass().getSimpleName().startsWith("Cpu")) {
             assertNotNull(ResultPool.FAST_CONSTRUCTOR, "the CPU backend's NDArray(DataBuffer, LongBuffer, long[]) was not found");

@@ -43,7 +43,8 @@ import picocli.CommandLine.Option;
  * a new-array row also shows its ratio to its in-place form. Every call is preceded by a barrier; a
  * call's time is the slowest rank's, and a round's figure is the median over its iterations. Each
  * size runs several rounds, each timing the C references and then every operation, so that a slow
- * phase of a shared machine hits both sides of a ratio; the table shows the median over rounds of
+ * phase of a shared machine hits both sides of a ratio (every measurement starts from the same
+ * values of the tensor, restored after each); the table shows the median over rounds of
  * the times and of the per-round ratios, and the smallest and largest per-round ratio. Every row
  * also reports the heap bytes a steady-state call allocates (caller plus communication thread,
  * from {@code com.sun.management.ThreadMXBean}; the barriers in the timed window are counted).
@@ -188,6 +189,9 @@ public final class CollectivesBenchmark implements Callable<Integer> {
                 long len = b / 4;
                 int iters = iterationsFor(b);
                 INDArray x = Nd4j.rand(DataType.FLOAT, len);
+                // Every row starts from these values: an in-place sum (MPI_Allreduce, allreduce sum)
+                // multiplies x by n per call, which overflowed x to infinity within a few hundred calls.
+                INDArray start = x.dup();
                 List<String> names = new ArrayList<>();
                 List<IntConsumer> ops = new ArrayList<>();
                 // Per row: its C reference (RING or MPI_ALLREDUCE) and the row of its in-place form (-1: none).
@@ -236,8 +240,10 @@ public final class CollectivesBenchmark implements Callable<Integer> {
                 for (int round = 0; round < rounds; round++) {
                     cMedians[RING][round] = withC ? median(c, cRing(bf, ring, x, iters)) : Double.NaN;
                     cMedians[MPI_ALLREDUCE][round] = withC ? median(c, cAllreduce(x, iters)) : Double.NaN;
+                    x.assign(start);
                     for (int o = 0; o < ops.size(); o++) {
                         Row r = measure(c, names.get(o), iters, ops.get(o), true);
+                        x.assign(start);
                         medians[o][round] = r.medianMillis();
                         heap[o] = r.heapBytesPerCall();
                     }
@@ -265,6 +271,7 @@ public final class CollectivesBenchmark implements Callable<Integer> {
                     }
                 }
                 x.close();
+                start.close();
                 held.close();
             }
         }
