@@ -34,7 +34,9 @@ import java.util.TreeMap;
  * different call, a slot forgotten) every rank goes on to the full round through rank 0, which
  * fails a mismatch with the same text as without the cache and names every rank. Every rank must
  * use the same capacity (0 or not): a rank without the cache round would wait for rank 0 while
- * the others wait for its cache message, and the ranks time out.
+ * the others wait for its cache message, and the ranks time out. On shared memory a single cached
+ * in-place neighborAllreduce also publishes its data in the cache round, which then runs it when
+ * the ranks agree ({@link #shareRound}): one phase barrier per repeated call.
  */
 final class Coordinator {
     static final int TAG_HEADER = 1;
