@@ -34,7 +34,9 @@ import java.util.TreeMap;
  * different call, a slot forgotten) every rank goes on to the full round through rank 0, which
  * fails a mismatch with the same text as without the cache and names every rank. Every rank must
  * use the same capacity (0 or not): a rank without the cache round would wait for rank 0 while
- * the others wait for its cache message, and the ranks time out.
+ * the others wait for its cache message, and the ranks time out. On shared memory a single cached
+ * in-place neighborAllreduce also publishes its data in the cache round, which then runs it when
+ * the ranks agree ({@link #shareRound}): one phase barrier per repeated call.
  */
 final class Coordinator {
     static final int TAG_HEADER = 1;
@@ -59,7 +61,8 @@ final class Coordinator {
      * Outcome of one round: the number of leading pending operations to run as one batch, or an error.
      *
      * @param cached true if the batch was agreed by the cache round alone (rank 0 not involved)
-     * @param early  true if every rank sent the (single) call's data with the cache round ({@link SmallCalls})
+     * @param early  true if every rank sent the (single) call's data with the cache round ({@link SmallCalls}),
+     *               or on shared memory published it there and the round ran the call ({@link #shareRound})
      */
     record Verdict(int batch, int code, String text, boolean cached, boolean early) {
         Verdict(int batch, int code, String text) {
@@ -217,7 +220,15 @@ final class Coordinator {
                 small.none();
             }
         }
-        String timedOut = comm instanceof SharedMemoryExchange shm ? shareRound(shm) : exchangeRound(deadline);
+        Object fold = folds != null && count == 1 && slot >= 0 ? folds.fold(first) : null;
+        String timedOut = comm instanceof SharedMemoryExchange shm ? shareRound(shm, fold) : exchangeRound(deadline);
+        if (fold != null && timedOut == null && foldAgreed) {
+            cachedBatches++; // the round ran the call: Executor.executeEarly completes it
+            return new Verdict(1, OK, null, true, true);
+        }
+        if (fold != null) {
+            folds.unfold();
+        }
         if (timedOut != null) {
             return new Verdict(0, TIMEOUT, timedOut);
         }
@@ -303,26 +314,107 @@ final class Coordinator {
         return null;
     }
 
-    /** The cache round in shared memory: one phase barrier. @return null, or the timeout text naming the ranks that did not call */
-    private String shareRound(SharedMemoryExchange shm) {
+    /**
+     * The cache round in shared memory: one phase barrier. With {@code fold} (this rank's single
+     * cached call's data, {@link Executor#fold}) the round also carries the call: the last rank to
+     * arrive takes {@link #decideCached} over every rank's announcement and, if every rank published
+     * its data and all announced the same slot, runs the call's work for every rank before any is
+     * released ({@link FoldedWork}); {@link #foldAgreed} then says so. Otherwise nothing ran, and the
+     * ranks go on as without it (the usual data round, or the full round that names a mismatch).
+     *
+     * @return null, or the timeout text naming the ranks that did not call
+     */
+    private String shareRound(SharedMemoryExchange shm, Object fold) {
         double[] mine = roundOwn.clone(); // immutable once published
+        Folded folded = fold != null ? new Folded(mine, fold) : null;
+        foldAgreed = false;
         SharedMemoryExchange.Shared round;
         try {
-            round = shm.share(mine, "negotiate", timeoutNanos / 1_000_000L, failures::check, absent -> "ranks " + absent
+            java.util.function.Function<List<Integer>, String> absent = ranks -> "ranks " + ranks
                     + " did not call a collective while rank " + rank + " called " + Headers.describe(own, 1)
-                    + " (call #" + Headers.seq(own, 1) + ")");
+                    + " (call #" + Headers.seq(own, 1) + ")";
+            round = folded == null ? shm.share(mine, "negotiate", timeoutNanos / 1_000_000L, failures::check, absent)
+                    : shm.share(folded, "negotiate", timeoutNanos / 1_000_000L, failures::check, absent,
+                            new FoldedWork(folds.foldedWork()));
         } catch (BlueFogTimeoutException e) {
             String prefix = "rank " + rank + ": ";
             return e.getMessage().startsWith(prefix) ? e.getMessage().substring(prefix.length()) : e.getMessage();
         }
         try {
             for (int r = 0; r < size; r++) {
-                roundMessages[r] = (double[]) round.of(r); // each rank's own clone, never written again
+                roundMessages[r] = message(round.of(r)); // each rank's own clone, never written again
             }
         } finally {
             round.leave();
         }
+        foldAgreed = folded != null && folded.agreed;
         return null;
+    }
+
+    /** @return the cache announcement in a rank's published object (a message, or a {@link Folded}) */
+    private static double[] message(Object published) {
+        return published instanceof Folded f ? f.message : (double[]) published;
+    }
+
+    /** Where {@link Executor#fold} objects come from; null: never (a message transport, or no cache). */
+    private Executor folds;
+    /** Set by {@link #shareRound}: the round ran this rank's folded call. */
+    private boolean foldAgreed;
+
+    /** Lets the shared-memory cache round carry a single cached call's data ({@link #shareRound}). */
+    void foldWith(Executor executor) {
+        this.folds = comm instanceof SharedMemoryExchange && cache.enabled() ? executor : null;
+    }
+
+    /** A rank's cache announcement together with its call's data; {@link #agreed} is set by {@link FoldedWork}. */
+    private static final class Folded {
+        final double[] message;
+        final Object data;
+        volatile boolean agreed;
+
+        Folded(double[] message, Object data) {
+            this.message = message;
+            this.data = data;
+        }
+    }
+
+    /**
+     * The work of a cache round in which some rank published a {@link Folded}: if every rank did and
+     * {@link #decideCached} agrees on their (single) calls, the call's own work over every rank's
+     * data; else none. decideCached is pure, so every rank, deciding again from the same messages
+     * afterwards, reaches the same verdict.
+     */
+    private static final class FoldedWork implements SharedMemoryExchange.RoundWork {
+        private final SharedMemoryExchange.RoundWork call;
+
+        FoldedWork(SharedMemoryExchange.RoundWork call) {
+            this.call = call;
+        }
+
+        @Override
+        public int prepare(Object[] all) {
+            double[][] msgs = new double[all.length][];
+            Object[] data = new Object[all.length];
+            for (int r = 0; r < all.length; r++) {
+                if (!(all[r] instanceof Folded f)) {
+                    return 0; // a rank without data: the round only announces
+                }
+                msgs[r] = f.message;
+                data[r] = f.data;
+            }
+            if (decideCached(msgs) < 1) {
+                return 0;
+            }
+            for (Object f : all) {
+                ((Folded) f).agreed = true;
+            }
+            return call.prepare(data);
+        }
+
+        @Override
+        public void work(java.util.function.IntSupplier next) {
+            call.work(next);
+        }
     }
 
     /**

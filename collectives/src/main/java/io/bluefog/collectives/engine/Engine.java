@@ -94,6 +94,7 @@ public final class Engine implements AutoCloseable {
         this.rank = comm.rank();
         this.executor = new Executor(comm, timeoutMillis, pipelineChunkBytes);
         this.coordinator = new Coordinator(comm, timeoutMillis, fusionThresholdBytes, cacheCapacity, executor.small());
+        coordinator.foldWith(executor);
     }
 
     /** Starts the communication thread if none runs and wakes it. Call under the monitor. */

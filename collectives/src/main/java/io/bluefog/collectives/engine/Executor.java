@@ -1,6 +1,7 @@
 package io.bluefog.collectives.engine;
 
 import io.bluefog.comm.Communicator;
+import io.bluefog.comm.SharedMemoryExchange;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -50,9 +51,47 @@ final class Executor {
         return small;
     }
 
-    /** Completes a small cached call whose data every rank sent with the cache round ({@link SmallCalls}). */
+    /**
+     * Completes a small cached call whose data every rank sent with the cache round ({@link SmallCalls}),
+     * or, on a shared-memory transport, the call the cache round ran ({@link #fold}).
+     */
     void executeEarly(Op op, long[] firstDims) {
+        if (folded != null) {
+            Object mine = folded;
+            folded = null;
+            try {
+                NeighborAllreduceOperation.finishFolded(op, mine, ctx);
+            } finally {
+                ctx.finish();
+            }
+            return;
+        }
         small.execute(op, firstDims);
+    }
+
+    /** What this rank published with the last cache round ({@link #fold}), while it is in flight or agreed; else null. */
+    private Object folded;
+
+    /**
+     * On a shared-memory transport: what {@code op} publishes with the cache round so that the
+     * round itself runs it ({@link NeighborAllreduceOperation#foldable}); remembered until
+     * {@link #executeEarly} completes it or {@link #unfold} forgets it.
+     *
+     * @return the object to publish, or null if {@code op} cannot go with the cache round
+     */
+    Object fold(Op op) {
+        folded = NeighborAllreduceOperation.foldable(op, ctx);
+        return folded;
+    }
+
+    /** Forgets {@link #fold}'s object: the cache round did not run the call (it runs the usual way, or fails). */
+    void unfold() {
+        folded = null;
+    }
+
+    /** @return the work of a cache round in which every rank published its {@link #fold} object */
+    SharedMemoryExchange.RoundWork foldedWork() {
+        return NeighborAllreduceOperation.foldedWork();
     }
 
     /** @return true if {@code op} can run checked by its neighbors alone (see {@link #executePeerChecked}) */

@@ -113,6 +113,45 @@ final class NeighborAllreduceOperation implements Operation {
                 absent -> "ranks " + absent + " did not take part in the " + opName + " every rank agreed on",
                 new EveryRank(opName));
         round.leave(); // every rank's result is written: nobody reads the published payloads any more
+        checkOutcome(ctx, mine);
+    }
+
+    /**
+     * @return what a single in-place neighborAllreduce publishes when its data goes with the cache
+     *         round on a shared-memory transport ({@link Coordinator}: one phase barrier for a repeated
+     *         call instead of two), or null if {@code op} is not such a call: another kind, not in
+     *         place, neighbors that need the set exchange, or destination weights (whose scaled
+     *         payloads would be borrowed before the call is agreed)
+     */
+    static Object foldable(Op op, ExecutionContext ctx) {
+        NeighborPlan plan = op.plan;
+        if (op.kind != OpKind.NEIGHBOR_ALLREDUCE || !op.inPlace() || plan.needsSetExchange()
+                || plan.destinationWeights != null) {
+            return null;
+        }
+        INDArray in = Tensors.flat(op.input); // what pack and resultSpace give a single in-place call
+        INDArray[] payload = payloads(ctx, plan, in); // the input itself for every destination: nothing borrowed
+        return new Published(ctx.rank, plan, payload, in, in,
+                (target, received) -> ctx.combiner(plan.selfWeight, plan.sourceWeights, in, target, received));
+    }
+
+    /** @return the work of a round whose objects are every rank's {@link #foldable} (the same as {@link #shareAndCombine}'s) */
+    static SharedMemoryExchange.RoundWork foldedWork() {
+        return new EveryRank("neighborAllreduce");
+    }
+
+    /**
+     * Completes {@code op} after the round that published {@code folded} (its {@link #foldable}) ran
+     * the work: the same checks and completion as {@link #execute} after {@link #shareAndCombine}.
+     */
+    static void finishFolded(Op op, Object folded, ExecutionContext ctx) {
+        Published mine = (Published) folded;
+        checkOutcome(ctx, mine);
+        ctx.unpack(List.of(op), mine.out);
+    }
+
+    /** Raises what the round's work noted for {@code mine}'s rank: its own failure, another rank's, or disagreeing neighbor sets. */
+    private static void checkOutcome(ExecutionContext ctx, Published mine) {
         if (mine.error != null) {
             throw mine.error; // this rank's own failure (the engine announces it to the other ranks)
         }

@@ -212,6 +212,67 @@ class SharedMemoryPathTest {
         }
     }
 
+    /** Repeated in-place calls of {@link #foldedCallsAreOneRoundAndFallBackOnAMismatch}. */
+    private static final int FOLDED_CALLS = 4;
+
+    /**
+     * With the response cache on, a repeated single in-place neighborAllreduce goes with the cache
+     * round (Coordinator's folded round): one shared round per call after the first (cache round,
+     * full round and data round), each rank's result bit for bit the message path's; a call that
+     * differs on one rank then fails on every rank with the usual mismatch text, and the next
+     * agreed call works again.
+     */
+    @Test
+    void foldedCallsAreOneRoundAndFallBackOnAMismatch() {
+        int n = 5;
+        AtomicInteger shares = new AtomicInteger();
+        List<String> outcome = LocalCluster.builder(n).timeoutMillis(TIMEOUT_MILLIS).build().call(bf -> {
+            int r = bf.rank();
+            NeighborPlan plan = NeighborPlan.of(Topologies.ring(n), r);
+            Engine fast = new Engine(new Counting(bf.communicator(), shares), 1 << 20, TIMEOUT_MILLIS, CHUNK_BYTES, false,
+                    Timeline.disabled(), 1024);
+            Engine slow = new Engine(new MessagesOnly(bf.communicator()), 1 << 20, TIMEOUT_MILLIS, CHUNK_BYTES, false,
+                    Timeline.disabled());
+            try {
+                INDArray x = input(DataType.FLOAT, 1031, r, 0);
+                INDArray y = x.dup();
+                for (int k = 0; k < FOLDED_CALLS; k++) {
+                    fast.runInCallerOrSubmit(Op.neighborAllreduce(x, plan, true)).future().join();
+                    slow.runInCallerOrSubmit(Op.neighborAllreduce(y, plan, true)).future().join();
+                    assertTrue(java.util.Arrays.equals(bits(y), bits(x)), "rank " + r + ", call " + k);
+                }
+                int sharesOfTheCalls = shares.get(); // read after the last call (every rank's shares counted)
+                INDArray odd = r == n - 1 ? input(DataType.FLOAT, 7, r, 0) : x;
+                String mismatch;
+                try {
+                    fast.runInCallerOrSubmit(Op.neighborAllreduce(odd, plan, true)).future().join();
+                    mismatch = "no exception";
+                } catch (java.util.concurrent.CompletionException e) {
+                    mismatch = e.getCause() instanceof io.bluefog.CollectiveMismatchException ? e.getCause().getMessage()
+                            : "unexpected " + e.getCause();
+                }
+                fast.runInCallerOrSubmit(Op.neighborAllreduce(x, plan, true)).future().join();
+                slow.runInCallerOrSubmit(Op.neighborAllreduce(y, plan, true)).future().join();
+                assertTrue(java.util.Arrays.equals(bits(y), bits(x)), "rank " + r + ", after the mismatch");
+                return sharesOfTheCalls + "|" + mismatch;
+            } finally {
+                fast.close();
+                slow.close();
+            }
+        });
+        for (int r = 0; r < n; r++) {
+            String[] parts = outcome.get(r).split("\\|", 2);
+            // By the time a rank returns from the last call, every rank has passed the call's rounds.
+            assertTrue(Integer.parseInt(parts[0]) >= n * (3 + (FOLDED_CALLS - 1)), outcome.get(r));
+            assertTrue(parts[1].startsWith("rank " + r + ": "), "rank " + r + ": " + parts[1]);
+            assertTrue(parts[1].contains("ranks [0, 1, 2, 3] called neighborAllreduce float32 [1031]")
+                    && parts[1].contains("rank 4 called neighborAllreduce float32 [7]"), "rank " + r + ": " + parts[1]);
+        }
+        // 3 shared rounds for the first call, 1 for each repeated call; the mismatch: cache round, full round;
+        // the call after it: cache round (its slot is still agreed) carrying the data.
+        assertEquals(n * (3 + (FOLDED_CALLS - 1) + 2 + 1), shares.get(), "shared rounds of all ranks");
+    }
+
     /** The comparison can fail: a perturbed input on one rank changes its neighbors' bits. */
     @Test
     void theComparisonSeesADifferentInput() {

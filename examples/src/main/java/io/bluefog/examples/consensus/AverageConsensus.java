@@ -159,14 +159,23 @@ public final class AverageConsensus implements Callable<Integer> {
             INDArray mean = c.allreduce(x);
             double meanNorm = mean.norm2Number().doubleValue();
             ErrorPass error = new ErrorPass(mean, meanNorm);
-            errors[0] = error.relativeError(c, x);
+            // Every iteration's local squared distance, averaged over the ranks by ONE allreduce after
+            // the loop: element-wise the same rank-order sum and division as one allreduce per
+            // iteration (so the same errors bit for bit), without two collective rounds per iteration.
+            INDArray squares = Nd4j.zeros(DataType.DOUBLE, iterations + 1);
+            DoubleBuffer sq = squares.data().asNio().order(ByteOrder.nativeOrder()).asDoubleBuffer();
+            sq.put(0, error.squaredDistance(x));
             long start = System.nanoTime(); // the allreduce above brought the ranks together
             Mixing fixed = dynamic ? null : Mixing.of(schedule.at(0)); // a static graph's weights, built once
             for (int k = 0; k < iterations; k++) {
                 c.neighborAllreduceInPlace(x, fixed != null ? fixed : Mixing.of(schedule.at(k)));
-                errors[k + 1] = error.relativeError(c, x);
+                sq.put(k + 1, error.squaredDistance(x));
             }
-            elapsed = System.nanoTime() - start; // the last allreduce brought them together again
+            c.allreduceInPlace(squares, ReduceOp.AVG);
+            elapsed = System.nanoTime() - start; // the allreduce of the errors brought them together again
+            for (int k = 0; k <= iterations; k++) {
+                errors[k] = error.relative(sq.get(k));
+            }
         }
         if (bf.rank() == 0) {
             seconds = elapsed / 1e9;
@@ -202,11 +211,13 @@ public final class AverageConsensus implements Callable<Integer> {
     }
 
     /**
-     * sqrt(mean over ranks of |x_i - xbar|^2) / |xbar| for one rank: the local squared distance is
-     * summed in float64 in element order straight from x's memory, then averaged with an in-place
-     * allreduce of a one-element array. xbar is kept in x's dtype (a float32 mean widened to float64
+     * sqrt(mean over ranks of |x_i - xbar|^2) / |xbar| in two steps: {@link #squaredDistance} sums
+     * this rank's |x_i - xbar|^2 in float64 in element order straight from x's memory (no
+     * communication); the caller averages it over the ranks with an allreduce AVG (the example: one
+     * allreduce of every iteration's values after the loop) and {@link #relative} takes the root and
+     * divides. xbar is kept in x's dtype (a float32 mean widened to float64
      * is exact, so this is the distance to the float64 values of the float32 mean), and the blocks
-     * and the allreduce's array are allocated once per run: nothing as large as x per iteration
+     * are allocated once per run: nothing as large as x per iteration
      * and half the memory traffic of a float64 copy of the mean, so a 256-rank simulation is not
      * dominated by the error computation.
      */
@@ -214,7 +225,6 @@ public final class AverageConsensus implements Callable<Integer> {
         private final float[] meanFloats;
         private final double[] meanDoubles;
         private final double meanNorm;
-        private final INDArray sq = Nd4j.zeros(DataType.DOUBLE, 1);
         private final double[] block = new double[BLOCK];
         private final float[] floats = new float[BLOCK];
 
@@ -230,8 +240,16 @@ public final class AverageConsensus implements Callable<Integer> {
             this.meanNorm = meanNorm;
         }
 
-        /** @return the relative error of x (this rank's iterate, mean's dtype and length); every rank calls it (allreduce) */
-        double relativeError(Collectives c, INDArray x) {
+        /**
+         * @param meanSquaredDistance (1/n) sum_i |x_i - xbar|^2 over the ranks
+         * @return sqrt(meanSquaredDistance) / |xbar|
+         */
+        double relative(double meanSquaredDistance) {
+            return Math.sqrt(meanSquaredDistance) / meanNorm;
+        }
+
+        /** @return |x - xbar|^2 of this rank's iterate x (mean's dtype and length), summed in float64; local (no communication) */
+        double squaredDistance(INDArray x) {
             ByteBuffer bytes = x.data().asNio().order(ByteOrder.nativeOrder());
             // Four interleaved float64 sums (element i goes to sum i mod 4, added in element order):
             // a single running sum would wait on each addition's latency.
@@ -280,10 +298,7 @@ public final class AverageConsensus implements Callable<Integer> {
                     }
                 }
             }
-            double local = (s0 + s1) + (s2 + s3);
-            sq.data().asNio().order(ByteOrder.nativeOrder()).putDouble(0, local);
-            double total = c.allreduceInPlace(sq, ReduceOp.AVG).getDouble(0);
-            return Math.sqrt(total) / meanNorm;
+            return (s0 + s1) + (s2 + s3);
         }
     }
 

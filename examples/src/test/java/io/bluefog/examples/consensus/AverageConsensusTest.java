@@ -13,6 +13,8 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
 import picocli.CommandLine;
 
 /** The consensus example's claims, on LocalCluster. */
@@ -72,6 +74,69 @@ class AverageConsensusTest {
             assertTrue(e[k] <= Math.pow(rho, k) * e[0] * (1 + 1e-9), "k = " + k + ": " + e[k]);
         }
         assertEquals(rho, e[20] / e[19], 1e-3, "asymptotic rate is rho");
+    }
+
+    /** Relative tolerance between the simulated errors and the serial float64 reference (summation order differs). */
+    private static final double SERIAL_TOLERANCE = 1e-12;
+
+    /**
+     * The error table (every iteration's local squared distances averaged by one allreduce after the
+     * loop) against a serial float64 reference of the same consensus: x_r from seed 1 + r,
+     * x_r <- w_rr x_r + sum_s w_rs x_s over the ring's weights, error_k = sqrt((1/n) sum_r
+     * |x_r - xbar|^2) / |xbar|. Every rank returns the same table.
+     */
+    @Test
+    void errorTableMatchesASerialReferenceOnEveryRank() {
+        int n = 5;
+        int d = 300;
+        int iterations = 6;
+        AverageConsensus app = parse(System.out, "--topology", "ring", "--iterations", String.valueOf(iterations),
+                "--dtype", "float64", "--size", String.valueOf(d), "--seed", "1");
+        List<double[]> all = LocalCluster.call(n, app::run);
+        for (int r = 1; r < n; r++) {
+            assertTrue(java.util.Arrays.equals(all.get(0), all.get(r)), "rank " + r + " has rank 0's table");
+        }
+        var w = Topologies.ring(n);
+        double[][] x = new double[n][];
+        for (int r = 0; r < n; r++) {
+            Nd4j.getRandom().setSeed(1 + r);
+            x[r] = Nd4j.rand(DataType.DOUBLE, d).toDoubleVector();
+        }
+        double[] xbar = new double[d];
+        for (int r = 0; r < n; r++) {
+            for (int i = 0; i < d; i++) {
+                xbar[i] += x[r][i] / n;
+            }
+        }
+        double[] e = all.get(0);
+        assertEquals(iterations + 1, e.length);
+        for (int k = 0; k <= iterations; k++) {
+            double sq = 0;
+            double norm = 0;
+            for (int r = 0; r < n; r++) {
+                for (int i = 0; i < d; i++) {
+                    sq += (x[r][i] - xbar[i]) * (x[r][i] - xbar[i]);
+                }
+            }
+            for (int i = 0; i < d; i++) {
+                norm += xbar[i] * xbar[i];
+            }
+            double expected = Math.sqrt(sq / n) / Math.sqrt(norm);
+            assertEquals(expected, e[k], SERIAL_TOLERANCE * expected, "iteration " + k);
+            double[][] next = new double[n][d];
+            for (int r = 0; r < n; r++) {
+                int[] in = w.inNeighbors(r);
+                double[] wr = w.recvWeights(r);
+                for (int i = 0; i < d; i++) {
+                    double v = w.selfWeight(r) * x[r][i];
+                    for (int j = 0; j < in.length; j++) {
+                        v += wr[j] * x[in[j]][i];
+                    }
+                    next[r][i] = v;
+                }
+            }
+            x = next;
+        }
     }
 
     @Test
