@@ -118,3 +118,24 @@ JNIEXPORT void JNICALL Java_io_bluefog_collectives_engine_NativeKernels_combine(
     if (w != NULL) (*env)->ReleaseDoubleArrayElements(env, weights, w, JNI_ABORT);
     if (addr != NULL) (*env)->ReleaseLongArrayElements(env, recv, addr, JNI_ABORT);
 }
+
+/*
+ * static native void combineFew(boolean dbl, long out, long in, double self, long recv0,
+ *                               double weight0, long recv1, double weight1, int k, long n, int divisor)
+ * The same kernel for k <= 2 sources, whose addresses and weights come as plain arguments: no Java
+ * array is pinned or copied, which for a small call costs more than the combine itself.
+ */
+JNIEXPORT void JNICALL Java_io_bluefog_collectives_engine_NativeKernels_combineFew(
+        JNIEnv *env, jclass cls, jboolean dbl, jlong out, jlong in, jdouble self, jlong recv0, jdouble weight0,
+        jlong recv1, jdouble weight1, jint k, jlong n, jint divisor) {
+    (void) env;
+    (void) cls;
+    const jlong addr[2] = {recv0, recv1};
+    const jdouble w[2] = {weight0, weight1};
+    int m = k < 0 ? 0 : (k > 2 ? 2 : k);
+    if (dbl) {
+        combine_double((double *) (intptr_t) out, (const double *) (intptr_t) in, self, addr, w, m, n, divisor);
+    } else {
+        combine_float((float *) (intptr_t) out, (const float *) (intptr_t) in, self, addr, w, m, n, divisor);
+    }
+}
