@@ -50,6 +50,11 @@ final class SmallCalls {
     /** Views of pooled receive arrays, by identity; at most {@link #MAX_VIEWS}. */
     private final Map<INDArray, Buffer> views = new IdentityHashMap<>();
     private static final int MAX_VIEWS = 64;
+    /** The last input sent early, its address and length, and the view of it ({@link #inputView}). */
+    private INDArray lastInput;
+    private long lastInputAddress;
+    private long lastInputLength;
+    private Buffer lastInputView;
 
     SmallCalls(ExecutionContext ctx) {
         this.ctx = ctx;
@@ -78,7 +83,7 @@ final class SmallCalls {
         Arrays.fill(sentTo, -1);
         sent.clear();
         sentDtype = op.dtypeCode();
-        Buffer data = Tensors.nio(op.input);
+        Buffer data = inputView(op.input);
         int[] to = switch (op.kind) {
             case NEIGHBOR_ALLREDUCE -> op.plan.destinations;
             case BROADCAST -> op.root == ctx.rank ? ctx.everyRank : new int[0];
@@ -90,6 +95,24 @@ final class SmallCalls {
                 sentTo[r] = op.length();
             }
         }
+    }
+
+    /**
+     * @return a typed buffer over all of {@code input}: the last call's when {@code input} is the same
+     *         array at the same address and length (a training loop passes the same tensor every
+     *         iteration, and making a view costs about as much as a small message); one entry, so at
+     *         most one caller array of at most {@value #MAX_BYTES} bytes stays referenced
+     */
+    private Buffer inputView(INDArray input) {
+        long address = Tensors.address(input);
+        long length = input.length();
+        if (input != lastInput || address != lastInputAddress || length != lastInputLength) {
+            lastInputView = Tensors.nio(input);
+            lastInput = input;
+            lastInputAddress = address;
+            lastInputLength = length;
+        }
+        return lastInputView.clear();
     }
 
     /**
@@ -111,6 +134,8 @@ final class SmallCalls {
     /** Forgets the views (the pool is being cleared). */
     void clear() {
         views.clear();
+        lastInput = null;
+        lastInputView = null;
     }
 
     /** @return true if this rank sent early data in the current round */
