@@ -10,7 +10,9 @@
  * so a float32 result is the float64 result rounded to float32. The average form is BlueFog's
  * uniform neighbor_allreduce, which sums and then divides; its division is one correctly rounded
  * float64 division, and float64 -> float32 rounding after it cannot differ from dividing exactly
- * and rounding once (53 >= 2 * 24 + 2 bits). Built without FMA contraction, so Java code doing the
+ * and rounding once (53 >= 2 * 24 + 2 bits). A power-of-two divisor (2 ranks: 2) is applied as a
+ * multiplication by its reciprocal, which is exact, so the product is the same real number as the
+ * quotient and rounds to the same float64 (subnormals included): the same bits, several times faster. Built without FMA contraction, so Java code doing the
  * same double operations in the same order (engine.Combiner's fallback) agrees bit for bit.
  *
  * Elements are processed in blocks of BLOCK held in a float64 accumulator on the stack: every
@@ -56,6 +58,11 @@
         }                                                                                           \
     } while (0)
 
+/* 1, 2, 4, 8, ... */
+static inline int is_pow2(int64_t d) {
+    return d > 0 && (d & (d - 1)) == 0;
+}
+
 /*
  * Compiled twice, for AVX2 and for the baseline, and picked by the CPU at load time (GCC function
  * multi-versioning); "avx2" does not enable FMA, and -ffp-contract=off forbids contraction anyway,
@@ -66,6 +73,10 @@
     static void NAME(T *out, const T *in, double a, const jlong *r, const jdouble *w, int k,       \
                      int64_t n, double divisor) {                                                  \
         double acc[BLOCK];                                                                          \
+        /* A power-of-two divisor: multiplying by its exact reciprocal gives the same real number   \
+           as dividing, so the same rounded result, at a fraction of a division's cost. */          \
+        const int pow2 = divisor > 0 && divisor <= 1073741824.0 && is_pow2((int64_t) divisor);     \
+        const double inverse = pow2 ? 1.0 / divisor : 0.0;                                          \
         for (int64_t start = 0; start < n; start += BLOCK) {                                        \
             int len = n - start < BLOCK ? (int) (n - start) : BLOCK;                                \
             const T *x = in + start;                                                                \
@@ -76,7 +87,10 @@
                     int m = k - j < 4 ? k - j : 4;                                                  \
                     ADD_SOURCES(T, 0);                                                              \
                 }                                                                                   \
-                for (int i = 0; i < len; i++) o[i] = (T) (acc[i] / divisor);                        \
+                if (pow2)                                                                           \
+                    for (int i = 0; i < len; i++) o[i] = (T) (acc[i] * inverse);                    \
+                else                                                                                \
+                    for (int i = 0; i < len; i++) o[i] = (T) (acc[i] / divisor);                    \
             } else {                                                                                \
                 for (int i = 0; i < len; i++) acc[i] = a * (double) x[i];                           \
                 for (int j = 0; j < k; j += 4) {                                                    \
@@ -117,4 +131,25 @@ JNIEXPORT void JNICALL Java_io_bluefog_collectives_engine_NativeKernels_combine(
     }
     if (w != NULL) (*env)->ReleaseDoubleArrayElements(env, weights, w, JNI_ABORT);
     if (addr != NULL) (*env)->ReleaseLongArrayElements(env, recv, addr, JNI_ABORT);
+}
+
+/*
+ * static native void combineFew(boolean dbl, long out, long in, double self, long recv0,
+ *                               double weight0, long recv1, double weight1, int k, long n, int divisor)
+ * The same kernel for k <= 2 sources, whose addresses and weights come as plain arguments: no Java
+ * array is pinned or copied, which for a small call costs more than the combine itself.
+ */
+JNIEXPORT void JNICALL Java_io_bluefog_collectives_engine_NativeKernels_combineFew(
+        JNIEnv *env, jclass cls, jboolean dbl, jlong out, jlong in, jdouble self, jlong recv0, jdouble weight0,
+        jlong recv1, jdouble weight1, jint k, jlong n, jint divisor) {
+    (void) env;
+    (void) cls;
+    const jlong addr[2] = {recv0, recv1};
+    const jdouble w[2] = {weight0, weight1};
+    int m = k < 0 ? 0 : (k > 2 ? 2 : k);
+    if (dbl) {
+        combine_double((double *) (intptr_t) out, (const double *) (intptr_t) in, self, addr, w, m, n, divisor);
+    } else {
+        combine_float((float *) (intptr_t) out, (const float *) (intptr_t) in, self, addr, w, m, n, divisor);
+    }
 }

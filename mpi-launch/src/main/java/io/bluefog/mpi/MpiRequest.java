@@ -53,6 +53,16 @@ final class MpiRequest implements Request {
             return true;
         }
         try {
+            if (expectedCount < 0) {
+                // A send has no count to check: MPI_Test without a status object (one allocation
+                // and one JNI call fewer per message).
+                if (!request.test()) {
+                    return false;
+                }
+                done = true;
+                buffer = null;
+                return true;
+            }
             Status status = request.testStatus();
             if (status == null) {
                 return false;

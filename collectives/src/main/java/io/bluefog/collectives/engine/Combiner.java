@@ -221,8 +221,17 @@ final class Combiner {
             for (int k = 0; k < chunkAddress.length; k++) {
                 chunkAddress[k] = recvAddress[k] + offset;
             }
-            NativeKernels.combine(dbl, outAddress + outFrom * width, inAddress + offset, self, chunkAddress, weights,
-                    chunkAddress.length, count, divisor);
+            int k = chunkAddress.length;
+            if (k <= 2) {
+                // Plain arguments: pinning the two small arrays would cost more than a 4 KB combine.
+                boolean avg = divisor > 0;
+                NativeKernels.combineFew(dbl, outAddress + outFrom * width, inAddress + offset, self,
+                        k > 0 ? chunkAddress[0] : 0, k > 0 && !avg ? weights[0] : 0,
+                        k > 1 ? chunkAddress[1] : 0, k > 1 && !avg ? weights[1] : 0, k, count, divisor);
+            } else {
+                NativeKernels.combine(dbl, outAddress + outFrom * width, inAddress + offset, self, chunkAddress,
+                        weights, k, count, divisor);
+            }
             return;
         }
         if (exactIntegers) {

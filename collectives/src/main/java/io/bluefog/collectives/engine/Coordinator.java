@@ -92,6 +92,8 @@ final class Coordinator {
     private final DoubleBuffer[] roundReceive;
     private final double[][] roundMessages;
     private final Request[] roundRequests;
+    /** Which announcements of the current cache round have arrived (reused: one array per round is an allocation per call). */
+    private final boolean[] roundDone;
 
     private volatile long cachedBatches; // written under the engine's execution lock
     private volatile long earlyBatches;
@@ -127,6 +129,7 @@ final class Coordinator {
         this.roundSend = new DoubleBuffer[size];
         this.roundMessages = new double[size][];
         this.roundRequests = new Request[size];
+        this.roundDone = new boolean[size];
         for (int r = 0; r < size && cache.enabled(); r++) {
             roundReceive[r] = direct(ROUND_LENGTH);
             roundSend[r] = direct(ROUND_LENGTH);
@@ -285,7 +288,8 @@ final class Coordinator {
         roundOwn[SENT] = -1;
         int arrived = 1;
         long start = System.nanoTime();
-        boolean[] done = new boolean[size];
+        boolean[] done = roundDone;
+        java.util.Arrays.fill(done, false);
         done[rank] = true;
         while (arrived < size) {
             for (int r = 0; r < size; r++) {

@@ -85,4 +85,12 @@ final class NativeKernels {
      */
     static native void combine(boolean dbl, long out, long in, double self, long[] recv, double[] weights, int k,
             long n, int divisor);
+
+    /**
+     * {@link #combine} for {@code k <= 2} sources given as plain arguments ({@code recv0, weight0},
+     * then {@code recv1, weight1}; those beyond {@code k} are ignored): the same kernel, the same
+     * results bit for bit, without pinning Java arrays (a small call's combine costs less than that).
+     */
+    static native void combineFew(boolean dbl, long out, long in, double self, long recv0, double weight0, long recv1,
+            double weight1, int k, long n, int divisor);
 }

@@ -50,6 +50,11 @@ final class SmallCalls {
     /** Views of pooled receive arrays, by identity; at most {@link #MAX_VIEWS}. */
     private final Map<INDArray, Buffer> views = new IdentityHashMap<>();
     private static final int MAX_VIEWS = 64;
+    /** The last input sent early, its address and length, and the view of it ({@link #inputView}). */
+    private INDArray lastInput;
+    private long lastInputAddress;
+    private long lastInputLength;
+    private Buffer lastInputView;
 
     SmallCalls(ExecutionContext ctx) {
         this.ctx = ctx;
@@ -78,7 +83,7 @@ final class SmallCalls {
         Arrays.fill(sentTo, -1);
         sent.clear();
         sentDtype = op.dtypeCode();
-        Buffer data = Tensors.nio(op.input);
+        Buffer data = inputView(op.input);
         int[] to = switch (op.kind) {
             case NEIGHBOR_ALLREDUCE -> op.plan.destinations;
             case BROADCAST -> op.root == ctx.rank ? ctx.everyRank : new int[0];
@@ -90,6 +95,24 @@ final class SmallCalls {
                 sentTo[r] = op.length();
             }
         }
+    }
+
+    /**
+     * @return a typed buffer over all of {@code input}: the last call's when {@code input} is the same
+     *         array at the same address and length (a training loop passes the same tensor every
+     *         iteration, and making a view costs about as much as a small message); one entry, so at
+     *         most one caller array of at most {@value #MAX_BYTES} bytes stays referenced
+     */
+    private Buffer inputView(INDArray input) {
+        long address = Tensors.address(input);
+        long length = input.length();
+        if (input != lastInput || address != lastInputAddress || length != lastInputLength) {
+            lastInputView = Tensors.nio(input);
+            lastInput = input;
+            lastInputAddress = address;
+            lastInputLength = length;
+        }
+        return lastInputView.clear();
     }
 
     /**
@@ -111,6 +134,8 @@ final class SmallCalls {
     /** Forgets the views (the pool is being cleared). */
     void clear() {
         views.clear();
+        lastInput = null;
+        lastInputView = null;
     }
 
     /** @return true if this rank sent early data in the current round */
@@ -199,18 +224,13 @@ final class SmallCalls {
                     if (op.root == rank) {
                         out = ctx.workingCopy(batch); // reads the input only, while it is being sent
                         waitSent(deadline);
-                    } else if (op.inPlace()) {
+                    } else {
+                        // Straight into the result (the caller's array, or a new one): on the shared-memory
+                        // BTL a message above the eager limit is copied when its receive is posted, so a
+                        // pooled staging array would only add a second copy.
                         out = ctx.resultSpace(batch, true);
                         ctx.recvs.add(ctx.comm.irecv(Tensors.nio(out), op.root, TAG_SPEC));
                         ctx.waitAll(ctx.recvs, deadline, k -> "broadcast data from root " + op.root + " at rank " + rank);
-                    } else {
-                        // Receive at once into pooled memory (the root's send waits for this receive) and
-                        // make the caller's new array meanwhile.
-                        INDArray scratch = ctx.borrow(dtype, n);
-                        ctx.recvs.add(ctx.comm.irecv(view(scratch), op.root, TAG_SPEC));
-                        out = ctx.resultSpace(batch, true);
-                        ctx.waitAll(ctx.recvs, deadline, k -> "broadcast data from root " + op.root + " at rank " + rank);
-                        Tensors.copy(scratch, 0, out, 0, n);
                     }
                     ctx.unpack(batch, out);
                 }
@@ -219,31 +239,22 @@ final class SmallCalls {
                     long row = n / shape[0];
                     long[] outShape = shape.clone();
                     outShape[0] = Arrays.stream(firstDims).sum();
-                    long total = outShape[0] * row;
-                    // Receive at once into pooled memory (the peers' sends wait for these receives) and
-                    // make the caller's new array meanwhile.
-                    INDArray scratch = ctx.borrow(dtype, total);
-                    ByteBuffer base = Tensors.base(scratch);
+                    // Straight into the new result, each rank's rows at their place (see BROADCAST).
+                    INDArray out = ctx.newResult(dtype, outShape);
+                    ByteBuffer base = Tensors.base(out);
                     long at = 0;
+                    long own = 0;
                     for (int r = 0; r < ctx.size; r++) {
                         long count = firstDims[r] * row;
                         if (r != rank) {
                             ctx.recvs.add(ctx.comm.irecv(Tensors.nio(base, dtype, at, count), r, TAG_SPEC));
-                        }
-                        at += count;
-                    }
-                    INDArray out = ctx.newResult(dtype, outShape);
-                    ctx.waitAll(ctx.recvs, deadline, k -> "allgather data at rank " + rank);
-                    at = 0;
-                    for (int r = 0; r < ctx.size; r++) {
-                        long count = firstDims[r] * row;
-                        if (r == rank) {
-                            Tensors.copy(op.input, 0, out, at, count);
                         } else {
-                            Tensors.copy(scratch, at, out, at, count);
+                            own = at;
                         }
                         at += count;
                     }
+                    Tensors.copy(op.input, 0, out, own, n);
+                    ctx.waitAll(ctx.recvs, deadline, k -> "allgather data at rank " + rank);
                     waitSent(deadline);
                     op.future.complete(out);
                 }
