@@ -66,16 +66,7 @@ final class Completion implements World.Wakeable {
         try {
             synchronized (this) {
                 while (!done) {
-                    world.throwIfFailed(rank, what);
-                    String never = hopeless.get();
-                    if (never != null) {
-                        throw new CommunicationException("rank " + rank + ": " + what + " can never complete: " + never);
-                    }
-                    long remaining = deadline - System.nanoTime();
-                    if (remaining <= 0) {
-                        throw new BlueFogTimeoutException("rank " + rank + ": " + what + " timed out after "
-                                + timeoutMillis + " ms; " + missing.get());
-                    }
+                    long remaining = world.remainingNanosOrThrow(rank, what, deadline, timeoutMillis, missing, hopeless);
                     try {
                         // wait(ms, ns) would round; wait in whole milliseconds, at least one.
                         wait(Math.max(1L, remaining / 1_000_000L));

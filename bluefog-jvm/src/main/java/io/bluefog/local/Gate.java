@@ -107,16 +107,7 @@ final class Gate implements World.Wakeable {
         waiters.set(rank, Thread.currentThread());
         try {
             while (!done) {
-                world.throwIfFailed(rank, what);
-                String never = hopeless.get();
-                if (never != null) {
-                    throw new CommunicationException("rank " + rank + ": " + what + " can never complete: " + never);
-                }
-                long remaining = deadline - System.nanoTime();
-                if (remaining <= 0) {
-                    throw new BlueFogTimeoutException("rank " + rank + ": " + what + " timed out after "
-                            + timeoutMillis + " ms; " + missing.get());
-                }
+                long remaining = world.remainingNanosOrThrow(rank, what, deadline, timeoutMillis, missing, hopeless);
                 LockSupport.parkNanos(this, remaining);
                 if (Thread.interrupted()) {
                     Thread.currentThread().interrupt();

@@ -1,9 +1,11 @@
 package io.bluefog.local;
 
+import io.bluefog.BlueFogTimeoutException;
 import io.bluefog.CommunicationException;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.function.Supplier;
 
 /**
  * State shared by the ranks of one {@link LocalCluster} run: the message channels, the collective
@@ -134,6 +136,29 @@ final class World {
             throw new CommunicationException("rank " + rank + ": " + what + " aborted because " + who + " ("
                     + f.describe() + ")", f.cause());
         }
+    }
+
+    /**
+     * One check of a wait on this world (a {@link Completion} or a {@link Gate}) before it sleeps again.
+     *
+     * @param deadlineNanos the wait's deadline on {@link System#nanoTime()}
+     * @return the nanoseconds left until the deadline, more than 0
+     * @throws CommunicationException if a rank failed, or if {@code hopeless} says the wait can never complete
+     * @throws BlueFogTimeoutException if the deadline passed, naming what is {@code missing}
+     */
+    long remainingNanosOrThrow(int rank, String what, long deadlineNanos, long timeoutMillis,
+            Supplier<String> missing, Supplier<String> hopeless) {
+        throwIfFailed(rank, what);
+        String never = hopeless.get();
+        if (never != null) {
+            throw new CommunicationException("rank " + rank + ": " + what + " can never complete: " + never);
+        }
+        long remaining = deadlineNanos - System.nanoTime();
+        if (remaining <= 0) {
+            throw new BlueFogTimeoutException("rank " + rank + ": " + what + " timed out after "
+                    + timeoutMillis + " ms; " + missing.get());
+        }
+        return remaining;
     }
 
     void register(Wakeable c) {

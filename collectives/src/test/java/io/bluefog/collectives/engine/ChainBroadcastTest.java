@@ -11,16 +11,12 @@ import io.bluefog.local.LocalCluster;
 import io.bluefog.timeline.Timeline;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The chain broadcast ({@link BroadcastOperation#chain}, the MPI transport's path for single large
@@ -63,19 +59,7 @@ class ChainBroadcastTest {
     }
 
     private static INDArray input(DataType dtype, int length, int rank) {
-        Random rnd = new Random(7919L * rank + length);
-        double[] v = new double[length];
-        for (int i = 0; i < length; i++) {
-            v[i] = dtype == DataType.INT || dtype == DataType.LONG ? rnd.nextInt(2001) - 1000 : rnd.nextGaussian() * 3;
-        }
-        return Nd4j.createFromArray(v).castTo(dtype);
-    }
-
-    private static byte[] bits(INDArray a) {
-        ByteBuffer b = a.data().asNio().order(ByteOrder.nativeOrder());
-        byte[] out = new byte[(int) (a.length() * a.dataType().width())];
-        b.get(0, out);
-        return out;
+        return TestTensors.random(dtype, length, 7919L * rank + length);
     }
 
     /** form 0: in place everywhere; 1: new array everywhere; 2: in place on even ranks, new array on odd. */
@@ -92,8 +76,8 @@ class ChainBroadcastTest {
                         for (int form = 0; form < 3; form++) {
                             boolean inPlace = form == 0 || (form == 2 && r % 2 == 0);
                             INDArray x = input(dtype, length, r);
-                            byte[] before = bits(x);
-                            byte[] expected = bits(input(dtype, length, root));
+                            byte[] before = TestTensors.bits(x);
+                            byte[] expected = TestTensors.bits(input(dtype, length, root));
                             INDArray out = (INDArray) engine.runInCallerOrSubmit(Op.broadcast(x, root, inPlace))
                                     .future().join();
                             String what = "rank " + r + ", " + dtype + ", length " + length + ", form " + form;
@@ -101,9 +85,9 @@ class ChainBroadcastTest {
                                 assertSame(x, out, what);
                             } else {
                                 assertNotSame(x, out, what);
-                                assertArrayEquals(before, bits(x), what + ": input unchanged");
+                                assertArrayEquals(before, TestTensors.bits(x), what + ": input unchanged");
                             }
-                            assertArrayEquals(expected, bits(out), what);
+                            assertArrayEquals(expected, TestTensors.bits(out), what);
                             if (!inPlace) {
                                 out.close();
                             }
@@ -125,7 +109,7 @@ class ChainBroadcastTest {
             try {
                 INDArray x = input(DataType.FLOAT, 1031, bf.rank());
                 INDArray out = (INDArray) engine.runInCallerOrSubmit(Op.broadcast(x, 1, false)).future().join();
-                assertArrayEquals(bits(input(DataType.FLOAT, 1031, 1)), bits(out));
+                assertArrayEquals(TestTensors.bits(input(DataType.FLOAT, 1031, 1)), TestTensors.bits(out));
             } finally {
                 engine.close();
             }

@@ -14,17 +14,13 @@ import io.bluefog.timeline.Timeline;
 import io.bluefog.topology.Topologies;
 import io.bluefog.topology.Topology;
 import java.nio.Buffer;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The shared-memory neighborAllreduce of LocalCluster ({@link SharedMemoryExchange}: sources'
@@ -117,19 +113,7 @@ class SharedMemoryPathTest {
     }
 
     private static INDArray input(DataType dtype, int size, int rank, int salt) {
-        Random rnd = new Random(1000L * rank + 31L * size + salt);
-        double[] v = new double[size];
-        for (int i = 0; i < size; i++) {
-            v[i] = dtype == DataType.INT || dtype == DataType.LONG ? rnd.nextInt(2001) - 1000 : rnd.nextGaussian() * 3;
-        }
-        return Nd4j.createFromArray(v).castTo(dtype);
-    }
-
-    private static byte[] bits(INDArray a) {
-        ByteBuffer b = a.data().asNio().order(ByteOrder.nativeOrder());
-        byte[] out = new byte[(int) (a.length() * a.dataType().width())];
-        b.get(0, out);
-        return out;
+        return TestTensors.random(dtype, size, 1000L * rank + 31L * size + salt);
     }
 
     /** Every case's results on one rank, by one path: one byte array per (dtype, size, in place / new, op). */
@@ -143,18 +127,18 @@ class SharedMemoryPathTest {
                 for (int size : SIZES) {
                     INDArray x = input(dtype, size, r, 0);
                     Op fresh = engine.runInCallerOrSubmit(Op.neighborAllreduce(x, maker.plan(r, n), false));
-                    out.add(bits((INDArray) fresh.future().join()));
+                    out.add(TestTensors.bits((INDArray) fresh.future().join()));
                     Op inPlace = engine.runInCallerOrSubmit(Op.neighborAllreduce(x, maker.plan(r, n), true));
                     inPlace.future().join();
-                    out.add(bits(x));
+                    out.add(TestTensors.bits(x));
                     // Two at once: the communication thread may fuse them into one packed exchange.
                     INDArray y = input(dtype, size, r, 1);
                     INDArray z = input(dtype, size, r, 2);
                     Op a = engine.submit(Op.neighborAllreduce(y, maker.plan(r, n), true));
                     Op b = engine.submit(Op.neighborAllreduce(z, maker.plan(r, n), false));
                     a.future().join();
-                    out.add(bits(y));
-                    out.add(bits((INDArray) b.future().join()));
+                    out.add(TestTensors.bits(y));
+                    out.add(TestTensors.bits((INDArray) b.future().join()));
                 }
             }
         } finally {
@@ -239,7 +223,7 @@ class SharedMemoryPathTest {
                 for (int k = 0; k < FOLDED_CALLS; k++) {
                     fast.runInCallerOrSubmit(Op.neighborAllreduce(x, plan, true)).future().join();
                     slow.runInCallerOrSubmit(Op.neighborAllreduce(y, plan, true)).future().join();
-                    assertTrue(java.util.Arrays.equals(bits(y), bits(x)), "rank " + r + ", call " + k);
+                    assertTrue(java.util.Arrays.equals(TestTensors.bits(y), TestTensors.bits(x)), "rank " + r + ", call " + k);
                 }
                 int sharesOfTheCalls = shares.get(); // read after the last call (every rank's shares counted)
                 INDArray odd = r == n - 1 ? input(DataType.FLOAT, 7, r, 0) : x;
@@ -253,7 +237,7 @@ class SharedMemoryPathTest {
                 }
                 fast.runInCallerOrSubmit(Op.neighborAllreduce(x, plan, true)).future().join();
                 slow.runInCallerOrSubmit(Op.neighborAllreduce(y, plan, true)).future().join();
-                assertTrue(java.util.Arrays.equals(bits(y), bits(x)), "rank " + r + ", after the mismatch");
+                assertTrue(java.util.Arrays.equals(TestTensors.bits(y), TestTensors.bits(x)), "rank " + r + ", after the mismatch");
                 return sharesOfTheCalls + "|" + mismatch;
             } finally {
                 fast.close();
@@ -282,13 +266,13 @@ class SharedMemoryPathTest {
                 INDArray x = input(DataType.FLOAT, 7, bf.rank(), 0);
                 Op a = engine.runInCallerOrSubmit(Op.neighborAllreduce(x.dup(), NeighborPlan.of(Topologies.ring(3),
                         bf.rank()), false));
-                byte[] first = bits((INDArray) a.future().join());
+                byte[] first = TestTensors.bits((INDArray) a.future().join());
                 if (bf.rank() == 1) {
                     x.putScalar(3, x.getFloat(3) + 1e-3f);
                 }
                 Op b = engine.runInCallerOrSubmit(Op.neighborAllreduce(x, NeighborPlan.of(Topologies.ring(3),
                         bf.rank()), false));
-                return java.util.Arrays.equals(first, bits((INDArray) b.future().join())) ? new byte[0] : first;
+                return java.util.Arrays.equals(first, TestTensors.bits((INDArray) b.future().join())) ? new byte[0] : first;
             } finally {
                 engine.close();
             }
