@@ -106,9 +106,7 @@ final class NeighborAllreduceOperation implements Operation {
      */
     static void shareAndCombine(ExecutionContext ctx, SharedMemoryExchange shm, NeighborPlan plan, INDArray in,
             INDArray out, String opName) {
-        INDArray[] payload = payloads(ctx, plan, in);
-        Published mine = new Published(ctx.rank, plan, payload, in, out,
-                (target, received) -> ctx.combiner(plan.selfWeight, plan.sourceWeights, in, target, received));
+        Published mine = published(ctx, plan, in, out);
         SharedMemoryExchange.Shared round = shm.share(mine, opName, ctx.timeoutMillis(), ctx.failures::check,
                 absent -> "ranks " + absent + " did not take part in the " + opName + " every rank agreed on",
                 new EveryRank(opName));
@@ -130,8 +128,12 @@ final class NeighborAllreduceOperation implements Operation {
             return null;
         }
         INDArray in = Tensors.flat(op.input); // what pack and resultSpace give a single in-place call
-        INDArray[] payload = payloads(ctx, plan, in); // the input itself for every destination: nothing borrowed
-        return new Published(ctx.rank, plan, payload, in, in,
+        return published(ctx, plan, in, in); // payloads: the input itself for every destination, nothing borrowed
+    }
+
+    /** What this rank publishes in a shared round: its payload per destination and its combine of {@code in} into {@code out}. */
+    private static Published published(ExecutionContext ctx, NeighborPlan plan, INDArray in, INDArray out) {
+        return new Published(ctx.rank, plan, payloads(ctx, plan, in), in, out,
                 (target, received) -> ctx.combiner(plan.selfWeight, plan.sourceWeights, in, target, received));
     }
 
