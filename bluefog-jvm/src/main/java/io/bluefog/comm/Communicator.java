@@ -92,6 +92,34 @@ public interface Communicator extends AutoCloseable {
      */
     Request irecv(Buffer buffer, int source, int tag);
 
+    /**
+     * Starts receiving the next message from rank {@code source} with tag {@code tag}, as
+     * {@link #irecv}, but accepts a message of any length up to {@code buffer.remaining()} elements
+     * of the buffer's dtype (MPI's own receive rule; the length is MPI_Get_count of the receive's
+     * status). The message fills the buffer from its position; elements past its length are left
+     * as they were. A longer message fails the request with {@link io.bluefog.CommunicationException}
+     * when waited for (MPI's truncation error), and is consumed. Lets a rank receive, in one message,
+     * a header followed by data whose presence only the sender knows.
+     *
+     * <p>Optional: a transport that offers it says so with {@link #offersIrecvUpTo()}; the default
+     * throws {@link UnsupportedOperationException}.
+     *
+     * @param buffer direct native-order, writable data buffer: room for the longest message
+     * @param source sending rank, 0 &le; source &lt; {@link #size()}
+     * @param tag    0 &le; tag &le; {@link #maxTag()}
+     * @return the request; once complete, {@link Request#receivedElements()} is the message's length
+     * @throws IllegalArgumentException if the buffer, {@code source} or {@code tag} is invalid
+     * @throws UnsupportedOperationException if the transport does not offer it
+     */
+    default Request irecvUpTo(Buffer buffer, int source, int tag) {
+        throw new UnsupportedOperationException(transportName() + " transport does not offer irecvUpTo");
+    }
+
+    /** @return true if {@link #irecvUpTo} is implemented (the default: false) */
+    default boolean offersIrecvUpTo() {
+        return false;
+    }
+
     /** @return the largest tag {@link #isend} and {@link #irecv} accept (at least 32767, as MPI guarantees) */
     default int maxTag() {
         return 32767;

@@ -18,6 +18,17 @@ public interface Request {
      */
     void waitFor();
 
+    /**
+     * @return the elements a completed receive delivered (for {@link Communicator#irecvUpTo}, the
+     *         message's length; for {@link Communicator#irecv}, the buffer's)
+     * @throws IllegalStateException if the request is a send or not yet complete (call after
+     *                               {@link #test()} returned true or {@link #waitFor()} returned)
+     * @throws UnsupportedOperationException if the transport does not report lengths (the default)
+     */
+    default int receivedElements() {
+        throw new UnsupportedOperationException("this transport's requests do not report received lengths");
+    }
+
     /** Waits for every request, in order. */
     static void waitAll(Iterable<? extends Request> requests) {
         for (Request r : requests) {

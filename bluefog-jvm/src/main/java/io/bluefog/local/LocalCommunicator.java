@@ -94,7 +94,21 @@ final class LocalCommunicator implements Communicator, SharedMemoryExchange {
         checkRank(source, "source");
         checkTag(tag);
         checkUsable("irecv from rank " + source + " tag " + tag);
-        return world.mailboxes.receive(source, rank, tag, slice(buffer), dtype);
+        return world.mailboxes.receive(source, rank, tag, slice(buffer), dtype, false);
+    }
+
+    @Override
+    public Request irecvUpTo(Buffer buffer, int source, int tag) {
+        DType dtype = DType.ofWritable(buffer, "buffer");
+        checkRank(source, "source");
+        checkTag(tag);
+        checkUsable("irecv from rank " + source + " tag " + tag);
+        return world.mailboxes.receive(source, rank, tag, slice(buffer), dtype, true);
+    }
+
+    @Override
+    public boolean offersIrecvUpTo() {
+        return true;
     }
 
     @Override

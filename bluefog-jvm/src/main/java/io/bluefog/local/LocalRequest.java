@@ -11,12 +11,21 @@ final class LocalRequest implements Request {
     private final String what;
     private final Supplier<String> missing;
     private final int peer;
+    /** A receive's delivered length, written before its completion; null for a send. */
+    private final int[] length;
 
     /**
      * @param peer the rank whose matching call this request needs; if that rank's task returns
      *             before the request completes, waiting fails at once
      */
     LocalRequest(World world, int rank, int peer, Completion completion, String what, Supplier<String> missing) {
+        this(world, rank, peer, completion, what, missing, null);
+    }
+
+    /** @param length a receive's delivered length, set before {@code completion} completes; null for a send */
+    LocalRequest(World world, int rank, int peer, Completion completion, String what, Supplier<String> missing,
+            int[] length) {
+        this.length = length;
         this.world = world;
         this.rank = rank;
         this.completion = completion;
@@ -44,6 +53,17 @@ final class LocalRequest implements Request {
         completion.await(world, rank, what, missing,
                 () -> peer != rank && world.hasExited(peer) && !completion.isDone()
                         ? "rank " + peer + " finished without making the matching call" : null);
+    }
+
+    @Override
+    public int receivedElements() {
+        if (length == null) {
+            throw new IllegalStateException("rank " + rank + " " + what + " is a send");
+        }
+        if (!completion.isDone() || length[0] < 0) {
+            throw new IllegalStateException("rank " + rank + " " + what + (completion.isDone() ? " failed" : " is not complete"));
+        }
+        return length[0];
     }
 
     @Override

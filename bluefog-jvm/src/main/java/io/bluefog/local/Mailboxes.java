@@ -29,8 +29,11 @@ final class Mailboxes {
     /** A posted, not yet matched send. {@code sent} is null for an eager copy (already complete). */
     private record Message(Buffer data, DType dtype, Completion sent) { }
 
-    /** A posted, not yet matched receive. */
-    private record Receive(Buffer target, DType dtype, Completion received) { }
+    /**
+     * A posted, not yet matched receive; {@code upTo}: any message of at most the target's length
+     * is accepted, and its length is left in {@code length[0]}.
+     */
+    private record Receive(Buffer target, DType dtype, Completion received, boolean upTo, int[] length) { }
 
     private static final class Channel {
         final ArrayDeque<Message> sends = new ArrayDeque<>();
@@ -75,23 +78,27 @@ final class Mailboxes {
                 () -> "rank " + dest + " posted no matching irecv from rank " + source + " with tag " + tag);
     }
 
-    /** Posts a receive into {@code target} (a slice) at {@code dest} of a message from {@code source}. */
-    Request receive(int source, int dest, int tag, Buffer target, DType dtype) {
+    /**
+     * Posts a receive into {@code target} (a slice) at {@code dest} of a message from {@code source}:
+     * of exactly the target's length, or with {@code upTo} of at most that.
+     */
+    Request receive(int source, int dest, int tag, Buffer target, DType dtype, boolean upTo) {
         Completion received = new Completion();
+        int[] length = {-1};
         String what = "irecv from rank " + source + " tag " + tag;
         Channel ch = channel(source, dest, tag);
         Message match;
         synchronized (ch) {
             match = ch.sends.poll();
             if (match == null) {
-                ch.receives.add(new Receive(target, dtype, received));
+                ch.receives.add(new Receive(target, dtype, received, upTo, length));
             }
         }
         if (match != null) {
-            deliver(source, dest, tag, match, new Receive(target, dtype, received));
+            deliver(source, dest, tag, match, new Receive(target, dtype, received, upTo, length));
         }
         return new LocalRequest(world, dest, source, received, what,
-                () -> "rank " + source + " posted no matching isend to rank " + dest + " with tag " + tag);
+                () -> "rank " + source + " posted no matching isend to rank " + dest + " with tag " + tag, length);
     }
 
     /**
@@ -100,12 +107,15 @@ final class Mailboxes {
      */
     private static void deliver(int source, int dest, int tag, Message m, Receive r) {
         try {
-            if (m.dtype() != r.dtype() || m.data().remaining() != r.target().remaining()) {
+            int have = m.data().remaining();
+            int room = r.target().remaining();
+            if (m.dtype() != r.dtype() || (r.upTo() ? have > room : have != room)) {
                 r.received().fail(new CommunicationException("rank " + dest + ": irecv from rank " + source
-                        + " tag " + tag + " expected " + r.target().remaining() + " x " + r.dtype().label()
-                        + " but the message has " + m.data().remaining() + " x " + m.dtype().label()));
+                        + " tag " + tag + " expected " + (r.upTo() ? "at most " : "") + room + " x "
+                        + r.dtype().label() + " but the message has " + have + " x " + m.dtype().label()));
             } else {
                 copy(r.target(), m.data(), r.dtype());
+                r.length()[0] = have; // published to the receiver by the completion
                 r.received().complete();
             }
         } finally {

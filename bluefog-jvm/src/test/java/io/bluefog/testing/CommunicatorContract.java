@@ -70,6 +70,9 @@ public final class CommunicatorContract implements ContractSuite {
         c.put("allgathervWithEmptyPiece", bf -> forEachDType(t -> allgatherv(bf, t, 0)));
         c.put("ringShift", bf -> forEachDType(t -> ringShift(bf, t, N, true)));
         c.put("ringShiftSendsFirstLarge", bf -> ringShift(bf, DType.FLOAT64, LARGE, false));
+        c.put("receiveUpToShorterMessages", bf -> forEachDType(t -> receiveUpTo(bf, t, 3, 16)));
+        c.put("receiveUpToLarge", bf -> receiveUpTo(bf, DType.FLOAT32, LARGE / 2, LARGE));
+        c.put("receiveUpToRejectsLongerMessage", CommunicatorContract::receiveUpToRejectsLonger);
         c.put("allToAllWithTags", bf -> forEachDType(t -> allToAllWithTags(bf, t)));
         c.put("sameTagIsFifo", CommunicatorContract::sameTagIsFifo);
         c.put("positionAndLimitRespected", bf -> forEachDType(t -> positionAndLimit(bf, t)));
@@ -266,6 +269,86 @@ public final class CommunicatorContract implements ContractSuite {
     }
 
     // ---- point to point -------------------------------------------------------------------------
+
+    /**
+     * {@link Communicator#irecvUpTo}, where offered: rank r sends {@code base + r} elements
+     * 1000 r + (i mod 1000) to r+1, the receiver has room for {@code room + n}; it gets exactly the
+     * message ({@link Request#receivedElements()} = base + prev), the rest of its buffer keeps its
+     * sentinel, and an exact {@code irecv} after it (same pair, same tag: in order) reports its
+     * buffer's length; a send reports no length.
+     */
+    static void receiveUpTo(BlueFog bf, DType t, int base, int room) {
+        Communicator c = bf.communicator();
+        if (!c.offersIrecvUpTo()) {
+            assertThrows(UnsupportedOperationException.class, () -> c.irecvUpTo(alloc(t, 1), 0, 7));
+            return;
+        }
+        int n = bf.size();
+        int next = (bf.rank() + 1) % n;
+        int prev = (bf.rank() + n - 1) % n;
+        int length = base + bf.rank();
+        Buffer out = alloc(t, length);
+        for (int i = 0; i < length; i++) {
+            set(out, i, 1000 * bf.rank() + (i % 1000));
+        }
+        Buffer in = alloc(t, room + n);
+        double sentinel = -7;
+        for (int i = 0; i < in.capacity(); i++) {
+            set(in, i, sentinel);
+        }
+        Buffer exact = alloc(t, 2);
+        Request recv = c.irecvUpTo(in, prev, 7);
+        Request recvExact = c.irecv(exact, prev, 7);
+        Request send = c.isend(out, next, 7);
+        Request sendExact = c.isend(out.duplicate().limit(2), next, 7);
+        recv.waitFor();
+        recvExact.waitFor();
+        send.waitFor();
+        sendExact.waitFor();
+        assertEquals(base + prev, recv.receivedElements(), at(bf, t.label() + " irecvUpTo's received length"));
+        assertEquals(2, recvExact.receivedElements(), at(bf, t.label() + " irecv's received length"));
+        assertThrows(IllegalStateException.class, send::receivedElements, at(bf, "a send reports no length"));
+        for (int i = 0; i < in.capacity(); i++) {
+            double expected = i < base + prev ? round(t, 1000 * prev + (i % 1000)) : sentinel;
+            if (get(in, i) != expected) {
+                assertEquals(expected, get(in, i), at(bf, t.label() + " irecvUpTo element " + i));
+            }
+        }
+        for (int i = 0; i < 2; i++) {
+            assertEquals(round(t, 1000 * prev + i), get(exact, i), at(bf, t.label() + " irecv element " + i));
+        }
+    }
+
+    /**
+     * {@link Communicator#irecvUpTo}, where offered, of a message longer than its buffer fails with
+     * {@link io.bluefog.CommunicationException} when waited for, and consumes the message: the next
+     * message of the same pair and tag arrives intact.
+     */
+    static void receiveUpToRejectsLonger(BlueFog bf) {
+        Communicator c = bf.communicator();
+        if (!c.offersIrecvUpTo()) {
+            return;
+        }
+        int n = bf.size();
+        int next = (bf.rank() + 1) % n;
+        int prev = (bf.rank() + n - 1) % n;
+        FloatBuffer longer = (FloatBuffer) alloc(DType.FLOAT32, 8);
+        FloatBuffer after = (FloatBuffer) alloc(DType.FLOAT32, 2);
+        after.put(0, 10 + bf.rank()).put(1, 20 + bf.rank());
+        FloatBuffer small = (FloatBuffer) alloc(DType.FLOAT32, 4);
+        FloatBuffer in = (FloatBuffer) alloc(DType.FLOAT32, 2);
+        Request tooLong = c.irecvUpTo(small, prev, 9);
+        Request next2 = c.irecvUpTo(in, prev, 9);
+        Request s1 = c.isend(longer, next, 9);
+        Request s2 = c.isend(after, next, 9);
+        assertThrows(io.bluefog.CommunicationException.class, tooLong::waitFor, at(bf, "a message longer than the buffer"));
+        next2.waitFor();
+        s1.waitFor();
+        s2.waitFor();
+        assertEquals(2, next2.receivedElements(), at(bf, "the next message's length"));
+        assertEquals(10 + prev, in.get(0), at(bf, "the next message's element 0"));
+        assertEquals(20 + prev, in.get(1), at(bf, "the next message's element 1"));
+    }
 
     /** Rank r sends 1000 r + (i mod 1000) to r+1 and receives from r-1 (mod n; n = 1 sends to itself). */
     static void ringShift(BlueFog bf, DType t, int len, boolean receiveFirst) {

@@ -329,6 +329,26 @@ public final class MpiCommunicator implements Communicator {
         }
     }
 
+    /** Accepts any message of at most {@code buffer.remaining()} elements; MPI_Get_count gives its length. */
+    @Override
+    public Request irecvUpTo(Buffer buffer, int source, int tag) {
+        Buffer view = MpiBuffers.writable(buffer, "buffer");
+        checkPeer(source, "source");
+        checkTag(tag);
+        checkOpen();
+        try {
+            mpi.Request r = MPI.COMM_WORLD.iRecv(view, view.remaining(), MpiBuffers.datatype(view), source, tag);
+            return new MpiRequest(r, view, rank, source, tag, MpiRequest.UP_TO);
+        } catch (MPIException e) {
+            throw wrap(MpiRequest.describe(rank, false, source, tag), e);
+        }
+    }
+
+    @Override
+    public boolean offersIrecvUpTo() {
+        return true;
+    }
+
     @Override
     public void allreduce(Buffer buffer, ReduceOp op) {
         Buffer view = MpiBuffers.writable(buffer, "buffer");

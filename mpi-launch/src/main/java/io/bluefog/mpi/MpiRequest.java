@@ -8,8 +8,9 @@ import mpi.Status;
 
 /**
  * A nonblocking MPI send or receive. Keeps the buffer reachable until completion (MPI writes into or
- * reads from its native memory meanwhile) and, for receives, checks that the message filled the
- * buffer exactly.
+ * reads from its native memory meanwhile) and, for receives, records the message's length
+ * (MPI_Get_count) and checks that it filled the buffer exactly ({@code irecv}) or, for
+ * {@link MpiCommunicator#irecvUpTo}, accepts any length that fits (MPI itself fails a longer one).
  */
 final class MpiRequest implements Request {
     private final mpi.Request request;
@@ -17,8 +18,14 @@ final class MpiRequest implements Request {
     private final int rank;
     private final int peer;
     private final int tag;
-    /** Elements a receive must deliver; -1 for a send. */
+    /** {@code expectedCount} of a send. */
+    static final int SEND = -1;
+    /** {@code expectedCount} of a receive that accepts any length up to its buffer's. */
+    static final int UP_TO = -2;
+    /** Elements a receive must deliver; {@link #SEND}, or {@link #UP_TO}. */
     private final int expectedCount;
+    /** Elements the completed receive delivered. */
+    private int received = -1;
     private Buffer buffer;
     private boolean done;
     private CommunicationException failure;
@@ -26,7 +33,8 @@ final class MpiRequest implements Request {
     /**
      * @param rank          the calling rank
      * @param peer          the destination of a send, the source of a receive
-     * @param expectedCount elements a receive must deliver; -1 for a send
+     * @param expectedCount elements a receive must deliver; {@link #SEND} for a send; {@link #UP_TO}
+     *                      for a receive of any length up to the buffer's
      */
     MpiRequest(mpi.Request request, Buffer buffer, int rank, int peer, int tag, int expectedCount) {
         this.request = request;
@@ -43,7 +51,7 @@ final class MpiRequest implements Request {
     }
 
     private String what() {
-        return describe(rank, expectedCount < 0, peer, tag);
+        return describe(rank, expectedCount == SEND, peer, tag);
     }
 
     @Override
@@ -53,7 +61,7 @@ final class MpiRequest implements Request {
             return true;
         }
         try {
-            if (expectedCount < 0) {
+            if (expectedCount == SEND) {
                 // A send has no count to check: MPI_Test without a status object (one allocation
                 // and one JNI call fewer per message).
                 if (!request.test()) {
@@ -89,14 +97,26 @@ final class MpiRequest implements Request {
 
     private void complete(Status status) throws MPIException {
         done = true;
-        if (expectedCount >= 0) {
+        if (expectedCount != SEND) {
             int got = status.getCount(MpiBuffers.datatype(buffer));
-            if (got != expectedCount) {
+            received = got;
+            if (expectedCount != UP_TO && got != expectedCount) {
                 failure = new CommunicationException(
                         what() + ": received " + got + " elements but the buffer expects " + expectedCount);
             }
         }
         buffer = null;
+    }
+
+    @Override
+    public synchronized int receivedElements() {
+        if (expectedCount == SEND) {
+            throw new IllegalStateException(what() + " is a send");
+        }
+        if (!done || failure != null) {
+            throw new IllegalStateException(what() + (done ? " failed" : " is not complete"));
+        }
+        return received;
     }
 
     private void fail(MPIException e) {

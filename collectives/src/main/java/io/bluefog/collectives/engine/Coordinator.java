@@ -49,12 +49,12 @@ final class Coordinator {
     static final int MESSAGE_LENGTH = 1 + MAX_BATCH * Headers.LENGTH;
     static final int OK = 0, MISMATCH = 1, TIMEOUT = 2;
     /**
-     * A cache round's message: the number k of leading calls announced, their k cache slots (room
-     * for {@link #MAX_BATCH}), then at {@link #EARLY} 1 if the sender sent its call's data early
-     * ({@link SmallCalls}), at {@link #SENT} the elements it sent to the receiver (-1: none), at
-     * {@link #SENT_DTYPE} their dtype code, and at {@link #FIRST_DIM} its first call's first dimension.
+     * A cache round's announcement: the number k of leading calls announced, their k cache slots
+     * (room for {@link #MAX_BATCH}), then at {@link #EARLY} 1 if the sender sent its call's data
+     * early ({@link SmallCalls}; the data follows the announcement in the messages to the ranks that
+     * need it), and at {@link #FIRST_DIM} its first call's first dimension.
      */
-    static final int EARLY = 1 + MAX_BATCH, SENT = EARLY + 1, SENT_DTYPE = EARLY + 2, FIRST_DIM = EARLY + 3;
+    static final int EARLY = 1 + MAX_BATCH, FIRST_DIM = EARLY + 1;
     static final int ROUND_LENGTH = FIRST_DIM + 1;
 
     /**
@@ -84,11 +84,13 @@ final class Coordinator {
     private final ResponseCache cache;
     private final double[] roundOwn = new double[ROUND_LENGTH];
     private final DoubleBuffer[] roundSend;
-    /** Early data of small cached calls on a message transport; null on shared memory or one rank. */
+    /**
+     * The cache round's messages, with the early data of small cached calls, on a message transport
+     * that offers {@link Communicator#irecvUpTo}; null on shared memory, or without it (then the
+     * announcements travel alone, in {@link #roundSend} and {@link #roundReceive}).
+     */
     private final SmallCalls small;
     private final long[] firstDims;
-    private final long[] drainElements;
-    private final int[] drainDtypes;
     private final DoubleBuffer[] roundReceive;
     private final double[][] roundMessages;
     private final Request[] roundRequests;
@@ -107,8 +109,9 @@ final class Coordinator {
 
     /**
      * @param cacheCapacity calls the {@link ResponseCache} remembers; 0: no cache round
-     * @param small         sends small cached calls' data with the cache round; null: never (it is
-     *                      not used on a {@link SharedMemoryExchange} transport either)
+     * @param small         carries the cache round's messages and small cached calls' data with them;
+     *                      null: never (it is not used on a {@link SharedMemoryExchange} transport,
+     *                      nor on one without {@link Communicator#irecvUpTo}, either)
      */
     Coordinator(Communicator comm, long timeoutMillis, long fusionThresholdBytes, int cacheCapacity, SmallCalls small) {
         this.comm = comm;
@@ -125,20 +128,20 @@ final class Coordinator {
         }
         table[0] = own;
         this.cache = new ResponseCache(comm.size() > 1 ? cacheCapacity : 0);
+        this.small = comm instanceof SharedMemoryExchange || !comm.offersIrecvUpTo() ? null : small;
         this.roundReceive = new DoubleBuffer[size];
         this.roundSend = new DoubleBuffer[size];
         this.roundMessages = new double[size][];
         this.roundRequests = new Request[size];
         this.roundDone = new boolean[size];
         for (int r = 0; r < size && cache.enabled(); r++) {
-            roundReceive[r] = direct(ROUND_LENGTH);
-            roundSend[r] = direct(ROUND_LENGTH);
             roundMessages[r] = r == rank ? roundOwn : new double[ROUND_LENGTH];
+            if (this.small == null) {
+                roundReceive[r] = direct(ROUND_LENGTH);
+                roundSend[r] = direct(ROUND_LENGTH);
+            }
         }
-        this.small = comm instanceof SharedMemoryExchange ? null : small;
         this.firstDims = new long[size];
-        this.drainElements = new long[size];
-        this.drainDtypes = new int[size];
     }
 
     static DoubleBuffer direct(int doubles) {
@@ -183,9 +186,9 @@ final class Coordinator {
      * calls that it could fuse with the first (same test and fusion threshold as {@link #decide}),
      * learns every other rank's, and all decide alike ({@link #decideCached}).
      *
-     * <p>With a single pending call that is cached and {@link SmallCalls#eligible}, its data is sent
-     * with the announcement; it is used if every rank did so for the same slot, and otherwise
-     * received and discarded by every rank ({@link SmallCalls#drain}) before the decision goes on.
+     * <p>With a single pending call that is cached and {@link SmallCalls#eligible}, its data travels
+     * in the same message as the announcement; it is used if every rank did so for the same slot,
+     * and otherwise ignored (it was received with the announcement, so nothing is left behind).
      *
      * @param count pending calls whose headers are in {@link #own}
      * @return the batch agreed from the cache, a timeout naming the ranks not heard from, or null
@@ -217,7 +220,7 @@ final class Coordinator {
         }
         if (small != null) {
             if (count == 1 && slot >= 0 && small.eligible(first)) {
-                small.send(first);
+                small.stage(first);
                 roundOwn[EARLY] = 1;
             } else {
                 small.none();
@@ -237,11 +240,8 @@ final class Coordinator {
         }
         int batch = decideCached(roundMessages);
         boolean allEarly = true;
-        boolean anyEarly = false;
         for (int r = 0; r < size; r++) {
-            boolean e = roundMessages[r][EARLY] == 1;
-            allEarly &= e;
-            anyEarly |= e;
+            allEarly &= roundMessages[r][EARLY] == 1;
             firstDims[r] = (long) roundMessages[r][FIRST_DIM];
         }
         if (batch > 0 && allEarly) {
@@ -251,13 +251,8 @@ final class Coordinator {
             earlyBatches++;
             return new Verdict(1, OK, null, true, true);
         }
-        if (anyEarly) {
-            for (int r = 0; r < size; r++) {
-                drainElements[r] = r == rank ? -1 : (long) roundMessages[r][SENT];
-                drainDtypes[r] = (int) roundMessages[r][SENT_DTYPE];
-            }
-            small.drain(drainElements, drainDtypes, deadline);
-        }
+        // Early data that came although not every rank sent early was received with the
+        // announcements, and is ignored: nothing is left to receive.
         if (batch > 0) {
             cachedBatches++;
             return new Verdict(batch, OK, null, true, false);
@@ -273,19 +268,24 @@ final class Coordinator {
     private String exchangeRound(long deadline) {
         for (int r = 0; r < size; r++) {
             if (r != rank) {
-                roundRequests[r] = comm.irecv(roundReceive[r].clear(), r, TAG_CACHE);
+                roundRequests[r] = small != null ? small.receive(r, TAG_CACHE)
+                        : comm.irecv(roundReceive[r].clear(), r, TAG_CACHE);
             }
         }
         requests.clear();
+        if (small != null) {
+            small.announce(roundOwn);
+        }
         for (int r = 0; r < size; r++) {
             if (r != rank) {
-                roundOwn[SENT] = small == null ? -1 : small.sentTo[r];
-                roundOwn[SENT_DTYPE] = small == null ? 0 : small.sentDtype;
-                roundSend[r].clear().put(0, roundOwn, 0, ROUND_LENGTH);
-                requests.add(comm.isend(roundSend[r], r, TAG_CACHE));
+                if (small != null) {
+                    requests.add(small.send(r, TAG_CACHE));
+                } else {
+                    roundSend[r].clear().put(0, roundOwn, 0, ROUND_LENGTH);
+                    requests.add(comm.isend(roundSend[r], r, TAG_CACHE));
+                }
             }
         }
-        roundOwn[SENT] = -1;
         int arrived = 1;
         long start = System.nanoTime();
         boolean[] done = roundDone;
@@ -296,7 +296,11 @@ final class Coordinator {
                 if (!done[r] && roundRequests[r].test()) {
                     done[r] = true;
                     arrived++;
-                    roundReceive[r].get(0, roundMessages[r], 0, ROUND_LENGTH);
+                    if (small != null) {
+                        small.arrived(r, roundRequests[r], roundMessages[r]);
+                    } else {
+                        roundReceive[r].get(0, roundMessages[r], 0, ROUND_LENGTH);
+                    }
                 }
             }
             if (arrived < size) {

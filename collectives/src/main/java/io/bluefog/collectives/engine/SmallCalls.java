@@ -2,10 +2,10 @@ package io.bluefog.collectives.engine;
 
 import io.bluefog.comm.ReduceOp;
 import io.bluefog.comm.Request;
-import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.ArrayList;
+import java.nio.DoubleBuffer;
+import java.nio.LongBuffer;
 import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -14,52 +14,87 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * Small cached calls whose data travels with the cache round instead of after it, so that a
- * repeated small call costs one exchange between the ranks, not two. A rank whose only pending
- * call is in its {@link ResponseCache} and {@link #eligible} sends that call's data to the ranks
- * that need it (tag {@link #TAG_SPEC}) right after its cache announcement, and says in the
- * announcement to each rank how many elements of which dtype it sent there
- * ({@link Coordinator#cachedRound}). When every rank announced the same slot and sent early, the
- * call is completed from those messages ({@link #execute}); in every other case each rank first
- * receives and discards what was sent to it ({@link #drain}, sizes from the announcements, so no
- * receive can mismatch a message), and the call is decided as without early data. Early data is
- * exactly what the negotiated path would send, and it is combined with the same kernel in the
- * same order, so results are bit-identical to it.
+ * Small cached calls whose data travels in the cache round's own message instead of after it, so
+ * that a repeated small call costs one message per peer, as a plain exchange does. Every cache round
+ * over messages sends each other rank exactly one message (tag {@link Coordinator#TAG_CACHE}): the
+ * announcement ({@link Coordinator#ROUND_LENGTH} doubles), followed, when this rank's only pending
+ * call is in its {@link ResponseCache} and {@link #eligible}, and the receiver needs this rank's
+ * data, by that call's data ({@link #stage}); each rank receives each peer's message with
+ * {@link io.bluefog.comm.Communicator#irecvUpTo} into a buffer with room for the longest, and learns
+ * from its length whether data came with it. When every rank announced the same slot and sent
+ * early, the call is completed from those messages ({@link #execute}); in every other case the
+ * data that came is ignored and the call is decided as without early data: no message is left
+ * unreceived whatever the ranks called, so a mismatch cannot leave a receive to match a later
+ * call. Early data is exactly what the negotiated path would send, and it is combined with the
+ * same kernel in the same order, so results are bit-identical to it.
  *
- * <p>Eligible, on the message transports, for 2 .. {@value #MAX_RANKS} ranks and at most
- * {@value #MAX_BYTES} bytes: neighborAllreduce over a topology (whose sources and destinations every
- * rank derives from the same agreed topology); broadcast; allgather; and on
- * 2 ranks allreduce SUM and AVG of float32 and float64 (where the rank-order sum of the two
- * tensors is the transport's sum, bit for bit). Used by the thread that holds the engine's
- * execution lock.
+ * <p>Eligible, on message transports that offer {@code irecvUpTo}, for 2 .. {@value #MAX_RANKS}
+ * ranks and at most {@value #MAX_BYTES} bytes: neighborAllreduce over a topology (whose sources and
+ * destinations every rank derives from the same agreed topology); broadcast; allgather; and on 2
+ * ranks allreduce SUM and AVG of float32 and float64 (where the rank-order sum of the two tensors is
+ * the transport's sum, bit for bit). Used by the thread that holds the engine's execution lock.
  */
 final class SmallCalls {
-    /** The early data's tag; the engine's other tags are 1..8. */
-    static final int TAG_SPEC = 9;
     /** Largest call sent early: the data goes to every peer at once, unpipelined. */
     static final long MAX_BYTES = 64 * 1024;
     /** Most ranks: an allgather or broadcast sends to every other rank. */
     static final int MAX_RANKS = 8;
+    /** The announcement's length in 8-byte words; data follows it. */
+    static final int HEADER = Coordinator.ROUND_LENGTH;
+    private static final int HEADER_BYTES = HEADER * Long.BYTES;
+    /** Longest message in 8-byte words: the announcement and {@link #MAX_BYTES} of data. */
+    static final int MAX_WORDS = HEADER + (int) (MAX_BYTES / Long.BYTES);
 
     private final ExecutionContext ctx;
-    /** Elements this rank sent early to each rank in this round (-1: nothing), and their dtype code. */
-    final long[] sentTo;
-    int sentDtype;
-    private final List<Request> sent = new ArrayList<>();
-    private final List<Request> drains = new ArrayList<>();
-    /** Views of pooled receive arrays, by identity; at most {@link #MAX_VIEWS}. */
-    private final Map<INDArray, Buffer> views = new IdentityHashMap<>();
+    /** This rank's message: the announcement, then the staged data; its views as words and as doubles. */
+    private final ByteBuffer out;
+    private final LongBuffer outWords;
+    private final LongBuffer outHeader;
+    private final DoubleBuffer outDoubles;
+    /** Where the staged data goes in {@link #out}. */
+    private final ByteBuffer outData;
+    /** Each peer's message (null for this rank), as words and as doubles, and the data part of it. */
+    private final LongBuffer[] inWords;
+    private final DoubleBuffer[] inDoubles;
+    private final ByteBuffer[] inData;
+    /** Whether this round's message to rank r carries the staged data. */
+    private final boolean[] sendsData;
+    /** Whether this round's message from rank r carried data. */
+    private final boolean[] gotData;
+    /** The staged call's data, in words (0: none staged). */
+    private int stagedWords;
+    /** Byte views of pooled receive arrays, by identity; at most {@link #MAX_VIEWS}. */
+    private final Map<INDArray, ByteBuffer> views = new IdentityHashMap<>();
     private static final int MAX_VIEWS = 64;
-    /** The last input sent early, its address and length, and the view of it ({@link #inputView}). */
+    /** The last input staged, its address and length, and the byte view of it ({@link #inputView}). */
     private INDArray lastInput;
     private long lastInputAddress;
     private long lastInputLength;
-    private Buffer lastInputView;
+    private ByteBuffer lastInputView;
 
     SmallCalls(ExecutionContext ctx) {
         this.ctx = ctx;
-        this.sentTo = new long[ctx.size];
-        Arrays.fill(sentTo, -1);
+        int size = ctx.size;
+        this.sendsData = new boolean[size];
+        this.gotData = new boolean[size];
+        this.inWords = new LongBuffer[size];
+        this.inDoubles = new DoubleBuffer[size];
+        this.inData = new ByteBuffer[size];
+        boolean used = size >= 2 && size <= MAX_RANKS;
+        this.out = ByteBuffer.allocateDirect(used ? MAX_WORDS * Long.BYTES : HEADER_BYTES).order(ByteOrder.nativeOrder());
+        this.outWords = out.asLongBuffer();
+        this.outHeader = out.asLongBuffer().limit(HEADER);
+        this.outDoubles = out.asDoubleBuffer();
+        this.outData = used ? out.duplicate().position(HEADER_BYTES).slice().order(ByteOrder.nativeOrder()) : null;
+        for (int r = 0; r < size; r++) {
+            if (r != ctx.rank) {
+                ByteBuffer b = ByteBuffer.allocateDirect((used ? MAX_WORDS : HEADER) * Long.BYTES)
+                        .order(ByteOrder.nativeOrder());
+                inWords[r] = b.asLongBuffer();
+                inDoubles[r] = b.asDoubleBuffer();
+                inData[r] = used ? b.duplicate().position(HEADER_BYTES).slice().order(ByteOrder.nativeOrder()) : null;
+            }
+        }
     }
 
     /** @return true if {@code op} may send its data with the cache round (see the class comment) */
@@ -78,57 +113,64 @@ final class SmallCalls {
         };
     }
 
-    /** Sends {@code op}'s data to the ranks that need it and records what went where ({@link #sentTo}). */
-    void send(Op op) {
-        Arrays.fill(sentTo, -1);
-        sent.clear();
-        sentDtype = op.dtypeCode();
-        Buffer data = inputView(op.input);
+    /**
+     * Copies {@code op}'s data into this rank's next message and marks the ranks that need it
+     * (its destinations; for a broadcast, every rank if this is the root). Call before
+     * {@link #post} of the same round.
+     */
+    void stage(Op op) {
+        Arrays.fill(sendsData, false);
+        long bytes = op.length() * op.dataType().width();
+        outData.clear().put(inputView(op.input));
+        stagedWords = (int) ((bytes + Long.BYTES - 1) / Long.BYTES);
         int[] to = switch (op.kind) {
             case NEIGHBOR_ALLREDUCE -> op.plan.destinations;
             case BROADCAST -> op.root == ctx.rank ? ctx.everyRank : new int[0];
             default -> ctx.everyRank;
         };
         for (int r : to) {
-            if (r != ctx.rank) {
-                sent.add(ctx.comm.isend(data, r, TAG_SPEC));
-                sentTo[r] = op.length();
-            }
+            sendsData[r] = r != ctx.rank;
         }
     }
 
+    /** Stages nothing for the next round: every message is the announcement alone. */
+    void none() {
+        Arrays.fill(sendsData, false);
+        stagedWords = 0;
+    }
+
     /**
-     * @return a typed buffer over all of {@code input}: the last call's when {@code input} is the same
+     * @return a byte buffer over all of {@code input}: the last call's when {@code input} is the same
      *         array at the same address and length (a training loop passes the same tensor every
      *         iteration, and making a view costs about as much as a small message); one entry, so at
      *         most one caller array of at most {@value #MAX_BYTES} bytes stays referenced
      */
-    private Buffer inputView(INDArray input) {
+    private ByteBuffer inputView(INDArray input) {
         long address = Tensors.address(input);
         long length = input.length();
         if (input != lastInput || address != lastInputAddress || length != lastInputLength) {
-            lastInputView = Tensors.nio(input);
+            lastInputView = Tensors.bytes(input, 0, length);
             lastInput = input;
             lastInputAddress = address;
             lastInputLength = length;
         }
-        return lastInputView.clear();
+        return lastInputView.duplicate();
     }
 
     /**
-     * @return a typed buffer over all of {@code pooled} (a {@link BufferPool} array, which later calls
+     * @return a byte buffer over all of {@code pooled} (a {@link BufferPool} array, which later calls
      *         get again): made once per array, since making one costs about as much as a small message
      */
-    private Buffer view(INDArray pooled) {
-        Buffer b = views.get(pooled);
+    private ByteBuffer view(INDArray pooled) {
+        ByteBuffer b = views.get(pooled);
         if (b == null) {
             if (views.size() >= MAX_VIEWS) {
                 views.clear();
             }
-            b = Tensors.nio(pooled);
+            b = Tensors.bytes(pooled, 0, pooled.length());
             views.put(pooled, b);
         }
-        return b.clear();
+        return b.duplicate();
     }
 
     /** Forgets the views (the pool is being cleared). */
@@ -138,56 +180,61 @@ final class SmallCalls {
         lastInputView = null;
     }
 
-    /** @return true if this rank sent early data in the current round */
-    boolean sentAny() {
-        return !sent.isEmpty();
-    }
-
-    /** Clears the record of the last round (a round in which this rank sends nothing). */
-    void none() {
-        Arrays.fill(sentTo, -1);
-        sent.clear();
-    }
-
     /**
-     * Receives and discards the early data other ranks sent to this rank (the announcements say
-     * how much), and waits until this rank's own early sends are delivered.
-     *
-     * @param elements elements rank r sent to this rank ({@code -1}: none), with dtype code {@code dtypes[r]}
+     * Starts the receive of rank {@code r}'s message of this round, with room for the longest
+     * (tag {@code tag}).
      */
-    void drain(long[] elements, int[] dtypes, long deadline) {
-        drains.clear();
-        List<Integer> from = new ArrayList<>();
-        for (int r = 0; r < ctx.size; r++) {
-            if (r != ctx.rank && elements[r] >= 0) {
-                int width = Tensors.width(dtypes[r]);
-                ByteBuffer scratch = ByteBuffer.allocateDirect((int) (elements[r] * width)).order(ByteOrder.nativeOrder());
-                drains.add(ctx.comm.irecv(Tensors.typed(scratch, Tensors.dataType(dtypes[r])), r, TAG_SPEC));
-                from.add(r);
-            }
-        }
-        ctx.waitAll(drains, deadline, k -> "early data from rank " + from.get(k) + " at rank " + ctx.rank);
-        waitSent(deadline);
+    Request receive(int r, int tag) {
+        gotData[r] = false;
+        return ctx.comm.irecvUpTo(inWords[r].clear(), r, tag);
     }
 
-    private void waitSent(long deadline) {
-        ctx.waitAll(sent, deadline, k -> "a rank to receive early data from rank " + ctx.rank);
-        sent.clear();
+    /** Writes this round's {@code announcement} ({@link #HEADER} doubles) in front of the staged data. */
+    void announce(double[] announcement) {
+        outDoubles.put(0, announcement, 0, HEADER);
+    }
+
+    /** Starts the send of this round's message to rank {@code r}: with the staged data if {@code r} needs it. */
+    Request send(int r, int tag) {
+        LongBuffer message = sendsData[r] ? outWords.clear().limit(HEADER + stagedWords) : outHeader;
+        return ctx.comm.isend(message, r, tag);
     }
 
     /**
-     * Completes {@code op}, whose data every rank sent early (every rank agreed it from the cache).
+     * Reads rank {@code r}'s announcement from its completed message {@code done} into
+     * {@code announcement} and notes whether data came with it.
+     */
+    void arrived(int r, Request done, double[] announcement) {
+        inDoubles[r].get(0, announcement, 0, HEADER);
+        gotData[r] = done.receivedElements() > HEADER;
+    }
+
+    /**
+     * @return rank {@code r}'s early data of {@code elements} elements of {@code dtype}
+     * @throws IllegalStateException if its message carried none, or less (not expected once every
+     *                               rank announced the same cached call and sent early)
+     */
+    private ByteBuffer dataOf(int r, DataType dtype, long elements) {
+        long bytes = elements * dtype.width();
+        if (!gotData[r] || bytes > inData[r].capacity()) {
+            throw new IllegalStateException("rank " + ctx.rank + ": no early data of " + elements + " x " + dtype
+                    + " from rank " + r + " although every rank announced sending it");
+        }
+        return inData[r].clear().limit((int) bytes);
+    }
+
+    /**
+     * Completes {@code op}, whose data every rank sent early (every rank agreed it from the cache):
+     * the data is in this round's messages already, so nothing waits.
      *
      * @param firstDims every rank's first dimension (for allgather)
      */
     void execute(Op op, long[] firstDims) {
         try {
             List<Op> batch = List.of(op);
-            long deadline = ctx.deadline();
             int rank = ctx.rank;
             long n = op.length();
             DataType dtype = op.dataType();
-            ctx.recvs.clear();
             switch (op.kind) {
                 case NEIGHBOR_ALLREDUCE -> {
                     NeighborPlan plan = op.plan;
@@ -195,23 +242,19 @@ final class SmallCalls {
                     INDArray[] received = new INDArray[from.length];
                     for (int k = 0; k < from.length; k++) {
                         received[k] = ctx.borrow(dtype, n);
-                        ctx.recvs.add(ctx.comm.irecv(view(received[k]), from[k], TAG_SPEC));
+                        view(received[k]).put(dataOf(from[k], dtype, n));
                     }
                     INDArray in = Tensors.flat(op.input);
                     INDArray out = ctx.resultSpace(batch, true);
-                    ctx.waitAll(ctx.recvs, deadline, k -> "neighborAllreduce data from rank " + from[k] + " at rank " + rank);
-                    waitSent(deadline); // in place, the input is overwritten below
                     ctx.combiner(plan.selfWeight, plan.sourceWeights, in, out, received).combineAll(n);
                     ctx.unpack(batch, out);
                 }
                 case ALLREDUCE -> {
                     int peer = 1 - rank;
                     INDArray other = ctx.borrow(dtype, n);
-                    ctx.recvs.add(ctx.comm.irecv(view(other), peer, TAG_SPEC));
+                    view(other).put(dataOf(peer, dtype, n));
                     INDArray in = Tensors.flat(op.input);
                     INDArray out = ctx.resultSpace(batch, true);
-                    ctx.waitAll(ctx.recvs, deadline, k -> "allreduce data from rank " + peer + " at rank " + rank);
-                    waitSent(deadline);
                     // x0 + x1: one rounding of the exact sum, which is the transport's SUM on two ranks.
                     ctx.combiner(1.0, new double[] {1.0}, in, out, new INDArray[] {other}).combineAll(n);
                     if (op.reduceOp == ReduceOp.AVG) {
@@ -222,15 +265,10 @@ final class SmallCalls {
                 case BROADCAST -> {
                     INDArray out;
                     if (op.root == rank) {
-                        out = ctx.workingCopy(batch); // reads the input only, while it is being sent
-                        waitSent(deadline);
+                        out = ctx.workingCopy(batch);
                     } else {
-                        // Straight into the result (the caller's array, or a new one): on the shared-memory
-                        // BTL a message above the eager limit is copied when its receive is posted, so a
-                        // pooled staging array would only add a second copy.
                         out = ctx.resultSpace(batch, true);
-                        ctx.recvs.add(ctx.comm.irecv(Tensors.nio(out), op.root, TAG_SPEC));
-                        ctx.waitAll(ctx.recvs, deadline, k -> "broadcast data from root " + op.root + " at rank " + rank);
+                        Tensors.bytes(out, 0, n).put(dataOf(op.root, dtype, n));
                     }
                     ctx.unpack(batch, out);
                 }
@@ -239,23 +277,17 @@ final class SmallCalls {
                     long row = n / shape[0];
                     long[] outShape = shape.clone();
                     outShape[0] = Arrays.stream(firstDims).sum();
-                    // Straight into the new result, each rank's rows at their place (see BROADCAST).
                     INDArray out = ctx.newResult(dtype, outShape);
-                    ByteBuffer base = Tensors.base(out);
                     long at = 0;
-                    long own = 0;
                     for (int r = 0; r < ctx.size; r++) {
                         long count = firstDims[r] * row;
                         if (r != rank) {
-                            ctx.recvs.add(ctx.comm.irecv(Tensors.nio(base, dtype, at, count), r, TAG_SPEC));
+                            Tensors.bytes(out, at, count).put(dataOf(r, dtype, count));
                         } else {
-                            own = at;
+                            Tensors.copy(op.input, 0, out, at, n);
                         }
                         at += count;
                     }
-                    Tensors.copy(op.input, 0, out, own, n);
-                    ctx.waitAll(ctx.recvs, deadline, k -> "allgather data at rank " + rank);
-                    waitSent(deadline);
                     op.future.complete(out);
                 }
                 default -> throw new IllegalStateException(op.kind + " is not sent early");

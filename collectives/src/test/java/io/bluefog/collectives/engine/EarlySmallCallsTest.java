@@ -27,7 +27,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * The response cache's contract on LocalCluster with its shared-memory capability hidden
  * ({@link SharedMemoryPathTest.MessagesOnly}), so that the cache round and the small calls' early
  * data ({@link SmallCalls}) travel as messages, as under mpirun: the contract's counts of early
- * batches, every mismatch after caching (whose early data every rank drains), changed weights and
+ * batches, every mismatch after caching (whose early data came with the announcements and is ignored), changed weights and
  * ranks with different capacities, at 2, 3 and 4 ranks without an MPI installation.
  */
 class EarlySmallCallsTest {

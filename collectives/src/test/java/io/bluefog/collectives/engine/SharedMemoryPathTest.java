@@ -56,6 +56,8 @@ class SharedMemoryPathTest {
         @Override public String transportName() { return c.transportName(); }
         @Override public Request isend(Buffer b, int dest, int tag) { return c.isend(b, dest, tag); }
         @Override public Request irecv(Buffer b, int source, int tag) { return c.irecv(b, source, tag); }
+        @Override public Request irecvUpTo(Buffer b, int source, int tag) { return c.irecvUpTo(b, source, tag); }
+        @Override public boolean offersIrecvUpTo() { return c.offersIrecvUpTo(); }
         @Override public int maxTag() { return c.maxTag(); }
         @Override public void allreduce(Buffer b, ReduceOp op) { c.allreduce(b, op); }
         @Override public void broadcast(Buffer b, int root) { c.broadcast(b, root); }
