@@ -94,6 +94,13 @@ final class Coordinator {
     private final DoubleBuffer[] roundReceive;
     private final double[][] roundMessages;
     private final Request[] roundRequests;
+    /**
+     * The last cache round's sends over messages. Waited for at the start of the next cache round,
+     * before their buffers are written again, not at the end of their own: every peer has received
+     * them by then (it left that round only with every message of it), and the wait for the last
+     * acknowledgement is off the call's path.
+     */
+    private final List<Request> roundSends = new ArrayList<>();
     /** Which announcements of the current cache round have arrived (reused: one array per round is an allocation per call). */
     private final boolean[] roundDone;
 
@@ -195,6 +202,10 @@ final class Coordinator {
      *         when the full round must decide
      */
     private Verdict cachedRound(List<Op> pending, int count, long deadline) {
+        if (!roundSends.isEmpty()) {
+            Waits.all(roundSends, deadline, k -> "a rank to receive rank " + rank + "'s last cache announcement", failures);
+            roundSends.clear();
+        }
         roundOwn[0] = 0;
         Op first = pending.get(0);
         roundOwn[FIRST_DIM] = first.input == null || first.input.rank() == 0 ? 0 : first.input.size(0);
@@ -272,17 +283,16 @@ final class Coordinator {
                         : comm.irecv(roundReceive[r].clear(), r, TAG_CACHE);
             }
         }
-        requests.clear();
         if (small != null) {
             small.announce(roundOwn);
         }
         for (int r = 0; r < size; r++) {
             if (r != rank) {
                 if (small != null) {
-                    requests.add(small.send(r, TAG_CACHE));
+                    roundSends.add(small.send(r, TAG_CACHE));
                 } else {
                     roundSend[r].clear().put(0, roundOwn, 0, ROUND_LENGTH);
-                    requests.add(comm.isend(roundSend[r], r, TAG_CACHE));
+                    roundSends.add(comm.isend(roundSend[r], r, TAG_CACHE));
                 }
             }
         }
@@ -318,7 +328,6 @@ final class Coordinator {
                 Waits.pause(start, failures);
             }
         }
-        Waits.all(requests, deadline, k -> "a rank to receive rank " + rank + "'s cache announcement", failures);
         return null;
     }
 

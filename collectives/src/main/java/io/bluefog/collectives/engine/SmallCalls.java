@@ -7,11 +7,12 @@ import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 import java.nio.LongBuffer;
 import java.util.Arrays;
-import java.util.IdentityHashMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * Small cached calls whose data travels in the cache round's own message instead of after it, so
@@ -53,18 +54,30 @@ final class SmallCalls {
     private final DoubleBuffer outDoubles;
     /** Where the staged data goes in {@link #out}. */
     private final ByteBuffer outData;
-    /** Each peer's message (null for this rank), as words and as doubles, and the data part of it. */
-    private final LongBuffer[] inWords;
-    private final DoubleBuffer[] inDoubles;
-    private final ByteBuffer[] inData;
+    /**
+     * Each peer's message (null for this rank), received into an array of the dtype of the call
+     * this rank staged (float32 when none), so that the data part is an array of that dtype to
+     * combine from without a copy: per peer and dtype code, the array and its views as words and
+     * as doubles (made when first needed).
+     */
+    private final INDArray[][] inbox;
+    private final LongBuffer[][] inWords;
+    private final DoubleBuffer[][] inDoubles;
+    /** The dtype code of the array each peer's message of this round goes to. */
+    private final int[] inCode;
+    /** The staged call's dtype code; {@link #FLOAT_CODE} when none is staged. */
+    private int stagedCode;
+    private static final int FLOAT_CODE = Tensors.code(DataType.FLOAT);
+    /** Views of the data parts of {@link #inbox}, by (peer, dtype, length); at most {@link #MAX_VIEWS}. */
+    private final Map<Long, INDArray> dataViews = new HashMap<>();
+    /** Longest message in words for this world size: {@link #MAX_WORDS}, or the announcement alone when no call is eligible. */
+    private final int maxWords;
     /** Whether this round's message to rank r carries the staged data. */
     private final boolean[] sendsData;
     /** Whether this round's message from rank r carried data. */
     private final boolean[] gotData;
     /** The staged call's data, in words (0: none staged). */
     private int stagedWords;
-    /** Byte views of pooled receive arrays, by identity; at most {@link #MAX_VIEWS}. */
-    private final Map<INDArray, ByteBuffer> views = new IdentityHashMap<>();
     private static final int MAX_VIEWS = 64;
     /** The last input staged, its address and length, and the byte view of it ({@link #inputView}). */
     private INDArray lastInput;
@@ -77,23 +90,30 @@ final class SmallCalls {
         int size = ctx.size;
         this.sendsData = new boolean[size];
         this.gotData = new boolean[size];
-        this.inWords = new LongBuffer[size];
-        this.inDoubles = new DoubleBuffer[size];
-        this.inData = new ByteBuffer[size];
+        int codes = Tensors.code(DataType.LONG) + 1;
+        this.inbox = new INDArray[size][codes];
+        this.inWords = new LongBuffer[size][codes];
+        this.inDoubles = new DoubleBuffer[size][codes];
+        this.inCode = new int[size];
+        this.stagedCode = FLOAT_CODE;
         boolean used = size >= 2 && size <= MAX_RANKS;
+        this.maxWords = used ? MAX_WORDS : HEADER;
         this.out = ByteBuffer.allocateDirect(used ? MAX_WORDS * Long.BYTES : HEADER_BYTES).order(ByteOrder.nativeOrder());
         this.outWords = out.asLongBuffer();
         this.outHeader = out.asLongBuffer().limit(HEADER);
         this.outDoubles = out.asDoubleBuffer();
         this.outData = used ? out.duplicate().position(HEADER_BYTES).slice().order(ByteOrder.nativeOrder()) : null;
-        for (int r = 0; r < size; r++) {
-            if (r != ctx.rank) {
-                ByteBuffer b = ByteBuffer.allocateDirect((used ? MAX_WORDS : HEADER) * Long.BYTES)
-                        .order(ByteOrder.nativeOrder());
-                inWords[r] = b.asLongBuffer();
-                inDoubles[r] = b.asDoubleBuffer();
-                inData[r] = used ? b.duplicate().position(HEADER_BYTES).slice().order(ByteOrder.nativeOrder()) : null;
-            }
+    }
+
+    /** Makes rank {@code r}'s receive array of dtype {@code code} and its views, if not made yet. */
+    private void inboxOf(int r, int code) {
+        if (inbox[r][code] == null) {
+            DataType dtype = Tensors.dataType(code);
+            INDArray a = Tensors.newArray(dtype, new long[] {(long) maxWords * Long.BYTES / dtype.width()});
+            ByteBuffer b = Tensors.bytes(a, 0, a.length());
+            inbox[r][code] = a;
+            inWords[r][code] = b.asLongBuffer();
+            inDoubles[r][code] = b.asDoubleBuffer();
         }
     }
 
@@ -120,6 +140,7 @@ final class SmallCalls {
      */
     void stage(Op op) {
         Arrays.fill(sendsData, false);
+        stagedCode = op.dtypeCode();
         long bytes = op.length() * op.dataType().width();
         outData.clear().put(inputView(op.input));
         stagedWords = (int) ((bytes + Long.BYTES - 1) / Long.BYTES);
@@ -137,6 +158,7 @@ final class SmallCalls {
     void none() {
         Arrays.fill(sendsData, false);
         stagedWords = 0;
+        stagedCode = FLOAT_CODE;
     }
 
     /**
@@ -157,25 +179,9 @@ final class SmallCalls {
         return lastInputView.duplicate();
     }
 
-    /**
-     * @return a byte buffer over all of {@code pooled} (a {@link BufferPool} array, which later calls
-     *         get again): made once per array, since making one costs about as much as a small message
-     */
-    private ByteBuffer view(INDArray pooled) {
-        ByteBuffer b = views.get(pooled);
-        if (b == null) {
-            if (views.size() >= MAX_VIEWS) {
-                views.clear();
-            }
-            b = Tensors.bytes(pooled, 0, pooled.length());
-            views.put(pooled, b);
-        }
-        return b.duplicate();
-    }
-
     /** Forgets the views (the pool is being cleared). */
     void clear() {
-        views.clear();
+        dataViews.clear();
         lastInput = null;
         lastInputView = null;
     }
@@ -186,7 +192,9 @@ final class SmallCalls {
      */
     Request receive(int r, int tag) {
         gotData[r] = false;
-        return ctx.comm.irecvUpTo(inWords[r].clear(), r, tag);
+        inCode[r] = stagedCode;
+        inboxOf(r, stagedCode);
+        return ctx.comm.irecvUpTo(inWords[r][stagedCode].clear(), r, tag);
     }
 
     /** Writes this round's {@code announcement} ({@link #HEADER} doubles) in front of the staged data. */
@@ -205,22 +213,34 @@ final class SmallCalls {
      * {@code announcement} and notes whether data came with it.
      */
     void arrived(int r, Request done, double[] announcement) {
-        inDoubles[r].get(0, announcement, 0, HEADER);
+        inDoubles[r][inCode[r]].get(0, announcement, 0, HEADER);
         gotData[r] = done.receivedElements() > HEADER;
     }
 
     /**
-     * @return rank {@code r}'s early data of {@code elements} elements of {@code dtype}
-     * @throws IllegalStateException if its message carried none, or less (not expected once every
-     *                               rank announced the same cached call and sent early)
+     * @return rank {@code r}'s early data of {@code elements} elements of {@code dtype}: a flat view
+     *         of the array its message was received into (made once per peer, dtype and length)
+     * @throws IllegalStateException if its message carried none, or went to an array of another
+     *                               dtype (not expected once every rank announced the same cached
+     *                               call and sent early)
      */
-    private ByteBuffer dataOf(int r, DataType dtype, long elements) {
-        long bytes = elements * dtype.width();
-        if (!gotData[r] || bytes > inData[r].capacity()) {
+    private INDArray dataOf(int r, DataType dtype, long elements) {
+        int code = Tensors.code(dtype);
+        long start = HEADER_BYTES / dtype.width();
+        if (!gotData[r] || inCode[r] != code || start + elements > inbox[r][code].length()) {
             throw new IllegalStateException("rank " + ctx.rank + ": no early data of " + elements + " x " + dtype
                     + " from rank " + r + " although every rank announced sending it");
         }
-        return inData[r].clear().limit((int) bytes);
+        long key = (elements * 8 + code) * MAX_RANKS + r;
+        INDArray v = dataViews.get(key);
+        if (v == null) {
+            if (dataViews.size() >= MAX_VIEWS) {
+                dataViews.clear();
+            }
+            v = inbox[r][code].get(NDArrayIndex.interval(start, start + elements));
+            dataViews.put(key, v);
+        }
+        return v;
     }
 
     /**
@@ -241,8 +261,7 @@ final class SmallCalls {
                     int[] from = plan.sources;
                     INDArray[] received = new INDArray[from.length];
                     for (int k = 0; k < from.length; k++) {
-                        received[k] = ctx.borrow(dtype, n);
-                        view(received[k]).put(dataOf(from[k], dtype, n));
+                        received[k] = dataOf(from[k], dtype, n);
                     }
                     INDArray in = Tensors.flat(op.input);
                     INDArray out = ctx.resultSpace(batch, true);
@@ -251,8 +270,7 @@ final class SmallCalls {
                 }
                 case ALLREDUCE -> {
                     int peer = 1 - rank;
-                    INDArray other = ctx.borrow(dtype, n);
-                    view(other).put(dataOf(peer, dtype, n));
+                    INDArray other = dataOf(peer, dtype, n);
                     INDArray in = Tensors.flat(op.input);
                     INDArray out = ctx.resultSpace(batch, true);
                     // x0 + x1: one rounding of the exact sum, which is the transport's SUM on two ranks.
@@ -268,7 +286,7 @@ final class SmallCalls {
                         out = ctx.workingCopy(batch);
                     } else {
                         out = ctx.resultSpace(batch, true);
-                        Tensors.bytes(out, 0, n).put(dataOf(op.root, dtype, n));
+                        Tensors.copy(dataOf(op.root, dtype, n), 0, out, 0, n);
                     }
                     ctx.unpack(batch, out);
                 }
@@ -282,7 +300,7 @@ final class SmallCalls {
                     for (int r = 0; r < ctx.size; r++) {
                         long count = firstDims[r] * row;
                         if (r != rank) {
-                            Tensors.bytes(out, at, count).put(dataOf(r, dtype, count));
+                            Tensors.copy(dataOf(r, dtype, count), 0, out, at, count);
                         } else {
                             Tensors.copy(op.input, 0, out, at, n);
                         }

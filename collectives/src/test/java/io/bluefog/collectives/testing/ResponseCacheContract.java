@@ -48,6 +48,7 @@ public final class ResponseCacheContract implements ContractSuite {
         m.put("capacityZeroNeverCaches", ResponseCacheContract::capacityZeroNeverCaches);
         m.put("cachedResultsEqualNegotiatedBitForBit", ResponseCacheContract::cachedResultsEqualNegotiatedBitForBit);
         m.put("everyMismatchAfterCachingFailsOnEveryRank", ResponseCacheContract::everyMismatchAfterCachingFailsOnEveryRank);
+        m.put("earlyDataAtItsLimitsEqualsNegotiated", ResponseCacheContract::earlyDataAtItsLimitsEqualsNegotiated);
         m.put("changedOwnWeightsAreUsed", ResponseCacheContract::changedOwnWeightsAreUsed);
         m.put("ranksThatForgetDifferentCallsStillAgree", ResponseCacheContract::ranksThatForgetDifferentCallsStillAgree);
         return m;
@@ -186,6 +187,56 @@ public final class ResponseCacheContract implements ContractSuite {
                         b.reshape(b.length()).toDoubleVector(), "call " + k + " (bit for bit)");
             }
         }
+    }
+
+    /** Elements of a float32 call of exactly the early path's largest size (64 KiB). */
+    static final int LARGEST_EARLY_FLOATS = 64 * 1024 / 4;
+
+    /**
+     * Calls at the edges of the early path (io.bluefog.collectives.engine.SmallCalls), on seeded
+     * inputs: a float32 neighborAllreduce of exactly 64 KiB (early) and one element more (not early),
+     * an allgather whose pieces differ in length between ranks, and
+     * float16 broadcast and allgather of an odd element count (data that does not fill the
+     * message's last 8-byte word). Repeated with the cache, they give the same bits as with
+     * capacity 0; on a message transport with 2..8 ranks, exactly the four eligible ones go early.
+     */
+    static void earlyDataAtItsLimitsEqualsNegotiated(BlueFog bf) {
+        int n = bf.size();
+        int r = bf.rank();
+        List<INDArray> negotiated;
+        try (Collectives c = open(bf, 0)) {
+            negotiated = edgeCalls(c, n, r);
+        }
+        try (Collectives c = open(bf, CollectivesConfig.DEFAULT_CACHE_CAPACITY)) {
+            edgeCalls(c, n, r); // agreed through rank 0, remembered
+            long earlyBefore = c.statistics().earlyBatches();
+            List<INDArray> cached = edgeCalls(c, n, r);
+            boolean messages = !(bf.communicator() instanceof io.bluefog.comm.SharedMemoryExchange);
+            assertEquals(messages && n >= 2 && n <= 8 ? 4 : 0, c.statistics().earlyBatches() - earlyBefore,
+                    "calls whose data went early");
+            for (int k = 0; k < negotiated.size(); k++) {
+                INDArray a = negotiated.get(k);
+                INDArray b = cached.get(k);
+                assertEquals(java.util.Arrays.toString(a.shape()), java.util.Arrays.toString(b.shape()), "call " + k + " shape");
+                org.junit.jupiter.api.Assertions.assertArrayEquals(a.reshape(a.length()).toDoubleVector(),
+                        b.reshape(b.length()).toDoubleVector(), "call " + k + " (bit for bit)");
+            }
+        }
+    }
+
+    private static List<INDArray> edgeCalls(Collectives c, int n, int r) {
+        List<INDArray> out = new ArrayList<>();
+        Random random = new Random(SEED + 31L * r);
+        Mixing ring = Mixing.of(Topologies.ring(n));
+        for (int len : new int[] {LARGEST_EARLY_FLOATS, LARGEST_EARLY_FLOATS + 1}) {
+            out.add(c.neighborAllreduce(SerialReference.array(random.doubles(len, -1, 1).toArray(), DataType.FLOAT, len), ring));
+        }
+        int rows = r + 1;
+        out.add(c.allgather(SerialReference.array(random.doubles(rows * 3L, -1, 1).toArray(), DataType.FLOAT, rows, 3)));
+        double[] h = random.doubles(37, -4, 4).toArray();
+        out.add(c.broadcast(SerialReference.array(h, DataType.HALF, 37), n - 1));
+        out.add(c.allgather(SerialReference.array(h, DataType.HALF, 37)));
+        return out;
     }
 
     /** One mismatch kind: what every rank calls, and what the last rank calls instead after caching. */
