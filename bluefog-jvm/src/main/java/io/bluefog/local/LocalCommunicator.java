@@ -90,20 +90,21 @@ final class LocalCommunicator implements Communicator, SharedMemoryExchange {
 
     @Override
     public Request irecv(Buffer buffer, int source, int tag) {
-        DType dtype = DType.ofWritable(buffer, "buffer");
-        checkRank(source, "source");
-        checkTag(tag);
-        checkUsable("irecv from rank " + source + " tag " + tag);
-        return world.mailboxes.receive(source, rank, tag, slice(buffer), dtype, false);
+        return receive(buffer, source, tag, false);
     }
 
     @Override
     public Request irecvUpTo(Buffer buffer, int source, int tag) {
+        return receive(buffer, source, tag, true);
+    }
+
+    /** Posts a receive; {@code upTo}: a shorter message is accepted, else it must fill the buffer. */
+    private Request receive(Buffer buffer, int source, int tag, boolean upTo) {
         DType dtype = DType.ofWritable(buffer, "buffer");
         checkRank(source, "source");
         checkTag(tag);
         checkUsable("irecv from rank " + source + " tag " + tag);
-        return world.mailboxes.receive(source, rank, tag, slice(buffer), dtype, true);
+        return world.mailboxes.receive(source, rank, tag, slice(buffer), dtype, upTo);
     }
 
     @Override

@@ -317,28 +317,24 @@ public final class MpiCommunicator implements Communicator {
 
     @Override
     public Request irecv(Buffer buffer, int source, int tag) {
-        Buffer view = MpiBuffers.writable(buffer, "buffer");
-        checkPeer(source, "source");
-        checkTag(tag);
-        checkOpen();
-        try {
-            mpi.Request r = MPI.COMM_WORLD.iRecv(view, view.remaining(), MpiBuffers.datatype(view), source, tag);
-            return new MpiRequest(r, view, rank, source, tag, view.remaining());
-        } catch (MPIException e) {
-            throw wrap(MpiRequest.describe(rank, false, source, tag), e);
-        }
+        return receive(buffer, source, tag, false);
     }
 
     /** Accepts any message of at most {@code buffer.remaining()} elements; MPI_Get_count gives its length. */
     @Override
     public Request irecvUpTo(Buffer buffer, int source, int tag) {
+        return receive(buffer, source, tag, true);
+    }
+
+    /** MPI_Irecv into {@code buffer}; {@code upTo}: a shorter message is accepted, else it must fill the buffer. */
+    private Request receive(Buffer buffer, int source, int tag, boolean upTo) {
         Buffer view = MpiBuffers.writable(buffer, "buffer");
         checkPeer(source, "source");
         checkTag(tag);
         checkOpen();
         try {
             mpi.Request r = MPI.COMM_WORLD.iRecv(view, view.remaining(), MpiBuffers.datatype(view), source, tag);
-            return new MpiRequest(r, view, rank, source, tag, MpiRequest.UP_TO);
+            return new MpiRequest(r, view, rank, source, tag, upTo ? MpiRequest.UP_TO : view.remaining());
         } catch (MPIException e) {
             throw wrap(MpiRequest.describe(rank, false, source, tag), e);
         }

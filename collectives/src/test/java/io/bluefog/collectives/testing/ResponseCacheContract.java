@@ -166,26 +166,52 @@ public final class ResponseCacheContract implements ContractSuite {
      */
     static void cachedResultsEqualNegotiatedBitForBit(BlueFog bf) {
         int n = bf.size();
+        long[] counts = cachedAgainstNegotiated(bf, ResponseCacheContract::smallCalls);
+        if (n > 1) {
+            assertEquals(counts[0], counts[1], "every call cached");
+        }
+    }
+
+    /** A list of calls, the same on every run for the same rank. */
+    private interface Calls {
+        List<INDArray> run(Collectives c, int n, int r);
+    }
+
+    /**
+     * Runs {@code calls} with capacity 0 (every call negotiated), then twice with the cache (the
+     * first run agreed through rank 0 and remembered), and asserts that the second cached run gives
+     * the negotiated shapes and bits.
+     *
+     * @return the number of calls, the batches the cache round agreed in the second cached run, and
+     *         those of them whose data went early
+     */
+    private static long[] cachedAgainstNegotiated(BlueFog bf, Calls calls) {
+        int n = bf.size();
         int r = bf.rank();
         List<INDArray> negotiated;
         try (Collectives c = open(bf, 0)) {
-            negotiated = smallCalls(c, n, r);
+            negotiated = calls.run(c, n, r);
         }
         try (Collectives c = open(bf, CollectivesConfig.DEFAULT_CACHE_CAPACITY)) {
-            smallCalls(c, n, r); // agreed through rank 0, remembered
+            calls.run(c, n, r);
             long cachedBefore = c.statistics().cachedBatches();
-            List<INDArray> cached = smallCalls(c, n, r);
-            if (n > 1) {
-                assertEquals(cachedBefore + negotiated.size(), c.statistics().cachedBatches(), "every call cached");
-            }
-            for (int k = 0; k < negotiated.size(); k++) {
-                INDArray a = negotiated.get(k);
-                INDArray b = cached.get(k);
-                assertEquals(java.util.Arrays.toString(a.shape()), java.util.Arrays.toString(b.shape()), "call " + k + " shape");
-                // float32 and float64 values are exact as doubles, and Arrays.equals compares their bits.
-                org.junit.jupiter.api.Assertions.assertArrayEquals(a.reshape(a.length()).toDoubleVector(),
-                        b.reshape(b.length()).toDoubleVector(), "call " + k + " (bit for bit)");
-            }
+            long earlyBefore = c.statistics().earlyBatches();
+            List<INDArray> cached = calls.run(c, n, r);
+            assertSameBits(negotiated, cached);
+            return new long[] {negotiated.size(), c.statistics().cachedBatches() - cachedBefore,
+                c.statistics().earlyBatches() - earlyBefore};
+        }
+    }
+
+    /** Asserts that call k's results in both lists have the same shape and the same bits. */
+    private static void assertSameBits(List<INDArray> negotiated, List<INDArray> cached) {
+        for (int k = 0; k < negotiated.size(); k++) {
+            INDArray a = negotiated.get(k);
+            INDArray b = cached.get(k);
+            assertEquals(java.util.Arrays.toString(a.shape()), java.util.Arrays.toString(b.shape()), "call " + k + " shape");
+            // float32, float64 and float16 values are exact as doubles, and Arrays.equals compares their bits.
+            org.junit.jupiter.api.Assertions.assertArrayEquals(a.reshape(a.length()).toDoubleVector(),
+                    b.reshape(b.length()).toDoubleVector(), "call " + k + " (bit for bit)");
         }
     }
 
@@ -202,26 +228,9 @@ public final class ResponseCacheContract implements ContractSuite {
      */
     static void earlyDataAtItsLimitsEqualsNegotiated(BlueFog bf) {
         int n = bf.size();
-        int r = bf.rank();
-        List<INDArray> negotiated;
-        try (Collectives c = open(bf, 0)) {
-            negotiated = edgeCalls(c, n, r);
-        }
-        try (Collectives c = open(bf, CollectivesConfig.DEFAULT_CACHE_CAPACITY)) {
-            edgeCalls(c, n, r); // agreed through rank 0, remembered
-            long earlyBefore = c.statistics().earlyBatches();
-            List<INDArray> cached = edgeCalls(c, n, r);
-            boolean messages = !(bf.communicator() instanceof io.bluefog.comm.SharedMemoryExchange);
-            assertEquals(messages && n >= 2 && n <= 8 ? 4 : 0, c.statistics().earlyBatches() - earlyBefore,
-                    "calls whose data went early");
-            for (int k = 0; k < negotiated.size(); k++) {
-                INDArray a = negotiated.get(k);
-                INDArray b = cached.get(k);
-                assertEquals(java.util.Arrays.toString(a.shape()), java.util.Arrays.toString(b.shape()), "call " + k + " shape");
-                org.junit.jupiter.api.Assertions.assertArrayEquals(a.reshape(a.length()).toDoubleVector(),
-                        b.reshape(b.length()).toDoubleVector(), "call " + k + " (bit for bit)");
-            }
-        }
+        long[] counts = cachedAgainstNegotiated(bf, ResponseCacheContract::edgeCalls);
+        boolean messages = !(bf.communicator() instanceof io.bluefog.comm.SharedMemoryExchange);
+        assertEquals(messages && n >= 2 && n <= 8 ? 4 : 0, counts[2], "calls whose data went early");
     }
 
     private static List<INDArray> edgeCalls(Collectives c, int n, int r) {
