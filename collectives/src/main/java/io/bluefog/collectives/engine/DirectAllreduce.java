@@ -7,7 +7,6 @@ import io.bluefog.comm.Request;
 import java.nio.ByteBuffer;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
-import java.util.ArrayList;
 import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -55,30 +54,15 @@ final class DirectAllreduce {
     }
 
     /**
-     * Tag of the allgather half (finished blocks). The reduce-scatter half uses
-     * {@link ExecutionContext#TAG_DATA}; a tag of its own lets the receives of finished blocks be
-     * posted before all reduce-scatter receives are (MPI matches in posting order per tag only).
-     * Messages of both tags are all received before {@link #run} returns.
-     */
-    static final int TAG_RESULT = 12;
-
-    /**
      * Reduces {@code in} (flat, contiguous, the same length, dtype and op on every rank) over all
      * ranks into {@code out} (flat, contiguous, in's length and dtype; may be {@code in}, else in is
      * not written). Collective over every rank of {@code ctx}.
      *
-     * <p>Order of work, chosen for a transport whose receiver copies the data (Open MPI's shared
-     * memory transport with CMA: the receiving rank copies a large message out of the sender's
-     * memory while it polls, and an unexpected message is copied inside the call that posts its
-     * receive). Every reduce-scatter send is posted first, so that every rank can start copying
-     * at once (posting receives first made one rank copy all of its block while the other waited
-     * for its sends). The receive of reduce-scatter chunk c is posted just before chunk c is
-     * summed, so the copied chunk is still in cache when it is summed. The receives of the other
-     * ranks' finished chunks (the allgather half, on {@link #TAG_RESULT}) are posted early, so that
-     * each is copied soon after its owner wrote it: into a new array at once, in place chunk by
-     * chunk as soon as the send of this rank's copy of that chunk (the reduce-scatter half) has
-     * completed. Per tag, receives from one rank are posted in the order that rank sends, so MPI's
-     * in-order matching pairs them.
+     * <p>The receives of the other ranks' finished blocks (the allgather half) are posted early, so
+     * that those blocks arrive while this rank still sums its own: into a new array at once, and in
+     * place chunk by chunk as soon as the send of this rank's copy of that chunk (the reduce-scatter
+     * half) has completed. Receives from one rank are posted in the order that rank sends (its
+     * reduce-scatter chunks, then its finished block's chunks), so MPI's in-order matching pairs them.
      */
     void run(ExecutionContext ctx, INDArray in, INDArray out, ReduceOp op) {
         INDArray work = out;
@@ -94,7 +78,7 @@ final class DirectAllreduce {
         ByteBuffer base = Tensors.base(work);
         boolean inPlace = Tensors.sameMemory(in, out);
         ByteBuffer input = inPlace ? base : Tensors.base(in);
-        List<Request> recvs = ctx.recvs; // the allgather half
+        List<Request> recvs = ctx.recvs;
         List<Request> sends = ctx.sends;
         recvs.clear();
         sends.clear();
@@ -116,7 +100,14 @@ final class DirectAllreduce {
                 from[k++] = q;
             }
         }
-        received[rank] = input; // my own terms
+        for (int c = 0; c < myChunks; c++) {
+            long at = c * chunk;
+            long count = Math.min(chunk, mineLen - at);
+            for (int q : from) {
+                recvs.add(ctx.comm.irecv(Tensors.nio(received[q], dtype, at, count), q, TAG_DATA));
+            }
+        }
+        int scatterRecvs = recvs.size();
         // Per other rank k (index into from): its block's chunk count and where its sends start.
         int[] blockChunks = new int[others];
         int[] firstSend = new int[others];
@@ -135,31 +126,28 @@ final class DirectAllreduce {
         // Allgather receives: gatherPeer[i] is the rank of the i-th one posted; posted[k] counts rank from[k]'s.
         int[] gatherPeer = new int[scatterSends];
         int[] posted = new int[others];
-        postGatherRecvs(ctx, base, dtype, n, chunk, from, blockChunks, firstSend, posted, gatherPeer, !inPlace);
-        // The reduce-scatter receives, chunk c posted just before it is summed.
-        List<Request> scatter = new ArrayList<>(myChunks * others);
+        postGatherRecvs(ctx, base, dtype, n, chunk, from, blockChunks, firstSend, posted, gatherPeer, scatterRecvs, !inPlace);
+        received[rank] = input; // my own terms
         for (int c = 0; c < myChunks; c++) {
             long at = c * chunk;
             long count = Math.min(chunk, mineLen - at);
-            for (int q : from) {
-                scatter.add(ctx.comm.irecv(Tensors.nio(received[q], dtype, at, count), q, TAG_DATA));
-            }
-            ctx.waitRange(scatter, c * others, others, deadline, k -> "allreduce data from rank " + from[k]
+            ctx.waitRange(recvs, c * others, others, deadline, k -> "allreduce data from rank " + from[k]
                     + " at rank " + rank);
             sum(base, received, rank, dtype, mine0 + at, at, (int) count, op == ReduceOp.AVG ? size : 1);
             // Allgather, pipelined: the finished chunk goes to every other rank at once.
             for (int q : from) {
-                sends.add(ctx.comm.isend(Tensors.nio(base, dtype, mine0 + at, count), q, TAG_RESULT));
+                sends.add(ctx.comm.isend(Tensors.nio(base, dtype, mine0 + at, count), q, TAG_DATA));
             }
             if (inPlace) {
-                postGatherRecvs(ctx, base, dtype, n, chunk, from, blockChunks, firstSend, posted, gatherPeer, false);
+                postGatherRecvs(ctx, base, dtype, n, chunk, from, blockChunks, firstSend, posted, gatherPeer, scatterRecvs, false);
             }
         }
         // My copies of the other blocks may be overwritten once their owners have them.
         ctx.waitRange(sends, 0, scatterSends, deadline, k -> "rank " + sendTarget(from, n, size, chunk, k)
                 + " to receive allreduce data from rank " + rank);
-        postGatherRecvs(ctx, base, dtype, n, chunk, from, blockChunks, firstSend, posted, gatherPeer, true);
-        ctx.waitAll(recvs, deadline, k -> "allreduce result block of rank " + gatherPeer[k] + " at rank " + rank);
+        postGatherRecvs(ctx, base, dtype, n, chunk, from, blockChunks, firstSend, posted, gatherPeer, scatterRecvs, true);
+        ctx.waitRange(recvs, scatterRecvs, recvs.size() - scatterRecvs, deadline,
+                k -> "allreduce result block of rank " + gatherPeer[k] + " at rank " + rank);
         ctx.waitRange(sends, scatterSends, sends.size() - scatterSends, deadline,
                 k -> "rank " + from[k % others] + " to receive rank " + rank + "'s allreduce result block");
     }
@@ -168,11 +156,11 @@ final class DirectAllreduce {
      * Posts, for each other rank {@code from[k]} in chunk order, the receives of its finished block
      * into {@code base}: all remaining ones if {@code all}, else only those whose chunk this rank has
      * finished sending (its reduce-scatter send tests complete), so nothing is received into memory
-     * that a pending send still reads. Receive i of the allgather ({@code ctx.recvs.get(i)}) comes
-     * from rank {@code gatherPeer[i]}.
+     * that a pending send still reads. Receive i of the allgather (list index {@code firstRecv + i})
+     * comes from rank {@code gatherPeer[i]}.
      */
     private static void postGatherRecvs(ExecutionContext ctx, ByteBuffer base, DataType dtype, long n, long chunk,
-            int[] from, int[] blockChunks, int[] firstSend, int[] posted, int[] gatherPeer, boolean all) {
+            int[] from, int[] blockChunks, int[] firstSend, int[] posted, int[] gatherPeer, int firstRecv, boolean all) {
         int size = ctx.size;
         for (int k = 0; k < from.length; k++) {
             int q = from[k];
@@ -180,8 +168,8 @@ final class DirectAllreduce {
             long len = blockStart(n, size, q + 1) - b0;
             while (posted[k] < blockChunks[k] && (all || ctx.sends.get(firstSend[k] + posted[k]).test())) {
                 long at = posted[k] * chunk;
-                gatherPeer[ctx.recvs.size()] = q;
-                ctx.recvs.add(ctx.comm.irecv(Tensors.nio(base, dtype, b0 + at, Math.min(chunk, len - at)), q, TAG_RESULT));
+                gatherPeer[ctx.recvs.size() - firstRecv] = q;
+                ctx.recvs.add(ctx.comm.irecv(Tensors.nio(base, dtype, b0 + at, Math.min(chunk, len - at)), q, TAG_DATA));
                 posted[k]++;
             }
         }
