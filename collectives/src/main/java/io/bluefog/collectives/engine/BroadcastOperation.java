@@ -15,15 +15,26 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * "chain"/"pipeline" broadcast of Open MPI's {@code coll/base}, {@code coll_base_bcast.c}): the
  * ranks form the chain root, root + 1, ..., root + n - 1 (mod n); the tensor is cut into chunks,
  * and every rank forwards each chunk to the next rank as soon as it has it, so each rank receives
- * and sends the tensor once. The root sends straight from the caller's tensor, so that for the
- * result-returning form its copy into the new array runs while the receivers take the data
- * (with a blocking transport broadcast the copy came before or after it: 1.4 to 1.6 times the
- * in-place time at 25 to 100 MB). Every wait has the engine's deadline and failure watch. The
- * result is the root's tensor bit for bit either way.
+ * and sends the tensor once. For the result-returning form the root's copy into the new array
+ * runs while the receivers take the data (with a blocking transport broadcast the copy came before
+ * or after it: 1.4 to 1.6 times the in-place time at 25 to 100 MB): below
+ * {@link #COPY_FIRST_MIN_CHUNKS} chunks the root sends from the caller's tensor and copies meanwhile, from
+ * it each chunk is copied first and sent from the copy. Every wait has the engine's deadline and
+ * failure watch. The result is the root's tensor bit for bit either way.
  */
 final class BroadcastOperation implements Operation {
     /** Smallest tensor (bytes) that the MPI transport broadcasts as a chain; smaller ones use the transport's broadcast. */
     static final long DEFAULT_CHAIN_MIN_BYTES = 1L << 20;
+    /**
+     * From this many chunks the root of a new-array chain broadcast sends each chunk from its copy
+     * in the new array, below it straight from the input while copying (with the default 1 MiB
+     * pipeline chunk: from 8 MiB). On the 2-core test VM (np 2, new array / in place): sending from
+     * the input 1.08 to 1.3 at 25 MB and 1.03 to 1.06 at 100 MB, where the root's copy and the next
+     * rank both read the input from memory at once; sending from the copy 0.95 to 1.05 at 25 MB and
+     * 0.73 to 0.78 at 100 MB, but 1.14 at 1 MB and 1.3 at 4 MB, where the input is in cache anyway
+     * and the next rank waits for each chunk's copy.
+     */
+    static final int COPY_FIRST_MIN_CHUNKS = 8;
 
     @Override
     public void execute(List<Op> batch, ExecutionContext ctx) {
@@ -74,18 +85,31 @@ final class BroadcastOperation implements Operation {
         recvs.clear();
         ByteBuffer base = Tensors.base(out);
         if (position == 0) {
-            ByteBuffer source = Tensors.base(in);
-            for (int c = 0; c < chunks; c++) {
-                long at = c * chunk;
-                sends.add(ctx.comm.isend(Tensors.nio(source, dtype, at, Math.min(chunk, n - at)), next, TAG_DATA));
-            }
-            if (!Tensors.sameMemory(in, out)) {
-                // The new array's copy, while the next rank takes the chunks; a test per chunk
-                // lets the transport progress the sends meanwhile.
+            boolean copy = !Tensors.sameMemory(in, out);
+            if (copy && chunks >= COPY_FIRST_MIN_CHUNKS) {
+                // A large new array: each chunk is copied and then sent from the copy, so the input
+                // is read from memory once, by the copy; the next rank reads the chunk from the
+                // cache shortly after (the copy stays ahead: it is faster than the transfer).
                 for (int c = 0; c < chunks; c++) {
                     long at = c * chunk;
-                    Tensors.copy(in, at, out, at, Math.min(chunk, n - at));
-                    sends.get(c).test();
+                    long count = Math.min(chunk, n - at);
+                    Tensors.copy(in, at, out, at, count);
+                    sends.add(ctx.comm.isend(Tensors.nio(base, dtype, at, count), next, TAG_DATA));
+                }
+            } else {
+                ByteBuffer source = Tensors.base(in);
+                for (int c = 0; c < chunks; c++) {
+                    long at = c * chunk;
+                    sends.add(ctx.comm.isend(Tensors.nio(source, dtype, at, Math.min(chunk, n - at)), next, TAG_DATA));
+                }
+                if (copy) {
+                    // A smaller new array's copy, while the next rank takes the chunks; a test per
+                    // chunk lets the transport progress the sends meanwhile.
+                    for (int c = 0; c < chunks; c++) {
+                        long at = c * chunk;
+                        Tensors.copy(in, at, out, at, Math.min(chunk, n - at));
+                        sends.get(c).test();
+                    }
                 }
             }
             ctx.waitAll(sends, deadline, k -> "rank " + next + " to receive broadcast chunk " + k + " of "

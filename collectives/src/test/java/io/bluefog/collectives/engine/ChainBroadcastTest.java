@@ -22,7 +22,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * The chain broadcast ({@link BroadcastOperation#chain}, the MPI transport's path for single large
  * broadcasts), reached on LocalCluster with small tensors by lowering the engine's threshold to 0
  * bytes and the pipeline chunk to 64 bytes: every rank ends with the root's tensor bit for bit, for
- * every dtype, lengths that the chunk does not divide, several roots and rank counts, in place, new
+ * every dtype, lengths that the chunk does not divide (1031 elements: more chunks than
+ * BroadcastOperation.COPY_FIRST_MIN_CHUNKS, so the root of the new-array form sends from its copy;
+ * 7: fewer, it sends from its input), several roots and rank counts, in place, new
  * array and the two mixed across ranks; the root's input of the new-array form is unchanged; and a
  * communicator that counts the transport's broadcasts shows the chain ran (none) and that the
  * default threshold on LocalCluster keeps the transport's broadcast (one per call).

@@ -38,8 +38,13 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>Exit status 1 if a sum is wrong or the C side fails; 2 if not started by mpirun.
  */
 public final class AllreduceBenchmark {
-    /** Alternating Java/C rounds; odd, so the median over rounds is one of them. */
-    static final int ROUNDS = 5;
+    /**
+     * Alternating Java/C rounds; odd, so the median over rounds is one of them. Nine, not five: on
+     * the 2-core test machine a whole round of one side is now and then 1.5 to 2 times slower than
+     * the others (25 MB per-round ratios of one run: 2.40 1.95 1.14 2.10 1.14), and with five
+     * rounds two such rounds already moved the median.
+     */
+    static final int ROUNDS = 9;
 
     /**
      * Buffer sizes, warm-up and timed iterations per round: many for 1 MB (well under a millisecond
