@@ -97,8 +97,8 @@ class AsyncOptimizersTest {
 
     /**
      * The window operations go through the optimizer's communication accounting: every write counts
-     * the window tensor's bytes once per out-neighbor in bytesSent (push-sum's [x; w] is one element
-     * longer than x), only on communicating steps (J = 2: every other step), and the steps' window
+     * the window tensor's bytes once per out-neighbor in bytesSent (push-sum's weight travels as the
+     * write's associated p, in the header, which is not counted), only on communicating steps (J = 2: every other step), and the steps' window
      * time is in communicationNanos (the trainer's communication share), which was 0 before.
      */
     @Test
@@ -126,7 +126,7 @@ class AsyncOptimizersTest {
                     return new long[] {opt.bytesSent(), opt.communicationNanos(), nanosAfterFirst};
                 }
             });
-            long tensorLength = a == Algorithm.ASYNC_PUSH_SUM ? 6 : 5;
+            long tensorLength = 5;
             for (int r = 0; r < n; r++) {
                 long expected = (long) (steps / period) * t.outDegree(r) * tensorLength * Double.BYTES;
                 assertEquals(expected, got.get(r)[0], a + ": bytes sent by rank " + r);
