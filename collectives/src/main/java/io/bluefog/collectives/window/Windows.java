@@ -6,6 +6,7 @@ import io.bluefog.CollectiveMismatchException;
 import io.bluefog.CommunicationException;
 import io.bluefog.collectives.Collectives;
 import io.bluefog.collectives.Handle;
+import io.bluefog.collectives.engine.WeightedSums;
 import io.bluefog.comm.Communicator;
 import io.bluefog.comm.Request;
 import io.bluefog.topology.Topology;
@@ -101,6 +102,8 @@ public final class Windows implements AutoCloseable {
     private final Communicator comm;
     private final int me;
     private final long timeoutMillis;
+    /** {@code BLUEFOG_NATIVE_KERNELS}: whether {@link #winUpdate} may combine with the native kernel. */
+    private final boolean nativeKernels;
     private final Map<String, Window> byName = new ConcurrentHashMap<>();
     private final Map<Long, Window> byId = new ConcurrentHashMap<>();
     private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
@@ -118,6 +121,7 @@ public final class Windows implements AutoCloseable {
         this.comm = bf.communicator();
         this.me = bf.rank();
         this.timeoutMillis = bf.config().timeoutMillis();
+        this.nativeKernels = bf.config().nativeKernels();
     }
 
     /** @return the rank's windows, created on the first call and shared until {@link #close()} */
@@ -439,8 +443,9 @@ public final class Windows implements AutoCloseable {
     }
 
     /**
-     * Combines in place: x ← selfWeight·x + Σ_s neighborWeights[s]·b_s, summed self first, then
-     * sources in ascending rank order, in the window's dtype; with associated p on, also
+     * Combines in place: x ← selfWeight·x + Σ_s neighborWeights[s]·b_s in one pass over memory,
+     * accumulated in float64 (self first, then the sources in ascending rank order) and rounded once
+     * to the window's dtype (the engine's combine kernel, {@link WeightedSums}); with associated p on, also
      * p ← selfWeight·p + Σ_s neighborWeights[s]·p_s (BlueFog's {@code win_update(name, self_weight,
      * neighbor_weights, reset)}). The versions of the combined buffers return to 0; with
      * {@code reset} the combined buffers (and their p) are zeroed. Atomic with respect to incoming
@@ -458,20 +463,24 @@ public final class Windows implements AutoCloseable {
         TreeMap<Integer, Double> nw = weights(neighborWeights, w.in, "neighborWeights", "in-neighbor", w);
         synchronized (w) {
             INDArray x = w.tensor;
-            if (selfWeight != 1.0) {
-                x.muli(selfWeight);
-            }
             double p = selfWeight * w.p;
+            // one pass over x and the non-empty buffers (an empty buffer is all zeros since its last
+            // reset: adding it changes nothing), nothing allocated
+            int m = 0;
             for (Map.Entry<Integer, Double> e : nw.entrySet()) {
                 int k = w.index(e.getKey());
-                double weight = e.getValue();
-                if (w.empty[k]) {
-                    // all zeros since its last reset: adding it changes nothing (but a -0.0 in x)
-                } else if (weight == 1.0) {
-                    x.addi(w.buffers[k]); // winUpdateThenCollect's case: no temporary array per buffer
-                } else {
-                    x.addi(w.buffers[k].mul(weight));
+                if (!w.empty[k]) {
+                    w.combineWeights[m] = e.getValue();
+                    w.combineSources[m++] = w.buffers[k];
                 }
+            }
+            if (m > 0 || selfWeight != 1.0) {
+                WeightedSums.combineInPlace(nativeKernels, x, selfWeight, Arrays.copyOf(w.combineWeights, m),
+                        Arrays.copyOf(w.combineSources, m));
+            }
+            Arrays.fill(w.combineSources, null);
+            for (Map.Entry<Integer, Double> e : nw.entrySet()) {
+                int k = w.index(e.getKey());
                 p += e.getValue() * w.pBuffers[k];
                 w.versions[k] = 0;
                 if (reset) {
@@ -777,6 +786,25 @@ public final class Windows implements AutoCloseable {
         synchronized (w) {
             INDArray b = w.buffers[k]; // C order, contiguous: element i at offset + i
             return w.empty[k] ? 0 : b.data().getDouble(b.offset() + index);
+        }
+    }
+
+    /**
+     * @return the associated p of this rank's receive buffer of window {@code name} for in-neighbor
+     *         {@code rank}: what the writes since the last resetting {@link #winUpdate} carried
+     *         (0 after a reset with {@code zeroInit}; see {@link #setAssociatedP}); with
+     *         {@link #winLock} held, the p that the next {@link #winUpdate} combines
+     * @throws IllegalArgumentException if the window is unknown or {@code rank} is not an in-neighbor
+     */
+    public double winBufferAssociatedP(String name, int rank) {
+        Window w = window(name);
+        int k = w.index(rank);
+        if (k < 0) {
+            throw new IllegalArgumentException("rank " + rank + " is not an in-neighbor of rank " + me
+                    + " in window '" + name + "'");
+        }
+        synchronized (w) {
+            return w.pBuffers[k];
         }
     }
 
@@ -1150,6 +1178,9 @@ public final class Windows implements AutoCloseable {
          */
         final boolean[] empty;
         final double[] pBuffers;
+        /** {@link #winUpdate}'s work arrays: the weights and arrays of the buffers it combines. */
+        final double[] combineWeights;
+        final INDArray[] combineSources;
         final int[] versions;
         final long[] writes;
         /** Pooled staging arrays: copies w·tensor being sent, and payloads received until applied. */
@@ -1186,6 +1217,8 @@ public final class Windows implements AutoCloseable {
             this.buffers = new INDArray[in.length];
             this.empty = new boolean[in.length];
             this.pBuffers = new double[in.length];
+            this.combineWeights = new double[in.length];
+            this.combineSources = new INDArray[in.length];
             this.versions = new int[in.length];
             this.writes = new long[in.length];
             this.sendStaging = new StagingPool(dtype, shape);

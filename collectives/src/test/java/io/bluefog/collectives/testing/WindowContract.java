@@ -257,7 +257,8 @@ public final class WindowContract implements ContractSuite {
     /**
      * One push-sum step with associated p: every rank keeps 1/(outdeg+1) of (x, p) and accumulates
      * the same share to each out-neighbor, then collects. Closed form: x_i = Σ_{j ∈ {i} ∪ in(i)} j/(od_j+1),
-     * p_i = Σ 1/(od_j+1), and Σ_i p_i = n (mass is conserved).
+     * p_i = Σ 1/(od_j+1), and Σ_i p_i = n (mass is conserved). Before the collection the buffer of
+     * in-neighbor s carries p 1/(od_s+1) ({@code winBufferAssociatedP}), after it (reset) 0.
      */
     static void associatedPushSumStep(BlueFog bf, Topology t) {
         bf.setTopology(t);
@@ -276,7 +277,14 @@ public final class WindowContract implements ContractSuite {
             win.winAccumulate(x, "ps", share, dst);
             assertEquals(share, win.winAssociatedP("ps"), DOUBLE_TOL);
             Collectives.of(bf).barrier();
+            for (int s : t.inNeighbors(r)) {
+                assertEquals(1.0 / (t.outDegree(s) + 1), win.winBufferAssociatedP("ps", s), DOUBLE_TOL,
+                        "p of the buffer of rank " + s + " on rank " + r);
+            }
             win.winUpdateThenCollect("ps");
+            for (int s : t.inNeighbors(r)) {
+                assertEquals(0.0, win.winBufferAssociatedP("ps", s), "p of the reset buffer of rank " + s);
+            }
             double ex = r * share;
             double ep = share;
             for (int s : t.inNeighbors(r)) {

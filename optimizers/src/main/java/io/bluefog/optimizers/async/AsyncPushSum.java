@@ -1,6 +1,7 @@
 package io.bluefog.optimizers.async;
 
 import io.bluefog.collectives.Collectives;
+import io.bluefog.collectives.window.Windows;
 import io.bluefog.optimizers.OptimizerConfig;
 import io.bluefog.optimizers.OptimizerFactory;
 import io.bluefog.topology.Topology;
@@ -8,7 +9,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * Asynchronous push-sum / Stochastic Gradient Push over a window (Assran, Loizou, Ballas and
@@ -17,23 +17,30 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * {@code DistributedPushSumOptimizer}). For directed graphs: rank j splits its [x_j; w_j] equally
  * among itself and its out-neighbors (share 1/(outdeg(j) + 1)), whenever it is ready.
  *
- * <p>State: the numerator x_i and the push-sum weight w_i (w^0 = 1) in one window tensor [x; w]
- * (zero-initialized buffers). One step, with no barrier:
+ * <p>State: the push-sum weight w_i (w^0 = 1) and the numerator x_i, kept in de-biased form: the
+ * window's tensor is z_i = x_i / w_i itself (the {@link #parameters()}; zero-initialized buffers,
+ * associated p on, so every write carries its share of w with it), and x_i = w_i z_i is never stored.
+ * One step, with no barrier:
  * <ol>
  *   <li>x_i &larr; x_i &minus; w_i d(g(z_i)) (the local updater on the gradient at z_i, scaled by w_i, so that
- *       z_i moves by exactly d);</li>
- *   <li>accumulate share&middot;[x; w]_i into each out-neighbor's buffer and keep share&middot;[x; w]_i
- *       ({@code winAccumulateAsync} with self weight = destination weight = share; the data are copied at
+ *       z_i moves by exactly d): z_i &larr; z_i &minus; d, one pass;</li>
+ *   <li>accumulate share&middot;[x; w]_i into each out-neighbor's buffer and keep share&middot;[x; w]_i:
+ *       {@code winAccumulateAsync} of z_i with destination weight share&middot;w_i (the payload
+ *       share&middot;x_i, its associated p share&middot;w_i) and self weight 1, then w_i &larr; share&middot;w_i
+ *       (z_i is unchanged by scaling x_i and w_i alike). The data are copied at
  *       once, into the window's pooled staging arrays, and the confirmation is awaited only two steps
  *       later ({@link WindowOptimizer#MAX_WRITES_IN_FLIGHT}), so the round trip overlaps the gradient
- *       computation);</li>
+ *       computation;</li>
  *   <li>(staleness bound, see {@link WindowOptimizer})</li>
- *   <li>[x; w]_i &larr; [x; w]_i + &Sigma;_s buffer_s, buffers zeroed ({@code winUpdateThenCollect}, under the
- *       rank's own mutex);</li>
- *   <li>z_i = x_i / w_i, the {@link #parameters()}.</li>
+ *   <li>[x; w]_i &larr; [x; w]_i + &Sigma;_s buffer_s, buffers zeroed, de-biased in the same pass: with q the
+ *       sum of the buffers' p, w_i' = w_i + q and z_i &larr; (w_i/w_i') z_i + &Sigma;_s b_s / w_i'
+ *       ({@code winUpdate} with reset, under {@code winLock} so that no write lands between reading the
+ *       p's and combining).</li>
  * </ol>
- * Mass is conserved: &Sigma;_i x_i + (buffered) and &Sigma;_i w_i + (buffered) = n never change except by
- * the local steps, so without gradients every z_i converges to the average of the x_i^0 on a
+ * Two passes over the model per step besides the staging copy (the subtraction and the combine); the
+ * same iteration kept [x; w] in the window and de-biased z = x / w separately, five passes.
+ * Mass is conserved: &Sigma;_i w_i z_i + (buffered) and &Sigma;_i w_i + (buffered) = n never change except by
+ * the local steps (up to rounding), so without gradients every z_i converges to the average of the z_i^0 on a
  * strongly connected graph. {@link #close()} absorbs what is still buffered.
  *
  * <p>The step is scaled by w_i, unlike the synchronous {@code PUSH_SUM} (x_i &larr; x_i &minus; d): without
@@ -58,12 +65,21 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * 0.828-0.836). The trainer turns it on with job-wide epochs.
  */
 public final class AsyncPushSum extends WindowOptimizer {
-    private final long n;
-    private final INDArray xw;
-    private final INDArray xPart;
-    /** The parameters z as a flat view of the same memory (z = x / w is written in one pass), or null if they have none. */
+    /**
+     * The window's tensor: the de-biased parameters z_i themselves ({@link #parameters()} when it is
+     * a C-order array that is not a view, as DL4J's {@code params()} is; otherwise a private copy,
+     * copied to the parameters after each collection).
+     */
+    private final INDArray z;
+    /** z is a copy of the parameters (they were a view or not C order), copied back after each collection. */
+    private final boolean copied;
+    /** z as a flat array over the same memory. */
     private final INDArray zFlat;
+    /** The push-sum weight w_i (w^0 = 1); x_i = w_i z_i is never stored. */
+    private double weight = 1.0;
+    private final int[] inNeighbors;
     private final Map<Integer, Double> dst = new TreeMap<>();
+    private final Map<Integer, Double> collectWeights = new TreeMap<>();
     private final double share;
     private final int outDegree;
     /** {@link #balanceRates}: the job's step counts, or null (every step pushes the fixed share). */
@@ -75,27 +91,27 @@ public final class AsyncPushSum extends WindowOptimizer {
     }
 
     /**
-     * Collective: broadcasts rank 0's parameters (when configured) and creates the window.
+     * Collective: broadcasts rank 0's parameters (when configured), turns on associated p for this
+     * rank's windows ({@link Windows#setAssociatedP}, as BlueFog's push-sum optimizer does) and
+     * creates the window.
      *
      * @param maxStaleness S &ge; 0, 0 for none (see {@link WindowOptimizer})
      */
     public AsyncPushSum(Collectives collectives, Topology defaultTopology, INDArray params, OptimizerConfig config,
             int maxStaleness) {
         super(collectives, defaultTopology, params, config, maxStaleness);
-        this.n = params.length();
-        this.xw = Nd4j.zeros(params.dataType(), n + 1);
-        this.xPart = xw.get(NDArrayIndex.interval(0, n));
-        xPart.assign(params.reshape(n));
-        xw.putScalar(n, 1.0);
-        INDArray flat = params.reshape(n);
-        this.zFlat = flat.data() == params.data() && flat.offset() == params.offset() ? flat : null;
+        this.copied = params.isView() || params.ordering() != 'c';
+        this.z = copied ? params.dup('c') : params;
+        this.zFlat = z.reshape(z.length());
         int me = collectives.rank();
         this.outDegree = graph().outDegree(me);
+        this.inNeighbors = graph().inNeighbors(me);
         this.share = 1.0 / (outDegree + 1);
         for (int d : graph().outNeighbors(me)) {
             dst.put(d, share);
         }
-        createWindow(xw, true);
+        windows().setAssociatedP(true);
+        createWindow(z, true);
     }
 
     /** @return a factory of this optimizer with staleness bound {@code maxStaleness} (0: none) */
@@ -105,27 +121,62 @@ public final class AsyncPushSum extends WindowOptimizer {
 
     @Override
     protected void update(INDArray gradient, Topology w, long round) {
-        // x_i -= w_i d_i: z_i = x_i / w_i moves by exactly d_i whatever w_i (see the class comment);
-        // one pass (BLAS axpy) over localStep's array, the optimizer's reused work array
-        INDArray d = localStep(gradient).reshape(n);
-        Nd4j.getBlasWrapper().level1().axpy(n, -xw.getDouble(n), d, xPart);
+        // x_i -= w_i d_i moves z_i = x_i / w_i by exactly d_i whatever w_i (see the class comment)
+        INDArray d = localStep(gradient);
+        Nd4j.getBlasWrapper().level1().axpy(zFlat.length(), -1.0, d.reshape(zFlat.length()), zFlat); // one pass
         if (w != null) {
             // the window operations and the waits are this step's communication (communicationNanos)
             communicate(() -> {
                 awaitWrite();
                 double pushed = pushedFraction();
-                if (rates != null) {
-                    for (Map.Entry<Integer, Double> e : dst.entrySet()) {
-                        e.setValue(pushed / outDegree);
-                    }
+                double each = rates == null ? share : pushed / outDegree;
+                for (Map.Entry<Integer, Double> e : dst.entrySet()) {
+                    e.setValue(each * weight); // the payload (each w_i) z_i = each x_i, its p each w_i
                 }
-                startWrite(windows().winAccumulateAsync(xw, windowName(), rates == null ? share : 1 - pushed, dst));
+                startWrite(windows().winAccumulateAsync(z, windowName(), 1.0, dst));
+                weight *= rates == null ? share : 1 - pushed; // the kept part: x_i, w_i scaled alike, z_i unchanged
                 boundStaleness(round);
-                windows().winUpdateThenCollect(windowName());
+                collect();
             });
-            countWrite(xw);
+            countWrite(z);
         }
-        deBias();
+        if (copied) {
+            parameters().assign(z.reshape(parameters().shape()));
+        }
+    }
+
+    /**
+     * [x; w]_i &larr; [x; w]_i + &Sigma;_s buffer_s, buffers reset, in z form: with the buffers' p summing to
+     * q (their part of the weight), w' = w + q and z &larr; (w/w') z + &Sigma;_s (1/w') b_s, one
+     * {@code winUpdate} pass (b_s = the sum of each w_j z_j pushed by s). The window's own p stays 1
+     * (up to rounding): it starts at 1, every write keeps it (self weight 1), and the update's
+     * weights sum the p's to (w + q)/w' = 1. The window is locked meanwhile so that no write lands
+     * between reading the p's and combining.
+     */
+    private void collect() {
+        Windows win = windows();
+        AutoCloseable lock = win.winLock(windowName());
+        try {
+            double inflow = 0;
+            for (int s : inNeighbors) {
+                inflow += win.winBufferAssociatedP(windowName(), s);
+            }
+            if (inflow == 0) {
+                return; // every buffer is empty (each write carries a positive p)
+            }
+            double updated = weight + inflow;
+            for (int s : inNeighbors) {
+                collectWeights.put(s, 1.0 / updated);
+            }
+            win.winUpdate(windowName(), weight / updated, collectWeights, true);
+            weight = updated;
+        } finally {
+            try {
+                lock.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("winLock release failed", e);
+            }
+        }
     }
 
     /**
@@ -155,24 +206,16 @@ public final class AsyncPushSum extends WindowOptimizer {
         return full * (slowest + 1) / (own + 1);
     }
 
-    private void deBias() {
-        double weight = xw.getDouble(n);
-        if (zFlat != null) {
-            xPart.div(weight, zFlat); // one pass, no temporary array per step
-            return;
-        }
-        INDArray z = parameters();
-        z.assign(xPart.reshape(z.shape())).divi(weight);
-    }
-
     @Override
     protected void drain() {
-        windows().winUpdateThenCollect(windowName());
-        deBias();
+        collect();
+        if (copied) {
+            parameters().assign(z.reshape(parameters().shape()));
+        }
     }
 
     /** @return this rank's push-sum weight w_i (1 at start; with the buffered weights they sum to n) */
     public double pushSumWeight() {
-        return xw.getDouble(n);
+        return weight;
     }
 }

@@ -77,6 +77,51 @@ class AsyncOptimizersTest {
         }
     }
 
+    /**
+     * The de-biased form on both kinds of parameters: a plain array (the window's tensor is the
+     * parameters themselves, so nothing is copied) and a view (a row of a 2 x 3 matrix: the window
+     * holds a copy, written back to the view after every collection). 4 ranks, exponential graph,
+     * z_r = r + (0, 1, 2): after 300 steps with zero gradients and close every element is the
+     * average of its column, (4 - 1)/2 + j, to {@link #CONSENSUS_TOL}, the other row of the matrix is
+     * untouched, and the push-sum weights sum to 4.
+     */
+    @Test
+    void deBiasedFormOnPlainAndViewParameters() {
+        int n = 4;
+        Topology t = Topologies.exponential(n);
+        for (boolean view : new boolean[] {false, true}) {
+            List<double[]> got = LocalCluster.call(n, bf -> {
+                INDArray both = Nd4j.create(new double[][] {{0, 1, 2}, {0, 1, 2}}).addi(bf.rank());
+                INDArray other = both.getRow(0).dup();
+                INDArray x = view ? both.getRow(1, true) : both.getRow(1, true).dup();
+                assertEquals(view, x.isView(), "the parameters are a view");
+                INDArray zero = Nd4j.zeros(DataType.DOUBLE, 1, 3);
+                try (AsyncPushSum opt = new AsyncPushSum(Collectives.of(bf), t, x,
+                        config(Algorithm.ASYNC_PUSH_SUM, t, 0.1), STALENESS)) {
+                    for (int k = 0; k < 300; k++) {
+                        opt.step(zero);
+                    }
+                    opt.close();
+                    double[] out = new double[5];
+                    System.arraycopy(x.toDoubleVector(), 0, out, 0, 3);
+                    out[3] = opt.pushSumWeight();
+                    out[4] = view && !both.getRow(0).equals(other) ? 1 : 0;
+                    return out;
+                }
+            });
+            double sumW = 0;
+            for (int r = 0; r < n; r++) {
+                double[] g = got.get(r);
+                for (int j = 0; j < 3; j++) {
+                    assertEquals((n - 1) / 2.0 + j, g[j], CONSENSUS_TOL, "view " + view + ", rank " + r + ", element " + j);
+                }
+                assertEquals(0, g[4], "view " + view + ", rank " + r + ": the matrix's other row changed");
+                sumW += g[3];
+            }
+            assertEquals(n, sumW, 1e-12, "view " + view + ": sum of the push-sum weights");
+        }
+    }
+
     @Test
     void theBuiltInAlgorithmsAreTheWindowOptimizers() {
         Topology t = Topologies.ring(3);
@@ -97,8 +142,8 @@ class AsyncOptimizersTest {
 
     /**
      * The window operations go through the optimizer's communication accounting: every write counts
-     * the window tensor's bytes once per out-neighbor in bytesSent (push-sum's [x; w] is one element
-     * longer than x), only on communicating steps (J = 2: every other step), and the steps' window
+     * the window tensor's bytes once per out-neighbor in bytesSent (push-sum's weight travels as the
+     * write's associated p, in the header, which is not counted), only on communicating steps (J = 2: every other step), and the steps' window
      * time is in communicationNanos (the trainer's communication share), which was 0 before.
      */
     @Test
@@ -126,7 +171,7 @@ class AsyncOptimizersTest {
                     return new long[] {opt.bytesSent(), opt.communicationNanos(), nanosAfterFirst};
                 }
             });
-            long tensorLength = a == Algorithm.ASYNC_PUSH_SUM ? 6 : 5;
+            long tensorLength = 5;
             for (int r = 0; r < n; r++) {
                 long expected = (long) (steps / period) * t.outDegree(r) * tensorLength * Double.BYTES;
                 assertEquals(expected, got.get(r)[0], a + ": bytes sent by rank " + r);
