@@ -33,6 +33,11 @@ public final class SquaredDistanceKernel {
      *                                  array is not contiguous (a view, F order)
      */
     public SquaredDistanceKernel(INDArray x, INDArray ref) {
+        this(NativeKernels.enabled(), x, ref);
+    }
+
+    /** @param useNative run the native kernel (it must be loaded) rather than the Java loop */
+    SquaredDistanceKernel(boolean useNative, INDArray x, INDArray ref) {
         DataType dtype = x.dataType();
         if (dtype != DataType.FLOAT && dtype != DataType.DOUBLE) {
             throw new IllegalArgumentException("squared distance takes float32 or float64 arrays, got " + dtype);
@@ -46,7 +51,7 @@ public final class SquaredDistanceKernel {
                     + " arrays (not views)");
         }
         this.dbl = dtype == DataType.DOUBLE;
-        this.useNative = NativeKernels.enabled();
+        this.useNative = useNative;
         this.xAddress = Tensors.address(x);
         this.refAddress = Tensors.address(ref);
         this.xBytes = Tensors.base(x);
