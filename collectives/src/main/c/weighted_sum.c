@@ -153,3 +153,56 @@ JNIEXPORT void JNICALL Java_io_bluefog_collectives_engine_NativeKernels_combineF
         combine_float((float *) (intptr_t) out, (const float *) (intptr_t) in, self, addr, w, m, n, divisor);
     }
 }
+
+/*
+ * Squared distance in four interleaved float64 sums: for i < n (n a multiple of 4),
+ * sums[i mod 4] += (x[i] - ref[i])^2, each sum in ascending i, with x and ref widened to float64
+ * first and no fused multiply-add. The four sums are the lanes of one 4 x float64 vector, so each
+ * lane adds exactly the terms a scalar loop with four running sums adds, in the same order: the
+ * same bits (io.bluefog.collectives.SquaredDistance's Java loop), only the four chains run side by
+ * side in SIMD registers.
+ */
+typedef double v4d __attribute__((vector_size(32)));
+typedef float v4f __attribute__((vector_size(16)));
+
+__attribute__((target_clones("avx2", "default")))
+static void squares_float(const float *x, const float *ref, int64_t n, double *sums) {
+    v4d acc = {sums[0], sums[1], sums[2], sums[3]};
+    for (int64_t i = 0; i + 3 < n; i += 4) {
+        v4f a, b;
+        __builtin_memcpy(&a, x + i, sizeof a);
+        __builtin_memcpy(&b, ref + i, sizeof b);
+        v4d d = __builtin_convertvector(a, v4d) - __builtin_convertvector(b, v4d);
+        acc = acc + d * d;
+    }
+    for (int j = 0; j < 4; j++) sums[j] = acc[j];
+}
+
+__attribute__((target_clones("avx2", "default")))
+static void squares_double(const double *x, const double *ref, int64_t n, double *sums) {
+    v4d acc = {sums[0], sums[1], sums[2], sums[3]};
+    for (int64_t i = 0; i + 3 < n; i += 4) {
+        v4d a, b;
+        __builtin_memcpy(&a, x + i, sizeof a);
+        __builtin_memcpy(&b, ref + i, sizeof b);
+        v4d d = a - b;
+        acc = acc + d * d;
+    }
+    for (int j = 0; j < 4; j++) sums[j] = acc[j];
+}
+
+/*
+ * static native void addSquares(boolean dbl, long x, long ref, long n, long sums)
+ * x, ref: native byte addresses of the first element (float32 or float64); n a multiple of 4;
+ * sums: native address of four float64 running sums, updated.
+ */
+JNIEXPORT void JNICALL Java_io_bluefog_collectives_engine_NativeKernels_addSquares(
+        JNIEnv *env, jclass cls, jboolean dbl, jlong x, jlong ref, jlong n, jlong sums) {
+    (void) env;
+    (void) cls;
+    if (dbl) {
+        squares_double((const double *) (intptr_t) x, (const double *) (intptr_t) ref, n, (double *) (intptr_t) sums);
+    } else {
+        squares_float((const float *) (intptr_t) x, (const float *) (intptr_t) ref, n, (double *) (intptr_t) sums);
+    }
+}

@@ -433,6 +433,25 @@ public final class Collectives implements AutoCloseable {
     }
 
     /**
+     * {@link #neighborAllreduceInPlace(INDArray, Mixing)} that tells {@code blocks} which elements of
+     * {@code x} are final as they are written (see {@link ResultBlocks} for the order, the threads
+     * and errors): on the in-JVM {@code LocalCluster} the threads combining every rank's result call
+     * it on each block while it is in their cache, so a per-call reduction of the result (an error,
+     * a norm) costs no second pass over memory; on other transports it is called after the combine.
+     * The result is the same as without {@code blocks}.
+     *
+     * @param blocks not null; called for every element of this rank's result, in ascending order
+     * @throws RuntimeException what {@code blocks} threw, on this rank, once the call has completed
+     */
+    public INDArray neighborAllreduceInPlace(INDArray x, Mixing mixing, ResultBlocks blocks) {
+        Op op = neighborAllreduceOp(x, Objects.requireNonNull(mixing, "mixing"), true);
+        op.resultBlocks(Objects.requireNonNull(blocks, "blocks"));
+        INDArray result = run(op);
+        op.finishResultBlocks();
+        return result;
+    }
+
+    /**
      * Nonblocking {@link #neighborAllreduceInPlace(INDArray)}: allocates no result array. {@code x}
      * must not be read or written until the handle completes; {@code join()} returns {@code x}.
      */

@@ -93,4 +93,18 @@ final class NativeKernels {
      */
     static native void combineFew(boolean dbl, long out, long in, double self, long recv0, double weight0, long recv1,
             double weight1, int k, long n, int divisor);
+
+    /**
+     * Four interleaved squared-distance sums: {@code sums[i mod 4] += (x[i] - ref[i])^2} for
+     * {@code i < n}, each sum in ascending i, in float64 (elements widened first) without fused
+     * multiply-adds; the same bits as the scalar loop with four running sums
+     * ({@link SquaredDistanceKernel}).
+     *
+     * @param dbl  float64 elements if true, else float32
+     * @param x    native byte address of x's first element
+     * @param ref  native byte address of ref's first element
+     * @param n    a multiple of 4
+     * @param sums native byte address of four float64 sums, read and written
+     */
+    static native void addSquares(boolean dbl, long x, long ref, long n, long sums);
 }

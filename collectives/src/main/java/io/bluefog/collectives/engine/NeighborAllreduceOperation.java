@@ -51,7 +51,9 @@ final class NeighborAllreduceOperation implements Operation {
         INDArray in = ctx.pack(batch);
         INDArray out = ctx.resultSpace(batch, true);
         if (everyRank && ctx.comm instanceof SharedMemoryExchange shm) {
-            shareAndCombine(ctx, shm, plan, in, out, "neighborAllreduce");
+            Op single = batch.size() == 1 ? batch.get(0) : null;
+            boolean tell = single != null && single.tellsBlocksWhileWriting() && Tensors.sameMemory(out, single.input);
+            shareAndCombine(ctx, shm, plan, in, out, "neighborAllreduce", tell ? single : null);
         } else {
             exchangeAndCombine(ctx, plan, ctx.everyRank, in, out, "neighborAllreduce");
         }
@@ -77,9 +79,15 @@ final class NeighborAllreduceOperation implements Operation {
         RuntimeException error;
         /** The round's work, which notes the first rank whose part failed. */
         EveryRank round;
+        /**
+         * The operation whose {@link Op#resultBlocks} the round tells of each block of {@link #out}
+         * (which is its caller's array) once written, or null.
+         */
+        final Op tell;
 
         Published(int rank, NeighborPlan plan, INDArray[] payloads, INDArray in, INDArray out,
-                java.util.function.BiFunction<INDArray, INDArray[], Combiner> combiner) {
+                java.util.function.BiFunction<INDArray, INDArray[], Combiner> combiner, Op tell) {
+            this.tell = tell;
             this.rank = rank;
             this.sources = plan.sources;
             this.destinations = plan.destinations;
@@ -99,14 +107,17 @@ final class NeighborAllreduceOperation implements Operation {
      * rank is released: the same {@link Combiner} per rank, sources ascending, so each rank's
      * result is bit for bit the one it would compute itself.
      *
+     * @param tell the operation whose {@link Op#resultBlocks} is told of {@code out}'s blocks as they
+     *             are written ({@code out} must be its caller's array), or null
+     *
      * @throws CommunicationException if a source does not list this rank as a destination or a
      *         destination does not list it as a source (possible only with unchecked dynamic
      *         neighbors; the message path would wait for data that never comes), or if the
      *         combine failed (on every rank)
      */
     static void shareAndCombine(ExecutionContext ctx, SharedMemoryExchange shm, NeighborPlan plan, INDArray in,
-            INDArray out, String opName) {
-        Published mine = published(ctx, plan, in, out);
+            INDArray out, String opName, Op tell) {
+        Published mine = published(ctx, plan, in, out, tell);
         SharedMemoryExchange.Shared round = shm.share(mine, opName, ctx.timeoutMillis(), ctx.failures::check,
                 absent -> "ranks " + absent + " did not take part in the " + opName + " every rank agreed on",
                 new EveryRank(opName));
@@ -128,13 +139,17 @@ final class NeighborAllreduceOperation implements Operation {
             return null;
         }
         INDArray in = Tensors.flat(op.input); // what pack and resultSpace give a single in-place call
-        return published(ctx, plan, in, in); // payloads: the input itself for every destination, nothing borrowed
+        // payloads: the input itself for every destination, nothing borrowed
+        return published(ctx, plan, in, in, op.tellsBlocksWhileWriting() ? op : null);
     }
 
-    /** What this rank publishes in a shared round: its payload per destination and its combine of {@code in} into {@code out}. */
-    private static Published published(ExecutionContext ctx, NeighborPlan plan, INDArray in, INDArray out) {
+    /**
+     * What this rank publishes in a shared round: its payload per destination and its combine of
+     * {@code in} into {@code out}; {@code tell}: see {@link Published#tell}.
+     */
+    private static Published published(ExecutionContext ctx, NeighborPlan plan, INDArray in, INDArray out, Op tell) {
         return new Published(ctx.rank, plan, payloads(ctx, plan, in), in, out,
-                (target, received) -> ctx.combiner(plan.selfWeight, plan.sourceWeights, in, target, received));
+                (target, received) -> ctx.combiner(plan.selfWeight, plan.sourceWeights, in, target, received), tell);
     }
 
     /** @return the work of a round whose objects are every rank's {@link #foldable} (the same as {@link #shareAndCombine}'s) */
@@ -167,6 +182,9 @@ final class NeighborAllreduceOperation implements Operation {
         }
     }
 
+    /** Groups of ranks whose result blocks workers tell of at once ({@link EveryRank}; more groups than cores, for balance). */
+    static final int TELL_GROUPS = 8;
+
     /** Bytes of a worker's block buffer in {@link EveryRank}: every rank's block of results (fits in L2/L3). */
     static final int BLOCK_BUFFER_BYTES = 2 << 20;
     /** {@link #BLOCK_BUFFER_BYTES}, smaller only in tests (many blocks from small tensors). */
@@ -198,6 +216,17 @@ final class NeighborAllreduceOperation implements Operation {
         private DataType dtype;
         private long length;
         private long block;
+        private int parts;
+        /**
+         * Per part, 1 once every rank's block of it is written; null when no rank's operation is told
+         * of its blocks ({@link Published#tell}).
+         */
+        private java.util.concurrent.atomic.AtomicIntegerArray written;
+        /**
+         * The listening ranks in {@link #TELL_GROUPS} groups of consecutive ranks, each told of the
+         * parts in ascending order by one worker at a time, so the workers tell different groups at once.
+         */
+        private TellGroup[] groups;
 
         EveryRank(String opName) {
             this.opName = opName;
@@ -234,7 +263,75 @@ final class NeighborAllreduceOperation implements Operation {
                 anyAliased |= aliased[r];
             }
             block = Math.max(1, Math.min(length, blockBufferBytes / ((long) n * dtype.width())));
-            return (int) Math.min(Integer.MAX_VALUE, (length + block - 1) / block);
+            parts = (int) Math.min(Integer.MAX_VALUE, (length + block - 1) / block);
+            boolean anyTold = false;
+            for (int r = 0; r < n; r++) {
+                anyTold |= p[r].tell != null && received[r] != null;
+            }
+            written = anyTold ? new java.util.concurrent.atomic.AtomicIntegerArray(parts) : null;
+            if (anyTold) {
+                int g = Math.min(n, TELL_GROUPS);
+                groups = new TellGroup[g];
+                for (int i = 0; i < g; i++) {
+                    groups[i] = new TellGroup((int) ((long) n * i / g), (int) ((long) n * (i + 1) / g));
+                }
+            }
+            return parts;
+        }
+
+        /** Ranks [from, to) and the next part to tell them of, advanced by whichever worker holds the lock. */
+        private static final class TellGroup {
+            final int from;
+            final int to;
+            volatile int nextTold;
+            final java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
+
+            TellGroup(int from, int to) {
+                this.from = from;
+                this.to = to;
+            }
+        }
+
+        /** Tells every group of the written parts not yet told of, starting with group {@code first} (workers start apart). */
+        private void tellWritten(int first) {
+            for (int i = 0; i < groups.length; i++) {
+                tellWritten(groups[(first + i) % groups.length]);
+            }
+        }
+
+        /**
+         * Tells {@code g}'s ranks of every written part not yet told of, in part order, unless
+         * another worker is doing so: that worker, after letting go of the group's lock, looks again
+         * before it finishes its own part, so a part written meanwhile is told of before the round
+         * ends (the last part is marked done only after its worker's call here returns).
+         */
+        private void tellWritten(TellGroup g) {
+            while (g.nextTold < parts && written.get(g.nextTold) == 1 && g.lock.tryLock()) {
+                try {
+                    for (int part = g.nextTold; part < parts && written.get(part) == 1; part = ++g.nextTold) {
+                        tell(part, g.from, g.to);
+                    }
+                } finally {
+                    g.lock.unlock();
+                }
+            }
+        }
+
+        /** Tells listening ranks [from, to) that their elements of {@code part} are final (ranks whose part failed are skipped). */
+        private void tell(int part, int from, int to) {
+            long at = part * block;
+            int count = (int) Math.min(block, length - at);
+            for (int r = from; r < to; r++) {
+                Op op = p[r].tell;
+                if (op != null && received[r] != null && p[r].error == null && op.resultBlocksError == null) {
+                    try {
+                        op.resultBlocks.ready(at, count);
+                        op.resultBlocksTold = at + count;
+                    } catch (RuntimeException e) { // that rank's own listener: its call rethrows it (Op.finishResultBlocks)
+                        op.resultBlocksError = e;
+                    }
+                }
+            }
         }
 
         /** Notes that rank q's part threw e (its first error; the round's first failed rank). */
@@ -286,6 +383,10 @@ final class NeighborAllreduceOperation implements Operation {
                             inBytes[r].put(Math.toIntExact(inBytes[r].position() + at * width), bufferBytes,
                                     Math.toIntExact(bufferBytes.position() + r * block * width), count * width);
                         }
+                    }
+                    if (written != null) {
+                        written.set(part, 1);
+                        tellWritten(part);
                     }
                 }
             } finally {

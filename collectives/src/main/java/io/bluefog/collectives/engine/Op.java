@@ -1,5 +1,6 @@
 package io.bluefog.collectives.engine;
 
+import io.bluefog.collectives.ResultBlocks;
 import io.bluefog.comm.ReduceOp;
 import java.util.concurrent.CompletableFuture;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -29,6 +30,12 @@ public final class Op {
     final CompletableFuture<Object> future = new CompletableFuture<>();
     long seq;
     String name; // the caller's operation name, or null
+    /** Told of the final blocks of an in-place result (see {@link #resultBlocks(ResultBlocks)}), or null. */
+    ResultBlocks resultBlocks;
+    /** Elements from 0 on that {@link #resultBlocks} has been told of during execution (set by the thread that told it). */
+    long resultBlocksTold;
+    /** What {@link #resultBlocks} threw during execution (it is not told more), or null. */
+    RuntimeException resultBlocksError;
 
     private Op(OpKind kind, INDArray input, INDArray target, ReduceOp reduceOp, int root, int peer,
                NeighborPlan plan, double selfWeight, double pairWeight, long globalParam, long localParam) {
@@ -132,6 +139,46 @@ public final class Op {
     /** Gives the operation a name (null: none), set before it is submitted. */
     public void name(String name) {
         this.name = name;
+    }
+
+    /**
+     * Asks that {@code listener} be told of this in-place operation's result blocks as they become
+     * final (a shared-memory neighborAllreduce tells it while combining; every other path leaves it
+     * to {@link #finishResultBlocks()}). Set before the operation is submitted.
+     *
+     * @throws IllegalStateException if the operation is not in place
+     */
+    public void resultBlocks(ResultBlocks listener) {
+        if (!inPlace()) {
+            throw new IllegalStateException("result blocks are told of in-place operations only, not " + kind);
+        }
+        this.resultBlocks = listener;
+    }
+
+    /**
+     * @return true if execution may tell {@link #resultBlocks} of blocks while it writes them: the
+     *         result is written straight into the caller's array (contiguous, so not copied back)
+     */
+    boolean tellsBlocksWhileWriting() {
+        return resultBlocks != null && target == input;
+    }
+
+    /**
+     * Completes the listener's calls after the operation completed successfully, on the caller's
+     * thread: tells it of the elements execution did not tell it of (all of them on most paths), or
+     * rethrows what it threw during execution.
+     */
+    public void finishResultBlocks() {
+        if (resultBlocks == null) {
+            return;
+        }
+        if (resultBlocksError != null) {
+            throw resultBlocksError;
+        }
+        long length = target.length();
+        for (long at = resultBlocksTold; at < length; at += Integer.MAX_VALUE) {
+            resultBlocks.ready(at, (int) Math.min(Integer.MAX_VALUE, length - at));
+        }
     }
 
     /** @return the future completed with the result (an INDArray, or null for a barrier) */

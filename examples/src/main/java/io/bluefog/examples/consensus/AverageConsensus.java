@@ -3,6 +3,7 @@ package io.bluefog.examples.consensus;
 import io.bluefog.BlueFog;
 import io.bluefog.collectives.Collectives;
 import io.bluefog.collectives.Mixing;
+import io.bluefog.collectives.SquaredDistance;
 import io.bluefog.comm.ReduceOp;
 import io.bluefog.examples.bench.MemoryBandwidth;
 import io.bluefog.examples.cli.JsonLines;
@@ -15,10 +16,8 @@ import io.bluefog.topology.catalog.TopologyCatalog;
 import io.bluefog.topology.catalog.TopologyName;
 import io.bluefog.topology.dynamic.DynamicTopology;
 import java.io.PrintStream;
-import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
-import java.nio.FloatBuffer;
 import java.lang.ref.WeakReference;
 import java.util.Arrays;
 import java.util.Locale;
@@ -158,18 +157,21 @@ public final class AverageConsensus implements Callable<Integer> {
             INDArray x = Nd4j.rand(dt, size);
             INDArray mean = c.allreduce(x);
             double meanNorm = mean.norm2Number().doubleValue();
-            ErrorPass error = new ErrorPass(mean, meanNorm);
+            ErrorPass error = new ErrorPass(mean, meanNorm, x);
             // Every iteration's local squared distance, averaged over the ranks by ONE allreduce after
             // the loop: element-wise the same rank-order sum and division as one allreduce per
             // iteration (so the same errors bit for bit), without two collective rounds per iteration.
             INDArray squares = Nd4j.zeros(DataType.DOUBLE, iterations + 1);
             DoubleBuffer sq = squares.data().asNio().order(ByteOrder.nativeOrder()).asDoubleBuffer();
-            sq.put(0, error.squaredDistance(x));
+            sq.put(0, error.distance.full());
             long start = System.nanoTime(); // the allreduce above brought the ranks together
             Mixing fixed = dynamic ? null : Mixing.of(schedule.at(0)); // a static graph's weights, built once
             for (int k = 0; k < iterations; k++) {
-                c.neighborAllreduceInPlace(x, fixed != null ? fixed : Mixing.of(schedule.at(k)));
-                sq.put(k + 1, error.squaredDistance(x));
+                // The squared distance is summed block by block as the call writes x (on LocalCluster by
+                // the threads combining every rank, while each block is in their cache): no second pass.
+                error.distance.reset();
+                c.neighborAllreduceInPlace(x, fixed != null ? fixed : Mixing.of(schedule.at(k)), error.distance);
+                sq.put(k + 1, error.distance.sum());
             }
             c.allreduceInPlace(squares, ReduceOp.AVG);
             elapsed = System.nanoTime() - start; // the allreduce of the errors brought them together again
@@ -186,8 +188,6 @@ public final class AverageConsensus implements Callable<Integer> {
         return errors;
     }
 
-    /** Elements per block of {@link ErrorPass}'s loop (fits in L1). */
-    private static final int BLOCK = 2048;
     /** Buffer size of the memcpy reference: 64 MiB, beyond the caches. */
     private static final int MEMCPY_BYTES = 64 << 20;
     // Rank 0's measurements, for print.
@@ -211,33 +211,32 @@ public final class AverageConsensus implements Callable<Integer> {
     }
 
     /**
-     * sqrt(mean over ranks of |x_i - xbar|^2) / |xbar| in two steps: {@link #squaredDistance} sums
-     * this rank's |x_i - xbar|^2 in float64 in element order straight from x's memory (no
-     * communication); the caller averages it over the ranks with an allreduce AVG (the example: one
-     * allreduce of every iteration's values after the loop) and {@link #relative} takes the root and
-     * divides. xbar is kept in x's dtype (a float32 mean widened to float64
-     * is exact, so this is the distance to the float64 values of the float32 mean), and the blocks
-     * are allocated once per run: nothing as large as x per iteration
-     * and half the memory traffic of a float64 copy of the mean, so a 256-rank simulation is not
-     * dominated by the error computation.
+     * sqrt(mean over ranks of |x_i - xbar|^2) / |xbar| in two steps: {@link #distance} sums this
+     * rank's |x_i - xbar|^2 in float64 in its fixed order ({@link SquaredDistance}: four running
+     * sums by element index mod 4) straight from x's memory, with no communication, as the
+     * neighborAllreduce writes x (or over all of x); the caller averages it over the ranks with an
+     * allreduce AVG (the example: one allreduce of every iteration's values after the loop) and
+     * {@link #relative} takes the root and divides. xbar is kept in x's dtype (a float32 mean
+     * widened to float64 is exact, so this is the distance to the float64 values of the float32
+     * mean): nothing as large as x per iteration.
      */
     static final class ErrorPass {
-        private final float[] meanFloats;
-        private final double[] meanDoubles;
         private final double meanNorm;
-        private final double[] block = new double[BLOCK];
-        private final float[] floats = new float[BLOCK];
-
         /** Holds the shared copy of the mean while this rank uses it (see {@link SharedMean}). */
         private final SharedMean shared;
+        /** |x - xbar|^2 of this rank's iterate x. */
+        final SquaredDistance distance;
 
-        /** @param mean xbar (float32 or float64, flat) @param meanNorm |xbar| */
-        ErrorPass(INDArray mean, double meanNorm) {
+        /**
+         * @param mean     xbar (float32 or float64, flat)
+         * @param meanNorm |xbar|
+         * @param x        this rank's iterate: mean's dtype and length, contiguous, the same array all run
+         */
+        ErrorPass(INDArray mean, double meanNorm, INDArray x) {
             boolean f32 = mean.dataType() == DataType.FLOAT;
             this.shared = SharedMean.of(f32 ? mean.toFloatVector() : null, f32 ? null : mean.toDoubleVector());
-            this.meanFloats = shared.floats;
-            this.meanDoubles = shared.doubles;
             this.meanNorm = meanNorm;
+            this.distance = new SquaredDistance(x, shared.array);
         }
 
         /**
@@ -246,59 +245,6 @@ public final class AverageConsensus implements Callable<Integer> {
          */
         double relative(double meanSquaredDistance) {
             return Math.sqrt(meanSquaredDistance) / meanNorm;
-        }
-
-        /** @return |x - xbar|^2 of this rank's iterate x (mean's dtype and length), summed in float64; local (no communication) */
-        double squaredDistance(INDArray x) {
-            ByteBuffer bytes = x.data().asNio().order(ByteOrder.nativeOrder());
-            // Four interleaved float64 sums (element i goes to sum i mod 4, added in element order):
-            // a single running sum would wait on each addition's latency.
-            double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-            int length = meanFloats != null ? meanFloats.length : meanDoubles.length;
-            FloatBuffer fb = meanFloats != null ? bytes.asFloatBuffer() : null;
-            DoubleBuffer db = meanFloats != null ? null : bytes.asDoubleBuffer();
-            for (int at = 0; at < length; at += BLOCK) {
-                int len = Math.min(BLOCK, length - at);
-                int i = 0;
-                if (fb != null) {
-                    float[] f = floats;
-                    float[] m = meanFloats;
-                    fb.get(at, f, 0, len);
-                    for (; i + 3 < len; i += 4) {
-                        double d0 = (double) f[i] - (double) m[at + i];
-                        double d1 = (double) f[i + 1] - (double) m[at + i + 1];
-                        double d2 = (double) f[i + 2] - (double) m[at + i + 2];
-                        double d3 = (double) f[i + 3] - (double) m[at + i + 3];
-                        s0 += d0 * d0;
-                        s1 += d1 * d1;
-                        s2 += d2 * d2;
-                        s3 += d3 * d3;
-                    }
-                    for (; i < len; i++) {
-                        double d = (double) f[i] - (double) m[at + i];
-                        s0 += d * d;
-                    }
-                } else {
-                    double[] b = block;
-                    double[] m = meanDoubles;
-                    db.get(at, b, 0, len);
-                    for (; i + 3 < len; i += 4) {
-                        double d0 = b[i] - m[at + i];
-                        double d1 = b[i + 1] - m[at + i + 1];
-                        double d2 = b[i + 2] - m[at + i + 2];
-                        double d3 = b[i + 3] - m[at + i + 3];
-                        s0 += d0 * d0;
-                        s1 += d1 * d1;
-                        s2 += d2 * d2;
-                        s3 += d3 * d3;
-                    }
-                    for (; i < len; i++) {
-                        double d = b[i] - m[at + i];
-                        s0 += d * d;
-                    }
-                }
-            }
-            return (s0 + s1) + (s2 + s3);
         }
     }
 
@@ -313,6 +259,8 @@ public final class AverageConsensus implements Callable<Integer> {
         private static final Map<SharedMean, WeakReference<SharedMean>> BY_CONTENT = new WeakHashMap<>();
         final float[] floats;
         final double[] doubles;
+        /** The same elements as an array, made on first use by a rank (see {@link #of}). */
+        INDArray array;
         private final int hash;
 
         private SharedMean(float[] floats, double[] doubles) {
@@ -330,6 +278,7 @@ public final class AverageConsensus implements Callable<Integer> {
                 if (known != null) {
                     return known;
                 }
+                mine.array = floats != null ? Nd4j.createFromArray(floats) : Nd4j.createFromArray(doubles);
                 BY_CONTENT.put(mine, new WeakReference<>(mine));
                 return mine;
             }
