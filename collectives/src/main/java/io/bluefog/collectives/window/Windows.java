@@ -525,6 +525,19 @@ public final class Windows implements AutoCloseable {
     // ---- versions, p, mutex, lock ------------------------------------------------------------
 
     /**
+     * @return the index of in-neighbor {@code rank} among window {@code w}'s receive buffers
+     * @throws IllegalArgumentException naming the window and its in-neighbors if {@code rank} is not one
+     */
+    private int inNeighborIndex(Window w, String name, int rank) {
+        int k = w.index(rank);
+        if (k < 0) {
+            throw new IllegalArgumentException("rank " + rank + " is not an in-neighbor of rank " + me
+                    + " in window '" + name + "' (in-neighbors " + Arrays.toString(w.in) + ")");
+        }
+        return k;
+    }
+
+    /**
      * @return how many puts, accumulates and gets have written this rank's buffer for in-neighbor
      *         {@code rank} since the last {@link #winUpdate} that combined it (BlueFog's
      *         {@code get_win_version})
@@ -532,11 +545,7 @@ public final class Windows implements AutoCloseable {
      */
     public int winVersion(String name, int rank) {
         Window w = window(name);
-        int k = w.index(rank);
-        if (k < 0) {
-            throw new IllegalArgumentException("rank " + rank + " is not an in-neighbor of rank " + me
-                    + " in window '" + name + "' (in-neighbors " + Arrays.toString(w.in) + ")");
-        }
+        int k = inNeighborIndex(w, name, rank);
         synchronized (w) {
             return w.versions[k];
         }
@@ -562,11 +571,7 @@ public final class Windows implements AutoCloseable {
      */
     public long winWriteCount(String name, int rank) {
         Window w = window(name);
-        int k = w.index(rank);
-        if (k < 0) {
-            throw new IllegalArgumentException("rank " + rank + " is not an in-neighbor of rank " + me
-                    + " in window '" + name + "' (in-neighbors " + Arrays.toString(w.in) + ")");
-        }
+        int k = inNeighborIndex(w, name, rank);
         synchronized (w) {
             return w.writes[k];
         }
@@ -585,11 +590,7 @@ public final class Windows implements AutoCloseable {
         Window w = window(name);
         int[] idx = new int[ranks.length];
         for (int j = 0; j < ranks.length; j++) {
-            idx[j] = w.index(ranks[j]);
-            if (idx[j] < 0) {
-                throw new IllegalArgumentException("rank " + ranks[j] + " is not an in-neighbor of rank " + me
-                        + " in window '" + name + "'");
-            }
+            idx[j] = inNeighborIndex(w, name, ranks[j]);
         }
         long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
         synchronized (w) {
@@ -754,11 +755,7 @@ public final class Windows implements AutoCloseable {
     /** @return the receive buffer of window {@code name} for in-neighbor {@code rank}, a copy */
     public INDArray winBuffer(String name, int rank) {
         Window w = window(name);
-        int k = w.index(rank);
-        if (k < 0) {
-            throw new IllegalArgumentException("rank " + rank + " is not an in-neighbor of rank " + me
-                    + " in window '" + name + "'");
-        }
+        int k = inNeighborIndex(w, name, rank);
         synchronized (w) {
             return w.empty[k] ? Nd4j.zeros(w.dtype, w.shape) : w.buffers[k].dup();
         }
@@ -775,11 +772,7 @@ public final class Windows implements AutoCloseable {
      */
     public double winBufferElement(String name, int rank, long index) {
         Window w = window(name);
-        int k = w.index(rank);
-        if (k < 0) {
-            throw new IllegalArgumentException("rank " + rank + " is not an in-neighbor of rank " + me
-                    + " in window '" + name + "'");
-        }
+        int k = inNeighborIndex(w, name, rank);
         if (index < 0 || index >= w.count) {
             throw new IllegalArgumentException("index " + index + " is outside 0.." + (w.count - 1) + " of window '" + name + "'");
         }
@@ -798,11 +791,7 @@ public final class Windows implements AutoCloseable {
      */
     public double winBufferAssociatedP(String name, int rank) {
         Window w = window(name);
-        int k = w.index(rank);
-        if (k < 0) {
-            throw new IllegalArgumentException("rank " + rank + " is not an in-neighbor of rank " + me
-                    + " in window '" + name + "'");
-        }
+        int k = inNeighborIndex(w, name, rank);
         synchronized (w) {
             return w.pBuffers[k];
         }
