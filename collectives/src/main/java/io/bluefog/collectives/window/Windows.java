@@ -465,20 +465,21 @@ public final class Windows implements AutoCloseable {
             INDArray x = w.tensor;
             double p = selfWeight * w.p;
             // one pass over x and the non-empty buffers (an empty buffer is all zeros since its last
-            // reset: adding it changes nothing), nothing allocated
+            // reset: adding it changes nothing), nothing model-sized allocated
+            double[] weights = new double[nw.size()];
+            INDArray[] sources = new INDArray[nw.size()];
             int m = 0;
             for (Map.Entry<Integer, Double> e : nw.entrySet()) {
                 int k = w.index(e.getKey());
                 if (!w.empty[k]) {
-                    w.combineWeights[m] = e.getValue();
-                    w.combineSources[m++] = w.buffers[k];
+                    weights[m] = e.getValue();
+                    sources[m++] = w.buffers[k];
                 }
             }
             if (m > 0 || selfWeight != 1.0) {
-                WeightedSums.combineInPlace(nativeKernels, x, selfWeight, Arrays.copyOf(w.combineWeights, m),
-                        Arrays.copyOf(w.combineSources, m));
+                WeightedSums.combineInPlace(nativeKernels, x, selfWeight, Arrays.copyOf(weights, m),
+                        Arrays.copyOf(sources, m));
             }
-            Arrays.fill(w.combineSources, null);
             for (Map.Entry<Integer, Double> e : nw.entrySet()) {
                 int k = w.index(e.getKey());
                 p += e.getValue() * w.pBuffers[k];
@@ -736,10 +737,10 @@ public final class Windows implements AutoCloseable {
      * confirmed), so that a sequence of reads and updates sees no interleaved writes. Writers wait
      * meanwhile (up to their timeout). Local; use with try-with-resources.
      */
-    public AutoCloseable winLock(String name) {
+    public WinLock winLock(String name) {
         Window w = window(name);
         w.lockLocal();
-        return new AutoCloseable() {
+        return new WinLock() {
             private boolean closed;
 
             @Override
@@ -1167,9 +1168,6 @@ public final class Windows implements AutoCloseable {
          */
         final boolean[] empty;
         final double[] pBuffers;
-        /** {@link #winUpdate}'s work arrays: the weights and arrays of the buffers it combines. */
-        final double[] combineWeights;
-        final INDArray[] combineSources;
         final int[] versions;
         final long[] writes;
         /** Pooled staging arrays: copies w·tensor being sent, and payloads received until applied. */
@@ -1206,8 +1204,6 @@ public final class Windows implements AutoCloseable {
             this.buffers = new INDArray[in.length];
             this.empty = new boolean[in.length];
             this.pBuffers = new double[in.length];
-            this.combineWeights = new double[in.length];
-            this.combineSources = new INDArray[in.length];
             this.versions = new int[in.length];
             this.writes = new long[in.length];
             this.sendStaging = new StagingPool(dtype, shape);

@@ -1,6 +1,7 @@
 package io.bluefog.optimizers.async;
 
 import io.bluefog.collectives.Collectives;
+import io.bluefog.collectives.window.WinLock;
 import io.bluefog.collectives.window.Windows;
 import io.bluefog.optimizers.OptimizerConfig;
 import io.bluefog.optimizers.OptimizerFactory;
@@ -140,9 +141,7 @@ public final class AsyncPushSum extends WindowOptimizer {
             });
             countWrite(z);
         }
-        if (copied) {
-            parameters().assign(z.reshape(parameters().shape()));
-        }
+        writeBack();
     }
 
     /**
@@ -155,8 +154,7 @@ public final class AsyncPushSum extends WindowOptimizer {
      */
     private void collect() {
         Windows win = windows();
-        AutoCloseable lock = win.winLock(windowName());
-        try {
+        try (WinLock lock = win.winLock(windowName())) {
             double inflow = 0;
             for (int s : inNeighbors) {
                 inflow += win.winBufferAssociatedP(windowName(), s);
@@ -170,12 +168,6 @@ public final class AsyncPushSum extends WindowOptimizer {
             }
             win.winUpdate(windowName(), weight / updated, collectWeights, true);
             weight = updated;
-        } finally {
-            try {
-                lock.close();
-            } catch (Exception e) {
-                throw new IllegalStateException("winLock release failed", e);
-            }
         }
     }
 
@@ -206,12 +198,17 @@ public final class AsyncPushSum extends WindowOptimizer {
         return full * (slowest + 1) / (own + 1);
     }
 
-    @Override
-    protected void drain() {
-        collect();
+    /** Copies z to the parameters when z is a private copy of them ({@link #copied}); else nothing to do. */
+    private void writeBack() {
         if (copied) {
             parameters().assign(z.reshape(parameters().shape()));
         }
+    }
+
+    @Override
+    protected void drain() {
+        collect();
+        writeBack();
     }
 
     /** @return this rank's push-sum weight w_i (1 at start; with the buffered weights they sum to n) */
