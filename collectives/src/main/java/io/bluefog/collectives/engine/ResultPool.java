@@ -36,12 +36,22 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>The owner of a result outlives the pool if needed: when the pool is cleared while a result
  * is held, a {@link Cleaner} action is registered on the result's buffer then; it holds the owner
- * and closes it once the result is unreachable. (Registered at clear, not at every call: a
+ * (and the template buffer of the result's buffer) and closes the owner once the result is unreachable. (Registered at clear, not at every call: a
  * registration per call was one more object and reference for the garbage collector per result,
  * and a Cleaner-thread action per result, for a case that only a cleared pool has.) Used only by the thread that holds the engine's execution lock (not thread-safe), except
  * for that action, which synchronizes on its lease.
  *
- * <p>Each result is a new array object over the pooled memory. ND4J's general constructor
+ * <p>Each result is a new array object over a new buffer object over the pooled memory; the
+ * buffer object is what a caller's {@code close()} marks closed and what becomes unreachable when
+ * the result is dropped, so no two results ever share one (closing an earlier result, or any handle
+ * of it, again is a no-op on the closed object and never reaches a later result). ND4J's buffer
+ * constructor sets up a native record and a deallocator registration per buffer (about 1 to 1.5
+ * microseconds); on the CPU backend each result's buffer is instead a copy of a template buffer
+ * that the pool keeps per pooled memory and never hands out ({@link BufferCopies}), reopened when
+ * a closed result's memory is taken back. Elsewhere each result's buffer is built by ND4J's
+ * constructor.
+ *
+ * <p>ND4J's general array constructor
  * ({@code Nd4j.create(buffer, shape, strides, offset, order)}) builds a new native shape-information
  * buffer for every array, about 8 to 10 microseconds, more than a whole 4 KB exchange; so the
  * shape information of the last (dtype, shape) of each pool key is built once that way and shared
@@ -66,12 +76,14 @@ final class ResultPool {
      */
     static final MethodHandle FAST_CONSTRUCTOR = findFastConstructor();
 
-    private final Map<Long, ArrayDeque<INDArray>> free = new HashMap<>();
+    private final Map<Long, ArrayDeque<Slot>> free = new HashMap<>();
     private final List<Lease> leased = new ArrayList<>();
     /** Per pool key: the shape information of the last shape built for it. */
     private final Map<Long, ShapeInfo> shapes = new HashMap<>();
     /** Results built with {@link #FAST_CONSTRUCTOR}, for tests. */
     long fastBuilt;
+    /** Result buffers made by {@link BufferCopies#copy}, for tests. */
+    long buffersCopied;
     /** Owners of this pool's results closed by the Cleaner after the pool was cleared, for tests. */
     final AtomicLong orphansClosed = new AtomicLong();
 
@@ -79,11 +91,24 @@ final class ResultPool {
     private record ShapeInfo(long[] shape, DataBuffer buffer, long[] java) {
     }
 
+    /**
+     * Pooled memory of one (dtype, length): the owner array, and a buffer over its memory that is
+     * never handed out or closed, the template of the results' buffers ({@link BufferCopies}).
+     */
+    private record Slot(INDArray owner, DataBuffer template) {
+        static Slot of(DataType dtype, long length) {
+            INDArray owner = Tensors.newArray(dtype, new long[] {length});
+            return new Slot(owner, Nd4j.createBuffer(owner.data().pointer(), dtype, length, owner.data().indexer()));
+        }
+    }
+
     /** One result on pooled memory. */
     private static final class Lease {
-        final INDArray owner;
+        final Slot slot;
         final long key;
         final WeakReference<DataBuffer> result;
+        /** The result's buffer is a copy of the slot's template (closing it must be undone on the template). */
+        final boolean copied;
         /** The pool's {@link #orphansClosed}. */
         final AtomicLong closedCount;
         /** Guarded by this: the owner went back to the pool, or was closed. */
@@ -91,24 +116,19 @@ final class ResultPool {
         /** Guarded by this: the pool was cleared while the result was held. */
         boolean orphaned;
 
-        Lease(INDArray owner, long key, DataBuffer result, AtomicLong closedCount) {
-            this.owner = owner;
+        Lease(Slot slot, long key, DataBuffer result, boolean copied, AtomicLong closedCount) {
+            this.slot = slot;
             this.closedCount = closedCount;
             this.key = key;
+            this.copied = copied;
             this.result = new WeakReference<>(result);
-        }
-
-        /** @return true if the caller has closed the result or can no longer reach it */
-        boolean released() {
-            DataBuffer b = result.get();
-            return b == null || b.wasClosed();
         }
 
         /** The Cleaner's action: the result is unreachable. */
         synchronized void collected() {
             if (orphaned && !settled) {
                 settled = true;
-                owner.close();
+                slot.owner.close();
                 closedCount.incrementAndGet();
             }
         }
@@ -129,9 +149,9 @@ final class ResultPool {
             return Tensors.newArray(dtype, shape);
         }
         long key = key(dtype, length);
-        ArrayDeque<INDArray> q = free.get(key);
-        INDArray owner = q == null ? null : q.pollFirst();
-        if (owner == null) {
+        ArrayDeque<Slot> q = free.get(key);
+        Slot slot = q == null ? null : q.pollFirst();
+        if (slot == null) {
             int held = 0;
             for (Lease l : leased) {
                 held += l.key == key ? 1 : 0;
@@ -139,11 +159,18 @@ final class ResultPool {
             if (held >= MAX_LEASED_PER_KEY) {
                 return Tensors.newArray(dtype, shape);
             }
-            owner = Tensors.newArray(dtype, new long[] {length});
+            slot = Slot.of(dtype, length);
         }
-        DataBuffer buffer = Nd4j.createBuffer(owner.data().pointer(), dtype, length, owner.data().indexer());
+        DataBuffer buffer;
+        boolean copied = BufferCopies.AVAILABLE;
+        if (copied) {
+            buffer = BufferCopies.copy(slot.template);
+            buffersCopied++;
+        } else {
+            buffer = Nd4j.createBuffer(slot.owner.data().pointer(), dtype, length, slot.owner.data().indexer());
+        }
         INDArray result = wrap(buffer, key, shape);
-        leased.add(new Lease(owner, key, buffer, orphansClosed));
+        leased.add(new Lease(slot, key, buffer, copied, orphansClosed));
         return result;
     }
 
@@ -205,16 +232,20 @@ final class ResultPool {
     private void reclaim() {
         for (Iterator<Lease> it = leased.iterator(); it.hasNext(); ) {
             Lease l = it.next();
-            if (l.released()) {
+            DataBuffer b = l.result.get();
+            if (b == null || b.wasClosed()) {
                 synchronized (l) {
                     l.settled = true;
                 }
                 it.remove();
-                ArrayDeque<INDArray> q = free.computeIfAbsent(l.key, k -> new ArrayDeque<>());
+                if (b != null && l.copied) {
+                    BufferCopies.reopen(l.slot.template); // the copy's close closed the shared native record
+                }
+                ArrayDeque<Slot> q = free.computeIfAbsent(l.key, k -> new ArrayDeque<>());
                 if (q.size() < MAX_LEASED_PER_KEY) {
-                    q.addFirst(l.owner);
+                    q.addFirst(l.slot);
                 } else {
-                    l.owner.close();
+                    l.slot.owner.close();
                 }
             }
         }
@@ -223,9 +254,9 @@ final class ResultPool {
     /** Frees the pooled memory; results still held keep theirs until they are unreachable. */
     void clear() {
         reclaim();
-        for (ArrayDeque<INDArray> q : free.values()) {
-            for (INDArray a : q) {
-                a.close();
+        for (ArrayDeque<Slot> q : free.values()) {
+            for (Slot a : q) {
+                a.owner.close();
             }
         }
         free.clear();
@@ -233,7 +264,7 @@ final class ResultPool {
         for (Lease l : leased) {
             DataBuffer held = l.result.get(); // strong while registering, so the action cannot run before
             if (held == null || held.wasClosed()) {
-                l.owner.close(); // released since reclaim() above
+                l.slot.owner.close(); // released since reclaim() above
             } else {
                 synchronized (l) {
                     l.orphaned = true;

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * {@link ResultPool}: a closed or unreachable result's memory is reused, a held one never is,
@@ -161,6 +162,56 @@ class ResultPoolTest {
             r.close();
         }
         assertEquals(ResultPool.FAST_CONSTRUCTOR == null ? 0 : 10, pool.fastBuilt - before);
+        pool.clear();
+    }
+
+    @Test
+    void closingAnEarlierResultAgainThroughAnyHandleNeverReachesTheNextHolderOfItsMemory() {
+        ResultPool pool = new ResultPool();
+        INDArray first = pool.take(DataType.FLOAT, SHAPE);
+        INDArray sameBuffer = first.reshape(15); // another handle over the first result's buffer
+        long address = Tensors.address(first);
+        first.close();
+        INDArray second = pool.take(DataType.FLOAT, SHAPE);
+        assertEquals(address, Tensors.address(second), "the closed result's memory is reused");
+        second.assign(5);
+        first.close();
+        sameBuffer.close();
+        assertTrue(first.wasClosed());
+        assertFalse(second.wasClosed(), "closing the earlier result again closed the later one");
+        assertFalse(second.data().wasClosed());
+        INDArray third = pool.take(DataType.FLOAT, SHAPE);
+        assertNotEquals(address, Tensors.address(third), "memory of a held result was handed out again");
+        third.assign(1);
+        assertEquals(75.0, second.sumNumber().doubleValue(), 0, "the held result was overwritten");
+        second.close();
+        third.close();
+        pool.clear();
+    }
+
+    @Test
+    void resultsOnReusedMemoryComputeCorrectlyRoundAfterRound() {
+        if (Nd4j.getBackend().getClass().getSimpleName().startsWith("Cpu")) {
+            assertTrue(BufferCopies.AVAILABLE, "the CPU backend's buffers could not be copied");
+        }
+        ResultPool pool = new ResultPool();
+        for (int round = 0; round < 40; round++) {
+            for (DataType dtype : new DataType[] {DataType.FLOAT, DataType.DOUBLE, DataType.HALF, DataType.INT}) {
+                INDArray r = pool.take(dtype, SHAPE);
+                String what = dtype + " round " + round;
+                assertFalse(r.wasClosed(), what);
+                r.assign(round).addi(1); // native ops through the result's buffer
+                assertEquals(15.0 * (round + 1), r.sumNumber().doubleValue(), 0, what);
+                r.get(NDArrayIndex.point(1), NDArrayIndex.all()).assign(0); // and through a view of it
+                assertEquals(10.0 * (round + 1), r.sumNumber().doubleValue(), 0, what);
+                assertEquals(0.0, r.getDouble(1, 4), 0, what);
+                r.close();
+                assertTrue(r.wasClosed(), what);
+            }
+        }
+        if (BufferCopies.AVAILABLE) {
+            assertEquals(4 * 40, pool.buffersCopied, "every result's buffer is a copy of its memory's template");
+        }
         pool.clear();
     }
 
