@@ -7,7 +7,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Allgather along the first dimension, which may differ between ranks (BlueFog {@code allgather}):
- * first the first dimensions, then the data straight into the result.
+ * first the first dimensions (unless the cache round that agreed the call carried them), then the
+ * data straight into the result.
  */
 final class AllgatherOperation implements Operation {
     @Override
@@ -19,6 +20,8 @@ final class AllgatherOperation implements Operation {
         long[] firstDims = new long[size];
         if (size == 1) {
             firstDims[0] = shape[0];
+        } else if (ctx.agreedFirstDims != null) {
+            System.arraycopy(ctx.agreedFirstDims, 0, firstDims, 0, size);
         } else {
             ctx.oneDouble.clear().put(0, shape[0]);
             DoubleBuffer all = ctx.gathered.clear().limit(size);

@@ -270,7 +270,10 @@ public final class Engine implements AutoCloseable {
             execute(batch, ops, t1, () -> executor.executeEarly(first, coordinator.firstDims()));
             return;
         }
-        execute(batch, ops, t1, () -> executor.execute(batch));
+        // A batch agreed by the cache round alone: the round carried every rank's first dimension of
+        // its first call, which an allgather needs (it then skips its own exchange of them).
+        long[] firstDims = v.cached() && batch.size() == 1 ? coordinator.firstDims() : null;
+        execute(batch, ops, t1, () -> executor.execute(batch, firstDims));
     }
 
     /**

@@ -46,6 +46,12 @@ final class ExecutionContext {
     /** Memory of the arrays handed to callers of the result-returning forms, reused once they release it. */
     private final ResultPool results = new ResultPool();
     private final List<INDArray> borrowed = new ArrayList<>();
+    /**
+     * Every rank's first dimension of the single call being executed, when the cache round that
+     * agreed it carried them ({@link Executor#execute(List, long[])}); else null. Valid only during
+     * that call.
+     */
+    long[] agreedFirstDims;
     private INDArray newResult; // the array resultSpace created for a single op, until unpack hands it out
     private Machines machines;
     /**

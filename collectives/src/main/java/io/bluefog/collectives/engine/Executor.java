@@ -39,9 +39,21 @@ final class Executor {
 
     /** Executes {@code batch} (one op, or several fusable ops) and completes their futures. */
     void execute(List<Op> batch) {
+        execute(batch, null);
+    }
+
+    /**
+     * Runs an agreed batch.
+     *
+     * @param firstDims every rank's first dimension of the batch's single call, as the cache round
+     *                  that agreed it carried them ({@link Coordinator#firstDims}), or null if not known
+     */
+    void execute(List<Op> batch, long[] firstDims) {
+        ctx.agreedFirstDims = firstDims;
         try {
             operations.get(batch.get(0).kind).execute(batch, ctx);
         } finally {
+            ctx.agreedFirstDims = null;
             ctx.finish();
         }
     }

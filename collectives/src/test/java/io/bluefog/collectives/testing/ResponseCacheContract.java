@@ -49,6 +49,8 @@ public final class ResponseCacheContract implements ContractSuite {
         m.put("cachedResultsEqualNegotiatedBitForBit", ResponseCacheContract::cachedResultsEqualNegotiatedBitForBit);
         m.put("everyMismatchAfterCachingFailsOnEveryRank", ResponseCacheContract::everyMismatchAfterCachingFailsOnEveryRank);
         m.put("earlyDataAtItsLimitsEqualsNegotiated", ResponseCacheContract::earlyDataAtItsLimitsEqualsNegotiated);
+        m.put("cachedLargeAllgathersTakeEachCallsFirstDimensions",
+                ResponseCacheContract::cachedLargeAllgathersTakeEachCallsFirstDimensions);
         m.put("changedOwnWeightsAreUsed", ResponseCacheContract::changedOwnWeightsAreUsed);
         m.put("ranksThatForgetDifferentCallsStillAgree", ResponseCacheContract::ranksThatForgetDifferentCallsStillAgree);
         return m;
@@ -231,6 +233,32 @@ public final class ResponseCacheContract implements ContractSuite {
         long[] counts = cachedAgainstNegotiated(bf, ResponseCacheContract::edgeCalls);
         boolean messages = !(bf.communicator() instanceof io.bluefog.comm.SharedMemoryExchange);
         assertEquals(messages && n >= 2 && n <= 8 ? 4 : 0, counts[2], "calls whose data went early");
+    }
+
+    /**
+     * Allgathers above the early path's limit whose first dimensions differ between ranks and from
+     * one call to the next (rows r + 1, r + 2, then r + 1 again): each cached call gives the
+     * negotiated shapes and bits (the cache round carries every rank's first dimension of the call
+     * it agrees, which the allgather then uses), and every call is cached.
+     */
+    static void cachedLargeAllgathersTakeEachCallsFirstDimensions(BlueFog bf) {
+        int n = bf.size();
+        long[] counts = cachedAgainstNegotiated(bf, ResponseCacheContract::largeAllgathers);
+        if (n > 1) {
+            assertEquals(counts[0], counts[1], "every call cached");
+            assertEquals(0, counts[2], "calls whose data went early");
+        }
+    }
+
+    private static List<INDArray> largeAllgathers(Collectives c, int n, int r) {
+        List<INDArray> out = new ArrayList<>();
+        Random random = new Random(SEED + 57L * r);
+        int cols = LARGEST_EARLY_FLOATS + 1;
+        for (int rows : new int[] {r + 1, r + 2, r + 1}) {
+            out.add(c.allgather(SerialReference.array(random.doubles((long) rows * cols, -1, 1).toArray(),
+                    DataType.FLOAT, rows, cols)));
+        }
+        return out;
     }
 
     private static List<INDArray> edgeCalls(Collectives c, int n, int r) {
