@@ -25,13 +25,15 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  *
  * <p>Only ND4J's CPU backend ({@code org.nd4j.linalg.cpu.nativecpu}) is supported. There a
  * buffer over external memory does not own that memory; closing it (or a copy of it) marks the
- * Java object released and sets the shared native record's length to zero, which {@link #reopen}
- * restores. The template itself is never closed and must stay reachable while any copy is used:
- * its deallocator frees the shared native record once the template is unreachable. Whether all
+ * Java object released and closes the shared native record (which frees nothing of that memory);
+ * {@link #reopen} sets the record back to the template's memory and length (ND4J's
+ * {@code OpaqueDataBuffer.setPrimaryBuffer}). The template itself is never closed and must stay
+ * reachable while any copy is used: its deallocator frees the shared native record once the template is unreachable. Whether all
  * of this holds for the ND4J version on the class path is checked once, on a small buffer, when
  * this class loads (copy, write and read through native ops, close, reopen, copy again, double
  * close); if any check fails, {@link #AVAILABLE} is false and callers build buffers the ordinary
- * way. Not thread-safe per template: the engine's thread alone copies and reopens.
+ * way. Not thread-safe per template: only the thread that holds the engine's execution lock
+ * copies and reopens (through {@link ResultPool}).
  */
 final class BufferCopies {
     /** Whether {@link #copy} and {@link #reopen} may be used: the CPU backend, checked at load. */
@@ -223,8 +225,8 @@ final class BufferCopies {
     }
 
     /**
-     * Restores the template's native record after a copy of it was closed (closing sets the shared
-     * record's length to zero); harmless if none was.
+     * Restores the template's native record (its memory and length) after a copy of it was closed,
+     * which closed that shared record; harmless if none was.
      *
      * @param template the buffer the closed copy was made from (itself never closed)
      */
