@@ -200,10 +200,12 @@ final class NeighborAllreduceOperation implements Operation {
      * workers (one per core) combine every rank's result block by block, all ranks per block, in
      * rank order (rank r reads the same elements of its sources, which the ranks before it in the
      * block brought into cache: each input is read from memory about once). A rank working in place
-     * gets its block of results through the worker's block buffer, copied into its input once every
-     * rank has read that block, so no rank needs scratch as large as the tensor nor a copy-back
-     * pass. Per element, each rank's result does not depend on the blocks or the worker (same
-     * operations in the same order).
+     * gets its block of results through the worker's block buffer, copied into its input as soon as
+     * the last rank that reads that input (itself or a rank it sends to, found by comparing memory
+     * ranges) has combined the block: on a ring right after the next rank, while both blocks are
+     * still in the core's cache, instead of after every rank from a buffer the cache no longer
+     * holds. So no rank needs scratch as large as the tensor nor a copy-back pass. Per element, each
+     * rank's result does not depend on the blocks or the worker (same operations in the same order).
      */
     private static final class EveryRank implements SharedMemoryExchange.RoundWork {
         private final String opName;
@@ -213,6 +215,13 @@ final class NeighborAllreduceOperation implements Operation {
         private INDArray[][] received;
         private boolean[] aliased;
         private boolean anyAliased;
+        /**
+         * For each position q of the rank order, the aliased ranks whose block of results goes into
+         * their input right after rank q's combine of that block ({@link #releaseOrder}[{@link
+         * #releaseFrom}[q] .. {@link #releaseFrom}[q + 1]): q is the last rank that reads their input.
+         */
+        private int[] releaseFrom;
+        private int[] releaseOrder;
         private DataType dtype;
         private long length;
         private long block;
@@ -262,6 +271,9 @@ final class NeighborAllreduceOperation implements Operation {
                 aliased[r] = received[r] != null && Tensors.sameMemory(p[r].out, p[r].in);
                 anyAliased |= aliased[r];
             }
+            if (anyAliased) {
+                releaseAfterLastReader(n);
+            }
             block = Math.max(1, Math.min(length, blockBufferBytes / ((long) n * dtype.width())));
             parts = (int) Math.min(Integer.MAX_VALUE, (length + block - 1) / block);
             boolean anyTold = false;
@@ -277,6 +289,80 @@ final class NeighborAllreduceOperation implements Operation {
                 }
             }
             return parts;
+        }
+
+        /**
+         * Fills {@link #releaseFrom} and {@link #releaseOrder}: an aliased rank r's results may
+         * overwrite its input once every rank whose combine reads memory overlapping that input (r
+         * itself, for its self term, and every rank with a received payload overlapping it) has
+         * combined the block, that is right after the last such rank in the order the workers
+         * combine (ascending). When aliased inputs overlap one another, every write waits for the
+         * last rank of the order, as if every rank read every input.
+         */
+        private void releaseAfterLastReader(int n) {
+            int width = dtype.width();
+            int m = 0;
+            for (int r = 0; r < n; r++) {
+                m += aliased[r] ? 1 : 0;
+            }
+            Integer[] byStart = new Integer[m];
+            long[] start = new long[n];
+            long[] end = new long[n];
+            for (int r = 0, i = 0; r < n; r++) {
+                if (aliased[r]) {
+                    byStart[i++] = r;
+                    start[r] = Tensors.address(p[r].in);
+                    end[r] = start[r] + length * width;
+                }
+            }
+            Arrays.sort(byStart, (a, b) -> Long.compare(start[a], start[b]));
+            long[] starts = new long[m];
+            boolean disjoint = true;
+            for (int i = 0; i < m; i++) {
+                starts[i] = start[byStart[i]];
+                disjoint &= i == 0 || starts[i] >= end[byStart[i - 1]];
+            }
+            int[] lastReader = new int[n];
+            for (int r = 0; r < n; r++) {
+                lastReader[r] = disjoint ? r : n - 1;
+            }
+            for (int q = 0; q < n && disjoint; q++) {
+                INDArray[] reads = received[q];
+                for (int k = 0; reads != null && k < reads.length; k++) {
+                    long s = Tensors.address(reads[k]);
+                    long e = s + reads[k].length() * width;
+                    int lo = 0; // then: the number of aliased inputs starting before e
+                    int hi = m;
+                    while (lo < hi) {
+                        int mid = (lo + hi) >>> 1;
+                        if (starts[mid] < e) {
+                            lo = mid + 1;
+                        } else {
+                            hi = mid;
+                        }
+                    }
+                    for (int i = lo - 1; i >= 0 && end[byStart[i]] > s; i--) { // disjoint: the overlapping ones are adjacent
+                        int r = byStart[i];
+                        lastReader[r] = Math.max(lastReader[r], q);
+                    }
+                }
+            }
+            releaseFrom = new int[n + 1];
+            for (int r = 0; r < n; r++) {
+                if (aliased[r]) {
+                    releaseFrom[lastReader[r] + 1]++;
+                }
+            }
+            for (int q = 0; q < n; q++) {
+                releaseFrom[q + 1] += releaseFrom[q];
+            }
+            releaseOrder = new int[releaseFrom[n]];
+            int[] fill = Arrays.copyOf(releaseFrom, n);
+            for (int r = 0; r < n; r++) {
+                if (aliased[r]) {
+                    releaseOrder[fill[lastReader[r]]++] = r;
+                }
+            }
         }
 
         /** Ranks [from, to) and the next part to tell them of, advanced by whichever worker holds the lock. */
@@ -367,21 +453,25 @@ final class NeighborAllreduceOperation implements Operation {
                 for (int part = next.getAsInt(); part >= 0; part = next.getAsInt()) {
                     long at = part * block;
                     int count = (int) Math.min(block, length - at);
-                    for (int r = 0; r < n; r++) {
-                        if (combiner[r] != null) {
+                    for (int q = 0; q < n; q++) {
+                        if (combiner[q] != null) {
                             try {
-                                combiner[r].combineTo(at, count, aliased[r] ? r * block : at);
+                                combiner[q].combineTo(at, count, aliased[q] ? q * block : at);
                             } catch (RuntimeException e) {
-                                fail(p[r], e);
-                                combiner[r] = null;
-                                inBytes[r] = null;
+                                fail(p[q], e);
+                                combiner[q] = null;
+                                inBytes[q] = null;
                             }
                         }
-                    }
-                    for (int r = 0; r < n; r++) {
-                        if (inBytes[r] != null) { // every rank has read this block: its results go in place
-                            inBytes[r].put(Math.toIntExact(inBytes[r].position() + at * width), bufferBytes,
-                                    Math.toIntExact(bufferBytes.position() + r * block * width), count * width);
+                        if (anyAliased) {
+                            for (int i = releaseFrom[q]; i < releaseFrom[q + 1]; i++) {
+                                int r = releaseOrder[i];
+                                if (inBytes[r] != null) { // every reader of r's input has read this block
+                                    inBytes[r].put(Math.toIntExact(inBytes[r].position() + at * width), bufferBytes,
+                                            Math.toIntExact(bufferBytes.position() + r * block * width),
+                                            count * width);
+                                }
+                            }
                         }
                     }
                     if (written != null) {

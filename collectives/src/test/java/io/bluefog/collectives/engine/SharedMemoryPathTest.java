@@ -198,6 +198,60 @@ class SharedMemoryPathTest {
         }
     }
 
+    /**
+     * In-place calls whose inputs are the rows of one matrix (views of one buffer, as a simulation
+     * might lay out its ranks): the shared round writes each rank's block of results right after the
+     * last rank that reads that row, found by comparing memory ranges, so a write that came too
+     * early (before a later reader of the row, e.g. the ring's last rank reading row 0, or every
+     * rank reading the star's centre) would change a neighbor's bits. Compared with the message path
+     * on a copy of the matrix, three calls in a row, with many small blocks and with one block.
+     */
+    @Test
+    void rowsOfOneMatrixInPlaceGiveTheMessagePathsBits() {
+        int saved = NeighborAllreduceOperation.blockBufferBytes;
+        try {
+            for (int blockBytes : new int[] {48, saved}) {
+                NeighborAllreduceOperation.blockBufferBytes = blockBytes;
+                for (Object[] c : cases().subList(0, 3)) { // ring of 5, exponential of 6, star of 4
+                    String name = c[0] + ", block buffer " + blockBytes + " bytes";
+                    int n = (Integer) c[1];
+                    PlanMaker maker = (PlanMaker) c[2];
+                    int size = 1031;
+                    INDArray shared = TestTensors.random(DataType.FLOAT, n * size, 77L * n).reshape(n, size);
+                    INDArray copy = shared.dup();
+                    AtomicInteger shares = new AtomicInteger();
+                    LocalCluster.builder(n).timeoutMillis(TIMEOUT_MILLIS).build().call(bf -> {
+                        int r = bf.rank();
+                        Engine fast = new Engine(new Counting(bf.communicator(), shares), 1 << 20, TIMEOUT_MILLIS,
+                                CHUNK_BYTES, false, Timeline.disabled(), 1024);
+                        Engine slow = new Engine(new MessagesOnly(bf.communicator()), 1 << 20, TIMEOUT_MILLIS,
+                                CHUNK_BYTES, false, Timeline.disabled());
+                        try {
+                            INDArray x = shared.getRow(r);
+                            INDArray y = copy.getRow(r);
+                            for (int k = 0; k < 3; k++) {
+                                fast.runInCallerOrSubmit(Op.neighborAllreduce(x, maker.plan(r, n), true)).future().join();
+                                slow.runInCallerOrSubmit(Op.neighborAllreduce(y, maker.plan(r, n), true)).future().join();
+                            }
+                            return null;
+                        } finally {
+                            fast.close();
+                            slow.close();
+                        }
+                    });
+                    assertTrue(shares.get() > 0, name + ": the shared-memory path never ran");
+                    for (int r = 0; r < n; r++) {
+                        assertTrue(java.util.Arrays.equals(TestTensors.bits(copy.getRow(r).dup()),
+                                TestTensors.bits(shared.getRow(r).dup())), name + ", rank " + r
+                                + ": the shared round's in-place rows differ from the message path's");
+                    }
+                }
+            }
+        } finally {
+            NeighborAllreduceOperation.blockBufferBytes = saved;
+        }
+    }
+
     /** Repeated in-place calls of {@link #foldedCallsAreOneRoundAndFallBackOnAMismatch}. */
     private static final int FOLDED_CALLS = 4;
 

@@ -101,7 +101,7 @@ class BfrunMpiTest {
     }
 
     @Test
-    void jvmTuningBelongsToFashionMnistOnly() {
+    void jvmTuningBelongsToTheMeasuredJobsOnly() {
         List<String> hello = dryRun(List.of(), "-np", "2", "hello");
         assertFalse(hello.stream().anyMatch(w -> w.startsWith("-Xmn") || w.startsWith("-XX:TieredStopAtLevel")),
                 () -> "hello must start with the JVM's defaults: " + hello);
@@ -112,6 +112,13 @@ class BfrunMpiTest {
         List<String> overridden = dryRun(List.of("BLUEFOG_JAVA_OPTS=-Xmn128m"), "-np", "2", "fashion-mnist");
         assertTrue(overridden.indexOf("-Xmn128m") > overridden.indexOf("-Xmn320m"),
                 () -> "BLUEFOG_JAVA_OPTS must come after the example's options: " + overridden);
+        List<String> simulated = dryRun(List.of(), "-np", "1", "consensus", "--transport", "local", "--ranks", "8");
+        assertTrue(simulated.contains("-XX:TieredStopAtLevel=1"), () -> "a LocalCluster consensus: " + simulated);
+        List<String> equalsForm = dryRun(List.of(), "-np", "1", "consensus", "--transport=local");
+        assertTrue(equalsForm.contains("-XX:TieredStopAtLevel=1"), () -> equalsForm.toString());
+        List<String> onMpi = dryRun(List.of(), "-np", "2", "consensus", "--iterations", "3");
+        assertFalse(onMpi.stream().anyMatch(w -> w.startsWith("-XX:TieredStopAtLevel")),
+                () -> "consensus on MPI ranks keeps the JVM's defaults: " + onMpi);
     }
 
     private static void assertRefused(MpiRun.Result r, String expectedFragment) {
