@@ -1,12 +1,14 @@
 package io.bluefog.collectives.engine;
 
 import static io.bluefog.collectives.engine.ExecutionContext.TAG_DATA;
+import static io.bluefog.collectives.engine.ExecutionContext.TAG_RESULT;
 
 import io.bluefog.comm.ReduceOp;
 import io.bluefog.comm.Request;
 import java.nio.ByteBuffer;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
+import java.util.ArrayList;
 import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -31,6 +33,24 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * buffers on every call; on 2 ranks at 25 to 100 MB it took 2.5 to 4 times {@code MPI_Allreduce}.
  * Point-to-point messages of the same size move at the blocking collective's speed, and every wait
  * here has the engine's deadline and failure watch.
+ *
+ * <p>The schedule, chunk by chunk ({@link #run}). Open MPI's shared-memory transport copies a large
+ * message on the receiving rank, inside the call that posts or polls the receive, so each rank's
+ * work is its own copies and sums, done one after the other on its thread. Two things decide how
+ * fast that is, both measured on 2 ranks at 25 MB (timing marks per phase on the 2-core test VM):
+ * <ul>
+ *   <li>Where the copies land. Other ranks' terms are received into {@link #SLOTS} chunk-sized slots
+ *       per rank, reused round robin: a chunk is summed right after it was copied, while it is in
+ *       cache, and no block-sized receive buffer is touched.</li>
+ *   <li>That both ranks do the same work at the same time. After summing chunk c, a rank waits for
+ *       chunk c - 1 of every other rank's finished block (lock step). Before, a rank that got ahead
+ *       summed all its chunks first and then waited, in place, for its sends to be taken before
+ *       receiving any finished chunk, while the other rank did its sums and all of its allgather
+ *       copies in one stretch: the two ranks' copies no longer overlapped, and such calls took
+ *       up to twice as long as the others.</li>
+ * </ul>
+ * The allgather half has its own tag ({@link ExecutionContext#TAG_RESULT}), so its receives can be
+ * posted at any time without matching a reduce-scatter message of the same rank.
  */
 final class DirectAllreduce {
     /** Smallest tensor (bytes) that the MPI transport reduces this way; smaller ones use the transport's allreduce. */
@@ -41,6 +61,15 @@ final class DirectAllreduce {
     private final float[] floatTerm = new float[Combiner.BLOCK];
     private final double[] doubleAcc = new double[Combiner.BLOCK];
     private final double[] doubleTerm = new double[Combiner.BLOCK];
+    // The pending receives of one call: reduce-scatter (chunk by chunk, rank by rank) and allgather ({@link Gather}).
+    private final List<Request> scatterRecvs = new ArrayList<>();
+    private final List<Request> gatherRecvs = new ArrayList<>();
+
+    /**
+     * Receive slots per other rank: chunk c of my block arrives in slot c mod SLOTS. Two, so that
+     * the next chunk can arrive while one is summed; more only hold copies longer before their sum.
+     */
+    static final int SLOTS = 2;
 
     /** @return true if {@code op} (an agreed allreduce batch's first op) can run here */
     static boolean applies(ReduceOp op, DataType dtype, long elements, int size, long minBytes) {
@@ -58,119 +87,193 @@ final class DirectAllreduce {
      * ranks into {@code out} (flat, contiguous, in's length and dtype; may be {@code in}, else in is
      * not written). Collective over every rank of {@code ctx}.
      *
-     * <p>The receives of the other ranks' finished blocks (the allgather half) are posted early, so
-     * that those blocks arrive while this rank still sums its own: into a new array at once, and in
-     * place chunk by chunk as soon as the send of this rank's copy of that chunk (the reduce-scatter
-     * half) has completed. Receives from one rank are posted in the order that rank sends (its
-     * reduce-scatter chunks, then its finished block's chunks), so MPI's in-order matching pairs them.
+     * <p>Each rank sends every other rank that rank's block of its input at once, and receives the
+     * other ranks' copies of its own block into slots, {@link #SLOTS} chunks ahead. Per chunk c of
+     * its block: wait for that chunk from every rank, sum it into {@code out}, send it to every
+     * other rank, receive chunk c + SLOTS into the freed slots, and wait for chunk c - 1 of every
+     * other rank's finished block (received directly into {@code out}; in place only once the
+     * send of this rank's copy of that chunk has completed, so nothing is received into memory a
+     * pending send still reads).
      */
     void run(ExecutionContext ctx, INDArray in, INDArray out, ReduceOp op) {
-        INDArray work = out;
         int size = ctx.size;
         int rank = ctx.rank;
-        long n = work.length();
-        DataType dtype = work.dataType();
+        long n = out.length();
+        DataType dtype = out.dataType();
         long deadline = ctx.deadline();
         long chunk = ctx.chunkElements(dtype);
         long mine0 = blockStart(n, size, rank);
         long mineLen = blockStart(n, size, rank + 1) - mine0;
         int myChunks = chunks(mineLen, chunk);
-        ByteBuffer base = Tensors.base(work);
+        ByteBuffer base = Tensors.base(out);
         boolean inPlace = Tensors.sameMemory(in, out);
         ByteBuffer input = inPlace ? base : Tensors.base(in);
-        List<Request> recvs = ctx.recvs;
+        List<Request> scatter = scatterRecvs;
         List<Request> sends = ctx.sends;
-        recvs.clear();
+        scatter.clear();
+        gatherRecvs.clear();
         sends.clear();
 
-        // Reduce-scatter: receive every other rank's copy of my block; send each rank its block.
         int others = size - 1;
         int[] from = new int[others];
-        ByteBuffer[] received = new ByteBuffer[size];
         for (int q = 0, k = 0; q < size; q++) {
             if (q != rank) {
-                if (k == 0 && !inPlace) {
-                    // Into a new array, the first other rank's terms land in this rank's block of the
-                    // result itself, summed there in place: 1/size of the tensor less memory touched.
-                    received[q] = base.duplicate().order(base.order())
-                            .position(Math.toIntExact(base.position() + mine0 * dtype.width()));
-                } else {
-                    received[q] = Tensors.base(ctx.borrow(dtype, Math.max(1, mineLen)));
-                }
                 from[k++] = q;
             }
         }
-        for (int c = 0; c < myChunks; c++) {
-            long at = c * chunk;
-            long count = Math.min(chunk, mineLen - at);
-            for (int q : from) {
-                recvs.add(ctx.comm.irecv(Tensors.nio(received[q], dtype, at, count), q, TAG_DATA));
+        // Slot s of rank from[k] is chunk (k * slots + s) of a pooled scratch array.
+        int slots = Math.min(SLOTS, myChunks);
+        ByteBuffer scratch = Tensors.base(ctx.borrow(dtype, others * slots * chunk));
+        ByteBuffer[][] slot = new ByteBuffer[others][slots];
+        for (int k = 0; k < others; k++) {
+            for (int s = 0; s < slots; s++) {
+                slot[k][s] = scratch.duplicate().order(scratch.order())
+                        .position(Math.toIntExact(scratch.position() + (k * slots + s) * chunk * dtype.width()));
             }
         }
-        int scatterRecvs = recvs.size();
-        // Per other rank k (index into from): its block's chunk count and where its sends start.
-        int[] blockChunks = new int[others];
-        int[] firstSend = new int[others];
+        // Reduce-scatter sends: rank from[k] gets its block of my input; its chunk j is send firstSend[k] + j.
+        Gather g = new Gather(ctx, base, dtype, n, chunk, from, inPlace);
         for (int k = 0; k < others; k++) {
             int q = from[k];
             long b0 = blockStart(n, size, q);
             long len = blockStart(n, size, q + 1) - b0;
-            blockChunks[k] = chunks(len, chunk);
-            firstSend[k] = sends.size();
-            for (int c = 0; c < blockChunks[k]; c++) {
+            g.firstSend[k] = sends.size();
+            for (int c = 0; c < g.blockChunks[k]; c++) {
                 long at = c * chunk;
                 sends.add(ctx.comm.isend(Tensors.nio(input, dtype, b0 + at, Math.min(chunk, len - at)), q, TAG_DATA));
             }
         }
         int scatterSends = sends.size();
-        // Allgather receives: gatherPeer[i] is the rank of the i-th one posted; posted[k] counts rank from[k]'s.
-        int[] gatherPeer = new int[scatterSends];
-        int[] posted = new int[others];
-        postGatherRecvs(ctx, base, dtype, n, chunk, from, blockChunks, firstSend, posted, gatherPeer, scatterRecvs, !inPlace);
-        received[rank] = input; // my own terms
+        for (int c = 0; c < slots; c++) {
+            postScatterRecvs(ctx, slot, from, dtype, c, Math.min(chunk, mineLen - c * chunk));
+        }
+        if (!inPlace) {
+            g.postAll(); // into a new array the finished blocks may arrive at any time
+        }
+        ByteBuffer[] terms = new ByteBuffer[size];
+        terms[rank] = input; // my own terms, at my block's offsets
         for (int c = 0; c < myChunks; c++) {
             long at = c * chunk;
-            long count = Math.min(chunk, mineLen - at);
-            ctx.waitRange(recvs, c * others, others, deadline, k -> "allreduce data from rank " + from[k]
+            int count = (int) Math.min(chunk, mineLen - at);
+            ctx.waitRange(scatter, c * others, others, deadline, k -> "allreduce data from rank " + from[k]
                     + " at rank " + rank);
-            sum(base, received, rank, dtype, mine0 + at, at, (int) count, op == ReduceOp.AVG ? size : 1);
+            for (int k = 0; k < others; k++) {
+                terms[from[k]] = slot[k][c % slots];
+            }
+            sum(base, terms, rank, dtype, mine0 + at, count, op == ReduceOp.AVG ? size : 1);
             // Allgather, pipelined: the finished chunk goes to every other rank at once.
             for (int q : from) {
-                sends.add(ctx.comm.isend(Tensors.nio(base, dtype, mine0 + at, count), q, TAG_DATA));
+                sends.add(ctx.comm.isend(Tensors.nio(base, dtype, mine0 + at, count), q, TAG_RESULT));
             }
-            if (inPlace) {
-                postGatherRecvs(ctx, base, dtype, n, chunk, from, blockChunks, firstSend, posted, gatherPeer, scatterRecvs, false);
+            int next = c + slots;
+            if (next < myChunks) {
+                postScatterRecvs(ctx, slot, from, dtype, next, Math.min(chunk, mineLen - next * chunk));
+            }
+            if (c > 0) {
+                g.await(c - 1, deadline); // lock step with the other ranks
             }
         }
-        // My copies of the other blocks may be overwritten once their owners have them.
+        for (int j = Math.max(0, myChunks - 1); j < g.maxBlockChunks; j++) {
+            g.await(j, deadline);
+        }
+        // My copies of the other blocks are no longer read (in place, the waits above included them).
         ctx.waitRange(sends, 0, scatterSends, deadline, k -> "rank " + sendTarget(from, n, size, chunk, k)
                 + " to receive allreduce data from rank " + rank);
-        postGatherRecvs(ctx, base, dtype, n, chunk, from, blockChunks, firstSend, posted, gatherPeer, scatterRecvs, true);
-        ctx.waitRange(recvs, scatterRecvs, recvs.size() - scatterRecvs, deadline,
-                k -> "allreduce result block of rank " + gatherPeer[k] + " at rank " + rank);
         ctx.waitRange(sends, scatterSends, sends.size() - scatterSends, deadline,
                 k -> "rank " + from[k % others] + " to receive rank " + rank + "'s allreduce result block");
     }
 
-    /**
-     * Posts, for each other rank {@code from[k]} in chunk order, the receives of its finished block
-     * into {@code base}: all remaining ones if {@code all}, else only those whose chunk this rank has
-     * finished sending (its reduce-scatter send tests complete), so nothing is received into memory
-     * that a pending send still reads. Receive i of the allgather (list index {@code firstRecv + i})
-     * comes from rank {@code gatherPeer[i]}.
-     */
-    private static void postGatherRecvs(ExecutionContext ctx, ByteBuffer base, DataType dtype, long n, long chunk,
-            int[] from, int[] blockChunks, int[] firstSend, int[] posted, int[] gatherPeer, int firstRecv, boolean all) {
-        int size = ctx.size;
+    /** Posts the reduce-scatter receives of chunk {@code c} ({@code count} elements) of my block, rank by rank, into their slots. */
+    private void postScatterRecvs(ExecutionContext ctx, ByteBuffer[][] slot, int[] from, DataType dtype, int c, long count) {
+        int slots = slot[0].length;
         for (int k = 0; k < from.length; k++) {
+            scatterRecvs.add(ctx.comm.irecv(Tensors.nio(slot[k][c % slots], dtype, 0, count), from[k], TAG_DATA));
+        }
+    }
+
+    /**
+     * The allgather half's receives of one call: chunk j of rank {@code from[k]}'s finished block
+     * goes straight into its place in the result, as receive {@code at[firstSend[k] + j]} of
+     * {@link #gatherRecvs}, posted in chunk order per rank.
+     */
+    private final class Gather {
+        final ExecutionContext ctx;
+        final ByteBuffer base;
+        final DataType dtype;
+        final long n;
+        final long chunk;
+        final int[] from;
+        final boolean inPlace;
+        final int[] blockChunks;
+        final int[] firstSend;
+        final int[] posted;
+        final int[] at;
+        final int maxBlockChunks;
+
+        Gather(ExecutionContext ctx, ByteBuffer base, DataType dtype, long n, long chunk, int[] from, boolean inPlace) {
+            this.ctx = ctx;
+            this.base = base;
+            this.dtype = dtype;
+            this.n = n;
+            this.chunk = chunk;
+            this.from = from;
+            this.inPlace = inPlace;
+            int others = from.length;
+            blockChunks = new int[others];
+            firstSend = new int[others];
+            posted = new int[others];
+            int total = 0;
+            int max = 0;
+            for (int k = 0; k < others; k++) {
+                blockChunks[k] = chunks(blockStart(n, ctx.size, from[k] + 1) - blockStart(n, ctx.size, from[k]), chunk);
+                total += blockChunks[k];
+                max = Math.max(max, blockChunks[k]);
+            }
+            at = new int[total];
+            maxBlockChunks = max;
+        }
+
+        /** Posts the receive of rank from[k]'s next finished chunk. */
+        private void postNext(int k) {
             int q = from[k];
-            long b0 = blockStart(n, size, q);
-            long len = blockStart(n, size, q + 1) - b0;
-            while (posted[k] < blockChunks[k] && (all || ctx.sends.get(firstSend[k] + posted[k]).test())) {
-                long at = posted[k] * chunk;
-                gatherPeer[ctx.recvs.size() - firstRecv] = q;
-                ctx.recvs.add(ctx.comm.irecv(Tensors.nio(base, dtype, b0 + at, Math.min(chunk, len - at)), q, TAG_DATA));
-                posted[k]++;
+            long b0 = blockStart(n, ctx.size, q);
+            long len = blockStart(n, ctx.size, q + 1) - b0;
+            long off = posted[k] * chunk;
+            at[firstSend[k] + posted[k]] = gatherRecvs.size();
+            gatherRecvs.add(ctx.comm.irecv(Tensors.nio(base, dtype, b0 + off, Math.min(chunk, len - off)), q, TAG_RESULT));
+            posted[k]++;
+        }
+
+        /** Posts every receive (into a new array, where no send reads the result's memory). */
+        void postAll() {
+            for (int k = 0; k < from.length; k++) {
+                while (posted[k] < blockChunks[k]) {
+                    postNext(k);
+                }
+            }
+        }
+
+        /**
+         * Waits until chunk {@code j} of every other rank's finished block (of those that have one)
+         * has arrived, first posting its receive if needed: in place only after the send of my copy
+         * of that chunk to its owner has completed.
+         */
+        void await(int j, long deadline) {
+            int rank = ctx.rank;
+            for (int k = 0; k < from.length; k++) {
+                if (j >= blockChunks[k]) {
+                    continue;
+                }
+                int q = from[k];
+                while (posted[k] <= j) {
+                    if (inPlace) {
+                        ctx.waitRange(ctx.sends, firstSend[k] + posted[k], 1, deadline,
+                                i -> "rank " + q + " to receive allreduce data from rank " + rank);
+                    }
+                    postNext(k);
+                }
+                ctx.waitRange(gatherRecvs, at[firstSend[k] + j], 1, deadline,
+                        i -> "allreduce result block of rank " + q + " at rank " + rank);
             }
         }
     }
@@ -194,18 +297,17 @@ final class DirectAllreduce {
     /**
      * work[at .. at + count) = (sum over ranks r ascending of term_r) / divisor, in the element type,
      * where term_rank is received[rank][at .. at + count) (the input, possibly work itself) and term_q
-     * (q != rank) is received[q][rel .. rel + count) (into a new array, one of them is work's own
-     * elements [at .. at + count)).
+     * (q != rank) is received[q][0 .. count) (a receive slot).
      *
      * <p>Two terms: one element-wise pass over the direct buffers (measured about 1.5 times faster
      * than the blocks below on 12.5 MB, near memcpy speed). More: block by block through heap
      * scratch, every term of a block read before the block is written (a term may be work itself).
      */
-    private void sum(ByteBuffer work, ByteBuffer[] received, int rank, DataType dtype, long at, long rel,
-            int count, int divisor) {
+    private void sum(ByteBuffer work, ByteBuffer[] received, int rank, DataType dtype, long at, int count,
+            int divisor) {
         int size = received.length;
         if (size == 2) {
-            sumTwo(work, received, rank, dtype, at, rel, count, divisor);
+            sumTwo(work, received, rank, dtype, at, count, divisor);
             return;
         }
         int block = Combiner.BLOCK;
@@ -214,7 +316,7 @@ final class DirectAllreduce {
             FloatBuffer w = (FloatBuffer) Tensors.nio(work, dtype, at, count);
             FloatBuffer[] r = new FloatBuffer[size];
             for (int q = 0; q < size; q++) {
-                r[q] = (FloatBuffer) Tensors.nio(received[q], dtype, q == rank ? at : rel, count);
+                r[q] = (FloatBuffer) Tensors.nio(received[q], dtype, q == rank ? at : 0, count);
             }
             float[] acc = floatAcc;
             float[] t = floatTerm;
@@ -235,7 +337,7 @@ final class DirectAllreduce {
             DoubleBuffer w = (DoubleBuffer) Tensors.nio(work, dtype, at, count);
             DoubleBuffer[] r = new DoubleBuffer[size];
             for (int q = 0; q < size; q++) {
-                r[q] = (DoubleBuffer) Tensors.nio(received[q], dtype, q == rank ? at : rel, count);
+                r[q] = (DoubleBuffer) Tensors.nio(received[q], dtype, q == rank ? at : 0, count);
             }
             double[] acc = doubleAcc;
             double[] t = doubleTerm;
@@ -299,15 +401,15 @@ final class DirectAllreduce {
      * <p>On two ranks the divisor is 1 or 2; dividing by 2 and multiplying by 0.5 round the same
      * real number, so the average is computed as a product (the same bits, no division).
      */
-    private static void sumTwo(ByteBuffer work, ByteBuffer[] received, int rank, DataType dtype, long at, long rel,
+    private static void sumTwo(ByteBuffer work, ByteBuffer[] received, int rank, DataType dtype, long at,
             int count, int divisor) {
         if (divisor != 1 && divisor != 2) {
             throw new IllegalArgumentException("two-term sum divides by 1 or 2, got " + divisor);
         }
         if (dtype == DataType.FLOAT) {
             FloatBuffer w = (FloatBuffer) Tensors.nio(work, dtype, at, count);
-            FloatBuffer a = (FloatBuffer) Tensors.nio(received[0], dtype, rank == 0 ? at : rel, count);
-            FloatBuffer b = (FloatBuffer) Tensors.nio(received[1], dtype, rank == 1 ? at : rel, count);
+            FloatBuffer a = (FloatBuffer) Tensors.nio(received[0], dtype, rank == 0 ? at : 0, count);
+            FloatBuffer b = (FloatBuffer) Tensors.nio(received[1], dtype, rank == 1 ? at : 0, count);
             if (divisor == 1) {
                 addFloats(w, a, b, count);
             } else {
@@ -315,8 +417,8 @@ final class DirectAllreduce {
             }
         } else {
             DoubleBuffer w = (DoubleBuffer) Tensors.nio(work, dtype, at, count);
-            DoubleBuffer a = (DoubleBuffer) Tensors.nio(received[0], dtype, rank == 0 ? at : rel, count);
-            DoubleBuffer b = (DoubleBuffer) Tensors.nio(received[1], dtype, rank == 1 ? at : rel, count);
+            DoubleBuffer a = (DoubleBuffer) Tensors.nio(received[0], dtype, rank == 0 ? at : 0, count);
+            DoubleBuffer b = (DoubleBuffer) Tensors.nio(received[1], dtype, rank == 1 ? at : 0, count);
             if (divisor == 1) {
                 addDoubles(w, a, b, count);
             } else {

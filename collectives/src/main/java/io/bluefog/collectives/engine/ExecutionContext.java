@@ -23,6 +23,8 @@ final class ExecutionContext {
     static final int TAG_META = 5;
     static final int TAG_PEER_HEADER = 6;
     static final int TAG_FAILURE = 7;
+    /** The allgather half of {@link DirectAllreduce}: finished chunks (its reduce-scatter half uses {@link #TAG_DATA}). */
+    static final int TAG_RESULT = 9;
 
     final Communicator comm;
     final int rank;
