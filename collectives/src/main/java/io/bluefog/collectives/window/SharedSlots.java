@@ -26,9 +26,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * the ranks on the same host that map it: the shared-memory payload path of {@link Windows}.
  *
  * <p>Layout (native byte order): a long nonce at byte 0 (checked by every rank that maps the file, so
- * that a stale or foreign file of the same name is never used), then one int reference count per
- * slot from byte 8, then the slots, each {@code count} elements of the window's dtype, 64-byte
- * aligned. The owner writes w&middot;tensor into a slot whose count is 0 and sets the count to the number
+ * that a stale or foreign file of the same name is never used), then per out-neighbor of the owner
+ * (ascending) a long count of the slot writes it has applied ({@link #applied}), then one int
+ * reference count per slot, then the slots, each {@code count} elements of the window's dtype,
+ * 64-byte aligned. The owner writes w&middot;tensor into a slot whose count is 0 and sets the count to the number
  * of destinations that will adopt it ({@link #take}); each destination decrements it when it lets
  * the slot go ({@link #release}). Counts are atomic across processes (a {@link VarHandle} view of the
  * mapping: volatile and compare-and-set accesses on aligned ints of a direct buffer).
@@ -45,11 +46,14 @@ final class SharedSlots {
     static final String PREFIX = "bluefog-win-";
 
     private static final VarHandle INTS = MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.nativeOrder());
+    private static final VarHandle LONGS = MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.nativeOrder());
     private static final long ALIGN = 64;
 
     final Path path;
     final long nonce;
     final int slots;
+    /** The owner's out-degree: how many applied counters the file has. */
+    final int outDegree;
     final DataType dtype;
     final long count;
     private final MappedByteBuffer map;
@@ -57,16 +61,17 @@ final class SharedSlots {
     private final INDArray[] arrays;
     private int next;
 
-    private SharedSlots(Path path, long nonce, int slots, DataType dtype, long[] shape, MappedByteBuffer map) {
+    private SharedSlots(Path path, long nonce, int outDegree, DataType dtype, long[] shape, MappedByteBuffer map) {
         this.path = path;
         this.nonce = nonce;
-        this.slots = slots;
+        this.outDegree = outDegree;
+        this.slots = Windows.slotCount(outDegree);
         this.dtype = dtype;
         this.count = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
         this.map = map;
         this.arrays = new INDArray[slots];
         long slotBytes = slotBytes(dtype, count);
-        long first = dataOffset(slots);
+        long first = dataOffset(outDegree);
         for (int s = 0; s < slots; s++) {
             ByteBuffer slice = map.slice(Math.toIntExact(first + s * slotBytes), Math.toIntExact(count * dtype.width()))
                     .order(ByteOrder.nativeOrder());
@@ -89,12 +94,16 @@ final class SharedSlots {
         return (count * dtype.width() + ALIGN - 1) / ALIGN * ALIGN;
     }
 
-    private static long dataOffset(int slots) {
-        return (8 + 4L * slots + ALIGN - 1) / ALIGN * ALIGN;
+    private static long countsOffset(int outDegree) {
+        return 8 + 8L * outDegree;
     }
 
-    private static long fileBytes(int slots, DataType dtype, long count) {
-        return dataOffset(slots) + slots * slotBytes(dtype, count);
+    private static long dataOffset(int outDegree) {
+        return (countsOffset(outDegree) + 4L * Windows.slotCount(outDegree) + ALIGN - 1) / ALIGN * ALIGN;
+    }
+
+    private static long fileBytes(int outDegree, DataType dtype, long count) {
+        return dataOffset(outDegree) + Windows.slotCount(outDegree) * slotBytes(dtype, count);
     }
 
     /** @return the file of the rank with process id {@code pid} and nonce {@code nonce} */
@@ -103,15 +112,15 @@ final class SharedSlots {
     }
 
     /**
-     * Creates and maps a new file of {@code slots} free slots for arrays of {@code dtype} and
-     * {@code shape}.
+     * Creates and maps a new file of {@link Windows#slotCount}{@code (outDegree)} free slots for arrays
+     * of {@code dtype} and {@code shape}.
      *
      * @param nonce a random number below 2^52 (it travels as a double), written at the file's start
      * @throws IOException if {@code /dev/shm} is missing, full or not writable
      */
-    static SharedSlots create(long pid, long nonce, int slots, DataType dtype, long[] shape) throws IOException {
+    static SharedSlots create(long pid, long nonce, int outDegree, DataType dtype, long[] shape) throws IOException {
         long count = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
-        long bytes = fileBytes(slots, dtype, count);
+        long bytes = fileBytes(outDegree, dtype, count);
         if (bytes > Integer.MAX_VALUE) {
             throw new IOException("window of " + bytes + " bytes of slots is over the 2 GiB a mapping may hold");
         }
@@ -121,7 +130,7 @@ final class SharedSlots {
             MappedByteBuffer map = ch.map(FileChannel.MapMode.READ_WRITE, 0, bytes);
             map.order(ByteOrder.nativeOrder());
             map.putLong(0, nonce); // the counts start at 0: the file is new, so zero-filled
-            return new SharedSlots(path, nonce, slots, dtype, shape, map);
+            return new SharedSlots(path, nonce, outDegree, dtype, shape, map);
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(path);
             throw e instanceof IOException io ? io : new IOException(e);
@@ -134,9 +143,9 @@ final class SharedSlots {
      * @throws IOException if it does not exist (e.g. the peer is on another host), has another size,
      *                     or does not start with {@code nonce}
      */
-    static SharedSlots map(long pid, long nonce, int slots, DataType dtype, long[] shape) throws IOException {
+    static SharedSlots map(long pid, long nonce, int outDegree, DataType dtype, long[] shape) throws IOException {
         long count = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
-        long bytes = fileBytes(slots, dtype, count);
+        long bytes = fileBytes(outDegree, dtype, count);
         Path path = pathOf(pid, nonce);
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             if (ch.size() != bytes) {
@@ -147,7 +156,7 @@ final class SharedSlots {
             if (map.getLong(0) != nonce) {
                 throw new IOException(path + " does not carry the expected nonce");
             }
-            return new SharedSlots(path, nonce, slots, dtype, shape, map);
+            return new SharedSlots(path, nonce, outDegree, dtype, shape, map);
         }
     }
 
@@ -197,7 +206,21 @@ final class SharedSlots {
         return (int) INTS.getVolatile(map, countOffset(s));
     }
 
-    private static int countOffset(int s) {
-        return 8 + 4 * s;
+    /**
+     * Destination side: counts one more slot write applied by the owner's out-neighbor number
+     * {@code j} (its index among the owner's out-neighbors, ascending); the owner's write completes
+     * when this count reaches it ({@link #applied}), with no confirmation message.
+     */
+    void markApplied(int j) {
+        LONGS.getAndAdd(map, 8 + 8 * j, 1L);
+    }
+
+    /** Owner side: @return how many slot writes out-neighbor number {@code j} has applied */
+    long applied(int j) {
+        return (long) LONGS.getVolatile(map, 8 + 8 * j);
+    }
+
+    private int countOffset(int s) {
+        return Math.toIntExact(countsOffset(outDegree) + 4L * s);
     }
 }

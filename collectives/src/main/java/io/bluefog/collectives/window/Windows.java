@@ -120,6 +120,8 @@ public final class Windows implements AutoCloseable {
     private final AtomicLong stagingAllocations = new AtomicLong();
     private final Object sendLock = new Object();
     private final ConcurrentLinkedQueue<Object[]> inFlight = new ConcurrentLinkedQueue<>();
+    /** Outstanding shared-memory writes of this rank, completed by {@link #completeSlotWrites}. */
+    private final ConcurrentLinkedQueue<Pending> slotPendings = new ConcurrentLinkedQueue<>();
     private final Object lifecycle = new Object();
     private long nextWindowId = 1;
     private volatile boolean associatedP;
@@ -457,14 +459,24 @@ public final class Windows implements AutoCloseable {
         for (Map.Entry<Integer, Double> e : dst.entrySet()) {
             Object payload = byWeight.get(e.getValue());
             long req = nextRequest.getAndIncrement();
-            h.add(e.getKey(), register(req, new Pending(e.getKey(), w, 0, what)));
             long[] head = header(kind, w.id, req, w.count, dtypeCode(w.dtype),
                     Double.doubleToRawLongBits(associatedP ? p * e.getValue() : 0), 0);
             if (payload instanceof Staging scaled) {
+                h.add(e.getKey(), register(req, new Pending(e.getKey(), w, 0, what)));
                 send(e.getKey(), head, nio(scaled.array), scaled);
             } else {
+                // no confirmation message: the write is complete when the destination's applied
+                // counter in this rank's file reaches its number (writes to one destination are
+                // applied in the order of their headers)
                 head[H_SLOT] = (Integer) payload + 1;
-                send(e.getKey(), head, null, null);
+                int j = Arrays.binarySearch(w.out, e.getKey());
+                synchronized (sendLock) {
+                    Pending pw = new Pending(e.getKey(), w, 0, what);
+                    pw.slotWrite(req, w.sendSlots, j, ++w.slotWrites[j]);
+                    h.add(e.getKey(), register(req, pw));
+                    slotPendings.add(pw);
+                    send(e.getKey(), head, null, null);
+                }
             }
         }
         if (selfWeight != 1.0) {
@@ -991,6 +1003,20 @@ public final class Windows implements AutoCloseable {
         }
     }
 
+    /** Completes the shared-memory writes whose destination has applied them (their applied counter reached). */
+    private void completeSlotWrites() {
+        for (var it = slotPendings.iterator(); it.hasNext(); ) {
+            Pending p = it.next();
+            if (p.done.isDone()) {
+                it.remove();
+            } else if (p.slots.applied(p.outIndex) >= p.sequence) {
+                it.remove();
+                pending.remove(p.request);
+                p.done.complete(null);
+            }
+        }
+    }
+
     private void testInFlight() {
         for (var it = inFlight.iterator(); it.hasNext(); ) {
             Object[] s = it.next();
@@ -1105,6 +1131,9 @@ public final class Windows implements AutoCloseable {
         }
     }
 
+    /** How often a join re-reads the applied counters of its shared-memory writes: every 20 µs. */
+    static final long SLOT_WATCH_NANOS = 20_000L;
+
     /** The window service's longest sleep between polls when idle: 1 ms. */
     static final long SERVICE_MAX_PARK_NANOS = 1_000_000L;
 
@@ -1156,11 +1185,24 @@ public final class Windows implements AutoCloseable {
         final String what;
         final java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
 
+        /** For a shared-memory write: its request id, the sender's slot file, the destination's index and the write's number. */
+        long request;
+        SharedSlots slots;
+        int outIndex;
+        long sequence;
+
         Pending(int peer, Window window, double weight, String what) {
             this.peer = peer;
             this.window = window;
             this.weight = weight;
             this.what = what;
+        }
+
+        void slotWrite(long request, SharedSlots slots, int outIndex, long sequence) {
+            this.request = request;
+            this.slots = slots;
+            this.outIndex = outIndex;
+            this.sequence = sequence;
         }
     }
 
@@ -1179,6 +1221,7 @@ public final class Windows implements AutoCloseable {
 
         @Override
         public boolean poll() {
+            completeSlotWrites();
             for (Pending p : parts) {
                 if (!p.done.isDone()) {
                     return false;
@@ -1194,6 +1237,14 @@ public final class Windows implements AutoCloseable {
             RuntimeException failure = null;
             for (Pending p : parts) {
                 try {
+                    while (p.slots != null && !p.done.isDone()) {
+                        // a shared-memory write: watch its applied counter (the service does too, between polls)
+                        completeSlotWrites();
+                        if (p.done.isDone() || System.nanoTime() > deadline) {
+                            break;
+                        }
+                        LockSupport.parkNanos(SLOT_WATCH_NANOS);
+                    }
                     p.done.get(Math.max(0, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS);
                 } catch (java.util.concurrent.TimeoutException e) {
                     late.add(p.peer);
@@ -1248,6 +1299,10 @@ public final class Windows implements AutoCloseable {
         final StagingPool receiveStaging;
         /** Per in-neighbor: its out-degree in the window's graph (which sizes its slot file). */
         final int[] inOutDegree;
+        /** Per in-neighbor: this rank's index among its out-neighbors (this rank's applied counter in its file). */
+        final int[] inOutIndex;
+        /** Per out-neighbor j: slot writes sent to it (numbered under sendLock, in the order of their headers). */
+        final long[] slotWrites;
         /** This rank's shared-memory send slots, null when writes travel as messages. */
         SharedSlots sendSlots;
         /** Per in-neighbor k: its send slots as mapped here, null when writes travel as messages. */
@@ -1277,9 +1332,12 @@ public final class Windows implements AutoCloseable {
             this.in = t.inNeighbors(me);
             this.out = t.outNeighbors(me);
             this.inOutDegree = new int[in.length];
+            this.inOutIndex = new int[in.length];
             for (int k = 0; k < in.length; k++) {
                 inOutDegree[k] = t.outNeighbors(in[k]).length;
+                inOutIndex[k] = Arrays.binarySearch(t.outNeighbors(in[k]), me);
             }
+            this.slotWrites = new long[out.length];
             this.heldSlot = new int[in.length];
             Arrays.fill(heldSlot, -1);
             Topology mix = given != null ? io.bluefog.Weighting.UNIFORM.apply(given) : bf.mixingTopology();
@@ -1324,7 +1382,7 @@ public final class Windows implements AutoCloseable {
             long pid = ProcessHandle.current().pid();
             long nonce = 1 + java.util.concurrent.ThreadLocalRandom.current().nextLong((1L << 52) - 1);
             try {
-                sendSlots = SharedSlots.create(pid, nonce, slotCount(out.length), dtype, shape);
+                sendSlots = SharedSlots.create(pid, nonce, out.length, dtype, shape);
                 desc[DESC_SHM] = SHM_OFFERED;
                 desc[DESC_SHM + 1] = pid;
                 desc[DESC_SHM + 2] = nonce;
@@ -1353,7 +1411,7 @@ public final class Windows implements AutoCloseable {
                 }
                 try {
                     mapped[k] = SharedSlots.map((long) d[DESC_SHM + 1], (long) d[DESC_SHM + 2],
-                            slotCount(inOutDegree[k]), dtype, shape);
+                            inOutDegree[k], dtype, shape);
                 } catch (java.io.IOException | RuntimeException e) {
                     return false; // another host, or the file is not the one offered
                 }
@@ -1548,6 +1606,7 @@ public final class Windows implements AutoCloseable {
                         serve(r, h);
                     }
                     testInFlight();
+                    completeSlotWrites();
                     idle = worked ? 0 : Math.min(idle + 1, 1_000);
                     long park = serviceParkNanos(idle);
                     if (park == 0) {
@@ -1658,7 +1717,11 @@ public final class Windows implements AutoCloseable {
                         }
                         w.versions[k]++;
                         w.writes[k]++;
-                        reply(src, ACK, request, 0);
+                        if (slot >= 0) {
+                            w.peerSlots[k].markApplied(w.inOutIndex[k]); // the sender's confirmation
+                        } else {
+                            reply(src, ACK, request, 0);
+                        }
                     });
                 }
                 case GET_REQUEST -> {
