@@ -472,8 +472,10 @@ public final class Windows implements AutoCloseable {
                 int j = Arrays.binarySearch(w.out, e.getKey());
                 synchronized (sendLock) {
                     Pending pw = new Pending(e.getKey(), w, 0, what);
-                    pw.slotWrite(req, w.sendSlots, j, ++w.slotWrites[j]);
+                    long sequence = w.slotWrites[j] + 1;
+                    pw.slotWrite(req, w.sendSlots, j, sequence);
                     h.add(e.getKey(), register(req, pw));
+                    w.slotWrites[j] = sequence; // counted once registered: a failed registration sends nothing
                     slotPendings.add(pw);
                     send(e.getKey(), head, null, null);
                 }
