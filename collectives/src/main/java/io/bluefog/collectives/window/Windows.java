@@ -61,11 +61,29 @@ import org.nd4j.linalg.factory.Nd4j;
  * (fixed-size headers) and {@value #TAG_DATA} (tensors), the way BlueFog serves its NCCL windows.
  * A write is applied atomically with respect to {@link #winUpdate} and other writes; a put or
  * accumulate completes (its handle's {@code join()} returns) once every destination has applied it.
- * Writes are staged in arrays pooled per window: the sender copies w&middot;tensor once per distinct
- * destination weight (reused once its sends have completed), the receiver takes the payload into a
- * pooled array, which becomes the receive buffer when that buffer is empty (reset by an update) and
- * is otherwise added into it; so in a steady stream of writes nothing is allocated
- * ({@link #stagingAllocations()}).
+ * The sender computes w&middot;tensor once per distinct destination weight, in one pass, into one of two
+ * places:
+ * <ul>
+ *   <li><b>Shared memory</b> (ranks on one host): each rank's window has a file of
+ *       {@link #slotCount}{@code (outdeg)} send slots under {@code /dev/shm}, created at
+ *       {@link #winCreate}, memory-mapped there by its out-neighbors and unlinked by its owner before
+ *       {@code winCreate} returns (nothing is left behind, even after a crash). The sender writes
+ *       into a free slot and sends only the header, naming the slot; the destination adopts the slot
+ *       as its receive buffer (a put, or an accumulate into an empty buffer) or adds it into the
+ *       buffer, with no copy, and gives it back (a reference count in the file) when the buffer is
+ *       replaced, reset or summed into a private array. Instead of a confirmation message the
+ *       destination counts the write applied in the sender's file, which the sender's
+ *       {@code join()} watches. A write that finds every slot still held travels as a message.
+ *       {@code winCreate} decides for the window on every rank alike: each rank creates its file
+ *       (with a random nonce), maps its in-neighbors' files and checks their nonce, and shared memory
+ *       is used only if every rank succeeded ({@link #winSharedMemory}); off with
+ *       {@code BLUEFOG_WINDOW_SHM=false} ({@link io.bluefog.config.BlueFogConfig#windowShm()}).</li>
+ *   <li><b>Messages</b> (otherwise): the copy goes into an array pooled per window (reused once its
+ *       sends have completed) and travels on {@value #TAG_DATA}; the receiver takes the payload into a
+ *       pooled array, which becomes the receive buffer when that buffer is empty (reset by an update)
+ *       and is otherwise added into it, and confirms with a message.</li>
+ * </ul>
+ * Either way, in a steady stream of writes nothing is allocated ({@link #stagingAllocations()}).
  * Every wait has the deadline {@code BLUEFOG_TIMEOUT_MILLIS} ({@link io.bluefog.config.BlueFogConfig#timeoutMillis()}).
  *
  * <h2>Which ranks call what</h2>
