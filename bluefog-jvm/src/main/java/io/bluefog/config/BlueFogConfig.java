@@ -22,7 +22,7 @@ import java.util.regex.Pattern;
  * {@value #TIMELINE} have BlueFog's (and Horovod's) names and meaning; {@value #SKIP_NEGOTIATE} is the
  * environment form of BlueFog's {@code bf.set_skip_negotiate_stage(True)} (BlueFog sets that
  * stage from Python only). {@value #TIMEOUT_MILLIS}, {@value #PIPELINE_CHUNK}, {@value #NATIVE_KERNELS},
- * {@value #TRANSPORT} and {@value #DEVICE} are bluefog-jvm's own; {@value #CACHE_CAPACITY} is Horovod's
+ * {@value #TRANSPORT}, {@value #DEVICE} and {@value #WINDOW_SHM} are bluefog-jvm's own; {@value #CACHE_CAPACITY} is Horovod's
  * {@code HOROVOD_CACHE_CAPACITY} under bluefog-jvm's prefix. {@code BLUEFOG_JAVA_OPTS} is read by {@code bfrun} only
  * (JVM options of the ranks), not by the runtime.
  *
@@ -53,6 +53,10 @@ import java.util.regex.Pattern;
  *       0 .. 2^31 - 1; a repeated call skips the round through rank 0 (Horovod's
  *       {@code HOROVOD_CACHE_CAPACITY}); 0 disables the cache; equal on every rank or 0 on none
  *       (see {@code CollectivesConfig})</td><td>1024, as Horovod</td></tr>
+ *   <tr><td>{@value #WINDOW_SHM}</td><td>{@code false}: one-sided window payloads always travel as
+ *       transport messages; {@code true}: between ranks on one host they go through memory-mapped
+ *       files under {@code /dev/shm} when every rank of the window can map its in-neighbors' files
+ *       (see {@code io.bluefog.collectives.window.Windows}, "Transport")</td><td>true</td></tr>
  * </table>
  *
  * <p>Booleans accept true/false, 1/0 and yes/no, case-insensitively. Bad values raise
@@ -70,10 +74,11 @@ public final class BlueFogConfig {
     public static final String TRANSPORT = "BLUEFOG_TRANSPORT";
     public static final String DEVICE = "BLUEFOG_DEVICE";
     public static final String CACHE_CAPACITY = "BLUEFOG_CACHE_CAPACITY";
+    public static final String WINDOW_SHM = "BLUEFOG_WINDOW_SHM";
 
     /** Every variable read here, in the order of the table above. */
     public static final List<String> VARIABLES = List.of(LOG_LEVEL, FUSION_THRESHOLD, TIMELINE, PIPELINE_CHUNK,
-            SKIP_NEGOTIATE, TIMEOUT_MILLIS, NATIVE_KERNELS, TRANSPORT, DEVICE, CACHE_CAPACITY);
+            SKIP_NEGOTIATE, TIMEOUT_MILLIS, NATIVE_KERNELS, TRANSPORT, DEVICE, CACHE_CAPACITY, WINDOW_SHM);
 
     public static final LogLevel DEFAULT_LOG_LEVEL = LogLevel.WARNING;
     public static final long DEFAULT_FUSION_THRESHOLD_BYTES = 8L * 1024 * 1024;
@@ -96,7 +101,7 @@ public final class BlueFogConfig {
 
     private static final BlueFogConfig DEFAULTS =
             new BlueFogConfig(DEFAULT_LOG_LEVEL, false, DEFAULT_FUSION_THRESHOLD_BYTES, null, DEFAULT_TIMEOUT_MILLIS,
-                    DEFAULT_PIPELINE_CHUNK_BYTES, false, true, null, DeviceChoice.AUTO, DEFAULT_CACHE_CAPACITY);
+                    DEFAULT_PIPELINE_CHUNK_BYTES, false, true, null, DeviceChoice.AUTO, DEFAULT_CACHE_CAPACITY, true);
 
     private final LogLevel logLevel;
     private final boolean logLevelSet;
@@ -109,10 +114,11 @@ public final class BlueFogConfig {
     private final String transport;
     private final DeviceChoice device;
     private final int cacheCapacity;
+    private final boolean windowShm;
 
     private BlueFogConfig(LogLevel logLevel, boolean logLevelSet, long fusionThresholdBytes, String timelinePrefix,
             long timeoutMillis, long pipelineChunkBytes, boolean skipNegotiation, boolean nativeKernels,
-            String transport, DeviceChoice device, int cacheCapacity) {
+            String transport, DeviceChoice device, int cacheCapacity, boolean windowShm) {
         this.logLevel = logLevel;
         this.logLevelSet = logLevelSet;
         this.fusionThresholdBytes = fusionThresholdBytes;
@@ -124,6 +130,7 @@ public final class BlueFogConfig {
         this.transport = transport;
         this.device = device;
         this.cacheCapacity = cacheCapacity;
+        this.windowShm = windowShm;
     }
 
     /** @return every setting at its default */
@@ -168,6 +175,7 @@ public final class BlueFogConfig {
         String transport = blankToNull(variables.get(TRANSPORT));
         String device = blankToNull(variables.get(DEVICE));
         String cache = blankToNull(variables.get(CACHE_CAPACITY));
+        String shm = blankToNull(variables.get(WINDOW_SHM));
         if (transport != null && !TRANSPORT_NAME.matcher(transport).matches()) {
             throw new ConfigurationException(TRANSPORT + "='" + transport
                     + "' is not a transport name (lower-case letters, digits, '-' and '_', e.g. mpi or local)");
@@ -185,7 +193,8 @@ public final class BlueFogConfig {
                 kernels == null || parseBoolean(NATIVE_KERNELS, kernels),
                 transport,
                 device == null ? DeviceChoice.AUTO : DeviceChoice.parse(DEVICE, device),
-                cache == null ? DEFAULT_CACHE_CAPACITY : (int) parseLong(CACHE_CAPACITY, cache, 0, Integer.MAX_VALUE));
+                cache == null ? DEFAULT_CACHE_CAPACITY : (int) parseLong(CACHE_CAPACITY, cache, 0, Integer.MAX_VALUE),
+                shm == null || parseBoolean(WINDOW_SHM, shm));
     }
 
     /** @return the log level ({@value #LOG_LEVEL}) */
@@ -237,6 +246,20 @@ public final class BlueFogConfig {
         return Optional.ofNullable(transport);
     }
 
+    /**
+     * @return false if window payloads must travel as messages even between ranks on one host
+     *         ({@value #WINDOW_SHM}; see {@code io.bluefog.collectives.window.Windows}, "Transport")
+     */
+    public boolean windowShm() {
+        return windowShm;
+    }
+
+    /** @return a copy with the given {@value #WINDOW_SHM} setting */
+    public BlueFogConfig withWindowShm(boolean on) {
+        return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis,
+                pipelineChunkBytes, skipNegotiation, nativeKernels, transport, device, cacheCapacity, on);
+    }
+
     /** @return calls the collectives' response cache remembers ({@value #CACHE_CAPACITY}); 0: no cache */
     public int cacheCapacity() {
         return cacheCapacity;
@@ -251,7 +274,7 @@ public final class BlueFogConfig {
             throw new ConfigurationException("cacheCapacity = " + capacity + " must be >= 0 (0 disables the cache)");
         }
         return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis,
-                pipelineChunkBytes, skipNegotiation, nativeKernels, transport, device, capacity);
+                pipelineChunkBytes, skipNegotiation, nativeKernels, transport, device, capacity, windowShm);
     }
 
     /** @return the device kind the ranks must use ({@value #DEVICE}); {@link DeviceChoice#AUTO} by default */
@@ -262,19 +285,19 @@ public final class BlueFogConfig {
     /** @return a copy with the given {@value #DEVICE} setting */
     public BlueFogConfig withDevice(DeviceChoice device) {
         return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis,
-                pipelineChunkBytes, skipNegotiation, nativeKernels, transport, Objects.requireNonNull(device, "device"), cacheCapacity);
+                pipelineChunkBytes, skipNegotiation, nativeKernels, transport, Objects.requireNonNull(device, "device"), cacheCapacity, windowShm);
     }
 
     /** @return a copy with the given {@value #SKIP_NEGOTIATE} setting */
     public BlueFogConfig withSkipNegotiation(boolean skip) {
         return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis,
-                pipelineChunkBytes, skip, nativeKernels, transport, device, cacheCapacity);
+                pipelineChunkBytes, skip, nativeKernels, transport, device, cacheCapacity, windowShm);
     }
 
     /** @return a copy with {@code logLevel} */
     public BlueFogConfig withLogLevel(LogLevel logLevel) {
         return new BlueFogConfig(Objects.requireNonNull(logLevel, "logLevel"), true, fusionThresholdBytes,
-                timelinePrefix, timeoutMillis, pipelineChunkBytes, skipNegotiation, nativeKernels, transport, device, cacheCapacity);
+                timelinePrefix, timeoutMillis, pipelineChunkBytes, skipNegotiation, nativeKernels, transport, device, cacheCapacity, windowShm);
     }
 
     /**
@@ -287,13 +310,13 @@ public final class BlueFogConfig {
                     + MAX_FUSION_THRESHOLD_BYTES);
         }
         return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis,
-                pipelineChunkBytes, skipNegotiation, nativeKernels, transport, device, cacheCapacity);
+                pipelineChunkBytes, skipNegotiation, nativeKernels, transport, device, cacheCapacity, windowShm);
     }
 
     /** @return a copy writing timelines to {@code <prefix><rank>.json}; null or blank disables the timeline */
     public BlueFogConfig withTimelinePrefix(String prefix) {
         return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, blankToNull(prefix), timeoutMillis,
-                pipelineChunkBytes, skipNegotiation, nativeKernels, transport, device, cacheCapacity);
+                pipelineChunkBytes, skipNegotiation, nativeKernels, transport, device, cacheCapacity, windowShm);
     }
 
     /**
@@ -305,7 +328,7 @@ public final class BlueFogConfig {
             throw new ConfigurationException("timeoutMillis = " + timeoutMillis + " must be positive");
         }
         return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis,
-                pipelineChunkBytes, skipNegotiation, nativeKernels, transport, device, cacheCapacity);
+                pipelineChunkBytes, skipNegotiation, nativeKernels, transport, device, cacheCapacity, windowShm);
     }
 
     /**
@@ -318,7 +341,7 @@ public final class BlueFogConfig {
                     + MIN_PIPELINE_CHUNK_BYTES + ".." + MAX_PIPELINE_CHUNK_BYTES);
         }
         return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis,
-                pipelineChunkBytes, skipNegotiation, nativeKernels, transport, device, cacheCapacity);
+                pipelineChunkBytes, skipNegotiation, nativeKernels, transport, device, cacheCapacity, windowShm);
     }
 
     private static String blankToNull(String s) {
@@ -355,13 +378,14 @@ public final class BlueFogConfig {
                 && fusionThresholdBytes == c.fusionThresholdBytes && Objects.equals(timelinePrefix, c.timelinePrefix)
                 && timeoutMillis == c.timeoutMillis && pipelineChunkBytes == c.pipelineChunkBytes
                 && skipNegotiation == c.skipNegotiation && nativeKernels == c.nativeKernels
-                && Objects.equals(transport, c.transport) && device == c.device && cacheCapacity == c.cacheCapacity;
+                && Objects.equals(transport, c.transport) && device == c.device && cacheCapacity == c.cacheCapacity
+                && windowShm == c.windowShm;
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis, pipelineChunkBytes,
-                skipNegotiation, nativeKernels, transport, device, cacheCapacity);
+                skipNegotiation, nativeKernels, transport, device, cacheCapacity, windowShm);
     }
 
     @Override
@@ -371,6 +395,6 @@ public final class BlueFogConfig {
                 + timeoutMillis + ", " + PIPELINE_CHUNK + "=" + pipelineChunkBytes + ", " + SKIP_NEGOTIATE + "="
                 + skipNegotiation + ", " + NATIVE_KERNELS + "=" + nativeKernels + ", " + TRANSPORT + "="
                 + (transport == null ? "(unset)" : transport) + ", " + DEVICE + "=" + device + ", " + CACHE_CAPACITY + "="
-                + cacheCapacity;
+                + cacheCapacity + ", " + WINDOW_SHM + "=" + windowShm;
     }
 }

@@ -137,10 +137,23 @@ class BlueFogConfigTest {
     }
 
     @Test
+    void windowShmIsReadAndChecked() {
+        assertTrue(BlueFogConfig.from(Map.of()).windowShm(), "on by default");
+        assertFalse(BlueFogConfig.from(Map.of("BLUEFOG_WINDOW_SHM", "false")).windowShm());
+        assertTrue(BlueFogConfig.from(Map.of("BLUEFOG_WINDOW_SHM", "YES")).windowShm());
+        ConfigurationException e = assertThrows(ConfigurationException.class,
+                () -> BlueFogConfig.from(Map.of("BLUEFOG_WINDOW_SHM", "maybe")));
+        assertTrue(e.getMessage().contains("BLUEFOG_WINDOW_SHM='maybe'"), e.getMessage());
+        assertFalse(BlueFogConfig.defaults().withWindowShm(false).windowShm());
+        assertFalse(BlueFogConfig.defaults().withWindowShm(false).equals(BlueFogConfig.defaults()));
+        assertTrue(BlueFogConfig.defaults().withWindowShm(false).toString().contains("BLUEFOG_WINDOW_SHM=false"));
+    }
+
+    @Test
     void everyVariableIsListed() {
         assertEquals(List.of("BLUEFOG_LOG_LEVEL", "BLUEFOG_FUSION_THRESHOLD", "BLUEFOG_TIMELINE", "BLUEFOG_PIPELINE_CHUNK",
                 "BLUEFOG_SKIP_NEGOTIATE", "BLUEFOG_TIMEOUT_MILLIS", "BLUEFOG_NATIVE_KERNELS", "BLUEFOG_TRANSPORT",
-                "BLUEFOG_DEVICE", "BLUEFOG_CACHE_CAPACITY"), BlueFogConfig.VARIABLES);
+                "BLUEFOG_DEVICE", "BLUEFOG_CACHE_CAPACITY", "BLUEFOG_WINDOW_SHM"), BlueFogConfig.VARIABLES);
         assertEquals(BlueFogConfig.TRANSPORT, BlueFog.TRANSPORT_ENV);
     }
 

@@ -61,11 +61,29 @@ import org.nd4j.linalg.factory.Nd4j;
  * (fixed-size headers) and {@value #TAG_DATA} (tensors), the way BlueFog serves its NCCL windows.
  * A write is applied atomically with respect to {@link #winUpdate} and other writes; a put or
  * accumulate completes (its handle's {@code join()} returns) once every destination has applied it.
- * Writes are staged in arrays pooled per window: the sender copies w&middot;tensor once per distinct
- * destination weight (reused once its sends have completed), the receiver takes the payload into a
- * pooled array, which becomes the receive buffer when that buffer is empty (reset by an update) and
- * is otherwise added into it; so in a steady stream of writes nothing is allocated
- * ({@link #stagingAllocations()}).
+ * The sender computes w&middot;tensor once per distinct destination weight, in one pass, into one of two
+ * places:
+ * <ul>
+ *   <li><b>Shared memory</b> (ranks on one host): each rank's window has a file of
+ *       {@link #slotCount}{@code (outdeg)} send slots under {@code /dev/shm}, created at
+ *       {@link #winCreate}, memory-mapped there by its out-neighbors and unlinked by its owner before
+ *       {@code winCreate} returns (nothing is left behind, even after a crash). The sender writes
+ *       into a free slot and sends only the header, naming the slot; the destination adopts the slot
+ *       as its receive buffer (a put, or an accumulate into an empty buffer) or adds it into the
+ *       buffer, with no copy, and gives it back (a reference count in the file) when the buffer is
+ *       replaced, reset or summed into a private array. Instead of a confirmation message the
+ *       destination counts the write applied in the sender's file, which the sender's
+ *       {@code join()} watches. A write that finds every slot still held travels as a message.
+ *       {@code winCreate} decides for the window on every rank alike: each rank creates its file
+ *       (with a random nonce), maps its in-neighbors' files and checks their nonce, and shared memory
+ *       is used only if every rank succeeded ({@link #winSharedMemory}); off with
+ *       {@code BLUEFOG_WINDOW_SHM=false} ({@link io.bluefog.config.BlueFogConfig#windowShm()}).</li>
+ *   <li><b>Messages</b> (otherwise): the copy goes into an array pooled per window (reused once its
+ *       sends have completed) and travels on {@value #TAG_DATA}; the receiver takes the payload into a
+ *       pooled array, which becomes the receive buffer when that buffer is empty (reset by an update)
+ *       and is otherwise added into it, and confirms with a message.</li>
+ * </ul>
+ * Either way, in a steady stream of writes nothing is allocated ({@link #stagingAllocations()}).
  * Every wait has the deadline {@code BLUEFOG_TIMEOUT_MILLIS} ({@link io.bluefog.config.BlueFogConfig#timeoutMillis()}).
  *
  * <h2>Which ranks call what</h2>
@@ -93,10 +111,19 @@ public final class Windows implements AutoCloseable {
     private static final Map<BlueFog, Windows> INSTANCES = new ConcurrentHashMap<>();
 
     static final int HEADER_LONGS = 8;
-    // header: [0] kind, [1] window id, [2] request id, [3] element count, [4] dtype code, [5] p bits, [6] error code
+    // header: [0] kind, [1] window id, [2] request id, [3] element count, [4] dtype code, [5] p bits, [6] error code,
+    // [7] for a put or accumulate: 1 + the sender's shared-memory slot holding the payload, 0: the payload follows on TAG_DATA
+    static final int H_SLOT = 7;
     static final int PUT = 1, ACCUMULATE = 2, GET_REQUEST = 3, GET_REPLY = 4, ACK = 5, ERROR = 6, LOCK = 7,
             GRANT = 8, UNLOCK = 9, STOP = 10;
     static final int ERR_NO_WINDOW = 1, ERR_NOT_NEIGHBOR = 2, ERR_SHAPE = 3;
+    /**
+     * winCreate's description of a rank's arguments: [0] valid, [1] dtype, [2] rank, [3..12) shape
+     * (compared across ranks), then the shared-memory offer: [12] state ({@link #SHM_OFFERED}, 0: no
+     * out-neighbors, -1: off or failed), [13] process id, [14] nonce.
+     */
+    static final int DESC_LENGTH = 15, DESC_SHM = 12;
+    static final double SHM_OFFERED = 1;
 
     private final BlueFog bf;
     private final Communicator comm;
@@ -111,6 +138,8 @@ public final class Windows implements AutoCloseable {
     private final AtomicLong stagingAllocations = new AtomicLong();
     private final Object sendLock = new Object();
     private final ConcurrentLinkedQueue<Object[]> inFlight = new ConcurrentLinkedQueue<>();
+    /** Outstanding shared-memory writes of this rank, completed by {@link #completeSlotWrites}. */
+    private final ConcurrentLinkedQueue<Pending> slotPendings = new ConcurrentLinkedQueue<>();
     private final Object lifecycle = new Object();
     private long nextWindowId = 1;
     private volatile boolean associatedP;
@@ -170,7 +199,7 @@ public final class Windows implements AutoCloseable {
                     + comm.size() + " ranks");
         }
         Objects.requireNonNull(tensor, "tensor");
-        double[] desc = new double[12];
+        double[] desc = new double[DESC_LENGTH];
         String problem = null;
         if (tensor.dataType() != DataType.FLOAT && tensor.dataType() != DataType.DOUBLE) {
             problem = "dtype " + tensor.dataType() + " (windows take float32 or float64)";
@@ -192,6 +221,11 @@ public final class Windows implements AutoCloseable {
             long id = nextWindowId++;
             w = problem == null ? new Window(name, id, tensor, zeroInit, topology) : null;
             if (w != null) {
+                w.createSendSlots(desc);
+            } else {
+                desc[DESC_SHM] = -1;
+            }
+            if (w != null) {
                 byId.put(id, w); // before the handshake: peers may put as soon as theirs returns
                 bf.holdTopology(holder(name));
             }
@@ -199,7 +233,7 @@ public final class Windows implements AutoCloseable {
         }
         INDArray all;
         try {
-            all = Collectives.of(bf).named("bf.winCreate." + name).allgather(Nd4j.createFromArray(desc).reshape(1, 12));
+            all = Collectives.of(bf).named("bf.winCreate." + name).allgather(Nd4j.createFromArray(desc).reshape(1, DESC_LENGTH));
         } catch (RuntimeException e) {
             abandon(w);
             throw e;
@@ -209,7 +243,7 @@ public final class Windows implements AutoCloseable {
         double[] first = all.getRow(0).toDoubleVector();
         for (int r = 0; r < all.rows(); r++) {
             double[] d = all.getRow(r).toDoubleVector();
-            ok &= d[0] == 1 && Arrays.equals(d, first);
+            ok &= d[0] == 1 && Arrays.equals(d, 0, DESC_SHM, first, 0, DESC_SHM);
             each.append(r == 0 ? "" : "; ").append("rank ").append(r).append(": ").append(describe(d));
         }
         if (!ok) {
@@ -217,12 +251,25 @@ public final class Windows implements AutoCloseable {
             throw new CollectiveMismatchException("winCreate('" + name + "'): ranks disagree or passed invalid tensors"
                     + (problem == null ? "" : " (rank " + me + " passed " + problem + ")") + ": " + each);
         }
+        // shared memory: every rank maps its in-neighbors' files, then all agree (AND) to use them;
+        // each owner unlinks its file once every rank has mapped it (or given up)
+        try {
+            double mine = w.mapPeerSlots(all) ? 1 : 0;
+            INDArray agree = Collectives.of(bf).named("bf.winCreate.shm." + name)
+                    .allgather(Nd4j.createFromArray(new double[] {mine}).reshape(1, 1));
+            boolean every = agree.minNumber().doubleValue() == 1;
+            w.settleSharedMemory(every);
+        } catch (RuntimeException e) {
+            abandon(w);
+            throw e;
+        }
         byName.put(name, w);
     }
 
     private void abandon(Window w) {
         synchronized (lifecycle) {
             if (w != null) {
+                w.settleSharedMemory(false);
                 w.freed = true;
                 byId.remove(w.id);
                 bf.releaseTopology(holder(w.name));
@@ -399,23 +446,58 @@ public final class Windows implements AutoCloseable {
         synchronized (w) {
             p = w.p;
         }
-        // One staging copy w·tensor per distinct weight, shared by the destinations of that weight and
-        // taken from the window's pool: every use is counted before the first send starts, and the
-        // copy returns to the pool when its last send has completed (testInFlight), so a step that
-        // writes to every out-neighbor with one weight makes one pass and allocates nothing.
-        Map<Double, Staging> byWeight = new java.util.HashMap<>();
+        // One copy w·tensor per distinct weight, shared by the destinations of that weight: in a free
+        // slot of the window's shared-memory file (the destinations adopt the slot itself, and let it
+        // go when it is replaced or consumed) or else in a staging array of the window's pool (sent as
+        // a message, back to the pool when its last send has completed, see testInFlight). Every use
+        // is counted before the first header goes out, so a step that writes to every out-neighbor
+        // with one weight makes one pass and allocates nothing.
+        Map<Double, Integer> uses = new java.util.HashMap<>();
         for (double weight : dst.values()) {
-            byWeight.computeIfAbsent(weight, x -> w.sendStaging.take()).uses.incrementAndGet();
+            uses.merge(weight, 1, Integer::sum);
         }
-        for (Map.Entry<Double, Staging> e : byWeight.entrySet()) {
-            tensor.mul(e.getKey(), e.getValue().array); // one pass, no temporary
+        Map<Double, Object> byWeight = new java.util.HashMap<>();
+        boolean slotted = false;
+        for (Map.Entry<Double, Integer> e : uses.entrySet()) {
+            int slot = w.sendSlots != null ? w.sendSlots.take(e.getValue()) : -1;
+            if (slot >= 0) {
+                tensor.mul(e.getKey(), w.sendSlots.array(slot)); // one pass, no temporary
+                byWeight.put(e.getKey(), slot);
+                slotted = true;
+            } else {
+                Staging st = w.sendStaging.take();
+                st.uses.set(e.getValue());
+                tensor.mul(e.getKey(), st.array);
+                byWeight.put(e.getKey(), st);
+            }
+        }
+        if (slotted) {
+            java.lang.invoke.VarHandle.fullFence(); // the slots' data before the headers that name them
         }
         for (Map.Entry<Integer, Double> e : dst.entrySet()) {
-            Staging scaled = byWeight.get(e.getValue());
+            Object payload = byWeight.get(e.getValue());
             long req = nextRequest.getAndIncrement();
-            h.add(e.getKey(), register(req, new Pending(e.getKey(), w, 0, what)));
-            send(e.getKey(), header(kind, w.id, req, w.count, dtypeCode(w.dtype),
-                    Double.doubleToRawLongBits(associatedP ? p * e.getValue() : 0), 0), nio(scaled.array), scaled);
+            long[] head = header(kind, w.id, req, w.count, dtypeCode(w.dtype),
+                    Double.doubleToRawLongBits(associatedP ? p * e.getValue() : 0), 0);
+            if (payload instanceof Staging scaled) {
+                h.add(e.getKey(), register(req, new Pending(e.getKey(), w, 0, what)));
+                send(e.getKey(), head, nio(scaled.array), scaled);
+            } else {
+                // no confirmation message: the write is complete when the destination's applied
+                // counter in this rank's file reaches its number (writes to one destination are
+                // applied in the order of their headers)
+                head[H_SLOT] = (Integer) payload + 1;
+                int j = Arrays.binarySearch(w.out, e.getKey());
+                synchronized (sendLock) {
+                    Pending pw = new Pending(e.getKey(), w, 0, what);
+                    long sequence = w.slotWrites[j] + 1;
+                    pw.slotWrite(req, w.sendSlots, j, sequence);
+                    h.add(e.getKey(), register(req, pw));
+                    w.slotWrites[j] = sequence; // counted once registered: a failed registration sends nothing
+                    slotPendings.add(pw);
+                    send(e.getKey(), head, null, null);
+                }
+            }
         }
         if (selfWeight != 1.0) {
             synchronized (w) {
@@ -487,6 +569,9 @@ public final class Windows implements AutoCloseable {
                 if (reset) {
                     w.empty[k] = true; // zeroed in effect: no pass over the buffer (see Window.empty)
                     w.pBuffers[k] = 0;
+                    if (w.heldSlot[k] >= 0) {
+                        w.dropBuffer(k); // the sender's slot is free for its next write
+                    }
                 }
             }
             if (associatedP) {
@@ -798,6 +883,26 @@ public final class Windows implements AutoCloseable {
         }
     }
 
+    /**
+     * @return whether window {@code name}'s puts and accumulates move through shared memory (slot
+     *         files under {@code /dev/shm}) rather than as messages: decided at {@link #winCreate}, alike
+     *         on every rank (see "Transport" above)
+     * @throws IllegalArgumentException if the window is unknown
+     */
+    public boolean winSharedMemory(String name) {
+        Window w = window(name);
+        return w.sendSlots != null || w.peerSlots != null;
+    }
+
+    /**
+     * @return how many shared-memory slots a rank with {@code outDegree} out-neighbors has per window:
+     *         {@code 2 outDegree + 2}, enough for every destination to hold one adopted slot while a
+     *         write to each is in flight, and a spare; a write that finds none free travels as a message
+     */
+    static int slotCount(int outDegree) {
+        return 2 * outDegree + 2;
+    }
+
     /** @return the window's in-neighbors (whose buffers this rank holds), ascending */
     public int[] inNeighbors(String name) {
         return window(name).in.clone();
@@ -918,6 +1023,20 @@ public final class Windows implements AutoCloseable {
         }
     }
 
+    /** Completes the shared-memory writes whose destination has applied them (their applied counter reached). */
+    private void completeSlotWrites() {
+        for (var it = slotPendings.iterator(); it.hasNext(); ) {
+            Pending p = it.next();
+            if (p.done.isDone()) {
+                it.remove();
+            } else if (p.slots.applied(p.outIndex) >= p.sequence) {
+                it.remove();
+                pending.remove(p.request);
+                p.done.complete(null);
+            }
+        }
+    }
+
     private void testInFlight() {
         for (var it = inFlight.iterator(); it.hasNext(); ) {
             Object[] s = it.next();
@@ -1032,6 +1151,9 @@ public final class Windows implements AutoCloseable {
         }
     }
 
+    /** How often a join re-reads the applied counters of its shared-memory writes: every 20 µs. */
+    static final long SLOT_WATCH_NANOS = 20_000L;
+
     /** The window service's longest sleep between polls when idle: 1 ms. */
     static final long SERVICE_MAX_PARK_NANOS = 1_000_000L;
 
@@ -1083,11 +1205,24 @@ public final class Windows implements AutoCloseable {
         final String what;
         final java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
 
+        /** For a shared-memory write: its request id, the sender's slot file, the destination's index and the write's number. */
+        long request;
+        SharedSlots slots;
+        int outIndex;
+        long sequence;
+
         Pending(int peer, Window window, double weight, String what) {
             this.peer = peer;
             this.window = window;
             this.weight = weight;
             this.what = what;
+        }
+
+        void slotWrite(long request, SharedSlots slots, int outIndex, long sequence) {
+            this.request = request;
+            this.slots = slots;
+            this.outIndex = outIndex;
+            this.sequence = sequence;
         }
     }
 
@@ -1106,6 +1241,7 @@ public final class Windows implements AutoCloseable {
 
         @Override
         public boolean poll() {
+            completeSlotWrites();
             for (Pending p : parts) {
                 if (!p.done.isDone()) {
                     return false;
@@ -1121,6 +1257,14 @@ public final class Windows implements AutoCloseable {
             RuntimeException failure = null;
             for (Pending p : parts) {
                 try {
+                    while (p.slots != null && !p.done.isDone()) {
+                        // a shared-memory write: watch its applied counter (the service does too, between polls)
+                        completeSlotWrites();
+                        if (p.done.isDone() || System.nanoTime() > deadline) {
+                            break;
+                        }
+                        LockSupport.parkNanos(SLOT_WATCH_NANOS);
+                    }
                     p.done.get(Math.max(0, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS);
                 } catch (java.util.concurrent.TimeoutException e) {
                     late.add(p.peer);
@@ -1173,6 +1317,21 @@ public final class Windows implements AutoCloseable {
         /** Pooled staging arrays: copies w·tensor being sent, and payloads received until applied. */
         final StagingPool sendStaging;
         final StagingPool receiveStaging;
+        /** Per in-neighbor: its out-degree in the window's graph (which sizes its slot file). */
+        final int[] inOutDegree;
+        /** Per in-neighbor: this rank's index among its out-neighbors (this rank's applied counter in its file). */
+        final int[] inOutIndex;
+        /** Per out-neighbor j: slot writes sent to it (numbered under sendLock, in the order of their headers). */
+        final long[] slotWrites;
+        /** This rank's shared-memory send slots, null when writes travel as messages. */
+        SharedSlots sendSlots;
+        /** Per in-neighbor k: its send slots as mapped here, null when writes travel as messages. */
+        SharedSlots[] peerSlots;
+        /**
+         * Per in-neighbor k: the slot of {@code peerSlots[k]} that {@code buffers[k]} is (adopted from
+         * a write, read-only: the sender's memory), or -1 when the buffer is a private array or null.
+         */
+        final int[] heldSlot;
         double p = 1;
         volatile boolean freed;
         // mutex: holder rank (-1 free) and FIFO waiters {rank, request id, granted}
@@ -1192,6 +1351,15 @@ public final class Windows implements AutoCloseable {
             Topology t = given != null ? given : bf.topology();
             this.in = t.inNeighbors(me);
             this.out = t.outNeighbors(me);
+            this.inOutDegree = new int[in.length];
+            this.inOutIndex = new int[in.length];
+            for (int k = 0; k < in.length; k++) {
+                inOutDegree[k] = t.outNeighbors(in[k]).length;
+                inOutIndex[k] = Arrays.binarySearch(t.outNeighbors(in[k]), me);
+            }
+            this.slotWrites = new long[out.length];
+            this.heldSlot = new int[in.length];
+            Arrays.fill(heldSlot, -1);
             Topology mix = given != null ? io.bluefog.Weighting.UNIFORM.apply(given) : bf.mixingTopology();
             this.defaultSelfWeight = mix.selfWeight(me);
             Map<Integer, Double> nw = new TreeMap<>();
@@ -1216,6 +1384,94 @@ public final class Windows implements AutoCloseable {
 
         int index(int rank) {
             return Arrays.binarySearch(in, rank);
+        }
+
+        /**
+         * Creates this rank's slot file when shared memory is on and the window has out-neighbors,
+         * and fills winCreate's offer ({@code desc[DESC_SHM..]}) accordingly.
+         */
+        void createSendSlots(double[] desc) {
+            desc[DESC_SHM] = -1;
+            if (!bf.config().windowShm()) {
+                return;
+            }
+            if (out.length == 0) {
+                desc[DESC_SHM] = 0;
+                return;
+            }
+            long pid = ProcessHandle.current().pid();
+            long nonce = 1 + java.util.concurrent.ThreadLocalRandom.current().nextLong((1L << 52) - 1);
+            try {
+                sendSlots = SharedSlots.create(pid, nonce, out.length, dtype, shape);
+                desc[DESC_SHM] = SHM_OFFERED;
+                desc[DESC_SHM + 1] = pid;
+                desc[DESC_SHM + 2] = nonce;
+            } catch (java.io.IOException | RuntimeException e) {
+                sendSlots = null; // no /dev/shm, or full: this window's writes travel as messages
+            }
+        }
+
+        /**
+         * Maps the slot file of every in-neighbor from winCreate's gathered offers ({@code all}, one
+         * row per rank).
+         *
+         * @return whether this rank can use shared memory: it offered its own slots (or has no
+         *         out-neighbors) and mapped every in-neighbor's
+         */
+        boolean mapPeerSlots(INDArray all) {
+            double own = all.getDouble(me, DESC_SHM);
+            if (own < 0) {
+                return false;
+            }
+            SharedSlots[] mapped = new SharedSlots[in.length];
+            for (int k = 0; k < in.length; k++) {
+                double[] d = all.getRow(in[k]).toDoubleVector();
+                if (d[DESC_SHM] != SHM_OFFERED) {
+                    return false;
+                }
+                try {
+                    mapped[k] = SharedSlots.map((long) d[DESC_SHM + 1], (long) d[DESC_SHM + 2],
+                            inOutDegree[k], dtype, shape);
+                } catch (java.io.IOException | RuntimeException e) {
+                    return false; // another host, or the file is not the one offered
+                }
+            }
+            peerSlots = mapped;
+            return true;
+        }
+
+        /** Ends winCreate's shared-memory set-up: unlinks this rank's file; drops the mappings unless {@code use}. */
+        void settleSharedMemory(boolean use) {
+            if (sendSlots != null) {
+                sendSlots.unlink();
+            }
+            if (!use) {
+                sendSlots = null;
+                peerSlots = null;
+            }
+        }
+
+        /**
+         * Lets buffer k go: gives the sender's slot back, or a private array to the receive pool.
+         * Leaves {@code buffers[k]} null. Under the window's monitor.
+         */
+        void dropBuffer(int k) {
+            if (heldSlot[k] >= 0) {
+                peerSlots[k].release(heldSlot[k]);
+                heldSlot[k] = -1;
+            } else if (buffers[k] != null) {
+                receiveStaging.give(buffers[k]);
+            }
+            buffers[k] = null;
+        }
+
+        /** Makes buffer k a private array (not a sender's slot) that may be written; contents undefined. */
+        void privateBuffer(int k) {
+            if (heldSlot[k] >= 0 || buffers[k] == null) {
+                INDArray a = receiveStaging.array();
+                dropBuffer(k);
+                buffers[k] = a;
+            }
         }
 
         void checkTensor(INDArray x, String what) {
@@ -1370,6 +1626,7 @@ public final class Windows implements AutoCloseable {
                         serve(r, h);
                     }
                     testInFlight();
+                    completeSlotWrites();
                     idle = worked ? 0 : Math.min(idle + 1, 1_000);
                     long park = serviceParkNanos(idle);
                     if (park == 0) {
@@ -1412,16 +1669,33 @@ public final class Windows implements AutoCloseable {
             boolean gone = w == null || w.freed;
             switch (kind) {
                 case PUT, ACCUMULATE -> {
-                    // into a pooled array of the window when the payload fits it, back to the pool once applied
+                    // the payload is a slot of the sender's shared-memory file (adopted, no copy), or
+                    // arrives as a message into a pooled array of the window when it fits it (back to
+                    // the pool once applied)
+                    int slot = (int) h[H_SLOT] - 1;
                     boolean fits = !gone && h[3] == w.count && dtypeOf(h[4]) == w.dtype;
-                    INDArray data = receivePayload(src, h, fits ? w.receiveStaging.array() : null);
+                    INDArray data;
+                    if (slot >= 0) {
+                        int k = gone ? -1 : w.index(src);
+                        if (gone) {
+                            reply(src, ERROR, h[2], ERR_NO_WINDOW);
+                            return;
+                        }
+                        if (k < 0 || w.peerSlots == null || slot >= w.peerSlots[k].slots || !fits) {
+                            reply(src, ERROR, h[2], k < 0 ? ERR_NOT_NEIGHBOR : ERR_SHAPE);
+                            return;
+                        }
+                        data = w.peerSlots[k].array(slot);
+                    } else {
+                        data = receivePayload(src, h, fits ? w.receiveStaging.array() : null);
+                    }
                     if (gone) {
                         reply(src, ERROR, h[2], ERR_NO_WINDOW);
                         return;
                     }
                     int k = w.index(src);
                     if (k < 0) {
-                        if (fits) {
+                        if (fits && slot < 0) {
                             w.receiveStaging.give(data);
                         }
                         reply(src, ERROR, h[2], ERR_NOT_NEIGHBOR);
@@ -1436,21 +1710,38 @@ public final class Windows implements AutoCloseable {
                     w.write(() -> {
                         if (kind == PUT || w.empty[k]) {
                             // the payload becomes the buffer (a put overwrites it, an accumulate into
-                            // zeros equals it): no pass over the data; the old buffer joins the pool
-                            INDArray old = w.buffers[k];
+                            // zeros equals it): no pass over the data; the old buffer joins the pool,
+                            // or goes back to its sender if it was a slot
+                            w.dropBuffer(k);
                             w.buffers[k] = data;
+                            w.heldSlot[k] = slot;
                             w.empty[k] = false;
-                            w.receiveStaging.give(old);
                         } else {
-                            w.buffers[k].addi(data);
-                            w.receiveStaging.give(data);
+                            if (w.heldSlot[k] >= 0) {
+                                // the buffer is the sender's read-only slot: the sum goes to a private array
+                                INDArray sum = w.receiveStaging.array();
+                                w.buffers[k].add(data, sum);
+                                w.dropBuffer(k);
+                                w.buffers[k] = sum;
+                            } else {
+                                w.buffers[k].addi(data);
+                            }
+                            if (slot >= 0) {
+                                w.peerSlots[k].release(slot);
+                            } else {
+                                w.receiveStaging.give(data);
+                            }
                         }
                         if (associatedP) {
                             w.pBuffers[k] = kind == PUT ? pIn : w.pBuffers[k] + pIn;
                         }
                         w.versions[k]++;
                         w.writes[k]++;
-                        reply(src, ACK, request, 0);
+                        if (slot >= 0) {
+                            w.peerSlots[k].markApplied(w.inOutIndex[k]); // the sender's confirmation
+                        } else {
+                            reply(src, ACK, request, 0);
+                        }
                     });
                 }
                 case GET_REQUEST -> {
@@ -1486,6 +1777,7 @@ public final class Windows implements AutoCloseable {
                     }
                     double pIn = Double.longBitsToDouble(h[5]);
                     pw.write(() -> {
+                        pw.privateBuffer(k);
                         pw.buffers[k].assign(data.reshape(pw.shape)).muli(p.weight);
                         pw.empty[k] = false;
                         if (associatedP) {

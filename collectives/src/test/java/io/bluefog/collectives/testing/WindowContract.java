@@ -47,6 +47,8 @@ public final class WindowContract implements ContractSuite {
         }
         m.put("float32Window", WindowContract::float32Window);
         m.put("stagingArraysArePooled", WindowContract::stagingArraysArePooled);
+        m.put("heldBackWritesOutnumberSlots", WindowContract::heldBackWritesOutnumberSlots);
+        m.put("noSharedMemoryFilesLeft", WindowContract::noSharedMemoryFilesLeft);
         m.put("mutexAccumulatesSumExactly", WindowContract::mutexAccumulatesSumExactly);
         m.put("mutexExcludesAnotherHolder", WindowContract::mutexExcludesAnotherHolder);
         m.put("freeThenReuseName", WindowContract::freeThenReuseName);
@@ -181,6 +183,11 @@ public final class WindowContract implements ContractSuite {
             win.winAccumulateAsync(x, "pool", 1.0, dst).join();
         }
         long allocated = win.stagingAllocations() - before;
+        // the suite runs on one host: the payload path is shared memory exactly when it is configured
+        // and /dev/shm exists
+        boolean expectShm = bf.config().windowShm() && java.nio.file.Files.isWritable(java.nio.file.Path.of("/dev/shm"));
+        assertEquals(expectShm, win.winSharedMemory("pool"), "winSharedMemory on rank " + r + " with "
+                + io.bluefog.config.BlueFogConfig.WINDOW_SHM + "=" + bf.config().windowShm());
         Collectives.of(bf).barrier();
         assertAll(r, x, 0, "the tensor (self weight 1)");
         for (int s : t.inNeighbors(r)) {
@@ -193,8 +200,14 @@ public final class WindowContract implements ContractSuite {
         }
         assertTrue(allocated <= 2L * out.length + 2, "rank " + r + " allocated " + allocated + " staging arrays for 40 writes to "
                 + out.length + " out-neighbors; pooled, at most " + (2 * out.length + 2));
-        assertTrue(out.length == 0 || allocated >= 1, "rank " + r + ": a write to " + out.length
-                + " out-neighbors allocated no staging array (the counter is not counting)");
+        if (win.winSharedMemory("pool")) {
+            // every copy went to a slot of the shared-memory file: each write is joined, and joined
+            // means applied and its slots released, so 2 outdeg + 2 slots never run out
+            assertEquals(0, allocated, "rank " + r + ": staging arrays allocated although every write had a free slot");
+        } else {
+            assertTrue(out.length == 0 || allocated >= 1, "rank " + r + ": a write to " + out.length
+                    + " out-neighbors allocated no staging array (the counter is not counting)");
+        }
         // a resetting update, then one more accumulate into the reset (empty) buffers
         double collected = r;
         for (int s : t.inNeighbors(r)) {
@@ -219,6 +232,95 @@ public final class WindowContract implements ContractSuite {
             assertAll(s / 2.0, win.winBuffer("pool", s), FLOAT_TOL, "buffer of rank " + s + " after one accumulate into the reset buffer");
         }
         win.winFree("pool");
+    }
+
+    /**
+     * More writes than a sender has shared-memory slots ({@code 2 outdeg + 2}), all held back at
+     * the receivers by {@link Windows#winLock} (each held-back write keeps its slot), so that the
+     * later ones must travel as messages, then applied in order on unlock: N = 2 (2 outdeg + 2) + 3
+     * accumulates of j&middot;r (j = 1..N) into a reset (empty) buffer (the first is adopted, the
+     * others summed into a private array) leave s N(N+1)/2 in buffer s, with version N; then N puts
+     * of j&middot;r without the lock (each replacing the adopted slot, which goes back to its sender)
+     * leave N s. Holds on both payload paths (shared memory and messages).
+     */
+    static void heldBackWritesOutnumberSlots(BlueFog bf) {
+        Topology t = Topologies.exponential(bf.size());
+        bf.setTopology(t);
+        int r = bf.rank();
+        int[] out = t.outNeighbors(r);
+        int writes = 2 * (2 * out.length + 2) + 3;
+        Windows win = Windows.of(bf);
+        INDArray x = filled(r, DataType.DOUBLE, 513);
+        win.winCreate("held", x, false);
+        win.winUpdate("held", 1.0, ones(t.inNeighbors(r)), true); // reset: the buffers are empty
+        Collectives c = Collectives.of(bf);
+        c.barrier();
+        java.util.List<io.bluefog.collectives.Handle<Void>> handles = new java.util.ArrayList<>();
+        try (var lock = win.winLock("held")) {
+            c.barrier(); // every rank holds its lock before anyone writes
+            for (int j = 1; j <= writes; j++) {
+                INDArray v = filled((double) j * r, DataType.DOUBLE, 513);
+                handles.add(win.winAccumulateAsync(v, "held", 1.0, null));
+            }
+            c.barrier(); // every write has been sent (and is held back) before the locks open
+        }
+        handles.forEach(io.bluefog.collectives.Handle::join);
+        c.barrier();
+        for (int s : t.inNeighbors(r)) {
+            assertEquals(writes, win.winVersion("held", s), "version of rank " + s + " after held-back accumulates");
+            assertAll(s * writes * (writes + 1) / 2.0, win.winBuffer("held", s), DOUBLE_TOL,
+                    "buffer of rank " + s + " after " + writes + " held-back accumulates");
+        }
+        c.barrier();
+        for (int j = 1; j <= writes; j++) {
+            win.winPut(filled((double) j * r, DataType.DOUBLE, 513), "held", 1.0, null);
+        }
+        c.barrier();
+        for (int s : t.inNeighbors(r)) {
+            assertAll((double) writes * s, win.winBuffer("held", s), DOUBLE_TOL, "buffer of rank " + s + " after the puts");
+        }
+        c.barrier();
+        win.winFree("held"); // with the last slots still adopted
+    }
+
+    /**
+     * The shared-memory slot files are unlinked by the end of {@link Windows#winCreate} (so nothing
+     * is left under /dev/shm whatever happens later), after {@link Windows#winFree}, and after a
+     * creation that failed on every rank.
+     */
+    static void noSharedMemoryFilesLeft(BlueFog bf) throws java.io.IOException {
+        bf.setTopology(Topologies.ring(bf.size()));
+        Windows win = Windows.of(bf);
+        Collectives c = Collectives.of(bf);
+        win.winCreate("files", filled(bf.rank(), DataType.FLOAT, 64), false);
+        c.barrier();
+        assertEquals(java.util.List.of(), slotFiles(), "slot files after winCreate");
+        c.barrier();
+        win.winPut(filled(1, DataType.FLOAT, 64), "files");
+        c.barrier(); // every put was applied before any rank begins freeing
+        win.winFree("files");
+        assertEquals(java.util.List.of(), slotFiles(), "slot files after winFree");
+        c.barrier(); // every rank has looked before any creates again
+        if (bf.size() == 1) {
+            return; // one rank cannot disagree with itself
+        }
+        long len = bf.rank() == 0 ? 65 : 64;
+        assertThrows(CollectiveMismatchException.class,
+                () -> win.winCreate("files", filled(bf.rank(), DataType.FLOAT, len), false));
+        c.barrier();
+        assertEquals(java.util.List.of(), slotFiles(), "slot files after a failed winCreate");
+    }
+
+    /** @return this process's window slot files under /dev/shm (none when it does not exist) */
+    static java.util.List<String> slotFiles() throws java.io.IOException {
+        java.nio.file.Path dir = java.nio.file.Path.of("/dev/shm");
+        if (!java.nio.file.Files.isDirectory(dir)) {
+            return java.util.List.of();
+        }
+        String prefix = "bluefog-win-" + ProcessHandle.current().pid() + "-";
+        try (var files = java.nio.file.Files.list(dir)) {
+            return files.map(f -> f.getFileName().toString()).filter(f -> f.startsWith(prefix)).sorted().toList();
+        }
     }
 
     /** winGet with weight 1/(s+1) from each in-neighbor s: buffer s = s/(s+1). */
