@@ -388,13 +388,15 @@ class AsyncOptimizersTest {
         int n = 4;
         Topology t = Topologies.exponential(n); // directed for n = 4: i sends to i+1 and i+2
         double far = distanceToOptimum(Algorithm.ASYNC_PUSH_SUM, n, t, 0.2, 600);
-        double near = distanceToOptimum(Algorithm.ASYNC_PUSH_SUM, n, t, 0.05, 2400);
-        System.out.println("async push-sum least squares: distance " + far + " (step 0.2), " + near + " (step 0.05)");
+        double near = distanceToOptimum(Algorithm.ASYNC_PUSH_SUM, n, t, 0.0125, 9600);
+        System.out.println("async push-sum least squares: distance " + far + " (step 0.2), " + near + " (step 0.0125)");
         double start = optimum(problem(n, 7)).norm2Number().doubleValue(); // x^0 = 0
         assertTrue(far < 0.5 * start, "step 0.2: distance " + far + " vs initial " + start);
-        assertTrue(near < NEAR_FRACTION * start, "step 0.05: distance " + near + " vs initial " + start);
-        // asynchrony makes the distances vary run to run (observed: 0.08..0.24 and 0.03..0.05); the order holds
-        assertTrue(near < far, "step 0.05 (" + near + ") is not closer than step 0.2 (" + far + ")");
+        assertTrue(near < NEAR_FRACTION * start, "step 0.0125: distance " + near + " vs initial " + start);
+        // asynchrony makes the distances vary run to run with the schedule (observed with steps 0.2 and
+        // 0.05: 0.048..0.24 and 0.023..0.051, overlapping once shared-memory windows made writes arrive
+        // sooner); steps 16x apart keep the order out of that spread
+        assertTrue(near < far, "step 0.0125 (" + near + ") is not closer than step 0.2 (" + far + ")");
     }
 
     @Test
