@@ -107,8 +107,6 @@ final class ResultPool {
         final Slot slot;
         final long key;
         final WeakReference<DataBuffer> result;
-        /** The result's buffer is a copy of the slot's template (closing it must be undone on the template). */
-        final boolean copied;
         /** The pool's {@link #orphansClosed}. */
         final AtomicLong closedCount;
         /** Guarded by this: the owner went back to the pool, or was closed. */
@@ -116,11 +114,10 @@ final class ResultPool {
         /** Guarded by this: the pool was cleared while the result was held. */
         boolean orphaned;
 
-        Lease(Slot slot, long key, DataBuffer result, boolean copied, AtomicLong closedCount) {
+        Lease(Slot slot, long key, DataBuffer result, AtomicLong closedCount) {
             this.slot = slot;
             this.closedCount = closedCount;
             this.key = key;
-            this.copied = copied;
             this.result = new WeakReference<>(result);
         }
 
@@ -162,15 +159,14 @@ final class ResultPool {
             slot = Slot.of(dtype, length);
         }
         DataBuffer buffer;
-        boolean copied = BufferCopies.AVAILABLE;
-        if (copied) {
+        if (BufferCopies.AVAILABLE) {
             buffer = BufferCopies.copy(slot.template);
             buffersCopied++;
         } else {
             buffer = Nd4j.createBuffer(slot.owner.data().pointer(), dtype, length, slot.owner.data().indexer());
         }
         INDArray result = wrap(buffer, key, shape);
-        leased.add(new Lease(slot, key, buffer, copied, orphansClosed));
+        leased.add(new Lease(slot, key, buffer, orphansClosed));
         return result;
     }
 
@@ -238,7 +234,7 @@ final class ResultPool {
                     l.settled = true;
                 }
                 it.remove();
-                if (b != null && l.copied) {
+                if (b != null && BufferCopies.AVAILABLE) { // the result was a copy of the template
                     BufferCopies.reopen(l.slot.template); // the copy's close closed the shared native record
                 }
                 ArrayDeque<Slot> q = free.computeIfAbsent(l.key, k -> new ArrayDeque<>());
