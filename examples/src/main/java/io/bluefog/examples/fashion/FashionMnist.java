@@ -592,7 +592,7 @@ public final class FashionMnist implements Callable<Integer> {
 
         OptimizerConfig config = OptimizerConfig.builder(optimizer)
                 .updater(localUpdater(size, batches)).topology(schedule).period(period).communicationPeriod(communicationPeriod).build();
-        MultiLayerNetwork net = Models.build(model, seed);
+        MultiLayerNetwork net = Models.buildForWholeModelTraining(model, seed);
         // the trainer communicates through the rank's collectives; closed when this rank's job is done
         try (Collectives collectives = Collectives.of(bf)) {
             DecentralizedTrainer trainer = new DecentralizedTrainer(collectives, bf.mixingTopology(), net, config, optimizerFactory());

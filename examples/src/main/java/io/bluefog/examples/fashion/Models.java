@@ -1,6 +1,7 @@
 package io.bluefog.examples.fashion;
 
 import io.bluefog.examples.data.FashionMnistData;
+import io.bluefog.optimizers.dl4j.layers.CachingDenseLayer;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -53,19 +54,35 @@ public final class Models {
 
     /** @return an initialised network (float32 parameters), initial weights from {@code seed} */
     public static MultiLayerNetwork build(Kind kind, long seed) {
-        MultiLayerNetwork net = new MultiLayerNetwork(kind == Kind.MLP ? mlp(seed) : cnn(seed));
+        MultiLayerNetwork net = new MultiLayerNetwork(kind == Kind.MLP ? mlp(seed, false) : cnn(seed));
         net.init();
         return net;
     }
 
-    static MultiLayerConfiguration mlp(long seed) {
+    /**
+     * {@link #build} for training the whole model in one process (the data-parallel and decentralized
+     * trainer): the MLP's dense layers are {@link CachingDenseLayer}s, which reuse the forward pass's
+     * pre-activations in the backward pass and, for the first layer, compute no input gradient. The
+     * weights, gradients and scores are bit-identical to {@link #build}'s; a step does two fewer
+     * 64x784x256 matrix products (about 30% of the MLP's step on one core). Not for pipeline stages,
+     * which ask every stage's first layer for its input gradient. The CNN is {@link #build}'s.
+     */
+    public static MultiLayerNetwork buildForWholeModelTraining(Kind kind, long seed) {
+        MultiLayerNetwork net = new MultiLayerNetwork(kind == Kind.MLP ? mlp(seed, true) : cnn(seed));
+        net.init();
+        return net;
+    }
+
+    private static MultiLayerConfiguration mlp(long seed, boolean caching) {
+        DenseLayer first = new DenseLayer.Builder().nIn(FashionMnistData.FEATURES).nOut(256).activation(Activation.RELU).build();
+        DenseLayer second = new DenseLayer.Builder().nIn(256).nOut(128).activation(Activation.RELU).build();
         return new NeuralNetConfiguration.Builder()
                 .seed(seed)
                 .updater(new NoOp())
                 .weightInit(WeightInit.XAVIER)
                 .list()
-                .layer(new DenseLayer.Builder().nIn(FashionMnistData.FEATURES).nOut(256).activation(Activation.RELU).build())
-                .layer(new DenseLayer.Builder().nIn(256).nOut(128).activation(Activation.RELU).build())
+                .layer(caching ? CachingDenseLayer.of(first, false) : first)
+                .layer(caching ? CachingDenseLayer.of(second, true) : second)
                 .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(128)
                         .nOut(FashionMnistData.CLASSES).activation(Activation.SOFTMAX).build())
                 .build();
