@@ -120,6 +120,17 @@ public interface Communicator extends AutoCloseable {
         return false;
     }
 
+    /**
+     * @return the longest message, in bytes of payload, that this transport delivers eagerly: in
+     *         one step, without a rendezvous handshake or a copy system call on the receiver. A
+     *         sender may split a somewhat longer message into pieces of at most this length when
+     *         that is faster (the collectives engine does so for small calls). The default,
+     *         {@link Integer#MAX_VALUE}, says no such limit is known or worth splitting for.
+     */
+    default int eagerMessageBytes() {
+        return Integer.MAX_VALUE;
+    }
+
     /** @return the largest tag {@link #isend} and {@link #irecv} accept (at least 32767, as MPI guarantees) */
     default int maxTag() {
         return 32767;

@@ -345,6 +345,40 @@ public final class MpiCommunicator implements Communicator {
         return true;
     }
 
+    /**
+     * Open MPI's shared-memory transport (BTL vader, Open MPI 4.x) sends a message of at most
+     * {@code btl_vader_eager_limit} bytes, its matching header included (default 4096), through
+     * its shared FIFO; a longer one goes rendezvous and is then copied with one
+     * {@code process_vm_readv} system call, which on the 2-core development VM cost about as much
+     * as the whole 4 KB exchange (perf of a 4 KB neighborAllreduce loop: 41% of the ranks' CPU).
+     * This is that limit (from {@code OMPI_MCA_btl_vader_eager_limit}, which mpirun sets from
+     * {@code --mca btl_vader_eager_limit N}, else 4096) less {@value #EAGER_HEADER_BYTES} bytes for
+     * the PML match header. Between hosts (TCP, eager limit 64 KiB) splitting at it costs an extra
+     * message per 4 KB but stays correct.
+     */
+    @Override
+    public int eagerMessageBytes() {
+        return eagerMessageBytes;
+    }
+
+    /** Room left for Open MPI's PML match header (ob1: 14-24 bytes) in a vader eager fragment. */
+    static final int EAGER_HEADER_BYTES = 64;
+
+    private final int eagerMessageBytes = eagerLimit(System.getenv("OMPI_MCA_btl_vader_eager_limit"));
+
+    /** @return {@code limit} (bytes; 4096 when null or not a number) less the header allowance, at least 64 */
+    static int eagerLimit(String limit) {
+        long bytes = 4096;
+        if (limit != null) {
+            try {
+                bytes = Long.parseLong(limit.trim());
+            } catch (NumberFormatException e) {
+                bytes = 4096;
+            }
+        }
+        return (int) Math.max(64, Math.min(Integer.MAX_VALUE, bytes - EAGER_HEADER_BYTES));
+    }
+
     @Override
     public void allreduce(Buffer buffer, ReduceOp op) {
         Buffer view = MpiBuffers.writable(buffer, "buffer");

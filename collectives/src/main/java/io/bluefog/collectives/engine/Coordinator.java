@@ -289,7 +289,7 @@ final class Coordinator {
         for (int r = 0; r < size; r++) {
             if (r != rank) {
                 if (small != null) {
-                    roundSends.add(small.send(r, TAG_CACHE));
+                    small.send(r, TAG_CACHE, roundSends);
                 } else {
                     roundSend[r].clear().put(0, roundOwn, 0, ROUND_LENGTH);
                     roundSends.add(comm.isend(roundSend[r], r, TAG_CACHE));

@@ -1,12 +1,16 @@
 package io.bluefog.collectives.engine;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.bluefog.BlueFog;
 import io.bluefog.BlueFogTimeoutException;
 import io.bluefog.collectives.Collectives;
+import io.bluefog.CollectiveMismatchException;
 import io.bluefog.collectives.CollectivesConfig;
+import io.bluefog.comm.Communicator;
 import io.bluefog.comm.ReduceOp;
 import io.bluefog.collectives.testing.ResponseCacheContract;
 import io.bluefog.local.LocalCluster;
@@ -18,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -83,5 +88,81 @@ class EarlySmallCallsTest {
                     BlueFog messages = BlueFog.of(new SharedMemoryPathTest.MessagesOnly(bf.communicator()), bf.config());
                     e.getValue().run(messages);
                 }))));
+    }
+
+    /** A message transport whose eager limit is 160 bytes: the cache round's messages go in 20-word pieces. */
+    static final class SmallEagerLimit extends SharedMemoryPathTest.MessagesOnly {
+        static final int EAGER_BYTES = 160;
+        static final int PIECE_WORDS = EAGER_BYTES / Long.BYTES;
+
+        SmallEagerLimit(Communicator c) {
+            super(c);
+        }
+
+        @Override
+        public int eagerMessageBytes() {
+            return EAGER_BYTES;
+        }
+    }
+
+    @Test
+    void pieceLengthIsTheEagerLimitInWholeWords() {
+        int max = SmallCalls.MAX_WORDS;
+        assertEquals(504, SmallCalls.pieceWords(4032, max), "Open MPI's default: 4096 - 64 bytes");
+        assertEquals(max + 1, SmallCalls.pieceWords(Integer.MAX_VALUE, max), "no limit: one piece");
+        assertEquals(max + 1, SmallCalls.pieceWords(max * Long.BYTES + 8, max), "the longest message fits");
+        assertEquals(SmallCalls.HEADER + 1, SmallCalls.pieceWords(16, max), "never shorter than an announcement");
+        assertEquals(SmallEagerLimit.PIECE_WORDS, SmallCalls.pieceWords(SmallEagerLimit.EAGER_BYTES, max));
+    }
+
+    /** The whole response-cache contract (mismatches included) with every small message in pieces. */
+    @TestFactory
+    Stream<DynamicTest> contractOverMessagesInPieces() {
+        Map<String, RankCheck> checks = new ResponseCacheContract().checks();
+        return IntStream.of(2, 3).boxed().flatMap(n -> checks.entrySet().stream().map(e ->
+                DynamicTest.dynamicTest(e.getKey() + " n=" + n, () -> LocalCluster.builder(n).build().run(bf -> {
+                    BlueFog messages = BlueFog.of(new SmallEagerLimit(bf.communicator()), bf.config());
+                    e.getValue().run(messages);
+                }))));
+    }
+
+    /**
+     * Two-rank float64 allreduce sums whose messages (20-word pieces, a 19-word announcement, one
+     * word per element) end exactly on a piece boundary (1, 2 and 3 full pieces and an empty last
+     * piece), one word short of it or past it, or exceed three pieces (sent whole): each sum is exact
+     * (x_r[i] = 1000 r + i) and went early; then the ranks disagree on the length (one piece against
+     * three) and both fail with a mismatch, and the next call agrees.
+     */
+    @Test
+    void messagesOnPieceBoundariesArriveWholeAndMismatchesStayInStep() {
+        int header = SmallCalls.HEADER;
+        int p = SmallEagerLimit.PIECE_WORDS;
+        int[] lengths = {p - header, p - header + 1, 2 * p - header - 1, 2 * p - header, 3 * p - header - 1,
+            3 * p - header, 3 * p - header + 1, 5 * p};
+        LocalCluster.builder(2).build().run(bf0 -> {
+            BlueFog bf = BlueFog.of(new SmallEagerLimit(bf0.communicator()), bf0.config());
+            int r = bf.rank();
+            try (Collectives c = Collectives.of(bf)) {
+                for (int len : lengths) {
+                    long earlyBefore = c.statistics().earlyBatches();
+                    for (int k = 0; k < 3; k++) {
+                        double[] x = new double[len];
+                        double[] sum = new double[len];
+                        for (int i = 0; i < len; i++) {
+                            x[i] = 1000.0 * r + i;
+                            sum[i] = 1000.0 + 2.0 * i;
+                        }
+                        INDArray y = c.allreduce(Nd4j.createFromArray(x), ReduceOp.SUM);
+                        assertArrayEquals(sum, y.toDoubleVector(), 0.0, "length " + len);
+                    }
+                    assertTrue(c.statistics().earlyBatches() - earlyBefore >= 1, "length " + len + " went early");
+                }
+                int mine = r == 0 ? p - header : 3 * p - header;
+                assertThrows(CollectiveMismatchException.class,
+                        () -> c.allreduce(Nd4j.ones(DataType.DOUBLE, mine), ReduceOp.SUM), "one piece against three");
+                INDArray after = c.allreduce(Nd4j.ones(DataType.DOUBLE, 3), ReduceOp.SUM);
+                assertArrayEquals(new double[] {2, 2, 2}, after.toDoubleVector(), 0.0, "in step after the mismatch");
+            }
+        });
     }
 }
