@@ -349,8 +349,8 @@ public final class MpiCommunicator implements Communicator {
      * Open MPI's shared-memory transport (BTL vader, Open MPI 4.x) sends a message of at most
      * {@code btl_vader_eager_limit} bytes, its matching header included (default 4096), through
      * its shared FIFO; a longer one goes rendezvous and is then copied with one
-     * {@code process_vm_readv} system call, which on the 2-core development VM cost about as much
-     * as the whole 4 KB exchange (perf of a 4 KB neighborAllreduce loop: 41% of the ranks' CPU).
+     * {@code process_vm_readv} system call, which took 41% of the ranks' CPU in a loop of 4 KB
+     * neighborAllreduces on the 2-core development VM (perf).
      * This is that limit (from {@code OMPI_MCA_btl_vader_eager_limit}, which mpirun sets from
      * {@code --mca btl_vader_eager_limit N}, else 4096) less {@value #EAGER_HEADER_BYTES} bytes for
      * the PML match header. Between hosts (TCP, eager limit 64 KiB) splitting at it costs an extra

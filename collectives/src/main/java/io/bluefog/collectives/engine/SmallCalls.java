@@ -17,20 +17,21 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 /**
  * Small cached calls whose data travels in the cache round's own message instead of after it, so
  * that a repeated small call costs one message per peer, as a plain exchange does. Every cache round
- * over messages sends each other rank exactly one message (tag {@link Coordinator#TAG_CACHE}): the
- * announcement ({@link Coordinator#ROUND_LENGTH} doubles), followed, when this rank's only pending
- * call is in its {@link ResponseCache} and {@link #eligible}, and the receiver needs this rank's
- * data, by that call's data ({@link #stage}); each rank receives each peer's message with
- * {@link io.bluefog.comm.Communicator#irecvUpTo} into a buffer with room for the longest, and learns
- * from its length whether data came with it. A message a little longer than the transport's eager
- * limit travels as a few eager pieces instead ({@link #pieceWords}): on Open MPI's shared-memory
- * transport a 4 KB call's message (4096 bytes of data and the announcement) would otherwise go
- * rendezvous, with a copy system call that cost more than the rest of the call. When every rank announced the same slot and sent
- * early, the call is completed from those messages ({@link #execute}); in every other case the
- * data that came is ignored and the call is decided as without early data: no message is left
- * unreceived whatever the ranks called, so a mismatch cannot leave a receive to match a later
- * call. Early data is exactly what the negotiated path would send, and it is combined with the
- * same kernel in the same order, so results are bit-identical to it.
+ * over messages sends each other rank exactly one message (tag {@link Coordinator#TAG_CACHE}; see
+ * below for pieces): the announcement ({@link Coordinator#ROUND_LENGTH} doubles), followed, when
+ * this rank's only pending call is in its {@link ResponseCache} and {@link #eligible}, and the
+ * receiver needs this rank's data, by that call's data ({@link #stage}); each rank receives each
+ * peer's message with {@link io.bluefog.comm.Communicator#irecvUpTo} into a buffer with room for
+ * the longest, and learns from its length whether data came with it. A message a little longer than
+ * the transport's eager limit travels as a few eager pieces instead ({@link #pieceWords}): on Open
+ * MPI's shared-memory transport a 4 KB call's message (4096 bytes of data and the announcement)
+ * would otherwise go rendezvous, with a copy system call that took 41% of the ranks' CPU in a loop
+ * of such calls. When every rank announced the same slot and sent early, the call is completed from
+ * those messages ({@link #execute}); in every other case the data that came is ignored and the call
+ * is decided as without early data: no message is left unreceived whatever the ranks called, so a
+ * mismatch cannot leave a receive to match a later call. Early data is exactly what the negotiated
+ * path would send, and it is combined with the same kernel in the same order, so results are
+ * bit-identical to it.
  *
  * <p>Eligible, on message transports that offer {@code irecvUpTo}, for 2 .. {@value #MAX_RANKS}
  * ranks and at most {@value #MAX_BYTES} bytes: neighborAllreduce over a topology (whose sources and
