@@ -110,6 +110,8 @@ public abstract class DecentralizedOptimizer {
     private long bytesSent;
     /** {@link #localStep}'s result, reused; created on first use with the gradient's shape. */
     private INDArray work;
+    /** The gradient of the {@link #stepConsuming} call in progress, until {@link #localStepConsuming} uses it; else null. */
+    private INDArray consumable;
     /** {@link #beginStep()} was called for the coming iteration. */
     private boolean begun;
     private long overlappedRounds;
@@ -276,6 +278,27 @@ public abstract class DecentralizedOptimizer {
     }
 
     /**
+     * {@link #step}, but the caller gives {@code gradient} up: the optimizer may overwrite it. An
+     * algorithm that reads the gradient once ({@link #localStepConsuming}: ATC, local SGD,
+     * Gossip-PGA, async-push-sum, win-put) then runs the local updater in it instead of in a copy,
+     * one model-sized copy per step less, with the same arithmetic and so the same bits. For a
+     * caller that owns a scratch gradient, like {@code DecentralizedTrainer} with DL4J's gradient
+     * view, which the next backpropagation overwrites anyway. Collective.
+     *
+     * @param gradient g_i(x_i) at the current {@link #parameters()}, same length and dtype; its
+     *                 contents are undefined afterwards
+     * @throws IllegalArgumentException on a length or dtype mismatch
+     */
+    public final void stepConsuming(INDArray gradient) {
+        consumable = gradient;
+        try {
+            step(gradient);
+        } finally {
+            consumable = null;
+        }
+    }
+
+    /**
      * One iteration. Collective.
      *
      * @param gradient g_i(x_i) at the current {@link #parameters()}, same length and dtype; not modified
@@ -379,6 +402,24 @@ public abstract class DecentralizedOptimizer {
      *         reused array instead of a fresh one per step: a fresh native array per training step is
      *         a JavaCPP deallocator for the garbage collector to discover and process every step.
      */
+    /**
+     * {@link #localStep}, run in place in {@code gradient} when it is the gradient of the
+     * {@link #stepConsuming} call in progress (and this is the first such use in the step);
+     * otherwise exactly {@link #localStep}. For an update that does not read {@code gradient}
+     * afterwards.
+     *
+     * @return d: {@code gradient} itself, or the work array as {@link #localStep} returns it; valid
+     *         until the next step
+     */
+    protected final INDArray localStepConsuming(INDArray gradient) {
+        if (gradient == null || gradient != consumable) {
+            return localStep(gradient);
+        }
+        consumable = null;
+        updaterState.apply(gradient, new LocalUpdater.Context(params, iteration, sampleGradientNorms));
+        return gradient;
+    }
+
     protected final INDArray localStep(INDArray gradient) {
         if (work == null || !Arrays.equals(work.shape(), gradient.shape())) {
             work = Nd4j.createUninitialized(gradient.dataType(), gradient.shape(), 'c');

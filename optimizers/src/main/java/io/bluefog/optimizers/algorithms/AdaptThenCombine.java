@@ -24,7 +24,7 @@ final class AdaptThenCombine extends DecentralizedOptimizer {
     @Override
     protected void update(INDArray gradient, Topology w, long round) {
         INDArray x = parameters();
-        x.subi(localStep(gradient).reshape(x.shape()));
+        x.subi(localStepConsuming(gradient).reshape(x.shape()));
         if (w == null) {
             return;
         }

@@ -123,7 +123,7 @@ public final class AsyncPushSum extends WindowOptimizer {
     @Override
     protected void update(INDArray gradient, Topology w, long round) {
         // x_i -= w_i d_i moves z_i = x_i / w_i by exactly d_i whatever w_i (see the class comment)
-        INDArray d = localStep(gradient);
+        INDArray d = localStepConsuming(gradient);
         Nd4j.getBlasWrapper().level1().axpy(zFlat.length(), -1.0, d.reshape(zFlat.length()), zFlat); // one pass
         if (w != null) {
             // the window operations and the waits are this step's communication (communicationNanos)

@@ -51,7 +51,7 @@ public final class WinPut extends WindowOptimizer {
     @Override
     protected void update(INDArray gradient, Topology w, long round) {
         INDArray params = parameters();
-        INDArray step = localStep(gradient);
+        INDArray step = localStepConsuming(gradient);
         x.subi(step.reshape(x.shape()));
         if (w != null) {
             // the window operations and the waits are this step's communication (communicationNanos)

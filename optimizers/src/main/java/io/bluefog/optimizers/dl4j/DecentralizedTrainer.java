@@ -406,7 +406,7 @@ public final class DecentralizedTrainer {
                     + ": the training loss is " + loss + " at step " + steps + " (epoch " + Math.max(1, epoch)
                     + "): training diverged (learning rate too large?); stopped before the step's update");
         }
-        optimizer.step(gradient);
+        optimizer.stepConsuming(gradient); // the view is ours until the next backpropagation
         return loss;
     }
 
@@ -416,8 +416,9 @@ public final class DecentralizedTrainer {
      * updater divides by the mini-batch size, see {@code BaseMultiLayerUpdater}); we divide here so
      * that a one-rank run steps exactly as DL4J's {@code fit} with the same updater. In place because
      * the trainer owns that view between DL4J's backpropagation and the next one, which overwrites
-     * it, and the optimizer does not modify it; a fresh array per step would be a native allocation
-     * (and a JavaCPP deallocator the garbage collector must process) on every step.
+     * it (so the optimizer may also run its local updater in it, {@code stepConsuming}); a fresh
+     * array per step would be a native allocation (and a JavaCPP deallocator the garbage collector
+     * must process) on every step.
      */
     private INDArray gradient(DataSet batch) {
         return summedGradient(batch.getFeatures(), batch.getLabels()).divi(batch.numExamples());
