@@ -345,6 +345,9 @@ public final class MpiCommunicator implements Communicator {
         return true;
     }
 
+    /** {@link #eagerMessageBytes()}, from this process's environment at start. */
+    private final int eagerMessageBytes = eagerLimit(System.getenv("OMPI_MCA_btl_vader_eager_limit"));
+
     /**
      * Open MPI's shared-memory transport (BTL vader, Open MPI 4.x) sends a message of at most
      * {@code btl_vader_eager_limit} bytes, its matching header included (default 4096), through
@@ -363,8 +366,6 @@ public final class MpiCommunicator implements Communicator {
 
     /** Room left for Open MPI's PML match header (ob1: 14-24 bytes) in a vader eager fragment. */
     static final int EAGER_HEADER_BYTES = 64;
-
-    private final int eagerMessageBytes = eagerLimit(System.getenv("OMPI_MCA_btl_vader_eager_limit"));
 
     /** @return {@code limit} (bytes; 4096 when null or not a number) less the header allowance, at least 64 */
     static int eagerLimit(String limit) {

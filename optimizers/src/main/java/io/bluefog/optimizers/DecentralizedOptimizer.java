@@ -416,8 +416,7 @@ public abstract class DecentralizedOptimizer {
             return localStep(gradient);
         }
         consumable = null;
-        updaterState.apply(gradient, new LocalUpdater.Context(params, iteration, sampleGradientNorms));
-        return gradient;
+        return applyUpdater(gradient);
     }
 
     protected final INDArray localStep(INDArray gradient) {
@@ -425,8 +424,13 @@ public abstract class DecentralizedOptimizer {
             work = Nd4j.createUninitialized(gradient.dataType(), gradient.shape(), 'c');
         }
         work.assign(gradient);
-        updaterState.apply(work, new LocalUpdater.Context(params, iteration, sampleGradientNorms));
-        return work;
+        return applyUpdater(work);
+    }
+
+    /** Runs the local updater in {@code d} (the gradient in, the step out), advancing its state; @return d */
+    private INDArray applyUpdater(INDArray d) {
+        updaterState.apply(d, new LocalUpdater.Context(params, iteration, sampleGradientNorms));
+        return d;
     }
 
     /**

@@ -365,7 +365,8 @@ public final class CollectivesBenchmark implements Callable<Integer> {
                 .filter(t -> t.getName().equals("bluefog-comm-rank-" + rank)).findFirst().orElse(null);
     }
 
-    private static double median(double[] v) {
+    /** @return the median of {@code v} (the mean of the two middle values for an even length); {@code v} is not changed */
+    static double median(double[] v) {
         double[] t = v.clone();
         Arrays.sort(t);
         return t.length % 2 == 1 ? t[t.length / 2] : (t[t.length / 2 - 1] + t[t.length / 2]) / 2;

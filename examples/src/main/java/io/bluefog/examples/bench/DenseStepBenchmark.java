@@ -89,7 +89,8 @@ public final class DenseStepBenchmark implements Callable<Integer> {
             ratio[k] = b[k] / a[k];
         }
         System.out.printf(Locale.ROOT, "CPU ms per step, median of %d rounds of %d: DL4J dense layers %.3f, CachingDenseLayer %.3f,"
-                + " ratio %.3f (rounds %.3f..%.3f)%n", rounds, steps, median(a), median(b), median(ratio),
+                + " ratio %.3f (rounds %.3f..%.3f)%n", rounds, steps, CollectivesBenchmark.median(a), CollectivesBenchmark.median(b),
+                CollectivesBenchmark.median(ratio),
                 Arrays.stream(ratio).min().orElse(0), Arrays.stream(ratio).max().orElse(0));
         return same ? 0 : 1;
     }
@@ -107,11 +108,5 @@ public final class DenseStepBenchmark implements Callable<Integer> {
         net.setInput(x);
         net.setLabels(y);
         net.computeGradientAndScore();
-    }
-
-    private static double median(double[] v) {
-        double[] t = v.clone();
-        Arrays.sort(t);
-        return t.length % 2 == 1 ? t[t.length / 2] : (t[t.length / 2 - 1] + t[t.length / 2]) / 2;
     }
 }
