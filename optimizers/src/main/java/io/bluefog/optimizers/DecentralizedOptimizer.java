@@ -602,11 +602,35 @@ public abstract class DecentralizedOptimizer {
         return collectives;
     }
 
-    /** @return a fresh array with the global average (1/n) &Sigma;_j x_j of the parameters. Collective. */
+    /**
+     * @return a fresh array with the network's model: the global average (1/n) &Sigma;_j x_j of the
+     *         parameters, or, for an algorithm with {@link #averagingWeight()}s (push-sum), the weighted
+     *         average &Sigma;_j a_j x_j / &Sigma;_j a_j. Collective.
+     */
     public final INDArray averagedParameters() {
         INDArray avg = params.dup();
-        collectives.allreduceInPlace(avg, ReduceOp.AVG);
-        return avg;
+        double a = averagingWeight();
+        if (Double.isNaN(a)) {
+            collectives.allreduceInPlace(avg, ReduceOp.AVG);
+            return avg;
+        }
+        INDArray total = Nd4j.scalar(DataType.DOUBLE, a).reshape(1);
+        collectives.allreduceInPlace(avg.muli(a), ReduceOp.SUM);
+        return avg.divi(collectives.allreduceInPlace(total, ReduceOp.SUM).getDouble(0));
+    }
+
+    /**
+     * This rank's weight in {@link #averagedParameters()} and {@link #consensusDistance()}'s mean: NaN
+     * (the default) for the plain average (1/n) &Sigma;_j x_j; otherwise a positive weight a_j, the
+     * same choice on every rank. Push-sum returns its weight w_j, so that the mean is the de-biased
+     * network model &Sigma;_j w_j z_j / &Sigma;_j w_j = &Sigma;_j x_j / &Sigma;_j w_j (Kempe, Dobra and
+     * Gehrke, FOCS 2003), which a rank whose weight is momentarily small (its z_j noisier) moves
+     * little.
+     *
+     * @return NaN, or this rank's positive averaging weight
+     */
+    protected double averagingWeight() {
+        return Double.NaN;
     }
 
     /** @return the consensus distance (1/n) &Sigma;_i ‖x_i &minus; x&#772;‖&sup2; of the parameters (same value on every rank). Collective. */

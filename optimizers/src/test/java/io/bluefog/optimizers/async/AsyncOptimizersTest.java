@@ -50,6 +50,72 @@ class AsyncOptimizersTest {
         return OptimizerConfig.builder(a).updater(LocalUpdater.sgd(lr)).topology(t).broadcastAtStart(false).build();
     }
 
+    /**
+     * The step's scale, in closed form: on the directed 2-ring rank 0 takes {@code STEPS} steps with a
+     * constant gradient while rank 1 takes none, so nothing ever arrives at rank 0 and its weight
+     * halves at every step (w_t = 2^(1-t)). Step t moves z_0 by lr&middot;g/&#x0175;_t, &#x0175;_t the
+     * bias-corrected exponential mean of w_1..w_t (decay {@link AsyncPushSum#WEIGHT_MEAN_DECAY});
+     * scaling by w_t alone (z moving by lr&middot;g) or not at all (by lr&middot;g/w_t) gives other values.
+     */
+    @Test
+    void asyncPushSumStepsAreScaledByTheWeightOverItsRunningMean() {
+        int steps = 4;
+        double lr = 0.1;
+        double expected = 0;
+        double raw = 0;
+        double decayed = 1;
+        for (int t = 1; t <= steps; t++) {
+            double w = Math.pow(0.5, t - 1);
+            raw = AsyncPushSum.WEIGHT_MEAN_DECAY * raw + (1 - AsyncPushSum.WEIGHT_MEAN_DECAY) * w;
+            decayed *= AsyncPushSum.WEIGHT_MEAN_DECAY;
+            expected -= lr / (raw / (1 - decayed));
+        }
+        Topology t = directedRing(2);
+        List<double[]> got = LocalCluster.call(2, bf -> {
+            INDArray x = Nd4j.zeros(DataType.DOUBLE, 1, 3);
+            try (AsyncPushSum opt = new AsyncPushSum(Collectives.of(bf), t, x, config(Algorithm.ASYNC_PUSH_SUM, t, lr))) {
+                if (bf.rank() == 0) {
+                    for (int k = 0; k < steps; k++) {
+                        opt.step(Nd4j.ones(DataType.DOUBLE, 1, 3));
+                    }
+                }
+                double[] z = opt.parameters().toDoubleVector();
+                return new double[] {z[0], z[2], opt.pushSumWeight()};
+            }
+        });
+        double[] rank0 = got.get(0);
+        assertEquals(Math.pow(0.5, steps), rank0[2], 0.0, "rank 0's weight after " + steps + " unanswered pushes");
+        assertEquals(expected, rank0[0], 1e-12, "z_0[0] after " + steps + " steps");
+        assertEquals(expected, rank0[1], 1e-12, "z_0[2] after " + steps + " steps");
+        assertTrue(Math.abs(expected + steps * lr) > 0.05, "the closed form tells the scalings apart: " + expected);
+    }
+
+    /**
+     * averagedParameters() of push-sum is the de-biased, weight-averaged &Sigma; w_r z_r / &Sigma; w_r:
+     * on the 3-rank exponential graph rank 0 (z = 0) takes 3 zero-gradient steps while ranks 1 and 2
+     * (z = 1, 2) take none, so w_0 = (1/3)^3 and the average is 3 / (2 + 1/27) = 81/55 on every rank,
+     * where the plain mean of the z's would be 1.
+     */
+    @Test
+    void asyncPushSumAveragedParametersWeighTheRanksByTheirPushSumWeights() {
+        Topology t = Topologies.exponential(3);
+        List<double[]> got = LocalCluster.call(3, bf -> {
+            INDArray x = Nd4j.valueArrayOf(new long[] {1, 2}, (double) bf.rank(), DataType.DOUBLE);
+            try (AsyncPushSum opt = new AsyncPushSum(Collectives.of(bf), t, x, config(Algorithm.ASYNC_PUSH_SUM, t, 0.1))) {
+                if (bf.rank() == 0) {
+                    for (int k = 0; k < 3; k++) {
+                        opt.step(Nd4j.zeros(DataType.DOUBLE, 1, 2));
+                    }
+                }
+                return opt.averagedParameters().toDoubleVector();
+            }
+        });
+        for (int r = 0; r < 3; r++) {
+            assertEquals(81.0 / 55, got.get(r)[0], 1e-12, "rank " + r + "'s averaged parameters [0]");
+            assertEquals(81.0 / 55, got.get(r)[1], 1e-12, "rank " + r + "'s averaged parameters [1]");
+        }
+    }
+
     @Test
     void asyncPushSumConsensusReachesTheAverage() {
         for (int n : new int[] {1, 2, 4, 5}) {
