@@ -65,9 +65,16 @@ public final class CommunicatorContract implements ContractSuite {
         c.put("allreduceEmpty", CommunicatorContract::allreduceEmpty);
         c.put("broadcastFromEveryRoot", bf -> forEachDType(t -> broadcast(bf, t, N, allRanks(bf))));
         c.put("broadcastLarge", bf -> broadcast(bf, DType.FLOAT32, LARGE, new int[] {0, bf.size() - 1}));
-        c.put("allgather", bf -> forEachDType(t -> allgather(bf, t)));
+        c.put("allgather", bf -> forEachDType(t -> allgather(bf, t, 3)));
+        c.put("allgatherLarge", bf -> allgather(bf, DType.FLOAT32, LARGE / 8));
         c.put("allgathervRankSized", bf -> forEachDType(t -> allgatherv(bf, t, 1)));
         c.put("allgathervWithEmptyPiece", bf -> forEachDType(t -> allgatherv(bf, t, 0)));
+        c.put("allgathervLarge", bf -> allgatherv(bf, DType.FLOAT64, LARGE / 8 + 1, 0));
+        c.put("allgathervRepeated", bf -> {
+            for (int i = 0; i < 50; i++) {
+                allgatherv(bf, DType.FLOAT32, 1 + i % 3, 2); // consecutive calls match in order
+            }
+        });
         c.put("ringShift", bf -> forEachDType(t -> ringShift(bf, t, N, true)));
         c.put("ringShiftSendsFirstLarge", bf -> ringShift(bf, DType.FLOAT64, LARGE, false));
         c.put("receiveUpToShorterMessages", bf -> forEachDType(t -> receiveUpTo(bf, t, 3, 16)));
@@ -226,10 +233,12 @@ public final class CommunicatorContract implements ContractSuite {
 
     // ---- allgather(v) ---------------------------------------------------------------------------
 
-    /** Each rank sends 3 elements 10 r + k; recv holds them concatenated in rank order. */
-    static void allgather(BlueFog bf, DType t) {
+    /**
+     * Each rank sends m elements 10 r + k; recv holds them concatenated in rank order (small calls and
+     * large ones take different paths on the MPI transport).
+     */
+    static void allgather(BlueFog bf, DType t, int m) {
         int n = bf.size();
-        int m = 3;
         Buffer send = alloc(t, m);
         for (int k = 0; k < m; k++) {
             set(send, k, 10 * bf.rank() + k);
@@ -245,11 +254,16 @@ public final class CommunicatorContract implements ContractSuite {
 
     /** counts[r] = r + extra; rank r sends 100 r + k, k < counts[r]; recv is the concatenation in rank order. */
     static void allgatherv(BlueFog bf, DType t, int extra) {
+        allgatherv(bf, t, 0, extra);
+    }
+
+    /** counts[r] = base + r + extra (base: the same on every rank, large for the MPI transport's large-message path). */
+    static void allgatherv(BlueFog bf, DType t, int base, int extra) {
         int n = bf.size();
         int[] counts = new int[n];
         int total = 0;
         for (int q = 0; q < n; q++) {
-            counts[q] = q + extra;
+            counts[q] = base + q + extra;
             total += counts[q];
         }
         Buffer send = alloc(t, counts[bf.rank()]);

@@ -95,6 +95,26 @@ final class MpiBuffers {
      * correctly rounded division for float32/float64, truncation toward zero for int32/int64 (see
      * {@link DType}). float16 averages are divided in {@link #narrow}.
      */
+    /**
+     * Copies {@code src}'s remaining elements into {@code dst} from its position (same element type,
+     * {@code dst} with room for them); neither buffer's position changes.
+     */
+    static void copy(Buffer src, Buffer dst) {
+        if (src instanceof FloatBuffer f) {
+            ((FloatBuffer) dst.duplicate()).put(f.duplicate());
+        } else if (src instanceof DoubleBuffer d) {
+            ((DoubleBuffer) dst.duplicate()).put(d.duplicate());
+        } else if (src instanceof ShortBuffer h) {
+            ((ShortBuffer) dst.duplicate()).put(h.duplicate());
+        } else if (src instanceof IntBuffer i) {
+            ((IntBuffer) dst.duplicate()).put(i.duplicate());
+        } else if (src instanceof LongBuffer l) {
+            ((LongBuffer) dst.duplicate()).put(l.duplicate());
+        } else {
+            throw new IllegalArgumentException("unsupported buffer " + src.getClass().getName());
+        }
+    }
+
     static void divide(Buffer buffer, int divisor) {
         int from = buffer.position();
         int to = buffer.limit();

@@ -5,6 +5,7 @@ import io.bluefog.BlueFogTimeoutException;
 import io.bluefog.CommunicationException;
 import io.bluefog.config.BlueFogConfig;
 import io.bluefog.comm.Communicator;
+import io.bluefog.comm.DType;
 import io.bluefog.comm.ReduceOp;
 import io.bluefog.comm.Request;
 import java.nio.Buffer;
@@ -15,6 +16,7 @@ import java.util.List;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.atomic.AtomicBoolean;
 import mpi.Comm;
+import mpi.Datatype;
 import mpi.Intracomm;
 import mpi.MPI;
 import mpi.MPIException;
@@ -70,6 +72,8 @@ public final class MpiCommunicator implements Communicator {
     private final int rank;
     private final int size;
     private final Intracomm local;
+    /** A duplicate of MPI_COMM_WORLD for the point-to-point form of small allgathers ({@link #exchangeAllgatherv}). */
+    private final Intracomm exchanges;
     private final int localRank;
     private final int localSize;
     private final int machineRank;
@@ -118,6 +122,8 @@ public final class MpiCommunicator implements Communicator {
         machineRank = machine[0];
         machineSize = machine[1];
         timeoutMillis = BlueFogConfig.fromEnvironment().timeoutMillis();
+        exchanges = world.dup();
+        exchanges.setErrhandler(MPI.ERRORS_RETURN);
         arrivals = new Arrivals(world);
         liveness = new Liveness(world, arrivals::calls);
     }
@@ -141,11 +147,48 @@ public final class MpiCommunicator implements Communicator {
      * @throws BlueFogTimeoutException when the deadline passes
      */
     private void await(mpi.Request request, String what, long call) throws MPIException {
+        await(request::test, () -> what, call);
+    }
+
+    /** @return " (collective call #N)", or "" for a call not counted by {@link Arrivals} (call &lt; 0) */
+    private static String callLabel(long call) {
+        return call < 0 ? "" : " (collective call #" + call + ")";
+    }
+
+    /** A completion test: an MPI request's {@code MPI_Test}, or several. */
+    @FunctionalInterface
+    private interface Completion {
+        boolean done() throws MPIException;
+    }
+
+    /** Who a stalled call waits for, for its warning and its timeout. */
+    @FunctionalInterface
+    private interface Culprits {
+        String describe() throws MPIException;
+    }
+
+    /**
+     * As {@link #await(mpi.Request, String, long)}, for any completion test; {@code what} is built
+     * only for a warning or a timeout (building it per call cost a few hundred nanoseconds, a tenth of
+     * a 4 KB exchange).
+     */
+    private void await(Completion request, java.util.function.Supplier<String> whatLater, long call)
+            throws MPIException {
+        await(request, whatLater, call, () -> waitingFor(call));
+    }
+
+    /** As {@link #await(Completion, java.util.function.Supplier, long)}, naming whom it waits for with {@code culprits}. */
+    private void await(Completion request, java.util.function.Supplier<String> whatLater, long call, Culprits culprits)
+            throws MPIException {
+        if (request.done()) {
+            return;
+        }
+        String what = null;
         long start = System.nanoTime();
         long warnAt = start + stallWarningMillis() * 1_000_000L;
         long deadline = start + timeoutMillis * 1_000_000L;
         boolean warned = false;
-        while (!request.test()) {
+        while (!request.done()) {
             long now = System.nanoTime();
             long waited = now - start;
             if (waited < SPIN_NANOS) {
@@ -154,18 +197,20 @@ public final class MpiCommunicator implements Communicator {
             }
             if (!warned && now - warnAt >= 0) {
                 warned = true;
+                what = whatLater.get();
                 arrivals.poll();
-                System.err.println("[bluefog] rank " + rank + ": stall warning: " + what + " (collective call #"
-                        + call + ") has waited " + waited / 1_000_000 + " ms for " + waitingFor(call)
+                System.err.println("[bluefog] rank " + rank + ": stall warning: " + what + callLabel(call)
+                        + " has waited " + waited / 1_000_000 + " ms for " + culprits.describe()
                         + "; it times out after " + timeoutMillis + " ms (BLUEFOG_TIMEOUT_MILLIS)");
                 System.err.flush();
             }
             if (now - deadline >= 0) {
                 arrivals.poll();
-                timedOut = what + " (collective call #" + call + ")";
-                throw new BlueFogTimeoutException("rank " + rank + ": " + what + " (collective call #" + call
-                        + ") timed out after " + timeoutMillis + " ms (BLUEFOG_TIMEOUT_MILLIS) waiting for "
-                        + waitingFor(call));
+                what = what == null ? whatLater.get() : what;
+                timedOut = what + callLabel(call);
+                throw new BlueFogTimeoutException("rank " + rank + ": " + what + callLabel(call)
+                        + " timed out after " + timeoutMillis + " ms (BLUEFOG_TIMEOUT_MILLIS) waiting for "
+                        + culprits.describe());
             }
             if (waited < YIELD_NANOS) {
                 Thread.yield();
@@ -397,9 +442,9 @@ public final class MpiCommunicator implements Communicator {
         Buffer work = half ? MpiBuffers.widen((ShortBuffer) view) : view;
         try {
             // In place: MPI_Allreduce(MPI_IN_PLACE, buf, ...).
-            String what = "allreduce(" + op + ", " + view.remaining() + " elements)";
             long call = arrivals.enter();
-            await(MPI.COMM_WORLD.iAllReduce(work, work.remaining(), MpiBuffers.datatype(work), mpiOp), what, call);
+            await(MPI.COMM_WORLD.iAllReduce(work, work.remaining(), MpiBuffers.datatype(work), mpiOp)::test,
+                    () -> "allreduce(" + op + ", " + view.remaining() + " elements)", call);
         } catch (MPIException e) {
             throw wrapHere("allreduce(" + op + ", " + view.remaining() + " elements)", e);
         }
@@ -418,8 +463,8 @@ public final class MpiCommunicator implements Communicator {
         checkCollective();
         try {
             long call = arrivals.enter();
-            await(MPI.COMM_WORLD.iBcast(view, view.remaining(), MpiBuffers.datatype(view), root),
-                    "broadcast(root " + root + ", " + view.remaining() + " elements)", call);
+            await(MPI.COMM_WORLD.iBcast(view, view.remaining(), MpiBuffers.datatype(view), root)::test,
+                    () -> "broadcast(root " + root + ", " + view.remaining() + " elements)", call);
         } catch (MPIException e) {
             throw wrapHere("broadcast(root " + root + ", " + view.remaining() + " elements)", e);
         }
@@ -437,9 +482,19 @@ public final class MpiCommunicator implements Communicator {
         }
         checkCollective();
         try {
+            if ((long) n * size * DType.of(r, "recv").bytes() <= SMALL_ALLGATHER_BYTES && size <= SMALL_ALLGATHER_RANKS) {
+                int[] counts = new int[size];
+                int[] displs = new int[size];
+                for (int p = 0; p < size; p++) {
+                    counts[p] = n;
+                    displs[p] = p * n;
+                }
+                exchangeAllgatherv(s, r, counts, displs, () -> "allgather(" + n + " elements per rank)");
+                return;
+            }
             long call = arrivals.enter();
-            await(MPI.COMM_WORLD.iAllGather(s, n, MpiBuffers.datatype(s), r, n, MpiBuffers.datatype(r)),
-                    "allgather(" + n + " elements per rank)", call);
+            await(MPI.COMM_WORLD.iAllGather(s, n, MpiBuffers.datatype(s), r, n, MpiBuffers.datatype(r))::test,
+                    () -> "allgather(" + n + " elements per rank)", call);
         } catch (MPIException e) {
             throw wrapHere("allgather(" + n + " elements per rank)", e);
         }
@@ -471,12 +526,96 @@ public final class MpiCommunicator implements Communicator {
         }
         checkCollective();
         try {
-            long call = arrivals.enter();
-            await(MPI.COMM_WORLD.iAllGatherv(s, counts[rank], MpiBuffers.datatype(s), r, counts.clone(), displs,
-                    MpiBuffers.datatype(r)), "allgatherv(counts " + Arrays.toString(counts) + ")", call);
+            if (total * DType.of(r, "recv").bytes() <= SMALL_ALLGATHER_BYTES && size <= SMALL_ALLGATHER_RANKS) {
+                exchangeAllgatherv(s, r, counts, displs, () -> "allgatherv(counts " + Arrays.toString(counts) + ")");
+            } else {
+                long call = arrivals.enter();
+                await(MPI.COMM_WORLD.iAllGatherv(s, counts[rank], MpiBuffers.datatype(s), r, counts.clone(), displs,
+                        MpiBuffers.datatype(r))::test, () -> "allgatherv(counts " + Arrays.toString(counts) + ")", call);
+            }
         } catch (MPIException e) {
             throw wrapHere("allgatherv(counts " + Arrays.toString(counts) + ")", e);
         }
+    }
+
+    /**
+     * An allgatherv of at most this many bytes in all, on at most {@link #SMALL_ALLGATHER_RANKS} ranks,
+     * is one message from every rank to every other ({@link #exchangeAllgatherv}) instead of
+     * {@code MPI_Iallgatherv}: Open MPI's nonblocking collectives run a schedule (libnbc) whose
+     * progress costs several microseconds per call, so a 4 KB allgatherv on 2 ranks took 10-12 us
+     * against 3.4-7.5 us for the plain exchange of the same bytes (collectives-bench, 2-core VM).
+     */
+    static final long SMALL_ALLGATHER_BYTES = 64 * 1024;
+    /** Most ranks for {@link #SMALL_ALLGATHER_BYTES}: each rank sends size - 1 messages. */
+    static final int SMALL_ALLGATHER_RANKS = 8;
+    /** The tag of {@link #exchangeAllgatherv}'s messages on {@link #exchanges}. */
+    private static final int TAG_ALLGATHER = 1;
+
+    /**
+     * allgatherv as point-to-point messages on {@link #exchanges} (a duplicate of MPI_COMM_WORLD
+     * that carries nothing else, so these messages cannot match a user's receives): every rank posts
+     * a receive for each other rank's part into its place in {@code r}, sends its own part to each
+     * other rank (every pair exchanges exactly one message per call, also for a count of 0, so
+     * consecutive calls match in order, as MPI orders messages between a pair), and copies its own
+     * part into place. A part of another length than {@code counts} says fails the call
+     * ({@link MpiRequest}: a longer one is truncated by MPI, a shorter one is counted). No
+     * {@link Arrivals} token: every other rank's own message says that it entered the call, so a
+     * stalled call names the ranks whose part has not arrived (the token would double the messages).
+     */
+    private void exchangeAllgatherv(Buffer s, Buffer r, int[] counts, int[] displs,
+            java.util.function.Supplier<String> what) throws MPIException {
+        Datatype type = MpiBuffers.datatype(r);
+        Request[] requests = new Request[2 * (size - 1)];
+        int k = 0;
+        for (int p = 0; p < size; p++) {
+            if (p != rank) {
+                Buffer part = r.duplicate().limit(displs[p] + counts[p]).position(displs[p]).slice();
+                requests[k++] = new MpiRequest(exchanges.iRecv(part, counts[p], type, p, TAG_ALLGATHER), part, rank, p,
+                        TAG_ALLGATHER, counts[p]);
+            }
+        }
+        for (int p = 0; p < size; p++) {
+            if (p != rank) {
+                requests[k++] = new MpiRequest(exchanges.iSend(s, counts[rank], type, p, TAG_ALLGATHER), s, rank, p,
+                        TAG_ALLGATHER, MpiRequest.SEND);
+            }
+        }
+        MpiBuffers.copy(s, r.duplicate().limit(displs[rank] + counts[rank]).position(displs[rank]));
+        // one deadline for the whole call; not numbered, as it sends no Arrivals token
+        await(() -> allDone(requests), what, -1, () -> notArrived(requests, rank));
+    }
+
+    /** @return whether every request has completed (tests each; a failed one throws) */
+    private static boolean allDone(Request[] requests) {
+        boolean all = true;
+        for (Request q : requests) {
+            all &= q.test();
+        }
+        return all;
+    }
+
+    /**
+     * @return as {@link #waitingFor}: e.g. "rank 2, not heard from (not entered this call: its part has
+     *         not arrived)", from the receives of an {@link #exchangeAllgatherv} still open (the first
+     *         size - 1 requests, in rank order); when all arrived, the ranks that have not taken this
+     *         rank's part yet
+     */
+    private static String notArrived(Request[] requests, int rank) {
+        List<Integer> silent = new java.util.ArrayList<>();
+        List<Integer> notTaking = new java.util.ArrayList<>();
+        int peers = requests.length / 2;
+        for (int k = 0; k < requests.length; k++) {
+            int peer = k % peers < rank ? k % peers : k % peers + 1;
+            if (!requests[k].test()) {
+                (k < peers ? silent : notTaking).add(peer);
+            }
+        }
+        if (!silent.isEmpty()) {
+            return (silent.size() == 1 ? "rank " + silent.get(0) : "ranks " + silent)
+                    + ", not heard from (not entered this call: its part has not arrived)";
+        }
+        return (notTaking.size() == 1 ? "rank " + notTaking.get(0) : "ranks " + notTaking)
+                + ", which have not taken this rank's part";
     }
 
     @Override

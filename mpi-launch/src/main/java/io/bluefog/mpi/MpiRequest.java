@@ -54,6 +54,12 @@ final class MpiRequest implements Request {
         return describe(rank, expectedCount == SEND, peer, tag);
     }
 
+    /** @return e.g. "rank 0: irecv from 1 (tag 1)" */
+    @Override
+    public String toString() {
+        return what();
+    }
+
     @Override
     public synchronized boolean test() {
         if (done) {
