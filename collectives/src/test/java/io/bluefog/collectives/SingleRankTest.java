@@ -3,6 +3,7 @@ package io.bluefog.collectives;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
 import io.bluefog.BlueFog;
@@ -64,5 +65,10 @@ class SingleRankTest {
         assertThrows(IllegalArgumentException.class, () -> c.broadcast(Nd4j.zeros(3), 1));
         assertThrows(IllegalArgumentException.class,
                 () -> c.neighborAllreduce(Nd4j.zeros(3), NeighborWeights.of(1, new int[] {1}, new double[] {1})));
+        INDArray closed = Nd4j.zeros(3);
+        closed.close();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> c.allgather(closed));
+        assertTrue(e.getMessage().contains("was closed"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> c.allreduceInPlace(closed, io.bluefog.comm.ReduceOp.SUM));
     }
 }
