@@ -107,4 +107,17 @@ final class NativeKernels {
      * @param sums native byte address of four float64 sums, read and written
      */
     static native void addSquares(boolean dbl, long x, long ref, long n, long sums);
+
+    /**
+     * Nesterov momentum as ND4J's {@code Nesterovs} updater, bit for bit ({@code src/main/c/nesterov.c}):
+     * {@code prev = mu v[i]; v[i] = prev - lr g[i]; update[i] = prev + (-mu - 1) v[i]} in the element
+     * type, for {@code i < n}.
+     *
+     * @param dbl    float64 elements if true, else float32
+     * @param grad   native byte address of the gradient's first element
+     * @param state  native byte address of the momentum v's first element, read and written
+     * @param update native byte address of the update's first element; may equal {@code grad}
+     */
+    static native void nesterov(boolean dbl, long grad, long state, long update, long n, double learningRate,
+            double momentum);
 }

@@ -358,9 +358,16 @@ public abstract class LocalUpdater {
             if (gradient.length() != numParams) {
                 throw new IllegalArgumentException("gradient has " + gradient.length() + " elements, expected " + numParams);
             }
+            int k = (int) Math.min(iteration, Integer.MAX_VALUE);
+            // Nesterov: the same arithmetic as ND4J's op in one native pass (NesterovKernel), where it runs
+            if (updater.getConfig() instanceof Nesterovs n
+                    && io.bluefog.collectives.engine.NesterovKernel.apply(gradient, view, n.getLearningRate(k, 0),
+                            n.currentMomentum(k, 0))) {
+                return;
+            }
             // ND4J's updaters work on row vectors shaped like DL4J's flattened gradient.
             INDArray row = gradient.rank() == 2 && gradient.rows() == 1 ? gradient : gradient.reshape(1, numParams);
-            updater.applyUpdater(row, (int) Math.min(iteration, Integer.MAX_VALUE), 0);
+            updater.applyUpdater(row, k, 0);
             if (row != gradient && !row.isView()) {
                 gradient.assign(row.reshape(gradient.shape()));
             }
