@@ -40,8 +40,10 @@ import java.util.Objects;
  *       are updated in place. The gradient array is not modified. The result does not depend on
  *       whether {@code beginStep()} was called, to the last bit, and ranks may differ in calling it.</li>
  *   <li>{@link #averagedParameters()}, {@link #consensusDistance()} &mdash; collective, any time between steps,
- *       for evaluation; they do not change the optimizer's state and their time is not counted in
- *       {@link #communicationNanos()}.</li>
+ *       for evaluation; they do not change the network's model (an asynchronous algorithm first
+ *       absorbs what its windows hold, {@link #beforeAveraging()}, which moves mass between ranks
+ *       without changing the model; every other algorithm's state stays as it is), and their time is
+ *       not counted in {@link #communicationNanos()}.</li>
  * </ol>
  * Not thread-safe: one thread per rank. Parameters and gradients are FLOAT or DOUBLE vectors of one
  * dtype and length (any shape with that length, e.g. DL4J's {@code 1 x numParams}).
@@ -608,6 +610,7 @@ public abstract class DecentralizedOptimizer {
      *         average &Sigma;_j a_j x_j / &Sigma;_j a_j. Collective.
      */
     public final INDArray averagedParameters() {
+        beforeAveraging();
         INDArray avg = params.dup();
         double a = averagingWeight();
         if (Double.isNaN(a)) {
@@ -631,6 +634,14 @@ public abstract class DecentralizedOptimizer {
      */
     protected double averagingWeight() {
         return Double.NaN;
+    }
+
+    /**
+     * Called on every rank at the start of {@link #averagedParameters()} (so collective): brings
+     * what is still on its way into the ranks' parameters, where an algorithm has such a thing
+     * (asynchronous windows). Default: nothing.
+     */
+    protected void beforeAveraging() {
     }
 
     /** @return the consensus distance (1/n) &Sigma;_i ‖x_i &minus; x&#772;‖&sup2; of the parameters (same value on every rank). Collective. */

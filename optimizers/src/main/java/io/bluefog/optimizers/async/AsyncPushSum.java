@@ -15,24 +15,25 @@ import org.nd4j.linalg.factory.Nd4j;
  * Asynchronous push-sum / Stochastic Gradient Push over a window (Assran, Loizou, Ballas and
  * Rabbat, "Stochastic Gradient Push for Distributed Deep Learning", ICML 2019, the asynchronous
  * variant; push-sum of Kempe, Dobra and Gehrke, FOCS 2003; BlueFog's
- * {@code DistributedPushSumOptimizer}). For directed graphs: rank j splits its [x_j; w_j] equally
- * among itself and its out-neighbors (share 1/(outdeg(j) + 1)), whenever it is ready.
+ * {@code DistributedPushSumOptimizer}). For directed graphs: rank j keeps part of its [x_j; w_j] and
+ * splits the rest equally among its out-neighbors (outdeg(j)/(outdeg(j) + 1) with fixed shares, less
+ * when it runs ahead of the slowest rank with rate-balanced ones, see below), whenever it is ready.
  *
  * <p>State: the push-sum weight w_i (w^0 = 1) and the numerator x_i, kept in de-biased form: the
  * window's tensor is z_i = x_i / w_i itself (the {@link #parameters()}; zero-initialized buffers,
  * associated p on, so every write carries its share of w with it), and x_i = w_i z_i is never stored.
  * One step, with no barrier:
  * <ol>
- *   <li>x_i &larr; x_i &minus; (w_i/&#x0175;_i) d(g(z_i)) (the local updater on the gradient at z_i, scaled by
- *       w_i over &#x0175;_i, the running mean of w_i at this rank's steps; see below): z_i &larr; z_i &minus;
- *       d/&#x0175;_i, one pass;</li>
- *   <li>accumulate share&middot;[x; w]_i into each out-neighbor's buffer and keep share&middot;[x; w]_i:
- *       {@code winAccumulateAsync} of z_i with destination weight share&middot;w_i (the payload
- *       share&middot;x_i, its associated p share&middot;w_i) and self weight 1, then w_i &larr; share&middot;w_i
- *       (z_i is unchanged by scaling x_i and w_i alike). The data are copied at
- *       once, into the window's pooled staging arrays, and the confirmation is awaited only two steps
- *       later ({@link WindowOptimizer#MAX_WRITES_IN_FLIGHT}), so the round trip overlaps the gradient
- *       computation;</li>
+ *   <li>x_i &larr; x_i &minus; s_i d(g(z_i)) (the local updater on the gradient at z_i, scaled by s_i = w_i
+ *       with fixed shares, by w_i/&#x0175;_i with rate-balanced ones, &#x0175;_i the running mean of w_i at
+ *       this rank's steps; see below): z_i &larr; z_i &minus; (s_i/w_i) d, one pass;</li>
+ *   <li>accumulate f/outdeg&middot;[x; w]_i into each out-neighbor's buffer and keep (1 &minus; f)&middot;[x; w]_i,
+ *       f the pushed fraction: {@code winAccumulateAsync} of z_i with destination weight
+ *       (f/outdeg)&middot;w_i (the payload (f/outdeg)&middot;x_i, its associated p (f/outdeg)&middot;w_i)
+ *       and self weight 1, then w_i &larr; (1 &minus; f)&middot;w_i (z_i is unchanged by scaling x_i and
+ *       w_i alike). The data are copied at once, into the window's pooled staging arrays, and the
+ *       confirmation is awaited only two steps later ({@link WindowOptimizer#MAX_WRITES_IN_FLIGHT}), so
+ *       the round trip overlaps the gradient computation;</li>
  *   <li>(staleness bound, see {@link WindowOptimizer})</li>
  *   <li>[x; w]_i &larr; [x; w]_i + &Sigma;_s buffer_s, buffers zeroed, de-biased in the same pass: with q the
  *       sum of the buffers' p, w_i' = w_i + q and z_i &larr; (w_i/w_i') z_i + &Sigma;_s b_s / w_i'
@@ -43,41 +44,44 @@ import org.nd4j.linalg.factory.Nd4j;
  * same iteration kept [x; w] in the window and de-biased z = x / w separately, five passes.
  * Mass is conserved: &Sigma;_i w_i z_i + (buffered) and &Sigma;_i w_i + (buffered) = n never change except by
  * the local steps (up to rounding), so without gradients every z_i converges to the average of the z_i^0 on a
- * strongly connected graph. {@link #close()} absorbs what is still buffered.
- *
- * <h2>Step size: scaled by w_i / &#x0175;_i</h2>
- * The synchronous {@code PUSH_SUM} subtracts d itself (x_i &larr; x_i &minus; d). Without a barrier w_i
- * fluctuates widely from step to step (a rank that runs ahead of its in-neighbors halves it at every
- * step on a ring), and that unscaled step moves z_i by d / w_i, which diverged in our Fashion-MNIST runs
- * with a straggler. Scaling it by w_i alone (z_i moves by exactly d) is stable but too small: part of
- * the mass is always in transit (pushed, not yet collected), so w_i at a step averages well below 1,
- * and the network's model &Sigma;_i x_i / n moved by only that fraction of the synchronous step
- * (measured: 4 ranks, exponential graph, Fashion-MNIST, mean w_i at a step 0.56-0.74; after 3 epochs
- * the training loss was 0.378 against ATC's 0.341 with the same samples, learning rate and momentum).
- * Dividing by &#x0175;_i, the bias-corrected exponential mean of w_i over this rank's steps (decay
- * {@link #WEIGHT_MEAN_DECAY}), makes each step add d to &Sigma;_i x_i on average, as a synchronous step
- * does, while z_i moves by the smooth d/&#x0175;_i, not the jumpy d/w_i. Where w_i = 1 at every step
- * (synchronous push-sum on a regular graph at its fixed point) all three agree.
+ * strongly connected graph. {@link #close()} absorbs what is still buffered. The network's model,
+ * {@link #averagedParameters()}, is the de-biased &Sigma;_i w_i z_i / &Sigma;_i w_i after every rank
+ * absorbed its buffers (not the plain mean of the z_i: a rank whose weight is momentarily small has
+ * a noisier z_i).
  *
  * <h2>Ranks of different speeds: rate-balanced shares</h2>
- * With fixed shares a rank that steps k times as often as another pushes k times as much of its
- * weight per unit of time, so the weights settle where w_j times rank j's step rate is the same for
- * every rank (on a regular graph): a fast rank's w_j, and with it the weight of each of its steps in
- * &Sigma;_i x_i, shrinks in proportion to its speed. With steps scaled by w_i alone its extra steps then
- * moved the network's model little, and a job that counts samples (job-wide epochs) learned less per
- * epoch: measured on Fashion-MNIST, 2 ranks, rank 1 5 ms slower per step, 3 epochs of 8,192 samples,
- * the fast rank took 85-93 of 128 steps at w 0.36-0.48, and the averaged accuracy was 0.788-0.804
- * against ATC's 0.835.
- * {@link #balanceRates} makes every rank push the same weight per unit of time instead: a rank that
- * has taken c_i steps while the slowest rank has taken c_min pushes the fraction
- * (outdeg/(outdeg + 1))&middot;(c_min + 1)/(c_i + 1) of [x; w] per step (split equally among its
- * out-neighbors, the rest kept). Every step stays column stochastic, so the mass is conserved and z_i
- * still converges to the average; the weights stay near 1 (same runs: w 0.91-1.17, accuracy
- * 0.828-0.836, both with steps scaled by w_i alone). The trainer turns it on with job-wide epochs.
- * The division by &#x0175;_i restores a fast rank's steps' weight without it, but with fixed shares the
- * network's weight then sits mostly on the straggler, into which the fast ranks mix their models: 4
- * ranks, rank 1 5 ms slower per step, 3 full epochs, fixed shares reached 0.852-0.864, rate-balanced
- * ones 0.862-0.865 (three runs each).
+ * With fixed shares (f = outdeg/(outdeg + 1) at every step) a rank that steps k times as often as
+ * another pushes k times as much of its weight per unit of time, so the weights settle where w_j
+ * times rank j's step rate is the same for every rank (on a regular graph): a fast rank's w_j shrinks
+ * in proportion to its speed, and with it the weight of its steps in &Sigma;_i x_i (measured on
+ * Fashion-MNIST, 2 ranks, rank 1 5 ms slower per step, 3 epochs of 8,192 samples: the fast rank took
+ * 85-93 of 128 steps at w 0.36-0.48, and the averaged accuracy was 0.788-0.804 against ATC's 0.835).
+ * {@link #balanceRates} (the trainer's job-wide epochs) makes every rank push the same weight per unit
+ * of time instead: a rank that has taken c_i steps while the slowest rank has taken c_min pushes
+ * f = (outdeg/(outdeg + 1))&middot;(c_min + 1)/(c_i + 1). Every step stays column stochastic, so the
+ * mass is conserved and z_i still converges to the average; the weights stay near 1 (same runs: w
+ * 0.91-1.17, accuracy 0.828-0.836).
+ *
+ * <h2>Step size</h2>
+ * The synchronous {@code PUSH_SUM} subtracts d itself (x_i &larr; x_i &minus; d). Without a barrier w_i
+ * fluctuates from step to step (a rank that runs ahead of its in-neighbors loses weight at every
+ * step), and that unscaled step moves z_i by d / w_i, which diverged in our Fashion-MNIST runs with
+ * a straggler. Scaling it by w_i (z_i moves by exactly d) is stable but too small: part of the mass is
+ * always in transit (pushed, not yet collected), so w_i at a step averages well below 1, and the
+ * network's model &Sigma;_i x_i / n moved by only that fraction of the synchronous step (measured: 4
+ * ranks, exponential graph, Fashion-MNIST, mean w_i at a step 0.56-0.74; after 3 epochs the training
+ * loss was 0.378 against ATC's 0.341 with the same samples, learning rate and momentum). With
+ * rate-balanced shares the step is therefore divided by &#x0175;_i, the bias-corrected exponential mean
+ * of w_i over this rank's steps (decay {@link #WEIGHT_MEAN_DECAY}): each step then adds d to
+ * &Sigma;_i x_i on average, as a synchronous step does, while z_i moves by the smooth d/&#x0175;_i, not the
+ * jumpy d/w_i; there the weights stay near 1 and &#x0175;_i measures only the mass in transit. Fixed
+ * shares keep the scaling by w_i: there a rank's weight can settle far below 1 for good (a fast rank;
+ * or, when every rank takes its own batches per epoch, a rank still stepping while the others wait at
+ * the epoch's end), and the division multiplied its steps several-fold (10 epochs at np 4: consensus
+ * distances up to 7e3 and once a divergence). Measured, 4 ranks, 3 epochs with rank 1 5 ms slower
+ * (job-wide epochs): averaged accuracy 0.8546-0.8662 before the division and the weighted average,
+ * 0.8610-0.8707 after (ATC 0.8678). Where w_i = 1 at every step (synchronous push-sum on a regular
+ * graph at its fixed point) all the scalings agree.
  */
 public final class AsyncPushSum extends WindowOptimizer {
     /**
@@ -106,7 +110,7 @@ public final class AsyncPushSum extends WindowOptimizer {
     private final Map<Integer, Double> collectWeights = new TreeMap<>();
     private final double share;
     private final int outDegree;
-    /** {@link #balanceRates}: the job's step counts, or null (every step pushes the fixed share). */
+    /** {@link #balanceRates}: the job's step counts, or null (fixed shares). */
     private JobStepCounter rates;
 
     /** Without a staleness bound; the constructor of {@code Algorithm.ASYNC_PUSH_SUM}. Collective. */
@@ -145,10 +149,11 @@ public final class AsyncPushSum extends WindowOptimizer {
 
     @Override
     protected void update(INDArray gradient, Topology w, long round) {
-        // x_i -= (w_i / mean w_i) d_i moves z_i = x_i / w_i by d_i / mean w_i (see the class comment)
+        // x_i -= (w_i / mean w_i) d_i moves z_i = x_i / w_i by d_i / mean w_i with rate-balanced shares,
+        // x_i -= w_i d_i moves it by d_i with fixed ones (see the class comment)
         INDArray d = localStepConsuming(gradient);
-        double meanWeight = observeWeight();
-        Nd4j.getBlasWrapper().level1().axpy(zFlat.length(), -1.0 / meanWeight, d.reshape(zFlat.length()), zFlat);
+        double scale = rates == null ? 1.0 : 1.0 / observeWeight();
+        Nd4j.getBlasWrapper().level1().axpy(zFlat.length(), -scale, d.reshape(zFlat.length()), zFlat);
         if (w != null) {
             // the window operations and the waits are this step's communication (communicationNanos)
             communicate(() -> {
@@ -169,7 +174,7 @@ public final class AsyncPushSum extends WindowOptimizer {
     }
 
     /**
-     * Adds this step's w_i to the exponential mean.
+     * Adds this step's w_i to the exponential mean (rate-balanced shares only).
      *
      * @return &#x0175;_i, the bias-corrected mean of w_i over the steps so far, this one included (w_i
      *         itself at the first step); positive, as every w_i is
@@ -208,16 +213,19 @@ public final class AsyncPushSum extends WindowOptimizer {
     }
 
     /**
-     * Rate-balanced push-sum shares (job-wide epochs): from now on a rank that has taken more steps
-     * than the slowest rank pushes proportionally less of its mass per step, so that every rank
-     * pushes the same mass per unit of time and the push-sum weights stay near 1 (see the class
-     * comment). Local; call on every rank or none, before the first step.
+     * Rate-balanced push-sum shares (the trainer's job-wide epochs): from now on a rank that has
+     * taken more steps than the slowest rank pushes proportionally less of its mass per step, so that
+     * every rank pushes the same mass per unit of time and the push-sum weights stay near 1, and each
+     * step is divided by the running mean of w_i (see the class comment). The caller counts every
+     * step of this optimizer ({@link JobStepCounter#stepped()} after each {@code step}). Local; call on
+     * every rank or none, before the first step.
      *
      * @param counter the job's step counts (the caller keeps and closes it)
      */
     public void balanceRates(JobStepCounter counter) {
         this.rates = java.util.Objects.requireNonNull(counter, "counter");
     }
+
 
     /**
      * @return the fraction of [x; w] pushed this step, split equally among the out-neighbors:
@@ -242,14 +250,19 @@ public final class AsyncPushSum extends WindowOptimizer {
     }
 
     @Override
-    protected void drain() {
+    protected void absorb() {
         collect();
         writeBack();
     }
 
+    @Override
+    protected void drain() {
+        absorb();
+    }
+
     /**
-     * @return w_i: the network's model is the de-biased &Sigma;_i w_i z_i / &Sigma;_i w_i (what is
-     *         still buffered in the windows is left out; {@link #close()} absorbs it)
+     * @return w_i: the network's model is the de-biased &Sigma;_i w_i z_i / &Sigma;_i w_i, after every
+     *         rank absorbed its buffers ({@link #beforeAveraging()})
      */
     @Override
     protected double averagingWeight() {

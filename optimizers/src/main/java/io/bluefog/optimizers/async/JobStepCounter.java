@@ -27,6 +27,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * Not thread-safe (call from the training thread).
  */
 public final class JobStepCounter implements AutoCloseable {
+    private final BlueFog bf;
     private final Windows windows;
     private final String name;
     private final int[] others;
@@ -39,6 +40,7 @@ public final class JobStepCounter implements AutoCloseable {
 
     /** Collective: creates the counter's window on every rank. */
     public JobStepCounter(BlueFog bf) {
+        this.bf = bf;
         this.windows = Windows.of(bf);
         int k = 0;
         while (windows.windowNames().contains("JobStepCounter-" + k)) {
@@ -126,7 +128,7 @@ public final class JobStepCounter implements AutoCloseable {
         return min;
     }
 
-    /** Collective: awaits this rank's last message and frees the window. Idempotent. */
+    /** Collective: awaits this rank's last message, meets every rank (so that every count has landed), and frees the window. Idempotent. */
     @Override
     public void close() {
         if (closed) {
@@ -134,6 +136,9 @@ public final class JobStepCounter implements AutoCloseable {
         }
         closed = true;
         awaitPending();
+        // Every rank's last count must have landed before any rank frees: a window being freed
+        // refuses writes, so a count sent by awaitPending while a peer already frees would fail.
+        io.bluefog.collectives.Collectives.of(bf).named("bf.JobStepCounter.close." + name).barrier();
         windows.winFree(name);
     }
 }

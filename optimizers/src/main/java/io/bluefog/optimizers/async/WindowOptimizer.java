@@ -205,6 +205,24 @@ public abstract class WindowOptimizer extends DecentralizedOptimizer implements 
     protected abstract void drain();
 
     /**
+     * Before the network's model is averaged (an epoch's end): waits for this rank's writes, meets
+     * every rank (then no write is in flight anywhere) and lets the subclass absorb its buffers
+     * ({@link #absorb()}), so that the average includes what was on its way. In a job whose ranks
+     * each take their own batches per epoch, a fast rank waits at the epoch's end while the others
+     * still write into its buffers; a push-sum average without that mass left much of the model out.
+     */
+    @Override
+    protected final void beforeAveraging() {
+        awaitAllWrites();
+        collectives().barrier();
+        absorb();
+    }
+
+    /** Combines what the buffers hold into the parameters, as a step's update does; called with no write in flight. Default: nothing. */
+    protected void absorb() {
+    }
+
+    /**
      * Not checkpointable: what the neighbors' windows hold at a given moment depends on timing, so
      * no per-rank state can resume an asynchronous run bit-identically.
      *

@@ -52,52 +52,68 @@ class AsyncOptimizersTest {
 
     /**
      * The step's scale, in closed form: on the directed 2-ring rank 0 takes {@code STEPS} steps with a
-     * constant gradient while rank 1 takes none, so nothing ever arrives at rank 0 and its weight
-     * halves at every step (w_t = 2^(1-t)). Step t moves z_0 by lr&middot;g/&#x0175;_t, &#x0175;_t the
-     * bias-corrected exponential mean of w_1..w_t (decay {@link AsyncPushSum#WEIGHT_MEAN_DECAY});
-     * scaling by w_t alone (z moving by lr&middot;g) or not at all (by lr&middot;g/w_t) gives other values.
+     * constant gradient while rank 1 takes none, so nothing ever arrives at rank 0. With rate-balanced
+     * shares the slowest count stays 0 and at its step t (0-based) rank 0 pushes the fraction
+     * (1/2)(0 + 1)/(t + 1) of its weight: w_0 = 1, w_{t+1} = w_t (1 - 1/(2(t + 1))), and step t moves z_0
+     * by lr&middot;g/&#x0175;_t, &#x0175;_t the bias-corrected exponential mean of w_0..w_t (decay
+     * {@link AsyncPushSum#WEIGHT_MEAN_DECAY}). With fixed shares it pushes half at every step and each
+     * step moves z_0 by lr&middot;g.
      */
     @Test
-    void asyncPushSumStepsAreScaledByTheWeightOverItsRunningMean() {
+    void asyncPushSumStepsAreScaledByTheWeightOverItsRunningMeanWithBalancedRates() {
         int steps = 4;
         double lr = 0.1;
         double expected = 0;
         double raw = 0;
         double decayed = 1;
-        for (int t = 1; t <= steps; t++) {
-            double w = Math.pow(0.5, t - 1);
+        double w = 1;
+        for (int t = 0; t < steps; t++) {
             raw = AsyncPushSum.WEIGHT_MEAN_DECAY * raw + (1 - AsyncPushSum.WEIGHT_MEAN_DECAY) * w;
             decayed *= AsyncPushSum.WEIGHT_MEAN_DECAY;
             expected -= lr / (raw / (1 - decayed));
+            w *= 1 - 0.5 / (t + 1);
         }
         Topology t = directedRing(2);
-        List<double[]> got = LocalCluster.call(2, bf -> {
-            INDArray x = Nd4j.zeros(DataType.DOUBLE, 1, 3);
-            try (AsyncPushSum opt = new AsyncPushSum(Collectives.of(bf), t, x, config(Algorithm.ASYNC_PUSH_SUM, t, lr))) {
-                if (bf.rank() == 0) {
-                    for (int k = 0; k < steps; k++) {
-                        opt.step(Nd4j.ones(DataType.DOUBLE, 1, 3));
+        for (boolean balanced : new boolean[] {true, false}) {
+            List<double[]> got = LocalCluster.call(2, bf -> {
+                INDArray x = Nd4j.zeros(DataType.DOUBLE, 1, 3);
+                try (JobStepCounter counter = new JobStepCounter(bf);
+                        AsyncPushSum opt = new AsyncPushSum(Collectives.of(bf), t, x, config(Algorithm.ASYNC_PUSH_SUM, t, lr))) {
+                    if (balanced) {
+                        opt.balanceRates(counter);
                     }
+                    if (bf.rank() == 0) {
+                        for (int k = 0; k < steps; k++) {
+                            opt.step(Nd4j.ones(DataType.DOUBLE, 1, 3));
+                            counter.stepped();
+                        }
+                    }
+                    double[] z = opt.parameters().toDoubleVector();
+                    return new double[] {z[0], z[2], opt.pushSumWeight()};
                 }
-                double[] z = opt.parameters().toDoubleVector();
-                return new double[] {z[0], z[2], opt.pushSumWeight()};
-            }
-        });
-        double[] rank0 = got.get(0);
-        assertEquals(Math.pow(0.5, steps), rank0[2], 0.0, "rank 0's weight after " + steps + " unanswered pushes");
-        assertEquals(expected, rank0[0], 1e-12, "z_0[0] after " + steps + " steps");
-        assertEquals(expected, rank0[1], 1e-12, "z_0[2] after " + steps + " steps");
+            });
+            double[] rank0 = got.get(0);
+            String mode = balanced ? "rate-balanced shares" : "fixed shares";
+            assertEquals(balanced ? w : Math.pow(0.5, steps), rank0[2], 1e-15, mode + ": rank 0's weight after " + steps
+                    + " unanswered pushes");
+            double want = balanced ? expected : -steps * lr;
+            assertEquals(want, rank0[0], 1e-12, mode + ": z_0[0] after " + steps + " steps");
+            assertEquals(want, rank0[1], 1e-12, mode + ": z_0[2] after " + steps + " steps");
+        }
         assertTrue(Math.abs(expected + steps * lr) > 0.05, "the closed form tells the scalings apart: " + expected);
     }
 
     /**
-     * averagedParameters() of push-sum is the de-biased, weight-averaged &Sigma; w_r z_r / &Sigma; w_r:
-     * on the 3-rank exponential graph rank 0 (z = 0) takes 3 zero-gradient steps while ranks 1 and 2
-     * (z = 1, 2) take none, so w_0 = (1/3)^3 and the average is 3 / (2 + 1/27) = 81/55 on every rank,
-     * where the plain mean of the z's would be 1.
+     * averagedParameters() of push-sum is the de-biased, weight-averaged &Sigma; w_r z_r / &Sigma; w_r
+     * after every rank absorbed its buffers: on the 3-rank exponential graph rank 0 (z = 0) takes 3
+     * zero-gradient steps while ranks 1 and 2 (z = 1, 2) take none. Rank 0 pushes 2/3 of its weight at
+     * each step (fixed shares), a third to each, so ranks 1 and 2 absorb 1/3 + 1/9 + 1/27 = 13/27 each:
+     * w = (1/27, 40/27, 40/27), z = (0, 27/40, 54/40). The average is &Sigma; x / &Sigma; w = 3/3 = 1 on
+     * every rank; the plain mean of the z's would be 27/40, and the weighted mean without the buffers
+     * 81/55.
      */
     @Test
-    void asyncPushSumAveragedParametersWeighTheRanksByTheirPushSumWeights() {
+    void asyncPushSumAveragedParametersAreTheDeBiasedNetworkModel() {
         Topology t = Topologies.exponential(3);
         List<double[]> got = LocalCluster.call(3, bf -> {
             INDArray x = Nd4j.valueArrayOf(new long[] {1, 2}, (double) bf.rank(), DataType.DOUBLE);
@@ -107,12 +123,17 @@ class AsyncOptimizersTest {
                         opt.step(Nd4j.zeros(DataType.DOUBLE, 1, 2));
                     }
                 }
-                return opt.averagedParameters().toDoubleVector();
+                double[] avg = opt.averagedParameters().toDoubleVector();
+                return new double[] {avg[0], avg[1], opt.parameters().getDouble(0), opt.pushSumWeight()};
             }
         });
+        double[] w = {1.0 / 27, 40.0 / 27, 40.0 / 27};
+        double[] z = {0, 27.0 / 40, 54.0 / 40};
         for (int r = 0; r < 3; r++) {
-            assertEquals(81.0 / 55, got.get(r)[0], 1e-12, "rank " + r + "'s averaged parameters [0]");
-            assertEquals(81.0 / 55, got.get(r)[1], 1e-12, "rank " + r + "'s averaged parameters [1]");
+            assertEquals(1.0, got.get(r)[0], 1e-12, "rank " + r + "'s averaged parameters [0]");
+            assertEquals(1.0, got.get(r)[1], 1e-12, "rank " + r + "'s averaged parameters [1]");
+            assertEquals(w[r], got.get(r)[3], 1e-12, "rank " + r + "'s weight after the buffers were absorbed");
+            assertEquals(z[r], got.get(r)[2], 1e-12, "rank " + r + "'s z after the buffers were absorbed");
         }
     }
 
