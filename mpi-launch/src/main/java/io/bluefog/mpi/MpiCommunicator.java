@@ -138,18 +138,6 @@ public final class MpiCommunicator implements Communicator {
         return Math.max(1, timeoutMillis / 2);
     }
 
-    /**
-     * Polls a started nonblocking collective until it completes or {@link #timeoutMillis()} has
-     * passed; prints the stall warning at {@link #stallWarningMillis()}.
-     *
-     * @param what the operation, e.g. {@code allreduce(SUM, 10 elements)}
-     * @param call this rank's collective call number ({@link Arrivals#enter()})
-     * @throws BlueFogTimeoutException when the deadline passes
-     */
-    private void await(mpi.Request request, String what, long call) throws MPIException {
-        await(request::test, () -> what, call);
-    }
-
     /** @return " (collective call #N)", or "" for a call not counted by {@link Arrivals} (call &lt; 0) */
     private static String callLabel(long call) {
         return call < 0 ? "" : " (collective call #" + call + ")";
@@ -168,9 +156,16 @@ public final class MpiCommunicator implements Communicator {
     }
 
     /**
-     * As {@link #await(mpi.Request, String, long)}, for any completion test; {@code what} is built
-     * only for a warning or a timeout (building it per call cost a few hundred nanoseconds, a tenth of
-     * a 4 KB exchange).
+     * Polls a started nonblocking collective until it completes or {@link #timeoutMillis()} has
+     * passed; prints the stall warning at {@link #stallWarningMillis()}, naming the ranks that have
+     * not entered this call ({@link #waitingFor}).
+     *
+     * @param request   its completion test ({@code MPI_Test})
+     * @param whatLater the operation, e.g. {@code allreduce(SUM, 10 elements)}, built only for a
+     *                  warning or a timeout (building it per call cost a few hundred nanoseconds, a
+     *                  tenth of a 4 KB exchange)
+     * @param call      this rank's collective call number ({@link Arrivals#enter()})
+     * @throws BlueFogTimeoutException when the deadline passes
      */
     private void await(Completion request, java.util.function.Supplier<String> whatLater, long call)
             throws MPIException {
@@ -623,7 +618,7 @@ public final class MpiCommunicator implements Communicator {
         checkCollective();
         try {
             long call = arrivals.enter();
-            await(MPI.COMM_WORLD.iBarrier(), "barrier", call);
+            await(MPI.COMM_WORLD.iBarrier()::test, () -> "barrier", call);
         } catch (MPIException e) {
             throw wrapHere("barrier", e);
         }

@@ -249,24 +249,16 @@ final class BufferCopies {
     private static MethodHandle[] unsafeHandles() {
         MethodHandle[] h = new MethodHandle[20];
         try {
-            Class<?> u = Class.forName("sun.misc.Unsafe");
-            Field theUnsafe = u.getDeclaredField("theUnsafe");
-            theUnsafe.setAccessible(true);
-            Object unsafe = theUnsafe.get(null);
-            MethodHandles.Lookup l = MethodHandles.publicLookup();
-            h[0] = l.findVirtual(u, "allocateInstance", MethodType.methodType(Object.class, Class.class))
-                    .bindTo(unsafe);
+            h[0] = UnsafeMethods.bound("allocateInstance", MethodType.methodType(Object.class, Class.class));
             Class<?>[] types = {Object.class, long.class, int.class, short.class, char.class, byte.class,
                 boolean.class, float.class, double.class};
             String[] names = {"Object", "Long", "Int", "Short", "Char", "Byte", "Boolean", "Float", "Double"};
             for (int i = 0; i < types.length; i++) {
-                h[1 + 2 * i] = l.findVirtual(u, "get" + names[i],
-                        MethodType.methodType(types[i], Object.class, long.class)).bindTo(unsafe);
-                h[2 + 2 * i] = l.findVirtual(u, "put" + names[i],
-                        MethodType.methodType(void.class, Object.class, long.class, types[i])).bindTo(unsafe);
+                h[1 + 2 * i] = UnsafeMethods.bound("get" + names[i], MethodType.methodType(types[i], Object.class, long.class));
+                h[2 + 2 * i] = UnsafeMethods.bound("put" + names[i],
+                        MethodType.methodType(void.class, Object.class, long.class, types[i]));
             }
-            h[19] = l.findVirtual(u, "objectFieldOffset", MethodType.methodType(long.class, Field.class))
-                    .bindTo(unsafe);
+            h[19] = UnsafeMethods.bound("objectFieldOffset", MethodType.methodType(long.class, Field.class));
             return h;
         } catch (VirtualMachineError e) {
             throw e;

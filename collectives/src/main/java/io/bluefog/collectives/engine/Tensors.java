@@ -189,12 +189,8 @@ public final class Tensors {
 
     private static java.lang.invoke.MethodHandle copyMemoryHandle() {
         try {
-            Class<?> u = Class.forName("sun.misc.Unsafe");
-            java.lang.reflect.Field theUnsafe = u.getDeclaredField("theUnsafe");
-            theUnsafe.setAccessible(true);
-            return java.lang.invoke.MethodHandles.publicLookup().findVirtual(u, "copyMemory",
-                    java.lang.invoke.MethodType.methodType(void.class, long.class, long.class, long.class))
-                    .bindTo(theUnsafe.get(null));
+            return UnsafeMethods.bound("copyMemory",
+                    java.lang.invoke.MethodType.methodType(void.class, long.class, long.class, long.class));
         } catch (ReflectiveOperationException | RuntimeException e) {
             return null;
         }

@@ -255,11 +255,6 @@ public final class AsyncPushSum extends WindowOptimizer {
         writeBack();
     }
 
-    @Override
-    protected void drain() {
-        absorb();
-    }
-
     /**
      * @return w_i: the network's model is the de-biased &Sigma;_i w_i z_i / &Sigma;_i w_i, after every
      *         rank absorbed its buffers ({@link #beforeAveraging()})

@@ -66,8 +66,5 @@ public final class WinPut extends WindowOptimizer {
         params.assign(x.reshape(params.shape()));
     }
 
-    @Override
-    protected void drain() {
-        // nothing buffered is owed: the last winUpdate already combined the newest copies
-    }
+    // absorb(): nothing buffered is owed: the last winUpdate already combined the newest copies
 }

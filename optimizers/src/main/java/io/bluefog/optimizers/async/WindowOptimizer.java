@@ -183,8 +183,8 @@ public abstract class WindowOptimizer extends DecentralizedOptimizer implements 
 
     /**
      * Collective: waits for every rank (a barrier, so that no write is in flight), lets the
-     * subclass absorb what is still in its buffers ({@link #drain()}), then frees the window.
-     * Idempotent.
+     * subclass absorb what is still in its buffers ({@link #absorb()}; after it the parameters are
+     * final), then frees the window. Idempotent.
      */
     @Override
     public final void close() {
@@ -192,33 +192,35 @@ public abstract class WindowOptimizer extends DecentralizedOptimizer implements 
             return;
         }
         closed = true;
-        awaitAllWrites();
-        collectives().barrier();
-        drain();
+        settle();
         windows.winFree(windowName);
     }
 
     /**
-     * Absorbs the data still in the buffers once no write is in flight; after it, the parameters
-     * are final. Called by {@link #close()} on every rank.
-     */
-    protected abstract void drain();
-
-    /**
-     * Before the network's model is averaged (an epoch's end): waits for this rank's writes, meets
-     * every rank (then no write is in flight anywhere) and lets the subclass absorb its buffers
-     * ({@link #absorb()}), so that the average includes what was on its way. In a job whose ranks
-     * each take their own batches per epoch, a fast rank waits at the epoch's end while the others
-     * still write into its buffers; a push-sum average without that mass left much of the model out.
+     * Before the network's model is averaged (an epoch's end): {@link #settle()}, so that the
+     * average includes what was on its way. In a job whose ranks each take their own batches per
+     * epoch, a fast rank waits at the epoch's end while the others still write into its buffers; a
+     * push-sum average without that mass left much of the model out.
      */
     @Override
     protected final void beforeAveraging() {
+        settle();
+    }
+
+    /**
+     * Collective: waits for this rank's writes, meets every rank (then no write is in flight
+     * anywhere) and lets the subclass absorb its buffers ({@link #absorb()}).
+     */
+    private void settle() {
         awaitAllWrites();
         collectives().barrier();
         absorb();
     }
 
-    /** Combines what the buffers hold into the parameters, as a step's update does; called with no write in flight. Default: nothing. */
+    /**
+     * Combines what the buffers hold into the parameters, as a step's update does; called on every
+     * rank with no write in flight ({@link #close()}, {@link #averagedParameters()}). Default: nothing.
+     */
     protected void absorb() {
     }
 
