@@ -5,6 +5,7 @@ import io.bluefog.BlueFogTimeoutException;
 import io.bluefog.CommunicationException;
 import io.bluefog.config.BlueFogConfig;
 import io.bluefog.comm.Communicator;
+import io.bluefog.comm.EagerPieces;
 import io.bluefog.comm.DType;
 import io.bluefog.comm.ReduceOp;
 import io.bluefog.comm.Request;
@@ -560,28 +561,55 @@ public final class MpiCommunicator implements Communicator {
     private void exchangeAllgatherv(Buffer s, Buffer r, int[] counts, int[] displs,
             java.util.function.Supplier<String> what) throws MPIException {
         Datatype type = MpiBuffers.datatype(r);
-        Request[] requests = new Request[2 * (size - 1)];
-        int k = 0;
+        int piece = EagerPieces.pieceElements(eagerMessageBytes, DType.of(r, "recv").bytes(), 1);
+        int peers = size - 1;
+        EagerPieces.Receive[] receives = new EagerPieces.Receive[peers];
+        List<Request> requests = new java.util.ArrayList<>(2 * peers + EagerPieces.MAX_PIECES * peers);
         for (int p = 0; p < size; p++) {
             if (p != rank) {
                 Buffer part = r.duplicate().limit(displs[p] + counts[p]).position(displs[p]).slice();
-                requests[k++] = new MpiRequest(exchanges.iRecv(part, counts[p], type, p, TAG_ALLGATHER), part, rank, p,
-                        TAG_ALLGATHER, counts[p]);
+                int source = p;
+                EagerPieces.Receive receive = new EagerPieces.Receive(at -> {
+                    Buffer rest = part.duplicate().position(at).slice();
+                    try {
+                        return new MpiRequest(exchanges.iRecv(rest, rest.remaining(), type, source, TAG_ALLGATHER), rest,
+                                rank, source, TAG_ALLGATHER, MpiRequest.UP_TO);
+                    } catch (MPIException e) {
+                        throw wrap(MpiRequest.describe(rank, false, source, TAG_ALLGATHER), e);
+                    }
+                }, piece);
+                receives[requests.size()] = receive;
+                requests.add(receive);
             }
         }
         for (int p = 0; p < size; p++) {
             if (p != rank) {
-                requests[k++] = new MpiRequest(exchanges.iSend(s, counts[rank], type, p, TAG_ALLGATHER), s, rank, p,
-                        TAG_ALLGATHER, MpiRequest.SEND);
+                int dest = p;
+                EagerPieces.send(counts[rank], piece, (at, length) -> {
+                    Buffer from = s.duplicate().position(at).slice();
+                    try {
+                        requests.add(new MpiRequest(exchanges.iSend(from, length, type, dest, TAG_ALLGATHER), from, rank,
+                                dest, TAG_ALLGATHER, MpiRequest.SEND));
+                    } catch (MPIException e) {
+                        throw wrap(MpiRequest.describe(rank, true, dest, TAG_ALLGATHER), e);
+                    }
+                });
             }
         }
         MpiBuffers.copy(s, r.duplicate().limit(displs[rank] + counts[rank]).position(displs[rank]));
         // one deadline for the whole call; not numbered, as it sends no Arrivals token
-        await(() -> allDone(requests), what, -1, () -> notArrived(requests, rank));
+        await(() -> allDone(requests), what, -1, () -> notArrived(receives, requests, rank));
+        for (int k = 0; k < peers; k++) {
+            int p = k < rank ? k : k + 1;
+            if (receives[k].receivedElements() != counts[p]) {
+                throw new CommunicationException(MpiRequest.describe(rank, false, p, TAG_ALLGATHER) + ": received "
+                        + receives[k].receivedElements() + " elements but the buffer expects " + counts[p]);
+            }
+        }
     }
 
     /** @return whether every request has completed (tests each; a failed one throws) */
-    private static boolean allDone(Request[] requests) {
+    private static boolean allDone(List<Request> requests) {
         boolean all = true;
         for (Request q : requests) {
             all &= q.test();
@@ -591,25 +619,28 @@ public final class MpiCommunicator implements Communicator {
 
     /**
      * @return as {@link #waitingFor}: e.g. "rank 2, not heard from (not entered this call: its part has
-     *         not arrived)", from the receives of an {@link #exchangeAllgatherv} still open (the first
-     *         size - 1 requests, in rank order); when all arrived, the ranks that have not taken this
-     *         rank's part yet
+     *         not arrived)", from the receives of an {@link #exchangeAllgatherv} still open ({@code
+     *         receives}, one per other rank in rank order); when all arrived, the ranks that have not
+     *         taken this rank's part yet (the sends of {@code requests}, after the receives)
      */
-    private static String notArrived(Request[] requests, int rank) {
+    private static String notArrived(EagerPieces.Receive[] receives, List<Request> requests, int rank) {
         List<Integer> silent = new java.util.ArrayList<>();
-        List<Integer> notTaking = new java.util.ArrayList<>();
-        int peers = requests.length / 2;
-        for (int k = 0; k < requests.length; k++) {
-            int peer = k % peers < rank ? k % peers : k % peers + 1;
-            if (!requests[k].test()) {
-                (k < peers ? silent : notTaking).add(peer);
+        for (int k = 0; k < receives.length; k++) {
+            if (!receives[k].test()) {
+                silent.add(k < rank ? k : k + 1);
             }
         }
         if (!silent.isEmpty()) {
             return (silent.size() == 1 ? "rank " + silent.get(0) : "ranks " + silent)
                     + ", not heard from (not entered this call: its part has not arrived)";
         }
-        return (notTaking.size() == 1 ? "rank " + notTaking.get(0) : "ranks " + notTaking)
+        java.util.SortedSet<Integer> notTaking = new java.util.TreeSet<>();
+        for (int k = receives.length; k < requests.size(); k++) {
+            if (!requests.get(k).test()) {
+                notTaking.add(((MpiRequest) requests.get(k)).peer());
+            }
+        }
+        return (notTaking.size() == 1 ? "rank " + notTaking.first() : "ranks " + notTaking)
                 + ", which have not taken this rank's part";
     }
 

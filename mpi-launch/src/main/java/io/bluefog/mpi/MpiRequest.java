@@ -45,6 +45,11 @@ final class MpiRequest implements Request {
         this.expectedCount = expectedCount;
     }
 
+    /** @return the destination of a send, the source of a receive */
+    int peer() {
+        return peer;
+    }
+
     /** @return e.g. "rank 0: isend to 1 (tag 4)" */
     static String describe(int rank, boolean send, int peer, int tag) {
         return "rank " + rank + ": " + (send ? "isend to " : "irecv from ") + peer + " (tag " + tag + ")";

@@ -1,5 +1,6 @@
 package io.bluefog.collectives.engine;
 
+import io.bluefog.comm.EagerPieces;
 import io.bluefog.comm.ReduceOp;
 import io.bluefog.comm.Request;
 import java.nio.ByteBuffer;
@@ -89,22 +90,13 @@ final class SmallCalls {
     private long lastInputLength;
     private ByteBuffer lastInputView;
     /**
-     * Pieces of a message, in words: a message of {@code pieceWords} to {@value #MAX_PIECES} x
-     * {@code pieceWords} words goes as pieces of exactly this many words followed by one shorter
-     * piece (possibly empty), so that each piece is within the transport's eager limit
-     * ({@link io.bluefog.comm.Communicator#eagerMessageBytes}); any other message goes whole. The
-     * receiver takes pieces while they come exactly this long, so it always consumes exactly what
-     * was sent, whatever the sender staged. Greater than {@link #maxWords} when the transport has no
-     * such limit: every message then goes whole.
+     * Pieces of a message, in words ({@link EagerPieces}): a message of {@code pieceWords} to
+     * {@link EagerPieces#MAX_PIECES} x {@code pieceWords} words goes as pieces, each within the
+     * transport's eager limit ({@link io.bluefog.comm.Communicator#eagerMessageBytes}); any other
+     * message goes whole. Greater than {@link #maxWords} when the transport has no such limit: every
+     * message then goes whole.
      */
     private final int pieceWords;
-    /**
-     * Most full pieces of a message sent in pieces. Measured on the 2-core VM (2 ranks, in-place
-     * 4 KB..32 KB neighborAllreduce in a loop, whole vs pieces in alternating runs): pieces 4.4-5.1
-     * vs 6.8-8.9 us at 4 KB, 5.3-7.8 vs 6.7-12.5 us at 8 KB, mixed at 16 KB and slower at 32 KB,
-     * where one rendezvous copy beats many eager fragments.
-     */
-    static final int MAX_PIECES = 3;
 
     SmallCalls(ExecutionContext ctx) {
         this.ctx = ctx;
@@ -133,11 +125,10 @@ final class SmallCalls {
      *         one piece); {@code maxWords} + 1 (one piece) when the longest message fits already
      */
     static int pieceWords(int eagerBytes, int maxWords) {
-        long words = eagerBytes / Long.BYTES;
-        if (words > maxWords) {
+        if (eagerBytes / Long.BYTES > maxWords) {
             return maxWords + 1;
         }
-        return (int) Math.max(HEADER + 1, words);
+        return EagerPieces.pieceElements(eagerBytes, Long.BYTES, HEADER + 1);
     }
 
     /** Makes rank {@code r}'s receive array of dtype {@code code} and its views, if not made yet. */
@@ -233,7 +224,10 @@ final class SmallCalls {
         if (pieceWords > maxWords) {
             return ctx.comm.irecvUpTo(whole.clear(), r, tag);
         }
-        return new PiecewiseReceive(whole, r, tag);
+        // each piece's receive has room for the rest of the buffer; the pieces fill it from its
+        // start, so the message lies there as if it had come whole
+        return new EagerPieces.Receive(at -> ctx.comm.irecvUpTo(whole.duplicate().limit(whole.capacity()).position(at), r, tag),
+                pieceWords);
     }
 
     /** Writes this round's {@code announcement} ({@link #HEADER} doubles) in front of the staged data. */
@@ -246,87 +240,9 @@ final class SmallCalls {
      * needs it, as one piece or several ({@link #pieceWords}); adds their requests to {@code sends}.
      */
     void send(int r, int tag, List<Request> sends) {
-        int words = sendsData[r] ? HEADER + stagedWords : HEADER;
-        if (words < pieceWords || words > MAX_PIECES * pieceWords) {
-            sends.add(ctx.comm.isend(sendsData[r] ? outWords.clear().limit(words) : outHeader, r, tag));
-            return;
-        }
-        for (int at = 0; ; at += pieceWords) {
-            int length = Math.min(pieceWords, words - at);
-            sends.add(ctx.comm.isend(outWords.duplicate().limit(at + length).position(at), r, tag));
-            if (length < pieceWords) {
-                return;
-            }
-        }
-    }
-
-    /**
-     * The receive of one peer's message, whole or in pieces ({@link #send}): each receive has room
-     * for the rest of {@code whole}; a message of exactly {@link #pieceWords} words is a full piece
-     * (a whole message never has that length), after which the next piece's receive is posted; any
-     * other length ends the message. The pieces fill {@code whole} from its start, so the message
-     * lies there as if it had come whole. MPI delivers the messages of one source and tag in order,
-     * and no other receive of that source and tag is posted meanwhile, so the pieces arrive in
-     * sequence.
-     */
-    private final class PiecewiseReceive implements Request {
-        private final LongBuffer whole;
-        private final int source;
-        private final int tag;
-        private Request piece;
-        private int received;
-        private boolean done;
-
-        PiecewiseReceive(LongBuffer whole, int source, int tag) {
-            this.whole = whole;
-            this.source = source;
-            this.tag = tag;
-            this.piece = postAt(0);
-        }
-
-        private Request postAt(int at) {
-            return ctx.comm.irecvUpTo(whole.duplicate().limit(whole.capacity()).position(at), source, tag);
-        }
-
-        /** Takes the completed piece: the last one completes the message, a full one posts the next. */
-        private void take() {
-            int got = piece.receivedElements();
-            received += got;
-            if (got != pieceWords) {
-                done = true;
-                return;
-            }
-            // At the end of the buffer this posts an empty receive: the sender's empty last piece
-            // fits it, a longer message fails it with MPI's truncation error.
-            piece = postAt(received);
-        }
-
-        @Override
-        public boolean test() {
-            while (!done) {
-                if (!piece.test()) {
-                    return false;
-                }
-                take();
-            }
-            return true;
-        }
-
-        @Override
-        public void waitFor() {
-            while (!done) {
-                piece.waitFor();
-                take();
-            }
-        }
-
-        @Override
-        public int receivedElements() {
-            if (!done) {
-                throw new IllegalStateException("rank " + ctx.rank + ": the message from rank " + source + " is not complete");
-            }
-            return received;
-        }
+        LongBuffer message = sendsData[r] ? outWords : outHeader;
+        EagerPieces.send(sendsData[r] ? HEADER + stagedWords : HEADER, pieceWords, (at, length) -> sends.add(
+                ctx.comm.isend(message.duplicate().limit(at + length).position(at), r, tag)));
     }
 
     /**

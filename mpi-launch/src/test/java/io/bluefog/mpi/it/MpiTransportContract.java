@@ -8,6 +8,7 @@ import io.bluefog.BlueFog;
 import io.bluefog.BlueFogException;
 import io.bluefog.CommunicationException;
 import io.bluefog.comm.Communicator;
+import io.bluefog.comm.EagerPieces;
 import io.bluefog.comm.ReduceOp;
 import io.bluefog.comm.Request;
 import io.bluefog.mpi.MpiCommunicator;
@@ -36,6 +37,7 @@ public final class MpiTransportContract implements ContractSuite {
         c.put("selectedUnderMpirun", MpiTransportContract::selectedUnderMpirun);
         c.put("ranksMatchOpenMpiEnvironment", MpiTransportContract::ranksMatchOpenMpiEnvironment);
         c.put("wrongLengthReceiveFails", MpiTransportContract::wrongLengthReceiveFails);
+        c.put("allgathervShorterPartFails", MpiTransportContract::allgathervShorterPartFails);
         c.put("broadcastFromReadOnlyRoot", MpiTransportContract::broadcastFromReadOnlyRoot);
         c.put("abortHandlerInstalled", MpiTransportContract::abortHandlerInstalled);
         c.put("secondInitRejected", bf -> assertThrows(BlueFogException.class, () -> MpiCommunicator.initialize(new String[0])));
@@ -87,6 +89,41 @@ public final class MpiTransportContract implements ContractSuite {
         FloatBuffer one = DirectBuffers.floatsOf(1);
         c.allreduce(one, ReduceOp.SUM);
         assertEquals(bf.size(), one.get(0), "rank " + bf.rank() + ": allreduce after failed receives");
+    }
+
+    /**
+     * A small allgatherv (eager pieces, {@code EagerPieces}) in which rank 0 passes counts[0] =
+     * piece (one full piece and an empty last one) while every other rank expects piece + 5 from it:
+     * the others fail naming "received piece elements but the buffer expects piece + 5", rank 0
+     * completes, and a correct allgatherv right after gets every part (the shorter message left
+     * nothing unreceived for it to match).
+     */
+    static void allgathervShorterPartFails(BlueFog bf) {
+        Communicator c = bf.communicator();
+        int n = bf.size();
+        int piece = EagerPieces.pieceElements(c.eagerMessageBytes(), Float.BYTES, 1);
+        int[] counts = new int[n];
+        java.util.Arrays.fill(counts, 2);
+        counts[0] = bf.rank() == 0 ? piece : piece + 5;
+        FloatBuffer send = DirectBuffers.floats(counts[bf.rank()]);
+        FloatBuffer recv = DirectBuffers.floats(java.util.Arrays.stream(counts).sum());
+        if (bf.rank() == 0) {
+            c.allgatherv(send, recv, counts);
+        } else {
+            CommunicationException e = assertThrows(CommunicationException.class, () -> c.allgatherv(send, recv, counts));
+            assertTrue(e.getMessage().contains("received " + piece + " elements but the buffer expects " + (piece + 5)),
+                    "rank " + bf.rank() + ": " + e.getMessage());
+        }
+        int[] same = new int[n];
+        java.util.Arrays.fill(same, 3);
+        FloatBuffer mine = DirectBuffers.floatsOf(bf.rank(), bf.rank() + 0.5f, -bf.rank());
+        FloatBuffer all = DirectBuffers.floats(3 * n);
+        c.allgatherv(mine, all, same);
+        for (int r = 0; r < n; r++) {
+            assertEquals(r, all.get(3 * r), "rank " + bf.rank() + ": part of rank " + r + " after the failed call");
+            assertEquals(r + 0.5f, all.get(3 * r + 1), "rank " + bf.rank() + ": part of rank " + r);
+            assertEquals(-r, all.get(3 * r + 2), "rank " + bf.rank() + ": part of rank " + r);
+        }
     }
 
     /** The root's buffer is only read, so a read-only view of it is accepted (zero-copy: no writable copy). */
