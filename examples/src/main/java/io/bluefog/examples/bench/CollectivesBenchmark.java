@@ -42,8 +42,8 @@ import picocli.CommandLine.Option;
  * the ring reference, or for the allreduce sum rows (marked {@code *}) to {@code MPI_Allreduce};
  * a new-array row also shows its ratio to its in-place form. Every call is preceded by a barrier; a
  * call's time is the slowest rank's, and a round's figure is the median over its iterations. Each
- * size runs several rounds, each timing the C references and then every operation, so that a slow
- * phase of a shared machine hits both sides of a ratio (every measurement starts from the same
+ * size runs several rounds, each timing the C references and then every operation (odd rounds in
+ * reverse order), so that a slow phase of a shared machine hits both sides of a ratio (every measurement starts from the same
  * values of the tensor, restored after each); the table shows the median over rounds of
  * the times and of the per-round ratios, and the smallest and largest per-round ratio. Every row
  * also reports the heap bytes a steady-state call allocates (caller plus communication thread,
@@ -245,7 +245,10 @@ public final class CollectivesBenchmark implements Callable<Integer> {
                     cMedians[RING][round] = withC ? median(c, cRing(bf, ring, x, iters)) : Double.NaN;
                     cMedians[MPI_ALLREDUCE][round] = withC ? median(c, cAllreduce(x, iters)) : Double.NaN;
                     x.assign(start);
-                    for (int o = 0; o < ops.size(); o++) {
+                    for (int k = 0; k < ops.size(); k++) {
+                        // odd rounds run the rows in reverse order, so that neither form of a
+                        // new-array / in-place pair always runs right after the other
+                        int o = round % 2 == 0 ? k : ops.size() - 1 - k;
                         Row r = measure(c, names.get(o), iters, ops.get(o), true);
                         x.assign(start);
                         medians[o][round] = r.medianMillis();
