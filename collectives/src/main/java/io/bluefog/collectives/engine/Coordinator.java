@@ -296,6 +296,9 @@ final class Coordinator {
                 }
             }
         }
+        if (small != null) {
+            small.prepareResult(); // while the peers' messages are on their way
+        }
         int arrived = 1;
         long start = System.nanoTime();
         boolean[] done = roundDone;

@@ -108,6 +108,11 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /** @return this engine's executor (tests) */
+    Executor executor() {
+        return executor;
+    }
+
     /** Queues {@code op} for the communication thread; its future completes there. */
     public Op submit(Op op) {
         synchronized (this) {

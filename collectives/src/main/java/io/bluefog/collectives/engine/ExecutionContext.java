@@ -55,6 +55,12 @@ final class ExecutionContext {
      */
     long[] agreedFirstDims;
     private INDArray newResult; // the array resultSpace created for a single op, until unpack hands it out
+    /** The result array {@link #prepareResult} took for {@link #preparedFor}, until resultSpace uses it or finish gives it back. */
+    private INDArray prepared;
+    /** Results taken ahead by {@link #prepareResult} that their op used, and those given back unused (tests). */
+    long preparedUsed;
+    long preparedDropped;
+    private Op preparedFor;
     private Machines machines;
     /**
      * Allreduces of float tensors of at least this many bytes run as {@link DirectAllreduce}: on the
@@ -98,9 +104,10 @@ final class ExecutionContext {
         return a;
     }
 
-    /** Ends an operation: returns its borrowed arrays to the pool. */
+    /** Ends an operation: returns its borrowed arrays, and a prepared result it did not use, to the pools. */
     void finish() {
         newResult = null;
+        dropPrepared();
         for (INDArray a : borrowed) {
             pool.give(a);
         }
@@ -109,8 +116,35 @@ final class ExecutionContext {
 
     /** Frees the pooled buffers (the engine's thread is ending). */
     void clear() {
+        dropPrepared();
         pool.clear();
         results.clear();
+    }
+
+    /**
+     * Takes the result array of {@code op}, a single result-returning call, ahead of its execution:
+     * the cache round calls this once its messages are out and before it waits for the peers', so
+     * that taking the array overlaps the wait instead of following the arrival of the data.
+     * {@link #resultSpace} of that op uses it; if the op does not execute (a mismatch, a timeout)
+     * the next {@link #finish} or {@link #clear} gives it back. Nothing is done for an in-place op.
+     */
+    void prepareResult(Op op) {
+        if (op.inPlace()) {
+            return;
+        }
+        dropPrepared();
+        prepared = newResult(op.dataType(), op.shape());
+        preparedFor = op;
+    }
+
+    /** Gives an unused {@link #prepareResult} array back to the result pool (closing it releases its memory there). */
+    private void dropPrepared() {
+        if (prepared != null) {
+            preparedDropped++;
+            prepared.close();
+            prepared = null;
+            preparedFor = null;
+        }
     }
 
     /** @return a new C-order array for a caller to own, on reused memory ({@link ResultPool}) */
@@ -205,7 +239,14 @@ final class ExecutionContext {
             if (first.inPlace() && mayAliasInput) {
                 return Tensors.flat(first.input);
             }
-            newResult = newResult(first.dataType(), first.shape());
+            if (first == preparedFor) {
+                newResult = prepared;
+                prepared = null;
+                preparedFor = null;
+                preparedUsed++;
+            } else {
+                newResult = newResult(first.dataType(), first.shape());
+            }
             return Tensors.flat(newResult);
         }
         return borrow(first.dataType(), total(batch));

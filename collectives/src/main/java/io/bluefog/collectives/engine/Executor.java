@@ -58,6 +58,11 @@ final class Executor {
         }
     }
 
+    /** @return the execution context (tests) */
+    ExecutionContext context() {
+        return ctx;
+    }
+
     /** @return the sender of small cached calls' data with the cache round (the coordinator uses it) */
     SmallCalls small() {
         return small;

@@ -70,6 +70,8 @@ final class SmallCalls {
     private final DoubleBuffer[][] inDoubles;
     /** The dtype code of the array each peer's message of this round goes to. */
     private final int[] inCode;
+    /** The call staged for this round, until {@link #prepareResult}; null when none. */
+    private Op staged;
     /** The staged call's dtype code; {@link #FLOAT_CODE} when none is staged. */
     private int stagedCode;
     private static final int FLOAT_CODE = Tensors.code(DataType.FLOAT);
@@ -165,6 +167,7 @@ final class SmallCalls {
      * {@link #post} of the same round.
      */
     void stage(Op op) {
+        staged = op;
         Arrays.fill(sendsData, false);
         stagedCode = op.dtypeCode();
         long bytes = op.length() * op.dataType().width();
@@ -180,8 +183,21 @@ final class SmallCalls {
         }
     }
 
+    /**
+     * Takes the staged call's result array now ({@link ExecutionContext#prepareResult}), for the
+     * kinds whose {@link #execute} gets it from {@link ExecutionContext#resultSpace}; the cache round
+     * calls this after sending and before waiting for the peers' messages.
+     */
+    void prepareResult() {
+        if (staged != null && staged.kind != OpKind.ALLGATHER) {
+            ctx.prepareResult(staged);
+        }
+        staged = null; // once per round
+    }
+
     /** Stages nothing for the next round: every message is the announcement alone. */
     void none() {
+        staged = null;
         Arrays.fill(sendsData, false);
         stagedWords = 0;
         stagedCode = FLOAT_CODE;
@@ -207,6 +223,7 @@ final class SmallCalls {
 
     /** Forgets the views (the pool is being cleared). */
     void clear() {
+        staged = null;
         dataViews.clear();
         lastInput = null;
         lastInputView = null;

@@ -105,6 +105,58 @@ class EarlySmallCallsTest {
         }
     }
 
+    /**
+     * Result-returning small calls take their result array while the cache round waits for the
+     * peers' messages ({@link ExecutionContext#prepareResult}): 2 ranks over messages, x_r = r + 1,
+     * new-array neighborAllreduce on the ring ((1 + 2) / 2 = 1.5), broadcasts from rank 1 and from
+     * rank 0, and allreduce sum, each exact; after the first (negotiated) call of each, every call
+     * went early and used its prepared array. Then the ranks disagree (rank r broadcasts from root r,
+     * both calls cached): both fail with a mismatch, the array prepared for that call is given back
+     * by the next call, which is exact and uses its own.
+     */
+    @Test
+    void resultsTakenDuringTheRoundAreUsedOrGivenBack() {
+        LocalCluster.builder(2).build().run(bf0 -> {
+            BlueFog bf = BlueFog.of(new SharedMemoryPathTest.MessagesOnly(bf0.communicator()), bf0.config());
+            CollectivesConfig cfg = CollectivesConfig.from(bf.config());
+            try (Engine engine = new Engine(bf.communicator(), cfg.fusionThresholdBytes(), cfg.timeoutMillis(),
+                    cfg.pipelineChunkBytes(), false, bf.timeline(), 64)) {
+                ExecutionContext ctx = engine.executor().context();
+                NeighborPlan ring = NeighborPlan.of(io.bluefog.topology.Topologies.ring(2), bf.rank());
+                INDArray x = Nd4j.valueArrayOf(new long[] {5}, bf.rank() + 1.0, DataType.FLOAT);
+                String who = "rank " + bf.rank() + ": ";
+                for (int k = 0; k < 4; k++) {
+                    try (INDArray avg = run(engine, Op.neighborAllreduce(x, ring, false));
+                            INDArray b1 = run(engine, Op.broadcast(x, 1, false));
+                            INDArray b0 = run(engine, Op.broadcast(x, 0, false));
+                            INDArray sum = run(engine, Op.allreduce(x, ReduceOp.SUM, false))) {
+                        assertEquals(Nd4j.valueArrayOf(new long[] {5}, 1.5, DataType.FLOAT), avg, who + "ring average");
+                        assertEquals(Nd4j.valueArrayOf(new long[] {5}, 2.0, DataType.FLOAT), b1, who + "broadcast of rank 1");
+                        assertEquals(Nd4j.valueArrayOf(new long[] {5}, 1.0, DataType.FLOAT), b0, who + "broadcast of rank 0");
+                        assertEquals(Nd4j.valueArrayOf(new long[] {5}, 3.0, DataType.FLOAT), sum, who + "sum");
+                    }
+                }
+                assertEquals(3 * 4, ctx.preparedUsed, who + "every call after the first of its kind went early with its array");
+                assertEquals(0, ctx.preparedDropped, who + "none given back");
+                assertThrows(CollectiveMismatchException.class,
+                        () -> run(engine, Op.broadcast(x, bf.rank(), false)), who + "roots 0 and 1");
+                try (INDArray b = run(engine, Op.broadcast(x, 0, false))) {
+                    assertEquals(Nd4j.valueArrayOf(new long[] {5}, 1.0, DataType.FLOAT), b, who + "broadcast of rank 0");
+                }
+                assertEquals(1, ctx.preparedDropped, who + "the mismatched call's array was given back");
+                assertEquals(3 * 4 + 1, ctx.preparedUsed, who + "the next call used its own");
+            }
+        });
+    }
+
+    private static INDArray run(Engine engine, Op op) {
+        try {
+            return (INDArray) engine.runInCallerOrSubmit(op).future().join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
+    }
+
     @Test
     void pieceLengthIsTheEagerLimitInWholeWords() {
         int max = SmallCalls.MAX_WORDS;
