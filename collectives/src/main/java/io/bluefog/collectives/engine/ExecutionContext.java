@@ -61,6 +61,7 @@ final class ExecutionContext {
     long preparedUsed;
     long preparedDropped;
     private Op preparedFor;
+    private long[] preparedShape;
     private Machines machines;
     /**
      * Allreduces of float tensors of at least this many bytes run as {@link DirectAllreduce}: on the
@@ -129,12 +130,33 @@ final class ExecutionContext {
      * the next {@link #finish} or {@link #clear} gives it back. Nothing is done for an in-place op.
      */
     void prepareResult(Op op) {
-        if (op.inPlace()) {
-            return;
+        if (!op.inPlace()) {
+            prepareResult(op, op.shape());
         }
+    }
+
+    /** {@link #prepareResult(Op)} of a result of {@code shape} (an allgather's, predicted), of {@code op}'s dtype. */
+    void prepareResult(Op op, long[] shape) {
         dropPrepared();
-        prepared = newResult(op.dataType(), op.shape());
+        prepared = newResult(op.dataType(), shape);
         preparedFor = op;
+        preparedShape = shape;
+    }
+
+    /**
+     * @return the array {@link #prepareResult} took for {@code op} if it has {@code shape}, else a new
+     *         one ({@link #newResult}); the caller owns it from here on
+     */
+    INDArray resultFor(Op op, long[] shape) {
+        if (op == preparedFor && Arrays.equals(preparedShape, shape)) {
+            INDArray a = prepared;
+            prepared = null;
+            preparedFor = null;
+            preparedShape = null;
+            preparedUsed++;
+            return a;
+        }
+        return newResult(op.dataType(), shape);
     }
 
     /** Gives an unused {@link #prepareResult} array back to the result pool (closing it releases its memory there). */
@@ -144,6 +166,7 @@ final class ExecutionContext {
             prepared.close();
             prepared = null;
             preparedFor = null;
+            preparedShape = null;
         }
     }
 
@@ -239,14 +262,7 @@ final class ExecutionContext {
             if (first.inPlace() && mayAliasInput) {
                 return Tensors.flat(first.input);
             }
-            if (first == preparedFor) {
-                newResult = prepared;
-                prepared = null;
-                preparedFor = null;
-                preparedUsed++;
-            } else {
-                newResult = newResult(first.dataType(), first.shape());
-            }
+            newResult = resultFor(first, first.shape());
             return Tensors.flat(newResult);
         }
         return borrow(first.dataType(), total(batch));

@@ -70,6 +70,10 @@ final class SmallCalls {
     private final DoubleBuffer[][] inDoubles;
     /** The dtype code of the array each peer's message of this round goes to. */
     private final int[] inCode;
+    /** The last allgather executed here: its dtype, this rank's shape and the result's shape ({@link #prepareResult}). */
+    private DataType lastGatherType;
+    private long[] lastGatherIn;
+    private long[] lastGatherOut;
     /** The call staged for this round, until {@link #prepareResult}; null when none. */
     private Op staged;
     /** The staged call's dtype code; {@link #FLOAT_CODE} when none is staged. */
@@ -184,13 +188,17 @@ final class SmallCalls {
     }
 
     /**
-     * Takes the staged call's result array now ({@link ExecutionContext#prepareResult}), for the
-     * kinds whose {@link #execute} gets it from {@link ExecutionContext#resultSpace}; the cache round
-     * calls this after sending and before waiting for the peers' messages.
+     * Takes the staged call's result array now ({@link ExecutionContext#prepareResult}); the cache
+     * round calls this after sending and before waiting for the peers' messages. For an allgather
+     * the result's first dimension is the sum of every rank's, which the round brings: it is
+     * predicted from the last allgather of the same dtype and shape (a training loop gathers the
+     * same shapes every step), and the array is not used when the prediction was wrong.
      */
     void prepareResult() {
         if (staged != null && staged.kind != OpKind.ALLGATHER) {
             ctx.prepareResult(staged);
+        } else if (staged != null && staged.dataType() == lastGatherType && Arrays.equals(staged.shape(), lastGatherIn)) {
+            ctx.prepareResult(staged, lastGatherOut);
         }
         staged = null; // once per round
     }
@@ -349,7 +357,10 @@ final class SmallCalls {
                     long row = n / shape[0];
                     long[] outShape = shape.clone();
                     outShape[0] = Arrays.stream(firstDims).sum();
-                    INDArray out = ctx.newResult(dtype, outShape);
+                    INDArray out = ctx.resultFor(op, outShape);
+                    lastGatherType = dtype;
+                    lastGatherIn = shape;
+                    lastGatherOut = outShape;
                     long at = 0;
                     for (int r = 0; r < ctx.size; r++) {
                         long count = firstDims[r] * row;

@@ -112,7 +112,9 @@ class EarlySmallCallsTest {
      * rank 0, and allreduce sum, each exact; after the first (negotiated) call of each, every call
      * went early and used its prepared array. Then the ranks disagree (rank r broadcasts from root r,
      * both calls cached): both fail with a mismatch, the array prepared for that call is given back
-     * by the next call, which is exact and uses its own.
+     * by the next call, which is exact and uses its own. Allgathers (x_0 then x_1 concatenated)
+     * predict their result's shape from the last one; when a rank's first dimension changes the
+     * prediction is not used.
      */
     @Test
     void resultsTakenDuringTheRoundAreUsedOrGivenBack() {
@@ -129,14 +131,17 @@ class EarlySmallCallsTest {
                     try (INDArray avg = run(engine, Op.neighborAllreduce(x, ring, false));
                             INDArray b1 = run(engine, Op.broadcast(x, 1, false));
                             INDArray b0 = run(engine, Op.broadcast(x, 0, false));
-                            INDArray sum = run(engine, Op.allreduce(x, ReduceOp.SUM, false))) {
+                            INDArray sum = run(engine, Op.allreduce(x, ReduceOp.SUM, false));
+                            INDArray all = run(engine, Op.allgather(x))) {
                         assertEquals(Nd4j.valueArrayOf(new long[] {5}, 1.5, DataType.FLOAT), avg, who + "ring average");
                         assertEquals(Nd4j.valueArrayOf(new long[] {5}, 2.0, DataType.FLOAT), b1, who + "broadcast of rank 1");
                         assertEquals(Nd4j.valueArrayOf(new long[] {5}, 1.0, DataType.FLOAT), b0, who + "broadcast of rank 0");
                         assertEquals(Nd4j.valueArrayOf(new long[] {5}, 3.0, DataType.FLOAT), sum, who + "sum");
+                        assertEquals(Nd4j.createFromArray(1f, 1f, 1f, 1f, 1f, 2f, 2f, 2f, 2f, 2f), all, who + "allgather");
                     }
                 }
-                assertEquals(3 * 4, ctx.preparedUsed, who + "every call after the first of its kind went early with its array");
+                // allgather: its second call (the first early one) predicts the shape for the later ones
+                assertEquals(3 * 4 + 2, ctx.preparedUsed, who + "every call after the first of its kind went early with its array");
                 assertEquals(0, ctx.preparedDropped, who + "none given back");
                 assertThrows(CollectiveMismatchException.class,
                         () -> run(engine, Op.broadcast(x, bf.rank(), false)), who + "roots 0 and 1");
@@ -144,7 +149,15 @@ class EarlySmallCallsTest {
                     assertEquals(Nd4j.valueArrayOf(new long[] {5}, 1.0, DataType.FLOAT), b, who + "broadcast of rank 0");
                 }
                 assertEquals(1, ctx.preparedDropped, who + "the mismatched call's array was given back");
-                assertEquals(3 * 4 + 1, ctx.preparedUsed, who + "the next call used its own");
+                assertEquals(3 * 4 + 2 + 1, ctx.preparedUsed, who + "the next call used its own");
+                // a rank whose first dimension changes: the predicted array is not used, and given back
+                INDArray longer = Nd4j.valueArrayOf(new long[] {5 + bf.rank()}, bf.rank() + 1.0, DataType.FLOAT);
+                try (INDArray all = run(engine, Op.allgather(longer)); INDArray again = run(engine, Op.allgather(longer))) {
+                    assertEquals(11, all.length(), who + "5 + 6 elements");
+                    assertEquals(11, again.length(), who + "5 + 6 elements");
+                    assertEquals(2.0, again.getDouble(10), who + "rank 1's last element");
+                }
+                assertEquals(3 * 4 + 2 + 1, ctx.preparedUsed, who + "rank 1's own shape is new: nothing predicted; rank 0's prediction was wrong");
             }
         });
     }
