@@ -63,9 +63,9 @@ public final class CollectivesBenchmark implements Callable<Integer> {
     @Option(names = "--iterations", description = "timed calls per size (default: 200 for <= 64 KB, 40 for <= 4 MB, 10 above)")
     Integer iterations;
 
-    @Option(names = "--rounds", defaultValue = "5",
-            description = "rounds per size; each round times the C reference and then every operation (default: ${DEFAULT-VALUE})")
-    int rounds;
+    @Option(names = "--rounds",
+            description = "rounds per size; each round times the C reference and then every operation (default: 15 for <= 64 KB, 5 above)")
+    Integer rounds;
 
     @Option(names = "--warmup", defaultValue = "3", description = "untimed calls before each measurement (default: ${DEFAULT-VALUE})")
     int warmup;
@@ -140,7 +140,7 @@ public final class CollectivesBenchmark implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         long[] bytes = sizes.stream().mapToLong(Long::longValue).toArray();
-        if (rounds < 1) {
+        if (rounds != null && rounds < 1) {
             throw new IllegalArgumentException("--rounds must be >= 1, got " + rounds);
         }
         where.call(bf -> {
@@ -148,6 +148,17 @@ public final class CollectivesBenchmark implements Callable<Integer> {
             return null;
         });
         return 0;
+    }
+
+    /**
+     * Rounds per size: small rows take milliseconds, and their per-round ratios scatter by 20-30% on
+     * the 2-core VM (a 4 KB call is 4-8 us), so small sizes take three times as many rounds.
+     */
+    private int roundsFor(long bytes) {
+        if (rounds != null) {
+            return rounds;
+        }
+        return bytes <= 64 * 1024 ? 15 : 5;
     }
 
     private int iterationsFor(long bytes) {
@@ -188,6 +199,7 @@ public final class CollectivesBenchmark implements Callable<Integer> {
             for (long b : sizesBytes) {
                 long len = b / 4;
                 int iters = iterationsFor(b);
+                int rounds = roundsFor(b);
                 INDArray x = Nd4j.rand(DataType.FLOAT, len);
                 // Every row starts from these values: an in-place sum (MPI_Allreduce, allreduce sum)
                 // multiplies x by n per call, which overflowed x to infinity within a few hundred calls.
@@ -257,9 +269,9 @@ public final class CollectivesBenchmark implements Callable<Integer> {
                 }
                 if (bf.rank() == 0) {
                     if (withC) {
-                        print(n, b, new Row("C/MPI ring, in place", iters, median(cMedians[RING]), 1.0, 1.0, 1.0, -1),
+                        print(n, b, rounds, new Row("C/MPI ring, in place", iters, median(cMedians[RING]), 1.0, 1.0, 1.0, -1),
                                 Double.NaN);
-                        print(n, b, new Row("C MPI_Allreduce sum, in place", iters, median(cMedians[MPI_ALLREDUCE]),
+                        print(n, b, rounds, new Row("C MPI_Allreduce sum, in place", iters, median(cMedians[MPI_ALLREDUCE]),
                                 1.0, 1.0, 1.0, -1), Double.NaN);
                     }
                     for (int o = 0; o < ops.size(); o++) {
@@ -273,7 +285,7 @@ public final class CollectivesBenchmark implements Callable<Integer> {
                         double[] sorted = ratios.clone();
                         Arrays.sort(sorted);
                         String name = names.get(o) + (refs.get(o) == MPI_ALLREDUCE ? " *" : "");
-                        print(n, b, new Row(name, iters, median(medians[o]), median(ratios), sorted[0],
+                        print(n, b, rounds, new Row(name, iters, median(medians[o]), median(ratios), sorted[0],
                                 sorted[rounds - 1], heap[o]), median(toInPlace));
                     }
                 }
@@ -311,7 +323,7 @@ public final class CollectivesBenchmark implements Callable<Integer> {
     private static final int MPI_ALLREDUCE = 1;
 
     /** @param toInPlace median over rounds of (this row / its in-place form's row), NaN if none */
-    private void print(int n, long bytes, Row r, double toInPlace) {
+    private void print(int n, long bytes, int rounds, Row r, double toInPlace) {
         double ratio = r.ratioToC;
         if (json) {
             out.println(JsonLines.object(g -> {
