@@ -81,6 +81,9 @@ final class SmallCalls {
     private static final int FLOAT_CODE = Tensors.code(DataType.FLOAT);
     /** Views of the data parts of {@link #inbox}, by (peer, dtype, length); at most {@link #MAX_VIEWS}. */
     private final Map<Long, INDArray> dataViews = new HashMap<>();
+    /** Per peer: the key and view of {@link #dataViews} used last (-1: none). */
+    private final long[] lastViewKey;
+    private final INDArray[] lastView;
     /** Longest message in words for this world size: {@link #MAX_WORDS}, or the announcement alone when no call is eligible. */
     private final int maxWords;
     /** Whether this round's message to rank r carries the staged data. */
@@ -114,6 +117,9 @@ final class SmallCalls {
         this.inWords = new LongBuffer[size][codes];
         this.inDoubles = new DoubleBuffer[size][codes];
         this.inCode = new int[size];
+        this.lastViewKey = new long[size];
+        Arrays.fill(lastViewKey, -1);
+        this.lastView = new INDArray[size];
         this.stagedCode = FLOAT_CODE;
         boolean used = size >= 2 && size <= MAX_RANKS;
         this.maxWords = used ? MAX_WORDS : HEADER;
@@ -233,6 +239,8 @@ final class SmallCalls {
     void clear() {
         staged = null;
         dataViews.clear();
+        Arrays.fill(lastViewKey, -1);
+        Arrays.fill(lastView, null);
         lastInput = null;
         lastInputView = null;
     }
@@ -294,6 +302,9 @@ final class SmallCalls {
                     + " from rank " + r + " although every rank announced sending it");
         }
         long key = (elements * 8 + code) * MAX_RANKS + r;
+        if (lastViewKey[r] == key) {
+            return lastView[r]; // a training loop's calls: no map lookup with a boxed key
+        }
         INDArray v = dataViews.get(key);
         if (v == null) {
             if (dataViews.size() >= MAX_VIEWS) {
@@ -302,6 +313,8 @@ final class SmallCalls {
             v = inbox[r][code].get(NDArrayIndex.interval(start, start + elements));
             dataViews.put(key, v);
         }
+        lastViewKey[r] = key;
+        lastView[r] = v;
         return v;
     }
 
@@ -356,7 +369,11 @@ final class SmallCalls {
                     long[] shape = op.shape();
                     long row = n / shape[0];
                     long[] outShape = shape.clone();
-                    outShape[0] = Arrays.stream(firstDims).sum();
+                    long rows = 0;
+                    for (long d : firstDims) {
+                        rows += d;
+                    }
+                    outShape[0] = rows;
                     INDArray out = ctx.resultFor(op, outShape);
                     lastGatherType = dtype;
                     lastGatherIn = shape;

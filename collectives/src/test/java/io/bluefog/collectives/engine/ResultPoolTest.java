@@ -165,6 +165,35 @@ class ResultPoolTest {
         pool.clear();
     }
 
+    /**
+     * Calls that alternate between two sizes (and so between pool keys: the pool remembers the
+     * last key's queue and shape information) each get their own size's memory back, of their own
+     * shape, built from their own shared shape information after the first of each; after a clear
+     * both start afresh.
+     */
+    @Test
+    void alternatingSizesEachReuseTheirOwnMemoryAndShape() {
+        ResultPool pool = new ResultPool();
+        long[] other = {4, 7};
+        for (int round = 0; round < 2; round++) {
+            INDArray a = pool.take(DataType.FLOAT, SHAPE);
+            INDArray b = pool.take(DataType.FLOAT, other);
+            long addressA = Tensors.address(a);
+            long addressB = Tensors.address(b);
+            a.close();
+            b.close();
+            long before = pool.fastBuilt;
+            for (int k = 0; k < 6; k++) {
+                INDArray x = pool.take(DataType.FLOAT, k % 2 == 0 ? SHAPE : other);
+                assertEquals(k % 2 == 0 ? addressA : addressB, Tensors.address(x), "round " + round + " call " + k);
+                assertArrayEquals(k % 2 == 0 ? SHAPE : other, x.shape(), "round " + round + " call " + k);
+                x.close();
+            }
+            assertEquals(ResultPool.FAST_CONSTRUCTOR == null ? 0 : 6, pool.fastBuilt - before, "round " + round);
+            pool.clear();
+        }
+    }
+
     @Test
     void closingAnEarlierResultAgainThroughAnyHandleNeverReachesTheNextHolderOfItsMemory() {
         ResultPool pool = new ResultPool();
