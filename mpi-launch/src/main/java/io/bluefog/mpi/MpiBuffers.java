@@ -91,11 +91,6 @@ final class MpiBuffers {
     }
 
     /**
-     * Divides the {@code remaining()} elements of {@code buffer} by {@code divisor}, in place: one
-     * correctly rounded division for float32/float64, truncation toward zero for int32/int64 (see
-     * {@link DType}). float16 averages are divided in {@link #narrow}.
-     */
-    /**
      * Copies {@code src}'s remaining elements into {@code dst} from its position (same element type,
      * {@code dst} with room for them); neither buffer's position changes.
      */
@@ -115,6 +110,11 @@ final class MpiBuffers {
         }
     }
 
+    /**
+     * Divides the {@code remaining()} elements of {@code buffer} by {@code divisor}, in place: one
+     * correctly rounded division for float32/float64, truncation toward zero for int32/int64 (see
+     * {@link DType}). float16 averages are divided in {@link #narrow}.
+     */
     static void divide(Buffer buffer, int divisor) {
         int from = buffer.position();
         int to = buffer.limit();

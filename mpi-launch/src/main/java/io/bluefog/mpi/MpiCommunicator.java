@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.atomic.AtomicBoolean;
 import mpi.Comm;
-import mpi.Datatype;
 import mpi.Intracomm;
 import mpi.MPI;
 import mpi.MPIException;
@@ -348,12 +347,7 @@ public final class MpiCommunicator implements Communicator {
         checkPeer(dest, "dest");
         checkTag(tag);
         checkOpen();
-        try {
-            mpi.Request r = MPI.COMM_WORLD.iSend(view, view.remaining(), MpiBuffers.datatype(view), dest, tag);
-            return new MpiRequest(r, view, rank, dest, tag, -1);
-        } catch (MPIException e) {
-            throw wrap(MpiRequest.describe(rank, true, dest, tag), e);
-        }
+        return startSend(MPI.COMM_WORLD, view, dest, tag);
     }
 
     @Override
@@ -373,9 +367,27 @@ public final class MpiCommunicator implements Communicator {
         checkPeer(source, "source");
         checkTag(tag);
         checkOpen();
+        return startReceive(MPI.COMM_WORLD, view, source, tag, upTo ? MpiRequest.UP_TO : view.remaining());
+    }
+
+    /** MPI_Isend of all of {@code view} (checked, position 0) on {@code comm}. */
+    private Request startSend(Comm comm, Buffer view, int dest, int tag) {
         try {
-            mpi.Request r = MPI.COMM_WORLD.iRecv(view, view.remaining(), MpiBuffers.datatype(view), source, tag);
-            return new MpiRequest(r, view, rank, source, tag, upTo ? MpiRequest.UP_TO : view.remaining());
+            mpi.Request r = comm.iSend(view, view.remaining(), MpiBuffers.datatype(view), dest, tag);
+            return new MpiRequest(r, view, rank, dest, tag, MpiRequest.SEND);
+        } catch (MPIException e) {
+            throw wrap(MpiRequest.describe(rank, true, dest, tag), e);
+        }
+    }
+
+    /**
+     * MPI_Irecv into all of {@code view} (checked, position 0) on {@code comm}; {@code expected}: the
+     * elements it must deliver, or {@link MpiRequest#UP_TO}.
+     */
+    private Request startReceive(Comm comm, Buffer view, int source, int tag, int expected) {
+        try {
+            mpi.Request r = comm.iRecv(view, view.remaining(), MpiBuffers.datatype(view), source, tag);
+            return new MpiRequest(r, view, rank, source, tag, expected);
         } catch (MPIException e) {
             throw wrap(MpiRequest.describe(rank, false, source, tag), e);
         }
@@ -478,7 +490,7 @@ public final class MpiCommunicator implements Communicator {
         }
         checkCollective();
         try {
-            if ((long) n * size * DType.of(r, "recv").bytes() <= SMALL_ALLGATHER_BYTES && size <= SMALL_ALLGATHER_RANKS) {
+            if (smallAllgather((long) n * size, r)) {
                 int[] counts = new int[size];
                 int[] displs = new int[size];
                 for (int p = 0; p < size; p++) {
@@ -522,7 +534,7 @@ public final class MpiCommunicator implements Communicator {
         }
         checkCollective();
         try {
-            if (total * DType.of(r, "recv").bytes() <= SMALL_ALLGATHER_BYTES && size <= SMALL_ALLGATHER_RANKS) {
+            if (smallAllgather(total, r)) {
                 exchangeAllgatherv(s, r, counts, displs, () -> "allgatherv(counts " + Arrays.toString(counts) + ")");
             } else {
                 long call = arrivals.enter();
@@ -544,6 +556,16 @@ public final class MpiCommunicator implements Communicator {
     static final long SMALL_ALLGATHER_BYTES = 64 * 1024;
     /** Most ranks for {@link #SMALL_ALLGATHER_BYTES}: each rank sends size - 1 messages. */
     static final int SMALL_ALLGATHER_RANKS = 8;
+    /** @return whether an allgather(v) of {@code totalElements} into {@code recv} goes as {@link #exchangeAllgatherv} */
+    private boolean smallAllgather(long totalElements, Buffer recv) {
+        return size <= SMALL_ALLGATHER_RANKS && totalElements * DType.of(recv, "recv").bytes() <= SMALL_ALLGATHER_BYTES;
+    }
+
+    /** @return the rank of the k-th other rank (ranks in order, this one left out) */
+    private static int otherRank(int k, int rank) {
+        return k < rank ? k : k + 1;
+    }
+
     /** The tag of {@link #exchangeAllgatherv}'s messages on {@link #exchanges}. */
     private static final int TAG_ALLGATHER = 1;
 
@@ -564,7 +586,6 @@ public final class MpiCommunicator implements Communicator {
      */
     private void exchangeAllgatherv(Buffer s, Buffer r, int[] counts, int[] displs,
             java.util.function.Supplier<String> what) throws MPIException {
-        Datatype type = MpiBuffers.datatype(r);
         int piece = EagerPieces.pieceElements(eagerMessageBytes, DType.of(r, "recv").bytes(), 1);
         int peers = size - 1;
         EagerPieces.Receive[] receives = new EagerPieces.Receive[peers];
@@ -573,15 +594,8 @@ public final class MpiCommunicator implements Communicator {
             if (p != rank) {
                 Buffer part = r.duplicate().limit(displs[p] + counts[p]).position(displs[p]).slice();
                 int source = p;
-                EagerPieces.Receive receive = new EagerPieces.Receive(at -> {
-                    Buffer rest = part.duplicate().position(at).slice();
-                    try {
-                        return new MpiRequest(exchanges.iRecv(rest, rest.remaining(), type, source, TAG_ALLGATHER), rest,
-                                rank, source, TAG_ALLGATHER, MpiRequest.UP_TO);
-                    } catch (MPIException e) {
-                        throw wrap(MpiRequest.describe(rank, false, source, TAG_ALLGATHER), e);
-                    }
-                }, piece);
+                EagerPieces.Receive receive = new EagerPieces.Receive(at -> startReceive(exchanges,
+                        part.duplicate().position(at).slice(), source, TAG_ALLGATHER, MpiRequest.UP_TO), piece);
                 receives[requests.size()] = receive;
                 requests.add(receive);
             }
@@ -589,25 +603,19 @@ public final class MpiCommunicator implements Communicator {
         for (int p = 0; p < size; p++) {
             if (p != rank) {
                 int dest = p;
-                EagerPieces.send(counts[rank], piece, (at, length) -> {
-                    Buffer from = s.duplicate().position(at).slice();
-                    try {
-                        requests.add(new MpiRequest(exchanges.iSend(from, length, type, dest, TAG_ALLGATHER), from, rank,
-                                dest, TAG_ALLGATHER, MpiRequest.SEND));
-                    } catch (MPIException e) {
-                        throw wrap(MpiRequest.describe(rank, true, dest, TAG_ALLGATHER), e);
-                    }
-                });
+                EagerPieces.send(counts[rank], piece, (at, length) -> requests.add(startSend(exchanges,
+                        s.duplicate().limit(at + length).position(at).slice(), dest, TAG_ALLGATHER)));
             }
         }
         MpiBuffers.copy(s, r.duplicate().limit(displs[rank] + counts[rank]).position(displs[rank]));
         // one deadline for the whole call; not numbered, as it sends no Arrivals token
         await(() -> allDone(requests), what, -1, () -> notArrived(receives, requests, rank));
         for (int k = 0; k < peers; k++) {
-            int p = k < rank ? k : k + 1;
-            if (receives[k].receivedElements() != counts[p]) {
+            int p = otherRank(k, rank);
+            int got = receives[k].receivedElements();
+            if (got != counts[p]) {
                 throw new CommunicationException(MpiRequest.describe(rank, false, p, TAG_ALLGATHER) + ": received "
-                        + receives[k].receivedElements() + " elements but the buffer expects " + counts[p]);
+                        + got + " elements but the buffer expects " + counts[p]);
             }
         }
     }
@@ -631,7 +639,7 @@ public final class MpiCommunicator implements Communicator {
         List<Integer> silent = new java.util.ArrayList<>();
         for (int k = 0; k < receives.length; k++) {
             if (!receives[k].test()) {
-                silent.add(k < rank ? k : k + 1);
+                silent.add(otherRank(k, rank));
             }
         }
         if (!silent.isEmpty()) {

@@ -44,8 +44,9 @@ public final class NesterovKernel {
                 || gradient.wasClosed() || state.wasClosed()) {
             return false;
         }
-        NativeKernels.nesterov(dt == DataType.DOUBLE, Tensors.address(gradient), Tensors.address(state),
-                Tensors.address(gradient), gradient.length(), learningRate, momentum);
+        long g = Tensors.address(gradient); // the update is written over the gradient
+        NativeKernels.nesterov(dt == DataType.DOUBLE, g, Tensors.address(state), g, gradient.length(), learningRate,
+                momentum);
         return true;
     }
 

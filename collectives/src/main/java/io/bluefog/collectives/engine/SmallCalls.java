@@ -201,12 +201,16 @@ final class SmallCalls {
      * same shapes every step), and the array is not used when the prediction was wrong.
      */
     void prepareResult() {
-        if (staged != null && staged.kind != OpKind.ALLGATHER) {
-            ctx.prepareResult(staged);
-        } else if (staged != null && staged.dataType() == lastGatherType && Arrays.equals(staged.shape(), lastGatherIn)) {
-            ctx.prepareResult(staged, lastGatherOut);
-        }
+        Op op = staged;
         staged = null; // once per round
+        if (op == null) {
+            return;
+        }
+        if (op.kind != OpKind.ALLGATHER) {
+            ctx.prepareResult(op);
+        } else if (op.dataType() == lastGatherType && Arrays.equals(op.shape(), lastGatherIn)) {
+            ctx.prepareResult(op, lastGatherOut);
+        }
     }
 
     /** Stages nothing for the next round: every message is the announcement alone. */

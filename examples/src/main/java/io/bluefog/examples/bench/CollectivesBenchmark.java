@@ -43,8 +43,9 @@ import picocli.CommandLine.Option;
  * a new-array row also shows its ratio to its in-place form. Every call is preceded by a barrier; a
  * call's time is the slowest rank's, and a round's figure is the median over its iterations. Each
  * size runs several rounds, each timing the C references and then every operation (odd rounds in
- * reverse order), so that a slow phase of a shared machine hits both sides of a ratio (every measurement starts from the same
- * values of the tensor, restored after each); the table shows the median over rounds of
+ * reverse order), so that a slow phase of a shared machine hits both sides of a ratio (every
+ * measurement starts from the same values of the tensor, restored after each); the table shows the
+ * median over rounds of
  * the times and of the per-round ratios, and the smallest and largest per-round ratio. Every row
  * also reports the heap bytes a steady-state call allocates (caller plus communication thread,
  * from {@code com.sun.management.ThreadMXBean}; the barriers in the timed window are counted).

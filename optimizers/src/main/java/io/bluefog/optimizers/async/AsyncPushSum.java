@@ -226,7 +226,6 @@ public final class AsyncPushSum extends WindowOptimizer {
         this.rates = java.util.Objects.requireNonNull(counter, "counter");
     }
 
-
     /**
      * @return the fraction of [x; w] pushed this step, split equally among the out-neighbors:
      *         outdeg/(outdeg + 1) (the rest is kept), times (slowest rank's steps + 1) / (own steps + 1)
