@@ -22,7 +22,7 @@ import java.util.regex.Pattern;
  * {@value #TIMELINE} have BlueFog's (and Horovod's) names and meaning; {@value #SKIP_NEGOTIATE} is the
  * environment form of BlueFog's {@code bf.set_skip_negotiate_stage(True)} (BlueFog sets that
  * stage from Python only). {@value #TIMEOUT_MILLIS}, {@value #PIPELINE_CHUNK}, {@value #NATIVE_KERNELS},
- * {@value #TRANSPORT}, {@value #DEVICE} and {@value #WINDOW_SHM} are bluefog-jvm's own; {@value #CACHE_CAPACITY} is Horovod's
+ * {@value #TRANSPORT}, {@value #DEVICE}, {@value #WINDOW_SHM} and {@value #ALLREDUCE_SHM} are bluefog-jvm's own; {@value #CACHE_CAPACITY} is Horovod's
  * {@code HOROVOD_CACHE_CAPACITY} under bluefog-jvm's prefix. {@code BLUEFOG_JAVA_OPTS} is read by {@code bfrun} only
  * (JVM options of the ranks), not by the runtime.
  *
@@ -57,6 +57,11 @@ import java.util.regex.Pattern;
  *       transport messages; {@code true}: between ranks on one host they go through memory-mapped
  *       files under {@code /dev/shm} when every rank of the window can map its in-neighbors' files
  *       (see {@code io.bluefog.collectives.window.Windows}, "Transport")</td><td>true</td></tr>
+ *   <tr><td>{@value #ALLREDUCE_SHM}</td><td>{@code false}: allreduces of float tensors of 1 MiB and more
+ *       travel as transport messages; {@code true}: when every rank runs on one host they go through a
+ *       memory-mapped file under {@code /dev/shm} (see
+ *       {@code io.bluefog.collectives.engine.SharedMemoryAllreduce}); process-wide, read when the
+ *       collectives' engine starts</td><td>true</td></tr>
  * </table>
  *
  * <p>Booleans accept true/false, 1/0 and yes/no, case-insensitively. Bad values raise
@@ -75,10 +80,12 @@ public final class BlueFogConfig {
     public static final String DEVICE = "BLUEFOG_DEVICE";
     public static final String CACHE_CAPACITY = "BLUEFOG_CACHE_CAPACITY";
     public static final String WINDOW_SHM = "BLUEFOG_WINDOW_SHM";
+    public static final String ALLREDUCE_SHM = "BLUEFOG_ALLREDUCE_SHM";
 
     /** Every variable read here, in the order of the table above. */
     public static final List<String> VARIABLES = List.of(LOG_LEVEL, FUSION_THRESHOLD, TIMELINE, PIPELINE_CHUNK,
-            SKIP_NEGOTIATE, TIMEOUT_MILLIS, NATIVE_KERNELS, TRANSPORT, DEVICE, CACHE_CAPACITY, WINDOW_SHM);
+            SKIP_NEGOTIATE, TIMEOUT_MILLIS, NATIVE_KERNELS, TRANSPORT, DEVICE, CACHE_CAPACITY, WINDOW_SHM,
+            ALLREDUCE_SHM);
 
     public static final LogLevel DEFAULT_LOG_LEVEL = LogLevel.WARNING;
     public static final long DEFAULT_FUSION_THRESHOLD_BYTES = 8L * 1024 * 1024;
@@ -101,7 +108,7 @@ public final class BlueFogConfig {
 
     private static final BlueFogConfig DEFAULTS =
             new BlueFogConfig(DEFAULT_LOG_LEVEL, false, DEFAULT_FUSION_THRESHOLD_BYTES, null, DEFAULT_TIMEOUT_MILLIS,
-                    DEFAULT_PIPELINE_CHUNK_BYTES, false, true, null, DeviceChoice.AUTO, DEFAULT_CACHE_CAPACITY, true);
+                    DEFAULT_PIPELINE_CHUNK_BYTES, false, true, null, DeviceChoice.AUTO, DEFAULT_CACHE_CAPACITY, true, true);
 
     private final LogLevel logLevel;
     private final boolean logLevelSet;
@@ -115,10 +122,12 @@ public final class BlueFogConfig {
     private final DeviceChoice device;
     private final int cacheCapacity;
     private final boolean windowShm;
+    private final boolean allreduceShm;
 
     private BlueFogConfig(LogLevel logLevel, boolean logLevelSet, long fusionThresholdBytes, String timelinePrefix,
             long timeoutMillis, long pipelineChunkBytes, boolean skipNegotiation, boolean nativeKernels,
-            String transport, DeviceChoice device, int cacheCapacity, boolean windowShm) {
+            String transport, DeviceChoice device, int cacheCapacity, boolean windowShm,
+            boolean allreduceShm) {
         this.logLevel = logLevel;
         this.logLevelSet = logLevelSet;
         this.fusionThresholdBytes = fusionThresholdBytes;
@@ -131,6 +140,7 @@ public final class BlueFogConfig {
         this.device = device;
         this.cacheCapacity = cacheCapacity;
         this.windowShm = windowShm;
+        this.allreduceShm = allreduceShm;
     }
 
     /** @return every setting at its default */
@@ -176,6 +186,7 @@ public final class BlueFogConfig {
         String device = blankToNull(variables.get(DEVICE));
         String cache = blankToNull(variables.get(CACHE_CAPACITY));
         String shm = blankToNull(variables.get(WINDOW_SHM));
+        String allreduceShm = blankToNull(variables.get(ALLREDUCE_SHM));
         if (transport != null && !TRANSPORT_NAME.matcher(transport).matches()) {
             throw new ConfigurationException(TRANSPORT + "='" + transport
                     + "' is not a transport name (lower-case letters, digits, '-' and '_', e.g. mpi or local)");
@@ -194,7 +205,8 @@ public final class BlueFogConfig {
                 transport,
                 device == null ? DeviceChoice.AUTO : DeviceChoice.parse(DEVICE, device),
                 cache == null ? DEFAULT_CACHE_CAPACITY : (int) parseLong(CACHE_CAPACITY, cache, 0, Integer.MAX_VALUE),
-                shm == null || parseBoolean(WINDOW_SHM, shm));
+                shm == null || parseBoolean(WINDOW_SHM, shm),
+                allreduceShm == null || parseBoolean(ALLREDUCE_SHM, allreduceShm));
     }
 
     /** @return the log level ({@value #LOG_LEVEL}) */
@@ -254,10 +266,20 @@ public final class BlueFogConfig {
         return windowShm;
     }
 
+    /**
+     * @return false if large allreduces between ranks that all run on one host must travel as
+     *         messages instead of through shared memory ({@value #ALLREDUCE_SHM}; see
+     *         {@code io.bluefog.collectives.engine.SharedMemoryAllreduce}). A process-wide switch:
+     *         the collectives' engine reads it from {@link #fromEnvironment()} when it starts
+     */
+    public boolean allreduceShm() {
+        return allreduceShm;
+    }
+
     /** @return a copy with the given {@value #WINDOW_SHM} setting */
     public BlueFogConfig withWindowShm(boolean on) {
         return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis,
-                pipelineChunkBytes, skipNegotiation, nativeKernels, transport, device, cacheCapacity, on);
+                pipelineChunkBytes, skipNegotiation, nativeKernels, transport, device, cacheCapacity, on, allreduceShm);
     }
 
     /** @return calls the collectives' response cache remembers ({@value #CACHE_CAPACITY}); 0: no cache */
@@ -274,7 +296,7 @@ public final class BlueFogConfig {
             throw new ConfigurationException("cacheCapacity = " + capacity + " must be >= 0 (0 disables the cache)");
         }
         return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis,
-                pipelineChunkBytes, skipNegotiation, nativeKernels, transport, device, capacity, windowShm);
+                pipelineChunkBytes, skipNegotiation, nativeKernels, transport, device, capacity, windowShm, allreduceShm);
     }
 
     /** @return the device kind the ranks must use ({@value #DEVICE}); {@link DeviceChoice#AUTO} by default */
@@ -285,19 +307,19 @@ public final class BlueFogConfig {
     /** @return a copy with the given {@value #DEVICE} setting */
     public BlueFogConfig withDevice(DeviceChoice device) {
         return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis,
-                pipelineChunkBytes, skipNegotiation, nativeKernels, transport, Objects.requireNonNull(device, "device"), cacheCapacity, windowShm);
+                pipelineChunkBytes, skipNegotiation, nativeKernels, transport, Objects.requireNonNull(device, "device"), cacheCapacity, windowShm, allreduceShm);
     }
 
     /** @return a copy with the given {@value #SKIP_NEGOTIATE} setting */
     public BlueFogConfig withSkipNegotiation(boolean skip) {
         return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis,
-                pipelineChunkBytes, skip, nativeKernels, transport, device, cacheCapacity, windowShm);
+                pipelineChunkBytes, skip, nativeKernels, transport, device, cacheCapacity, windowShm, allreduceShm);
     }
 
     /** @return a copy with {@code logLevel} */
     public BlueFogConfig withLogLevel(LogLevel logLevel) {
         return new BlueFogConfig(Objects.requireNonNull(logLevel, "logLevel"), true, fusionThresholdBytes,
-                timelinePrefix, timeoutMillis, pipelineChunkBytes, skipNegotiation, nativeKernels, transport, device, cacheCapacity, windowShm);
+                timelinePrefix, timeoutMillis, pipelineChunkBytes, skipNegotiation, nativeKernels, transport, device, cacheCapacity, windowShm, allreduceShm);
     }
 
     /**
@@ -310,13 +332,13 @@ public final class BlueFogConfig {
                     + MAX_FUSION_THRESHOLD_BYTES);
         }
         return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis,
-                pipelineChunkBytes, skipNegotiation, nativeKernels, transport, device, cacheCapacity, windowShm);
+                pipelineChunkBytes, skipNegotiation, nativeKernels, transport, device, cacheCapacity, windowShm, allreduceShm);
     }
 
     /** @return a copy writing timelines to {@code <prefix><rank>.json}; null or blank disables the timeline */
     public BlueFogConfig withTimelinePrefix(String prefix) {
         return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, blankToNull(prefix), timeoutMillis,
-                pipelineChunkBytes, skipNegotiation, nativeKernels, transport, device, cacheCapacity, windowShm);
+                pipelineChunkBytes, skipNegotiation, nativeKernels, transport, device, cacheCapacity, windowShm, allreduceShm);
     }
 
     /**
@@ -328,7 +350,7 @@ public final class BlueFogConfig {
             throw new ConfigurationException("timeoutMillis = " + timeoutMillis + " must be positive");
         }
         return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis,
-                pipelineChunkBytes, skipNegotiation, nativeKernels, transport, device, cacheCapacity, windowShm);
+                pipelineChunkBytes, skipNegotiation, nativeKernels, transport, device, cacheCapacity, windowShm, allreduceShm);
     }
 
     /**
@@ -341,7 +363,7 @@ public final class BlueFogConfig {
                     + MIN_PIPELINE_CHUNK_BYTES + ".." + MAX_PIPELINE_CHUNK_BYTES);
         }
         return new BlueFogConfig(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis,
-                pipelineChunkBytes, skipNegotiation, nativeKernels, transport, device, cacheCapacity, windowShm);
+                pipelineChunkBytes, skipNegotiation, nativeKernels, transport, device, cacheCapacity, windowShm, allreduceShm);
     }
 
     private static String blankToNull(String s) {
@@ -379,13 +401,13 @@ public final class BlueFogConfig {
                 && timeoutMillis == c.timeoutMillis && pipelineChunkBytes == c.pipelineChunkBytes
                 && skipNegotiation == c.skipNegotiation && nativeKernels == c.nativeKernels
                 && Objects.equals(transport, c.transport) && device == c.device && cacheCapacity == c.cacheCapacity
-                && windowShm == c.windowShm;
+                && windowShm == c.windowShm && allreduceShm == c.allreduceShm;
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(logLevel, logLevelSet, fusionThresholdBytes, timelinePrefix, timeoutMillis, pipelineChunkBytes,
-                skipNegotiation, nativeKernels, transport, device, cacheCapacity, windowShm);
+                skipNegotiation, nativeKernels, transport, device, cacheCapacity, windowShm, allreduceShm);
     }
 
     @Override
@@ -395,6 +417,7 @@ public final class BlueFogConfig {
                 + timeoutMillis + ", " + PIPELINE_CHUNK + "=" + pipelineChunkBytes + ", " + SKIP_NEGOTIATE + "="
                 + skipNegotiation + ", " + NATIVE_KERNELS + "=" + nativeKernels + ", " + TRANSPORT + "="
                 + (transport == null ? "(unset)" : transport) + ", " + DEVICE + "=" + device + ", " + CACHE_CAPACITY + "="
-                + cacheCapacity + ", " + WINDOW_SHM + "=" + windowShm;
+                + cacheCapacity + ", " + WINDOW_SHM + "=" + windowShm + ", " + ALLREDUCE_SHM + "="
+                + allreduceShm;
     }
 }

@@ -150,10 +150,24 @@ class BlueFogConfigTest {
     }
 
     @Test
+    void allreduceShmIsReadAndChecked() {
+        assertTrue(BlueFogConfig.from(Map.of()).allreduceShm(), "on by default");
+        assertFalse(BlueFogConfig.from(Map.of("BLUEFOG_ALLREDUCE_SHM", "no")).allreduceShm());
+        ConfigurationException e = assertThrows(ConfigurationException.class,
+                () -> BlueFogConfig.from(Map.of("BLUEFOG_ALLREDUCE_SHM", "off")));
+        assertTrue(e.getMessage().contains("BLUEFOG_ALLREDUCE_SHM='off'"), e.getMessage());
+        BlueFogConfig off = BlueFogConfig.from(Map.of("BLUEFOG_ALLREDUCE_SHM", "false"));
+        assertFalse(off.equals(BlueFogConfig.defaults()));
+        assertTrue(off.toString().contains("BLUEFOG_ALLREDUCE_SHM=false"), off.toString());
+        assertFalse(off.withWindowShm(false).allreduceShm(), "kept by the with-methods");
+    }
+
+    @Test
     void everyVariableIsListed() {
         assertEquals(List.of("BLUEFOG_LOG_LEVEL", "BLUEFOG_FUSION_THRESHOLD", "BLUEFOG_TIMELINE", "BLUEFOG_PIPELINE_CHUNK",
                 "BLUEFOG_SKIP_NEGOTIATE", "BLUEFOG_TIMEOUT_MILLIS", "BLUEFOG_NATIVE_KERNELS", "BLUEFOG_TRANSPORT",
-                "BLUEFOG_DEVICE", "BLUEFOG_CACHE_CAPACITY", "BLUEFOG_WINDOW_SHM"), BlueFogConfig.VARIABLES);
+                "BLUEFOG_DEVICE", "BLUEFOG_CACHE_CAPACITY", "BLUEFOG_WINDOW_SHM", "BLUEFOG_ALLREDUCE_SHM"),
+                BlueFogConfig.VARIABLES);
         assertEquals(BlueFogConfig.TRANSPORT, BlueFog.TRANSPORT_ENV);
     }
 

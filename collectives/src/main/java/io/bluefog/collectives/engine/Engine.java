@@ -406,6 +406,20 @@ public final class Engine implements AutoCloseable {
     }
 
     /**
+     * Sets whether large allreduces ({@link DirectAllreduce}) go through memory shared by the
+     * ranks ({@link SharedMemoryAllreduce}; every rank must be on one machine) or as messages. For
+     * tests, which run both; call before the first operation, alike on every rank.
+     */
+    void sharedMemoryAllreduce(boolean on) {
+        executing.lock();
+        try {
+            executor.sharedMemoryAllreduce(on);
+        } finally {
+            executing.unlock();
+        }
+    }
+
+    /**
      * Sets the smallest single broadcast, in bytes, that runs as a pipelined chain of point-to-point
      * messages ({@link BroadcastOperation#chain}); {@code Long.MAX_VALUE}: never. For tests; call
      * before the first operation.

@@ -41,9 +41,9 @@ final class ExecutionContext {
     final DoubleBuffer gathered;
     private final DoubleBuffer setsSend;
     private final long timeoutNanos;
-    private final long pipelineChunkBytes;
+    final long pipelineChunkBytes;
     /** Combine with the native kernel (else Combiner's Java loops), decided once per engine. */
-    private final boolean useNativeKernel = NativeKernels.enabled();
+    final boolean useNativeKernel = NativeKernels.enabled();
     private final BufferPool pool = new BufferPool();
     /** Memory of the arrays handed to callers of the result-returning forms, reused once they release it. */
     private final ResultPool results = new ResultPool();
@@ -70,6 +70,14 @@ final class ExecutionContext {
      */
     long directAllreduceMinBytes;
     /**
+     * Whether {@link DirectAllreduce} goes through memory shared by the ranks ({@link SharedMemoryAllreduce}):
+     * on the MPI transport when every rank runs on this machine (2 to {@link ReduceSegment#MAX_RANKS}
+     * ranks) unless {@code BLUEFOG_ALLREDUCE_SHM=false}; never on others by default.
+     */
+    boolean sharedMemoryAllreduce;
+    /** Allreduces that went through shared memory (tests). */
+    long sharedMemoryAllreduces;
+    /**
      * Single-op broadcasts of at least this many bytes run as {@link BroadcastOperation#chain}: on
      * the MPI transport from {@link BroadcastOperation#DEFAULT_CHAIN_MIN_BYTES}; never on others by
      * default.
@@ -87,6 +95,8 @@ final class ExecutionContext {
         this.pipelineChunkBytes = pipelineChunkBytes;
         this.directAllreduceMinBytes = "mpi".equals(comm.transportName()) ? DirectAllreduce.DEFAULT_MIN_BYTES
                 : Long.MAX_VALUE;
+        this.sharedMemoryAllreduce = "mpi".equals(comm.transportName()) && size > 1 && size <= ReduceSegment.MAX_RANKS
+                && comm.localSize() == size && io.bluefog.config.BlueFogConfig.fromEnvironment().allreduceShm();
         this.chainBroadcastMinBytes = "mpi".equals(comm.transportName()) ? BroadcastOperation.DEFAULT_CHAIN_MIN_BYTES
                 : Long.MAX_VALUE;
         this.failures = PeerFailures.of(comm);

@@ -140,6 +140,11 @@ final class Executor {
         ctx.directAllreduceMinBytes = bytes;
     }
 
+    /** Sets whether {@link DirectAllreduce} goes through shared memory (tests: both ways). */
+    void sharedMemoryAllreduce(boolean on) {
+        ctx.sharedMemoryAllreduce = on;
+    }
+
     /** Sets the smallest single broadcast that runs as {@link BroadcastOperation#chain} (tests: 0 for every size). */
     void chainBroadcastMinBytes(long bytes) {
         ctx.chainBroadcastMinBytes = bytes;

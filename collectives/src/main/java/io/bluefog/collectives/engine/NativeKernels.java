@@ -120,4 +120,17 @@ final class NativeKernels {
      */
     static native void nesterov(boolean dbl, long grad, long state, long update, long n, double learningRate,
             double momentum);
+
+    /**
+     * The large allreduces' sum ({@code src/main/c/rank_order_sum.c}), the bits of {@link RankOrderSum}:
+     * {@code out[i] = (((t_0[i] + t_1[i]) + ...) + t_{k-1}[i]) / divisor} in the element type, left
+     * to right, the division only if {@code divisor != 1}; also stored at {@code copy} unless it is 0.
+     *
+     * @param dbl   float64 elements if true, else float32
+     * @param out   native byte address of the result's first element; may equal a term's
+     * @param copy  native byte address of a second destination (not overlapping anything), or 0
+     * @param terms native byte addresses of the k terms' first elements, in summation order
+     * @param k     number of terms, 1 to 64
+     */
+    static native void rankOrderSum(boolean dbl, long out, long copy, long[] terms, int k, long n, int divisor);
 }

@@ -1,6 +1,7 @@
 package io.bluefog.collectives.engine;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -34,12 +35,33 @@ class DirectAllreduceTest {
     @CsvSource({"2, 1000, FLOAT, SUM", "2, 1000, FLOAT, AVG", "2, 999, DOUBLE, SUM", "2, 999, DOUBLE, AVG", "3, 517, FLOAT, SUM", "3, 517, DOUBLE, AVG",
         "4, 4, FLOAT, AVG", "5, 1003, DOUBLE, SUM", "5, 1003, FLOAT, AVG", "7, 96, FLOAT, SUM"})
     void equalsTheTransportsRankOrderSumBitForBit(int n, int elements, String dtypeName, String opName) {
-        DataType dtype = DataType.valueOf(dtypeName);
-        ReduceOp op = ReduceOp.valueOf(opName);
+        for (Path path : Path.values()) {
+            equalsTheTransportsRankOrderSum(n, elements, DataType.valueOf(dtypeName), ReduceOp.valueOf(opName), path);
+        }
+    }
+
+    /**
+     * The ways a large allreduce can run: as messages, or through shared memory
+     * ({@link SharedMemoryAllreduce}) summing with the native kernel or in Java.
+     */
+    enum Path {
+        MESSAGES(false, true), SHARED_NATIVE(true, true), SHARED_JAVA(true, false);
+
+        final boolean shared;
+        final boolean nativeKernel;
+
+        Path(boolean shared, boolean nativeKernel) {
+            this.shared = shared;
+            this.nativeKernel = nativeKernel;
+        }
+    }
+
+    private static void equalsTheTransportsRankOrderSum(int n, int elements, DataType dtype, ReduceOp op, Path path) {
         LocalCluster.run(n, bf -> {
-            Engine engine = engine(bf);
+            Engine engine = engine(bf, path);
             try {
-                for (boolean inPlace : new boolean[] {false, true}) {
+                // Three rounds: the shared segment's counters carry over from call to call.
+                for (boolean inPlace : new boolean[] {false, true, false}) {
                     INDArray x = values(bf.rank(), elements, dtype, inPlace ? 2 : 1);
                     INDArray reference = x.dup();
                     bf.communicator().allreduce(Tensors.nio(reference), op);
@@ -52,8 +74,10 @@ class DirectAllreduceTest {
                         assertArrayEquals(input.data().asDouble(), x.data().asDouble(), 0, "input unchanged");
                     }
                     assertArrayEquals(reference.data().asDouble(), out.data().asDouble(), 0,
-                            "rank " + bf.rank() + (inPlace ? " in place" : " new array"));
+                            path + ", rank " + bf.rank() + (inPlace ? " in place" : " new array"));
                 }
+                assertEquals(path.shared ? 3 : 0, engine.executor().context().sharedMemoryAllreduces,
+                        path + ": calls through shared memory");
             } finally {
                 engine.close();
             }
@@ -103,10 +127,29 @@ class DirectAllreduceTest {
     }
 
     private static Engine engine(io.bluefog.BlueFog bf) {
+        return engine(bf, Path.MESSAGES);
+    }
+
+    private static Engine engine(io.bluefog.BlueFog bf, Path path) {
         CollectivesConfig c = CollectivesConfig.from(bf.config());
-        Engine engine = new Engine(bf.communicator(), c.fusionThresholdBytes(), c.timeoutMillis(), CHUNK_BYTES, false,
-                bf.timeline());
+        Engine engine;
+        // The engine reads the kernel setting when it starts; ranks are threads that start theirs at once.
+        synchronized (DirectAllreduceTest.class) {
+            String old = System.getProperty(NativeKernels.SETTING);
+            System.setProperty(NativeKernels.SETTING, Boolean.toString(path.nativeKernel));
+            try {
+                engine = new Engine(bf.communicator(), c.fusionThresholdBytes(), c.timeoutMillis(), CHUNK_BYTES, false,
+                        bf.timeline());
+            } finally {
+                if (old == null) {
+                    System.clearProperty(NativeKernels.SETTING);
+                } else {
+                    System.setProperty(NativeKernels.SETTING, old);
+                }
+            }
+        }
         engine.directAllreduceMinBytes(0);
+        engine.sharedMemoryAllreduce(path.shared);
         return engine;
     }
 

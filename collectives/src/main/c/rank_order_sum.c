@@ -1,0 +1,88 @@
+/*
+ * The summation of the large allreduces (io.bluefog.collectives.engine.RankOrderSum, used by
+ * SharedMemoryAllreduce): over n elements of float32 or float64,
+ *
+ *     out[i] = (((t_0[i] + t_1[i]) + t_2[i]) + ... + t_{k-1}[i]) / divisor
+ *
+ * every operation in the element type T, left to right in the order given (ascending rank), the
+ * division (divisor != 1) once at the end (by a power of two as a product with its reciprocal,
+ * which is exact, so the same real number and the same rounded result, as in weighted_sum.c): the order of io.bluefog.local.Reductions, so the bits
+ * of the Java loops (RankOrderSum) and of the in-JVM transport. Built without fused multiply-adds
+ * (-ffp-contract=off, build.sh) and without -ffast-math, so no operation is reordered or fused.
+ * If copy is not 0 the result is also stored there (the finished chunk that the other ranks copy
+ * out of shared memory), in the same pass. out may be one of the terms (in place: element i is
+ * written after every term's element i was read); copy must not overlap any term or out.
+ *
+ * Part of libbluefog_kernels.so (build.sh), loaded by io.bluefog.collectives.engine.NativeKernels.
+ */
+#include <jni.h>
+#include <stdint.h>
+
+/* Elements summed per block (three or more terms): every term of a block is read before the block is written. */
+#define BLOCK 512
+
+#define SUM(T)                                                                                       \
+    do {                                                                                            \
+        T *o = (T *) (intptr_t) out;                                                                \
+        T *c = (T *) (intptr_t) copy;                                                               \
+        const T div = (T) divisor;                                                                  \
+        const T inv = (T) 1 / div; /* exact when divisor is a power of two */                       \
+        const int pow2 = divisor > 1 && (divisor & (divisor - 1)) == 0;                             \
+        if (k == 2) {                                                                               \
+            const T *a = (const T *) (intptr_t) t[0];                                               \
+            const T *b = (const T *) (intptr_t) t[1];                                               \
+            if (divisor == 1 && c != 0) {                                                           \
+                for (jlong i = 0; i < n; i++) { T s = a[i] + b[i]; o[i] = s; c[i] = s; }            \
+            } else if (divisor == 1) {                                                              \
+                for (jlong i = 0; i < n; i++) o[i] = a[i] + b[i];                                   \
+            } else if (pow2 && c != 0) {                                                            \
+                for (jlong i = 0; i < n; i++) { T s = (a[i] + b[i]) * inv; o[i] = s; c[i] = s; }    \
+            } else if (pow2) {                                                                      \
+                for (jlong i = 0; i < n; i++) o[i] = (a[i] + b[i]) * inv;                           \
+            } else if (c != 0) {                                                                    \
+                for (jlong i = 0; i < n; i++) { T s = (a[i] + b[i]) / div; o[i] = s; c[i] = s; }    \
+            } else {                                                                                \
+                for (jlong i = 0; i < n; i++) o[i] = (a[i] + b[i]) / div;                           \
+            }                                                                                       \
+        } else {                                                                                    \
+            T acc[BLOCK];                                                                           \
+            for (jlong start = 0; start < n; start += BLOCK) {                                      \
+                const int len = n - start < BLOCK ? (int) (n - start) : BLOCK;                      \
+                const T *t0 = (const T *) (intptr_t) t[0] + start;                                  \
+                for (int i = 0; i < len; i++) acc[i] = t0[i];                                       \
+                for (jint q = 1; q < k; q++) {                                                      \
+                    const T *tq = (const T *) (intptr_t) t[q] + start;                              \
+                    for (int i = 0; i < len; i++) acc[i] = acc[i] + tq[i];                          \
+                }                                                                                   \
+                if (pow2) {                                                                         \
+                    for (int i = 0; i < len; i++) acc[i] = acc[i] * inv;                            \
+                } else if (divisor != 1) {                                                          \
+                    for (int i = 0; i < len; i++) acc[i] = acc[i] / div;                            \
+                }                                                                                   \
+                for (int i = 0; i < len; i++) o[start + i] = acc[i];                                \
+                if (c != 0) {                                                                       \
+                    for (int i = 0; i < len; i++) c[start + i] = acc[i];                            \
+                }                                                                                   \
+            }                                                                                       \
+        }                                                                                           \
+    } while (0)
+
+/*
+ * static native void rankOrderSum(boolean dbl, long out, long copy, long[] terms, int k, long n, int divisor)
+ * out, copy (0: none), terms[0..k): native byte addresses of first elements (float32, or float64 if dbl).
+ */
+JNIEXPORT void JNICALL Java_io_bluefog_collectives_engine_NativeKernels_rankOrderSum(
+        JNIEnv *env, jclass cls, jboolean dbl, jlong out, jlong copy, jlongArray terms, jint k, jlong n,
+        jint divisor) {
+    (void) cls;
+    jlong t[64];
+    if (k < 1 || k > 64) {
+        return; /* checked by the caller */
+    }
+    (*env)->GetLongArrayRegion(env, terms, 0, k, t);
+    if (dbl) {
+        SUM(double);
+    } else {
+        SUM(float);
+    }
+}
