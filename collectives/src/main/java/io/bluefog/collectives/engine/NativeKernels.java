@@ -131,6 +131,16 @@ final class NativeKernels {
      * @param copy  native byte address of a second destination (not overlapping anything), or 0
      * @param terms native byte addresses of the k terms' first elements, in summation order
      * @param k     number of terms, 1 to 64
+     * @param streaming store {@code out} with non-temporal stores (it must then not be a term): for a
+     *                  new array's elements, which nobody reads soon; the same bits either way
      */
-    static native void rankOrderSum(boolean dbl, long out, long copy, long[] terms, int k, long n, int divisor);
+    static native void rankOrderSum(boolean dbl, long out, long copy, long[] terms, int k, long n, int divisor,
+            boolean streaming);
+
+    /**
+     * {@code bytes} bytes from {@code src} to {@code dst} (native addresses, not overlapping) with
+     * non-temporal stores, then a store fence ({@code src/main/c/rank_order_sum.c}): a copy into
+     * memory nobody reads soon, without first reading every line it overwrites.
+     */
+    static native void streamCopy(long dst, long src, long bytes);
 }

@@ -33,7 +33,22 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * is dropped and later calls use messages.
  */
 final class SharedMemoryAllreduce {
+    /**
+     * Smallest new-array result written with streaming stores: well past the cache, where reading
+     * each line before overwriting it is pure cost (in place, the lines were just read: no streaming).
+     */
+    static final long STREAMING_MIN_BYTES = 8L << 20;
     private final RankOrderSum summation = new RankOrderSum();
+    private final long streamingMinBytes;
+
+    SharedMemoryAllreduce() {
+        this(STREAMING_MIN_BYTES);
+    }
+
+    /** @param streamingMinBytes smallest new-array result written with streaming stores (tests: 0) */
+    SharedMemoryAllreduce(long streamingMinBytes) {
+        this.streamingMinBytes = streamingMinBytes;
+    }
     /** Chunks of each rank's block handled by every call so far (the counters' values between calls). */
     private long[] blockChunksSoFar;
 
@@ -75,6 +90,8 @@ final class SharedMemoryAllreduce {
         long[] termAddress = ctx.useNativeKernel ? new long[size] : null;
         long outAddress = termAddress != null ? Tensors.address(out) : 0;
         long inAddress = termAddress != null ? Tensors.address(in) : 0;
+        // A new array of at least STREAMING_MIN_BYTES: written with streaming stores (see NativeKernels).
+        boolean streaming = termAddress != null && input != base && n * width >= streamingMinBytes;
         long start = System.nanoTime();
         while (true) {
             boolean progress = false;
@@ -102,8 +119,12 @@ final class SharedMemoryAllreduce {
                     if (segment.published(q) > k) {
                         long at = blockStart[q] + copiedOut[q] * chunk;
                         int bytes = (int) (Math.min(chunk, blockStart[q + 1] - at) * width);
-                        ByteBuffer slot = segment.resultSlot(q, k);
-                        base.put(Math.toIntExact(base.position() + at * width), slot, slot.position(), bytes);
+                        if (streaming) {
+                            NativeKernels.streamCopy(outAddress + at * width, segment.resultSlotAddress(q, k), bytes);
+                        } else {
+                            ByteBuffer slot = segment.resultSlot(q, k);
+                            base.put(Math.toIntExact(base.position() + at * width), slot, slot.position(), bytes);
+                        }
                         copiedOut[q]++;
                         segment.setCopied(q, rank, k + 1);
                         progress = true;
@@ -129,7 +150,7 @@ final class SharedMemoryAllreduce {
                         }
                     }
                     NativeKernels.rankOrderSum(dtype == DataType.DOUBLE, outAddress + at * width,
-                            segment.resultSlotAddress(rank, k), termAddress, size, count, divisor);
+                            segment.resultSlotAddress(rank, k), termAddress, size, count, divisor, streaming);
                 } else {
                     summation.sum(base, terms, rank, dtype, at, count, divisor);
                     ByteBuffer slot = segment.resultSlot(rank, k);

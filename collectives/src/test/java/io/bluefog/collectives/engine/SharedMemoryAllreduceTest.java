@@ -11,8 +11,11 @@ import io.bluefog.comm.ReduceOp;
 import io.bluefog.local.LocalCluster;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -54,6 +57,38 @@ class SharedMemoryAllreduceTest {
             assertTrue(((long) n * n + n) * ReduceSegment.SLOTS * chunk <= ReduceSegment.MAX_DATA_BYTES, "n = " + n);
         }
         assertEquals(64, ReduceSegment.chunkBytes(4, 8), "at least one cache line");
+    }
+
+    /**
+     * New arrays written with streaming stores (from 0 bytes here), over lengths and offsets that
+     * leave the stores' 16-byte alignment at every phase: the transport's rank-order sum, bit for bit.
+     */
+    @ParameterizedTest(name = "n = {0}, {1}")
+    @CsvSource({"2, FLOAT", "2, DOUBLE", "3, FLOAT", "4, DOUBLE"})
+    void streamingStoresGiveTheSameBits(int n, String dtypeName) {
+        DataType dtype = DataType.valueOf(dtypeName);
+        LocalCluster.run(n, bf -> {
+            ExecutionContext ctx = new ExecutionContext(bf.communicator(), TIMEOUT_MILLIS, 64);
+            ReduceSegment segment = ReduceSegment.open(ctx, 64);
+            assertNotNull(segment);
+            SharedMemoryAllreduce allreduce = new SharedMemoryAllreduce(0);
+            for (int elements : new int[] {1001, 37, 4099}) {
+                for (ReduceOp op : new ReduceOp[] {ReduceOp.SUM, ReduceOp.AVG}) {
+                    SplittableRandom random = new SplittableRandom(31L * elements + bf.rank());
+                    double[] v = new double[elements];
+                    for (int i = 0; i < elements; i++) {
+                        v[i] = (random.nextDouble() - 0.5) * Math.pow(2, random.nextInt(-20, 20));
+                    }
+                    INDArray x = Nd4j.createFromArray(v).castTo(dtype);
+                    INDArray reference = x.dup();
+                    bf.communicator().allreduce(Tensors.nio(reference), op);
+                    INDArray out = Nd4j.createUninitializedDetached(dtype, elements);
+                    allreduce.run(ctx, segment, x, out, op);
+                    assertArrayEquals(reference.data().asDouble(), out.data().asDouble(), 0,
+                            "rank " + bf.rank() + ", " + elements + " elements, " + op);
+                }
+            }
+        });
     }
 
     @Test
