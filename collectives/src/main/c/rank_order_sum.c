@@ -13,7 +13,9 @@
  * out of shared memory), in the same pass. out may be one of the terms (in place: element i is
  * written after every term's element i was read); copy must not overlap any term or out. With
  * streaming set, out is stored with non-temporal stores (and must not be a term), for a result that
- * is not read again soon; the bits are the same.
+ * is not read again soon; with ntcopy, copy likewise (a shared slot that another core reads next:
+ * from memory, instead of out of this core's cache line by line, which on the 2-core test VM was
+ * the slow part at times). The bits are the same either way.
  *
  * Part of libbluefog_kernels.so (build.sh), loaded by io.bluefog.collectives.engine.NativeKernels.
  */
@@ -54,7 +56,7 @@ static void stream_doubles(double *o, const double *acc, int len) {
         const T div = (T) divisor;                                                                  \
         const T inv = (T) 1 / div; /* exact when divisor is a power of two */                       \
         const int pow2 = divisor > 1 && (divisor & (divisor - 1)) == 0;                             \
-        if (k == 2 && !streaming) {                                                                 \
+        if (k == 2 && !streaming && (c == 0 || !ntcopy)) {                                          \
             const T *a = (const T *) (intptr_t) t[0];                                               \
             const T *b = (const T *) (intptr_t) t[1];                                               \
             if (divisor == 1 && c != 0) {                                                           \
@@ -90,7 +92,9 @@ static void stream_doubles(double *o, const double *acc, int len) {
                 } else {                                                                            \
                     for (int i = 0; i < len; i++) o[start + i] = acc[i];                            \
                 }                                                                                   \
-                if (c != 0) {                                                                       \
+                if (c != 0 && ntcopy) {                                                             \
+                    STREAM_##T(c + start, acc, len);                                                \
+                } else if (c != 0) {                                                                \
                     for (int i = 0; i < len; i++) c[start + i] = acc[i];                            \
                 }                                                                                   \
             }                                                                                       \
@@ -99,13 +103,14 @@ static void stream_doubles(double *o, const double *acc, int len) {
 
 /*
  * static native void rankOrderSum(boolean dbl, long out, long copy, long[] terms, int k, long n, int divisor,
- *                                 boolean streaming)
- * streaming: store out with non-temporal stores (out must then not be one of the terms).
+ *                                 boolean streaming, boolean ntcopy)
+ * streaming: store out with non-temporal stores (out must then not be one of the terms);
+ * ntcopy: store copy with non-temporal stores.
  * out, copy (0: none), terms[0..k): native byte addresses of first elements (float32, or float64 if dbl).
  */
 JNIEXPORT void JNICALL Java_io_bluefog_collectives_engine_NativeKernels_rankOrderSum(
         JNIEnv *env, jclass cls, jboolean dbl, jlong out, jlong copy, jlongArray terms, jint k, jlong n,
-        jint divisor, jboolean streaming) {
+        jint divisor, jboolean streaming, jboolean ntcopy) {
     (void) cls;
     jlong t[64];
     if (k < 1 || k > 64) {
@@ -117,7 +122,7 @@ JNIEXPORT void JNICALL Java_io_bluefog_collectives_engine_NativeKernels_rankOrde
     } else {
         SUM(float);
     }
-    if (streaming) {
+    if (streaming || ntcopy) {
         _mm_sfence(); /* streaming stores are weakly ordered: complete them before the caller publishes */
     }
 }

@@ -133,9 +133,10 @@ final class NativeKernels {
      * @param k     number of terms, 1 to 64
      * @param streaming store {@code out} with non-temporal stores (it must then not be a term): for a
      *                  new array's elements, which nobody reads soon; the same bits either way
+     * @param streamingCopy store {@code copy} with non-temporal stores (a shared slot another core reads next)
      */
     static native void rankOrderSum(boolean dbl, long out, long copy, long[] terms, int k, long n, int divisor,
-            boolean streaming);
+            boolean streaming, boolean streamingCopy);
 
     /**
      * {@code bytes} bytes from {@code src} to {@code dst} (native addresses, not overlapping) with

@@ -60,8 +60,9 @@ class SharedMemoryAllreduceTest {
     }
 
     /**
-     * New arrays written with streaming stores (from 0 bytes here), over lengths and offsets that
-     * leave the stores' 16-byte alignment at every phase: the transport's rank-order sum, bit for bit.
+     * Slots and new arrays written with streaming stores (from 0 bytes here), over lengths and
+     * offsets that leave the stores' 16-byte alignment at every phase, new array and in place: the
+     * transport's rank-order sum, bit for bit.
      */
     @ParameterizedTest(name = "n = {0}, {1}")
     @CsvSource({"2, FLOAT", "2, DOUBLE", "3, FLOAT", "4, DOUBLE"})
@@ -85,7 +86,10 @@ class SharedMemoryAllreduceTest {
                     INDArray out = Nd4j.createUninitializedDetached(dtype, elements);
                     allreduce.run(ctx, segment, x, out, op);
                     assertArrayEquals(reference.data().asDouble(), out.data().asDouble(), 0,
-                            "rank " + bf.rank() + ", " + elements + " elements, " + op);
+                            "rank " + bf.rank() + ", " + elements + " elements, " + op + ", new array");
+                    allreduce.run(ctx, segment, x, x, op); // in place: streaming slots, cached result
+                    assertArrayEquals(reference.data().asDouble(), x.data().asDouble(), 0,
+                            "rank " + bf.rank() + ", " + elements + " elements, " + op + ", in place");
                 }
             }
         });
