@@ -51,8 +51,11 @@ final class ReduceSegment {
     static final int SLOTS = 4;
     /** Most ranks that share a segment (its slots grow as the square of the rank count). */
     static final int MAX_RANKS = 16;
-    /** Most bytes of slots a segment holds; more ranks get smaller chunks (n = 2: the whole pipeline chunk). */
-    static final long MAX_DATA_BYTES = 64L << 20;
+    /**
+     * Most bytes of slots a segment holds; more ranks get smaller chunks (n = 2: the whole 1 MiB
+     * pipeline chunk, 24 MiB of slots). Half of Docker's default 64 MiB {@code /dev/shm}.
+     */
+    static final long MAX_DATA_BYTES = 32L << 20;
     private static final long LINE = 64;
     private static final VarHandle LONGS = MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.nativeOrder());
 
@@ -196,8 +199,8 @@ final class ReduceSegment {
      * broadcasts its name, the others map it and check its nonce, all agree (allreduce) whether
      * every rank succeeded, and rank 0 unlinks the file.
      *
-     * @return the segment, or null on every rank if any rank could not create or map it (logged
-     *         once; the caller then uses messages)
+     * @return the segment, or null on every rank if any rank could not create or map it, e.g. when
+     *         {@code /dev/shm} lacks the space (logged once; the caller then uses messages)
      */
     static ReduceSegment open(ExecutionContext ctx, long chunkBytes) {
         int size = ctx.size;
@@ -211,8 +214,12 @@ final class ReduceSegment {
             long nonce = 1 + ThreadLocalRandom.current().nextLong((1L << 52) - 1);
             path = DIRECTORY.resolve(PREFIX + pid + "-" + Long.toHexString(nonce));
             try {
+                long free = Files.getFileStore(DIRECTORY).getUsableSpace();
+                if (free < bytes) {
+                    throw new IOException(DIRECTORY + " has " + free + " bytes free, the segment needs " + bytes);
+                }
                 segment = map(path, size, chunkBytes, bytes, nonce, true);
-            } catch (IOException | RuntimeException e) {
+            } catch (IOException | RuntimeException | InternalError e) {
                 problem = e.toString();
                 pid = -1;
             }
@@ -225,7 +232,7 @@ final class ReduceSegment {
             try {
                 segment = map(DIRECTORY.resolve(PREFIX + pid + "-" + Long.toHexString(nonce)), size, chunkBytes,
                         bytes, nonce, false);
-            } catch (IOException | RuntimeException e) {
+            } catch (IOException | RuntimeException | InternalError e) {
                 problem = e.toString();
             }
         }
@@ -264,12 +271,17 @@ final class ReduceSegment {
             MappedByteBuffer map = ch.map(FileChannel.MapMode.READ_WRITE, 0, bytes);
             map.order(ByteOrder.nativeOrder());
             if (create) {
-                map.putLong(0, nonce); // the counters start at 0: the file is new, so zero-filled
+                // Every page allocated now: a full /dev/shm then fails here (an InternalError out of
+                // the SIGBUS), not in the middle of an allreduce. The file is new, so zero-filled.
+                for (long at = 0; at < bytes; at += 4096) {
+                    map.put(Math.toIntExact(at), (byte) 0);
+                }
+                map.putLong(0, nonce); // the counters start at 0
             } else if (map.getLong(0) != nonce) {
                 throw new IOException(path + " does not carry the expected nonce");
             }
             return new ReduceSegment(size, chunkBytes, map);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | InternalError e) {
             if (create) {
                 Files.deleteIfExists(path);
             }

@@ -30,9 +30,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * result slot is free, copy out any other rank's finished chunk. It never blocks holding anything,
  * so no order of arrival can deadlock; when nothing is possible it spins, yields or parks as the
  * engine's other waits do ({@link Waits#pause}), with the engine's deadline and failure watch.
- * Chunks are counted since the segment was made, so the counters need no reset between calls;
- * after a failure (timeout, a peer's announced failure) the counters may disagree, so the segment
- * is dropped and later calls use messages.
+ * Chunks are counted since the segment was made, so the counters need no reset between calls.
+ * After a failure (a timeout, a peer's announced failure) they may disagree between ranks; the
+ * engine then fails every later operation anyway ({@link Engine}), and the segment is dropped.
  */
 final class SharedMemoryAllreduce {
     /**
