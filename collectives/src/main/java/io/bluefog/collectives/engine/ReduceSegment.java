@@ -214,12 +214,9 @@ final class ReduceSegment {
             long nonce = 1 + ThreadLocalRandom.current().nextLong((1L << 52) - 1);
             path = DIRECTORY.resolve(PREFIX + pid + "-" + Long.toHexString(nonce));
             try {
-                long free = Files.getFileStore(DIRECTORY).getUsableSpace();
-                if (free < bytes) {
-                    throw new IOException(DIRECTORY + " has " + free + " bytes free, the segment needs " + bytes);
-                }
+                SharedFiles.requireSpace(DIRECTORY, bytes);
                 segment = map(path, size, chunkBytes, bytes, nonce, true);
-            } catch (IOException | RuntimeException | InternalError e) {
+            } catch (IOException | RuntimeException e) {
                 problem = e.toString();
                 pid = -1;
             }
@@ -232,7 +229,7 @@ final class ReduceSegment {
             try {
                 segment = map(DIRECTORY.resolve(PREFIX + pid + "-" + Long.toHexString(nonce)), size, chunkBytes,
                         bytes, nonce, false);
-            } catch (IOException | RuntimeException | InternalError e) {
+            } catch (IOException | RuntimeException e) {
                 problem = e.toString();
             }
         }
@@ -271,17 +268,14 @@ final class ReduceSegment {
             MappedByteBuffer map = ch.map(FileChannel.MapMode.READ_WRITE, 0, bytes);
             map.order(ByteOrder.nativeOrder());
             if (create) {
-                // Every page allocated now: a full /dev/shm then fails here (an InternalError out of
-                // the SIGBUS), not in the middle of an allreduce. The file is new, so zero-filled.
-                for (long at = 0; at < bytes; at += 4096) {
-                    map.put(Math.toIntExact(at), (byte) 0);
-                }
-                map.putLong(0, nonce); // the counters start at 0
+                // Every page allocated now: a full /dev/shm fails here, not in the middle of an allreduce.
+                SharedFiles.allocatePages(map, bytes);
+                map.putLong(0, nonce); // the counters start at 0: the file is new, so zero-filled
             } else if (map.getLong(0) != nonce) {
                 throw new IOException(path + " does not carry the expected nonce");
             }
             return new ReduceSegment(size, chunkBytes, map);
-        } catch (IOException | RuntimeException | InternalError e) {
+        } catch (IOException | RuntimeException e) {
             if (create) {
                 Files.deleteIfExists(path);
             }

@@ -1,5 +1,6 @@
 package io.bluefog.collectives.window;
 
+import io.bluefog.collectives.engine.SharedFiles;
 import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -116,7 +117,8 @@ final class SharedSlots {
      * of {@code dtype} and {@code shape}.
      *
      * @param nonce a random number below 2^52 (it travels as a double), written at the file's start
-     * @throws IOException if {@code /dev/shm} is missing, full or not writable
+     * @throws IOException if {@code /dev/shm} is missing, not writable or lacks the space (checked, and
+     *                     every page allocated, before the file is used)
      */
     static SharedSlots create(long pid, long nonce, int outDegree, DataType dtype, long[] shape) throws IOException {
         long count = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
@@ -124,11 +126,13 @@ final class SharedSlots {
         if (bytes > Integer.MAX_VALUE) {
             throw new IOException("window of " + bytes + " bytes of slots is over the 2 GiB a mapping may hold");
         }
+        SharedFiles.requireSpace(DIRECTORY, bytes);
         Path path = pathOf(pid, nonce);
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
                 StandardOpenOption.WRITE)) {
             MappedByteBuffer map = ch.map(FileChannel.MapMode.READ_WRITE, 0, bytes);
             map.order(ByteOrder.nativeOrder());
+            SharedFiles.allocatePages(map, bytes); // a full /dev/shm fails here, not as a SIGBUS later
             map.putLong(0, nonce); // the counts start at 0: the file is new, so zero-filled
             return new SharedSlots(path, nonce, outDegree, dtype, shape, map);
         } catch (IOException | RuntimeException e) {
