@@ -7,11 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 import java.nio.MappedByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,7 +37,6 @@ import org.slf4j.LoggerFactory;
  */
 final class ReduceSegment {
     private static final Logger LOG = LoggerFactory.getLogger(ReduceSegment.class);
-    static final Path DIRECTORY = Path.of("/dev/shm");
     /** File name prefix: {@code bluefog-allreduce-<pid of rank 0>-<nonce in hex>}. */
     static final String PREFIX = "bluefog-allreduce-";
     /**
@@ -79,16 +74,26 @@ final class ReduceSegment {
         result = new ByteBuffer[size][SLOTS];
         for (int r = 0; r < size; r++) {
             for (int s = 0; s < SLOTS; s++) {
-                result[r][s] = view(((long) size * size + r) * SLOTS + s);
+                result[r][s] = view(resultSlotOffset(r, s));
                 for (int q = 0; q < size; q++) {
-                    pair[r][q][s] = q == r ? null : view(((long) r * size + q) * SLOTS + s);
+                    pair[r][q][s] = q == r ? null : view(pairSlotOffset(r, q, s));
                 }
             }
         }
     }
 
-    private ByteBuffer view(long slot) {
-        return map.duplicate().order(ByteOrder.nativeOrder()).position(Math.toIntExact(dataOffset + slot * chunkBytes));
+    private ByteBuffer view(long offset) {
+        return map.duplicate().order(ByteOrder.nativeOrder()).position(Math.toIntExact(offset));
+    }
+
+    /** @return the byte offset in the file of slot {@code k mod SLOTS} from rank r to rank q */
+    private long pairSlotOffset(int r, int q, long k) {
+        return dataOffset + (((long) r * size + q) * SLOTS + k % SLOTS) * chunkBytes;
+    }
+
+    /** @return the byte offset in the file of rank r's result slot {@code k mod SLOTS} */
+    private long resultSlotOffset(int r, long k) {
+        return dataOffset + (((long) size * size + r) * SLOTS + k % SLOTS) * chunkBytes;
     }
 
     /**
@@ -183,12 +188,12 @@ final class ReduceSegment {
 
     /** @return the native address of {@link #pairSlot}{@code (r, q, k)}'s first byte */
     long pairSlotAddress(int r, int q, long k) {
-        return address + dataOffset + (((long) r * size + q) * SLOTS + k % SLOTS) * chunkBytes;
+        return address + pairSlotOffset(r, q, k);
     }
 
     /** @return the native address of {@link #resultSlot}{@code (r, k)}'s first byte */
     long resultSlotAddress(int r, long k) {
-        return address + dataOffset + (((long) size * size + r) * SLOTS + k % SLOTS) * chunkBytes;
+        return address + resultSlotOffset(r, k);
     }
 
     // ---- making one --------------------------------------------------------------------------
@@ -211,11 +216,13 @@ final class ReduceSegment {
         String problem = null;
         if (ctx.rank == 0) {
             long pid = ProcessHandle.current().pid();
-            long nonce = 1 + ThreadLocalRandom.current().nextLong((1L << 52) - 1);
-            path = DIRECTORY.resolve(PREFIX + pid + "-" + Long.toHexString(nonce));
+            long nonce = SharedFiles.nonce();
+            path = SharedFiles.path(PREFIX, pid, nonce);
             try {
-                SharedFiles.requireSpace(DIRECTORY, bytes);
-                segment = map(path, size, chunkBytes, bytes, nonce, true);
+                // Every page allocated now: a full /dev/shm fails here, not in the middle of an allreduce.
+                // The counters start at 0: the file is new, so zero-filled.
+                segment = new ReduceSegment(size, chunkBytes, SharedFiles.create(path, bytes, nonce,
+                        "shared allreduce segment"));
             } catch (IOException | RuntimeException e) {
                 problem = e.toString();
                 pid = -1;
@@ -227,8 +234,8 @@ final class ReduceSegment {
         long nonce = (long) name.get(1);
         if (ctx.rank != 0 && pid >= 0) {
             try {
-                segment = map(DIRECTORY.resolve(PREFIX + pid + "-" + Long.toHexString(nonce)), size, chunkBytes,
-                        bytes, nonce, false);
+                segment = new ReduceSegment(size, chunkBytes, SharedFiles.open(SharedFiles.path(PREFIX, pid, nonce),
+                        bytes, nonce));
             } catch (IOException | RuntimeException e) {
                 problem = e.toString();
             }
@@ -237,11 +244,7 @@ final class ReduceSegment {
         ok.put(0, segment != null ? 1 : 0);
         ctx.comm.allreduce(ok, io.bluefog.comm.ReduceOp.MIN);
         if (path != null) {
-            try {
-                Files.deleteIfExists(path);
-            } catch (IOException e) {
-                // nothing else to do: /dev/shm is cleared at reboot
-            }
+            SharedFiles.unlink(path);
         }
         if (ok.get(0) != 1) {
             if (problem != null) {
@@ -251,35 +254,5 @@ final class ReduceSegment {
             return null;
         }
         return segment;
-    }
-
-    private static ReduceSegment map(Path path, int size, long chunkBytes, long bytes, long nonce, boolean create)
-            throws IOException {
-        if (bytes > Integer.MAX_VALUE) {
-            throw new IOException("shared allreduce segment of " + bytes + " bytes is over the 2 GiB a mapping holds");
-        }
-        StandardOpenOption[] options = create
-                ? new StandardOpenOption[] {StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE}
-                : new StandardOpenOption[] {StandardOpenOption.READ, StandardOpenOption.WRITE};
-        try (FileChannel ch = FileChannel.open(path, options)) {
-            if (!create && ch.size() != bytes) {
-                throw new IOException(path + " has " + ch.size() + " bytes, expected " + bytes);
-            }
-            MappedByteBuffer map = ch.map(FileChannel.MapMode.READ_WRITE, 0, bytes);
-            map.order(ByteOrder.nativeOrder());
-            if (create) {
-                // Every page allocated now: a full /dev/shm fails here, not in the middle of an allreduce.
-                SharedFiles.allocatePages(map, bytes);
-                map.putLong(0, nonce); // the counters start at 0: the file is new, so zero-filled
-            } else if (map.getLong(0) != nonce) {
-                throw new IOException(path + " does not carry the expected nonce");
-            }
-            return new ReduceSegment(size, chunkBytes, map);
-        } catch (IOException | RuntimeException e) {
-            if (create) {
-                Files.deleteIfExists(path);
-            }
-            throw e;
-        }
     }
 }

@@ -7,10 +7,7 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
@@ -41,8 +38,6 @@ import org.nd4j.linalg.factory.Nd4j;
  * file is left under {@code /dev/shm}, even after a crash later in the job.
  */
 final class SharedSlots {
-    /** Where the files live: Linux's shared-memory file system. */
-    static final Path DIRECTORY = Path.of("/dev/shm");
     /** File name prefix; a file is {@code bluefog-win-<pid>-<nonce in hex>}. */
     static final String PREFIX = "bluefog-win-";
 
@@ -109,7 +104,7 @@ final class SharedSlots {
 
     /** @return the file of the rank with process id {@code pid} and nonce {@code nonce} */
     static Path pathOf(long pid, long nonce) {
-        return DIRECTORY.resolve(PREFIX + pid + "-" + Long.toHexString(nonce));
+        return SharedFiles.path(PREFIX, pid, nonce);
     }
 
     /**
@@ -122,23 +117,10 @@ final class SharedSlots {
      */
     static SharedSlots create(long pid, long nonce, int outDegree, DataType dtype, long[] shape) throws IOException {
         long count = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
-        long bytes = fileBytes(outDegree, dtype, count);
-        if (bytes > Integer.MAX_VALUE) {
-            throw new IOException("window of " + bytes + " bytes of slots is over the 2 GiB a mapping may hold");
-        }
-        SharedFiles.requireSpace(DIRECTORY, bytes);
         Path path = pathOf(pid, nonce);
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-                StandardOpenOption.WRITE)) {
-            MappedByteBuffer map = ch.map(FileChannel.MapMode.READ_WRITE, 0, bytes);
-            map.order(ByteOrder.nativeOrder());
-            SharedFiles.allocatePages(map, bytes); // a full /dev/shm fails here, not as a SIGBUS later
-            map.putLong(0, nonce); // the counts start at 0: the file is new, so zero-filled
-            return new SharedSlots(path, nonce, outDegree, dtype, shape, map);
-        } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(path);
-            throw e instanceof IOException io ? io : new IOException(e);
-        }
+        // The counts start at 0: the file is new, so zero-filled.
+        MappedByteBuffer map = SharedFiles.create(path, fileBytes(outDegree, dtype, count), nonce, "window slots");
+        return new SharedSlots(path, nonce, outDegree, dtype, shape, map);
     }
 
     /**
@@ -149,28 +131,14 @@ final class SharedSlots {
      */
     static SharedSlots map(long pid, long nonce, int outDegree, DataType dtype, long[] shape) throws IOException {
         long count = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
-        long bytes = fileBytes(outDegree, dtype, count);
         Path path = pathOf(pid, nonce);
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            if (ch.size() != bytes) {
-                throw new IOException(path + " has " + ch.size() + " bytes, expected " + bytes);
-            }
-            MappedByteBuffer map = ch.map(FileChannel.MapMode.READ_WRITE, 0, bytes);
-            map.order(ByteOrder.nativeOrder());
-            if (map.getLong(0) != nonce) {
-                throw new IOException(path + " does not carry the expected nonce");
-            }
-            return new SharedSlots(path, nonce, outDegree, dtype, shape, map);
-        }
+        return new SharedSlots(path, nonce, outDegree, dtype, shape,
+                SharedFiles.open(path, fileBytes(outDegree, dtype, count), nonce));
     }
 
     /** Removes the file (the mappings stay valid); idempotent. */
     void unlink() {
-        try {
-            Files.deleteIfExists(path);
-        } catch (IOException e) {
-            // nothing else to do: /dev/shm is cleared at reboot
-        }
+        SharedFiles.unlink(path);
     }
 
     /** @return the array over slot {@code s} */

@@ -1400,7 +1400,7 @@ public final class Windows implements AutoCloseable {
                 return;
             }
             long pid = ProcessHandle.current().pid();
-            long nonce = 1 + java.util.concurrent.ThreadLocalRandom.current().nextLong((1L << 52) - 1);
+            long nonce = io.bluefog.collectives.engine.SharedFiles.nonce();
             try {
                 sendSlots = SharedSlots.create(pid, nonce, out.length, dtype, shape);
                 desc[DESC_SHM] = SHM_OFFERED;

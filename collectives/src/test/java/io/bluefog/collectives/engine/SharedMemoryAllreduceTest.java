@@ -38,9 +38,9 @@ class SharedMemoryAllreduceTest {
             assertNotNull(segment, "/dev/shm is usable on the test machine");
             bf.communicator().barrier();
             String mine = ReduceSegment.PREFIX + ProcessHandle.current().pid() + "-";
-            try (Stream<java.nio.file.Path> files = Files.list(ReduceSegment.DIRECTORY)) {
+            try (Stream<java.nio.file.Path> files = Files.list(SharedFiles.DIRECTORY)) {
                 assertEquals(0, files.filter(f -> f.getFileName().toString().startsWith(mine)).count(),
-                        "no segment file of this process is left under " + ReduceSegment.DIRECTORY);
+                        "no segment file of this process is left under " + SharedFiles.DIRECTORY);
             } catch (IOException e) {
                 throw new AssertionError(e);
             }

@@ -20,7 +20,7 @@ class SharedSlotsTest {
 
     @BeforeEach
     void needsDevShm() {
-        assumeTrue(Files.isWritable(SharedSlots.DIRECTORY), "/dev/shm is not writable here");
+        assumeTrue(Files.isWritable(io.bluefog.collectives.engine.SharedFiles.DIRECTORY), "/dev/shm is not writable here");
     }
 
     @Test
